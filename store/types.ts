@@ -1,0 +1,120 @@
+/*
+ * Shared vocabulary of the store: status codes, key types, encodings, eviction policies and
+ * the store's configuration. Plain `as const` objects (no enums: the code runs under Node's
+ * type stripping). Expected outcomes are returned as these codes, never thrown.
+ */
+
+export const Status = {
+  OK: 0,
+  NOT_FOUND: 1,
+  WRONG_TYPE: 2,
+  OOM: 3,
+  OVERFLOW: 4,
+  EXISTS: 5,
+  NOT_INTEGER: 6,
+  TOO_LARGE: 7,
+} as const;
+export type StatusCode = (typeof Status)[keyof typeof Status];
+
+/** Key types, numbered for a Uint8Array column. NONE marks a free entry slot. */
+export const KeyType = {
+  NONE: 0,
+  STRING: 1,
+  LIST: 2,
+  SET: 3,
+  ZSET: 4,
+  HASH: 5,
+} as const;
+export type KeyTypeCode = (typeof KeyType)[keyof typeof KeyType];
+
+export const KEY_TYPE_NAMES = ['none', 'string', 'list', 'set', 'zset', 'hash'] as const;
+
+/** Value encodings as OBJECT ENCODING names them. Object encodings follow in the data-types issue. */
+export const Encoding = {
+  RAW: 0,
+  EMBSTR: 1,
+  INT: 2,
+} as const;
+export type EncodingCode = (typeof Encoding)[keyof typeof Encoding];
+
+export const ENCODING_NAMES = ['raw', 'embstr', 'int'] as const;
+
+/** Longest string Redis keeps as embstr (OBJ_ENCODING_EMBSTR_SIZE_LIMIT). */
+export const EMBSTR_SIZE_LIMIT = 44;
+
+export const EvictionPolicy = {
+  NOEVICTION: 0,
+  ALLKEYS_LRU: 1,
+  ALLKEYS_LFU: 2,
+  ALLKEYS_RANDOM: 3,
+  VOLATILE_LRU: 4,
+  VOLATILE_LFU: 5,
+  VOLATILE_RANDOM: 6,
+  VOLATILE_TTL: 7,
+} as const;
+export type EvictionPolicyCode = (typeof EvictionPolicy)[keyof typeof EvictionPolicy];
+
+export const EVICTION_POLICY_NAMES = [
+  'noeviction',
+  'allkeys-lru',
+  'allkeys-lfu',
+  'allkeys-random',
+  'volatile-lru',
+  'volatile-lfu',
+  'volatile-random',
+  'volatile-ttl',
+] as const;
+
+/** The cached clock the server advances once per read batch and per tick; tests set it by hand. */
+export interface TimeSource {
+  /** Milliseconds since the Unix epoch. */
+  now: number;
+}
+
+export interface StoreConfig {
+  /** Number of shards, a power of two (1..1024). */
+  shards: number;
+  /** Number of logical databases (SELECT 0..databases-1). */
+  databases: number;
+  /** Slab page size in bytes (default 1 MiB). */
+  pageSize: number;
+  /** Growth factor between slab size classes (default 1.25). */
+  growthFactor: number;
+  /** Bytes; 0 means no limit. */
+  maxmemory: number;
+  policy: EvictionPolicyCode;
+  /** maxmemory-samples (default 5). */
+  samples: number;
+  /** lfu-log-factor (default 10). */
+  lfuLogFactor: number;
+  /** lfu-decay-time in minutes (default 1). */
+  lfuDecayTime: number;
+  /** active-expire-effort 1..10 (default 1). */
+  activeExpireEffort: number;
+}
+
+export const DEFAULT_STORE_CONFIG: StoreConfig = {
+  shards: 64,
+  databases: 16,
+  pageSize: 1 << 20,
+  growthFactor: 1.25,
+  maxmemory: 0,
+  policy: EvictionPolicy.NOEVICTION,
+  samples: 5,
+  lfuLogFactor: 10,
+  lfuDecayTime: 1,
+  activeExpireEffort: 1,
+};
+
+/** Lookup modes: READ touches LRU/LFU and counts keyspace hits/misses; WRITE touches only; PEEK neither. */
+export const Lookup = {
+  READ: 0,
+  WRITE: 1,
+  PEEK: 2,
+} as const;
+export type LookupMode = (typeof Lookup)[keyof typeof Lookup];
+
+/** expireAt argument meaning "leave the key's current TTL as it is" (KEEPTTL, INCR, APPEND ...). */
+export const KEEP_TTL = -1;
+/** expireAt argument / result meaning "no TTL". */
+export const NO_TTL = 0;
