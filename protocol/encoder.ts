@@ -1,54 +1,526 @@
 /*
- * CONTRACT STUB: the reply encoder's public API (the protocol work replaces the bodies and
- * this comment).
+ * ReplyWriter: the one RESP encoder (RESP2 and RESP3), shared by every connection.
  *
- * One ReplyWriter serves every connection of the server (the event loop runs one batch at a
- * time): begin() before executing a connection's batch, then handlers append replies, then
- * end() returns the bytes written since begin() as one Buffer view for a single
- * socket.write(). The writer never writes into a region it has handed out, so the socket may
- * hold the view until it is flushed. `resp` is set per batch to the connection's protocol.
+ * Usage: the event loop runs one connection's batch at a time. begin() before executing the
+ * batch, then handlers append replies (raw, bulk, int, arrayLen ...), then end() returns the
+ * bytes written since begin() as one Buffer view for a single socket.write(). `resp` is set per
+ * batch to the connection's protocol; the RESP3-only shapes degrade to their RESP2 forms
+ * exactly as redis-server 7.0 does (networking.c addReply*).
+ *
+ * Memory: replies are written into a pooled output slab (default 64 KB, allocated with
+ * allocUnsafeSlow so it never shares an ArrayBuffer with Node's small-buffer pool). end()
+ * hands out a view of the batch's region and the writer never writes that region again: the
+ * next batch starts after it, and when the slab is full a fresh slab is allocated (the old one
+ * lives on only as long as sockets hold views of it). A batch is always contiguous: when it
+ * outgrows the rest of the slab it is copied to a new slab, and when it outgrows a whole slab
+ * it moves to a dedicated buffer grown by doubling (a reply larger than the pool, a big
+ * MGET), which is dropped at end() (the slab region it vacated is reused). So each byte is
+ * copied O(1) times amortized and steady-state batches allocate only the returned view.
+ *
+ * Hot path: raw/bulk/int/arrayLen/simple write ASCII digits and bytes directly, with no
+ * string, closure or array per reply. Doubles use "%.17g" formatting (redis 7.0
+ * addReplyDouble), so they allocate a short string.
+ *
+ * mark()/truncate() are batch-relative positions, stable across slab moves (CLIENT REPLY
+ * OFF/SKIP drop what a command wrote). simple() and error() write their text as latin1 (one byte
+ * per char) so a message quoting an argument decoded with 'latin1' reproduces its bytes; CR and
+ * LF in an error become spaces, as addReplyErrorFormat does.
  */
+
+export const DEFAULT_POOL_SIZE = 64 * 1024;
+
+const CRLF_0 = 13;
+const CRLF_1 = 10;
+const copyBytes = Buffer.prototype.copy;
+
+/** Decimal digit count of a non-negative integer below 2^53. */
+function digitCount(n: number): number {
+  if (n < 10) return 1;
+  if (n < 100) return 2;
+  if (n < 1000) return 3;
+  if (n < 10000) return 4;
+  if (n < 100000) return 5;
+  if (n < 1000000) return 6;
+  if (n < 10000000) return 7;
+  if (n < 100000000) return 8;
+  if (n < 1000000000) return 9;
+  let d = 10;
+  let p = 10000000000;
+  while (n >= p) {
+    d++;
+    p *= 10;
+  }
+  return d;
+}
+
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+
+/** True when d (> 0, finite) equals digits * 10^exp exactly (digits a decimal integer string). */
+function exactlyEquals(d: number, digits: string, exp: number): boolean {
+  F64[0] = d;
+  const hi = U32[1], lo = U32[0];
+  const bexp = (hi >>> 20) & 0x7ff;
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  let e2: number;
+  if (bexp === 0) e2 = -1074;
+  else {
+    mant |= 1n << 52n;
+    e2 = bexp - 1075;
+  }
+  // d = mant * 2^e2 ; compare with D * 10^exp
+  let left = mant;
+  let right = BigInt(digits);
+  if (e2 >= 0) left <<= BigInt(e2);
+  else right <<= BigInt(-e2);
+  if (exp >= 0) right *= 10n ** BigInt(exp);
+  else left *= 10n ** BigInt(-exp);
+  return left === right;
+}
+
+/**
+ * printf("%.17g", d) as glibc prints it (round-half-even on the exact binary value), with
+ * Redis's spelling of the non-finite values: inf, -inf, nan.
+ */
+export function formatDouble(d: number): string {
+  if (d !== d) return 'nan';
+  if (d === Infinity) return 'inf';
+  if (d === -Infinity) return '-inf';
+  if (d === 0) return Object.is(d, -0) ? '-0' : '0';
+  const neg = d < 0;
+  const a = neg ? -d : d;
+  // 17 significant digits. toExponential rounds exact ties away from zero; glibc rounds them
+  // to even, so check the (rare) exact-tie case with 18 digits.
+  let s = a.toExponential(16);
+  const s18 = a.toExponential(17);
+  const e18 = s18.indexOf('e');
+  if (s18.charCodeAt(e18 - 1) === 53 /* '5' */ && ((s18.charCodeAt(e18 - 2) - 48) & 1) === 0) {
+    const digits18 = s18.slice(0, 1) + s18.slice(2, e18);
+    const x18 = Number(s18.slice(e18 + 1));
+    if (exactlyEquals(a, digits18, x18 - 17)) s = s18.slice(0, e18 - 1) + s18.slice(e18);
+  }
+  const ei = s.indexOf('e');
+  const x = Number(s.slice(ei + 1));
+  const digits = s.slice(0, 1) + s.slice(2, ei); // 17 digits
+  let out: string;
+  if (x < -4 || x >= 17) {
+    let frac = digits.slice(1);
+    let k = frac.length;
+    while (k > 0 && frac.charCodeAt(k - 1) === 48) k--;
+    frac = frac.slice(0, k);
+    const ax = x < 0 ? -x : x;
+    out = digits[0] + (k > 0 ? '.' + frac : '') + (x < 0 ? 'e-' : 'e+') + (ax < 10 ? '0' : '') + ax;
+  } else if (x >= 0) {
+    const int = digits.slice(0, x + 1);
+    let frac = digits.slice(x + 1);
+    let k = frac.length;
+    while (k > 0 && frac.charCodeAt(k - 1) === 48) k--;
+    frac = frac.slice(0, k);
+    out = k > 0 ? int + '.' + frac : int;
+  } else {
+    let k = digits.length;
+    while (k > 0 && digits.charCodeAt(k - 1) === 48) k--;
+    out = '0.' + '0'.repeat(-x - 1) + digits.slice(0, k);
+  }
+  return neg ? '-' + out : out;
+}
 
 export class ReplyWriter {
   resp: 2 | 3 = 2;
+  /** Errors written so far (raw() of an E_* reply or error()), for failed-call accounting. */
+  errorCount = 0;
+  /**
+   * Called for each error written, with the message bytes (without '-' and CRLF), e.g. to
+   * count INFO errorstats by code. One function for the whole server, not per reply.
+   */
+  onError: ((bytes: Uint8Array, off: number, len: number) => void) | null = null;
 
-  begin(): void { throw new Error('not implemented'); }
+  private readonly poolSize: number;
+  /** The buffer being written: the current slab, or a dedicated buffer for a big batch. */
+  private buf: Buffer;
+  private pos = 0;
+  /** Where the current batch starts in buf. */
+  private start = 0;
+  /** The current pool slab (== buf unless the batch moved to a dedicated buffer). */
+  private slab: Buffer;
+  private dedicated = false;
+
+  constructor(poolSize: number = DEFAULT_POOL_SIZE) {
+    this.poolSize = poolSize < 64 ? 64 : poolSize;
+    this.slab = this.buf = Buffer.allocUnsafeSlow(this.poolSize);
+  }
+
+  begin(): void {
+    // Discard anything written after the last end() and never handed out.
+    if (this.dedicated) this.leaveDedicated();
+    this.pos = this.start;
+  }
+
   /** The bytes written since begin(), or null when nothing was written. */
-  end(): Buffer | null { throw new Error('not implemented'); }
+  end(): Buffer | null {
+    const out = this.pos === this.start ? null : this.buf.subarray(this.start, this.pos);
+    if (this.dedicated) this.leaveDedicated();
+    else this.start = this.pos;
+    return out;
+  }
+
   /** Position marker inside the current batch, for truncate() (CLIENT REPLY OFF/SKIP). */
-  mark(): number { throw new Error('not implemented'); }
-  truncate(mark: number): void { void mark; throw new Error('not implemented'); }
+  mark(): number {
+    return this.pos - this.start;
+  }
+
+  truncate(mark: number): void {
+    const p = this.start + mark;
+    if (mark >= 0 && p <= this.pos) this.pos = p;
+  }
+
   /** Bytes written since begin(). */
-  pending(): number { throw new Error('not implemented'); }
+  pending(): number {
+    return this.pos - this.start;
+  }
+
+  // --- buffer management -----------------------------------------------------------------
+
+  private leaveDedicated(): void {
+    this.dedicated = false;
+    this.buf = this.slab;
+    this.pos = this.start = this.slabResume;
+  }
+  /** Where the batch began in the slab before it moved to a dedicated buffer. */
+  private slabResume = 0;
+
+  /** Makes room for n more bytes. */
+  private ensure(n: number): void {
+    if (this.pos + n > this.buf.length) this.grow(n);
+  }
+
+  private grow(n: number): void {
+    const batch = this.pos - this.start;
+    const need = batch + n;
+    let next: Buffer;
+    if (need <= this.poolSize && !this.dedicated) {
+      next = Buffer.allocUnsafeSlow(this.poolSize);
+      this.slab = next;
+      this.slabResume = 0;
+    } else {
+      let cap = this.dedicated ? this.buf.length * 2 : this.poolSize * 2;
+      if (cap < need + (need >>> 2)) cap = need + (need >>> 2);
+      next = Buffer.allocUnsafeSlow(cap);
+      if (!this.dedicated) {
+        this.slabResume = this.start;
+        this.dedicated = true;
+      }
+    }
+    if (batch > 0) this.buf.copy(next, 0, this.start, this.pos);
+    this.buf = next;
+    this.start = 0;
+    this.pos = batch;
+  }
+
+  private putBytes(bytes: Uint8Array, off: number, len: number): void {
+    const b = this.buf;
+    let p = this.pos;
+    if (len <= 32) {
+      for (let i = 0; i < len; i++) b[p++] = bytes[off + i];
+      this.pos = p;
+    } else {
+      copyBytes.call(bytes, b, p, off, off + len);
+      this.pos = p + len;
+    }
+  }
+
+  /** Writes a non-negative safe integer's digits (room already ensured). */
+  private putUint(n: number): void {
+    const b = this.buf;
+    if (n < 10) {
+      b[this.pos++] = 48 + n;
+      return;
+    }
+    const d = digitCount(n);
+    let p = this.pos + d;
+    this.pos = p;
+    if (n < 2147483648) {
+      while (n >= 10) {
+        const q = (n / 10) | 0;
+        b[--p] = 48 + n - q * 10;
+        n = q;
+      }
+    } else {
+      while (n >= 10) {
+        const q = Math.floor(n / 10);
+        b[--p] = 48 + n - q * 10;
+        n = q;
+      }
+    }
+    b[--p] = 48 + n;
+  }
+
+  private putAscii(text: string): void {
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < text.length; i++) b[p++] = text.charCodeAt(i);
+    this.pos = p;
+  }
+
+  /** A type byte, a length, CRLF (room for 24 bytes ensured by the caller). */
+  private header(type: number, n: number): void {
+    this.buf[this.pos++] = type;
+    if (n < 0) {
+      this.buf[this.pos++] = 45;
+      this.putUint(-n);
+    } else this.putUint(n);
+    this.buf[this.pos++] = CRLF_0;
+    this.buf[this.pos++] = CRLF_1;
+  }
+
+  private crlfUnsafe(): void {
+    this.buf[this.pos++] = CRLF_0;
+    this.buf[this.pos++] = CRLF_1;
+  }
+
+  private checkLen(n: number): void {
+    if (!(n >= 0 && n <= Number.MAX_SAFE_INTEGER && Math.floor(n) === n)) throw new RangeError(`invalid RESP length ${n}`);
+  }
+
+  // --- replies ---------------------------------------------------------------------------
 
   /** A pre-encoded reply (protocol/replies.ts). */
-  raw(bytes: Uint8Array): void { void bytes; throw new Error('not implemented'); }
-  /** +text\r\n (text must not contain CR or LF). */
-  simple(text: string): void { void text; throw new Error('not implemented'); }
-  /** -text\r\n for errors built at run time; fixed errors are pre-encoded in replies.ts. */
-  error(text: string): void { void text; throw new Error('not implemented'); }
-  int(n: number | bigint): void { void n; throw new Error('not implemented'); }
-  bulk(bytes: Uint8Array, off: number, len: number): void { void bytes; void off; void len; throw new Error('not implemented'); }
-  bulkString(text: string): void { void text; throw new Error('not implemented'); }
+  raw(bytes: Uint8Array): void {
+    const len = bytes.length;
+    this.ensure(len);
+    this.putBytes(bytes, 0, len);
+    if (bytes[0] === 45 /* '-' */) {
+      this.errorCount++;
+      if (this.onError !== null) this.onError(bytes, 1, len - 3);
+    }
+  }
+
+  /** Pre-encoded bytes or any protocol fragment: bytes[off, off + len), written as they are. */
+  rawSlice(bytes: Uint8Array, off: number, len: number): void {
+    this.ensure(len);
+    this.putBytes(bytes, off, len);
+  }
+
+  /** +text\r\n (text must not contain CR or LF). Written as latin1. */
+  simple(text: string): void {
+    this.ensure(text.length + 3);
+    this.buf[this.pos++] = 43; // '+'
+    this.putAscii(text);
+    this.crlfUnsafe();
+  }
+
+  /**
+   * -text\r\n for errors built at run time; fixed errors are pre-encoded in replies.ts. text
+   * includes the code ("ERR unknown command ..."). Written as latin1; CR/LF become spaces.
+   */
+  error(text: string): void {
+    const len = text.length;
+    this.ensure(len + 3);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = 45; // '-'
+    const msg = p;
+    for (let i = 0; i < len; i++) {
+      const c = text.charCodeAt(i);
+      b[p++] = c === 13 || c === 10 ? 32 : c;
+    }
+    b[p++] = CRLF_0;
+    b[p++] = CRLF_1;
+    this.pos = p;
+    this.errorCount++;
+    if (this.onError !== null) this.onError(b, msg, len);
+  }
+
+  int(n: number | bigint): void {
+    this.ensure(24);
+    if (typeof n === 'number' && n <= 9007199254740991 && n >= -9007199254740991 && Math.floor(n) === n) {
+      this.header(58 /* ':' */, n);
+      return;
+    }
+    const s = this.bigDigits(n);
+    this.ensure(s.length + 3);
+    this.buf[this.pos++] = 58;
+    this.putAscii(s);
+    this.crlfUnsafe();
+  }
+
+  private bigDigits(n: number | bigint): string {
+    if (typeof n === 'bigint') return n.toString();
+    if (!Number.isInteger(n)) throw new RangeError(`not an integer: ${n}`);
+    return BigInt(n).toString();
+  }
+
+  bulk(bytes: Uint8Array, off: number, len: number): void {
+    this.ensure(len + 26);
+    this.header(36 /* '$' */, len);
+    this.putBytes(bytes, off, len);
+    this.crlfUnsafe();
+  }
+
+  /** A whole Uint8Array as a bulk string. */
+  bulkBytes(bytes: Uint8Array): void {
+    this.bulk(bytes, 0, bytes.length);
+  }
+
+  /** A bulk string header "$len\r\n"; write the len bytes (rawSlice) then crlf(). For values stored in pieces. */
+  bulkHeader(len: number): void {
+    this.checkLen(len);
+    this.ensure(24);
+    this.header(36, len);
+  }
+
+  crlf(): void {
+    this.ensure(2);
+    this.crlfUnsafe();
+  }
+
+  /** A bulk string of text encoded as UTF-8. */
+  bulkString(text: string): void {
+    const len = text.length <= 64 && isAscii(text) ? text.length : Buffer.byteLength(text, 'utf8');
+    this.ensure(len + 26);
+    this.header(36, len);
+    if (len === text.length) this.putAscii(text);
+    else this.pos += this.buf.write(text, this.pos, len, 'utf8');
+    this.crlfUnsafe();
+  }
+
+  /** A bulk string of text encoded as latin1 (one byte per char: binary strings kept as JS strings). */
+  bulkLatin1(text: string): void {
+    const len = text.length;
+    this.ensure(len + 26);
+    this.header(36, len);
+    if (len <= 64) this.putAscii(text);
+    else this.pos += this.buf.write(text, this.pos, len, 'latin1');
+    this.crlfUnsafe();
+  }
+
   /** A bulk string holding the decimal form of an integer. */
-  bulkInt(n: number | bigint): void { void n; throw new Error('not implemented'); }
+  bulkInt(n: number | bigint): void {
+    this.ensure(32);
+    if (typeof n === 'number' && n <= 9007199254740991 && n >= -9007199254740991 && Math.floor(n) === n) {
+      const neg = n < 0;
+      const a = neg ? -n : n;
+      this.header(36, digitCount(a) + (neg ? 1 : 0));
+      if (neg) this.buf[this.pos++] = 45;
+      this.putUint(a);
+      this.crlfUnsafe();
+      return;
+    }
+    this.bulkLatin1(this.bigDigits(n));
+  }
+
   /** $-1 (RESP2) or _ (RESP3). */
-  nullBulk(): void { throw new Error('not implemented'); }
+  nullBulk(): void {
+    this.ensure(5);
+    const b = this.buf;
+    if (this.resp === 2) {
+      b[this.pos++] = 36;
+      b[this.pos++] = 45;
+      b[this.pos++] = 49;
+    } else b[this.pos++] = 95;
+    this.crlfUnsafe();
+  }
+
   /** *-1 (RESP2) or _ (RESP3). */
-  nullArray(): void { throw new Error('not implemented'); }
-  arrayLen(n: number): void { void n; throw new Error('not implemented'); }
+  nullArray(): void {
+    this.ensure(5);
+    const b = this.buf;
+    if (this.resp === 2) {
+      b[this.pos++] = 42;
+      b[this.pos++] = 45;
+      b[this.pos++] = 49;
+    } else b[this.pos++] = 95;
+    this.crlfUnsafe();
+  }
+
+  arrayLen(n: number): void {
+    this.ensure(24);
+    this.header(42 /* '*' */, n);
+  }
+
   /** %n (RESP3) or *2n (RESP2). */
-  mapLen(n: number): void { void n; throw new Error('not implemented'); }
+  mapLen(n: number): void {
+    this.ensure(24);
+    if (this.resp === 2) this.header(42, n * 2);
+    else this.header(37 /* '%' */, n);
+  }
+
   /** ~n (RESP3) or *n (RESP2). */
-  setLen(n: number): void { void n; throw new Error('not implemented'); }
+  setLen(n: number): void {
+    this.ensure(24);
+    this.header(this.resp === 2 ? 42 : 126 /* '~' */, n);
+  }
+
   /** >n (RESP3) or *n (RESP2). */
-  pushLen(n: number): void { void n; throw new Error('not implemented'); }
+  pushLen(n: number): void {
+    this.ensure(24);
+    this.header(this.resp === 2 ? 42 : 62 /* '>' */, n);
+  }
+
+  /** |n (RESP3 attribute, followed by n key/value pairs); nothing in RESP2 (attributes are dropped there, so skip its pairs too). */
+  attributeLen(n: number): void {
+    if (this.resp === 2) return;
+    this.ensure(24);
+    this.header(124 /* '|' */, n);
+  }
+
   /** #t/#f (RESP3) or :1/:0 (RESP2). */
-  bool(b: boolean): void { void b; throw new Error('not implemented'); }
+  bool(b: boolean): void {
+    this.ensure(4);
+    const o = this.buf;
+    if (this.resp === 2) {
+      o[this.pos++] = 58;
+      o[this.pos++] = b ? 49 : 48;
+    } else {
+      o[this.pos++] = 35;
+      o[this.pos++] = b ? 116 : 102;
+    }
+    this.crlfUnsafe();
+  }
+
   /** ,d (RESP3) or a bulk string (RESP2), formatted as Redis formats doubles (%.17g, inf, -inf, nan). */
-  double(d: number): void { void d; throw new Error('not implemented'); }
+  double(d: number): void {
+    const s = formatDouble(d);
+    if (this.resp === 2) {
+      this.bulkLatin1(s);
+      return;
+    }
+    this.ensure(s.length + 3);
+    this.buf[this.pos++] = 44; // ','
+    this.putAscii(s);
+    this.crlfUnsafe();
+  }
+
   /** (digits (RESP3) or a bulk string (RESP2). */
-  bigNumber(digits: string): void { void digits; throw new Error('not implemented'); }
-  /** =len\r\nfmt:text (RESP3) or a bulk string (RESP2). */
-  verbatim(text: string, format: string): void { void text; void format; throw new Error('not implemented'); }
+  bigNumber(digits: string): void {
+    if (this.resp === 2) {
+      this.bulkLatin1(digits);
+      return;
+    }
+    this.ensure(digits.length + 3);
+    this.buf[this.pos++] = 40; // '('
+    this.putAscii(digits);
+    this.crlfUnsafe();
+  }
+
+  /** =len\r\nfmt:text (RESP3) or a bulk string (RESP2). format is 3 characters ("txt", "mkd"). */
+  verbatim(text: string, format: string): void {
+    if (this.resp === 2) {
+      this.bulkString(text);
+      return;
+    }
+    const len = Buffer.byteLength(text, 'utf8');
+    this.ensure(len + 32);
+    this.header(61 /* '=' */, len + 4);
+    const b = this.buf;
+    for (let i = 0; i < 3; i++) b[this.pos++] = i < format.length ? format.charCodeAt(i) : 32;
+    b[this.pos++] = 58; // ':'
+    this.pos += b.write(text, this.pos, len, 'utf8');
+    this.crlfUnsafe();
+  }
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
+  return true;
 }

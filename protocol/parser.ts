@@ -1,13 +1,50 @@
 /*
- * CONTRACT STUB: the request parser's public API (the protocol work replaces the bodies and
- * this comment).
+ * RequestParser: RESP requests (multibulk and inline) -> argument views, one parser per connection.
  *
- * Usage per connection: parser.feed(chunk) for each socket read, then call parser.next()
- * until it returns INCOMPLETE or ERROR. After COMMAND, the arguments are
- * argBuf[argOff[i] .. argOff[i] + argLen[i]) for i < argc; they are valid only until the next
- * call to next() or feed(). After ERROR, `error` holds Redis's message without the leading
- * '-' and CRLF (e.g. "ERR Protocol error: invalid bulk length"); the connection replies it and
- * closes.
+ * Usage: parser.feed(chunk) for each socket read, then parser.next() until it returns INCOMPLETE
+ * or ERROR. After COMMAND the arguments are argBuf[argOff[i] .. argOff[i] + argLen[i]) for
+ * i < argc, valid only until the next call to next() or feed(). After ERROR, `error` holds
+ * Redis's message without the leading '-' and CRLF (e.g. "ERR Protocol error: invalid bulk
+ * length"); the connection replies it and closes. The parser then stays failed.
+ *
+ * Design (a resumable state machine over two buffers):
+ * - Direct mode: a command wholly inside the received chunk is parsed in place; argBuf is the
+ *   chunk itself (zero copy). Any pipeline depth: next() returns one command at a time.
+ * - Scratch mode: when a chunk ends inside a command, the command's bytes so far are copied
+ *   once into a reusable scratch buffer and the state (position, current bulk length, args
+ *   remaining, argument offsets, line scan position) is kept. Later chunks append to scratch
+ *   only bytes that belong to this command (exactly what a bulk needs, a header line up to its
+ *   CR, or a lower bound of 6 bytes per argument still to come), then parsing resumes where it
+ *   stopped; nothing is parsed twice. When the command completes, parsing returns to direct
+ *   mode on the rest of the chunk. So a 1,000,000-argument MSET arriving in 64 KB chunks costs
+ *   O(bytes): every byte is copied at most once (plus amortized doubling of scratch), every
+ *   argument parsed once.
+ * - Argument offsets are absolute in the active buffer; on the switch to scratch they are
+ *   rebased once (scratch always holds the command from offset 0).
+ * - argOff/argLen grow by doubling only as arguments actually arrive: an announced count
+ *   (up to 2^31-1) allocates nothing. A large announced bulk preallocates scratch once when
+ *   its length is known, as Redis does for big arguments (the pages are committed only as the
+ *   bytes arrive).
+ * - Inline commands (telnet, nc) are split like sdssplitargs() (what redis-server and
+ *   redis-cli use) into a small reusable inline buffer; argBuf is then that buffer.
+ * - No allocation per command in the steady state. Buffers grown past a retention size for one
+ *   huge command are dropped at the next command.
+ *
+ * Redis 7.0 networking.c rules reproduced (processMultibulkBuffer / processInlineBuffer):
+ * - A request starting with '*' is multibulk, anything else inline.
+ * - Header lines end at the first CR; the byte after it is skipped unchecked, as are the two
+ *   bytes after each bulk's data. Numbers follow string2ll (no '+', no leading zeros, int64).
+ * - Count not a number or > INT_MAX: invalid multibulk length. Count <= 0 (*0, *-1): skipped.
+ * - Bulk length not a number, negative, or > proto-max-bulk-len: invalid bulk length.
+ * - Unauthenticated (`authenticated` false): count > 10 or bulk length > 16384 is refused.
+ * - A header or inline line with no terminator among more than 64 KB of buffered bytes:
+ *   too big mbulk count string / too big bulk count string / too big inline request. Like Redis,
+ *   the check applies to what is buffered when more input is needed, so a line that is complete
+ *   in the buffered data is accepted.
+ * - Inline: the line ends at LF (a CR before it is dropped); empty lines are skipped.
+ * Differences: a NUL byte inside a header line is an ordinary (invalid) character here; Redis's
+ * strchr() stops at it and then waits for more input. Inline lines are cut at a NUL, as
+ * sdssplitargs does.
  */
 
 export const ParseResult = {
@@ -17,19 +54,522 @@ export const ParseResult = {
 } as const;
 export type ParseResultCode = (typeof ParseResult)[keyof typeof ParseResult];
 
+/** PROTO_INLINE_MAX_SIZE: a line without its terminator may not exceed this many buffered bytes. */
+export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
+/** Redis's caps for a client that must authenticate and has not. */
+export const UNAUTH_MAX_MULTIBULK = 10;
+export const UNAUTH_MAX_BULK = 16384;
+/** Redis preallocates its query buffer for arguments at least this long (PROTO_MBULK_BIG_ARG). */
+const BIG_ARG = 32 * 1024;
+
+const INT_MAX = 2147483647;
+/** Argument offsets are Int32: a single command may not exceed this many bytes. */
+const MAX_COMMAND_BYTES = 0x7fffffff;
+/** Smallest possible encoded argument: "$0\r\n\r\n". */
+const MIN_ARG_BYTES = 6;
+/** Sizes kept across commands; larger buffers are dropped after the command that needed them. */
+const SCRATCH_KEEP = 256 * 1024;
+const INLINE_KEEP = 256 * 1024;
+const ARGS_KEEP = 64 * 1024;
+const ARGS_INITIAL = 16;
+
+export const ERR_TOO_BIG_INLINE = 'ERR Protocol error: too big inline request';
+export const ERR_UNBALANCED_QUOTES = 'ERR Protocol error: unbalanced quotes in request';
+export const ERR_TOO_BIG_MBULK = 'ERR Protocol error: too big mbulk count string';
+export const ERR_INVALID_MBULK = 'ERR Protocol error: invalid multibulk length';
+export const ERR_UNAUTH_MBULK = 'ERR Protocol error: unauthenticated multibulk length';
+export const ERR_TOO_BIG_BULK = 'ERR Protocol error: too big bulk count string';
+export const ERR_INVALID_BULK = 'ERR Protocol error: invalid bulk length';
+export const ERR_UNAUTH_BULK = 'ERR Protocol error: unauthenticated bulk length';
+/** slabcache only: a single command over 2 GiB (the runtime's client-query-buffer-limit normally closes such a client first). */
+export const ERR_COMMAND_TOO_BIG = 'ERR Protocol error: query buffer limit exceeded';
+
+// Internal run() outcomes (0..2 are shared with ParseResult).
+const NEED = 0;
+const COMMAND = 1;
+const ERROR = 2;
+const SKIP = 3; // an empty command (*0, *-1, blank inline line) finished inside scratch
+
+// Parser states.
+const ST_IDLE = 0;
+const ST_MB_HDR = 1;
+const ST_BULK_HDR = 2;
+const ST_BULK_DATA = 3;
+const ST_INLINE = 4;
+
+const CR = 13;
+const LF = 10;
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * string2ll() over buf[s, e): the value, or NaN when Redis would reject it. Values beyond 2^53
+ * are approximate, which only matters for comparisons far above every limit.
+ */
+export function parseRedisInt(buf: Uint8Array, s: number, e: number): number {
+  const len = e - s;
+  if (len <= 0 || len >= 21) return NaN;
+  let c = buf[s];
+  if (len === 1) return c >= 48 && c <= 57 ? c - 48 : NaN;
+  let neg = false;
+  if (c === 45) {
+    neg = true;
+    s++;
+    c = buf[s];
+  }
+  if (c < 49 || c > 57) return NaN; // first digit 1-9
+  const digits = e - s;
+  if (digits > 19) return NaN; // >= 10^19 overflows int64
+  let v = c - 48;
+  for (let i = s + 1; i < e; i++) {
+    c = buf[i];
+    if (c < 48 || c > 57) return NaN;
+    v = v * 10 + (c - 48);
+  }
+  if (digits === 19 && v >= 9223372036854770000) {
+    // Near the int64 limits: compare digit by digit (a double cannot tell them apart).
+    const lim = neg ? '9223372036854775808' : '9223372036854775807';
+    for (let i = 0; i < 19; i++) {
+      const d = buf[s + i], l = lim.charCodeAt(i);
+      if (d !== l) {
+        if (d > l) return NaN;
+        break;
+      }
+    }
+  }
+  return neg ? -v : v;
+}
+
+function isSpace(c: number): boolean {
+  // C isspace() in the C locale.
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+function hexVal(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
 export class RequestParser {
   argc = 0;
-  argBuf: Buffer = Buffer.alloc(0);
-  argOff: Int32Array = new Int32Array(16);
-  argLen: Int32Array = new Int32Array(16);
+  argBuf: Buffer = EMPTY;
+  argOff: Int32Array = new Int32Array(ARGS_INITIAL);
+  argLen: Int32Array = new Int32Array(ARGS_INITIAL);
   error = '';
   /** proto-max-bulk-len; CONFIG SET changes it for every connection. */
   maxBulkLen = 512 * 1024 * 1024;
   /** When false, Redis's caps for unauthenticated clients apply. */
   authenticated = true;
 
-  feed(chunk: Buffer): void { void chunk; throw new Error('not implemented'); }
-  next(): ParseResultCode { throw new Error('not implemented'); }
+  // Input chunk and how far it has been consumed.
+  private chunk: Buffer = EMPTY;
+  private cpos = 0;
+  private cend = 0;
+  // Scratch buffer holding the command in progress from offset 0 (scratch mode only).
+  private scratch: Buffer = EMPTY;
+  private slen = 0;
+  private inScratch = false;
+  /** The command just returned lives in scratch; reset scratch at the next next()/feed(). */
+  private releasePending = false;
+  // Inline split output.
+  private inlineBuf: Buffer = EMPTY;
+  // State machine.
+  private state = ST_IDLE;
+  /** Parse position in the active buffer (chunk in direct mode, scratch in scratch mode). */
+  private pos = 0;
+  private cmdStart = 0;
+  /** Where to resume looking for a line terminator. */
+  private scanFrom = 0;
+  private remaining = 0;
+  private bulkLen = 0;
+  private failed = false;
+
+  feed(chunk: Buffer): void {
+    if (this.failed) return;
+    if (this.releasePending) this.release();
+    if (this.cpos < this.cend) {
+      // The previous chunk was not drained (next() not called until INCOMPLETE). Rare: keep
+      // its unread bytes in front of the new ones. Only possible between commands.
+      chunk = Buffer.concat([this.chunk.subarray(this.cpos, this.cend), chunk]);
+    }
+    this.chunk = chunk;
+    this.cpos = 0;
+    this.cend = chunk.length;
+    if (!this.inScratch) this.pos = 0;
+  }
+
+  next(): ParseResultCode {
+    if (this.failed) return ERROR;
+    if (this.releasePending) this.release();
+    if (this.state === ST_IDLE && this.argOff.length > ARGS_KEEP) {
+      this.argOff = new Int32Array(ARGS_INITIAL);
+      this.argLen = new Int32Array(ARGS_INITIAL);
+    }
+    for (;;) {
+      if (!this.inScratch) {
+        const r = this.run(this.chunk, this.cend, false);
+        if (r === COMMAND) {
+          this.cpos = this.pos;
+          return COMMAND;
+        }
+        if (r === ERROR) return ERROR;
+        // NEED: the chunk is used up.
+        if (this.state !== ST_IDLE) return this.toScratch();
+        this.cpos = this.cend;
+        return ParseResult.INCOMPLETE;
+      }
+      const r = this.run(this.scratch, this.slen, true);
+      if (r === COMMAND) {
+        this.releasePending = true;
+        return COMMAND;
+      }
+      if (r === ERROR) return ERROR;
+      if (r === SKIP) {
+        this.release();
+        continue;
+      }
+      if (this.cpos >= this.cend) return ParseResult.INCOMPLETE;
+      if (!this.appendFromChunk()) return ERROR;
+    }
+  }
+
   /** Bytes buffered for a command not yet complete (CLIENT LIST qbuf, client-query-buffer-limit). */
-  bufferedBytes(): number { throw new Error('not implemented'); }
+  bufferedBytes(): number {
+    return (this.inScratch && !this.releasePending ? this.slen : 0) + (this.cend - this.cpos);
+  }
+
+  /** Capacity held for a command in progress (CLIENT LIST qbuf-free = this - bufferedBytes()). */
+  bufferCapacity(): number {
+    return this.inScratch && !this.releasePending ? this.scratch.length : 0;
+  }
+
+  /** Forget all input and state (the limits and `authenticated` are kept). */
+  reset(): void {
+    this.chunk = EMPTY;
+    this.cpos = this.cend = 0;
+    this.slen = 0;
+    this.inScratch = false;
+    this.releasePending = false;
+    this.state = ST_IDLE;
+    this.pos = this.cmdStart = this.scanFrom = this.remaining = this.bulkLen = 0;
+    this.argc = 0;
+    this.argBuf = EMPTY;
+    this.error = '';
+    this.failed = false;
+    if (this.scratch.length > SCRATCH_KEEP) this.scratch = EMPTY;
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  private fail(message: string): number {
+    this.error = message;
+    this.failed = true;
+    this.argc = 0;
+    return ERROR;
+  }
+
+  /** Leave scratch mode after its command was consumed; continue in the chunk. */
+  private release(): void {
+    this.releasePending = false;
+    this.inScratch = false;
+    this.slen = 0;
+    this.pos = this.cpos;
+    if (this.scratch.length > SCRATCH_KEEP) this.scratch = EMPTY;
+    if (this.inlineBuf.length > INLINE_KEEP) this.inlineBuf = EMPTY;
+  }
+
+  /** The chunk ended inside a command: copy its bytes so far into scratch, rebase offsets. */
+  private toScratch(): ParseResultCode {
+    const start = this.cmdStart;
+    const n = this.cend - start;
+    let need = n;
+    if (this.state === ST_BULK_DATA) {
+      const full = this.pos - start + this.bulkLen + 2;
+      if (full > need) need = full;
+    }
+    if (!this.ensureScratch(need, this.state === ST_BULK_DATA && this.bulkLen >= BIG_ARG, 0)) return ERROR;
+    this.chunk.copy(this.scratch, 0, start, this.cend);
+    this.slen = n;
+    this.pos -= start;
+    this.scanFrom -= start;
+    const off = this.argOff;
+    for (let i = 0; i < this.argc; i++) off[i] -= start;
+    this.cmdStart = 0;
+    this.inScratch = true;
+    this.cpos = this.cend;
+    return ParseResult.INCOMPLETE;
+  }
+
+  /**
+   * Grows scratch to at least `need` bytes, keeping its first `keep` bytes. exact: allocate
+   * exactly that (a big announced bulk, like Redis's sdsMakeRoomForNonGreedy), else double.
+   */
+  private ensureScratch(need: number, exact: boolean, keep: number): boolean {
+    if (need > MAX_COMMAND_BYTES) {
+      this.fail(ERR_COMMAND_TOO_BIG);
+      return false;
+    }
+    const cur = this.scratch.length;
+    if (need <= cur) return true;
+    let cap = need;
+    if (!exact) {
+      cap = Math.max(need, cur * 2, 4096);
+      if (cap > MAX_COMMAND_BYTES) cap = MAX_COMMAND_BYTES;
+    }
+    const next = Buffer.allocUnsafeSlow(cap);
+    if (keep > 0) this.scratch.copy(next, 0, 0, keep);
+    this.scratch = next;
+    return true;
+  }
+
+  /** Appends to scratch the next bytes of the chunk that certainly belong to this command. */
+  private appendFromChunk(): boolean {
+    const chunk = this.chunk;
+    const cpos = this.cpos;
+    const avail = this.cend - cpos;
+    let want = 1;
+    switch (this.state) {
+      case ST_BULK_DATA: {
+        const full = this.pos + this.bulkLen + 2;
+        want = full - this.slen + (this.remaining - 1) * MIN_ARG_BYTES;
+        if (full > this.scratch.length && !this.ensureScratch(full, this.bulkLen >= BIG_ARG, this.slen)) return false;
+        break;
+      }
+      case ST_BULK_HDR:
+      case ST_MB_HDR: {
+        const cr = chunk.indexOf(CR, cpos);
+        const line = cr < 0 ? avail : cr + 2 - cpos;
+        want = this.state === ST_BULK_HDR ? 1 + (this.remaining - 1) * MIN_ARG_BYTES : 1;
+        if (line > want) want = line;
+        break;
+      }
+      case ST_INLINE: {
+        const lf = chunk.indexOf(LF, cpos);
+        want = lf < 0 ? avail : lf + 1 - cpos;
+        break;
+      }
+    }
+    const n = want < avail ? want : avail;
+    const end = this.slen + n;
+    if (end > this.scratch.length && !this.ensureScratch(end, false, this.slen)) return false;
+    chunk.copy(this.scratch, this.slen, cpos, cpos + n);
+    this.slen = end;
+    this.cpos = cpos + n;
+    return true;
+  }
+
+  /** Index of byte b in buf[from, end), or -1. */
+  private find(buf: Buffer, b: number, from: number, end: number, scratch: boolean): number {
+    // Header lines are short: a plain loop first; memchr for long direct-mode lines.
+    // In scratch mode bytes past `end` are stale, so never search beyond it.
+    const quick = from + 16 < end ? from + 16 : end;
+    let i = from;
+    for (; i < quick; i++) if (buf[i] === b) return i;
+    if (i >= end) return -1;
+    if (!scratch) {
+      const j = buf.indexOf(b, i);
+      return j < end ? j : -1;
+    }
+    for (; i < end; i++) if (buf[i] === b) return i;
+    return -1;
+  }
+
+  private pushArg(off: number, len: number): void {
+    const i = this.argc;
+    if (i === this.argOff.length) {
+      const o = new Int32Array(i * 2);
+      o.set(this.argOff);
+      this.argOff = o;
+      const l = new Int32Array(i * 2);
+      l.set(this.argLen);
+      this.argLen = l;
+    }
+    this.argOff[i] = off;
+    this.argLen[i] = len;
+    this.argc = i + 1;
+  }
+
+  /** Runs the state machine over buf[pos, end). */
+  private run(buf: Buffer, end: number, scratch: boolean): number {
+    let pos = this.pos;
+    for (;;) {
+      switch (this.state) {
+        case ST_IDLE: {
+          if (pos >= end) {
+            this.pos = pos;
+            return NEED;
+          }
+          this.cmdStart = pos;
+          this.scanFrom = pos;
+          this.argc = 0;
+          this.state = buf[pos] === 42 /* '*' */ ? ST_MB_HDR : ST_INLINE;
+          continue;
+        }
+        case ST_MB_HDR: {
+          const cr = this.find(buf, CR, this.scanFrom, end, scratch);
+          if (cr < 0 || cr + 1 >= end) {
+            if (cr < 0 && end - pos > PROTO_INLINE_MAX_SIZE) return this.fail(ERR_TOO_BIG_MBULK);
+            this.scanFrom = cr < 0 ? end : cr;
+            this.pos = pos;
+            return NEED;
+          }
+          const ll = parseRedisInt(buf, pos + 1, cr);
+          if (ll !== ll || ll > INT_MAX) return this.fail(ERR_INVALID_MBULK);
+          if (ll > UNAUTH_MAX_MULTIBULK && !this.authenticated) return this.fail(ERR_UNAUTH_MBULK);
+          pos = cr + 2;
+          if (ll <= 0) {
+            // Empty multibulk: nothing to run, as in Redis.
+            this.state = ST_IDLE;
+            this.pos = pos;
+            if (scratch) return SKIP;
+            continue;
+          }
+          this.remaining = ll;
+          this.state = ST_BULK_HDR;
+          this.scanFrom = pos;
+          continue;
+        }
+        case ST_BULK_HDR: {
+          if (pos >= end) {
+            this.pos = pos;
+            return NEED;
+          }
+          const cr = this.find(buf, CR, this.scanFrom, end, scratch);
+          if (cr < 0 || cr + 1 >= end) {
+            if (cr < 0 && end - pos > PROTO_INLINE_MAX_SIZE) return this.fail(ERR_TOO_BIG_BULK);
+            this.scanFrom = cr < 0 ? end : cr;
+            this.pos = pos;
+            return NEED;
+          }
+          const c = buf[pos];
+          if (c !== 36 /* '$' */) {
+            // Redis formats the byte with %c, then replaces CR/LF in error texts by spaces.
+            const shown = c === CR || c === LF ? ' ' : String.fromCharCode(c);
+            return this.fail(`ERR Protocol error: expected '$', got '${shown}'`);
+          }
+          const ll = parseRedisInt(buf, pos + 1, cr);
+          if (ll !== ll || ll < 0 || ll > this.maxBulkLen) return this.fail(ERR_INVALID_BULK);
+          if (ll > UNAUTH_MAX_BULK && !this.authenticated) return this.fail(ERR_UNAUTH_BULK);
+          pos = cr + 2;
+          this.bulkLen = ll;
+          this.state = ST_BULK_DATA;
+          continue;
+        }
+        case ST_BULK_DATA: {
+          const len = this.bulkLen;
+          if (end - pos < len + 2) {
+            this.pos = pos;
+            return NEED;
+          }
+          this.pushArg(pos, len);
+          pos += len + 2; // the two bytes after the data are skipped unchecked, as in Redis
+          if (--this.remaining === 0) {
+            this.state = ST_IDLE;
+            this.pos = pos;
+            this.argBuf = buf;
+            return COMMAND;
+          }
+          this.state = ST_BULK_HDR;
+          this.scanFrom = pos;
+          continue;
+        }
+        case ST_INLINE: {
+          const lf = this.find(buf, LF, this.scanFrom, end, scratch);
+          if (lf < 0) {
+            if (end - pos > PROTO_INLINE_MAX_SIZE) return this.fail(ERR_TOO_BIG_INLINE);
+            this.scanFrom = end;
+            this.pos = pos;
+            return NEED;
+          }
+          let e = lf;
+          if (e > pos && buf[e - 1] === CR) e--;
+          this.state = ST_IDLE;
+          const argc = this.splitInline(buf, pos, e);
+          pos = lf + 1;
+          this.pos = pos;
+          if (argc < 0) return this.fail(ERR_UNBALANCED_QUOTES);
+          if (argc === 0) {
+            if (scratch) return SKIP;
+            continue;
+          }
+          this.argBuf = this.inlineBuf;
+          return COMMAND;
+        }
+      }
+    }
+  }
+
+  /**
+   * Splits buf[s, e) like Redis's sdssplitargs() into inlineBuf (unescaped output never
+   * exceeds the input). Returns the argument count, or -1 for unbalanced quotes.
+   */
+  private splitInline(buf: Buffer, s: number, e: number): number {
+    if (this.inlineBuf.length < e - s) this.inlineBuf = Buffer.allocUnsafeSlow(Math.max(e - s, 256));
+    const dst = this.inlineBuf;
+    this.argc = 0;
+    // sdssplitargs works on a C string: a NUL ends the line.
+    for (let i = s; i < e; i++) {
+      if (buf[i] === 0) {
+        e = i;
+        break;
+      }
+    }
+    let p = s;
+    let o = 0;
+    let argc = 0;
+    for (;;) {
+      while (p < e && isSpace(buf[p])) p++;
+      if (p >= e) return argc;
+      const start = o;
+      let inq = false;
+      let insq = false;
+      let done = false;
+      while (!done) {
+        const c = p < e ? buf[p] : 0;
+        if (inq) {
+          if (c === 92 && p + 3 < e && buf[p + 1] === 120 && hexVal(buf[p + 2]) >= 0 && hexVal(buf[p + 3]) >= 0) {
+            dst[o++] = hexVal(buf[p + 2]) * 16 + hexVal(buf[p + 3]);
+            p += 3;
+          } else if (c === 92 && p + 1 < e) {
+            p++;
+            const n = buf[p];
+            dst[o++] = n === 110 ? 10 : n === 114 ? 13 : n === 116 ? 9 : n === 98 ? 8 : n === 97 ? 7 : n;
+          } else if (c === 34) {
+            // A closing quote must be followed by a space or nothing at all.
+            if (p + 1 < e && !isSpace(buf[p + 1])) return -1;
+            done = true;
+          } else if (p >= e) {
+            return -1; // unterminated quotes
+          } else {
+            dst[o++] = c;
+          }
+        } else if (insq) {
+          if (c === 92 && p + 1 < e && buf[p + 1] === 39) {
+            p++;
+            dst[o++] = 39;
+          } else if (c === 39) {
+            if (p + 1 < e && !isSpace(buf[p + 1])) return -1;
+            done = true;
+          } else if (p >= e) {
+            return -1;
+          } else {
+            dst[o++] = c;
+          }
+        } else if (c === 32 || c === 10 || c === 13 || c === 9 || p >= e) {
+          done = true;
+        } else if (c === 34) {
+          inq = true;
+        } else if (c === 39) {
+          insq = true;
+        } else {
+          dst[o++] = c;
+        }
+        if (p < e) p++;
+      }
+      this.pushArg(start, o - start);
+      argc++;
+    }
+  }
 }

@@ -1,19 +1,261 @@
 /*
- * CONTRACT STUB: how tests and the CLI start a server (the runtime work replaces this).
+ * The server: builds the configuration, the store, the command table and the shared reply
+ * writer, listens on every bind address, admits connections (maxclients, protected mode) and
+ * runs the one periodic maintenance tick (clock, active expiry and slab rebalancing within a
+ * time budget, idle-client timeouts, ops/s sampling). close() stops accepting, flushes what
+ * each client is owed and resolves when every socket is closed.
  *
  * startServer takes redis.conf directives as strings (the same names and value syntax as a
- * config file or CONFIG SET: { port: '0', requirepass: 'secret', maxmemory: '100mb' }); port
- * '0' picks an ephemeral port, reported in `port`. close() stops accepting, flushes pending
- * replies, closes every connection and resolves when done.
+ * config file or CONFIG SET); port '0' picks an ephemeral port, reported in `port`.
  */
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { ReplyWriter } from '../protocol/encoder.ts';
+import { Keyspace } from '../store/keyspace.ts';
+import { CachedClock } from './clock.ts';
+import { Registry } from './registry.ts';
+import { Settings } from './settings.ts';
+import { ConfigStore } from './config-table.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createStats, type ServerState } from './server-state.ts';
+import type { Client } from './client.ts';
+import { attachConnection } from './connection.ts';
+import { registerConnectionCommands } from './commands/connection.ts';
+import { registerServerCommands } from './commands/server.ts';
+import { registerStringCommands } from './commands/strings.ts';
+import { registerKeyCommands } from './commands/keys.ts';
 
 export interface RunningServer {
   host: string;
   port: number;
+  readonly state: ServerState;
   close(): Promise<void>;
 }
 
-export async function startServer(directives: Record<string, string> = {}): Promise<RunningServer> {
-  void directives;
-  throw new Error('not implemented');
+export interface StartOptions {
+  logger?: Logger;
+  /** Where the directives came from, for the start-up log line. */
+  configSource?: string;
+}
+
+const TICK_MS = 10;
+/** Share of each tick the store's maintenance may use (Redis's active-expire 25% CPU budget). */
+const MAINTENANCE_SHARE = 0.25;
+const DENIED = Buffer.from("-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n");
+const MAX_CLIENTS_REACHED = Buffer.from('-ERR max number of clients reached\r\n');
+
+export function buildRegistry(): Registry {
+  const registry = new Registry();
+  registerConnectionCommands(registry);
+  registerServerCommands(registry);
+  registerStringCommands(registry);
+  registerKeyCommands(registry);
+  return registry;
+}
+
+function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+/** Listen on one address; resolves with the bound port, rejects with the listen error. */
+function listen(server: net.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen({ host, port, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
+}
+
+export async function startServer(directives: Record<string, string> = {}, options: StartOptions = {}): Promise<RunningServer> {
+  const settings = new Settings();
+  const config = new ConfigStore();
+  config.onAnyChange((name, value) => settings.apply(name, value));
+  config.applyDefaults();
+  const error = config.set(Object.entries(directives), { startup: true });
+  if (error !== null) throw new Error(error);
+
+  const logger = options.logger ?? createLogger(settings.loglevel);
+  const clock = new CachedClock();
+  const store = new Keyspace({
+    shards: settings.shards,
+    databases: settings.databases,
+    pageSize: 1 << 20,
+    growthFactor: 1.25,
+    maxmemory: settings.maxmemory,
+    policy: settings.maxmemoryPolicy,
+    samples: settings.maxmemorySamples,
+    lfuLogFactor: settings.lfuLogFactor,
+    lfuDecayTime: settings.lfuDecayTime,
+    activeExpireEffort: settings.activeExpireEffort,
+  }, clock);
+  const registry = buildRegistry();
+  const listeners: net.Server[] = [];
+  const closed = new Set<Promise<void>>();
+
+  const state: ServerState = {
+    store,
+    reply: new ReplyWriter(),
+    clock,
+    registry,
+    config,
+    settings,
+    logger,
+    clients: new Map(),
+    stats: createStats(registry.all.length, clock.now),
+    startedAt: clock.now,
+    boundAddresses: [],
+    runId: randomBytes(20).toString('hex'),
+    port: settings.port,
+    shuttingDown: false,
+    peakMemory: 0,
+    instantaneousOps: 0,
+    nextClientId: 1,
+    currentClient: null,
+    lastSave: clock.now,
+    shutdown: (reason: string) => {
+      logger.info({ reason }, 'shutting down');
+      void running.close().then(() => process.emit('slabcache:shutdown' as never));
+    },
+    killClient: (client: Client, reason: string) => {
+      if (client.closed) return;
+      logger.info({ client: client.id, addr: client.addr, reason }, 'closing client');
+      if (client === state.currentClient) client.closeAfterReply = true;
+      else {
+        client.closed = true;
+        client.socket.destroy();
+      }
+    },
+  };
+
+  config.onAnyChange((name) => applyToStore(state, name));
+  config.onAnyChange((name, value) => {
+    if (name === 'proto-max-bulk-len') for (const client of state.clients.values()) client.parser.maxBulkLen = Number(value);
+    if (name === 'requirepass' && value === '') {
+      for (const client of state.clients.values()) {
+        client.authenticated = true;
+        client.parser.authenticated = true;
+      }
+    }
+  });
+
+  const onConnection = (socket: net.Socket) => {
+    state.stats.connectionsReceived++;
+    if (state.shuttingDown) {
+      socket.destroy();
+      return;
+    }
+    if (state.clients.size >= settings.maxclients) {
+      state.stats.rejectedConnections++;
+      socket.end(MAX_CLIENTS_REACHED);
+      return;
+    }
+    if (settings.protectedMode && settings.requirepass === '' && !isLoopback(socket.remoteAddress)) {
+      state.stats.rejectedConnections++;
+      socket.end(DENIED);
+      return;
+    }
+    const client = attachConnection(state, socket);
+    const done = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    closed.add(done);
+    void done.then(() => closed.delete(done));
+    void client;
+  };
+
+  let firstPort = settings.port;
+  for (const entry of settings.bind) {
+    const optional = entry.startsWith('-');
+    let host = optional ? entry.slice(1) : entry;
+    if (host === '*') host = '0.0.0.0';
+    if (host === '::*') host = '::';
+    const server = net.createServer({ noDelay: true }, onConnection);
+    try {
+      const port = await listen(server, host, firstPort);
+      if (firstPort === 0) firstPort = port;
+      listeners.push(server);
+      state.boundAddresses.push(`${host}:${port}`);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (optional && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT')) continue;
+      for (const l of listeners) l.close();
+      throw new Error(`Could not create server TCP listening socket ${host}:${firstPort}: ${(err as Error).message}`);
+    }
+  }
+  if (listeners.length === 0) throw new Error('Failed listening on port ' + settings.port + ': no bind address could be used');
+  state.port = firstPort;
+
+  let lastOpsSample = clock.now;
+  let lastOpsCount = 0;
+  let lastTimeoutCheck = clock.now;
+  const tick = setInterval(() => {
+    const now = clock.refresh();
+    store.maintenance(TICK_MS * MAINTENANCE_SHARE * settings.activeExpireEffort);
+    if (now - lastOpsSample >= 1000) {
+      state.instantaneousOps = Math.round(((state.stats.commandsProcessed - lastOpsCount) * 1000) / (now - lastOpsSample));
+      lastOpsCount = state.stats.commandsProcessed;
+      lastOpsSample = now;
+      state.peakMemory = Math.max(state.peakMemory, store.usedMemory());
+    }
+    if (settings.timeout > 0 && now - lastTimeoutCheck >= 1000) {
+      lastTimeoutCheck = now;
+      for (const client of state.clients.values()) {
+        if (now - client.lastInteraction > settings.timeout * 1000) {
+          client.closed = true;
+          client.socket.destroy();
+        }
+      }
+    }
+  }, TICK_MS);
+
+  let closing: Promise<void> | null = null;
+  const running: RunningServer = {
+    host: state.boundAddresses[0].slice(0, state.boundAddresses[0].lastIndexOf(':')),
+    port: firstPort,
+    state,
+    close: () => {
+      closing ??= (async () => {
+        state.shuttingDown = true;
+        clearInterval(tick);
+        await Promise.all(listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
+        for (const client of state.clients.values()) client.socket.end();
+        const timer = setTimeout(() => {
+          for (const client of state.clients.values()) client.socket.destroy();
+        }, 2000);
+        await Promise.all([...closed]);
+        clearTimeout(timer);
+      })();
+      return closing;
+    },
+  };
+  logger.info({ version: '7.0.15-compatible', pid: process.pid, addresses: state.boundAddresses, config: options.configSource ?? 'defaults' }, 'slabcache ready to accept connections');
+  return running;
+}
+
+function applyToStore(state: ServerState, name: string): void {
+  const { store, settings } = state;
+  switch (name) {
+    case 'maxmemory':
+      store.setMaxmemory(settings.maxmemory);
+      break;
+    case 'maxmemory-policy':
+      store.setPolicy(settings.maxmemoryPolicy);
+      break;
+    case 'maxmemory-samples':
+      store.setSamples(settings.maxmemorySamples);
+      break;
+    case 'lfu-log-factor':
+      store.setLfuLogFactor(settings.lfuLogFactor);
+      break;
+    case 'lfu-decay-time':
+      store.setLfuDecayTime(settings.lfuDecayTime);
+      break;
+    case 'active-expire-effort':
+      store.setActiveExpireEffort(settings.activeExpireEffort);
+      break;
+    default:
+      break;
+  }
 }

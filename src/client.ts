@@ -1,0 +1,137 @@
+/*
+ * One connected client: its socket, its request parser, its session state (id, name, db,
+ * protocol, auth, CLIENT flags) and the argument view of the command being executed.
+ *
+ * Handlers receive the Client (as Redis handlers receive `client *c`) and read arguments
+ * through the allocation-free helpers below: byte comparisons and numeric parsing straight
+ * from the parser's buffer. `argString` allocates and is for control-plane commands only.
+ */
+import type { Socket } from 'node:net';
+import type { RequestParser } from '../protocol/parser.ts';
+import type { ReplyWriter } from '../protocol/encoder.ts';
+import type { Keyspace } from '../store/keyspace.ts';
+import type { ServerState } from './server-state.ts';
+import type { CommandEntry } from './registry.ts';
+import { parseInt64, parseDouble } from './numbers.ts';
+
+export const ReplyMode = { ON: 0, OFF: 1, SKIP: 2 } as const;
+export type ReplyModeCode = (typeof ReplyMode)[keyof typeof ReplyMode];
+
+export class Client {
+  readonly id: number;
+  readonly socket: Socket;
+  readonly parser: RequestParser;
+  readonly server: ServerState;
+  readonly reply: ReplyWriter;
+  readonly store: Keyspace;
+  readonly addr: string;
+  readonly laddr: string;
+  readonly createdAt: number;
+
+  name = '';
+  libName = '';
+  libVersion = '';
+  db = 0;
+  resp: 2 | 3 = 2;
+  authenticated: boolean;
+  user = 'default';
+  noEvict = false;
+  noTouch = false;
+  replyMode: ReplyModeCode = ReplyMode.ON;
+  lastInteraction: number;
+  lastCommand: CommandEntry | null = null;
+  closeAfterReply = false;
+  closed = false;
+  paused = false;
+  /** Time (ms) the output first passed the soft limit, 0 when under it. */
+  softLimitSince = 0;
+
+  // Argument view of the command being executed: buf[off[i] .. off[i] + len[i]).
+  argc = 0;
+  argBuf: Buffer;
+  argOff: Int32Array;
+  argLen: Int32Array;
+
+  constructor(id: number, socket: Socket, parser: RequestParser, server: ServerState) {
+    this.id = id;
+    this.socket = socket;
+    this.parser = parser;
+    this.server = server;
+    this.reply = server.reply;
+    this.store = server.store;
+    this.addr = formatAddress(socket.remoteAddress, socket.remotePort);
+    this.laddr = formatAddress(socket.localAddress, socket.localPort);
+    this.createdAt = server.clock.now;
+    this.lastInteraction = server.clock.now;
+    this.authenticated = server.settings.requirepass === '';
+    this.argBuf = parser.argBuf;
+    this.argOff = parser.argOff;
+    this.argLen = parser.argLen;
+  }
+
+  /** Point the argument view at the parser's current command. */
+  loadArguments(): void {
+    const p = this.parser;
+    this.argc = p.argc;
+    this.argBuf = p.argBuf;
+    this.argOff = p.argOff;
+    this.argLen = p.argLen;
+  }
+
+  /** Case-insensitive comparison of argument i with a lower-case ASCII word. */
+  argIs(i: number, lowerWord: string): boolean {
+    const len = this.argLen[i];
+    if (len !== lowerWord.length) return false;
+    const buf = this.argBuf;
+    const off = this.argOff[i];
+    for (let j = 0; j < len; j++) {
+      let ch = buf[off + j];
+      if (ch >= 65 && ch <= 90) ch |= 0x20;
+      if (ch !== lowerWord.charCodeAt(j)) return false;
+    }
+    return true;
+  }
+
+  /** Argument i as a string (UTF-8). Control-plane only: allocates. */
+  argString(i: number): string {
+    const off = this.argOff[i];
+    return this.argBuf.toString('utf8', off, off + this.argLen[i]);
+  }
+
+  /** Argument i as a lower-case string (option names in control-plane commands). */
+  argLower(i: number): string {
+    return this.argString(i).toLowerCase();
+  }
+
+  /** Parse argument i as a signed 64-bit integer into numbers.parsed; false when it is not one. */
+  argInt64(i: number): boolean {
+    return parseInt64(this.argBuf, this.argOff[i], this.argLen[i]);
+  }
+
+  /** Parse argument i as a double into numbers.parsed.dbl; false when it is not one. */
+  argDouble(i: number): boolean {
+    return parseDouble(this.argBuf, this.argOff[i], this.argLen[i]);
+  }
+
+  /** Two arguments hold the same bytes. */
+  argsEqual(a: number, b: number): boolean {
+    const len = this.argLen[a];
+    if (len !== this.argLen[b]) return false;
+    const buf = this.argBuf;
+    const oa = this.argOff[a];
+    const ob = this.argOff[b];
+    for (let j = 0; j < len; j++) if (buf[oa + j] !== buf[ob + j]) return false;
+    return true;
+  }
+
+  /** Lookup of the key in argument i of the current db. */
+  lookupArg(i: number, mode: 0 | 1 | 2): number {
+    return this.store.lookup(this.db, this.argBuf, this.argOff[i], this.argLen[i], this.noTouch && mode === 0 ? 2 : mode);
+  }
+}
+
+function formatAddress(host: string | undefined, port: number | undefined): string {
+  if (host === undefined) return '?:0';
+  const plain = host.startsWith('::ffff:') ? host.slice(7) : host;
+  return `${plain}:${port ?? 0}`;
+}

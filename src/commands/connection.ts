@@ -1,0 +1,458 @@
+/*
+ * Connection commands (Redis 7.0 networking.c / server.c / acl.c semantics): PING, ECHO,
+ * QUIT, RESET, HELLO, AUTH, SELECT and the CLIENT subcommands. Authentication knows one user,
+ * `default`, guarded by requirepass, as a Redis without ACL rules does.
+ */
+import type { Client } from '../client.ts';
+import { ReplyMode } from '../client.ts';
+import type { Registry } from '../registry.ts';
+import type { ServerState } from '../server-state.ts';
+import { R_OK, R_PONG, E_SYNTAX, E_WRONGPASS } from '../../protocol/replies.ts';
+import { parsed } from '../numbers.ts';
+import { replyHelp } from './keys.ts';
+import { timingSafeEqual } from 'node:crypto';
+import type { CommandMeta } from './command-meta.ts';
+
+export const REDIS_COMPAT_VERSION = '7.0.15';
+
+function cmdPing(c: Client): void {
+  if (c.argc > 2) {
+    c.reply.error(`ERR wrong number of arguments for 'ping' command`);
+    return;
+  }
+  if (c.argc === 1) c.reply.raw(R_PONG);
+  else c.reply.bulk(c.argBuf, c.argOff[1], c.argLen[1]);
+}
+
+function cmdEcho(c: Client): void {
+  c.reply.bulk(c.argBuf, c.argOff[1], c.argLen[1]);
+}
+
+function cmdQuit(c: Client): void {
+  c.reply.raw(R_OK);
+  c.closeAfterReply = true;
+}
+
+function cmdReset(c: Client): void {
+  c.db = 0;
+  c.resp = 2;
+  c.reply.resp = 2;
+  c.noEvict = false;
+  c.noTouch = false;
+  c.replyMode = ReplyMode.ON;
+  setAuthenticated(c, c.server.settings.requirepass === '');
+  c.reply.simple('RESET');
+}
+
+function setAuthenticated(c: Client, authenticated: boolean): void {
+  c.authenticated = authenticated;
+  c.parser.authenticated = authenticated;
+}
+
+/** ACLAuthenticateUser for the single `default` user. */
+function checkPassword(server: ServerState, user: string, password: Buffer): boolean {
+  if (user !== 'default') return false;
+  const required = server.settings.requirepass;
+  if (required === '') return true;
+  const expected = Buffer.from(required);
+  return expected.length === password.length && timingSafeEqual(expected, password);
+}
+
+function argBytes(c: Client, i: number): Buffer {
+  return c.argBuf.subarray(c.argOff[i], c.argOff[i] + c.argLen[i]);
+}
+
+function cmdAuth(c: Client): void {
+  if (c.argc > 3) {
+    c.reply.raw(E_SYNTAX);
+    return;
+  }
+  let user = 'default';
+  let passwordArg = 1;
+  if (c.argc === 2) {
+    if (c.server.settings.requirepass === '') {
+      c.reply.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+      return;
+    }
+  } else {
+    user = c.argString(1);
+    passwordArg = 2;
+  }
+  if (checkPassword(c.server, user, argBytes(c, passwordArg))) {
+    setAuthenticated(c, true);
+    c.user = user;
+    c.reply.raw(R_OK);
+  } else {
+    c.reply.raw(E_WRONGPASS);
+  }
+}
+
+/** validateClientName: printable ASCII without spaces. */
+function validClientName(name: Buffer): boolean {
+  for (let i = 0; i < name.length; i++) if (name[i] < 33 || name[i] > 126) return false;
+  return true;
+}
+
+const E_CLIENT_NAME = 'ERR Client names cannot contain spaces, newlines or special characters.';
+
+function cmdHello(c: Client): void {
+  let version = 0;
+  let next = 1;
+  if (c.argc >= 2) {
+    if (!c.argInt64(next++)) {
+      c.reply.error('ERR Protocol version is not an integer or out of range');
+      return;
+    }
+    version = parsed.isBig ? 0 : parsed.num;
+    if (parsed.isBig || version < 2 || version > 3) {
+      c.reply.error('NOPROTO unsupported protocol version');
+      return;
+    }
+  }
+  let user: string | null = null;
+  let password: Buffer | null = null;
+  let name: Buffer | null = null;
+  for (let j = next; j < c.argc; j++) {
+    const more = c.argc - 1 - j;
+    if (c.argIs(j, 'auth') && more >= 2) {
+      user = c.argString(j + 1);
+      password = argBytes(c, j + 2);
+      j += 2;
+    } else if (c.argIs(j, 'setname') && more >= 1) {
+      name = argBytes(c, j + 1);
+      if (!validClientName(name)) {
+        c.reply.error(E_CLIENT_NAME);
+        return;
+      }
+      j++;
+    } else {
+      c.reply.error(`ERR Syntax error in HELLO option '${c.argString(j)}'`);
+      return;
+    }
+  }
+  if (user !== null && password !== null) {
+    if (!checkPassword(c.server, user, password)) {
+      c.reply.raw(E_WRONGPASS);
+      return;
+    }
+    setAuthenticated(c, true);
+    c.user = user;
+  }
+  if (!c.authenticated) {
+    c.reply.error('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+    return;
+  }
+  if (name !== null) c.name = name.toString('latin1');
+  if (version !== 0) {
+    c.resp = version as 2 | 3;
+    c.reply.resp = c.resp;
+  }
+  const reply = c.reply;
+  reply.mapLen(7);
+  reply.bulkString('server');
+  reply.bulkString('redis');
+  reply.bulkString('version');
+  reply.bulkString(REDIS_COMPAT_VERSION);
+  reply.bulkString('proto');
+  reply.int(c.resp);
+  reply.bulkString('id');
+  reply.int(c.id);
+  reply.bulkString('mode');
+  reply.bulkString('standalone');
+  reply.bulkString('role');
+  reply.bulkString('master');
+  reply.bulkString('modules');
+  reply.arrayLen(0);
+}
+
+function cmdSelect(c: Client): void {
+  if (!c.argInt64(1) || parsed.isBig || parsed.num < -2147483648 || parsed.num > 2147483647) {
+    c.reply.error('ERR invalid DB index');
+    return;
+  }
+  const db = parsed.num;
+  if (db < 0 || db >= c.store.databases) {
+    c.reply.error('ERR DB index is out of range');
+    return;
+  }
+  c.db = db;
+  c.reply.raw(R_OK);
+}
+
+function cmdClientId(c: Client): void {
+  c.reply.int(c.id);
+}
+
+function cmdClientSetname(c: Client): void {
+  const name = argBytes(c, 2);
+  if (!validClientName(name)) {
+    c.reply.error(E_CLIENT_NAME);
+    return;
+  }
+  c.name = name.toString('latin1');
+  c.reply.raw(R_OK);
+}
+
+function cmdClientGetname(c: Client): void {
+  if (c.name === '') c.reply.nullBulk();
+  else c.reply.bulkString(c.name);
+}
+
+function cmdClientSetinfo(c: Client): void {
+  const value = argBytes(c, 3);
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] < 33 || value[i] > 126) {
+      c.reply.error(`ERR ${c.argString(2).toLowerCase() === 'lib-name' ? 'lib-name' : 'lib-ver'} cannot contain spaces, newlines or special characters.`);
+      return;
+    }
+  }
+  if (c.argIs(2, 'lib-name')) c.libName = value.toString('latin1');
+  else if (c.argIs(2, 'lib-ver')) c.libVersion = value.toString('latin1');
+  else {
+    c.reply.error(`ERR Unrecognized option '${c.argString(2)}'`);
+    return;
+  }
+  c.reply.raw(R_OK);
+}
+
+/** One CLIENT LIST / CLIENT INFO line, with Redis 7.0's fields. */
+export function clientInfoLine(c: Client, now: number): string {
+  const flags = (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '') || 'N';
+  const qbuf = c.parser.bufferedBytes();
+  const cmd = c.lastCommand === null ? 'NULL' : c.lastCommand.fullName;
+  const omem = c.socket.writableLength;
+  return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${(c.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1} name=${c.name}` +
+    ` age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flags}` +
+    ` db=${c.db} sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0` +
+    ` obl=0 oll=0 omem=${omem} tot-mem=${qbuf + omem} events=r cmd=${cmd} user=${c.user} redir=-1 resp=${c.resp}` +
+    (c.libName || c.libVersion ? ` lib-name=${c.libName} lib-ver=${c.libVersion}` : '');
+}
+
+function cmdClientInfo(c: Client): void {
+  c.reply.verbatim(clientInfoLine(c, c.server.clock.now) + '\n', 'txt');
+}
+
+function cmdClientList(c: Client): void {
+  let ids: Set<number> | null = null;
+  for (let j = 2; j < c.argc; j++) {
+    if (c.argIs(j, 'type') && j + 1 < c.argc) {
+      const type = c.argLower(j + 1);
+      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) {
+        c.reply.error(`ERR Unknown client type '${c.argString(j + 1)}'`);
+        return;
+      }
+      if (type !== 'normal') ids = new Set();
+      j++;
+    } else if (c.argIs(j, 'id') && j + 1 < c.argc) {
+      ids = new Set();
+      for (j = j + 1; j < c.argc; j++) {
+        if (!c.argInt64(j) || parsed.isBig || parsed.num <= 0) {
+          c.reply.error('ERR Invalid client ID');
+          return;
+        }
+        ids.add(parsed.num);
+      }
+    } else {
+      c.reply.raw(E_SYNTAX);
+      return;
+    }
+  }
+  let text = '';
+  const now = c.server.clock.now;
+  for (const client of c.server.clients.values()) {
+    if (ids !== null && !ids.has(client.id)) continue;
+    text += clientInfoLine(client, now) + '\n';
+  }
+  c.reply.verbatim(text, 'txt');
+}
+
+function cmdClientKill(c: Client): void {
+  const server = c.server;
+  if (c.argc === 3) {
+    const addr = c.argString(2);
+    for (const client of server.clients.values()) {
+      if (client.addr === addr) {
+        server.killClient(client, 'CLIENT KILL');
+        c.reply.raw(R_OK);
+        return;
+      }
+    }
+    c.reply.error('ERR No such client');
+    return;
+  }
+  let id = 0;
+  let addr: string | null = null;
+  let laddr: string | null = null;
+  let user: string | null = null;
+  let type: string | null = null;
+  let skipMe = true;
+  for (let j = 2; j < c.argc; j += 2) {
+    if (j + 1 >= c.argc) {
+      c.reply.raw(E_SYNTAX);
+      return;
+    }
+    if (c.argIs(j, 'id')) {
+      if (!c.argInt64(j + 1) || parsed.isBig || parsed.num <= 0) {
+        c.reply.error('ERR client-id should be greater than 0');
+        return;
+      }
+      id = parsed.num;
+    } else if (c.argIs(j, 'type')) {
+      type = c.argLower(j + 1);
+      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) {
+        c.reply.error(`ERR Unknown client type '${c.argString(j + 1)}'`);
+        return;
+      }
+    } else if (c.argIs(j, 'addr')) {
+      addr = c.argString(j + 1);
+    } else if (c.argIs(j, 'laddr')) {
+      laddr = c.argString(j + 1);
+    } else if (c.argIs(j, 'user')) {
+      user = c.argString(j + 1);
+      if (user !== 'default') {
+        c.reply.error(`ERR No such user '${user}'`);
+        return;
+      }
+    } else if (c.argIs(j, 'skipme')) {
+      if (c.argIs(j + 1, 'yes')) skipMe = true;
+      else if (c.argIs(j + 1, 'no')) skipMe = false;
+      else {
+        c.reply.raw(E_SYNTAX);
+        return;
+      }
+    } else {
+      c.reply.raw(E_SYNTAX);
+      return;
+    }
+  }
+  let killed = 0;
+  for (const client of [...server.clients.values()]) {
+    if (id !== 0 && client.id !== id) continue;
+    if (addr !== null && client.addr !== addr) continue;
+    if (laddr !== null && client.laddr !== laddr) continue;
+    if (user !== null && client.user !== user) continue;
+    if (type !== null && type !== 'normal') continue;
+    if (client === c && skipMe) continue;
+    server.killClient(client, 'CLIENT KILL');
+    killed++;
+  }
+  c.reply.int(killed);
+}
+
+function onOffArgument(c: Client, i: number): boolean | null {
+  if (c.argIs(i, 'on')) return true;
+  if (c.argIs(i, 'off')) return false;
+  c.reply.raw(E_SYNTAX);
+  return null;
+}
+
+function cmdClientNoEvict(c: Client): void {
+  const on = onOffArgument(c, 2);
+  if (on === null) return;
+  c.noEvict = on;
+  c.reply.raw(R_OK);
+}
+
+function cmdClientNoTouch(c: Client): void {
+  const on = onOffArgument(c, 2);
+  if (on === null) return;
+  c.noTouch = on;
+  c.reply.raw(R_OK);
+}
+
+function cmdClientReply(c: Client): void {
+  if (c.argIs(2, 'on')) {
+    c.replyMode = ReplyMode.ON;
+    c.reply.raw(R_OK);
+  } else if (c.argIs(2, 'off')) {
+    c.replyMode = ReplyMode.OFF;
+  } else if (c.argIs(2, 'skip')) {
+    if (c.replyMode === ReplyMode.ON) c.replyMode = ReplyMode.SKIP;
+    c.reply.raw(R_OK);
+  } else {
+    c.reply.raw(E_SYNTAX);
+  }
+}
+
+const CLIENT_HELP = [
+  'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'GETNAME',
+  '    Return the name of the current connection.',
+  'ID',
+  '    Return the ID of the current connection.',
+  'INFO',
+  '    Return information about the current client connection.',
+  'KILL <ip:port>',
+  '    Kill connection made from <ip:port>.',
+  'KILL <option> <value> [<option> <value> [...]]',
+  '    Kill connections. Options are:',
+  '    * ADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made from the specified address',
+  '    * LADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made to specified local address',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Kill connections by type.',
+  '    * USER <username>',
+  '      Kill connections authenticated by <username>.',
+  '    * SKIPME (YES|NO)',
+  '      Skip killing current connection (default: yes).',
+  'LIST [options ...]',
+  '    Return information about client connections. Options:',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Return clients of specified type.',
+  'REPLY (ON|OFF|SKIP)',
+  '    Control the replies sent to the current connection.',
+  'SETNAME <name>',
+  '    Assign the name <name> to the current connection.',
+  'SETINFO <LIB-NAME|LIB-VER> <value>',
+  '    Set client library name or version.',
+  'NO-EVICT (ON|OFF)',
+  '    Protect current client connection from eviction.',
+  'NO-TOUCH (ON|OFF)',
+  '    Will not touch LRU/LFU stats when this mode is on.',
+  'HELP',
+  '    Prints this help.',
+];
+
+/** Metadata of a CLIENT subcommand Redis added after 7.0 (as Redis 7.2 describes it). */
+function newerClientSubcommand(name: string, arity: number, summary: string, args: CommandMeta['docs']['arguments']): CommandMeta {
+  return {
+    name: `client|${name}`,
+    arity,
+    flags: ['noscript', 'loading', 'stale'],
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    acl_categories: ['slow', 'connection'],
+    tips: [],
+    key_specs: [],
+    subcommands: [],
+    docs: { summary, since: '7.2.0', group: 'connection', complexity: 'O(1)', arguments: args },
+  };
+}
+
+export function registerConnectionCommands(registry: Registry): void {
+  registry.add('ping', cmdPing);
+  registry.add('echo', cmdEcho);
+  registry.add('quit', cmdQuit);
+  registry.add('reset', cmdReset);
+  registry.add('hello', cmdHello);
+  registry.add('auth', cmdAuth);
+  registry.add('select', cmdSelect);
+  registry.add('client', null);
+  registry.add('client|id', cmdClientId);
+  registry.add('client|setname', cmdClientSetname);
+  registry.add('client|getname', cmdClientGetname);
+  registry.add('client|setinfo', cmdClientSetinfo, newerClientSubcommand('setinfo', 4, 'Sets information specific to the client or connection.', [
+    { name: 'attr', type: 'oneof', arguments: [{ name: 'libname', type: 'string', token: 'LIB-NAME' }, { name: 'libver', type: 'string', token: 'LIB-VER' }] },
+  ]));
+  registry.add('client|info', cmdClientInfo);
+  registry.add('client|list', cmdClientList);
+  registry.add('client|kill', cmdClientKill);
+  registry.add('client|no-evict', cmdClientNoEvict);
+  registry.add('client|no-touch', cmdClientNoTouch, newerClientSubcommand('no-touch', 3, 'Controls whether commands sent by the client affect the LRU/LFU of accessed keys.', [
+    { name: 'enabled', type: 'oneof', arguments: [{ name: 'on', type: 'pure-token', token: 'ON' }, { name: 'off', type: 'pure-token', token: 'OFF' }] },
+  ]));
+  registry.add('client|reply', cmdClientReply);
+  registry.add('client|help', (c) => replyHelp(c, CLIENT_HELP));
+}

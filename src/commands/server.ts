@@ -1,0 +1,568 @@
+/*
+ * Server commands (Redis 7.0 server.c / db.c / config.c semantics): INFO, DBSIZE, FLUSHDB,
+ * FLUSHALL, SWAPDB, TIME, CONFIG, COMMAND, SHUTDOWN, LASTSAVE, ROLE, and FUNCTION / SCRIPT
+ * answering truthfully for a server with no scripts or functions loaded.
+ */
+import os from 'node:os';
+import type { Client } from '../client.ts';
+import type { Registry, CommandEntry } from '../registry.ts';
+import { CommandFlag } from '../registry.ts';
+import type { ServerState } from '../server-state.ts';
+import { resetStats } from '../server-state.ts';
+import { R_OK, E_SYNTAX } from '../../protocol/replies.ts';
+import { EVICTION_POLICY_NAMES } from '../../store/types.ts';
+import { parsed } from '../numbers.ts';
+import { globMatchString } from '../glob.ts';
+import { replyHelp } from './keys.ts';
+import { REDIS_COMPAT_VERSION } from './connection.ts';
+import { writeCommandInfo, writeCommandDocs } from './command-meta.ts';
+import packageJson from '../../package.json' with { type: 'json' };
+
+function cmdDbsize(c: Client): void {
+  c.reply.int(c.store.dbSize(c.db));
+}
+
+/** FLUSHDB / FLUSHALL accept ASYNC or SYNC; both run synchronously here. */
+function flushOption(c: Client): boolean {
+  if (c.argc > 2 || (c.argc === 2 && !c.argIs(1, 'async') && !c.argIs(1, 'sync'))) {
+    c.reply.raw(E_SYNTAX);
+    return false;
+  }
+  return true;
+}
+
+function cmdFlushdb(c: Client): void {
+  if (!flushOption(c)) return;
+  c.store.flushDb(c.db);
+  c.reply.raw(R_OK);
+}
+
+function cmdFlushall(c: Client): void {
+  if (!flushOption(c)) return;
+  c.store.flushAll();
+  c.reply.raw(R_OK);
+}
+
+function cmdSwapdb(c: Client): void {
+  const dbs = c.store.databases;
+  if (!c.argInt64(1) || parsed.isBig || parsed.num < -2147483648 || parsed.num > 2147483647) {
+    c.reply.error('ERR invalid first DB index');
+    return;
+  }
+  const a = parsed.num;
+  if (!c.argInt64(2) || parsed.isBig || parsed.num < -2147483648 || parsed.num > 2147483647) {
+    c.reply.error('ERR invalid second DB index');
+    return;
+  }
+  const b = parsed.num;
+  if (a < 0 || a >= dbs || b < 0 || b >= dbs) {
+    c.reply.error('ERR DB index is out of range');
+    return;
+  }
+  c.store.swapDb(a, b);
+  c.reply.raw(R_OK);
+}
+
+function cmdTime(c: Client): void {
+  const micros = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
+  c.reply.arrayLen(2);
+  c.reply.bulkString(String(micros / 1000000n));
+  c.reply.bulkString(String(micros % 1000000n));
+}
+
+function cmdLastsave(c: Client): void {
+  c.reply.int(Math.floor(c.server.lastSave / 1000));
+}
+
+function cmdRole(c: Client): void {
+  c.reply.arrayLen(3);
+  c.reply.bulkString('master');
+  c.reply.int(0);
+  c.reply.arrayLen(0);
+}
+
+function cmdShutdown(c: Client): void {
+  for (let j = 1; j < c.argc; j++) {
+    if (!c.argIs(j, 'nosave') && !c.argIs(j, 'save') && !c.argIs(j, 'now') && !c.argIs(j, 'force') && !c.argIs(j, 'abort')) {
+      c.reply.raw(E_SYNTAX);
+      return;
+    }
+    if (c.argIs(j, 'abort')) {
+      c.reply.error('ERR No shutdown in progress.');
+      return;
+    }
+  }
+  c.server.shutdown('SHUTDOWN command');
+}
+
+// ---- CONFIG ----
+
+function cmdConfigGet(c: Client): void {
+  const patterns: string[] = [];
+  for (let j = 2; j < c.argc; j++) patterns.push(c.argString(j));
+  const pairs = c.server.config.get(patterns);
+  c.reply.mapLen(pairs.length);
+  for (const [name, value] of pairs) {
+    c.reply.bulkString(name);
+    c.reply.bulkString(value);
+  }
+}
+
+function cmdConfigSet(c: Client): void {
+  if (c.argc % 2 === 1) {
+    c.reply.error(`ERR wrong number of arguments for 'config|set' command`);
+    return;
+  }
+  const pairs: [string, string][] = [];
+  for (let j = 2; j < c.argc; j += 2) pairs.push([c.argString(j), c.argString(j + 1)]);
+  const error = c.server.config.set(pairs);
+  if (error !== null) c.reply.error(error);
+  else c.reply.raw(R_OK);
+}
+
+function cmdConfigResetstat(c: Client): void {
+  const server = c.server;
+  resetStats(server.stats, server.clock.now);
+  const s = server.store.stats;
+  s.expiredKeys = 0;
+  s.evictedKeys = 0;
+  s.keyspaceHits = 0;
+  s.keyspaceMisses = 0;
+  c.reply.raw(R_OK);
+}
+
+function cmdConfigRewrite(c: Client): void {
+  c.reply.error('ERR The server is running without a config file');
+}
+
+const CONFIG_HELP = [
+  'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'GET <pattern>',
+  '    Return parameters matching the glob-like <pattern> and their values.',
+  'SET <directive> <value>',
+  '    Set the configuration <directive> to <value>.',
+  'RESETSTAT',
+  '    Reset statistics reported by the INFO command.',
+  'REWRITE',
+  '    Rewrite the configuration file.',
+  'HELP',
+  '    Prints this help.',
+];
+
+// ---- COMMAND ----
+
+function cmdCommand(c: Client): void {
+  const commands = c.server.registry.commands;
+  c.reply.arrayLen(commands.length);
+  for (const cmd of commands) writeCommandInfo(c.reply, cmd.meta);
+}
+
+function cmdCommandCount(c: Client): void {
+  c.reply.int(c.server.registry.commands.length);
+}
+
+function lookupByArgName(c: Client, name: string): CommandEntry | undefined {
+  return c.server.registry.byFullName(name.toLowerCase());
+}
+
+function cmdCommandInfo(c: Client): void {
+  if (c.argc === 2) {
+    cmdCommand(c);
+    return;
+  }
+  c.reply.arrayLen(c.argc - 2);
+  for (let j = 2; j < c.argc; j++) {
+    const cmd = lookupByArgName(c, c.argString(j));
+    if (cmd === undefined) c.reply.nullArray();
+    else writeCommandInfo(c.reply, cmd.meta);
+  }
+}
+
+function cmdCommandDocs(c: Client): void {
+  const registry = c.server.registry;
+  const selected: CommandEntry[] = [];
+  if (c.argc === 2) selected.push(...registry.commands);
+  else {
+    for (let j = 2; j < c.argc; j++) {
+      const cmd = lookupByArgName(c, c.argString(j));
+      if (cmd !== undefined) selected.push(cmd);
+    }
+  }
+  c.reply.mapLen(selected.length);
+  for (const cmd of selected) {
+    c.reply.bulkString(cmd.fullName);
+    writeCommandDocs(c.reply, cmd.meta);
+  }
+}
+
+function cmdCommandList(c: Client): void {
+  const registry = c.server.registry;
+  let filter: ((cmd: CommandEntry) => boolean) | null = null;
+  if (c.argc === 5 && c.argIs(2, 'filterby')) {
+    const value = c.argString(4);
+    if (c.argIs(3, 'module')) filter = () => false;
+    else if (c.argIs(3, 'aclcat')) filter = (cmd) => cmd.meta.acl_categories.includes(value.toLowerCase().replace(/^@/, ''));
+    else if (c.argIs(3, 'pattern')) filter = (cmd) => globMatchString(value, cmd.fullName, true);
+    else {
+      c.reply.raw(E_SYNTAX);
+      return;
+    }
+  } else if (c.argc !== 2) {
+    c.reply.raw(E_SYNTAX);
+    return;
+  }
+  const names: string[] = [];
+  for (const cmd of registry.commands) {
+    if (filter === null || filter(cmd)) names.push(cmd.fullName);
+    if (cmd.subcommands !== null) {
+      for (const sub of cmd.subcommands.values()) if (filter === null || filter(sub)) names.push(sub.fullName);
+    }
+  }
+  c.reply.arrayLen(names.length);
+  for (const name of names) c.reply.bulkString(name);
+}
+
+function cmdCommandGetkeys(c: Client): void {
+  const cmd = c.server.registry.byFullName(c.argLower(2));
+  if (cmd === undefined) {
+    c.reply.error('ERR Invalid command specified');
+    return;
+  }
+  const argc = c.argc - 2;
+  const effective = cmd.subcommands !== null && argc >= 2 ? cmd.subcommands.get(c.argLower(3)) ?? cmd : cmd;
+  if ((effective.arity > 0 && effective.arity !== argc) || argc < -effective.arity) {
+    c.reply.error('ERR Invalid number of arguments specified for command');
+    return;
+  }
+  const keys = keyPositions(effective, argc);
+  if (keys.length === 0) {
+    c.reply.error('ERR The command has no key arguments');
+    return;
+  }
+  c.reply.arrayLen(keys.length);
+  for (const pos of keys) c.reply.bulk(c.argBuf, c.argOff[pos + 2], c.argLen[pos + 2]);
+}
+
+/** Key argument positions from first/last/step (the legacy key spec Redis derives from key specs). */
+function keyPositions(cmd: CommandEntry, argc: number): number[] {
+  const { first_key: firstKey, last_key: lastKey, step } = cmd.meta;
+  if (firstKey === 0 || (cmd.flags & CommandFlag.MOVABLE_KEYS) !== 0) return [];
+  const last = lastKey < 0 ? argc + lastKey : lastKey;
+  const positions: number[] = [];
+  for (let i = firstKey; i <= last && i < argc; i += step) positions.push(i);
+  return positions;
+}
+
+const COMMAND_HELP = [
+  'COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  '(no subcommand)',
+  '    Return details about all Redis commands.',
+  'COUNT',
+  '    Return the total number of commands in this Redis server.',
+  'LIST',
+  '    Return a list of all commands in this Redis server.',
+  'INFO [<command-name> ...]',
+  '    Return details about multiple Redis commands.',
+  '    If no command names are given, documentation details for all',
+  '    commands are returned.',
+  'DOCS [<command-name> ...]',
+  '    Return documentation details about multiple Redis commands.',
+  '    If no command names are given, documentation details for all',
+  '    commands are returned.',
+  'GETKEYS <full-command>',
+  '    Return the keys from a full Redis command.',
+  'HELP',
+  '    Prints this help.',
+];
+
+// ---- FUNCTION / SCRIPT (nothing loaded yet) ----
+
+function cmdFunctionList(c: Client): void {
+  for (let j = 2; j < c.argc; j++) {
+    if (c.argIs(j, 'withcode')) continue;
+    if (c.argIs(j, 'libraryname') && j + 1 < c.argc) {
+      j++;
+      continue;
+    }
+    c.reply.error(`ERR Unknown argument ${c.argString(j)}`);
+    return;
+  }
+  c.reply.arrayLen(0);
+}
+
+function cmdFunctionFlush(c: Client): void {
+  if (c.argc > 3 || (c.argc === 3 && !c.argIs(2, 'async') && !c.argIs(2, 'sync'))) {
+    c.reply.error('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
+    return;
+  }
+  c.reply.raw(R_OK);
+}
+
+function cmdScriptExists(c: Client): void {
+  c.reply.arrayLen(c.argc - 2);
+  for (let j = 2; j < c.argc; j++) c.reply.int(0);
+}
+
+function cmdScriptFlush(c: Client): void {
+  if (c.argc > 3 || (c.argc === 3 && !c.argIs(2, 'async') && !c.argIs(2, 'sync'))) {
+    c.reply.error('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
+    return;
+  }
+  c.reply.raw(R_OK);
+}
+
+// ---- INFO ----
+
+const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace'];
+const ALL_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'commandstats', 'errorstats', 'cluster', 'keyspace'];
+
+function humanBytes(n: number): string {
+  if (n < 1024) return `${n}B`;
+  const units = ['K', 'M', 'G', 'T', 'P'];
+  let value = n / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(2)}${units[unit]}`;
+}
+
+export function infoSection(server: ServerState, section: string): string | null {
+  const now = server.clock.now;
+  const settings = server.settings;
+  const store = server.store;
+  const stats = server.stats;
+  const lines: string[] = [];
+  const add = (name: string, value: string | number) => lines.push(`${name}:${value}`);
+  switch (section) {
+    case 'server': {
+      const uptime = Math.floor((now - server.startedAt) / 1000);
+      lines.push('# Server');
+      add('redis_version', REDIS_COMPAT_VERSION);
+      add('redis_git_sha1', '00000000');
+      add('redis_git_dirty', 0);
+      add('redis_build_id', '0');
+      add('redis_mode', 'standalone');
+      add('slabcache_version', packageJson.version);
+      add('os', `${os.type()} ${os.release()} ${os.arch()}`);
+      add('arch_bits', 64);
+      add('monotonic_clock', 'POSIX clock_gettime');
+      add('multiplexing_api', 'epoll');
+      add('atomicvar_api', 'c11-builtin');
+      add('gcc_version', '0.0.0');
+      add('process_id', process.pid);
+      add('process_supervised', 'no');
+      add('run_id', server.runId);
+      add('tcp_port', server.port);
+      add('server_time_usec', now * 1000);
+      add('uptime_in_seconds', uptime);
+      add('uptime_in_days', Math.floor(uptime / 86400));
+      add('hz', settings.hz);
+      add('configured_hz', settings.hz);
+      add('lru_clock', Math.floor(now / 1000) & 0xffffff);
+      add('executable', process.argv[1] ?? '');
+      add('config_file', settings.configFile);
+      add('io_threads_active', 0);
+      break;
+    }
+    case 'clients':
+      lines.push('# Clients');
+      add('connected_clients', server.clients.size);
+      add('cluster_connections', 0);
+      add('maxclients', settings.maxclients);
+      add('client_recent_max_input_buffer', 0);
+      add('client_recent_max_output_buffer', 0);
+      add('blocked_clients', 0);
+      add('tracking_clients', 0);
+      add('clients_in_timeout_table', 0);
+      break;
+    case 'memory': {
+      const used = store.usedMemory();
+      const rss = process.memoryUsage.rss();
+      const total = os.totalmem();
+      lines.push('# Memory');
+      add('used_memory', used);
+      add('used_memory_human', humanBytes(used));
+      add('used_memory_rss', rss);
+      add('used_memory_rss_human', humanBytes(rss));
+      add('used_memory_peak', Math.max(used, server.peakMemory));
+      add('used_memory_peak_human', humanBytes(Math.max(used, server.peakMemory)));
+      add('used_memory_dataset', used);
+      add('allocator_allocated', store.allocatedMemory());
+      add('total_system_memory', total);
+      add('total_system_memory_human', humanBytes(total));
+      add('used_memory_lua', 31744);
+      add('used_memory_scripts', 0);
+      add('number_of_cached_scripts', 0);
+      add('number_of_functions', 0);
+      add('number_of_libraries', 0);
+      add('maxmemory', settings.maxmemory);
+      add('maxmemory_human', humanBytes(settings.maxmemory));
+      add('maxmemory_policy', EVICTION_POLICY_NAMES[settings.maxmemoryPolicy]);
+      add('mem_fragmentation_ratio', used > 0 ? (rss / used).toFixed(2) : '0.00');
+      add('mem_allocator', 'slabcache');
+      add('lazyfree_pending_objects', 0);
+      add('lazyfreed_objects', 0);
+      break;
+    }
+    case 'persistence':
+      lines.push('# Persistence');
+      add('loading', 0);
+      add('async_loading', 0);
+      add('rdb_changes_since_last_save', 0);
+      add('rdb_bgsave_in_progress', 0);
+      add('rdb_last_save_time', Math.floor(server.lastSave / 1000));
+      add('rdb_last_bgsave_status', 'ok');
+      add('rdb_saves', 0);
+      add('aof_enabled', 0);
+      add('aof_rewrite_in_progress', 0);
+      add('aof_rewrite_scheduled', 0);
+      add('aof_last_write_status', 'ok');
+      break;
+    case 'stats': {
+      const s = store.stats;
+      let errors = 0;
+      for (const count of stats.errors.values()) errors += count;
+      lines.push('# Stats');
+      add('total_connections_received', stats.connectionsReceived);
+      add('total_commands_processed', stats.commandsProcessed);
+      add('instantaneous_ops_per_sec', server.instantaneousOps);
+      add('total_net_input_bytes', stats.netInputBytes);
+      add('total_net_output_bytes', stats.netOutputBytes);
+      add('instantaneous_input_kbps', '0.00');
+      add('instantaneous_output_kbps', '0.00');
+      add('rejected_connections', stats.rejectedConnections);
+      add('sync_full', 0);
+      add('sync_partial_ok', 0);
+      add('sync_partial_err', 0);
+      add('expired_keys', s.expiredKeys);
+      add('expired_stale_perc', '0.00');
+      add('expired_time_cap_reached_count', 0);
+      add('evicted_keys', s.evictedKeys);
+      add('evicted_clients', 0);
+      add('keyspace_hits', s.keyspaceHits);
+      add('keyspace_misses', s.keyspaceMisses);
+      add('pubsub_channels', 0);
+      add('pubsub_patterns', 0);
+      add('latest_fork_usec', 0);
+      add('total_forks', 0);
+      add('total_error_replies', errors);
+      break;
+    }
+    case 'replication':
+      lines.push('# Replication');
+      add('role', 'master');
+      add('connected_slaves', 0);
+      add('master_failover_state', 'no-failover');
+      add('master_replid', server.runId);
+      add('master_replid2', '0000000000000000000000000000000000000000');
+      add('master_repl_offset', 0);
+      add('second_repl_offset', -1);
+      add('repl_backlog_active', 0);
+      add('repl_backlog_size', 1048576);
+      add('repl_backlog_first_byte_offset', 0);
+      add('repl_backlog_histlen', 0);
+      break;
+    case 'cpu': {
+      const usage = process.cpuUsage();
+      lines.push('# CPU');
+      add('used_cpu_sys', (usage.system / 1e6).toFixed(6));
+      add('used_cpu_user', (usage.user / 1e6).toFixed(6));
+      add('used_cpu_sys_children', '0.000000');
+      add('used_cpu_user_children', '0.000000');
+      add('used_cpu_sys_main_thread', (usage.system / 1e6).toFixed(6));
+      add('used_cpu_user_main_thread', (usage.user / 1e6).toFixed(6));
+      break;
+    }
+    case 'modules':
+      lines.push('# Modules');
+      break;
+    case 'commandstats':
+      lines.push('# Commandstats');
+      for (const cmd of server.registry.all) {
+        const calls = stats.calls[cmd.id];
+        const rejected = stats.rejectedCalls[cmd.id];
+        if (calls === 0 && rejected === 0 && stats.failedCalls[cmd.id] === 0) continue;
+        const usec = Math.round(stats.usec[cmd.id]);
+        const perCall = calls === 0 ? 0 : usec / calls;
+        lines.push(`cmdstat_${cmd.fullName}:calls=${calls},usec=${usec},usec_per_call=${perCall.toFixed(2)},rejected_calls=${rejected},failed_calls=${stats.failedCalls[cmd.id]}`);
+      }
+      break;
+    case 'errorstats':
+      lines.push('# Errorstats');
+      for (const [prefix, count] of stats.errors) lines.push(`errorstat_${prefix}:count=${count}`);
+      break;
+    case 'cluster':
+      lines.push('# Cluster');
+      add('cluster_enabled', 0);
+      break;
+    case 'keyspace':
+      lines.push('# Keyspace');
+      for (let db = 0; db < store.databases; db++) {
+        const keys = store.dbSize(db);
+        if (keys === 0) continue;
+        lines.push(`db${db}:keys=${keys},expires=${store.dbExpires(db)},avg_ttl=${store.dbAvgTtl(db)}`);
+      }
+      break;
+    default:
+      return null;
+  }
+  return lines.join('\r\n') + '\r\n';
+}
+
+export function infoText(server: ServerState, requested: string[]): string {
+  let sections: string[];
+  if (requested.length === 0 || requested.includes('default')) sections = [...DEFAULT_SECTIONS];
+  else sections = [];
+  for (const name of requested) {
+    if (name === 'all' || name === 'everything') sections.push(...ALL_SECTIONS);
+    else if (name !== 'default') sections.push(name);
+  }
+  const seen = new Set<string>();
+  const parts: string[] = [];
+  for (const name of sections) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const text = infoSection(server, name);
+    if (text !== null) parts.push(text);
+  }
+  return parts.join('\r\n');
+}
+
+function cmdInfo(c: Client): void {
+  const requested: string[] = [];
+  for (let j = 1; j < c.argc; j++) requested.push(c.argLower(j));
+  c.reply.verbatim(infoText(c.server, requested), 'txt');
+}
+
+export function registerServerCommands(registry: Registry): void {
+  registry.add('info', cmdInfo);
+  registry.add('dbsize', cmdDbsize);
+  registry.add('flushdb', cmdFlushdb);
+  registry.add('flushall', cmdFlushall);
+  registry.add('swapdb', cmdSwapdb);
+  registry.add('time', cmdTime);
+  registry.add('lastsave', cmdLastsave);
+  registry.add('role', cmdRole);
+  registry.add('shutdown', cmdShutdown);
+  registry.add('config', null);
+  registry.add('config|get', cmdConfigGet);
+  registry.add('config|set', cmdConfigSet);
+  registry.add('config|resetstat', cmdConfigResetstat);
+  registry.add('config|rewrite', cmdConfigRewrite);
+  registry.add('config|help', (c) => replyHelp(c, CONFIG_HELP));
+  registry.add('command', cmdCommand);
+  registry.add('command|count', cmdCommandCount);
+  registry.add('command|info', cmdCommandInfo);
+  registry.add('command|docs', cmdCommandDocs);
+  registry.add('command|list', cmdCommandList);
+  registry.add('command|getkeys', cmdCommandGetkeys);
+  registry.add('command|help', (c) => replyHelp(c, COMMAND_HELP));
+  registry.add('function', null);
+  registry.add('function|list', cmdFunctionList);
+  registry.add('function|flush', cmdFunctionFlush);
+  registry.add('script', null);
+  registry.add('script|exists', cmdScriptExists);
+  registry.add('script|flush', cmdScriptFlush);
+}

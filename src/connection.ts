@@ -1,0 +1,202 @@
+/*
+ * A connection's read loop: each socket read feeds the parser, every complete command in it
+ * is checked and executed, and all replies of the batch go out in one socket.write
+ * (ARCHITECTURE.md principle 6). The generic checks (unknown command, arity, auth, OOM) run
+ * here, once, with Redis's exact wording, before any handler (principle 2).
+ *
+ * Backpressure: when the socket's unsent output passes OUTPUT_PAUSE_BYTES the connection stops
+ * reading until 'drain', so a client that does not read its replies cannot make the server
+ * buffer without bound; client-output-buffer-limit (normal class) closes it past the limits.
+ * A protocol error is replied and the connection closed after the reply, as Redis does.
+ */
+import type { Socket } from 'node:net';
+import { RequestParser, ParseResult } from '../protocol/parser.ts';
+import { E_NOAUTH, E_OOM } from '../protocol/replies.ts';
+import { Status } from '../store/types.ts';
+import { Client, ReplyMode } from './client.ts';
+import { CommandFlag, type CommandEntry } from './registry.ts';
+import type { ServerState } from './server-state.ts';
+
+/** Stop reading a client whose unsent replies pass this many bytes. */
+const OUTPUT_PAUSE_BYTES = 1 << 20;
+const MAX_UNKNOWN_ARGS_TEXT = 128;
+
+export function attachConnection(server: ServerState, socket: Socket): Client {
+  const parser = new RequestParser();
+  parser.maxBulkLen = server.settings.protoMaxBulkLen;
+  const client = new Client(server.nextClientId++, socket, parser, server);
+  parser.authenticated = client.authenticated;
+  server.clients.set(client.id, client);
+  socket.setNoDelay(true);
+  if (server.settings.tcpKeepalive > 0) socket.setKeepAlive(true, server.settings.tcpKeepalive * 1000);
+
+  socket.on('data', (chunk: Buffer) => onData(server, client, chunk));
+  socket.on('drain', () => {
+    if (client.paused && !client.closed) {
+      client.paused = false;
+      socket.resume();
+    }
+  });
+  socket.on('error', () => {
+    // ECONNRESET and friends: 'close' follows and cleans up.
+  });
+  socket.on('close', () => {
+    client.closed = true;
+    server.clients.delete(client.id);
+  });
+  return client;
+}
+
+function onData(server: ServerState, client: Client, chunk: Buffer): void {
+  if (client.closed || client.closeAfterReply) return;
+  const now = server.clock.refresh();
+  client.lastInteraction = now;
+  server.stats.netInputBytes += chunk.length;
+  const parser = client.parser;
+  const reply = server.reply;
+  parser.feed(chunk);
+  reply.resp = client.resp;
+  reply.begin();
+  server.currentClient = client;
+  try {
+    for (;;) {
+      const result = parser.next();
+      if (result === ParseResult.COMMAND) {
+        client.loadArguments();
+        executeCommand(server, client);
+        if (client.closeAfterReply || client.closed) break;
+      } else if (result === ParseResult.ERROR) {
+        reply.error(parser.error);
+        countError(server, parser.error);
+        client.closeAfterReply = true;
+        break;
+      } else {
+        break;
+      }
+    }
+  } catch (err) {
+    server.logger.error({ err, client: client.id }, 'internal error while executing a command; closing the client');
+    reply.error('ERR internal error');
+    client.closeAfterReply = true;
+  }
+  server.currentClient = null;
+  flush(server, client);
+}
+
+/** Send what the batch wrote, then apply the output limits. */
+export function flush(server: ServerState, client: Client): void {
+  const out = server.reply.end();
+  const socket = client.socket;
+  if (out !== null && !client.closed) {
+    server.stats.netOutputBytes += out.length;
+    socket.write(out);
+  }
+  if (client.closeAfterReply) {
+    socket.end();
+    return;
+  }
+  const pending = socket.writableLength;
+  if (pending > OUTPUT_PAUSE_BYTES && !client.paused) {
+    client.paused = true;
+    socket.pause();
+  }
+  const limits = server.settings.outputLimitNormal;
+  if (limits.hard > 0 && pending > limits.hard) {
+    server.killClient(client, `output buffer of ${pending} bytes over the hard limit of ${limits.hard}`);
+  } else if (limits.soft > 0 && pending > limits.soft) {
+    if (client.softLimitSince === 0) client.softLimitSince = server.clock.now;
+    else if (server.clock.now - client.softLimitSince >= limits.softSeconds * 1000) {
+      server.killClient(client, `output buffer over the soft limit of ${limits.soft} bytes for ${limits.softSeconds} s`);
+    }
+  } else {
+    client.softLimitSince = 0;
+  }
+}
+
+/** Run the generic checks, then the handler; count calls, time and errors. */
+export function executeCommand(server: ServerState, client: Client): void {
+  const reply = server.reply;
+  const registry = server.registry;
+  let cmd: CommandEntry | undefined = registry.lookup(client.argBuf, client.argOff[0], client.argLen[0]);
+  const mark = reply.mark();
+  if (cmd === undefined) {
+    rejectUnknownCommand(client);
+    countError(server, 'ERR');
+    return;
+  }
+  if (cmd.subcommands !== null && client.argc >= 2) {
+    const sub = cmd.subcommands.get(client.argLower(1));
+    if (sub === undefined) {
+      const text = `ERR unknown subcommand '${truncate(sanitize(client.argString(1)), 128)}'. Try ${cmd.name.toUpperCase()} HELP.`;
+      reply.error(text);
+      countError(server, 'ERR');
+      server.stats.rejectedCalls[cmd.id]++;
+      return;
+    }
+    cmd = sub;
+  }
+  const stats = server.stats;
+  if ((cmd.arity > 0 && cmd.arity !== client.argc) || client.argc < -cmd.arity) {
+    reply.error(`ERR wrong number of arguments for '${cmd.fullName}' command`);
+    countError(server, 'ERR');
+    stats.rejectedCalls[cmd.id]++;
+    return;
+  }
+  if (!client.authenticated && (cmd.flags & CommandFlag.NO_AUTH) === 0) {
+    reply.raw(E_NOAUTH);
+    countError(server, 'NOAUTH');
+    stats.rejectedCalls[cmd.id]++;
+    return;
+  }
+  const writes = (cmd.flags & CommandFlag.DENYOOM) !== 0;
+  if (server.settings.maxmemory > 0 && writes && !client.noEvict) {
+    if (server.store.evictIfNeeded() === Status.OOM) {
+      reply.raw(E_OOM);
+      countError(server, 'OOM');
+      stats.rejectedCalls[cmd.id]++;
+      return;
+    }
+  }
+  const started = performance.now();
+  client.lastCommand = cmd;
+  cmd.handler!(client);
+  stats.usec[cmd.id] += (performance.now() - started) * 1000;
+  stats.calls[cmd.id]++;
+  stats.commandsProcessed++;
+  if (reply.byteAt(mark) === 45) {
+    stats.failedCalls[cmd.id]++;
+    countError(server, reply.errorPrefixAt(mark));
+  }
+  if (writes && server.settings.maxmemory > 0 && !client.noEvict) server.store.evictIfNeeded();
+  if (client.replyMode !== ReplyMode.ON) {
+    if (client.replyMode === ReplyMode.SKIP) {
+      reply.truncate(mark);
+      client.replyMode = ReplyMode.ON;
+    } else if (cmd.fullName !== 'client|reply') {
+      reply.truncate(mark);
+    }
+  }
+}
+
+function rejectUnknownCommand(client: Client): void {
+  let args = '';
+  for (let i = 1; i < client.argc && args.length < MAX_UNKNOWN_ARGS_TEXT; i++) {
+    args += `'${truncate(client.argString(i), MAX_UNKNOWN_ARGS_TEXT - args.length)}' `;
+  }
+  const name = truncate(client.argString(0), 128);
+  client.reply.error(sanitize(`ERR unknown command '${name}', with args beginning with: ${args}`));
+}
+
+export function countError(server: ServerState, prefix: string): void {
+  const errors = server.stats.errors;
+  errors.set(prefix, (errors.get(prefix) ?? 0) + 1);
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? text.slice(0, max) : text;
+}
+
+/** Redis replaces CR and LF in error messages with spaces. */
+function sanitize(text: string): string {
+  return text.replace(/[\r\n]/g, ' ');
+}

@@ -1,0 +1,88 @@
+/*
+ * Everything the command handlers share: the store, the reply writer, the cached clock, the
+ * live settings, the client table, the command table and the server-wide counters. One
+ * instance per server; handlers reach it through client.server.
+ */
+import type { Keyspace } from '../store/keyspace.ts';
+import type { ReplyWriter } from '../protocol/encoder.ts';
+import type { CachedClock } from './clock.ts';
+import type { Client } from './client.ts';
+import type { Registry } from './registry.ts';
+import type { Logger } from './logger.ts';
+import type { ConfigStore } from './config-table.ts';
+import type { Settings } from './settings.ts';
+
+export interface ServerStats {
+  connectionsReceived: number;
+  rejectedConnections: number;
+  commandsProcessed: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  /** Per command id: calls, microseconds, rejected and failed calls. */
+  calls: Float64Array;
+  usec: Float64Array;
+  rejectedCalls: Float64Array;
+  failedCalls: Float64Array;
+  /** Error replies by prefix (INFO errorstats). */
+  errors: Map<string, number>;
+  resetAt: number;
+}
+
+export interface ServerState {
+  readonly store: Keyspace;
+  readonly reply: ReplyWriter;
+  readonly clock: CachedClock;
+  readonly registry: Registry;
+  readonly config: ConfigStore;
+  readonly settings: Settings;
+  readonly logger: Logger;
+  readonly clients: Map<number, Client>;
+  readonly stats: ServerStats;
+  readonly startedAt: number;
+  /** TCP ports actually bound (first one is `port`). */
+  readonly boundAddresses: string[];
+  readonly runId: string;
+  port: number;
+  shuttingDown: boolean;
+  peakMemory: number;
+  /** Commands per second over the last sampling window (INFO instantaneous_ops_per_sec). */
+  instantaneousOps: number;
+  nextClientId: number;
+  /** The client whose batch is executing (CLIENT KILL of oneself closes after the reply). */
+  currentClient: Client | null;
+  lastSave: number;
+  /** Begin a graceful shutdown (SHUTDOWN command). */
+  shutdown(reason: string): void;
+  /** Close a client after its pending replies (CLIENT KILL, limits). */
+  killClient(client: Client, reason: string): void;
+}
+
+export function createStats(commandCount: number, now: number): ServerStats {
+  return {
+    connectionsReceived: 0,
+    rejectedConnections: 0,
+    commandsProcessed: 0,
+    netInputBytes: 0,
+    netOutputBytes: 0,
+    calls: new Float64Array(commandCount),
+    usec: new Float64Array(commandCount),
+    rejectedCalls: new Float64Array(commandCount),
+    failedCalls: new Float64Array(commandCount),
+    errors: new Map(),
+    resetAt: now,
+  };
+}
+
+export function resetStats(stats: ServerStats, now: number): void {
+  stats.connectionsReceived = 0;
+  stats.rejectedConnections = 0;
+  stats.commandsProcessed = 0;
+  stats.netInputBytes = 0;
+  stats.netOutputBytes = 0;
+  stats.calls.fill(0);
+  stats.usec.fill(0);
+  stats.rejectedCalls.fill(0);
+  stats.failedCalls.fill(0);
+  stats.errors.clear();
+  stats.resetAt = now;
+}

@@ -1,0 +1,75 @@
+/*
+ * The configuration values the runtime acts on, as typed fields read on the command path
+ * (settings.maxmemory, not a string lookup). The ConfigStore holds every Redis parameter as
+ * text; it calls apply() whenever one of these changes (start-up, config file, CONFIG SET),
+ * so a CONFIG SET takes effect at once.
+ */
+import { EVICTION_POLICY_NAMES, type EvictionPolicyCode } from '../store/types.ts';
+
+export interface OutputLimit {
+  hard: number;
+  soft: number;
+  softSeconds: number;
+}
+
+export class Settings {
+  port = 6379;
+  bind: string[] = ['127.0.0.1', '-::1'];
+  requirepass = '';
+  maxclients = 10000;
+  /** Idle client timeout in seconds, 0 = never. */
+  timeout = 0;
+  tcpKeepalive = 300;
+  protectedMode = true;
+  databases = 16;
+  protoMaxBulkLen = 512 * 1024 * 1024;
+  outputLimitNormal: OutputLimit = { hard: 0, soft: 0, softSeconds: 0 };
+  hz = 10;
+  maxmemory = 0;
+  maxmemoryPolicy: EvictionPolicyCode = 0;
+  maxmemorySamples = 5;
+  lfuLogFactor = 10;
+  lfuDecayTime = 1;
+  activeExpireEffort = 1;
+  loglevel = 'notice';
+  configFile = '';
+  /** slabcache's own: number of store shards (power of two). */
+  shards = 64;
+  /** slabcache's own: HTTP metrics port, 0 = off. */
+  metricsPort = 9121;
+
+  /** Take a parameter's new value (already validated by the ConfigStore). */
+  apply(name: string, value: string): void {
+    switch (name) {
+      case 'port': this.port = Number(value); break;
+      case 'bind': this.bind = value.split(/\s+/).filter(Boolean); break;
+      case 'requirepass': this.requirepass = value; break;
+      case 'maxclients': this.maxclients = Number(value); break;
+      case 'timeout': this.timeout = Number(value); break;
+      case 'tcp-keepalive': this.tcpKeepalive = Number(value); break;
+      case 'protected-mode': this.protectedMode = value === 'yes'; break;
+      case 'databases': this.databases = Number(value); break;
+      case 'proto-max-bulk-len': this.protoMaxBulkLen = Number(value); break;
+      case 'client-output-buffer-limit': this.outputLimitNormal = parseNormalLimit(value); break;
+      case 'hz': this.hz = Number(value); break;
+      case 'maxmemory': this.maxmemory = Number(value); break;
+      case 'maxmemory-policy': this.maxmemoryPolicy = EVICTION_POLICY_NAMES.indexOf(value as never) as EvictionPolicyCode; break;
+      case 'maxmemory-samples': this.maxmemorySamples = Number(value); break;
+      case 'lfu-log-factor': this.lfuLogFactor = Number(value); break;
+      case 'lfu-decay-time': this.lfuDecayTime = Number(value); break;
+      case 'active-expire-effort': this.activeExpireEffort = Number(value); break;
+      case 'loglevel': this.loglevel = value; break;
+      case 'shards': this.shards = Number(value); break;
+      case 'metrics-port': this.metricsPort = Number(value); break;
+      default: break;
+    }
+  }
+}
+
+/** The `normal` class of "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60". */
+function parseNormalLimit(value: string): OutputLimit {
+  const words = value.split(/\s+/);
+  const at = words.indexOf('normal');
+  if (at < 0) return { hard: 0, soft: 0, softSeconds: 0 };
+  return { hard: Number(words[at + 1]), soft: Number(words[at + 2]), softSeconds: Number(words[at + 3]) };
+}

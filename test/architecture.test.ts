@@ -1,0 +1,48 @@
+/*
+ * Keeps the layers of ARCHITECTURE.md apart: protocol/ and store/ never import each other,
+ * src/ or cli/; src/ never imports cli/. Reads every import specifier of every source file.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
+    const rel = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...sourceFiles(rel));
+    else if (entry.name.endsWith('.ts')) out.push(rel);
+  }
+  return out;
+}
+
+function importedLayers(file: string): string[] {
+  const text = fs.readFileSync(path.join(root, file), 'utf8');
+  const layers: string[] = [];
+  for (const match of text.matchAll(/(?:import|export)[^'"]*from\s*['"]([^'"]+)['"]/g)) {
+    const spec = match[1];
+    if (!spec.startsWith('.')) continue;
+    const target = path.relative(root, path.resolve(path.dirname(path.join(root, file)), spec));
+    layers.push(target.split(path.sep)[0]);
+  }
+  return layers;
+}
+
+const forbidden: Record<string, string[]> = {
+  protocol: ['store', 'src', 'cli'],
+  store: ['protocol', 'src', 'cli'],
+  src: ['cli'],
+};
+
+describe('layering', () => {
+  for (const [layer, banned] of Object.entries(forbidden)) {
+    it(`${layer}/ imports none of ${banned.join(', ')}`, () => {
+      const files = sourceFiles(layer);
+      expect(files.length).toBeGreaterThan(0);
+      const violations = files.flatMap((file) => importedLayers(file).filter((l) => banned.includes(l)).map((l) => `${file} -> ${l}/`));
+      expect(violations).toEqual([]);
+    });
+  }
+});

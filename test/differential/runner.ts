@@ -1,0 +1,335 @@
+/*
+ * Runs a differential script (script.ts) against two servers over raw sockets: the reference
+ * (redis-server) and the server under test. Each command goes to the reference first, then to
+ * the server under test, and the two replies are compared byte for byte (or as the step's
+ * modifier says). The first mismatch stops the script (state has diverged after it); with
+ * DIFF_ALL=1 every mismatch is collected instead, which is what a bug report wants.
+ */
+import { RawClient, decodeReply, escapeBytes, type RespValue } from '../helpers/raw-client.ts';
+import type { Mode, Script, Step } from './script.ts';
+
+export interface Endpoint {
+  label: string;
+  host: string;
+  port: number;
+}
+
+export interface Mismatch {
+  where: string;
+  command: string;
+  expected: string;
+  actual: string;
+  note: string;
+}
+
+export function formatMismatch(m: Mismatch, refLabel: string, targetLabel: string): string {
+  const pad = Math.max(refLabel.length, targetLabel.length) + 1;
+  return `${m.where}: ${m.command}\n`
+    + `  ${(refLabel + ':').padEnd(pad)} ${m.expected}\n`
+    + `  ${(targetLabel + ':').padEnd(pad)} ${m.actual}`
+    + (m.note ? `\n  (${m.note})` : '');
+}
+
+// ---- canonical forms -------------------------------------------------------------------
+
+function repr(v: RespValue): string {
+  if (v.kind === 'null') return `${v.type}null`;
+  if (v.kind === 'scalar') return v.type + escapeBytes(v.data);
+  return `${v.type}${v.items.length}[${v.items.map(repr).join(',')}]`;
+}
+
+function shape(v: RespValue): string {
+  if (v.kind === 'null') return `${v.type}null`;
+  if (v.kind === 'scalar') return v.type === '-' ? '-' + escapeBytes(v.data.subarray(0, Math.max(0, v.data.indexOf(0x20)))) : v.type;
+  return `${v.type}${v.items.length}[${v.items.map(shape).join(',')}]`;
+}
+
+function textOf(v: RespValue): string | null {
+  if (v.kind !== 'scalar') return null;
+  // A RESP3 verbatim string starts with its 3-letter format and a colon.
+  return (v.type === '=' ? v.data.subarray(4) : v.data).toString('latin1');
+}
+
+function canonMask(v: RespValue, fields: string[]): string {
+  if (v.kind !== 'aggregate' || v.items.length % 2 !== 0) return repr(v);
+  const parts: string[] = [];
+  for (let i = 0; i < v.items.length; i += 2) {
+    const k = v.items[i]!;
+    const name = k.kind === 'scalar' ? k.data.toString('latin1') : null;
+    const val = v.items[i + 1]!;
+    parts.push(repr(k) + '=>' + (name !== null && fields.includes(name) ? `<${shape(val)}>` : repr(val)));
+  }
+  return `${v.type}${v.items.length}[${parts.join(',')}]`;
+}
+
+function canonKv(v: RespValue, fields: string[]): string {
+  const text = textOf(v);
+  if (text === null || v.type === '-') return repr(v);
+  const lines = text.split('\n').filter((l) => l !== '');
+  return v.type + lines
+    .map((line) => {
+      const pairs = line.split(' ').filter((t) => t !== '').map((t) => {
+        const eq = t.indexOf('=');
+        return eq < 0 ? [t, ''] : [t.slice(0, eq), t.slice(eq + 1)];
+      });
+      return pairs.map(([k, val]) => (fields.includes(k!) ? `${k}=${val}` : `${k}=*`)).join(' ');
+    })
+    .join('\n');
+}
+
+function canonInfo(v: RespValue, fields: string[]): string {
+  const text = textOf(v);
+  if (text === null || v.type === '-') return repr(v);
+  const out: string[] = [];
+  const values = new Map<string, string>();
+  for (const line of text.split('\r\n')) {
+    if (line.startsWith('#')) out.push(line);
+    const colon = line.indexOf(':');
+    if (colon > 0) values.set(line.slice(0, colon), line.slice(colon + 1));
+  }
+  for (const f of fields) out.push(`${f}:${values.get(f) ?? '<missing>'}`);
+  return v.type + JSON.stringify(out);
+}
+
+/** The comparable form of one reply under a mode (the exact bytes for 'exact'). */
+export function canonical(reply: Buffer, mode: Mode): string {
+  if (mode.kind === 'exact') return escapeBytes(reply);
+  const v = decodeReply(reply);
+  switch (mode.kind) {
+    case 'shape': return shape(v);
+    case 'sorted':
+      if (v.kind !== 'aggregate') return repr(v);
+      return `${v.type}${v.items.length}{${v.items.map(repr).sort().join(',')}}`;
+    case 'pairs': {
+      if (v.kind !== 'aggregate' || v.items.length % 2 !== 0) return repr(v);
+      const pairs: string[] = [];
+      for (let i = 0; i < v.items.length; i += 2) pairs.push(`${repr(v.items[i]!)}=>${repr(v.items[i + 1]!)}`);
+      return `${v.type}${v.items.length}{${pairs.sort().join(',')}}`;
+    }
+    case 'approx': return v.type === ':' ? ':<int>' : repr(v);
+    case 'mask': return canonMask(v, mode.fields);
+    case 'kv': return canonKv(v, mode.fields);
+    case 'info': return canonInfo(v, mode.fields);
+    case 'scanall': return repr(v);
+  }
+}
+
+/** Compares two replies under a mode; returns a note explaining the mismatch, or null. */
+export function compareReplies(expected: Buffer, actual: Buffer, mode: Mode): string | null {
+  if (mode.kind === 'exact') return expected.equals(actual) ? null : 'exact bytes';
+  let ce: string;
+  let ca: string;
+  try {
+    ce = canonical(expected, mode);
+    ca = canonical(actual, mode);
+  } catch (err) {
+    return `undecodable reply: ${(err as Error).message}`;
+  }
+  if (ce !== ca) return `compared as ${mode.kind}: ${ce} vs ${ca}`;
+  if (mode.kind === 'approx') {
+    const a = decodeReply(expected);
+    const b = decodeReply(actual);
+    if (a.kind === 'scalar' && b.kind === 'scalar' && a.type === ':') {
+      const d = Number(a.data.toString()) - Number(b.data.toString());
+      if (Math.abs(d) > mode.tolerance) return `integers differ by ${Math.abs(d)} (> ${mode.tolerance})`;
+    }
+  }
+  return null;
+}
+
+// ---- execution -------------------------------------------------------------------------
+
+class Side {
+  readonly ep: Endpoint;
+  private readonly conns = new Map<number, RawClient>();
+  constructor(ep: Endpoint) {
+    this.ep = ep;
+  }
+
+  async conn(n: number): Promise<RawClient> {
+    let c = this.conns.get(n);
+    if (!c || c.isClosed) {
+      c = await RawClient.connect(this.ep.port, this.ep.host, { timeoutMs: 3000 });
+      this.conns.set(n, c);
+    }
+    return c;
+  }
+
+  async drop(n: number): Promise<void> {
+    const c = this.conns.get(n);
+    this.conns.delete(n);
+    if (c) await c.close();
+  }
+
+  async closeAll(): Promise<void> {
+    for (const n of [...this.conns.keys()]) await this.drop(n);
+  }
+}
+
+interface Outcome {
+  replies: Buffer[];
+  /** Set when the exchange failed (timeout, unexpected close). */
+  failure: string | null;
+  closedAsExpected: boolean | null;
+}
+
+async function exchange(side: Side, steps: Step[]): Promise<Outcome> {
+  const conn = steps[0]!.conn;
+  const c = await side.conn(conn);
+  const replies: Buffer[] = [];
+  try {
+    c.write(Buffer.concat(steps.map((s) => s.payload)));
+    for (const s of steps) for (let i = 0; i < s.replies; i++) replies.push(await c.readReply());
+    // A send that expects no reply (CLIENT REPLY OFF, blank inline lines): give a stray reply
+    // a moment to arrive, so it is reported here rather than as the next command's reply.
+    if (steps.every((s) => s.replies === 0)) await new Promise((r) => setTimeout(r, 50));
+    const last = steps[steps.length - 1]!;
+    let closedAsExpected: boolean | null = null;
+    if (last.closes) {
+      try {
+        await c.waitClosed(2000);
+        closedAsExpected = true;
+      } catch {
+        closedAsExpected = false;
+      }
+      const extra = c.buffered;
+      await side.drop(conn);
+      if (extra.length > 0) return { replies, failure: `unexpected extra bytes ${escapeBytes(extra)}`, closedAsExpected };
+    } else if (c.buffered.length > 0) {
+      // Bytes beyond the replies the script expects: a stray reply is a mismatch too.
+      const extra = c.buffered;
+      await side.drop(conn);
+      return { replies, failure: `unexpected extra bytes ${escapeBytes(extra)}`, closedAsExpected };
+    }
+    return { replies, failure: null, closedAsExpected };
+  } catch (err) {
+    await side.drop(conn); // the reply stream is out of step: start this connection afresh
+    return { replies, failure: (err as Error).message, closedAsExpected: null };
+  }
+}
+
+/** Runs a whole SCAN iteration from the step's cursor; returns the first error reply, or the sorted key set. */
+async function scanAll(side: Side, step: Step): Promise<{ result: string; failure: string | null }> {
+  const c = await side.conn(step.conn);
+  const args = step.args.slice();
+  const keys = new Set<string>();
+  try {
+    for (let round = 0; round < 100_000; round++) {
+      const reply = await c.call(...args);
+      const v = decodeReply(reply);
+      if (v.kind !== 'aggregate' || v.items.length !== 2) return { result: escapeBytes(reply), failure: null };
+      const [cursor, batch] = v.items;
+      if (cursor!.kind !== 'scalar' || batch!.kind !== 'aggregate') return { result: escapeBytes(reply), failure: null };
+      for (const k of batch.items) keys.add(repr(k));
+      const next = cursor.data.toString();
+      if (next === '0') return { result: `{${[...keys].sort().join(',')}}`, failure: null };
+      args[1] = Buffer.from(next);
+    }
+    return { result: '', failure: 'SCAN did not finish in 100000 rounds' };
+  } catch (err) {
+    await side.drop(step.conn);
+    return { result: '', failure: (err as Error).message };
+  }
+}
+
+function stepText(steps: Step[]): string {
+  return steps.length === 1 ? steps[0]!.text : `pipeline { ${steps.map((s) => s.text).join(' ; ')} }`;
+}
+
+export interface RunResult {
+  mismatches: Mismatch[];
+  commands: number;
+}
+
+export interface RunOptions {
+  /** Collect every mismatch instead of stopping at the first. */
+  all?: boolean;
+  /** When given, receives one line per command with the reference's reply (for reviewing a script). */
+  transcript?: string[];
+}
+
+export async function runScript(script: Script, ref: Endpoint, target: Endpoint, options: RunOptions = {}): Promise<RunResult> {
+  const a = new Side(ref);
+  const b = new Side(target);
+  const mismatches: Mismatch[] = [];
+  let commands = 0;
+  try {
+    // Start from empty servers, whatever ran before, over a set-up connection of its own.
+    for (const ep of [ref, target]) {
+      const c = await RawClient.connect(ep.port, ep.host, { timeoutMs: 3000 });
+      try {
+        const pass = script.directives['requirepass'];
+        if (pass) {
+          const r = await c.call('AUTH', pass);
+          if (r.toString() !== '+OK\r\n') throw new Error(`${ep.label}: AUTH answered ${escapeBytes(r)}`);
+        }
+        const r = await c.call('FLUSHALL');
+        if (r.toString() !== '+OK\r\n') throw new Error(`${ep.label}: FLUSHALL answered ${escapeBytes(r)}`);
+      } finally {
+        await c.close();
+      }
+    }
+    for (const item of script.items) {
+      const steps = item.kind === 'step' ? [item.step] : item.steps;
+      const first = steps[0]!;
+      const where = `${first.file}:${first.line}`;
+      commands += steps.length;
+      if (first.mode.kind === 'scanall') {
+        const ea = await scanAll(a, first);
+        const eb = await scanAll(b, first);
+        options.transcript?.push(`${where}: ${first.text}\n    -> ${ea.result}`);
+        if (ea.failure) throw new Error(`${where}: ${ref.label} failed: ${ea.failure}`);
+        if (eb.failure || ea.result !== eb.result) {
+          mismatches.push({ where, command: first.text, expected: ea.result, actual: eb.failure ?? eb.result, note: 'full SCAN iteration: set of keys returned' });
+          if (!options.all) break;
+        }
+        continue;
+      }
+      const oa = await exchange(a, steps);
+      if (oa.failure) throw new Error(`${where}: the reference server ${ref.label} failed on ${stepText(steps)}: ${oa.failure} (fix the script)`);
+      if (oa.closedAsExpected === false) throw new Error(`${where}: ${ref.label} did not close the connection as the script says (fix the script)`);
+      if (options.transcript) {
+        let k = 0;
+        for (const s of steps) {
+          const got = oa.replies.slice(k, k + s.replies).map((r) => escapeBytes(r)).join(' ');
+          k += s.replies;
+          options.transcript.push(`${s.file}:${s.line}: ${s.text}\n    -> ${got}${s.closes ? ' <closed>' : ''}`);
+        }
+      }
+      const ob = await exchange(b, steps);
+      let bad: Mismatch | null = null;
+      let idx = 0;
+      for (const s of steps) {
+        for (let i = 0; i < s.replies; i++, idx++) {
+          const ra = oa.replies[idx]!;
+          const rb = ob.replies[idx];
+          if (rb === undefined) {
+            bad = { where: `${s.file}:${s.line}`, command: s.text, expected: escapeBytes(ra), actual: `<no reply: ${ob.failure}>`, note: '' };
+            break;
+          }
+          const note = compareReplies(ra, rb, s.mode);
+          if (note !== null) {
+            bad = { where: `${s.file}:${s.line}`, command: s.text, expected: escapeBytes(ra), actual: escapeBytes(rb), note: note === 'exact bytes' ? '' : note };
+            break;
+          }
+        }
+        if (bad) break;
+      }
+      if (!bad && ob.failure) {
+        bad = { where, command: stepText(steps), expected: '<replies as above>', actual: `<${ob.failure}>`, note: '' };
+      }
+      if (!bad && oa.closedAsExpected === true && ob.closedAsExpected === false) {
+        bad = { where, command: stepText(steps), expected: '<connection closed>', actual: '<connection left open>', note: '' };
+      }
+      if (bad) {
+        if (steps.length > 1) bad.note = (bad.note ? bad.note + '; ' : '') + `in ${stepText(steps)}`;
+        mismatches.push(bad);
+        if (!options.all) break;
+      }
+    }
+  } finally {
+    await a.closeAll();
+    await b.closeAll();
+  }
+  return { mismatches, commands };
+}
