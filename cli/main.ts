@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { startServer } from '../src/server.ts';
-import { parseConfigFile, ConfigError } from '../src/config-table.ts';
+import { ConfigError } from '../src/config-table.ts';
 import packageJson from '../package.json' with { type: 'json' };
 
 const NAMED_OPTIONS: Array<[flag: string, directive: string, help: string]> = [
@@ -32,10 +32,18 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-/** Split argv into redis-style `--directive value...` pairs, in order. */
-function directivesFromArgs(args: string[]): { file: string | null; pairs: Array<[string, string]> } {
+/** Quote one argument for a redis.conf line (sdssplitargs reads it back unchanged). */
+function quoteArgument(value: string): string {
+  return '"' + value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r') + '"';
+}
+
+/**
+ * Turn argv into redis.conf lines, as redis-server does with its command line: an optional
+ * config file first, then each `--directive value...` as one more line.
+ */
+function directivesFromArgs(args: string[]): { file: string | null; lines: string[] } {
   let file: string | null = null;
-  const pairs: Array<[string, string]> = [];
+  const lines: string[] = [];
   let i = 0;
   if (args.length > 0 && !args[0].startsWith('--')) file = args[i++];
   while (i < args.length) {
@@ -46,9 +54,9 @@ function directivesFromArgs(args: string[]): { file: string | null; pairs: Array
     i++;
     while (i < args.length && !(args[i].startsWith('--') && args[i].length > 2 && Number.isNaN(Number(args[i])))) values.push(args[i++]);
     if (values.length === 0) fail(`option --${name} needs a value`);
-    pairs.push([name, values.join(' ')]);
+    lines.push([name, ...values.map(quoteArgument)].join(' '));
   }
-  return { file, pairs };
+  return { file, lines };
 }
 
 async function main(): Promise<void> {
@@ -68,32 +76,21 @@ async function main(): Promise<void> {
     if (err instanceof CommanderError) process.exit(err.exitCode);
     throw err;
   }
-  const { file, pairs } = directivesFromArgs(process.argv.slice(2));
-  const directives: Array<[string, string]> = [];
-  let source = 'embedded defaults';
+  const { file, lines } = directivesFromArgs(process.argv.slice(2));
+  let text = '';
   if (file !== null) {
-    let text: string;
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (err) {
-      fail(`cannot read config file '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      fail(`cannot read config file '${file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
-    try {
-      directives.push(...parseConfigFile(text, file));
-    } catch (err) {
-      if (err instanceof ConfigError) fail(err.message);
-      throw err;
-    }
-    source = file;
   }
-  directives.push(...pairs);
-  const merged: Record<string, string> = {};
-  for (const [name, value] of directives) merged[name] = value;
+  text += '\n' + lines.join('\n');
   let server;
   try {
-    server = await startServer(merged, { configSource: source, logger: undefined });
+    server = await startServer({}, { configText: text, configSource: file ?? '' });
   } catch (err) {
-    fail((err as Error).message);
+    fail(err instanceof ConfigError || err instanceof Error ? err.message : String(err));
   }
   const logger = server.state.logger;
   let stopping = false;

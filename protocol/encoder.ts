@@ -134,6 +134,8 @@ export class ReplyWriter {
    * count INFO errorstats by code. One function for the whole server, not per reply.
    */
   onError: ((bytes: Uint8Array, off: number, len: number) => void) | null = null;
+  /** Output buffers allocated so far (pool slabs and dedicated buffers), for tests and metrics. */
+  statAllocations = 1;
 
   private readonly poolSize: number;
   /** The buffer being written: the current slab, or a dedicated buffer for a big batch. */
@@ -198,6 +200,7 @@ export class ReplyWriter {
     const batch = this.pos - this.start;
     const need = batch + n;
     let next: Buffer;
+    this.statAllocations++;
     if (need <= this.poolSize && !this.dedicated) {
       next = Buffer.allocUnsafeSlow(this.poolSize);
       this.slab = next;
@@ -242,13 +245,13 @@ export class ReplyWriter {
     if (n < 2147483648) {
       while (n >= 10) {
         const q = (n / 10) | 0;
-        b[--p] = 48 + n - q * 10;
+        b[--p] = 48 + (n - q * 10);
         n = q;
       }
     } else {
       while (n >= 10) {
         const q = Math.floor(n / 10);
-        b[--p] = 48 + n - q * 10;
+        b[--p] = 48 + (n - q * 10);
         n = q;
       }
     }
@@ -480,14 +483,21 @@ export class ReplyWriter {
 
   /** ,d (RESP3) or a bulk string (RESP2), formatted as Redis formats doubles (%.17g, inf, -inf, nan). */
   double(d: number): void {
-    const s = formatDouble(d);
+    this.doubleText(formatDouble(d));
+  }
+
+  /**
+   * A double already formatted by the caller (e.g. Redis's "human" long double form used by
+   * addReplyHumanLongDouble): ,text (RESP3) or a bulk string (RESP2).
+   */
+  doubleText(text: string): void {
     if (this.resp === 2) {
-      this.bulkLatin1(s);
+      this.bulkLatin1(text);
       return;
     }
-    this.ensure(s.length + 3);
+    this.ensure(text.length + 3);
     this.buf[this.pos++] = 44; // ','
-    this.putAscii(s);
+    this.putAscii(text);
     this.crlfUnsafe();
   }
 

@@ -67,10 +67,13 @@ const INT_MAX = 2147483647;
 const MAX_COMMAND_BYTES = 0x7fffffff;
 /** Smallest possible encoded argument: "$0\r\n\r\n". */
 const MIN_ARG_BYTES = 6;
-/** Sizes kept across commands; larger buffers are dropped after the command that needed them. */
-const SCRATCH_KEEP = 256 * 1024;
-const INLINE_KEEP = 256 * 1024;
-const ARGS_KEEP = 64 * 1024;
+/**
+ * Sizes kept across commands (per connection, so kept small); larger buffers are dropped after
+ * the command that needed them, whose own copying cost dwarfs the reallocation.
+ */
+const SCRATCH_KEEP = 16 * 1024;
+const INLINE_KEEP = 16 * 1024;
+const ARGS_KEEP = 4096;
 const ARGS_INITIAL = 16;
 
 export const ERR_TOO_BIG_INLINE = 'ERR Protocol error: too big inline request';
@@ -163,6 +166,11 @@ export class RequestParser {
   /** When false, Redis's caps for unauthenticated clients apply. */
   authenticated = true;
 
+  /** Work counters (for tests and metrics): header lines parsed, bytes copied into scratch, buffers allocated. */
+  statHeaders = 0;
+  statCopiedBytes = 0;
+  statAllocations = 0;
+
   // Input chunk and how far it has been consumed.
   private chunk: Buffer = EMPTY;
   private cpos = 0;
@@ -203,9 +211,13 @@ export class RequestParser {
   next(): ParseResultCode {
     if (this.failed) return ERROR;
     if (this.releasePending) this.release();
-    if (this.state === ST_IDLE && this.argOff.length > ARGS_KEEP) {
-      this.argOff = new Int32Array(ARGS_INITIAL);
-      this.argLen = new Int32Array(ARGS_INITIAL);
+    if (this.state === ST_IDLE) {
+      // Between commands: drop what one huge command grew (no argument views are live).
+      if (this.argOff.length > ARGS_KEEP) {
+        this.argOff = new Int32Array(ARGS_INITIAL);
+        this.argLen = new Int32Array(ARGS_INITIAL);
+      }
+      if (this.inlineBuf.length > INLINE_KEEP) this.inlineBuf = EMPTY;
     }
     for (;;) {
       if (!this.inScratch) {
@@ -277,7 +289,6 @@ export class RequestParser {
     this.slen = 0;
     this.pos = this.cpos;
     if (this.scratch.length > SCRATCH_KEEP) this.scratch = EMPTY;
-    if (this.inlineBuf.length > INLINE_KEEP) this.inlineBuf = EMPTY;
   }
 
   /** The chunk ended inside a command: copy its bytes so far into scratch, rebase offsets. */
@@ -291,6 +302,7 @@ export class RequestParser {
     }
     if (!this.ensureScratch(need, this.state === ST_BULK_DATA && this.bulkLen >= BIG_ARG, 0)) return ERROR;
     this.chunk.copy(this.scratch, 0, start, this.cend);
+    this.statCopiedBytes += n;
     this.slen = n;
     this.pos -= start;
     this.scanFrom -= start;
@@ -319,7 +331,11 @@ export class RequestParser {
       if (cap > MAX_COMMAND_BYTES) cap = MAX_COMMAND_BYTES;
     }
     const next = Buffer.allocUnsafeSlow(cap);
-    if (keep > 0) this.scratch.copy(next, 0, 0, keep);
+    this.statAllocations++;
+    if (keep > 0) {
+      this.scratch.copy(next, 0, 0, keep);
+      this.statCopiedBytes += keep;
+    }
     this.scratch = next;
     return true;
   }
@@ -339,8 +355,12 @@ export class RequestParser {
       }
       case ST_BULK_HDR:
       case ST_MB_HDR: {
-        const cr = chunk.indexOf(CR, cpos);
-        const line = cr < 0 ? avail : cr + 2 - cpos;
+        let line: number;
+        if (this.scanFrom < this.slen) line = 1; // the CR is buffered: only the byte after it is missing
+        else {
+          const cr = chunk.indexOf(CR, cpos);
+          line = cr < 0 ? avail : cr + 2 - cpos;
+        }
         want = this.state === ST_BULK_HDR ? 1 + (this.remaining - 1) * MIN_ARG_BYTES : 1;
         if (line > want) want = line;
         break;
@@ -355,6 +375,7 @@ export class RequestParser {
     const end = this.slen + n;
     if (end > this.scratch.length && !this.ensureScratch(end, false, this.slen)) return false;
     chunk.copy(this.scratch, this.slen, cpos, cpos + n);
+    this.statCopiedBytes += n;
     this.slen = end;
     this.cpos = cpos + n;
     return true;
@@ -382,6 +403,7 @@ export class RequestParser {
       const o = new Int32Array(i * 2);
       o.set(this.argOff);
       this.argOff = o;
+      this.statAllocations++;
       const l = new Int32Array(i * 2);
       l.set(this.argLen);
       this.argLen = l;
@@ -416,6 +438,7 @@ export class RequestParser {
             return NEED;
           }
           const ll = parseRedisInt(buf, pos + 1, cr);
+          this.statHeaders++;
           if (ll !== ll || ll > INT_MAX) return this.fail(ERR_INVALID_MBULK);
           if (ll > UNAUTH_MAX_MULTIBULK && !this.authenticated) return this.fail(ERR_UNAUTH_MBULK);
           pos = cr + 2;
@@ -450,6 +473,7 @@ export class RequestParser {
             return this.fail(`ERR Protocol error: expected '$', got '${shown}'`);
           }
           const ll = parseRedisInt(buf, pos + 1, cr);
+          this.statHeaders++;
           if (ll !== ll || ll < 0 || ll > this.maxBulkLen) return this.fail(ERR_INVALID_BULK);
           if (ll > UNAUTH_MAX_BULK && !this.authenticated) return this.fail(ERR_UNAUTH_BULK);
           pos = cr + 2;
@@ -506,7 +530,10 @@ export class RequestParser {
    * exceeds the input). Returns the argument count, or -1 for unbalanced quotes.
    */
   private splitInline(buf: Buffer, s: number, e: number): number {
-    if (this.inlineBuf.length < e - s) this.inlineBuf = Buffer.allocUnsafeSlow(Math.max(e - s, 256));
+    if (this.inlineBuf.length < e - s) {
+      this.inlineBuf = Buffer.allocUnsafeSlow(Math.max(e - s, 256));
+      this.statAllocations++;
+    }
     const dst = this.inlineBuf;
     this.argc = 0;
     // sdssplitargs works on a C string: a NUL ends the line.

@@ -67,7 +67,6 @@ function onData(server: ServerState, client: Client, chunk: Buffer): void {
         if (client.closeAfterReply || client.closed) break;
       } else if (result === ParseResult.ERROR) {
         reply.error(parser.error);
-        countError(server, parser.error);
         client.closeAfterReply = true;
         break;
       } else {
@@ -121,7 +120,6 @@ export function executeCommand(server: ServerState, client: Client): void {
   const mark = reply.mark();
   if (cmd === undefined) {
     rejectUnknownCommand(client);
-    countError(server, 'ERR');
     return;
   }
   if (cmd.subcommands !== null && client.argc >= 2) {
@@ -129,7 +127,6 @@ export function executeCommand(server: ServerState, client: Client): void {
     if (sub === undefined) {
       const text = `ERR unknown subcommand '${truncate(sanitize(client.argString(1)), 128)}'. Try ${cmd.name.toUpperCase()} HELP.`;
       reply.error(text);
-      countError(server, 'ERR');
       server.stats.rejectedCalls[cmd.id]++;
       return;
     }
@@ -138,13 +135,11 @@ export function executeCommand(server: ServerState, client: Client): void {
   const stats = server.stats;
   if ((cmd.arity > 0 && cmd.arity !== client.argc) || client.argc < -cmd.arity) {
     reply.error(`ERR wrong number of arguments for '${cmd.fullName}' command`);
-    countError(server, 'ERR');
     stats.rejectedCalls[cmd.id]++;
     return;
   }
   if (!client.authenticated && (cmd.flags & CommandFlag.NO_AUTH) === 0) {
     reply.raw(E_NOAUTH);
-    countError(server, 'NOAUTH');
     stats.rejectedCalls[cmd.id]++;
     return;
   }
@@ -152,21 +147,18 @@ export function executeCommand(server: ServerState, client: Client): void {
   if (server.settings.maxmemory > 0 && writes && !client.noEvict) {
     if (server.store.evictIfNeeded() === Status.OOM) {
       reply.raw(E_OOM);
-      countError(server, 'OOM');
       stats.rejectedCalls[cmd.id]++;
       return;
     }
   }
   const started = performance.now();
+  const errorsBefore = reply.errorCount;
   client.lastCommand = cmd;
   cmd.handler!(client);
   stats.usec[cmd.id] += (performance.now() - started) * 1000;
   stats.calls[cmd.id]++;
   stats.commandsProcessed++;
-  if (reply.byteAt(mark) === 45) {
-    stats.failedCalls[cmd.id]++;
-    countError(server, reply.errorPrefixAt(mark));
-  }
+  if (reply.errorCount !== errorsBefore) stats.failedCalls[cmd.id]++;
   if (writes && server.settings.maxmemory > 0 && !client.noEvict) server.store.evictIfNeeded();
   if (client.replyMode !== ReplyMode.ON) {
     if (client.replyMode === ReplyMode.SKIP) {
@@ -187,7 +179,11 @@ function rejectUnknownCommand(client: Client): void {
   client.reply.error(sanitize(`ERR unknown command '${name}', with args beginning with: ${args}`));
 }
 
-export function countError(server: ServerState, prefix: string): void {
+/** The writer's error hook: count each error reply by its first word (INFO errorstats). */
+export function countErrorReply(server: ServerState, bytes: Uint8Array, off: number, len: number): void {
+  let end = off;
+  while (end < off + len && bytes[end] !== 32) end++;
+  const prefix = Buffer.from(bytes.buffer, bytes.byteOffset + off, end - off).toString('latin1');
   const errors = server.stats.errors;
   errors.set(prefix, (errors.get(prefix) ?? 0) + 1);
 }

@@ -95,7 +95,7 @@ export class Registry {
       meta,
       handler,
       parent,
-      subcommands: handler === null ? new Map() : null,
+      subcommands: meta.subcommands.length > 0 ? new Map() : null,
     };
     this.all.push(entry);
     if (parent === null) {

@@ -19,8 +19,9 @@ import { ConfigStore } from './config-table.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createStats, type ServerState } from './server-state.ts';
 import type { Client } from './client.ts';
-import { attachConnection } from './connection.ts';
-import { registerConnectionCommands } from './commands/connection.ts';
+import { attachConnection, countErrorReply } from './connection.ts';
+import { registerConnectionCommands, REDIS_COMPAT_VERSION } from './commands/connection.ts';
+import packageJson from '../package.json' with { type: 'json' };
 import { registerServerCommands } from './commands/server.ts';
 import { registerStringCommands } from './commands/strings.ts';
 import { registerKeyCommands } from './commands/keys.ts';
@@ -34,10 +35,13 @@ export interface RunningServer {
 
 export interface StartOptions {
   logger?: Logger;
-  /** Where the directives came from, for the start-up log line. */
+  /** A configuration in redis.conf syntax, applied before `directives` (throws ConfigError). */
+  configText?: string;
+  /** Where the configuration came from, for error messages and the start-up log line. */
   configSource?: string;
 }
 
+const DEFAULT_BIND = '127.0.0.1 -::1';
 const TICK_MS = 10;
 /** Share of each tick the store's maintenance may use (Redis's active-expire 25% CPU budget). */
 const MAINTENANCE_SHARE = 0.25;
@@ -63,7 +67,7 @@ function listen(server: net.Server, host: string, port: number): Promise<number>
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     server.once('error', onError);
-    server.listen({ host, port, exclusive: true }, () => {
+    server.listen({ host, port, exclusive: true, ipv6Only: host.includes(':') }, () => {
       server.off('error', onError);
       resolve((server.address() as net.AddressInfo).port);
     });
@@ -73,10 +77,15 @@ function listen(server: net.Server, host: string, port: number): Promise<number>
 export async function startServer(directives: Record<string, string> = {}, options: StartOptions = {}): Promise<RunningServer> {
   const settings = new Settings();
   const config = new ConfigStore();
-  config.onAnyChange((name, value) => settings.apply(name, value));
-  config.applyDefaults();
+  // Redis's compiled-in bind is "* -::*"; slabcache starts on loopback, as redis.conf ships.
+  config.set([['bind', DEFAULT_BIND]], { startup: true });
+  if (options.configText !== undefined) config.loadConfigText(options.configText, options.configSource ?? 'configuration');
   const error = config.set(Object.entries(directives), { startup: true });
   if (error !== null) throw new Error(error);
+  config.onAnyChange((name, value) => settings.apply(name, value));
+  const refused = config.applyAll();
+  if (refused !== null) throw new Error(refused);
+  settings.configFile = options.configSource ?? '';
 
   const logger = options.logger ?? createLogger(settings.loglevel);
   const clock = new CachedClock();
@@ -131,6 +140,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
     },
   };
 
+  state.reply.onError = (bytes, off, len) => countErrorReply(state, bytes, off, len);
   config.onAnyChange((name) => applyToStore(state, name));
   config.onAnyChange((name, value) => {
     if (name === 'proto-max-bulk-len') for (const client of state.clients.values()) client.parser.maxBulkLen = Number(value);
@@ -230,7 +240,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
       return closing;
     },
   };
-  logger.info({ version: '7.0.15-compatible', pid: process.pid, addresses: state.boundAddresses, config: options.configSource ?? 'defaults' }, 'slabcache ready to accept connections');
+  logger.info({ version: packageJson.version, redisCompatibility: REDIS_COMPAT_VERSION, addresses: state.boundAddresses, config: options.configSource ?? 'defaults' }, 'slabcache ready to accept connections');
   return running;
 }
 

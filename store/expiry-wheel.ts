@@ -47,6 +47,8 @@ export class ExpiryWheel {
   private readonly bits = new Uint32Array(LEVELS * 2);
   elapsed: number;
   count = 0;
+  /** A higher-level slot whose cascade the budget interrupted, or -1. */
+  private pending = -1;
   private readonly table: EntryTable;
 
   constructor(table: EntryTable, now: number) {
@@ -125,9 +127,20 @@ export class ExpiryWheel {
       const e = this.elapsed;
       let k = 0;
       let s = -1;
-      for (; k < LEVELS; k++) {
-        s = this.nextSlot(k, Math.floor(e / UNITS[k]) % SLOTS);
-        if (s >= 0) break;
+      if (this.pending >= 0) {
+        // Finish a cascade the budget interrupted before anything else, so that elapsed never
+        // passes the deadlines still waiting in it.
+        k = Math.floor(this.pending / SLOTS);
+        s = this.pending % SLOTS;
+        if (this.heads[this.pending] < 0) {
+          this.pending = -1;
+          continue;
+        }
+      } else {
+        for (; k < LEVELS; k++) {
+          s = this.nextSlot(k, Math.floor(e / UNITS[k]) % SLOTS);
+          if (s >= 0) break;
+        }
       }
       if (s < 0) {
         // Unreachable while the invariants hold; recover by re-placing everything.
@@ -160,11 +173,13 @@ export class ExpiryWheel {
           return WHEEL_DONE;
         }
         if (start > e) this.elapsed = start;
+
         for (let id = this.heads[slot]; id >= 0; id = this.heads[slot]) {
           this.remove(id);
           this.insert(id, t.expire[id]);
           if ((++ops & 63) === 0 && performance.now() > deadline) return WHEEL_BUDGET;
         }
+        this.pending = -1;
       }
     }
   }
@@ -204,6 +219,7 @@ export class ExpiryWheel {
     this.heads.fill(-1);
     this.bits.fill(0);
     this.count = 0;
+    this.pending = -1;
     this.elapsed = Math.floor(now);
   }
 }

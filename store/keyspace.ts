@@ -1,22 +1,67 @@
 /*
- * CONTRACT STUB: the public API of the store that src/ is written against. The store-engine
- * work replaces the bodies (and this comment) with the sharded slab implementation; the
- * signatures and semantics documented here are the contract and change only by agreement.
+ * Keyspace: the store's public API, a facade routing every key to its shard.
+ *
+ * What: N shards (a power of two) each own a slot range (Redis Cluster hash slot: CRC16 of the
+ * key or its {hash tag}, see hash-slot.ts), with an entry table, a key index and an expiry
+ * wheel; one slab allocator holds every key's and value's bytes; one evictor applies the
+ * maxmemory policy. Databases share all of it: an entry records an internal db id, and a
+ * logical -> internal table makes SWAPDB O(1). Per-internal-db counters answer DBSIZE and INFO
+ * keyspace in O(1).
+ *
+ * A key's bytes and its string value sit in one slab chunk: [owner handle | key | value]. An
+ * int-encoded value (Redis's tryObjectEncoding: canonical int64 text of at most 20 bytes) is
+ * stored as its canonical decimal digits and flagged INT: since canonical text round-trips
+ * exactly, GET is the same zero-copy read as for any string, OBJECT ENCODING still says `int`,
+ * and INCR parses at most 20 digits (integer-text.ts). This replaces the int64-in-chunk layout
+ * first suggested: equal memory at these sizes, no formatting on the far more frequent reads.
  *
  * Conventions
  * - Keys and values are byte ranges (buf, off, len); the store copies what it keeps and never
  *   holds a reference to a caller's buffer after a call returns.
- * - A key is addressed by a handle: a non-negative int32 naming one live entry (shard and
- *   entry id packed). Handles stay valid until the key is deleted, expired, evicted or
- *   overwritten by another call that may reallocate (any write). -1 means "no such key".
- * - Lazy expiry: every lookup treats an expired key as missing and deletes it (counting
- *   expired_keys), exactly when redis-server 7 would.
+ * - A key is addressed by a handle: a non-negative int32, (entry id << shardBits) | shard.
+ *   Handles stay valid until the key is deleted, expired, evicted or overwritten by another call
+ *   that may reallocate (any write). -1 means "no such key".
+ * - Lazy expiry: every lookup treats an expired key (now > expireAt, Redis's rule) as missing
+ *   and deletes it (counting expired_keys), exactly when redis-server 7 would.
  * - Byte results are returned as (Uint8Array, this.offset): the caller reads
  *   bytes[offset .. offset+len) immediately and copies them out; they may be overwritten by
  *   the next store call.
  * - Expected outcomes are Status codes; nothing here throws for them.
+ * - The clock is the cached TimeSource; the store never reads Date.now().
+ *
+ * Invariants: every live entry is in its shard's index; an entry has a TTL iff it is in its
+ * shard's wheel and volatile array; dbKeys / dbVolatile / dbTtlSum match the entries;
+ * usedMemory() = live chunk bytes + large values + table bytes + object estimates.
+ *
+ * Cost: lookup / set / delete are O(key length) with no allocation: one CRC16 and one
+ * MurmurHash3 pass, an expected ~1.5-probe index search, one chunk copy. SCAN walks entry ids
+ * (ids never move, so a key present for the whole scan is returned, while tables grow or
+ * shrink); cursor = shard * 2^32 + next id.
  */
-import type { StoreConfig, TimeSource, LookupMode, KeyTypeCode, EncodingCode, StatusCode, EvictionPolicyCode } from './types.ts';
+import {
+  Status,
+  KeyType,
+  Encoding,
+  Lookup,
+  KEEP_TTL,
+  NO_TTL,
+  EMBSTR_SIZE_LIMIT,
+  type StoreConfig,
+  type TimeSource,
+  type LookupMode,
+  type KeyTypeCode,
+  type EncodingCode,
+  type StatusCode,
+  type EvictionPolicyCode,
+} from './types.ts';
+import { keyHashSlot, SLOT_BITS } from './hash-slot.ts';
+import { hashKey } from './key-index.ts';
+import { SlabAllocator, CHUNK_HEADER } from './slab-allocator.ts';
+import { Shard } from './shard.ts';
+import type { MemoryMeter } from './entry-table.ts';
+import { WHEEL_BUDGET } from './expiry-wheel.ts';
+import { Evictor, isLfuPolicy, lfuDecayed, lfuLogIncr, lfuMinutes, LFU_INIT_VAL, type EvictionHost } from './eviction.ts';
+import { isCanonicalInt64, parseCanonicalInt, formatInteger } from './integer-text.ts';
 
 export interface KeyspaceStats {
   expiredKeys: number;
@@ -25,140 +70,844 @@ export interface KeyspaceStats {
   keyspaceMisses: number;
 }
 
-export class Keyspace {
+const TWO32 = 4294967296;
+
+/** Copy len bytes; safe when src and dst are the same array. Small copies do not allocate. */
+function copyBytes(src: Uint8Array, soff: number, dst: Uint8Array, doff: number, len: number): void {
+  if (src === dst) {
+    if (soff !== doff) dst.copyWithin(doff, soff, soff + len);
+  } else if (len <= 64) {
+    for (let i = 0; i < len; i++) dst[doff + i] = src[soff + i];
+  } else {
+    dst.set(src.subarray(soff, soff + len), doff);
+  }
+}
+
+export class Keyspace implements EvictionHost {
   readonly stats: KeyspaceStats = { expiredKeys: 0, evictedKeys: 0, keyspaceHits: 0, keyspaceMisses: 0 };
   /** Offset into the array returned by keyBytes / stringBytes. */
   offset = 0;
 
+  readonly shards: Shard[];
+  readonly shardBits: number;
+  readonly alloc: SlabAllocator;
+  private readonly shardMask: number;
+  private readonly slotShift: number;
+  private readonly clock: TimeSource;
+  private readonly ndb: number;
+  private readonly dbMap: Int32Array;
+  private readonly dbKeys: Float64Array;
+  private readonly dbVolatile: Float64Array;
+  private readonly dbTtlSum: Float64Array;
+  private readonly ttlBase: number;
+  private readonly meter: MemoryMeter = { tableBytes: 0 };
+  private objectBytesTotal = 0;
+  private readonly evictor = new Evictor();
+  private lfu = false;
+  private activeExpireEffort = 1;
+  private readonly scratch = new Uint8Array(32);
+  private maintenanceShard = 0;
+  private wheelShard: Shard;
+  private readonly expireCallback: (id: number) => void;
+  /** Deep copy of a complex value for COPY (set by the data-types issue). */
+  cloneObject: (obj: unknown) => unknown = (obj) => structuredClone(obj);
+
   constructor(config: StoreConfig, clock: TimeSource) {
-    void config;
-    void clock;
-    throw new Error('not implemented');
+    const n = config.shards;
+    if (!Number.isInteger(n) || n < 1 || n > 1024 || (n & (n - 1)) !== 0) {
+      throw new RangeError(`store shards must be a power of two in 1..1024, got ${n}`);
+    }
+    if (!Number.isInteger(config.databases) || config.databases < 1 || config.databases > 65536) {
+      throw new RangeError(`databases must be in 1..65536, got ${config.databases}`);
+    }
+    this.clock = clock;
+    this.shardBits = Math.log2(n);
+    this.shardMask = n - 1;
+    this.slotShift = SLOT_BITS - this.shardBits;
+    this.ndb = config.databases;
+    this.dbMap = new Int32Array(this.ndb);
+    for (let i = 0; i < this.ndb; i++) this.dbMap[i] = i;
+    this.dbKeys = new Float64Array(this.ndb);
+    this.dbVolatile = new Float64Array(this.ndb);
+    this.dbTtlSum = new Float64Array(this.ndb);
+    this.ttlBase = Math.floor(clock.now);
+    this.alloc = new SlabAllocator(config.pageSize, config.growthFactor);
+    this.alloc.onMove = (owner, loc) => {
+      this.shards[owner & this.shardMask].table.loc[owner >>> this.shardBits] = loc;
+    };
+    const maxIds = 2 ** (31 - this.shardBits) - 1;
+    this.shards = [];
+    for (let i = 0; i < n; i++) this.shards.push(new Shard(i, maxIds, this.alloc, this.meter, clock.now));
+    this.wheelShard = this.shards[0];
+    this.expireCallback = (id) => {
+      this.removeEntry(this.wheelShard, id);
+      this.stats.expiredKeys++;
+    };
+    this.setMaxmemory(config.maxmemory);
+    this.setPolicy(config.policy);
+    this.setSamples(config.samples);
+    this.setLfuLogFactor(config.lfuLogFactor);
+    this.setLfuDecayTime(config.lfuDecayTime);
+    this.setActiveExpireEffort(config.activeExpireEffort);
   }
 
   // ---- configuration (CONFIG SET takes effect at once) ----
-  setMaxmemory(bytes: number): void { void bytes; throw new Error('not implemented'); }
-  setPolicy(policy: EvictionPolicyCode): void { void policy; throw new Error('not implemented'); }
-  setSamples(n: number): void { void n; throw new Error('not implemented'); }
-  setLfuLogFactor(n: number): void { void n; throw new Error('not implemented'); }
-  setLfuDecayTime(minutes: number): void { void minutes; throw new Error('not implemented'); }
-  setActiveExpireEffort(n: number): void { void n; throw new Error('not implemented'); }
-  get databases(): number { throw new Error('not implemented'); }
+  setMaxmemory(bytes: number): void {
+    this.evictor.maxmemory = bytes > 0 ? bytes : 0;
+  }
+  setPolicy(policy: EvictionPolicyCode): void {
+    if (policy !== this.evictor.policy) this.evictor.clearPool();
+    this.evictor.policy = policy;
+    this.lfu = isLfuPolicy(policy);
+  }
+  setSamples(n: number): void {
+    this.evictor.samples = n > 0 ? Math.min(64, Math.floor(n)) : 1;
+  }
+  setLfuLogFactor(n: number): void {
+    this.evictor.lfuLogFactor = n >= 0 ? n : 0;
+  }
+  setLfuDecayTime(minutes: number): void {
+    this.evictor.lfuDecayTime = minutes >= 0 ? minutes : 0;
+  }
+  setActiveExpireEffort(n: number): void {
+    this.activeExpireEffort = n >= 1 && n <= 10 ? n : 1;
+  }
+  /** Seed the generator behind LFU increments and eviction sampling (deterministic tests). */
+  setRandomSeed(seed: number): void {
+    this.evictor.seed(seed);
+  }
+  get databases(): number {
+    return this.ndb;
+  }
+  get maxmemory(): number {
+    return this.evictor.maxmemory;
+  }
+  get policy(): EvictionPolicyCode {
+    return this.evictor.policy;
+  }
+  get expireEffort(): number {
+    return this.activeExpireEffort;
+  }
+
+  // ---- internals ----
+
+  /** Entry id of a live (not expired) key in a shard; expired keys are deleted (expired_keys++). */
+  private findLive(shard: Shard, idb: number, key: Uint8Array, off: number, len: number, h: number): number {
+    const id = shard.index.find(h, idb, key, off, len);
+    if (id < 0) return -1;
+    const exp = shard.table.expire[id];
+    if (exp !== 0 && this.clock.now > exp) {
+      this.removeEntry(shard, id);
+      this.stats.expiredKeys++;
+      return -1;
+    }
+    return id;
+  }
+
+  /** Handle of a live key without touching it (internal multi-key work). */
+  private findHandle(idb: number, key: Uint8Array, off: number, len: number): number {
+    const si = keyHashSlot(key, off, len) >>> this.slotShift;
+    const id = this.findLive(this.shards[si], idb, key, off, len, hashKey(key, off, len, idb));
+    return id < 0 ? -1 : (id << this.shardBits) | si;
+  }
+
+  private touchEntry(shard: Shard, id: number): void {
+    const now = this.clock.now;
+    if (this.lfu) {
+      const m = lfuMinutes(now);
+      const ev = this.evictor;
+      const c = lfuDecayed(shard.table.lru[id], m, ev.lfuDecayTime);
+      shard.table.lru[id] = (m << 8) | lfuLogIncr(c, ev.lfuLogFactor, ev.nextFloat());
+    } else {
+      shard.table.lru[id] = now >>> 0;
+    }
+  }
+
+  private initialLru(): number {
+    const now = this.clock.now;
+    return this.lfu ? (lfuMinutes(now) << 8) | LFU_INIT_VAL : now >>> 0;
+  }
+
+  /** New entry with a chunk of `need` bytes holding the key; -1 when out of memory. */
+  private createEntry(shard: Shard, idb: number, h: number, key: Uint8Array, koff: number, klen: number, need: number): number {
+    const t = shard.table;
+    const id = t.alloc();
+    if (id < 0) return -1;
+    const loc = this.alloc.alloc(need, (id << this.shardBits) | shard.num);
+    if (loc < 0) {
+      t.free(id);
+      return -1;
+    }
+    t.loc[id] = loc;
+    t.klen[id] = klen;
+    t.db[id] = idb;
+    t.hash[id] = h;
+    t.lru[id] = this.initialLru();
+    const a = this.alloc;
+    copyBytes(key, koff, a.pages[loc >>> a.locShift], ((loc & a.offMask) << 3) + CHUNK_HEADER, klen);
+    shard.index.insert(id);
+    this.dbKeys[idb]++;
+    return id;
+  }
+
+  private removeEntry(shard: Shard, id: number): void {
+    const t = shard.table;
+    const idb = t.db[id];
+    shard.index.remove(id);
+    const exp = t.expire[id];
+    if (exp !== 0) {
+      shard.wheel.remove(id);
+      shard.removeVolatile(id);
+      this.dbVolatile[idb]--;
+      this.dbTtlSum[idb] -= exp - this.ttlBase;
+      t.expire[id] = 0;
+    }
+    if (t.type[id] !== KeyType.STRING) this.objectBytesTotal -= shard.removeObject(t.vlen[id]);
+    this.alloc.free(t.loc[id]);
+    t.free(id);
+    this.dbKeys[idb]--;
+    // Ids cannot move, so a table only shrinks when its shard empties.
+    if (t.count === 0 && t.capacity > 1024) shard.reset(this.clock.now);
+  }
+
+  private setTtl(shard: Shard, id: number, at: number): void {
+    const t = shard.table;
+    const idb = t.db[id];
+    const old = t.expire[id];
+    if (old === at) return;
+    if (old !== 0) {
+      shard.wheel.remove(id);
+      this.dbTtlSum[idb] -= old - this.ttlBase;
+    } else {
+      shard.addVolatile(id);
+      this.dbVolatile[idb]++;
+    }
+    t.expire[id] = at;
+    this.dbTtlSum[idb] += at - this.ttlBase;
+    shard.wheel.insert(id, at);
+  }
+
+  private clearTtl(shard: Shard, id: number): boolean {
+    const t = shard.table;
+    const old = t.expire[id];
+    if (old === 0) return false;
+    const idb = t.db[id];
+    shard.wheel.remove(id);
+    shard.removeVolatile(id);
+    this.dbVolatile[idb]--;
+    this.dbTtlSum[idb] -= old - this.ttlBase;
+    t.expire[id] = 0;
+    return true;
+  }
+
+  /** Make sure entry id's chunk can hold `need` bytes, moving key and the first `keep` value bytes. */
+  private resizeChunk(shard: Shard, id: number, need: number, keep: number): boolean {
+    const t = shard.table;
+    const a = this.alloc;
+    const old = t.loc[id];
+    if (a.fits(old, need)) return true;
+    const loc = a.alloc(need, (id << this.shardBits) | shard.num);
+    if (loc < 0) return false;
+    copyBytes(a.pages[old >>> a.locShift], (old & a.offMask) << 3, a.pages[loc >>> a.locShift], (loc & a.offMask) << 3, CHUNK_HEADER + t.klen[id] + keep);
+    a.setOwner(loc, (id << this.shardBits) | shard.num);
+    a.free(old);
+    t.loc[id] = loc;
+    return true;
+  }
+
+  /** Write a string value for (existing id or new key); shared by the string setters. */
+  private storeString(
+    shard: Shard,
+    id: number,
+    idb: number,
+    h: number,
+    key: Uint8Array,
+    koff: number,
+    klen: number,
+    val: Uint8Array,
+    voff: number,
+    vlen: number,
+    expireAt: number,
+    enc: EncodingCode,
+  ): StatusCode {
+    const need = CHUNK_HEADER + klen + vlen;
+    const t = shard.table;
+    if (id >= 0) {
+      if (t.type[id] !== KeyType.STRING) {
+        this.objectBytesTotal -= shard.removeObject(t.vlen[id]);
+        t.type[id] = KeyType.STRING;
+        t.vlen[id] = 0;
+      }
+      if (!this.resizeChunk(shard, id, need, 0)) return Status.OOM;
+      this.touchEntry(shard, id);
+      if (expireAt === NO_TTL) this.clearTtl(shard, id);
+      else if (expireAt !== KEEP_TTL) this.setTtl(shard, id, expireAt);
+    } else {
+      id = this.createEntry(shard, idb, h, key, koff, klen, need);
+      if (id < 0) return Status.OOM;
+      t.type[id] = KeyType.STRING;
+      if (expireAt > 0) this.setTtl(shard, id, expireAt);
+    }
+    t.enc[id] = enc;
+    t.vlen[id] = vlen;
+    const a = this.alloc;
+    const loc = t.loc[id];
+    copyBytes(val, voff, a.pages[loc >>> a.locShift], ((loc & a.offMask) << 3) + CHUNK_HEADER + klen, vlen);
+    return Status.OK;
+  }
 
   // ---- lookup ----
   /** Handle of the live key, or -1. READ counts hits/misses and touches LRU/LFU; WRITE touches; PEEK neither. */
   lookup(db: number, key: Uint8Array, off: number, len: number, mode: LookupMode): number {
-    void db; void key; void off; void len; void mode; throw new Error('not implemented');
+    const idb = this.dbMap[db];
+    const si = keyHashSlot(key, off, len) >>> this.slotShift;
+    const shard = this.shards[si];
+    const id = this.findLive(shard, idb, key, off, len, hashKey(key, off, len, idb));
+    if (id < 0) {
+      if (mode === Lookup.READ) this.stats.keyspaceMisses++;
+      return -1;
+    }
+    if (mode !== Lookup.PEEK) {
+      this.touchEntry(shard, id);
+      if (mode === Lookup.READ) this.stats.keyspaceHits++;
+    }
+    return (id << this.shardBits) | si;
   }
-  typeOf(h: number): KeyTypeCode { void h; throw new Error('not implemented'); }
-  encodingOf(h: number): EncodingCode { void h; throw new Error('not implemented'); }
-  keyLength(h: number): number { void h; throw new Error('not implemented'); }
+  typeOf(h: number): KeyTypeCode {
+    return this.shards[h & this.shardMask].table.type[h >>> this.shardBits] as KeyTypeCode;
+  }
+  encodingOf(h: number): EncodingCode {
+    return this.shards[h & this.shardMask].table.enc[h >>> this.shardBits] as EncodingCode;
+  }
+  keyLength(h: number): number {
+    return this.shards[h & this.shardMask].table.klen[h >>> this.shardBits];
+  }
   /** Key bytes at [this.offset, this.offset + keyLength(h)). */
-  keyBytes(h: number): Uint8Array { void h; throw new Error('not implemented'); }
+  keyBytes(h: number): Uint8Array {
+    const loc = this.shards[h & this.shardMask].table.loc[h >>> this.shardBits];
+    const a = this.alloc;
+    this.offset = ((loc & a.offMask) << 3) + CHUNK_HEADER;
+    return a.pages[loc >>> a.locShift];
+  }
 
   // ---- strings ----
   /** Length in bytes of a string value (for int encoding: length of its decimal form). */
-  stringLength(h: number): number { void h; throw new Error('not implemented'); }
-  /** String value bytes at [this.offset, this.offset + stringLength(h)); int encoding is formatted into a scratch buffer. */
-  stringBytes(h: number): Uint8Array { void h; throw new Error('not implemented'); }
+  stringLength(h: number): number {
+    return this.shards[h & this.shardMask].table.vlen[h >>> this.shardBits];
+  }
+  /** String value bytes at [this.offset, this.offset + stringLength(h)); int values are kept as their canonical digits. */
+  stringBytes(h: number): Uint8Array {
+    const t = this.shards[h & this.shardMask].table;
+    const id = h >>> this.shardBits;
+    const loc = t.loc[id];
+    const a = this.alloc;
+    this.offset = ((loc & a.offMask) << 3) + CHUNK_HEADER + t.klen[id];
+    return a.pages[loc >>> a.locShift];
+  }
   /** True when the value is held as a 64-bit integer (OBJECT ENCODING int). */
-  isInteger(h: number): boolean { void h; throw new Error('not implemented'); }
+  isInteger(h: number): boolean {
+    return this.shards[h & this.shardMask].table.enc[h >>> this.shardBits] === Encoding.INT;
+  }
   /** The integer of an int-encoded value: a number when within +-(2^53-1), else a bigint. */
-  integerValue(h: number): number | bigint { void h; throw new Error('not implemented'); }
+  integerValue(h: number): number | bigint {
+    const t = this.shards[h & this.shardMask].table;
+    const id = h >>> this.shardBits;
+    const page = this.stringBytes(h);
+    return parseCanonicalInt(page, this.offset, t.vlen[id]);
+  }
 
   /**
    * Create or overwrite db/key as a string. expireAt: absolute ms, NO_TTL (0) to clear, KEEP_TTL (-1)
    * to keep an existing key's TTL. encoding: Encoding.RAW forces raw (APPEND/SETRANGE results);
    * anything else applies Redis's tryObjectEncoding (canonical int64 of <= 20 chars -> int,
    * <= 44 bytes -> embstr, else raw). Overwrites a key of any type. Returns OK or OOM.
+   * An expireAt that is not in the future (0 < expireAt <= now) deletes the key instead, as
+   * SET ... PXAT <past> does in Redis 7.
    */
   setString(db: number, key: Uint8Array, koff: number, klen: number, val: Uint8Array, voff: number, vlen: number, expireAt: number, encoding: EncodingCode): StatusCode {
-    void db; void key; void koff; void klen; void val; void voff; void vlen; void expireAt; void encoding; throw new Error('not implemented');
+    const idb = this.dbMap[db];
+    const si = keyHashSlot(key, koff, klen) >>> this.slotShift;
+    const shard = this.shards[si];
+    const h = hashKey(key, koff, klen, idb);
+    const id = this.findLive(shard, idb, key, koff, klen, h);
+    if (expireAt > 0 && expireAt <= this.clock.now) {
+      if (id >= 0) this.removeEntry(shard, id);
+      return Status.OK;
+    }
+    const enc =
+      encoding === Encoding.RAW
+        ? Encoding.RAW
+        : vlen <= 20 && isCanonicalInt64(val, voff, vlen)
+          ? Encoding.INT
+          : vlen <= EMBSTR_SIZE_LIMIT
+            ? Encoding.EMBSTR
+            : Encoding.RAW;
+    return this.storeString(shard, id, idb, h, key, koff, klen, val, voff, vlen, expireAt, enc);
   }
   /** Create or overwrite db/key as an int-encoded string (INCR family); expireAt as in setString. */
   setInteger(db: number, key: Uint8Array, koff: number, klen: number, value: number | bigint, expireAt: number): StatusCode {
-    void db; void key; void koff; void klen; void value; void expireAt; throw new Error('not implemented');
+    const n = formatInteger(value, this.scratch, 0);
+    const idb = this.dbMap[db];
+    const si = keyHashSlot(key, koff, klen) >>> this.slotShift;
+    const shard = this.shards[si];
+    const h = hashKey(key, koff, klen, idb);
+    const id = this.findLive(shard, idb, key, koff, klen, h);
+    if (expireAt > 0 && expireAt <= this.clock.now) {
+      if (id >= 0) this.removeEntry(shard, id);
+      return Status.OK;
+    }
+    return this.storeString(shard, id, idb, h, key, koff, klen, this.scratch, 0, n, expireAt, Encoding.INT);
   }
   /**
    * APPEND: append bytes to the string at db/key (creating it), keeping its TTL; the result is raw.
    * Returns the new length, or -Status.WRONG_TYPE / -Status.OOM. The caller checks the size limit first.
    */
   append(db: number, key: Uint8Array, koff: number, klen: number, val: Uint8Array, voff: number, vlen: number): number {
-    void db; void key; void koff; void klen; void val; void voff; void vlen; throw new Error('not implemented');
+    const idb = this.dbMap[db];
+    const si = keyHashSlot(key, koff, klen) >>> this.slotShift;
+    const shard = this.shards[si];
+    const h = hashKey(key, koff, klen, idb);
+    const id = this.findLive(shard, idb, key, koff, klen, h);
+    if (id < 0) {
+      const st = this.storeString(shard, -1, idb, h, key, koff, klen, val, voff, vlen, NO_TTL, Encoding.RAW);
+      return st === Status.OK ? vlen : -st;
+    }
+    const t = shard.table;
+    if (t.type[id] !== KeyType.STRING) return -Status.WRONG_TYPE;
+    this.touchEntry(shard, id);
+    const old = t.vlen[id];
+    const total = old + vlen;
+    // Read the appended bytes before the old chunk can be freed (they may alias it).
+    if (!this.resizeChunk(shard, id, CHUNK_HEADER + t.klen[id] + total, old)) return -Status.OOM;
+    const a = this.alloc;
+    const loc = t.loc[id];
+    copyBytes(val, voff, a.pages[loc >>> a.locShift], ((loc & a.offMask) << 3) + CHUNK_HEADER + t.klen[id] + old, vlen);
+    t.vlen[id] = total;
+    t.enc[id] = Encoding.RAW;
+    return total;
   }
   /**
    * SETRANGE: write bytes at `at`, zero-padding as needed, creating the key when vlen > 0; keeps TTL; raw result.
    * Returns the new length, or -Status.WRONG_TYPE / -Status.OOM. The caller checks the size limit first.
    */
   setRange(db: number, key: Uint8Array, koff: number, klen: number, at: number, val: Uint8Array, voff: number, vlen: number): number {
-    void db; void key; void koff; void klen; void at; void val; void voff; void vlen; throw new Error('not implemented');
+    const idb = this.dbMap[db];
+    const si = keyHashSlot(key, koff, klen) >>> this.slotShift;
+    const shard = this.shards[si];
+    const h = hashKey(key, koff, klen, idb);
+    let id = this.findLive(shard, idb, key, koff, klen, h);
+    const t = shard.table;
+    let old = 0;
+    if (id < 0) {
+      if (vlen === 0) return 0;
+      id = this.createEntry(shard, idb, h, key, koff, klen, CHUNK_HEADER + klen + at + vlen);
+      if (id < 0) return -Status.OOM;
+      t.type[id] = KeyType.STRING;
+      t.vlen[id] = 0;
+    } else {
+      if (t.type[id] !== KeyType.STRING) return -Status.WRONG_TYPE;
+      old = t.vlen[id];
+      if (vlen === 0) return old;
+      this.touchEntry(shard, id);
+    }
+    const total = Math.max(old, at + vlen);
+    if (!this.resizeChunk(shard, id, CHUNK_HEADER + t.klen[id] + total, old)) return -Status.OOM;
+    const a = this.alloc;
+    const loc = t.loc[id];
+    const page = a.pages[loc >>> a.locShift];
+    const base = ((loc & a.offMask) << 3) + CHUNK_HEADER + t.klen[id];
+    if (at > old) page.fill(0, base + old, base + at);
+    copyBytes(val, voff, page, base + at, vlen);
+    t.vlen[id] = total;
+    t.enc[id] = Encoding.RAW;
+    return total;
   }
 
   // ---- keys ----
   /** Delete db/key; true when it existed. */
-  delete(db: number, key: Uint8Array, off: number, len: number): boolean { void db; void key; void off; void len; throw new Error('not implemented'); }
-  deleteHandle(h: number): void { void h; throw new Error('not implemented'); }
+  delete(db: number, key: Uint8Array, off: number, len: number): boolean {
+    const idb = this.dbMap[db];
+    const si = keyHashSlot(key, off, len) >>> this.slotShift;
+    const shard = this.shards[si];
+    const id = this.findLive(shard, idb, key, off, len, hashKey(key, off, len, idb));
+    if (id < 0) return false;
+    this.removeEntry(shard, id);
+    return true;
+  }
+  deleteHandle(h: number): void {
+    this.removeEntry(this.shards[h & this.shardMask], h >>> this.shardBits);
+  }
+
+  /** Copy the value of handle sh into a new entry dst of internal db dIdb; returns the new handle or -1 (OOM). */
+  private cloneEntry(sh: number, dIdb: number, dst: Uint8Array, doff: number, dlen: number, moveObject: boolean): number {
+    const ss = this.shards[sh & this.shardMask];
+    const sid = sh >>> this.shardBits;
+    const dsi = keyHashSlot(dst, doff, dlen) >>> this.slotShift;
+    const ds = this.shards[dsi];
+    const type = ss.table.type[sid];
+    const vlen = type === KeyType.STRING ? ss.table.vlen[sid] : 0;
+    const nid = this.createEntry(ds, dIdb, hashKey(dst, doff, dlen, dIdb), dst, doff, dlen, CHUNK_HEADER + dlen + vlen);
+    if (nid < 0) return -1;
+    const st = ss.table;
+    const dt = ds.table;
+    dt.type[nid] = type;
+    dt.enc[nid] = st.enc[sid];
+    if (type === KeyType.STRING) {
+      const a = this.alloc;
+      const sl = st.loc[sid];
+      const dl = dt.loc[nid];
+      copyBytes(
+        a.pages[sl >>> a.locShift],
+        ((sl & a.offMask) << 3) + CHUNK_HEADER + st.klen[sid],
+        a.pages[dl >>> a.locShift],
+        ((dl & a.offMask) << 3) + CHUNK_HEADER + dlen,
+        vlen,
+      );
+      dt.vlen[nid] = vlen;
+    } else {
+      const slot = st.vlen[sid];
+      const obj = ss.objects[slot];
+      const bytes = ss.objectBytes[slot];
+      dt.vlen[nid] = ds.addObject(moveObject ? obj : this.cloneObject(obj), bytes);
+      this.objectBytesTotal += bytes;
+    }
+    if (st.expire[sid] !== 0) this.setTtl(ds, nid, st.expire[sid]);
+    return (nid << this.shardBits) | dsi;
+  }
+
   /** RENAME / RENAMENX (nx): Status.OK, NOT_FOUND (no source), EXISTS (nx and destination exists), OOM. Keeps the TTL. */
   rename(db: number, src: Uint8Array, soff: number, slen: number, dst: Uint8Array, doff: number, dlen: number, nx: boolean): StatusCode {
-    void db; void src; void soff; void slen; void dst; void doff; void dlen; void nx; throw new Error('not implemented');
+    const idb = this.dbMap[db];
+    const sh = this.findHandle(idb, src, soff, slen);
+    if (sh < 0) return Status.NOT_FOUND;
+    const dh = this.findHandle(idb, dst, doff, dlen);
+    if (dh === sh) return nx ? Status.EXISTS : Status.OK;
+    if (dh >= 0) {
+      if (nx) return Status.EXISTS;
+      this.deleteHandle(dh);
+    }
+    const nh = this.cloneEntry(sh, idb, dst, doff, dlen, true);
+    if (nh < 0) return Status.OOM;
+    // Keep LRU/LFU state: RENAME moves the same object in Redis.
+    const ss = this.shards[sh & this.shardMask];
+    const sid = sh >>> this.shardBits;
+    this.shards[nh & this.shardMask].table.lru[nh >>> this.shardBits] = ss.table.lru[sid];
+    // An object moved to the new entry (charged there); removing the old entry uncharges its slot.
+    this.removeEntry(ss, sid);
+    return Status.OK;
   }
-  /** COPY: Status.OK, NOT_FOUND, EXISTS (destination exists and !replace), OOM. Copies the TTL. */
+  /**
+   * COPY: Status.OK, NOT_FOUND, EXISTS (destination exists and !replace), OOM. Copies the TTL.
+   * Source and destination naming the same key in the same db answer EXISTS (the server replies
+   * its own error before calling).
+   */
   copy(srcDb: number, src: Uint8Array, soff: number, slen: number, dstDb: number, dst: Uint8Array, doff: number, dlen: number, replace: boolean): StatusCode {
-    void srcDb; void src; void soff; void slen; void dstDb; void dst; void doff; void dlen; void replace; throw new Error('not implemented');
+    const sIdb = this.dbMap[srcDb];
+    const dIdb = this.dbMap[dstDb];
+    const sh = this.findHandle(sIdb, src, soff, slen);
+    if (sh < 0) return Status.NOT_FOUND;
+    const dh = this.findHandle(dIdb, dst, doff, dlen);
+    if (dh === sh) return Status.EXISTS;
+    if (dh >= 0) {
+      if (!replace) return Status.EXISTS;
+      this.deleteHandle(dh);
+    }
+    return this.cloneEntry(sh, dIdb, dst, doff, dlen, false) < 0 ? Status.OOM : Status.OK;
   }
-  /** MOVE: Status.OK, NOT_FOUND, EXISTS (present in target db). */
+  /** MOVE: Status.OK, NOT_FOUND, EXISTS (present in target db). Keeps the TTL and LRU/LFU state. */
   move(srcDb: number, key: Uint8Array, off: number, len: number, dstDb: number): StatusCode {
-    void srcDb; void key; void off; void len; void dstDb; throw new Error('not implemented');
+    const sIdb = this.dbMap[srcDb];
+    const dIdb = this.dbMap[dstDb];
+    const sh = this.findHandle(sIdb, key, off, len);
+    if (sh < 0) return Status.NOT_FOUND;
+    if (sIdb === dIdb || this.findHandle(dIdb, key, off, len) >= 0) return Status.EXISTS;
+    const shard = this.shards[sh & this.shardMask];
+    const id = sh >>> this.shardBits;
+    const t = shard.table;
+    shard.index.remove(id);
+    t.db[id] = dIdb;
+    t.hash[id] = hashKey(key, off, len, dIdb);
+    shard.index.insert(id);
+    this.dbKeys[sIdb]--;
+    this.dbKeys[dIdb]++;
+    const exp = t.expire[id];
+    if (exp !== 0) {
+      this.dbVolatile[sIdb]--;
+      this.dbVolatile[dIdb]++;
+      this.dbTtlSum[sIdb] -= exp - this.ttlBase;
+      this.dbTtlSum[dIdb] += exp - this.ttlBase;
+    }
+    return Status.OK;
   }
 
   // ---- expiry ----
   /** Absolute expire time in ms, or NO_TTL (0). */
-  expireAt(h: number): number { void h; throw new Error('not implemented'); }
-  /** Set the absolute expire time (ms). A time not in the future deletes the key (counted as expired? no: as Redis, a DEL). */
-  setExpireAt(h: number, at: number): void { void h; void at; throw new Error('not implemented'); }
+  expireAt(h: number): number {
+    return this.shards[h & this.shardMask].table.expire[h >>> this.shardBits];
+  }
+  /** Set the absolute expire time (ms). A time not in the future deletes the key (as Redis: a DEL, not counted as expired). */
+  setExpireAt(h: number, at: number): void {
+    const shard = this.shards[h & this.shardMask];
+    const id = h >>> this.shardBits;
+    if (at <= this.clock.now) this.removeEntry(shard, id);
+    else this.setTtl(shard, id, at);
+  }
   /** Remove the TTL; true when there was one. */
-  persist(h: number): boolean { void h; throw new Error('not implemented'); }
+  persist(h: number): boolean {
+    return this.clearTtl(this.shards[h & this.shardMask], h >>> this.shardBits);
+  }
 
   // ---- LRU / LFU ----
-  /** Milliseconds since the key was last touched (OBJECT IDLETIME reports this / 1000). */
-  idleTimeMs(h: number): number { void h; throw new Error('not implemented'); }
+  /** Milliseconds since the key was last touched (OBJECT IDLETIME reports this / 1000). Wraps after 49.7 days. */
+  idleTimeMs(h: number): number {
+    const lru = this.shards[h & this.shardMask].table.lru[h >>> this.shardBits];
+    return ((this.clock.now >>> 0) - lru) >>> 0;
+  }
   /** LFU logarithmic counter after decay (OBJECT FREQ). Meaningful under an LFU policy. */
-  lfuFrequency(h: number): number { void h; throw new Error('not implemented'); }
+  lfuFrequency(h: number): number {
+    const lru = this.shards[h & this.shardMask].table.lru[h >>> this.shardBits];
+    return lfuDecayed(lru, lfuMinutes(this.clock.now), this.evictor.lfuDecayTime);
+  }
   /** Touch as an access would (TOUCH command). */
-  touch(h: number): void { void h; throw new Error('not implemented'); }
+  touch(h: number): void {
+    this.touchEntry(this.shards[h & this.shardMask], h >>> this.shardBits);
+  }
 
   // ---- databases ----
-  dbSize(db: number): number { void db; throw new Error('not implemented'); }
+  dbSize(db: number): number {
+    return this.dbKeys[this.dbMap[db]];
+  }
   /** Keys with a TTL in db (INFO keyspace expires=). */
-  dbExpires(db: number): number { void db; throw new Error('not implemented'); }
+  dbExpires(db: number): number {
+    return this.dbVolatile[this.dbMap[db]];
+  }
   /** Average remaining TTL in ms of keys with a TTL, 0 when none (INFO keyspace avg_ttl=). */
-  dbAvgTtl(db: number): number { void db; throw new Error('not implemented'); }
-  flushDb(db: number): void { void db; throw new Error('not implemented'); }
-  flushAll(): void { throw new Error('not implemented'); }
-  swapDb(a: number, b: number): void { void a; void b; throw new Error('not implemented'); }
-  /** A random live key of db, or -1. */
-  randomKey(db: number): number { void db; throw new Error('not implemented'); }
+  dbAvgTtl(db: number): number {
+    const idb = this.dbMap[db];
+    const n = this.dbVolatile[idb];
+    if (n === 0) return 0;
+    const avg = this.dbTtlSum[idb] / n + this.ttlBase - this.clock.now;
+    return avg > 0 ? Math.round(avg) : 0;
+  }
+  flushDb(db: number): void {
+    const idb = this.dbMap[db];
+    if (this.dbKeys[idb] === 0) return;
+    if (this.dbKeys[idb] === this.totalKeys()) {
+      this.flushAll();
+      return;
+    }
+    const now = this.clock.now;
+    for (const shard of this.shards) {
+      const t = shard.table;
+      for (let id = 0; id < t.hw; id++) {
+        if (t.type[id] !== KeyType.NONE && t.db[id] === idb) this.removeEntry(shard, id);
+      }
+      if (t.count === 0) shard.reset(now);
+    }
+  }
+  flushAll(): void {
+    const now = this.clock.now;
+    this.alloc.reset();
+    for (const shard of this.shards) shard.reset(now);
+    this.dbKeys.fill(0);
+    this.dbVolatile.fill(0);
+    this.dbTtlSum.fill(0);
+    this.objectBytesTotal = 0;
+    this.evictor.clearPool();
+  }
+  swapDb(a: number, b: number): void {
+    const t = this.dbMap[a];
+    this.dbMap[a] = this.dbMap[b];
+    this.dbMap[b] = t;
+  }
+  /** A random live key of db, or -1. Expired keys met on the way are deleted (as Redis). */
+  randomKey(db: number): number {
+    const idb = this.dbMap[db];
+    const now = this.clock.now;
+    const ev = this.evictor;
+    const n = this.shards.length;
+    for (let attempt = 0; attempt < 64 && this.dbKeys[idb] > 0; attempt++) {
+      const si = ev.next() & this.shardMask;
+      const shard = this.shards[si];
+      const t = shard.table;
+      if (t.count === 0) continue;
+      const id = ev.next() % t.hw;
+      if (t.type[id] === KeyType.NONE || t.db[id] !== idb) continue;
+      const exp = t.expire[id];
+      if (exp !== 0 && now > exp) {
+        this.removeEntry(shard, id);
+        this.stats.expiredKeys++;
+        continue;
+      }
+      return (id << this.shardBits) | si;
+    }
+    // Sparse or skewed: walk from a random point.
+    const start = ev.next() & this.shardMask;
+    for (let i = 0; i < n && this.dbKeys[idb] > 0; i++) {
+      const si = (start + i) & this.shardMask;
+      const shard = this.shards[si];
+      const t = shard.table;
+      if (t.count === 0) continue;
+      const from = ev.next() % t.hw;
+      for (let k = 0; k < t.hw; k++) {
+        const id = (from + k) % t.hw;
+        if (t.type[id] === KeyType.NONE || t.db[id] !== idb) continue;
+        const exp = t.expire[id];
+        if (exp !== 0 && now > exp) {
+          this.removeEntry(shard, id);
+          this.stats.expiredKeys++;
+          continue;
+        }
+        return (id << this.shardBits) | si;
+      }
+    }
+    return -1;
+  }
   /**
    * SCAN: visit about `count` entries of db starting at cursor; returns the next cursor (0 when done).
    * Every key present for the whole scan is visited at least once, while tables grow or shrink.
-   * Expired keys are not visited. Cursors are integers below 2^53.
+   * Expired keys are not visited (they are deleted). Cursors are integers below 2^53
+   * (shard * 2^32 + next entry id). At most 16 * count + 64 ids are examined per call, so a
+   * sparse db may answer fewer than count keys with a non-zero cursor, as Redis can.
    */
   scan(db: number, cursor: number, count: number, visit: (h: number) => void): number {
-    void db; void cursor; void count; void visit; throw new Error('not implemented');
+    const idb = this.dbMap[db];
+    const n = this.shards.length;
+    let si = Math.floor(cursor / TWO32);
+    let id = cursor - si * TWO32;
+    if (!(si >= 0 && si < n) || !(id >= 0)) return 0;
+    const want = count > 0 ? count : 10;
+    const budget = want * 16 + 64;
+    let visited = 0;
+    let examined = 0;
+    const now = this.clock.now;
+    while (si < n) {
+      const shard = this.shards[si];
+      const t = shard.table;
+      while (id < t.hw) {
+        if (t.type[id] !== KeyType.NONE && t.db[id] === idb) {
+          const exp = t.expire[id];
+          if (exp !== 0 && now > exp) {
+            this.removeEntry(shard, id);
+            this.stats.expiredKeys++;
+          } else {
+            visit((id << this.shardBits) | si);
+            visited++;
+          }
+        }
+        id++;
+        if (++examined >= budget || visited >= want) {
+          if (id >= t.hw) {
+            si++;
+            id = 0;
+          }
+          return si >= n ? 0 : si * TWO32 + id;
+        }
+      }
+      si++;
+      id = 0;
+    }
+    return 0;
   }
-  /** Visit every live key of db (KEYS). */
-  forEachKey(db: number, visit: (h: number) => void): void { void db; void visit; throw new Error('not implemented'); }
+  /** Visit every live key of db (KEYS). Expired keys are skipped, not deleted (as Redis KEYS). */
+  forEachKey(db: number, visit: (h: number) => void): void {
+    const idb = this.dbMap[db];
+    const now = this.clock.now;
+    for (let si = 0; si < this.shards.length; si++) {
+      const t = this.shards[si].table;
+      for (let id = 0; id < t.hw; id++) {
+        if (t.type[id] === KeyType.NONE || t.db[id] !== idb) continue;
+        const exp = t.expire[id];
+        if (exp !== 0 && now > exp) continue;
+        visit((id << this.shardBits) | si);
+      }
+    }
+  }
+
+  // ---- complex types (object table; the data-types issue builds on these) ----
+  /** Create or overwrite db/key as a complex value of `type` charged `bytes`; keeps no TTL. Returns OK or OOM. */
+  setObject(db: number, key: Uint8Array, koff: number, klen: number, type: KeyTypeCode, obj: unknown, bytes: number): StatusCode {
+    const idb = this.dbMap[db];
+    const si = keyHashSlot(key, koff, klen) >>> this.slotShift;
+    const shard = this.shards[si];
+    const h = hashKey(key, koff, klen, idb);
+    let id = this.findLive(shard, idb, key, koff, klen, h);
+    if (id >= 0) this.removeEntry(shard, id);
+    id = this.createEntry(shard, idb, h, key, koff, klen, CHUNK_HEADER + klen);
+    if (id < 0) return Status.OOM;
+    shard.table.type[id] = type;
+    shard.table.enc[id] = 0;
+    shard.table.vlen[id] = shard.addObject(obj, bytes);
+    this.objectBytesTotal += bytes;
+    return Status.OK;
+  }
+  /** The JS object of a complex-type key. */
+  objectOf(h: number): unknown {
+    const shard = this.shards[h & this.shardMask];
+    return shard.objects[shard.table.vlen[h >>> this.shardBits]];
+  }
+  /** Re-charge a complex value's memory estimate after it changed by `delta` bytes. */
+  adjustObjectBytes(h: number, delta: number): void {
+    const shard = this.shards[h & this.shardMask];
+    shard.objectBytes[shard.table.vlen[h >>> this.shardBits]] += delta;
+    this.objectBytesTotal += delta;
+  }
 
   // ---- memory, eviction, maintenance ----
   /** used_memory: slab chunks in use, large values, entry tables, indexes and object estimates. */
-  usedMemory(): number { throw new Error('not implemented'); }
+  usedMemory(): number {
+    return this.alloc.usedBytes + this.meter.tableBytes + this.objectBytesTotal;
+  }
   /** Bytes actually held (all slab pages, tables): the store's share of RSS. */
-  allocatedMemory(): number { throw new Error('not implemented'); }
+  allocatedMemory(): number {
+    return this.alloc.allocatedBytes + this.meter.tableBytes + this.objectBytesTotal + this.alloc.overheadBytes();
+  }
   /**
    * Evict by the policy until usedMemory() <= maxmemory. Returns OK when under the limit (or no
    * limit), OOM when the policy is noeviction or nothing evictable remains.
    */
-  evictIfNeeded(): StatusCode { throw new Error('not implemented'); }
+  evictIfNeeded(): StatusCode {
+    if (this.evictor.maxmemory === 0) return Status.OK;
+    return this.evictor.evict(this, this.clock.now) ? Status.OK : Status.OOM;
+  }
   /** Incremental active expiry and slab rebalancing, for at most budgetMs; called from the server's tick. */
-  maintenance(budgetMs: number): void { void budgetMs; throw new Error('not implemented'); }
+  maintenance(budgetMs: number): void {
+    const deadline = performance.now() + budgetMs;
+    const now = this.clock.now;
+    const n = this.shards.length;
+    const start = this.maintenanceShard;
+    for (let i = 0; i < n; i++) {
+      const si = (start + i) & this.shardMask;
+      const shard = this.shards[si];
+      if (shard.wheel.count === 0) {
+        shard.wheel.advance(now, deadline, this.expireCallback);
+        continue;
+      }
+      this.wheelShard = shard;
+      if (shard.wheel.advance(now, deadline, this.expireCallback) === WHEEL_BUDGET) {
+        this.maintenanceShard = si;
+        return;
+      }
+    }
+    this.maintenanceShard = (start + 1) & this.shardMask;
+    while (performance.now() < deadline && this.alloc.rebalanceStep()) {
+      /* one page per step */
+    }
+  }
+
+  // ---- EvictionHost ----
+  evictHandle(h: number): void {
+    this.removeEntry(this.shards[h & this.shardMask], h >>> this.shardBits);
+    this.stats.evictedKeys++;
+  }
+  totalKeys(): number {
+    let s = 0;
+    for (let i = 0; i < this.ndb; i++) s += this.dbKeys[i];
+    return s;
+  }
+  totalVolatile(): number {
+    let s = 0;
+    for (let i = 0; i < this.ndb; i++) s += this.dbVolatile[i];
+    return s;
+  }
 }

@@ -87,7 +87,10 @@ describe('command metadata', () => {
 /** A MetaWriter producing RESP bytes, as the server's ReplyWriter would. */
 class BytesWriter implements MetaWriter {
   private out = '';
-  constructor(private readonly resp: 2 | 3) {}
+  private readonly resp: 2 | 3;
+  constructor(resp: 2 | 3) {
+    this.resp = resp;
+  }
   arrayLen(n: number): void { this.out += `*${n}\r\n`; }
   mapLen(n: number): void { this.out += this.resp === 3 ? `%${n}\r\n` : `*${2 * n}\r\n`; }
   setLen(n: number): void { this.out += this.resp === 3 ? `~${n}\r\n` : `*${n}\r\n`; }

@@ -115,6 +115,12 @@ function decodeAt(buf: Buffer, start: number): [RespValue, number] {
         items.push(item);
         pos = next;
       }
+      if (type === '|') {
+        // Attribute: kept as its name/value pairs followed by the reply it describes.
+        const [described, end] = decodeAt(buf, pos);
+        items.push(described);
+        return [{ type, kind: 'aggregate', items }, end];
+      }
       return [{ type, kind: 'aggregate', items }, pos];
     }
     default:

@@ -11,7 +11,6 @@
  *
  * Both kinds get the same directives; the caller passes only the ones the test needs.
  */
-import { startServer } from '../../src/server.ts';
 import { startRedisServer } from './redis-server.ts';
 
 export type TargetKind = 'slabcache' | 'redis';
@@ -35,6 +34,8 @@ export async function startTarget(directives: Record<string, string> = {}): Prom
   const wanted = requestedTarget();
   if (wanted !== 'redis') {
     try {
+      // Imported here, not at the top, so that redis-vs-redis mode works whatever state src/ is in.
+      const { startServer } = await import('../../src/server.ts');
       const srv = await startServer({ ...directives, port: '0', bind: '127.0.0.1' });
       return { kind: 'slabcache', host: srv.host, port: srv.port, stop: () => srv.close() };
     } catch (err) {

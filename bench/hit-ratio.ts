@@ -1,0 +1,253 @@
+/*
+ * Benchmark 3, hit ratio under eviction: a Zipf-distributed (s = 0.99) GET / SET-on-miss
+ * workload over N keys (values 32..100 bytes, the length fixed per key), with maxmemory set
+ * to hold 10% of the data, for allkeys-lru and allkeys-lfu, against redis-server and
+ * slabcache with the same settings. Target: slabcache's hit ratio at least Redis's.
+ *
+ * Sizing. "10% of the data" is measured on each server, because each server spends a
+ * different number of bytes per key: a first pass loads all N keys into a fresh server with
+ * no limit and reads used_memory before (u0) and after (u1); then that server's
+ * maxmemory = u0 + 10% x (u1 - u0). maxmemory is compared against the whole used_memory,
+ * baseline included, so the baseline is added back; both servers then hold about 10% of the
+ * keys, and the comparison is of eviction choices, not of bytes per key (benchmark 1's job).
+ *
+ * Workload. One connection, requests in batches of `batch` GETs (pipelined); after each
+ * batch's replies, a SET for every key that missed is sent ahead of the next batch's GETs.
+ * A key that misses twice within one batch is counted as a hit the second time and set once:
+ * a one-request-at-a-time client would have set it right after the first miss. The key
+ * sequence comes from a seeded PRNG (xoshiro128**) and is identical for both servers; rank to
+ * key id goes through a seeded permutation. Warm-up requests first, then hits / (hits +
+ * misses) counted by the client over the measured requests. INFO's keyspace_hits/misses over
+ * the same window are printed too.
+ *
+ *   npx node bench/hit-ratio.ts [--keys 1000000] [--requests 2000000] [--warmup 1000000] [--quick]
+ */
+import { BatchBuilder, RespClient } from './lib/resp-client.ts';
+import { KEY_LEN, loadKeys, writeKey, writeValue } from './lib/load.ts';
+import { Rng, Zipf, permutation } from './lib/prng.ts';
+import { dbsize, info, infoNumber, startServer, type ServerKind } from './lib/servers.ts';
+import { commandLine, fmt, mib, printFooter, printHeader, printTable, parseOptions, run, serverKinds } from './lib/report.ts';
+
+const USAGE = `usage: npx node bench/hit-ratio.ts [options]
+  --keys N        key space (default 1000000)
+  --requests N    measured GETs per run (default 2000000)
+  --warmup N      GETs before measuring (default 1000000)
+  --fraction F    maxmemory as a share of each server's measured data size (default 0.1)
+  --batch N       GETs per pipelined batch (default 100)
+  --seed N        PRNG seed (default 1)
+  --zipf S        Zipf exponent (default 0.99)
+  --policies L    comma list (default allkeys-lru,allkeys-lfu)
+  --servers L     redis,slabcache (default both)
+  --quick         100000 keys, 100000 warm-up, 200000 measured`;
+
+/** Value length for key id: 32..100 bytes, fixed per key, uniform over ids. */
+function valueLen(id: number): number {
+  let z = Math.imul(id ^ 0x9e3779b9, 0x85ebca6b);
+  z ^= z >>> 13;
+  z = Math.imul(z, 0xc2b2ae35);
+  z ^= z >>> 16;
+  return 32 + ((z >>> 0) % 69);
+}
+
+const GET_HEAD = Buffer.from('*2\r\n$3\r\nGET\r\n');
+const SET_HEAD = Buffer.from('*3\r\n$3\r\nSET\r\n');
+
+interface RunResult {
+  hits: number;
+  misses: number;
+  serverHits: number;
+  serverMisses: number;
+  evicted: number;
+  keysHeld: number;
+  usedMemory: number;
+  requestsPerSec: number;
+  setErrors: number;
+}
+
+interface Workload {
+  keys: number;
+  zipf: Zipf;
+  rankToId: Int32Array;
+  seed: number;
+  batch: number;
+}
+
+/** Issue `count` GETs (and SET-on-miss); returns client-side hits/misses. */
+async function drive(client: RespClient, w: Workload, rng: Rng, count: number, carry: number[]): Promise<{ hits: number; misses: number; setErrors: number }> {
+  let hits = 0;
+  let misses = 0;
+  let setErrors = 0;
+  const builder = new BatchBuilder(w.batch * 200);
+  const ids = new Int32Array(w.batch);
+  const missedInBatch = new Set<number>();
+  const deadline = Date.now() + 30 * 60_000;
+  for (let done = 0; done < count; ) {
+    const n = Math.min(w.batch, count - done);
+    const sets = carry.length;
+    for (const id of carry) {
+      const len = valueLen(id);
+      builder.count++;
+      builder.raw(SET_HEAD);
+      builder.argFill(KEY_LEN, (buf, off) => writeKey(buf, off, id));
+      builder.argFill(len, (buf, off) => writeValue(buf, off, len, id));
+    }
+    carry.length = 0;
+    for (let j = 0; j < n; j++) {
+      const id = w.rankToId[w.zipf.sample(rng)];
+      ids[j] = id;
+      builder.count++;
+      builder.raw(GET_HEAD);
+      builder.argFill(KEY_LEN, (buf, off) => writeKey(buf, off, id));
+    }
+    const r = await client.pipeline(builder.take(), sets + n, true, false);
+    const values = r.values!;
+    for (let j = 0; j < sets; j++) if (values[j] instanceof Error) setErrors++;
+    missedInBatch.clear();
+    for (let j = 0; j < n; j++) {
+      const v = values[sets + j];
+      if (v instanceof Error) throw new Error(`GET failed: ${v.message}`);
+      if (v !== null) hits++;
+      else if (missedInBatch.has(ids[j])) hits++;
+      else {
+        misses++;
+        missedInBatch.add(ids[j]);
+        carry.push(ids[j]);
+      }
+    }
+    done += n;
+    if (Date.now() > deadline) throw new Error('workload did not finish within 30 minutes');
+  }
+  return { hits, misses, setErrors };
+}
+
+async function measureDataSize(kind: ServerKind, keys: number): Promise<{ before: number; after: number; rawBytes: number }> {
+  const server = await startServer(kind);
+  try {
+    const client = await RespClient.connect(server.port);
+    try {
+      const before = await infoNumber(client, 'memory', 'used_memory');
+      await loadKeys(client, keys, { valueLen, label: `${server.label} sizing load` });
+      const after = await infoNumber(client, 'memory', 'used_memory');
+      const n = await dbsize(client);
+      if (n !== keys) throw new Error(`${server.label}: DBSIZE ${n} after loading ${keys} keys`);
+      let rawBytes = 0;
+      for (let i = 0; i < keys; i++) rawBytes += KEY_LEN + valueLen(i);
+      return { before, after, rawBytes };
+    } finally {
+      client.close();
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+async function runPolicy(kind: ServerKind, maxmemory: number, policy: string, w: Workload, warmup: number, requests: number): Promise<RunResult> {
+  const server = await startServer(kind, { maxmemory: String(maxmemory), policy });
+  try {
+    const client = await RespClient.connect(server.port);
+    try {
+      const rng = new Rng(w.seed);
+      const carry: number[] = [];
+      await drive(client, w, rng, warmup, carry);
+      const s0 = await info(client, 'stats');
+      const t0 = process.hrtime.bigint();
+      const r = await drive(client, w, rng, requests, carry);
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const s1 = await info(client, 'stats');
+      const d = (f: string) => Number(s1.get(f) ?? NaN) - Number(s0.get(f) ?? NaN);
+      return {
+        hits: r.hits,
+        misses: r.misses,
+        serverHits: d('keyspace_hits'),
+        serverMisses: d('keyspace_misses'),
+        evicted: d('evicted_keys'),
+        keysHeld: await dbsize(client),
+        usedMemory: await infoNumber(client, 'memory', 'used_memory'),
+        requestsPerSec: requests / seconds,
+        setErrors: r.setErrors,
+      };
+    } finally {
+      client.close();
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const opt = parseOptions(
+    {
+      keys: { type: 'string' }, requests: { type: 'string' }, warmup: { type: 'string' }, fraction: { type: 'string' },
+      batch: { type: 'string' }, seed: { type: 'string' }, zipf: { type: 'string' }, policies: { type: 'string' },
+      servers: { type: 'string' }, quick: { type: 'boolean' },
+    },
+    USAGE,
+  );
+  const quick = opt.flag('quick');
+  const keys = Math.floor(opt.num('keys', quick ? 100_000 : 1_000_000));
+  const requests = Math.floor(opt.num('requests', quick ? 200_000 : 2_000_000));
+  const warmup = Math.floor(opt.num('warmup', quick ? 100_000 : 1_000_000));
+  const fraction = opt.num('fraction', 0.1);
+  const batch = Math.max(1, Math.floor(opt.num('batch', 100)));
+  const seed = Math.floor(opt.num('seed', 1));
+  const s = opt.num('zipf', 0.99);
+  const policies = opt.str('policies', 'allkeys-lru,allkeys-lfu').split(',');
+  const kinds = serverKinds(opt.str('servers', 'redis,slabcache'));
+
+  printHeader('slabcache benchmark 3: hit ratio under eviction', commandLine('bench/hit-ratio.ts'));
+  console.log(`workload: Zipf s=${s} over ${fmt(keys)} keys (16-byte keys, values 32..100 bytes), GET then SET on miss,`);
+  console.log(`  ${fmt(warmup)} warm-up + ${fmt(requests)} measured GETs per run, batches of ${batch}, seed ${seed}; same sequence for both servers`);
+  console.log(`maxmemory: used_memory(empty) + ${fraction} x (used_memory(all keys) - used_memory(empty)), measured per server\n`);
+
+  const rankToId = permutation(keys, new Rng(seed ^ 0x5bd1e995));
+  const w: Workload = { keys, zipf: new Zipf(keys, s), rankToId, seed, batch };
+
+  const maxmemory = new Map<ServerKind, number>();
+  const sizingRows: Array<Array<string | number>> = [['server', 'used_memory empty', 'used_memory all keys', 'bytes/key', 'maxmemory']];
+  for (const kind of kinds) {
+    const m = await measureDataSize(kind, keys);
+    const limit = Math.round(m.before + fraction * (m.after - m.before));
+    maxmemory.set(kind, limit);
+    sizingRows.push([kind === 'redis' ? 'redis-server' : 'slabcache', mib(m.before), mib(m.after), (m.after - m.before) / keys, `${limit} (${mib(limit)})`]);
+    if (kind === kinds[0]) console.log(`key+value bytes: ${mib(m.rawBytes)} (${fmt(m.rawBytes / keys)} per key)`);
+  }
+  printTable(sizingRows);
+  console.log('');
+
+  const summary: Array<Array<string | number>> = [['policy', 'redis-server', 'slabcache', 'difference', 'target (>= redis)']];
+  const detail: Array<Array<string | number>> = [['policy', 'server', 'hit ratio', 'INFO hit ratio', 'keys held', 'used_memory', 'evicted (measured)', 'req/s', 'perfect-LFU bound']];
+  for (const policy of policies) {
+    const got = new Map<ServerKind, RunResult>();
+    const order = policies.indexOf(policy) % 2 === 0 ? kinds : [...kinds].reverse();
+    for (const kind of order) {
+      const r = await runPolicy(kind, maxmemory.get(kind)!, policy, w, warmup, requests);
+      got.set(kind, r);
+      const label = kind === 'redis' ? 'redis-server' : 'slabcache';
+      const hr = r.hits / (r.hits + r.misses);
+      console.log(`  ${policy} ${label}: hit ratio ${(hr * 100).toFixed(2)}% (${fmt(r.requestsPerSec)} req/s)${r.setErrors > 0 ? `, ${r.setErrors} SET errors` : ''}`);
+      detail.push([
+        policy, label, pct(hr), pct(r.serverHits / (r.serverHits + r.serverMisses)), r.keysHeld, mib(r.usedMemory), r.evicted, r.requestsPerSec,
+        pct(w.zipf.headMass(r.keysHeld)),
+      ]);
+    }
+    const hr = (k: ServerKind) => {
+      const r = got.get(k);
+      return r === undefined ? NaN : r.hits / (r.hits + r.misses);
+    };
+    const a = hr('redis');
+    const b = hr('slabcache');
+    const both = !Number.isNaN(a) && !Number.isNaN(b);
+    summary.push([policy, pct(a), pct(b), both ? `${((b - a) * 100).toFixed(2)} pp` : '-', both ? (b >= a ? 'MET' : 'MISSED') : 'not measured']);
+  }
+  console.log('');
+  printTable(detail);
+  console.log('(perfect-LFU bound: share of requests to the N hottest keys, N = keys held at the end)\n');
+  printTable(summary);
+  printFooter();
+}
+
+function pct(x: number): string {
+  return Number.isNaN(x) ? '-' : (x * 100).toFixed(2) + '%';
+}
+
+run(main);

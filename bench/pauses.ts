@@ -1,0 +1,310 @@
+/*
+ * Benchmark 2, pauses: the worst event-loop stall inside slabcache, and the client-observed
+ * latency of the same load against slabcache and redis-server.
+ *
+ * slabcache runs as bench/lib/pause-probe-server.ts (the real server plus
+ * perf_hooks.monitorEventLoopDelay at 1 ms resolution, read over stdio); redis-server runs as
+ * itself. Each sample of the histogram is the interval between two ticks of a 1 ms timer, so
+ * a stall of S ms reads about S + 1 ms; figures are printed as read (conservative).
+ *
+ * Scenario A: load K live keys (default 10,000,000; 16-byte keys, 32-byte values), then
+ *   redis-benchmark -c 50 -P 16 -t set,get -r K -n R -d 32 (keys "key:__rand_int__" are the
+ *   loaded keys). Reported: slabcache's loop delay during the SET/GET load (and, separately,
+ *   during the bulk load, when the index grows), and redis-benchmark's throughput, p99.9 and
+ *   max latency for both servers.
+ * Scenario B: load E keys (default 5,000,000), give all of them PEXPIREAT T (one instant, a
+ *   whole second), then, with a light GET load running (one GET at a time, every 1 ms, on
+ *   random keys of the set), wait through T until DBSIZE reaches 0 (bounded). Reported:
+ *   slabcache's loop delay and the light load's client latency (both servers) from T - 1 s
+ *   until reclaimed + 1 s, and how long after T the expired keys were reclaimed
+ *   (DBSIZE <= 5% and = 0, used_memory back down by 95% of what the keys held).
+ *
+ * Both scenarios run both servers in this run, one after the other (never at the same time:
+ * the machine may have only two cores, and redis-benchmark needs one of them).
+ *
+ *   npx node bench/pauses.ts [--keys 10000000] [--expire-keys 5000000] [--requests 2000000] [--quick]
+ */
+import { createHistogram } from 'node:perf_hooks';
+import { BatchBuilder, RespClient } from './lib/resp-client.ts';
+import { KEY_LEN, loadKeys, pipelineCommands, writeKey } from './lib/load.ts';
+import { Rng } from './lib/prng.ts';
+import { runRedisBenchmark, type RedisBenchmarkResult } from './lib/redis-benchmark.ts';
+import { dbsize, info, infoNumber, onPath, sleep, startRedis, startSlabcacheProbe, type EventLoopReport, type ServerKind, type ServerOptions, type ServerProcess } from './lib/servers.ts';
+import { commandLine, fmt, mib, printFooter, printHeader, printTable, parseOptions, ratio, run, serverKinds } from './lib/report.ts';
+
+const USAGE = `usage: npx node bench/pauses.ts [options]
+  --keys N         scenario A live keys (default 10000000)
+  --requests N     scenario A redis-benchmark requests per test (default 2000000)
+  --clients N      scenario A redis-benchmark connections (default 50)
+  --pipeline N     scenario A redis-benchmark pipeline depth (default 16)
+  --expire-keys N  scenario B keys expiring in the same second (default 5000000)
+  --reclaim-timeout S  scenario B: give up waiting for reclamation after S seconds (default 120)
+  --scenario A|B   run one scenario only (default both)
+  --servers L      redis,slabcache (default both)
+  --maxmemory M    both servers (default 16gb, with allkeys-lru: set, never reached)
+  --quick          A: 500000 keys, 200000 requests; B: 250000 keys`;
+
+const VALUE_LEN = 32;
+const TARGET_MS = 10;
+
+function start(kind: ServerKind, opts: ServerOptions): Promise<ServerProcess> {
+  return kind === 'redis' ? startRedis(opts) : startSlabcacheProbe(opts);
+}
+
+interface ScenarioA {
+  loadKeysPerSec: number;
+  rss: number;
+  loadLoop: EventLoopReport | null;
+  benchLoop: EventLoopReport | null;
+  set: RedisBenchmarkResult | undefined;
+  get: RedisBenchmarkResult | undefined;
+}
+
+async function scenarioA(kind: ServerKind, opts: ServerOptions, keys: number, rbArgs: string[]): Promise<ScenarioA> {
+  const server = await start(kind, opts);
+  try {
+    const client = await RespClient.connect(server.port);
+    try {
+      const probe = kind === 'slabcache';
+      if (probe) await server.resetLoopDelay();
+      const stats = await loadKeys(client, keys, { valueLen: VALUE_LEN, label: `${server.label} load`, timeoutMs: 20 * 60_000 });
+      const loadLoop = probe ? await server.loopDelay() : null;
+      const n = await dbsize(client);
+      if (n !== keys) throw new Error(`${server.label}: DBSIZE ${n} after loading ${keys} keys`);
+      const rss = server.memory().rss;
+      console.log(`  A ${server.label}: loaded ${fmt(keys)} keys in ${stats.seconds.toFixed(1)} s (${fmt(keys / stats.seconds)} keys/s), RSS ${mib(rss)}`);
+      await sleep(1000);
+      if (probe) await server.resetLoopDelay();
+      const results = await runRedisBenchmark(server.port, rbArgs);
+      const benchLoop = probe ? await server.loopDelay() : null;
+      const set = results.find((r) => r.test.startsWith('SET'));
+      const get = results.find((r) => r.test.startsWith('GET'));
+      for (const r of results) console.log(`  A ${server.label}: ${r.test} ${fmt(r.rps)} req/s, p99.9 ${r.p999} ms, max ${r.max} ms`);
+      if (benchLoop !== null) console.log(`  A ${server.label}: event-loop delay during SET/GET load: max ${benchLoop.max} ms, p99.9 ${benchLoop.p999} ms (during bulk load: max ${loadLoop!.max} ms)`);
+      if ((await dbsize(client)) !== keys) console.log(`  A ${server.label}: warning, DBSIZE changed during the SET/GET load`);
+      return { loadKeysPerSec: keys / stats.seconds, rss, loadLoop, benchLoop, set, get };
+    } finally {
+      client.close();
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+interface ScenarioB {
+  expireAt: number;
+  loadSeconds: number;
+  expireSeconds: number;
+  /** Seconds after T until DBSIZE <= 5% of the keys, and until 0; NaN if not within the timeout. */
+  t95: number;
+  t100: number;
+  /** Seconds after T until used_memory fell by 95% of what the keys held. */
+  tMem95: number;
+  remainingAtTimeout: number;
+  usedBefore: number;
+  usedLoaded: number;
+  usedAfter: number;
+  loop: EventLoopReport | null;
+  getP999: number;
+  getMax: number;
+  gets: number;
+}
+
+const PEXPIREAT_HEAD = Buffer.from('*3\r\n$9\r\nPEXPIREAT\r\n');
+
+async function scenarioB(kind: ServerKind, opts: ServerOptions, keys: number, reclaimTimeoutS: number): Promise<ScenarioB> {
+  const server = await start(kind, opts);
+  try {
+    const client = await RespClient.connect(server.port);
+    const getter = await RespClient.connect(server.port);
+    try {
+      const probe = kind === 'slabcache';
+      const usedBefore = await infoNumber(client, 'memory', 'used_memory');
+      const load = await loadKeys(client, keys, { valueLen: VALUE_LEN, label: `${server.label} load`, timeoutMs: 20 * 60_000 });
+      // One instant for every key: a whole second, far enough ahead for the PEXPIREAT pass.
+      const expireAt = Math.ceil((Date.now() + 2 * load.seconds * 1000 + 5000) / 1000) * 1000;
+      const expireArg = String(expireAt);
+      const ex = await pipelineCommands(
+        client,
+        keys,
+        (b, i) => {
+          b.count++;
+          b.raw(PEXPIREAT_HEAD);
+          b.argFill(KEY_LEN, (buf, off) => writeKey(buf, off, i));
+          b.arg(expireArg);
+        },
+        { label: `${server.label} PEXPIREAT`, timeoutMs: 20 * 60_000 },
+      );
+      if (ex.errors > 0) throw new Error(`${server.label}: ${ex.errors} PEXPIREAT errors, first: ${ex.firstError?.message}`);
+      if (Date.now() >= expireAt - 1500) throw new Error(`${server.label}: PEXPIREAT pass ended too close to the expiry time; rerun`);
+      const ks = (await info(client, 'keyspace')).get('db0') ?? '';
+      const expires = Number(/expires=(\d+)/.exec(ks)?.[1] ?? NaN);
+      if (expires !== keys) throw new Error(`${server.label}: INFO keyspace says expires=${expires}, expected ${keys} (${ks})`);
+      const usedLoaded = await infoNumber(client, 'memory', 'used_memory');
+      console.log(`  B ${server.label}: ${fmt(keys)} keys loaded in ${load.seconds.toFixed(1)} s, PEXPIREAT in ${ex.seconds.toFixed(1)} s; all expire at ${new Date(expireAt).toISOString()} (in ${((expireAt - Date.now()) / 1000).toFixed(1)} s)`);
+
+      // Light GET load: one GET at a time, at most one per millisecond, random keys of the set.
+      const latency = createHistogram();
+      let gets = 0;
+      let getting = true;
+      const rng = new Rng(7);
+      const builder = new BatchBuilder(256);
+      const getLoop = (async () => {
+        while (getting) {
+          const id = rng.int(keys);
+          builder.header(2).arg('GET').argFill(KEY_LEN, (buf, off) => writeKey(buf, off, id));
+          const t0 = process.hrtime.bigint();
+          const r = await getter.pipeline(builder.take(), 1);
+          latency.record(Math.max(1, Number(process.hrtime.bigint() - t0)));
+          if (r.errors > 0) throw new Error(`GET failed: ${r.firstError?.message}`);
+          gets++;
+          await sleep(1);
+        }
+      })();
+
+      try {
+        await sleep(Math.max(0, expireAt - 1000 - Date.now()));
+        if (probe) await server.resetLoopDelay();
+        latency.reset();
+        gets = 0;
+        let t95 = NaN;
+        let t100 = NaN;
+        let tMem95 = NaN;
+        let remaining = keys;
+        const giveUp = expireAt + reclaimTimeoutS * 1000;
+        const memTarget = usedLoaded - 0.95 * (usedLoaded - usedBefore);
+        while (Date.now() < giveUp) {
+          remaining = await dbsize(client);
+          const used = await infoNumber(client, 'memory', 'used_memory');
+          const since = (Date.now() - expireAt) / 1000;
+          if (since >= 0) {
+            if (Number.isNaN(t95) && remaining <= keys * 0.05) t95 = since;
+            if (Number.isNaN(tMem95) && used <= memTarget) tMem95 = since;
+            if (remaining === 0) {
+              t100 = since;
+              if (!Number.isNaN(tMem95)) break;
+            }
+          }
+          await sleep(100);
+        }
+        await sleep(1000);
+        const loop = probe ? await server.loopDelay() : null;
+        getting = false;
+        await getLoop;
+        const usedAfter = await infoNumber(client, 'memory', 'used_memory');
+        const res: ScenarioB = {
+          expireAt, loadSeconds: load.seconds, expireSeconds: ex.seconds, t95, t100, tMem95, remainingAtTimeout: remaining,
+          usedBefore, usedLoaded, usedAfter, loop,
+          getP999: latency.percentile(99.9) / 1e6, getMax: latency.max / 1e6, gets,
+        };
+        console.log(`  B ${server.label}: DBSIZE <= 5% after ${res.t95.toFixed(2)} s, 0 after ${res.t100.toFixed(2)} s; used_memory -95% after ${res.tMem95.toFixed(2)} s; light GET p99.9 ${res.getP999.toFixed(2)} ms, max ${res.getMax.toFixed(2)} ms (${gets} GETs)` +
+          (loop !== null ? `; event-loop max ${loop.max} ms, p99.9 ${loop.p999} ms` : ''));
+        return res;
+      } finally {
+        getting = false;
+        await getLoop.catch(() => undefined);
+      }
+    } finally {
+      client.close();
+      getter.close();
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const opt = parseOptions(
+    {
+      keys: { type: 'string' }, requests: { type: 'string' }, clients: { type: 'string' }, pipeline: { type: 'string' },
+      'expire-keys': { type: 'string' }, 'reclaim-timeout': { type: 'string' }, scenario: { type: 'string' },
+      servers: { type: 'string' }, maxmemory: { type: 'string' }, quick: { type: 'boolean' },
+    },
+    USAGE,
+  );
+  const quick = opt.flag('quick');
+  const keys = Math.floor(opt.num('keys', quick ? 500_000 : 10_000_000));
+  const requests = Math.floor(opt.num('requests', quick ? 200_000 : 2_000_000));
+  const clients = Math.floor(opt.num('clients', 50));
+  const pipeline = Math.floor(opt.num('pipeline', 16));
+  const expireKeys = Math.floor(opt.num('expire-keys', quick ? 250_000 : 5_000_000));
+  const reclaimTimeout = opt.num('reclaim-timeout', quick ? 30 : 120);
+  const scenario = opt.str('scenario', 'AB').toUpperCase();
+  const kinds = serverKinds(opt.str('servers', 'redis,slabcache'));
+  const serverOpts: ServerOptions = { maxmemory: opt.str('maxmemory', '16gb'), policy: 'allkeys-lru' };
+
+  printHeader('slabcache benchmark 2: pauses', commandLine('bench/pauses.ts'));
+  console.log(`load generator: ${onPath('memtier_benchmark') ? 'memtier_benchmark is on PATH, but ' : 'memtier_benchmark not on PATH; '}redis-benchmark for scenario A, this process's pipelined RESP client for loading and scenario B`);
+  console.log(`both servers: maxmemory ${serverOpts.maxmemory}, ${serverOpts.policy}, persistence off; run one after the other`);
+  console.log('event-loop figures: monitorEventLoopDelay, 1 ms resolution, each sample includes the 1 ms interval\n');
+
+  const rbArgs = ['-c', String(clients), '-P', String(pipeline), '-t', 'set,get', '-r', String(keys), '-n', String(requests), '-d', String(VALUE_LEN)];
+  const a = new Map<ServerKind, ScenarioA>();
+  const b = new Map<ServerKind, ScenarioB>();
+  if (scenario.includes('A')) {
+    console.log(`scenario A: ${fmt(keys)} live keys, then redis-benchmark ${rbArgs.join(' ')}`);
+    for (const kind of kinds) a.set(kind, await scenarioA(kind, serverOpts, keys, rbArgs));
+    console.log('');
+  }
+  if (scenario.includes('B')) {
+    console.log(`scenario B: ${fmt(expireKeys)} keys with PEXPIREAT at one instant, light GET load (1 at a time, every 1 ms)`);
+    for (const kind of kinds) b.set(kind, await scenarioB(kind, serverOpts, expireKeys, reclaimTimeout));
+    console.log('');
+  }
+
+  const ms = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? NaN : x);
+  const row = (name: string, f: (k: ServerKind) => number | undefined, withRatio = true): Array<string | number> => {
+    const r = ms(f('redis'));
+    const s = ms(f('slabcache'));
+    return [name, r, s, withRatio ? ratio(s, r) : '-'];
+  };
+  const verdicts: string[] = [];
+  if (a.size > 0) {
+    const A = (k: ServerKind) => a.get(k);
+    console.log(`scenario A: ${fmt(keys)} live keys; redis-benchmark -c ${clients} -P ${pipeline} -n ${fmt(requests)} (latencies in ms, client-observed)`);
+    printTable([
+      ['figure', 'redis-server', 'slabcache', 'slabcache/redis'],
+      row('bulk load, keys/s', (k) => A(k)?.loadKeysPerSec),
+      row('RSS after load, MiB', (k) => (A(k) === undefined ? NaN : A(k)!.rss / 2 ** 20)),
+      row('SET throughput, req/s', (k) => A(k)?.set?.rps),
+      row('SET latency p99.9', (k) => A(k)?.set?.p999),
+      row('SET latency max', (k) => A(k)?.set?.max),
+      row('GET throughput, req/s', (k) => A(k)?.get?.rps),
+      row('GET latency p99.9', (k) => A(k)?.get?.p999),
+      row('GET latency max', (k) => A(k)?.get?.max),
+      row('event-loop delay max, SET/GET load', (k) => A(k)?.benchLoop?.max, false),
+      row('event-loop delay p99.9, SET/GET load', (k) => A(k)?.benchLoop?.p999, false),
+      row('event-loop delay max, bulk load', (k) => A(k)?.loadLoop?.max, false),
+      row('event-loop delay p99.9, bulk load', (k) => A(k)?.loadLoop?.p999, false),
+    ]);
+    console.log('');
+    const loop = a.get('slabcache')?.benchLoop;
+    if (loop) verdicts.push(`A, SET/GET load on ${fmt(keys)} keys: worst event-loop stall ${loop.max} ms (p99.9 ${loop.p999} ms) -> target <= ${TARGET_MS} ms: ${loop.max <= TARGET_MS ? 'MET' : 'MISSED'}`);
+    const bulk = a.get('slabcache')?.loadLoop;
+    if (bulk) verdicts.push(`A, bulk load of ${fmt(keys)} keys (index growth): worst event-loop stall ${bulk.max} ms (p99.9 ${bulk.p999} ms) -> ${bulk.max <= TARGET_MS ? 'within' : 'OVER'} ${TARGET_MS} ms`);
+  }
+  if (b.size > 0) {
+    const B = (k: ServerKind) => b.get(k);
+    console.log(`scenario B: ${fmt(expireKeys)} keys expiring at one instant T (times in s after T, latencies in ms)`);
+    printTable([
+      ['figure', 'redis-server', 'slabcache', 'slabcache/redis'],
+      row('DBSIZE <= 5% after', (k) => B(k)?.t95),
+      row('DBSIZE = 0 after', (k) => B(k)?.t100),
+      row('used_memory down 95% after', (k) => B(k)?.tMem95),
+      row('used_memory with keys, MiB', (k) => (B(k) === undefined ? NaN : B(k)!.usedLoaded / 2 ** 20)),
+      row('used_memory after, MiB', (k) => (B(k) === undefined ? NaN : B(k)!.usedAfter / 2 ** 20)),
+      row('light GET latency p99.9', (k) => B(k)?.getP999),
+      row('light GET latency max', (k) => B(k)?.getMax),
+      row('event-loop delay max, T-1s..reclaimed+1s', (k) => B(k)?.loop?.max, false),
+      row('event-loop delay p99.9', (k) => B(k)?.loop?.p999, false),
+    ]);
+    console.log('');
+    const s = b.get('slabcache');
+    if (s?.loop) verdicts.push(`B, ${fmt(expireKeys)} keys expiring in one second: worst event-loop stall ${s.loop.max} ms (p99.9 ${s.loop.p999} ms) -> target <= ${TARGET_MS} ms: ${s.loop.max <= TARGET_MS ? 'MET' : 'MISSED'}`);
+    if (s && Number.isNaN(s.t100)) verdicts.push(`B: slabcache still had ${fmt(s.remainingAtTimeout)} keys ${reclaimTimeout} s after T`);
+  }
+  for (const v of verdicts) console.log(v);
+  printFooter();
+}
+
+run(main);

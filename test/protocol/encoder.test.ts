@@ -1,0 +1,401 @@
+import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
+import Parser from 'redis-parser';
+import { ReplyWriter, formatDouble } from '../../protocol/encoder.ts';
+import * as R from '../../protocol/replies.ts';
+
+/** Decodes RESP2 bytes with redis-parser (the decoder ioredis uses). Errors become { error }. */
+function decode(bytes: Buffer | null): unknown[] {
+  const out: unknown[] = [];
+  const p = new Parser({
+    returnBuffers: true,
+    returnReply: (r: unknown) => out.push(r),
+    returnError: (e: Error) => out.push({ error: e.message }),
+    returnFatalError: (e: Error) => {
+      throw e;
+    },
+  });
+  if (bytes !== null) p.execute(bytes);
+  return out;
+}
+
+function batch(w: ReplyWriter, fn: (w: ReplyWriter) => void): Buffer | null {
+  w.begin();
+  fn(w);
+  return w.end();
+}
+
+const s = (t: string) => Buffer.from(t, 'latin1');
+
+describe('ReplyWriter RESP2, decoded with redis-parser', () => {
+  it('encodes every reply type', () => {
+    const w = new ReplyWriter();
+    const bin = Buffer.from([0, 13, 10, 0xff, 0x80]);
+    const out = batch(w, (w) => {
+      w.raw(R.R_OK);
+      w.simple('PONG');
+      w.error('ERR unknown command');
+      w.int(0);
+      w.int(-1);
+      w.int(123456789);
+      w.int(9007199254740991);
+      w.int(-9007199254740991);
+      w.int(9223372036854775807n);
+      w.int(-9223372036854775808n);
+      w.int(2 ** 63);
+      w.bulk(bin, 0, bin.length);
+      w.bulk(bin, 1, 2);
+      w.bulk(bin, 0, 0);
+      w.bulkString('héllo ✓');
+      w.bulkLatin1('\xff\x00');
+      w.bulkInt(-42);
+      w.bulkInt(18446744073709551615n);
+      w.nullBulk();
+      w.nullArray();
+      w.arrayLen(2);
+      w.bulkString('a');
+      w.arrayLen(1);
+      w.int(7);
+      w.mapLen(1);
+      w.bulkString('k');
+      w.bulkString('v');
+      w.setLen(1);
+      w.bulkString('m');
+      w.pushLen(2);
+      w.bulkString('message');
+      w.bulkString('x');
+      w.bool(true);
+      w.bool(false);
+      w.double(1.1);
+      w.double(Infinity);
+      w.double(-Infinity);
+      w.double(3);
+      w.bigNumber('1234567890123456789012345678901234567890');
+      w.verbatim('some text', 'txt');
+      w.raw(R.E_WRONGTYPE);
+      w.raw(R.R_EMPTY_ARRAY);
+    });
+    expect(decode(out)).toEqual([
+      s('OK'),
+      s('PONG'),
+      { error: 'ERR unknown command' },
+      0,
+      -1,
+      123456789,
+      9007199254740991,
+      -9007199254740991,
+      // redis-parser turns big integers into numbers: compare through the raw bytes below
+      expect.any(Number),
+      expect.any(Number),
+      expect.any(Number),
+      bin,
+      bin.subarray(1, 3),
+      Buffer.alloc(0),
+      Buffer.from('héllo ✓'),
+      Buffer.from([0xff, 0]),
+      s('-42'),
+      s('18446744073709551615'),
+      null,
+      null,
+      [s('a'), [7]],
+      [s('k'), s('v')],
+      [s('m')],
+      [s('message'), s('x')],
+      1,
+      0,
+      s('1.1000000000000001'),
+      s('inf'),
+      s('-inf'),
+      s('3'),
+      s('1234567890123456789012345678901234567890'),
+      s('some text'),
+      { error: 'WRONGTYPE Operation against a key holding the wrong kind of value' },
+      [],
+    ]);
+    const text = out!.toString('latin1');
+    expect(text).toContain(':9223372036854775807\r\n:-9223372036854775808\r\n:9223372036854775808\r\n');
+  });
+
+  it('writes integers as exact decimal digits (property)', () => {
+    const w = new ReplyWriter();
+    fc.assert(
+      fc.property(fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n })), (n) => {
+        const out = batch(w, (w) => {
+          w.int(n);
+          w.bulkInt(n);
+          w.arrayLen(typeof n === 'number' && n >= 0 ? n : 0);
+        })!;
+        const nn = typeof n === 'number' && n >= 0 ? n : 0;
+        expect(out.toString('latin1')).toBe(`:${n}\r\n$${String(n).length}\r\n${n}\r\n*${nn}\r\n`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('round-trips random bulk payloads through redis-parser (property)', () => {
+    const w = new ReplyWriter(256);
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 600 }), { maxLength: 20 }), (vals) => {
+        const out = batch(w, (w) => {
+          w.arrayLen(vals.length);
+          for (const v of vals) w.bulk(v, 0, v.length);
+        });
+        expect(decode(out)).toEqual([vals.map((v) => Buffer.from(v))]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('replaces CR and LF in run-time errors and writes them as latin1', () => {
+    const w = new ReplyWriter();
+    const out = batch(w, (w) => w.error("ERR unknown command 'a\r\nb\xff'"))!;
+    expect(out).toEqual(Buffer.from("-ERR unknown command 'a  b\xff'\r\n", 'latin1'));
+  });
+
+  it('counts errors and reports their messages', () => {
+    const w = new ReplyWriter();
+    const seen: string[] = [];
+    w.onError = (b, off, len) => seen.push(Buffer.from(b.subarray(off, off + len)).toString('latin1'));
+    batch(w, (w) => {
+      w.raw(R.R_OK);
+      w.raw(R.E_SYNTAX);
+      w.error('WRONGPASS nope');
+    });
+    expect(w.errorCount).toBe(2);
+    expect(seen).toEqual(['ERR syntax error', 'WRONGPASS nope']);
+  });
+});
+
+describe('ReplyWriter RESP3 bytes', () => {
+  const cases: [string, (w: ReplyWriter) => void, string, string][] = [
+    ['nullBulk', (w) => w.nullBulk(), '_\r\n', '$-1\r\n'],
+    ['nullArray', (w) => w.nullArray(), '_\r\n', '*-1\r\n'],
+    ['bool true', (w) => w.bool(true), '#t\r\n', ':1\r\n'],
+    ['bool false', (w) => w.bool(false), '#f\r\n', ':0\r\n'],
+    ['mapLen', (w) => w.mapLen(3), '%3\r\n', '*6\r\n'],
+    ['setLen', (w) => w.setLen(2), '~2\r\n', '*2\r\n'],
+    ['pushLen', (w) => w.pushLen(3), '>3\r\n', '*3\r\n'],
+    ['arrayLen', (w) => w.arrayLen(0), '*0\r\n', '*0\r\n'],
+    ['double 1.1', (w) => w.double(1.1), ',1.1000000000000001\r\n', '$18\r\n1.1000000000000001\r\n'],
+    ['double 0', (w) => w.double(0), ',0\r\n', '$1\r\n0\r\n'],
+    ['double inf', (w) => w.double(Infinity), ',inf\r\n', '$3\r\ninf\r\n'],
+    ['double -inf', (w) => w.double(-Infinity), ',-inf\r\n', '$4\r\n-inf\r\n'],
+    ['double nan', (w) => w.double(NaN), ',nan\r\n', '$3\r\nnan\r\n'],
+    ['double 1e17', (w) => w.double(1e17), ',1e+17\r\n', '$5\r\n1e+17\r\n'],
+    ['doubleText', (w) => w.doubleText('3.5'), ',3.5\r\n', '$3\r\n3.5\r\n'],
+    ['bigNumber', (w) => w.bigNumber('-123456789012345678901234567890'), '(-123456789012345678901234567890\r\n', '$31\r\n-123456789012345678901234567890\r\n'],
+    ['verbatim', (w) => w.verbatim('a\nb', 'txt'), '=7\r\ntxt:a\nb\r\n', '$3\r\na\nb\r\n'],
+    ['verbatim utf8', (w) => w.verbatim('é', 'mkd'), '=6\r\nmkd:\xc3\xa9\r\n', '$2\r\n\xc3\xa9\r\n'],
+    ['int', (w) => w.int(-5), ':-5\r\n', ':-5\r\n'],
+    ['bulk', (w) => w.bulkString('x'), '$1\r\nx\r\n', '$1\r\nx\r\n'],
+    ['attribute', (w) => w.attributeLen(1), '|1\r\n', ''],
+  ];
+  for (const [name, fn, resp3, resp2] of cases) {
+    it(name, () => {
+      const w = new ReplyWriter();
+      w.resp = 3;
+      expect(batch(w, fn)?.toString('latin1') ?? '').toBe(resp3);
+      w.resp = 2;
+      expect(batch(w, fn)?.toString('latin1') ?? '').toBe(resp2);
+    });
+  }
+
+  it('matches the bytes redis-server 7.0 sends for HELLO 3 (map with nested array)', () => {
+    const w = new ReplyWriter();
+    w.resp = 3;
+    const out = batch(w, (w) => {
+      w.mapLen(2);
+      w.bulkString('server');
+      w.bulkString('redis');
+      w.bulkString('modules');
+      w.raw(R.R_EMPTY_ARRAY);
+    })!;
+    expect(out.toString('latin1')).toBe('%2\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nmodules\r\n*0\r\n');
+  });
+});
+
+describe('formatDouble (%.17g as redis-server 7.0 prints scores)', () => {
+  // Expected strings taken from redis-server 7.0.15 (ZADD then ZSCORE / ZRANGE WITHSCORES).
+  const cases: [number, string][] = [
+    [1.1, '1.1000000000000001'],
+    [0.1, '0.10000000000000001'],
+    [0, '0'],
+    [-0, '-0'],
+    [123456789e-20, '1.23456789e-12'],
+    [5e-5, '5.0000000000000002e-05'],
+    [0.0001, '0.0001'],
+    [1234567890123456.25, '1234567890123456.2'], // exact tie: round half to even, as glibc
+    [1234567890123456.75, '1234567890123456.8'],
+    [1e16, '10000000000000000'],
+    [1e17, '1e+17'],
+    [12345678901234567890, '1.2345678901234567e+19'],
+    [1e300, '1.0000000000000001e+300'],
+    [-2.5, '-2.5'],
+    [5e-324, '4.9406564584124654e-324'],
+    [1.7976931348623157e308, '1.7976931348623157e+308'],
+    [Infinity, 'inf'],
+    [-Infinity, '-inf'],
+    [NaN, 'nan'],
+  ];
+  for (const [d, text] of cases) it(`${d} -> ${text}`, () => expect(formatDouble(d)).toBe(text));
+
+  it('round-trips every finite double (property)', () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (d) => {
+        const t = formatDouble(d);
+        expect(Object.is(Number(t), d) || (d === 0 && Number(t) === 0)).toBe(true);
+        expect(t).toMatch(/^-?\d(\.\d+)?(e[+-]\d{2,3})?$|^-?\d+(\.\d+)?$/);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+describe('ReplyWriter batches: begin/end/mark/truncate and the output pool', () => {
+  it('returns null for an empty batch', () => {
+    const w = new ReplyWriter();
+    w.begin();
+    expect(w.pending()).toBe(0);
+    expect(w.end()).toBeNull();
+  });
+
+  it('never rewrites bytes handed out, across batches and slabs', () => {
+    const w = new ReplyWriter(1024);
+    const handed: [Buffer, string][] = [];
+    for (let i = 0; i < 500; i++) {
+      const out = batch(w, (w) => {
+        w.arrayLen(2);
+        w.bulkString(`conn-${i % 7}`);
+        w.bulk(Buffer.alloc(i % 300, 97 + (i % 26)), 0, i % 300);
+      })!;
+      handed.push([out, out.toString('latin1')]);
+    }
+    for (const [view, text] of handed) expect(view.toString('latin1')).toBe(text);
+  });
+
+  it('keeps several connections\u2019 interleaved batches intact and contiguous', () => {
+    const w = new ReplyWriter(256);
+    const conns = [2, 3, 2, 3] as const;
+    const outs: [Buffer, unknown[]][] = [];
+    for (let round = 0; round < 50; round++) {
+      for (let c = 0; c < conns.length; c++) {
+        w.resp = conns[c];
+        const out = batch(w, (w) => {
+          for (let k = 0; k <= (round + c) % 5; k++) {
+            w.bulkString(`c${c}r${round}k${k}`.repeat(1 + (round % 4)));
+            w.int(round * 100 + k);
+          }
+        })!;
+        const expected: unknown[] = [];
+        for (let k = 0; k <= (round + c) % 5; k++) expected.push(s(`c${c}r${round}k${k}`.repeat(1 + (round % 4))), round * 100 + k);
+        outs.push([out, expected]);
+      }
+    }
+    for (const [out, expected] of outs) expect(decode(out)).toEqual(expected);
+  });
+
+  it('puts a reply larger than the pool into a dedicated buffer, then returns to the pool', () => {
+    const w = new ReplyWriter(1024);
+    const small1 = batch(w, (w) => w.raw(R.R_OK))!;
+    const small1Text = small1.toString();
+    const big = Buffer.alloc(10_000, 0x78);
+    const out = batch(w, (w) => {
+      w.raw(R.R_PONG);
+      w.bulk(big, 0, big.length);
+      w.int(5);
+    })!;
+    expect(decode(out)).toEqual([s('PONG'), big, 5]);
+    expect(out.buffer.byteLength).toBeGreaterThan(1024);
+    const after = batch(w, (w) => w.raw(R.R_QUEUED))!;
+    expect(after.buffer.byteLength).toBe(1024); // back in a pool slab
+    expect(after.buffer).toBe(small1.buffer); // the slab region the big batch left is reused
+    expect(small1.toString()).toBe(small1Text);
+    expect(decode(out)).toEqual([s('PONG'), big, 5]);
+  });
+
+  it('grows a dedicated buffer by doubling for a batch of many large replies', () => {
+    const w = new ReplyWriter(1024);
+    const vals = Array.from({ length: 40 }, (_, i) => Buffer.alloc(3000 + i, 65 + (i % 26)));
+    const out = batch(w, (w) => {
+      w.arrayLen(vals.length);
+      for (const v of vals) w.bulk(v, 0, v.length);
+    });
+    expect(decode(out)).toEqual([vals]);
+  });
+
+  it('allocates a new slab only when one is full: steady-state batches allocate no buffers', () => {
+    const poolSize = 4096;
+    const w = new ReplyWriter(poolSize);
+    let bytes = 0;
+    const key = Buffer.from('value-of-some-key');
+    for (let i = 0; i < 10_000; i++) {
+      w.begin();
+      w.bulk(key, 0, key.length);
+      w.int(i);
+      w.raw(R.R_OK);
+      bytes += w.end()!.length;
+    }
+    expect(w.statAllocations).toBeLessThanOrEqual(Math.ceil(bytes / (poolSize - 64)) + 1);
+  });
+
+  it('mark/truncate drops what was written after the mark, also across a slab move', () => {
+    const w = new ReplyWriter(128);
+    w.begin();
+    w.raw(R.R_OK);
+    const m = w.mark();
+    w.bulk(Buffer.alloc(500), 0, 500); // moves the batch to a dedicated buffer
+    expect(w.pending()).toBeGreaterThan(500);
+    w.truncate(m);
+    expect(w.pending()).toBe(5);
+    w.raw(R.R_ONE);
+    expect(w.end()!.toString()).toBe('+OK\r\n:1\r\n');
+    w.begin();
+    const m0 = w.mark();
+    w.raw(R.R_OK);
+    w.truncate(m0);
+    expect(w.end()).toBeNull();
+  });
+
+  it('begin() discards an unfinished batch', () => {
+    const w = new ReplyWriter();
+    w.begin();
+    w.raw(R.R_OK);
+    w.begin();
+    w.raw(R.R_ZERO);
+    expect(w.end()!.toString()).toBe(':0\r\n');
+  });
+
+  it('streams a value stored in pieces with bulkHeader/rawSlice/crlf', () => {
+    const w = new ReplyWriter();
+    const out = batch(w, (w) => {
+      w.bulkHeader(6);
+      w.rawSlice(s('abcdef'), 0, 3);
+      w.rawSlice(s('xxdefxx'), 2, 3);
+      w.crlf();
+    });
+    expect(decode(out)).toEqual([s('abcdef')]);
+  });
+});
+
+describe('replies.ts', () => {
+  it('pre-encodes errors byte-identical to redis-server 7.0', () => {
+    expect(R.E_WRONGTYPE.toString()).toBe('-WRONGTYPE Operation against a key holding the wrong kind of value\r\n');
+    expect(R.E_NOT_INTEGER.toString()).toBe('-ERR value is not an integer or out of range\r\n');
+    expect(R.E_OOM.toString()).toBe("-OOM command not allowed when used memory > 'maxmemory'.\r\n");
+    expect(R.errorText(R.E_NOAUTH)).toBe('NOAUTH Authentication required.');
+    expect(R.errorCode(R.errorText(R.E_BUSYKEY))).toBe('BUSYKEY');
+  });
+
+  it('every E_* is one well-formed error line and every R_* one well-formed reply', () => {
+    for (const [name, value] of Object.entries(R)) {
+      if (!(value instanceof Buffer)) continue;
+      const text = value.toString('latin1');
+      if (name.startsWith('E_')) {
+        expect(text, name).toMatch(/^-[A-Z]+( [^\r\n]*)?\r\n$/);
+        expect(decode(value), name).toEqual([{ error: text.slice(1, -2) }]);
+      } else if (name.startsWith('R_') && name !== 'R_CRLF' && !name.startsWith('R_RESP3_')) {
+        expect(decode(value).length, name).toBe(1);
+      }
+    }
+  });
+});

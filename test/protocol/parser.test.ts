@@ -1,0 +1,334 @@
+import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
+import { RequestParser, ParseResult, parseRedisInt } from '../../protocol/parser.ts';
+import { parseAll, parseChunks, cut, mb, strs, newParser, argsOf } from './parse-helpers.ts';
+import { ERROR_CASES, BEFORE_ERROR, INLINE_CASES } from './cases.ts';
+
+const bin = Buffer.from([0x00, 0x0d, 0x0a, 0xff, 0xfe, 0x80, 0x24, 0x2a]);
+
+/** A pipelined stream mixing multibulk and inline commands, and what it must parse to. */
+function mixedStream(): { stream: Buffer; expected: Buffer[][] } {
+  const parts: Buffer[] = [];
+  const expected: Buffer[][] = [];
+  const add = (raw: Buffer | string, ...cmd: (string | Buffer)[][]) => {
+    parts.push(typeof raw === 'string' ? Buffer.from(raw, 'latin1') : raw);
+    for (const c of cmd) expected.push(c.map((a) => (typeof a === 'string' ? Buffer.from(a, 'latin1') : a)));
+  };
+  add(mb('SET', 'key', 'value'), ['SET', 'key', 'value']);
+  add('PING\r\n', ['PING']);
+  add(mb('SET', bin, ''), ['SET', bin, '']);
+  add('*0\r\n'); // empty multibulk: skipped
+  add('\r\n'); // empty inline line: skipped
+  add('*-1\r\n');
+  add('ECHO "a b\\x00\\n" \'c\\\'d\' e\n', ['ECHO', 'a b\x00\n', "c'd", 'e']);
+  add(mb(''), ['']);
+  add('   \t \r\n');
+  add(mb('APPEND', 'k', Buffer.alloc(300, 0x0d)), ['APPEND', 'k', Buffer.alloc(300, 0x0d)]);
+  add('  get   k  \r\n', ['get', 'k']);
+  add(mb('X', '*1\r\n$1\r\n'), ['X', '*1\r\n$1\r\n']);
+  add('set "" \'\'\n', ['set', '', '']);
+  add(mb('LAST'), ['LAST']);
+  return { stream: Buffer.concat(parts), expected };
+}
+
+describe('RequestParser: framing', () => {
+  const { stream, expected } = mixedStream();
+
+  it('parses a mixed pipelined stream in one read', () => {
+    const r = parseAll(stream);
+    expect(r.error).toBeNull();
+    expect(r.commands).toEqual(expected);
+  });
+
+  it('parses the stream cut at every byte position', () => {
+    for (let i = 0; i <= stream.length; i++) {
+      const r = parseChunks(cut(stream, [i]));
+      expect(r.error, `cut at ${i}`).toBeNull();
+      expect(r.commands, `cut at ${i}`).toEqual(expected);
+    }
+  });
+
+  it('parses the stream cut at every pair of positions', () => {
+    const n = stream.length;
+    for (let i = 0; i <= n; i += 1) {
+      for (let j = i; j <= n; j += 3) {
+        const r = parseChunks(cut(stream, [i, j]));
+        if (r.error !== null || r.commands.length !== expected.length) {
+          expect({ i, j, r }).toEqual({ i, j, r: { commands: expected, error: null } });
+        }
+      }
+    }
+  });
+
+  it('parses the stream fed one byte at a time', () => {
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < stream.length; i++) chunks.push(stream.subarray(i, i + 1));
+    expect(parseChunks(chunks)).toEqual({ commands: expected, error: null });
+  });
+
+  it('parses the stream under random fragmentation (property)', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: stream.length }), { maxLength: 40 }), (cuts) => {
+        cuts.sort((a, b) => a - b);
+        expect(parseChunks(cut(stream, cuts))).toEqual({ commands: expected, error: null });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('random commands with binary arguments survive any fragmentation (property)', () => {
+    const arg = fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a));
+    const cmd = fc.array(arg, { minLength: 1, maxLength: 6 });
+    fc.assert(
+      fc.property(fc.array(cmd, { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 10 }), (cmds, rawCuts) => {
+        const stream = Buffer.concat(cmds.map((c) => mb(...c)));
+        const cuts = [...new Set(rawCuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+        expect(parseChunks(cut(stream, cuts))).toEqual({ commands: cmds, error: null });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('returns many commands from one read, zero-copy', () => {
+    const one = mb('GET', 'somekey');
+    const n = 10_000;
+    const chunk = Buffer.concat(Array.from({ length: n }, () => one));
+    const p = new RequestParser();
+    p.feed(chunk);
+    let count = 0;
+    while (p.next() === ParseResult.COMMAND) {
+      expect(p.argc).toBe(2);
+      expect(p.argBuf).toBe(chunk); // views into the received chunk
+      expect(p.argBuf.toString('latin1', p.argOff[1], p.argOff[1] + p.argLen[1])).toBe('somekey');
+      count++;
+    }
+    expect(count).toBe(n);
+    expect(p.bufferedBytes()).toBe(0);
+  });
+
+  it('keeps a command spanning reads in scratch and returns to zero-copy after it', () => {
+    const a = mb('SET', 'k', 'v'.repeat(100));
+    const b = mb('GET', 'k');
+    const p = new RequestParser();
+    p.feed(a.subarray(0, 30));
+    expect(p.next()).toBe(ParseResult.INCOMPLETE);
+    expect(p.bufferedBytes()).toBe(30);
+    const second = Buffer.concat([a.subarray(30), b]);
+    p.feed(second);
+    expect(p.next()).toBe(ParseResult.COMMAND);
+    expect(strs([argsOf(p)])).toEqual([['SET', 'k', 'v'.repeat(100)]]);
+    expect(p.argBuf).not.toBe(second);
+    expect(p.next()).toBe(ParseResult.COMMAND);
+    expect(p.argBuf).toBe(second);
+    expect(strs([argsOf(p)])).toEqual([['GET', 'k']]);
+    expect(p.next()).toBe(ParseResult.INCOMPLETE);
+    expect(p.bufferedBytes()).toBe(0);
+  });
+
+  it('keeps unread bytes when feed() is called before the chunk was drained', () => {
+    const p = new RequestParser();
+    p.feed(Buffer.concat([mb('A'), mb('B'), mb('C').subarray(0, 5)]));
+    expect(p.next()).toBe(ParseResult.COMMAND);
+    p.feed(mb('C').subarray(5));
+    const got: string[][] = [];
+    while (p.next() === ParseResult.COMMAND) got.push(strs([argsOf(p)])[0]);
+    expect(got).toEqual([['B'], ['C']]);
+  });
+
+  it('does not check the CRLF after a bulk or after a header CR, as Redis does not', () => {
+    expect(strs(parseAll('*2\r\n$4\r\nECHO\r\n$3\r\nabcXYPING\r\n').commands)).toEqual([['ECHO', 'abc'], ['PING']]);
+    expect(strs(parseAll('*1\rX$4\r\nPING\r\n').commands)).toEqual([['PING']]);
+  });
+
+  it('accepts a bulk exactly at maxBulkLen and inline lines ending in LF only', () => {
+    expect(strs(parseAll('*1\r\n$5\r\nhello\r\n', { maxBulkLen: 5 }).commands)).toEqual([['hello']]);
+    expect(strs(parseAll('PING\nPING\r\nECHO a\n').commands)).toEqual([['PING'], ['PING'], ['ECHO', 'a']]);
+  });
+});
+
+describe('RequestParser: limits and malformed frames (redis-server 7.0 texts)', () => {
+  const before = BEFORE_ERROR;
+
+  for (const { input, error: message, ...opts } of ERROR_CASES) {
+    const name = JSON.stringify(input.length > 40 ? input.slice(0, 20) + `...(${input.length})` : input);
+    it(`${name} -> ${message}`, () => {
+      const r = parseAll(before + input, opts);
+      expect(r.error).toBe(message);
+      // Commands before the error in the same read are returned first.
+      expect(strs(r.commands)).toEqual([['PING'], ['ECHO', 'x']]);
+    });
+    it(`${name} -> same error when fed byte by byte`, () => {
+      const buf = Buffer.from(before + input, 'latin1');
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < buf.length; i += 1 + (i >> 6)) chunks.push(buf.subarray(i, i + 1 + (i >> 6)));
+      const r = parseChunks(chunks, opts);
+      expect(r.error).toBe(message);
+      expect(strs(r.commands)).toEqual([['PING'], ['ECHO', 'x']]);
+    });
+  }
+
+  it('stays failed after an error', () => {
+    const p = newParser();
+    p.feed(Buffer.from('*x\r\n'));
+    expect(p.next()).toBe(ParseResult.ERROR);
+    p.feed(mb('PING'));
+    expect(p.next()).toBe(ParseResult.ERROR);
+    expect(p.error).toBe('ERR Protocol error: invalid multibulk length');
+  });
+
+  it('skips *0, *-1 and *-9223372036854775808 as Redis does', () => {
+    expect(strs(parseAll('*0\r\n*-1\r\n*-9223372036854775808\r\n*-5\r\nPING\r\n').commands)).toEqual([['PING']]);
+  });
+
+  it('waits at the limits instead of failing', () => {
+    for (const [input, opts] of [
+      ['*2147483647\r\n', {}],
+      ['*1\r\n$536870912\r\n', {}],
+      ['*10\r\n$16384\r\n', { authenticated: false }],
+      ['A'.repeat(65536), {}],
+      ['*' + '1'.repeat(65535), {}],
+      ['*1\r\n$' + '1'.repeat(65535), {}],
+    ] as const) {
+      const r = parseAll(input, opts);
+      expect(r).toEqual({ commands: [], error: null });
+    }
+  });
+
+  it('applies the unauthenticated caps per command, as the flag changes between commands', () => {
+    const p = newParser({ authenticated: false });
+    p.feed(Buffer.concat([mb('AUTH', 'pw'), mb(...Array.from({ length: 11 }, (_, i) => String(i)))]));
+    expect(p.next()).toBe(ParseResult.COMMAND);
+    p.authenticated = true; // AUTH succeeded before the next command is parsed
+    expect(p.next()).toBe(ParseResult.COMMAND);
+    expect(p.argc).toBe(11);
+  });
+
+  it('accepts an inline line longer than 64 KB when it is complete in the buffered data, like Redis', () => {
+    const line = 'ECHO ' + 'A'.repeat(70000);
+    expect(parseAll(line + '\r\n').commands[0][1].length).toBe(70000);
+    // Read as 64 KB then the rest: at most 64 KB was ever buffered without the LF.
+    const buf = Buffer.from(line + '\r\n');
+    expect(parseChunks(cut(buf, [65536])).commands[0][1].length).toBe(70000);
+    // More than 64 KB buffered without a LF fails, as it does in Redis.
+    expect(parseChunks(cut(buf, [65538])).error).toBe('ERR Protocol error: too big inline request');
+  });
+
+  it('parseRedisInt follows string2ll', () => {
+    const v = (s: string) => parseRedisInt(Buffer.from(s), 0, s.length);
+    expect(v('0')).toBe(0);
+    expect(v('-1')).toBe(-1);
+    expect(v('123')).toBe(123);
+    expect(v('9223372036854775807')).toBeGreaterThan(9e18);
+    expect(v('-9223372036854775808')).toBeLessThan(-9e18);
+    for (const bad of ['', '-', '+1', '01', '-0', '00', '1.0', ' 1', '1 ', '9223372036854775808', '-9223372036854775809', '99999999999999999999'])
+      expect(v(bad), bad).toBeNaN();
+  });
+});
+
+describe('RequestParser: inline commands split like sdssplitargs (redis-server, redis-cli)', () => {
+  for (const { line, args } of INLINE_CASES) {
+    it(`${JSON.stringify(line)} -> ${JSON.stringify(args)}`, () => {
+      for (const eol of ['\r\n', '\n']) {
+        const r = parseAll('x ' + line + eol);
+        if (args === null) {
+          expect(r.error).toBe('ERR Protocol error: unbalanced quotes in request');
+        } else {
+          expect(r.error).toBeNull();
+          expect(strs(r.commands)).toEqual([['x', ...args]]);
+        }
+      }
+    });
+  }
+
+  it('cuts an inline line at a NUL byte, as sdssplitargs reads a C string', () => {
+    expect(strs(parseAll('SET a\x00b c\r\nPING\r\n').commands)).toEqual([['SET', 'a'], ['PING']]);
+  });
+
+  it('drops only one CR before the LF', () => {
+    expect(strs(parseAll('ECHO "a\r"\r\n').commands)).toEqual([['ECHO', 'a\r']]);
+    expect(strs(parseAll('ECHO a\r\r\n').commands)).toEqual([['ECHO', 'a']]);
+  });
+
+  it('treats a line starting with anything but * as inline, even $ or space', () => {
+    expect(strs(parseAll(' *1\r\n$3\r\n').commands)).toEqual([['*1'], ['$3']]);
+  });
+});
+
+describe('RequestParser: memory and work bounds', () => {
+  it('does not allocate for a huge announced multibulk count', () => {
+    const p = newParser();
+    p.feed(Buffer.from('*2147483647\r\n'));
+    expect(p.next()).toBe(ParseResult.INCOMPLETE);
+    expect(p.argOff.length).toBe(16);
+    expect(p.bufferCapacity()).toBeLessThan(8192);
+    p.feed(Buffer.from('$1\r\na\r\n$1\r\nb\r\n'));
+    expect(p.next()).toBe(ParseResult.INCOMPLETE);
+    expect(p.argOff.length).toBe(16);
+    expect(p.bufferCapacity()).toBeLessThan(8192);
+  });
+
+  it('preallocates scratch once for a large announced bulk', () => {
+    const size = 1 << 20;
+    const p = newParser();
+    p.feed(Buffer.from(`*2\r\n$3\r\nSET\r\n$${size}\r\n`));
+    expect(p.next()).toBe(ParseResult.INCOMPLETE);
+    const cap = p.bufferCapacity();
+    expect(cap).toBeGreaterThanOrEqual(size + 2);
+    const allocsAfterHeader = p.statAllocations;
+    const body = Buffer.alloc(size, 0x61);
+    for (let i = 0; i < size; i += 65536) {
+      p.feed(body.subarray(i, i + 65536));
+      expect(p.next()).toBe(ParseResult.INCOMPLETE);
+    }
+    p.feed(Buffer.from('\r\n'));
+    expect(p.next()).toBe(ParseResult.COMMAND);
+    expect(p.argLen[1]).toBe(size);
+    expect(p.statAllocations).toBe(allocsAfterHeader); // no regrowth while the bulk arrived
+  });
+
+  it('parses a 1,000,000-argument command arriving in 64 KB chunks in linear work', () => {
+    const n = 1_000_000;
+    const head = Buffer.from(`*${n + 1}\r\n$4\r\nMSET\r\n`);
+    const parts: Buffer[] = [head];
+    for (let i = 0; i < n; i++) parts.push(Buffer.from(`$${String(i).length}\r\n${i}\r\n`));
+    const stream = Buffer.concat([...parts, mb('PING')]);
+    const p = newParser();
+    let commands = 0;
+    let chunks = 0;
+    for (let i = 0; i < stream.length; i += 65536) {
+      chunks++;
+      p.feed(stream.subarray(i, i + 65536));
+      for (;;) {
+        const r = p.next();
+        if (r === ParseResult.COMMAND) {
+          commands++;
+          if (commands === 1) {
+            expect(p.argc).toBe(n + 1);
+            expect(p.argBuf.toString('latin1', p.argOff[n], p.argOff[n] + p.argLen[n])).toBe(String(n - 1));
+            expect(p.argBuf.toString('latin1', p.argOff[12345], p.argOff[12345] + p.argLen[12345])).toBe('12344');
+          }
+        } else {
+          expect(r).toBe(ParseResult.INCOMPLETE);
+          break;
+        }
+      }
+    }
+    expect(commands).toBe(2);
+    // Every header is parsed exactly once (no re-parsing from the command start) ...
+    expect(p.statHeaders).toBe(n + 1 + 1 + 2); // MSET's count + its n+1 bulks, PING's count + bulk
+    // ... every byte is copied into scratch about once (plus amortized doubling) ...
+    expect(p.statCopiedBytes).toBeLessThan(stream.length * 3);
+    // ... scratch and the argument arrays grow by doubling: O(log n) allocations.
+    expect(p.statAllocations).toBeLessThan(40);
+    expect(chunks).toBeGreaterThan(100);
+  });
+
+  it('drops oversized buffers after the command that needed them', () => {
+    const p = newParser();
+    const big = mb('SET', 'k', Buffer.alloc(1 << 20));
+    parseChunks(cut(big, [100]), {}, p);
+    expect(p.bufferCapacity()).toBe(0);
+    parseChunks(cut(mb('GET', 'k'), [3]), {}, p);
+    expect(p.bufferCapacity()).toBeLessThan(1 << 19);
+  });
+});

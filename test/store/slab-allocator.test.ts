@@ -1,0 +1,204 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { SlabAllocator, CHUNK_HEADER } from '../../store/slab-allocator.ts';
+import { Encoding, NO_TTL } from '../../store/types.ts';
+import { makeStore, b, get } from './helpers.ts';
+
+/** Fill a chunk's caller bytes with a pattern derived from its owner. */
+function fill(a: SlabAllocator, loc: number, need: number, owner: number): void {
+  const page = a.pageOf(loc);
+  const off = a.offsetOf(loc);
+  for (let i = CHUNK_HEADER; i < need; i++) page[off + i] = (owner * 31 + i) & 255;
+}
+function intact(a: SlabAllocator, loc: number, need: number, owner: number): boolean {
+  const page = a.pageOf(loc);
+  const off = a.offsetOf(loc);
+  if (a.ownerOf(loc) !== owner) return false;
+  for (let i = CHUNK_HEADER; i < need; i++) if (page[off + i] !== ((owner * 31 + i) & 255)) return false;
+  return true;
+}
+
+describe('SlabAllocator', () => {
+  it('builds 8-aligned size classes growing by the factor up to half a page', () => {
+    const a = new SlabAllocator(1 << 20, 1.25);
+    expect(a.classSize[0]).toBe(16);
+    for (let c = 1; c < a.classCount; c++) {
+      expect(a.classSize[c] % 8).toBe(0);
+      expect(a.classSize[c]).toBeGreaterThan(a.classSize[c - 1]);
+      if (c < a.classCount - 1) expect(a.classSize[c]).toBeLessThanOrEqual(Math.max(a.classSize[c - 1] + 8, Math.ceil((a.classSize[c - 1] * 1.25) / 8) * 8));
+    }
+    expect(a.classSize[a.classCount - 1]).toBe(1 << 19);
+    expect(a.classSize[a.classFor(52)]).toBe(56);
+    expect(a.classSize[a.classFor(16)]).toBe(16);
+    expect(a.classSize[a.classFor(17)]).toBe(24);
+  });
+
+  it('never hands a chunk out twice and keeps every live chunk intact (random alloc/free)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 5, max: 3000 }), fc.constant(-1)), { minLength: 1, maxLength: 400 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (ops, seed) => {
+          const a = new SlabAllocator(4096, 1.25);
+          const live = new Map<number, { need: number; owner: number }>();
+          let owner = 0;
+          let r = seed;
+          for (const op of ops) {
+            if (op === -1 || live.size > 150) {
+              if (live.size === 0) continue;
+              r = (r * 1103515245 + 12345) & 0x7fffffff;
+              const locs = [...live.keys()];
+              const loc = locs[r % locs.length];
+              a.free(loc);
+              live.delete(loc);
+            } else {
+              const loc = a.alloc(op, owner);
+              expect(loc).toBeGreaterThanOrEqual(0);
+              expect(live.has(loc), 'chunk handed out twice').toBe(false);
+              expect(a.chunkSize(loc)).toBeGreaterThanOrEqual(op);
+              fill(a, loc, op, owner);
+              live.set(loc, { need: op, owner });
+              owner++;
+            }
+          }
+          let used = 0;
+          for (const [loc, e] of live) {
+            expect(intact(a, loc, e.need, e.owner)).toBe(true);
+            used += a.chunkSize(loc);
+          }
+          expect(a.usedBytes).toBe(used);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('reuses freed chunks (LIFO) before carving new ones', () => {
+    const a = new SlabAllocator(4096, 1.25);
+    const x = a.alloc(40, 1);
+    const y = a.alloc(40, 2);
+    a.free(x);
+    expect(a.ownerOf(x)).toBe(-1);
+    expect(a.alloc(40, 3)).toBe(x);
+    a.free(y);
+    expect(a.alloc(33, 4)).toBe(y);
+    expect(a.allocatedBytes).toBe(4096);
+  });
+
+  it('gives large values their own allocation and releases it', () => {
+    const a = new SlabAllocator(4096, 1.25);
+    const loc = a.alloc(10_000, 7);
+    expect(a.chunkSize(loc)).toBe(10_000);
+    expect(a.allocatedBytes).toBe(10_000);
+    fill(a, loc, 10_000, 7);
+    expect(intact(a, loc, 10_000, 7)).toBe(true);
+    a.free(loc);
+    expect(a.allocatedBytes).toBe(0);
+    expect(a.usedBytes).toBe(0);
+  });
+
+  it('page reassignment moves live chunks byte-identically and frees pages for other classes', () => {
+    const a = new SlabAllocator(4096, 1.25);
+    const moved = new Map<number, number>();
+    const where = new Map<number, number>();
+    a.onMove = (owner, loc) => {
+      moved.set(owner, loc);
+      where.set(owner, loc);
+    };
+    // 64-byte class: fill 20 pages
+    const need = 60;
+    const probe = a.alloc(need, 0);
+    const per = Math.floor(4096 / a.chunkSize(probe));
+    a.free(probe);
+    for (let i = 0; i < per * 20; i++) {
+      const loc = a.alloc(need, i);
+      fill(a, loc, need, i);
+      where.set(i, loc);
+    }
+    const c = a.classFor(need);
+    const pagesBefore = a.pagesOfClass(c);
+    expect(pagesBefore).toBeGreaterThanOrEqual(20);
+    // free 90% of them, scattered
+    for (let i = 0; i < per * 20; i++) {
+      if (i % 10 !== 0) {
+        a.free(where.get(i)!);
+        where.delete(i);
+      }
+    }
+    let steps = 0;
+    while (a.rebalanceStep()) steps++;
+    expect(steps).toBeGreaterThan(10);
+    expect(a.pagesOfClass(c)).toBeLessThanOrEqual(4);
+    expect(moved.size).toBeGreaterThan(0);
+    for (const [owner, loc] of where) expect(intact(a, loc, need, owner)).toBe(true);
+    expect(a.liveChunks(c)).toBe(where.size);
+    // pages beyond the small pool were released
+    expect(a.allocatedBytes).toBeLessThanOrEqual((4 + 4) * 4096);
+    // another class now draws pages from the pool
+    const before = a.allocatedBytes;
+    const big = a.alloc(1500, 9999);
+    expect(a.allocatedBytes).toBe(before);
+    fill(a, big, 1500, 9999);
+    for (const [owner, loc] of where) expect(intact(a, loc, need, owner)).toBe(true);
+  });
+
+  it('keyspace: a switch from 64-byte to 4 KB values is bounded by live data after maintenance', () => {
+    const { ks } = makeStore({ shards: 4, pageSize: 64 * 1024 });
+    const key = new Uint8Array(16);
+    const small = new Uint8Array(60).fill(7);
+    const large = new Uint8Array(4000).fill(9);
+    const N = 20000;
+    for (let i = 0; i < N; i++) {
+      key[0] = i & 255;
+      key[1] = i >> 8;
+      ks.setString(0, key, 0, 16, small, 0, 60, NO_TTL, Encoding.EMBSTR);
+    }
+    // overwrite every key with a large value: the small class is now empty
+    for (let i = 0; i < N; i++) {
+      key[0] = i & 255;
+      key[1] = i >> 8;
+      if (i % 8 === 0) ks.setString(0, key, 0, 16, large, 0, 4000, NO_TTL, Encoding.EMBSTR);
+      else ks.delete(0, key, 0, 16);
+    }
+    const liveData = ks.alloc.usedBytes;
+    for (let i = 0; i < 100 && ks.alloc.rebalanceStep(); i++) ks.maintenance(5);
+    ks.maintenance(50);
+    expect(ks.alloc.allocatedBytes).toBeLessThan(liveData * 1.2 + 8 * 64 * 1024);
+    // data intact
+    for (let i = 0; i < N; i += 8) {
+      key[0] = i & 255;
+      key[1] = i >> 8;
+      const h = ks.lookup(0, key, 0, 16, 2);
+      expect(h).toBeGreaterThanOrEqual(0);
+      const page = ks.stringBytes(h);
+      expect(ks.stringLength(h)).toBe(4000);
+      expect(page[ks.offset]).toBe(9);
+      expect(page[ks.offset + 3999]).toBe(9);
+    }
+  });
+
+  it('keyspace: rebalancing keeps every key readable and byte-identical', () => {
+    const { ks } = makeStore({ shards: 2, pageSize: 4096 });
+    const vals = new Map<string, string>();
+    for (let i = 0; i < 3000; i++) {
+      const k = `key:${i}`;
+      const v = `value-${i}-${'x'.repeat(i % 40)}`;
+      const kb = b(k);
+      const vb = b(v);
+      ks.setString(0, kb, 0, kb.length, vb, 0, vb.length, NO_TTL, Encoding.EMBSTR);
+      vals.set(k, v);
+    }
+    for (let i = 0; i < 3000; i++) {
+      if (i % 7 !== 0) {
+        const kb = b(`key:${i}`);
+        ks.delete(0, kb, 0, kb.length);
+        vals.delete(`key:${i}`);
+      }
+    }
+    let steps = 0;
+    while (ks.alloc.rebalanceStep()) steps++;
+    expect(steps).toBeGreaterThan(0);
+    for (const [k, v] of vals) expect(get(ks, 0, k)).toBe(v);
+    expect(ks.dbSize(0)).toBe(vals.size);
+  });
+});
