@@ -12,10 +12,8 @@ import type { ReplyWriter } from '../protocol/encoder.ts';
 import type { Keyspace } from '../store/keyspace.ts';
 import type { ServerState } from './server-state.ts';
 import type { CommandEntry } from './registry.ts';
-import { parseInt64, parseDouble } from './numbers.ts';
-
-export const ReplyMode = { ON: 0, OFF: 1, SKIP: 2 } as const;
-export type ReplyModeCode = (typeof ReplyMode)[keyof typeof ReplyMode];
+import { parseInt64, parseDouble, parsed } from './numbers.ts';
+import { E_NOT_INTEGER } from '../protocol/replies.ts';
 
 export class Client {
   readonly id: number;
@@ -37,7 +35,12 @@ export class Client {
   user = 'default';
   noEvict = false;
   noTouch = false;
-  replyMode: ReplyModeCode = ReplyMode.ON;
+  /** CLIENT REPLY OFF is in force. */
+  replyOff = false;
+  /** CLIENT REPLY SKIP was the last command: drop the next command's reply. */
+  skipNextReply = false;
+  /** This command's reply is dropped (set from skipNextReply as a command ends). */
+  skipCurrentReply = false;
   lastInteraction: number;
   lastCommand: CommandEntry | null = null;
   closeAfterReply = false;
@@ -106,6 +109,23 @@ export class Client {
   /** Parse argument i as a signed 64-bit integer into numbers.parsed; false when it is not one. */
   argInt64(i: number): boolean {
     return parseInt64(this.argBuf, this.argOff[i], this.argLen[i]);
+  }
+
+  /**
+   * getIntFromObjectOrReply: argument i as a C int into numbers.parsed.num, or reply the error
+   * (`message` for both failures when given, as Redis does) and return false.
+   */
+  argIntOrReply(i: number, message: string | null): boolean {
+    if (!this.argInt64(i)) {
+      if (message === null) this.reply.raw(E_NOT_INTEGER);
+      else this.reply.error(message);
+      return false;
+    }
+    if (parsed.isBig || parsed.num < -2147483648 || parsed.num > 2147483647) {
+      this.reply.error(message ?? 'ERR value is out of range, value must between -2147483648 and 2147483647');
+      return false;
+    }
+    return true;
   }
 
   /** Parse argument i as a double into numbers.parsed.dbl; false when it is not one. */

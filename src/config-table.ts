@@ -680,21 +680,11 @@ function enumError(values: ReadonlyArray<readonly [string, number]>): Invalid {
   return { error: `argument(s) must be one of the following: ${values.map(([n]) => n).join(', ')}` };
 }
 
-/** The printed name of an enum value: the first name with exactly that value, else the flag names. */
-function enumName(values: ReadonlyArray<readonly [string, number]>, v: number, bitflags: boolean): string {
+/** The printed name of an enum value: the first name with exactly that value, else its flag names in order. */
+function enumName(values: ReadonlyArray<readonly [string, number]>, v: number): string {
   const exact = values.find(([, x]) => x === v);
   if (exact !== undefined) return exact[0];
-  const names: string[] = [];
-  let left = v;
-  if (bitflags) {
-    for (const [n, x] of values) {
-      if (x !== 0 && (left & x) === x) {
-        names.push(n);
-        left &= ~x;
-      }
-    }
-  }
-  return names.length === 0 || left !== 0 ? 'unknown' : names.join(' ');
+  return values.filter(([, x]) => x !== 0 && (v & x) === x).map(([n]) => n).join(' ');
 }
 
 function parseNumeric(type: Extract<ParamType, { kind: 'numeric' }>, text: string): bigint | Invalid {
@@ -766,7 +756,7 @@ function setParam(def: ParamDef, args: readonly string[], ctx: SetContext): SetR
         for (const [, x] of hits) v |= x;
       }
       const error = type.check?.(v) ?? null;
-      return error === null ? enumName(type.values, v, type.bitflags === true) : { error };
+      return error === null ? enumName(type.values, v) : { error };
     }
     case 'numeric': {
       const v = parseNumeric(type, args[0]!);

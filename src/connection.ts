@@ -13,7 +13,7 @@ import type { Socket } from 'node:net';
 import { RequestParser, ParseResult } from '../protocol/parser.ts';
 import { E_NOAUTH, E_OOM } from '../protocol/replies.ts';
 import { Status } from '../store/types.ts';
-import { Client, ReplyMode } from './client.ts';
+import { Client } from './client.ts';
 import { CommandFlag, type CommandEntry } from './registry.ts';
 import type { ServerState } from './server-state.ts';
 
@@ -34,7 +34,8 @@ export function attachConnection(server: ServerState, socket: Socket): Client {
   socket.on('drain', () => {
     if (client.paused && !client.closed) {
       client.paused = false;
-      socket.resume();
+      processBuffered(server, client);
+      if (!client.paused) socket.resume();
     }
   });
   socket.on('error', () => {
@@ -49,17 +50,32 @@ export function attachConnection(server: ServerState, socket: Socket): Client {
 
 function onData(server: ServerState, client: Client, chunk: Buffer): void {
   if (client.closed || client.closeAfterReply) return;
+  server.stats.netInputBytes += chunk.length;
+  client.parser.feed(chunk);
+  processBuffered(server, client);
+}
+
+/**
+ * Execute the complete commands buffered in the parser and send their replies in one write.
+ * Stops early, leaving the rest buffered, once the client's unsent output passes
+ * OUTPUT_PAUSE_BYTES: reading pauses until 'drain' resumes here.
+ */
+function processBuffered(server: ServerState, client: Client): void {
   const now = server.clock.refresh();
   client.lastInteraction = now;
-  server.stats.netInputBytes += chunk.length;
   const parser = client.parser;
   const reply = server.reply;
-  parser.feed(chunk);
+  const socket = client.socket;
   reply.resp = client.resp;
   reply.begin();
   server.currentClient = client;
   try {
     for (;;) {
+      if (reply.pending() + socket.writableLength > OUTPUT_PAUSE_BYTES) {
+        client.paused = true;
+        socket.pause();
+        break;
+      }
       const result = parser.next();
       if (result === ParseResult.COMMAND) {
         client.loadArguments();
@@ -95,10 +111,6 @@ export function flush(server: ServerState, client: Client): void {
     return;
   }
   const pending = socket.writableLength;
-  if (pending > OUTPUT_PAUSE_BYTES && !client.paused) {
-    client.paused = true;
-    socket.pause();
-  }
   const limits = server.settings.outputLimitNormal;
   if (limits.hard > 0 && pending > limits.hard) {
     server.killClient(client, `output buffer of ${pending} bytes over the hard limit of ${limits.hard}`);
@@ -112,12 +124,26 @@ export function flush(server: ServerState, client: Client): void {
   }
 }
 
-/** Run the generic checks, then the handler; count calls, time and errors. */
+/**
+ * Execute one command, then apply CLIENT REPLY: under OFF, or on the command after SKIP, its
+ * reply (an error from the generic checks included) is dropped, as Redis's
+ * prepareClientToWrite refuses it.
+ */
 export function executeCommand(server: ServerState, client: Client): void {
+  const reply = server.reply;
+  const mark = reply.mark();
+  const skipThis = client.skipCurrentReply;
+  runCommand(server, client);
+  if (client.replyOff || (skipThis && client.skipCurrentReply)) reply.truncate(mark);
+  client.skipCurrentReply = client.skipNextReply;
+  client.skipNextReply = false;
+}
+
+/** Run the generic checks, then the handler; count calls, time and errors. */
+function runCommand(server: ServerState, client: Client): void {
   const reply = server.reply;
   const registry = server.registry;
   let cmd: CommandEntry | undefined = registry.lookup(client.argBuf, client.argOff[0], client.argLen[0]);
-  const mark = reply.mark();
   if (cmd === undefined) {
     rejectUnknownCommand(client);
     return;
@@ -125,7 +151,7 @@ export function executeCommand(server: ServerState, client: Client): void {
   if (cmd.subcommands !== null && client.argc >= 2) {
     const sub = cmd.subcommands.get(client.argLower(1));
     if (sub === undefined) {
-      const text = `ERR unknown subcommand '${truncate(sanitize(client.argString(1)), 128)}'. Try ${cmd.name.toUpperCase()} HELP.`;
+      const text = `ERR unknown subcommand '${truncate(sanitize(cString(client, 1)), 128)}'. Try ${cmd.name.toUpperCase()} HELP.`;
       reply.error(text);
       server.stats.rejectedCalls[cmd.id]++;
       return;
@@ -160,22 +186,21 @@ export function executeCommand(server: ServerState, client: Client): void {
   stats.commandsProcessed++;
   if (reply.errorCount !== errorsBefore) stats.failedCalls[cmd.id]++;
   if (writes && server.settings.maxmemory > 0 && !client.noEvict) server.store.evictIfNeeded();
-  if (client.replyMode !== ReplyMode.ON) {
-    if (client.replyMode === ReplyMode.SKIP) {
-      reply.truncate(mark);
-      client.replyMode = ReplyMode.ON;
-    } else if (cmd.fullName !== 'client|reply') {
-      reply.truncate(mark);
-    }
-  }
+}
+
+/** Argument i as C's "%s" prints it: up to its first NUL byte, bytes as latin1. */
+function cString(client: Client, i: number): string {
+  const text = client.argBuf.toString('latin1', client.argOff[i], client.argOff[i] + client.argLen[i]);
+  const nul = text.indexOf('\0');
+  return nul < 0 ? text : text.slice(0, nul);
 }
 
 function rejectUnknownCommand(client: Client): void {
   let args = '';
   for (let i = 1; i < client.argc && args.length < MAX_UNKNOWN_ARGS_TEXT; i++) {
-    args += `'${truncate(client.argString(i), MAX_UNKNOWN_ARGS_TEXT - args.length)}' `;
+    args += `'${truncate(cString(client, i), MAX_UNKNOWN_ARGS_TEXT - args.length)}' `;
   }
-  const name = truncate(client.argString(0), 128);
+  const name = truncate(cString(client, 0), 128);
   client.reply.error(sanitize(`ERR unknown command '${name}', with args beginning with: ${args}`));
 }
 

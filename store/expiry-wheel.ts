@@ -112,10 +112,11 @@ export class ExpiryWheel {
   /**
    * Expire (through `expire(id)`, which must remove the entry from the wheel) every entry whose
    * deadline is before `now`, cascading higher levels as their time comes. Stops when
-   * performance.now() passes `deadline` (checked every 64 entries); returns WHEEL_DONE when
-   * nothing due is left, WHEEL_BUDGET when it stopped for the budget.
+   * performance.now() passes `deadline` (checked every 64 entries) or after `maxOps` entries
+   * (deterministic budgets for tests); returns WHEEL_DONE when nothing due is left,
+   * WHEEL_BUDGET when it stopped for the budget.
    */
-  advance(now: number, deadline: number, expire: (id: number) => void): number {
+  advance(now: number, deadline: number, expire: (id: number) => void, maxOps = Infinity): number {
     const t = this.table;
     const nowMs = Math.floor(now);
     let ops = 0;
@@ -164,7 +165,7 @@ export class ExpiryWheel {
             this.insert(id, t.expire[id] > this.elapsed + 1 ? t.expire[id] : this.elapsed + 1);
             if (this.heads[slot] === id) return WHEEL_DONE;
           }
-          if ((++ops & 63) === 0 && performance.now() > deadline) return WHEEL_BUDGET;
+          if (++ops >= maxOps || ((ops & 63) === 0 && performance.now() > deadline)) return WHEEL_BUDGET;
         }
         this.elapsed = start + 1;
       } else {
@@ -173,11 +174,11 @@ export class ExpiryWheel {
           return WHEEL_DONE;
         }
         if (start > e) this.elapsed = start;
-
+        this.pending = slot;
         for (let id = this.heads[slot]; id >= 0; id = this.heads[slot]) {
           this.remove(id);
           this.insert(id, t.expire[id]);
-          if ((++ops & 63) === 0 && performance.now() > deadline) return WHEEL_BUDGET;
+          if (++ops >= maxOps || ((ops & 63) === 0 && performance.now() > deadline)) return WHEEL_BUDGET;
         }
         this.pending = -1;
       }

@@ -419,8 +419,9 @@ export class Keyspace implements EvictionHost {
   /**
    * Create or overwrite db/key as a string. expireAt: absolute ms, NO_TTL (0) to clear, KEEP_TTL (-1)
    * to keep an existing key's TTL. encoding: Encoding.RAW forces raw (APPEND/SETRANGE results);
-   * anything else applies Redis's tryObjectEncoding (canonical int64 of <= 20 chars -> int,
-   * <= 44 bytes -> embstr, else raw). Overwrites a key of any type. Returns OK or OOM.
+   * Encoding.INT applies Redis's tryObjectEncoding (canonical int64 of <= 20 chars -> int,
+   * <= 44 bytes -> embstr, else raw: SET, GETSET, MSET); Encoding.EMBSTR is createStringObject
+   * without the int step (INCRBYFLOAT: <= 44 bytes -> embstr, else raw). Overwrites a key of any type. Returns OK or OOM.
    * An expireAt that is not in the future (0 < expireAt <= now) deletes the key instead, as
    * SET ... PXAT <past> does in Redis 7.
    */
@@ -437,7 +438,7 @@ export class Keyspace implements EvictionHost {
     const enc =
       encoding === Encoding.RAW
         ? Encoding.RAW
-        : vlen <= 20 && isCanonicalInt64(val, voff, vlen)
+        : encoding === Encoding.INT && vlen <= 20 && isCanonicalInt64(val, voff, vlen)
           ? Encoding.INT
           : vlen <= EMBSTR_SIZE_LIMIT
             ? Encoding.EMBSTR

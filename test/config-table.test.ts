@@ -303,18 +303,58 @@ const SET_CASES: string[][] = [
   ['proc-title-template', '  '], ['proc-title-template', '{unixsocket}'], ['proc-title-template', 'x {port} }'],
   ['proc-title-template', '{{x}} {tls-port}'], ['proc-title-template', '{title} {listen-addr} {server-mode}'],
   ['appendfilename', 'x'], ['replica-announce-ip', '10.0.0.1'], ['replica-announce-ip', ''],
+  ['latency-tracking-info-percentiles', '0x1p-2 0X1.8P1 4.9e-324 1e-320 1.'], ['latency-tracking-info-percentiles', '1e400'],
+  ['latency-tracking-info-percentiles', '1e-400'], ['latency-tracking-info-percentiles', '1e'],
+  ['latency-tracking-info-percentiles', '33.3333333333 66.6666665 0.0000015 0.0000025'],
+  ['latency-tracking-info-percentiles', '50 99 99.9'],
+  ['save', '\t5 1'], ['save', '5 2147483648'], ['save', ''], ['client-output-buffer-limit', 'pubsub 1 2 +3'],
+  ['client-output-buffer-limit', 'normal 1 2 2147483648'], ['client-output-buffer-limit', 'Replica 18446744073709551616 1gb 1'],
+  ['client-output-buffer-limit', 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60'],
+  ['oom-score-adj-values', ' 1 2 3'], ['proc-title-template', '{server-mode}'], ['proc-title-template', '{ title}'],
+  ['proc-title-template', '{title} {listen-addr} {server-mode}'],
+  // apply steps: TLS cannot be turned on without a certificate; the backlog has a 16kb floor
+  ['tls-port', '1234'], ['tls-replication', 'yes'], ['tls-cluster', 'yes'], ['tls-port', '1', 'hz', 'abc'],
+  ['tls-cert-file', '/nonexistent'], ['repl-backlog-size', '1'], ['repl-backlog-size', '1mb'],
+  // hidden parameters
+  ['key-load-delay', '-5'], ['key-load-delay', '0'], ['loading-process-events-interval-bytes', '1023'],
+  ['use-exit-on-panic', 'yes'], ['use-exit-on-panic', 'no'],
+  ['lua-time-limit', '100'], ['busy-reply-threshold', '5000'], ['hz', '5', 'HZ', '6'], ['hz', '10'],
 ];
+
+/** A ConfigStore given the directives the harness gave `client`'s server (their values read back from it). */
+async function mirrorOf(client: RawClient, extra: string[] = []): Promise<ConfigStore> {
+  const store = new ConfigStore();
+  const lines = [...extra];
+  for (const name of Object.keys(HARNESS_SET)) lines.push(`${name} "${(await configGet(client, name)).get(name)}"`);
+  store.loadConfigText(lines.join('\n'), 'harness directives');
+  return store;
+}
+
+async function configGet(client: RawClient, pattern: string): Promise<Map<string, string>> {
+  const flat = items(decodeReply(await client.call('CONFIG', 'GET', pattern))).map(text);
+  const out = new Map<string, string>();
+  for (let i = 0; i < flat.length; i += 2) out.set(flat[i]!, flat[i + 1]!);
+  return out;
+}
+
+/** Runs each CONFIG SET on both; the replies and then each named parameter's value must match. */
+async function expectSameSets(client: RawClient, store: ConfigStore, cases: readonly string[][]): Promise<void> {
+  for (const args of cases) {
+    const label = `CONFIG SET ${args.map((a) => JSON.stringify(a)).join(' ')}`;
+    const theirs = (await client.call('CONFIG', 'SET', ...args)).toString('latin1');
+    const pairs: Array<[string, string]> = [];
+    for (let i = 0; i < args.length; i += 2) pairs.push([args[i]!, args[i + 1]!]);
+    const ours = store.set(pairs);
+    expect(ours === null ? '+OK\r\n' : `-${ours}\r\n`, label).toBe(theirs);
+    for (const [name] of pairs) {
+      expect(store.get([name])[0]?.[1], `${label}: then CONFIG GET ${name}`).toBe((await configGet(client, name)).get(name));
+    }
+  }
+}
 
 describe.runIf(haveRedisServer('redis-server not on PATH: CONFIG GET/SET comparison with redis-server skipped'))('against redis-server', () => {
   let redis: RedisServerHandle;
   let client: RawClient;
-
-  async function redisGet(name: string): Promise<Map<string, string>> {
-    const flat = items(decodeReply(await client.call('CONFIG', 'GET', name))).map(text);
-    const out = new Map<string, string>();
-    for (let i = 0; i < flat.length; i += 2) out.set(flat[i]!, flat[i + 1]!);
-    return out;
-  }
 
   beforeAll(async () => {
     redis = await startRedisServer();
@@ -331,16 +371,16 @@ describe.runIf(haveRedisServer('redis-server not on PATH: CONFIG GET/SET compari
   });
 
   it('knows the same parameter names', async () => {
-    const theirs = [...(await redisGet('*')).keys()].sort();
+    const theirs = [...(await configGet(client, '*')).keys()].sort();
     expect(new ConfigStore().get(['*']).map(([n]) => n).sort()).toEqual(theirs);
-    for (const name of SLABCACHE_ONLY) expect((await redisGet(name)).size).toBe(0);
+    for (const name of SLABCACHE_ONLY) expect((await configGet(client, name)).size).toBe(0);
   });
 
   it('prints every default as redis-server does, but for what the harness sets', async () => {
     const store = new ConfigStore();
-    const redisMaxclients = (await redisGet('maxclients')).get('maxclients');
+    const redisMaxclients = (await configGet(client, 'maxclients')).get('maxclients');
     for (const name of ALL_NAMES.filter((n) => !SLABCACHE_ONLY.has(n))) {
-      const theirs = (await redisGet(name)).get(name);
+      const theirs = (await configGet(client, name)).get(name);
       const ours = store.get([name])[0]?.[1];
       const def = CONFIG_PARAMS.find((d) => d.name === name || d.alias === name)!;
       if (HARNESS_SET[def.name] !== undefined) {
@@ -357,33 +397,29 @@ describe.runIf(haveRedisServer('redis-server not on PATH: CONFIG GET/SET compari
   });
 
   it('matches every value once given the harness\'s directives', async () => {
-    const store = new ConfigStore();
-    const lines: string[] = [];
-    for (const name of Object.keys(HARNESS_SET)) {
-      lines.push(`${name} "${(await redisGet(name)).get(name)}"`);
-    }
-    store.loadConfigText(lines.join('\n'), 'harness directives');
-    const theirs = await redisGet('*');
+    const store = await mirrorOf(client);
+    const theirs = await configGet(client, '*');
     if (theirs.get('maxclients') !== '10000') store.set([['maxclients', theirs.get('maxclients')!]]);
     expect(new Map(store.get(['*']))).toEqual(theirs);
   });
 
   it('answers every CONFIG SET case with the same reply and the same resulting values', async () => {
-    const store = new ConfigStore();
-    const lines: string[] = [];
-    for (const name of Object.keys(HARNESS_SET)) lines.push(`${name} "${(await redisGet(name)).get(name)}"`);
-    store.loadConfigText(lines.join('\n'), 'harness directives');
-    for (const args of SET_CASES) {
-      const label = `CONFIG SET ${args.map((a) => JSON.stringify(a)).join(' ')}`;
-      const theirs = (await client.call('CONFIG', 'SET', ...args)).toString('latin1');
-      const pairs: Array<[string, string]> = [];
-      for (let i = 0; i < args.length; i += 2) pairs.push([args[i]!, args[i + 1]!]);
-      const ours = store.set(pairs);
-      expect(ours === null ? '+OK\r\n' : `-${ours}\r\n`, label).toBe(theirs);
-      for (const [name] of pairs) {
-        const value = (await redisGet(name)).get(name);
-        expect(store.get([name])[0]?.[1], `${label}: then CONFIG GET ${name}`).toBe(value);
-      }
+    await expectSameSets(client, await mirrorOf(client), SET_CASES);
+  });
+
+  it('sets protected parameters as redis-server does when enable-protected-configs allows', async () => {
+    const permissive = await startRedisServer({ 'enable-protected-configs': 'yes' });
+    const other = await RawClient.connect(permissive.port, permissive.host);
+    try {
+      const store = await mirrorOf(other, ['enable-protected-configs yes']);
+      const home = store.value('dir');
+      await expectSameSets(other, store, [
+        ['dir', '/nonexistent-slabcache-dir'], ['dir', '/etc/passwd'], ['dir', ''], ['dir', '..'], ['dir', home],
+        ['dbfilename', 'a/b'], ['dbfilename', 'a\\b'], ['dbfilename', 'x.rdb'], ['dbfilename', ''],
+      ]);
+    } finally {
+      await other.close();
+      await permissive.stop();
     }
   });
 });

@@ -4,7 +4,6 @@
  * `default`, guarded by requirepass, as a Redis without ACL rules does.
  */
 import type { Client } from '../client.ts';
-import { ReplyMode } from '../client.ts';
 import type { Registry } from '../registry.ts';
 import type { ServerState } from '../server-state.ts';
 import { R_OK, R_PONG, E_SYNTAX, E_WRONGPASS } from '../../protocol/replies.ts';
@@ -39,7 +38,9 @@ function cmdReset(c: Client): void {
   c.reply.resp = 2;
   c.noEvict = false;
   c.noTouch = false;
-  c.replyMode = ReplyMode.ON;
+  c.replyOff = false;
+  c.skipNextReply = false;
+  c.name = '';
   setAuthenticated(c, c.server.settings.requirepass === '');
   c.reply.simple('RESET');
 }
@@ -139,7 +140,7 @@ function cmdHello(c: Client): void {
     c.user = user;
   }
   if (!c.authenticated) {
-    c.reply.error('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+    c.reply.error('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
     return;
   }
   if (name !== null) c.name = name.toString('latin1');
@@ -166,10 +167,7 @@ function cmdHello(c: Client): void {
 }
 
 function cmdSelect(c: Client): void {
-  if (!c.argInt64(1) || parsed.isBig || parsed.num < -2147483648 || parsed.num > 2147483647) {
-    c.reply.error('ERR invalid DB index');
-    return;
-  }
+  if (!c.argIntOrReply(1, null)) return;
   const db = parsed.num;
   if (db < 0 || db >= c.store.databases) {
     c.reply.error('ERR DB index is out of range');
@@ -360,15 +358,16 @@ function cmdClientNoTouch(c: Client): void {
   c.reply.raw(R_OK);
 }
 
+/** ON replies OK; OFF and SKIP reply nothing (their own reply would be dropped anyway). */
 function cmdClientReply(c: Client): void {
   if (c.argIs(2, 'on')) {
-    c.replyMode = ReplyMode.ON;
+    c.replyOff = false;
+    c.skipCurrentReply = false;
     c.reply.raw(R_OK);
   } else if (c.argIs(2, 'off')) {
-    c.replyMode = ReplyMode.OFF;
+    c.replyOff = true;
   } else if (c.argIs(2, 'skip')) {
-    if (c.replyMode === ReplyMode.ON) c.replyMode = ReplyMode.SKIP;
-    c.reply.raw(R_OK);
+    if (!c.replyOff) c.skipNextReply = true;
   } else {
     c.reply.raw(E_SYNTAX);
   }

@@ -74,15 +74,8 @@ function cmdRenamenx(c: Client): void {
 
 /** Argument i as a db index (getIntFromObjectOrReply); -1 after replying an error. */
 function dbArgument(c: Client, i: number): number {
-  if (!c.argInt64(i)) {
-    c.reply.raw(E_NOT_INTEGER);
-    return -1;
-  }
-  const n = parsed.isBig ? Number(parsed.big) : parsed.num;
-  if (n < -2147483648 || n > 2147483647) {
-    c.reply.error('ERR value is out of range');
-    return -1;
-  }
+  if (!c.argIntOrReply(i, null)) return -1;
+  const n = parsed.num;
   if (n < 0 || n >= c.store.databases) {
     c.reply.error(E_DB_OUT_OF_RANGE);
     return -1;
@@ -323,7 +316,9 @@ function ttlGeneric(c: Client, ms: boolean, absolute: boolean): void {
   }
   let ttl = absolute ? at : at - c.server.clock.now;
   if (ttl < 0) ttl = 0;
-  c.reply.int(ms ? ttl : Math.floor((ttl + 500) / 1000));
+  const value = ms ? ttl : Math.floor((ttl + 500) / 1000);
+  // Times are kept as doubles: beyond 2^53 ms they are rounded, and never past int64's range.
+  c.reply.int(value >= 9223372036854775807 ? INT64_MAX : value);
 }
 
 function cmdTtl(c: Client): void {

@@ -45,15 +45,9 @@ function cmdFlushall(c: Client): void {
 
 function cmdSwapdb(c: Client): void {
   const dbs = c.store.databases;
-  if (!c.argInt64(1) || parsed.isBig || parsed.num < -2147483648 || parsed.num > 2147483647) {
-    c.reply.error('ERR invalid first DB index');
-    return;
-  }
+  if (!c.argIntOrReply(1, 'ERR invalid first DB index')) return;
   const a = parsed.num;
-  if (!c.argInt64(2) || parsed.isBig || parsed.num < -2147483648 || parsed.num > 2147483647) {
-    c.reply.error('ERR invalid second DB index');
-    return;
-  }
+  if (!c.argIntOrReply(2, 'ERR invalid second DB index')) return;
   const b = parsed.num;
   if (a < 0 || a >= dbs || b < 0 || b >= dbs) {
     c.reply.error('ERR DB index is out of range');
@@ -110,7 +104,7 @@ function cmdConfigGet(c: Client): void {
 
 function cmdConfigSet(c: Client): void {
   if (c.argc % 2 === 1) {
-    c.reply.error(`ERR wrong number of arguments for 'config|set' command`);
+    c.reply.raw(E_SYNTAX);
     return;
   }
   const pairs: [string, string][] = [];
@@ -173,7 +167,7 @@ function cmdCommandInfo(c: Client): void {
   c.reply.arrayLen(c.argc - 2);
   for (let j = 2; j < c.argc; j++) {
     const cmd = lookupByArgName(c, c.argString(j));
-    if (cmd === undefined) c.reply.nullArray();
+    if (cmd === undefined) c.reply.nullBulk();
     else writeCommandInfo(c.reply, cmd.meta);
   }
 }

@@ -115,8 +115,20 @@ export function canonical(reply: Buffer, mode: Mode): string {
 }
 
 /** Compares two replies under a mode; returns a note explaining the mismatch, or null. */
+/** Where two byte strings first differ, with a little context from each (for long replies). */
+export function firstDifference(a: Buffer, b: Buffer): string {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const from = Math.max(0, i - 24);
+  const ctx = (x: Buffer): string => (from > 0 ? '...' : '') + escapeBytes(x.subarray(from, i + 40)) + (i + 40 < x.length ? '...' : '');
+  return `first difference at byte ${i}: ${ctx(a)} vs ${ctx(b)}`;
+}
+
 export function compareReplies(expected: Buffer, actual: Buffer, mode: Mode): string | null {
-  if (mode.kind === 'exact') return expected.equals(actual) ? null : 'exact bytes';
+  if (mode.kind === 'exact') {
+    if (expected.equals(actual)) return null;
+    return expected.length + actual.length > 200 ? firstDifference(expected, actual) : 'exact bytes';
+  }
   let ce: string;
   let ca: string;
   try {
@@ -153,6 +165,18 @@ class Side {
       this.conns.set(n, c);
     }
     return c;
+  }
+
+  /** Connections the server closed although the script did not expect it (they are dropped). */
+  async closedUnexpectedly(): Promise<number[]> {
+    const out: number[] = [];
+    for (const [n, c] of this.conns) {
+      if (c.isClosed) {
+        out.push(n);
+        await this.drop(n);
+      }
+    }
+    return out;
   }
 
   async drop(n: number): Promise<void> {
@@ -284,6 +308,15 @@ export async function runScript(script: Script, ref: Endpoint, target: Endpoint,
           if (!options.all) break;
         }
         continue;
+      }
+      // A connection the server closed by itself since the previous command (CLIENT KILL
+      // gone wrong, a crash in a handler) would silently reconnect, losing its state.
+      const lostA = await a.closedUnexpectedly();
+      if (lostA.length > 0) throw new Error(`${where}: ${ref.label} closed connection ${lostA.join(', ')} before this line (mark the line that closes it with !closes)`);
+      const lostB = await b.closedUnexpectedly();
+      if (lostB.length > 0) {
+        mismatches.push({ where, command: stepText(steps), expected: '<connections open>', actual: `<connection ${lostB.join(', ')} closed by the server before this line>`, note: '' });
+        if (!options.all) break;
       }
       const oa = await exchange(a, steps);
       if (oa.failure) throw new Error(`${where}: the reference server ${ref.label} failed on ${stepText(steps)}: ${oa.failure} (fix the script)`);

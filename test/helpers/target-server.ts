@@ -36,7 +36,8 @@ export async function startTarget(directives: Record<string, string> = {}): Prom
     try {
       // Imported here, not at the top, so that redis-vs-redis mode works whatever state src/ is in.
       const { startServer } = await import('../../src/server.ts');
-      const srv = await startServer({ ...directives, port: '0', bind: '127.0.0.1' });
+      // loglevel warning, as startRedisServer gives redis-server: no start-up lines in test output.
+      const srv = await startServer({ loglevel: 'warning', ...directives, port: '0', bind: '127.0.0.1' });
       return { kind: 'slabcache', host: srv.host, port: srv.port, stop: () => srv.close() };
     } catch (err) {
       const notYet = err instanceof Error && /not implemented/i.test(err.message);

@@ -22,16 +22,16 @@ describe('ExpiryWheel', () => {
       fc.property(
         fc.array(
           fc.oneof(
-            fc.record({ op: fc.constant('add' as const), id: fc.integer({ min: 0, max: 299 }), ttl: fc.oneof(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 5000, max: 5003 }), fc.integer({ min: 0, max: 5_000_000 }), fc.constant(2 ** 50)) }),
-            fc.record({ op: fc.constant('remove' as const), id: fc.integer({ min: 0, max: 299 }) }),
-            fc.record({ op: fc.constant('advance' as const), ms: fc.oneof(fc.integer({ min: 0, max: 70 }), fc.integer({ min: 0, max: 3_000_000 })), budgeted: fc.boolean() }),
+            { weight: 6, arbitrary: fc.record({ op: fc.constant('add' as const), id: fc.integer({ min: 0, max: 999 }), ttl: fc.oneof(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 5000, max: 5003 }), fc.integer({ min: 0, max: 5_000_000 }), fc.constant(2 ** 50)) }) },
+            { weight: 1, arbitrary: fc.record({ op: fc.constant('remove' as const), id: fc.integer({ min: 0, max: 999 }) }) },
+            { weight: 2, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.oneof(fc.integer({ min: 0, max: 70 }), fc.integer({ min: 0, max: 3_000_000 })), budget: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 100 })) }) },
           ),
-          { maxLength: 400 },
+          { maxLength: 600 },
         ),
         (ops) => {
           const meter = { tableBytes: 0 };
           const t = new EntryTable(1 << 20, meter);
-          for (let i = 0; i < 300; i++) t.alloc();
+          for (let i = 0; i < 1000; i++) t.alloc();
           let now = T0 + 12345;
           const w = new ExpiryWheel(t, now);
           const deadline = new Map<number, number>();
@@ -55,11 +55,10 @@ describe('ExpiryWheel', () => {
               deadline.delete(op.id);
             } else {
               now += op.ms;
-              if (op.budgeted) {
-                // a deadline in the past: one 64-entry batch per call
-                while (w.advance(now, 0, expire) === WHEEL_BUDGET) {
-                  /* resume */
-                }
+              if (op.budget > 0) {
+                // budgets of a varying number of entries per call
+                let m = op.budget;
+                while (w.advance(now, Infinity, expire, m) === WHEEL_BUDGET) m = ((m * 7 + 3) % 97) + 1;
               } else expect(w.advance(now, Infinity, expire)).toBe(WHEEL_DONE);
               for (const [, at] of deadline) expect(at >= now).toBe(true);
             }
@@ -69,6 +68,22 @@ describe('ExpiryWheel', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('an interrupted cascade is finished before time moves past its deadlines', () => {
+    for (const first of [1, 10, 64, 100, 333]) {
+      const t = new EntryTable(1 << 20, { tableBytes: 0 });
+      const w = new ExpiryWheel(t, T0);
+      const due = T0 + 60_000;
+      for (let i = 0; i < 2000; i++) {
+        const id = t.alloc();
+        t.expire[id] = due;
+        w.insert(id, due);
+      }
+      let m = first;
+      while (w.advance(due + 1, Infinity, (id) => w.remove(id), m) === WHEEL_BUDGET) m = ((m * 7 + 3) % 997) + 1;
+      expect(w.count).toBe(0);
+    }
   });
 
   it('stops for the budget and resumes where it stopped', () => {
@@ -86,7 +101,7 @@ describe('ExpiryWheel', () => {
     };
     let calls = 0;
     // a deadline already in the past: every call does one 64-entry batch and stops
-    while (w.advance(T0 + 200_000, 0, cb) === WHEEL_BUDGET) calls++;
+    while (w.advance(T0 + 100_001, 0, cb) === WHEEL_BUDGET) calls++;
     expect(calls).toBeGreaterThan(100);
     expect(expired).toBe(10_000);
     expect(w.count).toBe(0);

@@ -72,7 +72,9 @@ type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;
 
 class Model {
   dbs: Map<string, Entry>[] = [];
-  constructor(public now: number) {
+  now: number;
+  constructor(now: number) {
+    this.now = now;
     for (let i = 0; i < DBS; i++) this.dbs.push(new Map());
   }
   alive(db: number, key: string): Entry | undefined {
@@ -326,7 +328,7 @@ describe('Keyspace against a Map model', () => {
           ks.flushAll();
           expect(ks.alloc.usedBytes).toBe(0);
         }),
-        { numRuns: name === '64 shards' ? 60 : 150 },
+        { numRuns: name === '64 shards' ? 150 : 400 },
       );
     });
   }
