@@ -4,8 +4,9 @@
  * (SET k v EX 100000). redis-server and slabcache run side by side in this run, each in its
  * own process with persistence off and no maxmemory, loaded one after the other by the same
  * pipelined raw-RESP loader; RSS is VmRSS from /proc/PID/status for both, taken after a
- * short settle. Also printed: used_memory growth (INFO memory) and peak RSS growth (VmHWM),
- * and the ratio slabcache/redis. Target: slabcache at most 1.0x Redis.
+ * short settle. Also printed: used_memory and allocator_allocated growth (INFO memory; for
+ * slabcache the latter is every slab page and table the store holds) and peak RSS growth
+ * (VmHWM), and the ratio slabcache/redis. Target: slabcache at most 1.0x Redis.
  *
  *   npx node bench/memory.ts [--keys 1000000] [--rounds 3] [--quick]
  */
@@ -25,6 +26,7 @@ interface Sample {
   rssPerKey: number;
   hwmPerKey: number;
   usedPerKey: number;
+  allocatedPerKey: number;
   keysPerSec: number;
   rssBefore: number;
 }
@@ -38,6 +40,7 @@ async function measure(server: ServerProcess, keys: number, ttl: boolean, settle
     if ((await dbsize(client)) !== 0) throw new Error(`${server.label} not empty before loading`);
     const before = server.memory();
     const usedBefore = await infoNumber(client, 'memory', 'used_memory');
+    const allocBefore = await infoNumber(client, 'memory', 'allocator_allocated');
     const stats = await loadKeys(client, keys, {
       valueLen: VALUE_LEN,
       exSeconds: ttl ? TTL_SECONDS : undefined,
@@ -46,12 +49,14 @@ async function measure(server: ServerProcess, keys: number, ttl: boolean, settle
     await sleep(settleMs);
     const after = server.memory();
     const usedAfter = await infoNumber(client, 'memory', 'used_memory');
+    const allocAfter = await infoNumber(client, 'memory', 'allocator_allocated');
     const n = await dbsize(client);
     if (n !== keys) throw new Error(`${server.label}: DBSIZE ${n} after loading ${keys} keys`);
     return {
       rssPerKey: (after.rss - before.rss) / keys,
       hwmPerKey: (after.hwm - before.rss) / keys,
       usedPerKey: (usedAfter - usedBefore) / keys,
+      allocatedPerKey: (allocAfter - allocBefore) / keys,
       keysPerSec: keys / stats.seconds,
       rssBefore: before.rss,
     };
@@ -102,6 +107,7 @@ async function main(): Promise<void> {
       ['RSS growth, bytes/key', (s) => s.rssPerKey],
       ['peak RSS growth, bytes/key', (s) => s.hwmPerKey],
       ['used_memory growth, bytes/key', (s) => s.usedPerKey],
+      ['allocator_allocated growth, bytes/key', (s) => s.allocatedPerKey],
       ['load rate, keys/s', (s) => s.keysPerSec],
     ];
     for (const [name, f] of figures) {

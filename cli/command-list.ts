@@ -10,9 +10,8 @@ export function commandListMarkdown(): string {
   const groups = new Map<string, string[]>();
   for (const cmd of registry.commands) {
     const group = cmd.meta.docs.group;
-    const names = cmd.subcommands === null
-      ? [cmd.name.toUpperCase()]
-      : [...cmd.subcommands.values()].map((sub) => `${cmd.name.toUpperCase()} ${sub.name.toUpperCase()}`);
+    const names = cmd.handler === null ? [] : [cmd.name.toUpperCase()];
+    for (const sub of cmd.subcommands?.values() ?? []) names.push(`${cmd.name.toUpperCase()} ${sub.name.toUpperCase()}`);
     groups.set(group, [...(groups.get(group) ?? []), ...names]);
   }
   const lines: string[] = [];

@@ -24,7 +24,7 @@ const NAMED_OPTIONS: Array<[flag: string, directive: string, help: string]> = [
   ['--timeout <seconds>', 'timeout', 'close clients idle this long (default 0: never)'],
   ['--shards <count>', 'shards', 'store shards, a power of two (default 64)'],
   ['--metrics-port <port>', 'metrics-port', 'HTTP metrics port (default 9121; 0 turns it off)'],
-  ['--loglevel <level>', 'loglevel', 'debug, verbose, notice, warning, nothing (default notice)'],
+  ['--loglevel <level>', 'loglevel', 'debug, verbose, notice, warning (default notice)'],
 ];
 
 function fail(message: string): never {

@@ -12,7 +12,7 @@ import type { ReplyWriter } from '../protocol/encoder.ts';
 import type { Keyspace } from '../store/keyspace.ts';
 import type { ServerState } from './server-state.ts';
 import type { CommandEntry } from './registry.ts';
-import { parseInt64, parseDouble, parsed } from './numbers.ts';
+import { parseInt64, parsed } from './numbers.ts';
 import { E_NOT_INTEGER } from '../protocol/replies.ts';
 
 export class Client {
@@ -126,11 +126,6 @@ export class Client {
       return false;
     }
     return true;
-  }
-
-  /** Parse argument i as a double into numbers.parsed.dbl; false when it is not one. */
-  argDouble(i: number): boolean {
-    return parseDouble(this.argBuf, this.argOff[i], this.argLen[i]);
   }
 
   /** Two arguments hold the same bytes. */

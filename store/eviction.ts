@@ -146,9 +146,9 @@ export class Evictor {
     const bits = host.shardBits;
     const t = host.shards[h & ((1 << bits) - 1)].table;
     const id = h >>> bits;
-    if (id >= t.hw || t.type[id] === KeyType.NONE) return false;
-    if (vol && t.expire[id] === 0) return false;
-    return this.policy === EvictionPolicy.VOLATILE_TTL ? t.expire[id] === stamp : t.lru[id] === stamp;
+    if (id >= t.hw || t.type(id) === KeyType.NONE) return false;
+    if (vol && t.expire(id) === 0) return false;
+    return this.policy === EvictionPolicy.VOLATILE_TTL ? t.expire(id) === stamp : t.lru(id) === stamp;
   }
 
   private buildPrefix(host: EvictionHost, vol: boolean): void {
@@ -191,7 +191,7 @@ export class Evictor {
       const t = sh.table;
       if (t.hw === 0) continue;
       const id = this.next() % t.hw;
-      if (t.type[id] !== KeyType.NONE) return (id << bits) | si;
+      if (t.type(id) !== KeyType.NONE) return (id << bits) | si;
     }
     return -1;
   }
@@ -220,13 +220,13 @@ export class Evictor {
     let score: number;
     let stamp: number;
     if (p === EvictionPolicy.VOLATILE_TTL) {
-      stamp = t.expire[id];
+      stamp = t.expire(id);
       score = -stamp;
     } else if (isLfuPolicy(p)) {
-      stamp = t.lru[id];
+      stamp = t.lru(id);
       score = 255 - lfuDecayed(stamp, lfuMinutes(now), this.lfuDecayTime);
     } else {
-      stamp = t.lru[id];
+      stamp = t.lru(id);
       score = ((now >>> 0) - stamp) >>> 0;
     }
     const ph = this.poolHandle;
@@ -270,7 +270,7 @@ export class Evictor {
       const from = this.next() % t.hw;
       for (let k = 0; k < t.hw; k++) {
         const id = (from + k) % t.hw;
-        if (t.type[id] !== KeyType.NONE) return (id << bits) | si;
+        if (t.type(id) !== KeyType.NONE) return (id << bits) | si;
       }
     }
     return -1;

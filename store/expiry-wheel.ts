@@ -69,9 +69,9 @@ export class ExpiryWheel {
     const slot = k * SLOTS + (Math.floor(d / UNITS[k]) % SLOTS);
     const t = this.table;
     const head = this.heads[slot];
-    t.wprev[id] = -(slot + 2);
-    t.wnext[id] = head;
-    if (head >= 0) t.wprev[head] = id;
+    t.setWprev(id, -(slot + 2));
+    t.setWnext(id, head);
+    if (head >= 0) t.setWprev(head, id);
     else this.bits[slot >>> 5] |= 1 << (slot & 31);
     this.heads[slot] = id;
     this.count++;
@@ -79,19 +79,19 @@ export class ExpiryWheel {
 
   remove(id: number): void {
     const t = this.table;
-    const p = t.wprev[id];
+    const p = t.wprev(id);
     if (p === -1) return;
-    const n = t.wnext[id];
+    const n = t.wnext(id);
     if (p >= 0) {
-      t.wnext[p] = n;
+      t.setWnext(p, n);
     } else {
       const slot = -p - 2;
       this.heads[slot] = n;
       if (n < 0) this.bits[slot >>> 5] &= ~(1 << (slot & 31));
     }
-    if (n >= 0) t.wprev[n] = p;
-    t.wprev[id] = -1;
-    t.wnext[id] = -1;
+    if (n >= 0) t.setWprev(n, p);
+    t.setWprev(id, -1);
+    t.setWnext(id, -1);
     this.count--;
   }
 
@@ -157,12 +157,12 @@ export class ExpiryWheel {
         }
         if (start > e) this.elapsed = start;
         for (let id = this.heads[slot]; id >= 0; id = this.heads[slot]) {
-          if (t.expire[id] < now) {
+          if (t.expire(id) < now) {
             expire(id);
           } else {
             // Parked beyond the top rotation, or a fractional deadline: place it again.
             this.remove(id);
-            this.insert(id, t.expire[id] > this.elapsed + 1 ? t.expire[id] : this.elapsed + 1);
+            this.insert(id, t.expire(id) > this.elapsed + 1 ? t.expire(id) : this.elapsed + 1);
             if (this.heads[slot] === id) return WHEEL_DONE;
           }
           if (++ops >= maxOps || ((ops & 63) === 0 && performance.now() > deadline)) return WHEEL_BUDGET;
@@ -177,7 +177,7 @@ export class ExpiryWheel {
         this.pending = slot;
         for (let id = this.heads[slot]; id >= 0; id = this.heads[slot]) {
           this.remove(id);
-          this.insert(id, t.expire[id]);
+          this.insert(id, t.expire(id));
           if (++ops >= maxOps || ((ops & 63) === 0 && performance.now() > deadline)) return WHEEL_BUDGET;
         }
         this.pending = -1;
@@ -210,10 +210,10 @@ export class ExpiryWheel {
   private replaceAll(): void {
     const ids: number[] = [];
     for (let slot = 0; slot < this.heads.length; slot++) {
-      for (let id = this.heads[slot]; id >= 0; id = this.table.wnext[id]) ids.push(id);
+      for (let id = this.heads[slot]; id >= 0; id = this.table.wnext(id)) ids.push(id);
     }
     for (const id of ids) this.remove(id);
-    for (const id of ids) this.insert(id, this.table.expire[id]);
+    for (const id of ids) this.insert(id, this.table.expire(id));
   }
 
   reset(now: number): void {

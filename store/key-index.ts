@@ -1,74 +1,54 @@
 /*
  * Key index: per-shard open-addressing hash table from (db, key bytes) to entry id.
  *
- * What: an Int32Array of slots holding id + 1 (0 = empty), linear probing, capacity a power of
- * two, grown 2x above 3/4 load and shrunk 2x below 1/8. Delete is backward-shift (no
- * tombstones, so probe lengths never degrade under churn). Hashes are cached in the entry
- * table's `hash` column, so a probe compares the cached hash, length and db before touching key
- * bytes, and a resize never rehashes bytes. Keys are compared byte by byte in the slab page:
- * binary-safe, never decoded, so keys differing only in invalid UTF-8 stay distinct.
+ * What: a Uint32Array of slot pairs [id + 1, hash] (id + 1 = 0 marks an empty slot), linear
+ * probing, capacity a power of two, grown 2x above 3/4 load and shrunk 2x below 1/8. Delete is
+ * backward-shift (no tombstones, so probe lengths never degrade under churn). The full 32-bit
+ * hash sits beside the id, so a probe rejects other keys without touching their entry records,
+ * and a resize never reads an entry or rehashes bytes. On a hash match the entry record gives
+ * key length and db, then the key is compared byte by byte in its slab chunk: binary-safe,
+ * never decoded, so keys differing only in invalid UTF-8 stay distinct. Hashes come from
+ * KeyRouter (MurmurHash3 seeded with the internal db id).
  *
- * hashKey() is MurmurHash3 (x86, 32-bit) of the key, seeded with the internal db id, so the
- * same key in two databases lands in different probe sequences.
+ * Resizing is incremental (as Redis's dict rehash): a resize allocates the new slot array and
+ * keeps the old one; every insert and delete then moves MIGRATE_STEP old slots (and maintenance
+ * moves more), lookups probe the new table and then the old one, deletes in the old table
+ * leave a tombstone (so its probe chains stay intact until it is dropped). At most one
+ * migration runs at a time: it always finishes long before the new table fills (it needs
+ * old size / 16 writes; the new table needs 3/8 of the old size in inserts to fill).
  *
- * Invariants: every live entry of the shard is in exactly one slot; no empty slot lies between
- * an entry's home slot (hash & mask) and its slot (the linear-probing invariant that
- * backward-shift delete preserves).
+ * Invariants: every live entry of the shard is in exactly one slot (new or old table) with its
+ * hash; in the new table no empty slot lies between an entry's home slot (hash & mask) and its
+ * slot (the linear-probing invariant that backward-shift delete preserves); old-table slots
+ * before `cursor` are migrated (empty or tombstone).
  *
- * Cost: lookup and insert O(1) expected (load <= 0.75); a resize is O(shard size) using the
- * cached hashes: about 2 ms for a 262,144-slot shard table, which is why tables are per shard
- * (10M keys / 64 shards) rather than incremental. 4 bytes per slot, 5.3 to 10.7 per key.
+ * Cost: lookup and insert O(1) expected (load <= 0.75): one cache line of slots, then one entry
+ * record and one chunk for the match. No operation ever rehashes more than MIGRATE_STEP slots:
+ * growth costs only the allocation of the new array (calloc: pages are zeroed as first
+ * touched). 8 bytes per slot: 10.7 to 21 per key (twice that during a migration).
  *
- * Why: no per-key object or string; one typed array the GC never traces.
+ * Why: no per-key object or string; one typed array the GC never traces; no stall on growth.
  */
-import type { EntryTable, MemoryMeter } from './entry-table.ts';
+import { REC, R_HASH, R_KLEN, R_LOC, R_META, SEG_BITS, SEG_MASK, type EntryTable, type MemoryMeter } from './entry-table.ts';
 import type { SlabAllocator } from './slab-allocator.ts';
 
 const INITIAL = 16;
-
-/** MurmurHash3_x86_32 of buf[off .. off+len) with the given seed (signed 32-bit result). */
-export function hashKey(buf: Uint8Array, off: number, len: number, seed: number): number {
-  let h = seed | 0;
-  const end4 = off + (len & ~3);
-  let i = off;
-  for (; i < end4; i += 4) {
-    let k = buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
-  let k = 0;
-  switch (len & 3) {
-    case 3:
-      k ^= buf[i + 2] << 16;
-    // falls through
-    case 2:
-      k ^= buf[i + 1] << 8;
-    // falls through
-    case 1:
-      k ^= buf[i];
-      k = Math.imul(k, 0xcc9e2d51);
-      k = (k << 15) | (k >>> 17);
-      k = Math.imul(k, 0x1b873593);
-      h ^= k;
-  }
-  h ^= len;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h;
-}
+const TOMB = 0xffffffff;
+const MIGRATE_STEP = 16;
+const EMPTY = new Uint32Array(0);
 
 export class KeyIndex {
-  slots = new Int32Array(INITIAL);
+  /** Slot pairs: [2i] = id + 1 (0 = empty), [2i + 1] = hash. */
+  slots = new Uint32Array(INITIAL * 2);
   mask = INITIAL - 1;
+  /** Entries in `slots`. */
   count = 0;
-  /** Worst resize time seen, ms (bench/pauses reports it). */
+  /** The table being migrated from (empty when none), its mask, live entries, next slot to move. */
+  private old = EMPTY;
+  private oldMask = 0;
+  private oldCount = 0;
+  private cursor = 0;
+  /** Worst time one index operation spent resizing, ms (benchmarks report it). */
   worstResizeMs = 0;
   private readonly table: EntryTable;
   private readonly alloc: SlabAllocator;
@@ -81,97 +61,165 @@ export class KeyIndex {
     meter.tableBytes += this.slots.byteLength;
   }
 
-  /** Entry id of (db, key), or -1. `h` is hashKey(key, db). */
+  /** Live entries in the index. */
+  get size(): number {
+    return this.count + this.oldCount;
+  }
+
+  /** True while an incremental resize is in progress. */
+  get migrating(): boolean {
+    return this.old.length > 0;
+  }
+
+  /** Entry id of (db, key), or -1. `h` is the key's unsigned 32-bit index hash. */
   find(h: number, db: number, key: Uint8Array, off: number, len: number): number {
-    const slots = this.slots;
-    const mask = this.mask;
-    const t = this.table;
-    const hashes = t.hash;
-    const klens = t.klen;
+    const id = this.probe(this.slots, this.mask, h, db, key, off, len);
+    if (id >= 0 || this.old.length === 0) return id;
+    return this.probe(this.old, this.oldMask, h, db, key, off, len);
+  }
+
+  private probe(slots: Uint32Array, mask: number, h: number, db: number, key: Uint8Array, off: number, len: number): number {
     let i = h & mask;
     for (;;) {
-      const s = slots[i];
+      const s = slots[i << 1];
       if (s === 0) return -1;
-      const id = s - 1;
-      if (hashes[id] === h && klens[id] === len && t.db[id] === db) {
-        const loc = t.loc[id];
-        const a = this.alloc;
-        const page = a.pages[loc >>> a.locShift];
-        const o = ((loc & a.offMask) << 3) + 4 - off;
-        let j = off;
-        const end = off + len;
-        while (j < end && page[o + j] === key[j]) j++;
-        if (j === end) return id;
+      if (slots[(i << 1) + 1] === h && s !== TOMB) {
+        const id = s - 1;
+        const r = this.table.rs[id >>> SEG_BITS];
+        const base = (id & SEG_MASK) << 3;
+        if (r[base + R_KLEN] === len && r[base + R_META] >>> 16 === db) {
+          const loc = r[base + R_LOC];
+          const a = this.alloc;
+          const page = a.pages[loc >>> a.locShift];
+          const o = ((loc & a.offMask) << 3) + 4 - off;
+          let j = off;
+          const end = off + len;
+          while (j < end && page[o + j] === key[j]) j++;
+          if (j === end) return id;
+        }
       }
       i = (i + 1) & mask;
     }
   }
 
-  /** Insert entry id (its hash already in the table); the key must not be present. */
+  /** Insert entry id (its hash already in its record); the key must not be present. */
   insert(id: number): void {
-    if ((this.count + 1) * 4 > this.slots.length * 3) this.rehash(this.slots.length * 2);
+    if ((this.count + 1) * 4 > (this.mask + 1) * 3) {
+      if (this.old.length > 0) this.migrate(Infinity);
+      this.startResize((this.mask + 1) * 2);
+    }
+    this.put(this.table.rs[id >>> SEG_BITS][((id & SEG_MASK) << 3) + R_HASH], id + 1);
+    if (this.old.length > 0) this.migrate(MIGRATE_STEP);
+  }
+
+  private put(h: number, v: number): void {
     const slots = this.slots;
     const mask = this.mask;
-    let i = this.table.hash[id] & mask;
-    while (slots[i] !== 0) i = (i + 1) & mask;
-    slots[i] = id + 1;
+    let i = h & mask;
+    while (slots[i << 1] !== 0) i = (i + 1) & mask;
+    slots[i << 1] = v;
+    slots[(i << 1) + 1] = h;
     this.count++;
   }
 
-  /** Remove entry id (present) with backward-shift deletion. */
+  /** Remove entry id (present). */
   remove(id: number): void {
+    const h = this.table.rs[id >>> SEG_BITS][((id & SEG_MASK) << 3) + R_HASH];
+    const want = id + 1;
+    if (this.old.length > 0) {
+      // Either table; in the old one a tombstone keeps the probe chains of the others intact.
+      const old = this.old;
+      const omask = this.oldMask;
+      let i = h & omask;
+      for (let s = old[i << 1]; s !== 0; s = old[i << 1]) {
+        if (s === want) {
+          old[i << 1] = TOMB;
+          this.oldCount--;
+          this.migrate(MIGRATE_STEP);
+          return;
+        }
+        i = (i + 1) & omask;
+      }
+    }
     const slots = this.slots;
     const mask = this.mask;
-    const hashes = this.table.hash;
-    let i = hashes[id] & mask;
-    const want = id + 1;
-    while (slots[i] !== want) i = (i + 1) & mask;
+    let i = h & mask;
+    while (slots[i << 1] !== want) i = (i + 1) & mask;
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const s = slots[j];
+      const s = slots[j << 1];
       if (s === 0) break;
-      const home = hashes[s - 1] & mask;
-      // Leave s where it is when its home lies cyclically in (i, j].
+      const hj = slots[(j << 1) + 1];
+      const home = hj & mask;
+      // Leave the entry where it is when its home lies cyclically in (i, j].
       if (i <= j ? i < home && home <= j : i < home || home <= j) continue;
-      slots[i] = s;
+      slots[i << 1] = s;
+      slots[(i << 1) + 1] = hj;
       i = j;
     }
-    slots[i] = 0;
+    slots[i << 1] = 0;
+    slots[(i << 1) + 1] = 0;
     this.count--;
-    if (this.slots.length > INITIAL && this.count * 8 < this.slots.length) this.rehash(this.slots.length / 2);
+    if (this.old.length > 0) this.migrate(MIGRATE_STEP);
+    else if (this.mask + 1 > INITIAL && this.count * 8 < this.mask + 1) this.startResize((this.mask + 1) / 2);
+  }
+
+  /** Move up to `n` slots of the old table into the new one; true when no migration remains. */
+  migrate(n: number): boolean {
+    const old = this.old;
+    if (old.length === 0) return true;
+    const t0 = n > MIGRATE_STEP ? 0 : performance.now();
+    const end = old.length >>> 1;
+    let c = this.cursor;
+    for (let k = 0; k < n && c < end && this.oldCount > 0; k++, c++) {
+      const s = old[c << 1];
+      if (s === 0 || s === TOMB) continue;
+      this.put(old[(c << 1) + 1], s);
+      old[c << 1] = TOMB;
+      this.oldCount--;
+    }
+    this.cursor = c;
+    if (this.oldCount === 0 || c >= end) {
+      this.meter.tableBytes -= old.byteLength;
+      this.old = EMPTY;
+      this.cursor = 0;
+    }
+    if (t0 > 0) {
+      const dt = performance.now() - t0;
+      if (dt > this.worstResizeMs) this.worstResizeMs = dt;
+    }
+    return this.old.length === 0;
+  }
+
+  private startResize(cap: number): void {
+    const t0 = performance.now();
+    this.old = this.slots;
+    this.oldMask = this.mask;
+    this.oldCount = this.count;
+    this.cursor = 0;
+    this.slots = new Uint32Array(cap * 2);
+    this.mask = cap - 1;
+    this.count = 0;
+    this.meter.tableBytes += this.slots.byteLength;
+    const dt = performance.now() - t0;
+    if (dt > this.worstResizeMs) this.worstResizeMs = dt;
+    if (this.oldCount === 0) this.migrate(0);
   }
 
   /** Empty the index (the shard was flushed). */
   reset(): void {
-    const before = this.slots.byteLength;
-    this.slots = new Int32Array(INITIAL);
+    this.meter.tableBytes -= this.slots.byteLength + this.old.byteLength;
+    this.slots = new Uint32Array(INITIAL * 2);
     this.mask = INITIAL - 1;
     this.count = 0;
-    this.meter.tableBytes += this.slots.byteLength - before;
+    this.old = EMPTY;
+    this.oldCount = 0;
+    this.cursor = 0;
+    this.meter.tableBytes += this.slots.byteLength;
   }
 
   bytes(): number {
-    return this.slots.byteLength;
-  }
-
-  private rehash(cap: number): void {
-    const t0 = performance.now();
-    const old = this.slots;
-    const slots = new Int32Array(cap);
-    const mask = cap - 1;
-    const hashes = this.table.hash;
-    for (let k = 0; k < old.length; k++) {
-      const s = old[k];
-      if (s === 0) continue;
-      let i = hashes[s - 1] & mask;
-      while (slots[i] !== 0) i = (i + 1) & mask;
-      slots[i] = s;
-    }
-    this.slots = slots;
-    this.mask = mask;
-    this.meter.tableBytes += slots.byteLength - old.byteLength;
-    const dt = performance.now() - t0;
-    if (dt > this.worstResizeMs) this.worstResizeMs = dt;
+    return this.slots.byteLength + this.old.byteLength;
   }
 }

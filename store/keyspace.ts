@@ -54,11 +54,11 @@ import {
   type StatusCode,
   type EvictionPolicyCode,
 } from './types.ts';
-import { keyHashSlot, SLOT_BITS } from './hash-slot.ts';
-import { hashKey } from './key-index.ts';
+import { SLOT_BITS } from './hash-slot.ts';
+import { KeyRouter } from './key-router.ts';
 import { SlabAllocator, CHUNK_HEADER } from './slab-allocator.ts';
 import { Shard } from './shard.ts';
-import type { MemoryMeter } from './entry-table.ts';
+import { R_HASH, R_KLEN, R_LOC, R_LRU, R_META, R_VLEN, SEG_BITS, SEG_MASK, X_EXP, type MemoryMeter } from './entry-table.ts';
 import { WHEEL_BUDGET } from './expiry-wheel.ts';
 import { Evictor, isLfuPolicy, lfuDecayed, lfuLogIncr, lfuMinutes, LFU_INIT_VAL, type EvictionHost } from './eviction.ts';
 import { isCanonicalInt64, parseCanonicalInt, formatInteger } from './integer-text.ts';
@@ -106,6 +106,7 @@ export class Keyspace implements EvictionHost {
   private lfu = false;
   private activeExpireEffort = 1;
   private readonly scratch = new Uint8Array(32);
+  private readonly router = new KeyRouter();
   private maintenanceShard = 0;
   private wheelShard: Shard;
   private readonly expireCallback: (id: number) => void;
@@ -133,7 +134,7 @@ export class Keyspace implements EvictionHost {
     this.ttlBase = Math.floor(clock.now);
     this.alloc = new SlabAllocator(config.pageSize, config.growthFactor);
     this.alloc.onMove = (owner, loc) => {
-      this.shards[owner & this.shardMask].table.loc[owner >>> this.shardBits] = loc;
+      this.shards[owner & this.shardMask].table.set(owner >>> this.shardBits, R_LOC, loc);
     };
     const maxIds = 2 ** (31 - this.shardBits) - 1;
     this.shards = [];
@@ -191,11 +192,18 @@ export class Keyspace implements EvictionHost {
 
   // ---- internals ----
 
+  /** Shard number of a key; this.hashOut receives its index hash for db `idb`. */
+  private route(idb: number, key: Uint8Array, off: number, len: number): number {
+    this.hashOut = this.router.hash(key, off, len, idb);
+    return this.router.slot >>> this.slotShift;
+  }
+  private hashOut = 0;
+
   /** Entry id of a live (not expired) key in a shard; expired keys are deleted (expired_keys++). */
   private findLive(shard: Shard, idb: number, key: Uint8Array, off: number, len: number, h: number): number {
     const id = shard.index.find(h, idb, key, off, len);
     if (id < 0) return -1;
-    const exp = shard.table.expire[id];
+    const exp = shard.table.xs[id >>> SEG_BITS][((id & SEG_MASK) << 2) + X_EXP];
     if (exp !== 0 && this.clock.now > exp) {
       this.removeEntry(shard, id);
       this.stats.expiredKeys++;
@@ -206,20 +214,22 @@ export class Keyspace implements EvictionHost {
 
   /** Handle of a live key without touching it (internal multi-key work). */
   private findHandle(idb: number, key: Uint8Array, off: number, len: number): number {
-    const si = keyHashSlot(key, off, len) >>> this.slotShift;
-    const id = this.findLive(this.shards[si], idb, key, off, len, hashKey(key, off, len, idb));
+    const si = this.route(idb, key, off, len);
+    const id = this.findLive(this.shards[si], idb, key, off, len, this.hashOut);
     return id < 0 ? -1 : (id << this.shardBits) | si;
   }
 
   private touchEntry(shard: Shard, id: number): void {
     const now = this.clock.now;
+    const r = shard.table.rs[id >>> SEG_BITS];
+    const i = ((id & SEG_MASK) << 3) + R_LRU;
     if (this.lfu) {
       const m = lfuMinutes(now);
       const ev = this.evictor;
-      const c = lfuDecayed(shard.table.lru[id], m, ev.lfuDecayTime);
-      shard.table.lru[id] = (m << 8) | lfuLogIncr(c, ev.lfuLogFactor, ev.nextFloat());
+      const c = lfuDecayed(r[i], m, ev.lfuDecayTime);
+      r[i] = (m << 8) | lfuLogIncr(c, ev.lfuLogFactor, ev.nextFloat());
     } else {
-      shard.table.lru[id] = now >>> 0;
+      r[i] = now;
     }
   }
 
@@ -228,22 +238,25 @@ export class Keyspace implements EvictionHost {
     return this.lfu ? (lfuMinutes(now) << 8) | LFU_INIT_VAL : now >>> 0;
   }
 
-  /** New entry with a chunk of `need` bytes holding the key; -1 when out of memory. */
-  private createEntry(shard: Shard, idb: number, h: number, key: Uint8Array, koff: number, klen: number, need: number): number {
+  /** New entry of `type` with a chunk of `need` bytes holding the key; -1 when out of memory. */
+  private createEntry(shard: Shard, idb: number, h: number, key: Uint8Array, koff: number, klen: number, need: number, type: number, enc: number): number {
     const t = shard.table;
     const id = t.alloc();
     if (id < 0) return -1;
-    const loc = this.alloc.alloc(need, (id << this.shardBits) | shard.num);
+    const a = this.alloc;
+    const loc = a.alloc(need, (id << this.shardBits) | shard.num);
     if (loc < 0) {
       t.free(id);
       return -1;
     }
-    t.loc[id] = loc;
-    t.klen[id] = klen;
-    t.db[id] = idb;
-    t.hash[id] = h;
-    t.lru[id] = this.initialLru();
-    const a = this.alloc;
+    const r = t.rs[id >>> SEG_BITS];
+    const base = (id & SEG_MASK) << 3;
+    r[base + R_LOC] = loc;
+    r[base + R_KLEN] = klen;
+    r[base + R_VLEN] = 0;
+    r[base + R_HASH] = h;
+    r[base + R_LRU] = this.initialLru();
+    r[base + R_META] = type | (enc << 8) | (idb << 16);
     copyBytes(key, koff, a.pages[loc >>> a.locShift], ((loc & a.offMask) << 3) + CHUNK_HEADER, klen);
     shard.index.insert(id);
     this.dbKeys[idb]++;
@@ -252,18 +265,21 @@ export class Keyspace implements EvictionHost {
 
   private removeEntry(shard: Shard, id: number): void {
     const t = shard.table;
-    const idb = t.db[id];
+    const r = t.rs[id >>> SEG_BITS];
+    const base = (id & SEG_MASK) << 3;
+    const meta = r[base + R_META];
+    const idb = meta >>> 16;
     shard.index.remove(id);
-    const exp = t.expire[id];
+    const exp = t.expire(id);
     if (exp !== 0) {
       shard.wheel.remove(id);
       shard.removeVolatile(id);
       this.dbVolatile[idb]--;
       this.dbTtlSum[idb] -= exp - this.ttlBase;
-      t.expire[id] = 0;
+      t.setExpire(id, 0);
     }
-    if (t.type[id] !== KeyType.STRING) this.objectBytesTotal -= shard.removeObject(t.vlen[id]);
-    this.alloc.free(t.loc[id]);
+    if ((meta & 255) !== KeyType.STRING) this.objectBytesTotal -= shard.removeObject(r[base + R_VLEN]);
+    this.alloc.free(r[base + R_LOC]);
     t.free(id);
     this.dbKeys[idb]--;
     // Ids cannot move, so a table only shrinks when its shard empties.
@@ -272,8 +288,8 @@ export class Keyspace implements EvictionHost {
 
   private setTtl(shard: Shard, id: number, at: number): void {
     const t = shard.table;
-    const idb = t.db[id];
-    const old = t.expire[id];
+    const idb = t.db(id);
+    const old = t.expire(id);
     if (old === at) return;
     if (old !== 0) {
       shard.wheel.remove(id);
@@ -282,36 +298,37 @@ export class Keyspace implements EvictionHost {
       shard.addVolatile(id);
       this.dbVolatile[idb]++;
     }
-    t.expire[id] = at;
+    t.setExpire(id, at);
     this.dbTtlSum[idb] += at - this.ttlBase;
     shard.wheel.insert(id, at);
   }
 
   private clearTtl(shard: Shard, id: number): boolean {
     const t = shard.table;
-    const old = t.expire[id];
+    const old = t.expire(id);
     if (old === 0) return false;
-    const idb = t.db[id];
+    const idb = t.db(id);
     shard.wheel.remove(id);
     shard.removeVolatile(id);
     this.dbVolatile[idb]--;
     this.dbTtlSum[idb] -= old - this.ttlBase;
-    t.expire[id] = 0;
+    t.setExpire(id, 0);
     return true;
   }
 
-  /** Make sure entry id's chunk can hold `need` bytes, moving key and the first `keep` value bytes. */
+  /** Make sure entry id's chunk can hold `need` bytes, moving the key and the first `keep` value bytes. */
   private resizeChunk(shard: Shard, id: number, need: number, keep: number): boolean {
     const t = shard.table;
     const a = this.alloc;
-    const old = t.loc[id];
+    const old = t.loc(id);
     if (a.fits(old, need)) return true;
-    const loc = a.alloc(need, (id << this.shardBits) | shard.num);
+    const owner = (id << this.shardBits) | shard.num;
+    const loc = a.alloc(need, owner);
     if (loc < 0) return false;
-    copyBytes(a.pages[old >>> a.locShift], (old & a.offMask) << 3, a.pages[loc >>> a.locShift], (loc & a.offMask) << 3, CHUNK_HEADER + t.klen[id] + keep);
-    a.setOwner(loc, (id << this.shardBits) | shard.num);
+    copyBytes(a.pages[old >>> a.locShift], (old & a.offMask) << 3, a.pages[loc >>> a.locShift], (loc & a.offMask) << 3, CHUNK_HEADER + t.klen(id) + keep);
+    a.setOwner(loc, owner);
     a.free(old);
-    t.loc[id] = loc;
+    t.set(id, R_LOC, loc);
     return true;
   }
 
@@ -333,36 +350,40 @@ export class Keyspace implements EvictionHost {
     const need = CHUNK_HEADER + klen + vlen;
     const t = shard.table;
     if (id >= 0) {
-      if (t.type[id] !== KeyType.STRING) {
-        this.objectBytesTotal -= shard.removeObject(t.vlen[id]);
-        t.type[id] = KeyType.STRING;
-        t.vlen[id] = 0;
+      if (t.type(id) !== KeyType.STRING) {
+        this.objectBytesTotal -= shard.removeObject(t.vlen(id));
+        t.setType(id, KeyType.STRING);
       }
       if (!this.resizeChunk(shard, id, need, 0)) return Status.OOM;
       this.touchEntry(shard, id);
       if (expireAt === NO_TTL) this.clearTtl(shard, id);
       else if (expireAt !== KEEP_TTL) this.setTtl(shard, id, expireAt);
+      t.setEnc(id, enc);
     } else {
-      id = this.createEntry(shard, idb, h, key, koff, klen, need);
+      id = this.createEntry(shard, idb, h, key, koff, klen, need, KeyType.STRING, enc);
       if (id < 0) return Status.OOM;
-      t.type[id] = KeyType.STRING;
       if (expireAt > 0) this.setTtl(shard, id, expireAt);
     }
-    t.enc[id] = enc;
-    t.vlen[id] = vlen;
+    const r = t.rs[id >>> SEG_BITS];
+    const base = (id & SEG_MASK) << 3;
+    r[base + R_VLEN] = vlen;
     const a = this.alloc;
-    const loc = t.loc[id];
+    const loc = r[base + R_LOC];
     copyBytes(val, voff, a.pages[loc >>> a.locShift], ((loc & a.offMask) << 3) + CHUNK_HEADER + klen, vlen);
     return Status.OK;
+  }
+
+  private shardOf(h: number): Shard {
+    return this.shards[h & this.shardMask];
   }
 
   // ---- lookup ----
   /** Handle of the live key, or -1. READ counts hits/misses and touches LRU/LFU; WRITE touches; PEEK neither. */
   lookup(db: number, key: Uint8Array, off: number, len: number, mode: LookupMode): number {
     const idb = this.dbMap[db];
-    const si = keyHashSlot(key, off, len) >>> this.slotShift;
+    const si = this.route(idb, key, off, len);
     const shard = this.shards[si];
-    const id = this.findLive(shard, idb, key, off, len, hashKey(key, off, len, idb));
+    const id = this.findLive(shard, idb, key, off, len, this.hashOut);
     if (id < 0) {
       if (mode === Lookup.READ) this.stats.keyspaceMisses++;
       return -1;
@@ -374,17 +395,17 @@ export class Keyspace implements EvictionHost {
     return (id << this.shardBits) | si;
   }
   typeOf(h: number): KeyTypeCode {
-    return this.shards[h & this.shardMask].table.type[h >>> this.shardBits] as KeyTypeCode;
+    return this.shardOf(h).table.type(h >>> this.shardBits) as KeyTypeCode;
   }
   encodingOf(h: number): EncodingCode {
-    return this.shards[h & this.shardMask].table.enc[h >>> this.shardBits] as EncodingCode;
+    return this.shardOf(h).table.enc(h >>> this.shardBits) as EncodingCode;
   }
   keyLength(h: number): number {
-    return this.shards[h & this.shardMask].table.klen[h >>> this.shardBits];
+    return this.shardOf(h).table.klen(h >>> this.shardBits);
   }
   /** Key bytes at [this.offset, this.offset + keyLength(h)). */
   keyBytes(h: number): Uint8Array {
-    const loc = this.shards[h & this.shardMask].table.loc[h >>> this.shardBits];
+    const loc = this.shardOf(h).table.loc(h >>> this.shardBits);
     const a = this.alloc;
     this.offset = ((loc & a.offMask) << 3) + CHUNK_HEADER;
     return a.pages[loc >>> a.locShift];
@@ -393,43 +414,41 @@ export class Keyspace implements EvictionHost {
   // ---- strings ----
   /** Length in bytes of a string value (for int encoding: length of its decimal form). */
   stringLength(h: number): number {
-    return this.shards[h & this.shardMask].table.vlen[h >>> this.shardBits];
+    return this.shardOf(h).table.vlen(h >>> this.shardBits);
   }
   /** String value bytes at [this.offset, this.offset + stringLength(h)); int values are kept as their canonical digits. */
   stringBytes(h: number): Uint8Array {
-    const t = this.shards[h & this.shardMask].table;
     const id = h >>> this.shardBits;
-    const loc = t.loc[id];
+    const r = this.shardOf(h).table.rs[id >>> SEG_BITS];
+    const base = (id & SEG_MASK) << 3;
+    const loc = r[base + R_LOC];
     const a = this.alloc;
-    this.offset = ((loc & a.offMask) << 3) + CHUNK_HEADER + t.klen[id];
+    this.offset = ((loc & a.offMask) << 3) + CHUNK_HEADER + r[base + R_KLEN];
     return a.pages[loc >>> a.locShift];
   }
   /** True when the value is held as a 64-bit integer (OBJECT ENCODING int). */
   isInteger(h: number): boolean {
-    return this.shards[h & this.shardMask].table.enc[h >>> this.shardBits] === Encoding.INT;
+    return this.shardOf(h).table.enc(h >>> this.shardBits) === Encoding.INT;
   }
   /** The integer of an int-encoded value: a number when within +-(2^53-1), else a bigint. */
   integerValue(h: number): number | bigint {
-    const t = this.shards[h & this.shardMask].table;
-    const id = h >>> this.shardBits;
     const page = this.stringBytes(h);
-    return parseCanonicalInt(page, this.offset, t.vlen[id]);
+    return parseCanonicalInt(page, this.offset, this.stringLength(h));
   }
 
   /**
    * Create or overwrite db/key as a string. expireAt: absolute ms, NO_TTL (0) to clear, KEEP_TTL (-1)
    * to keep an existing key's TTL. encoding: Encoding.RAW forces raw (APPEND/SETRANGE results);
-   * Encoding.INT applies Redis's tryObjectEncoding (canonical int64 of <= 20 chars -> int,
-   * <= 44 bytes -> embstr, else raw: SET, GETSET, MSET); Encoding.EMBSTR is createStringObject
-   * without the int step (INCRBYFLOAT: <= 44 bytes -> embstr, else raw). Overwrites a key of any type. Returns OK or OOM.
+   * anything else applies Redis's tryObjectEncoding (canonical int64 of <= 20 chars -> int,
+   * <= 44 bytes -> embstr, else raw). Overwrites a key of any type. Returns OK or OOM.
    * An expireAt that is not in the future (0 < expireAt <= now) deletes the key instead, as
    * SET ... PXAT <past> does in Redis 7.
    */
   setString(db: number, key: Uint8Array, koff: number, klen: number, val: Uint8Array, voff: number, vlen: number, expireAt: number, encoding: EncodingCode): StatusCode {
     const idb = this.dbMap[db];
-    const si = keyHashSlot(key, koff, klen) >>> this.slotShift;
+    const si = this.route(idb, key, koff, klen);
+    const h = this.hashOut;
     const shard = this.shards[si];
-    const h = hashKey(key, koff, klen, idb);
     const id = this.findLive(shard, idb, key, koff, klen, h);
     if (expireAt > 0 && expireAt <= this.clock.now) {
       if (id >= 0) this.removeEntry(shard, id);
@@ -438,7 +457,7 @@ export class Keyspace implements EvictionHost {
     const enc =
       encoding === Encoding.RAW
         ? Encoding.RAW
-        : encoding === Encoding.INT && vlen <= 20 && isCanonicalInt64(val, voff, vlen)
+        : vlen <= 20 && isCanonicalInt64(val, voff, vlen)
           ? Encoding.INT
           : vlen <= EMBSTR_SIZE_LIMIT
             ? Encoding.EMBSTR
@@ -449,9 +468,9 @@ export class Keyspace implements EvictionHost {
   setInteger(db: number, key: Uint8Array, koff: number, klen: number, value: number | bigint, expireAt: number): StatusCode {
     const n = formatInteger(value, this.scratch, 0);
     const idb = this.dbMap[db];
-    const si = keyHashSlot(key, koff, klen) >>> this.slotShift;
+    const si = this.route(idb, key, koff, klen);
+    const h = this.hashOut;
     const shard = this.shards[si];
-    const h = hashKey(key, koff, klen, idb);
     const id = this.findLive(shard, idb, key, koff, klen, h);
     if (expireAt > 0 && expireAt <= this.clock.now) {
       if (id >= 0) this.removeEntry(shard, id);
@@ -465,26 +484,26 @@ export class Keyspace implements EvictionHost {
    */
   append(db: number, key: Uint8Array, koff: number, klen: number, val: Uint8Array, voff: number, vlen: number): number {
     const idb = this.dbMap[db];
-    const si = keyHashSlot(key, koff, klen) >>> this.slotShift;
+    const si = this.route(idb, key, koff, klen);
+    const h = this.hashOut;
     const shard = this.shards[si];
-    const h = hashKey(key, koff, klen, idb);
     const id = this.findLive(shard, idb, key, koff, klen, h);
     if (id < 0) {
       const st = this.storeString(shard, -1, idb, h, key, koff, klen, val, voff, vlen, NO_TTL, Encoding.RAW);
       return st === Status.OK ? vlen : -st;
     }
     const t = shard.table;
-    if (t.type[id] !== KeyType.STRING) return -Status.WRONG_TYPE;
+    if (t.type(id) !== KeyType.STRING) return -Status.WRONG_TYPE;
     this.touchEntry(shard, id);
-    const old = t.vlen[id];
+    const old = t.vlen(id);
     const total = old + vlen;
-    // Read the appended bytes before the old chunk can be freed (they may alias it).
-    if (!this.resizeChunk(shard, id, CHUNK_HEADER + t.klen[id] + total, old)) return -Status.OOM;
+    // The appended bytes may alias the old chunk: it is freed only after they are copied.
+    if (!this.resizeChunk(shard, id, CHUNK_HEADER + klen + total, old)) return -Status.OOM;
     const a = this.alloc;
-    const loc = t.loc[id];
-    copyBytes(val, voff, a.pages[loc >>> a.locShift], ((loc & a.offMask) << 3) + CHUNK_HEADER + t.klen[id] + old, vlen);
-    t.vlen[id] = total;
-    t.enc[id] = Encoding.RAW;
+    const loc = t.loc(id);
+    copyBytes(val, voff, a.pages[loc >>> a.locShift], ((loc & a.offMask) << 3) + CHUNK_HEADER + klen + old, vlen);
+    t.set(id, R_VLEN, total);
+    t.setEnc(id, Encoding.RAW);
     return total;
   }
   /**
@@ -493,34 +512,32 @@ export class Keyspace implements EvictionHost {
    */
   setRange(db: number, key: Uint8Array, koff: number, klen: number, at: number, val: Uint8Array, voff: number, vlen: number): number {
     const idb = this.dbMap[db];
-    const si = keyHashSlot(key, koff, klen) >>> this.slotShift;
+    const si = this.route(idb, key, koff, klen);
+    const h = this.hashOut;
     const shard = this.shards[si];
-    const h = hashKey(key, koff, klen, idb);
     let id = this.findLive(shard, idb, key, koff, klen, h);
     const t = shard.table;
     let old = 0;
     if (id < 0) {
       if (vlen === 0) return 0;
-      id = this.createEntry(shard, idb, h, key, koff, klen, CHUNK_HEADER + klen + at + vlen);
+      id = this.createEntry(shard, idb, h, key, koff, klen, CHUNK_HEADER + klen + at + vlen, KeyType.STRING, Encoding.RAW);
       if (id < 0) return -Status.OOM;
-      t.type[id] = KeyType.STRING;
-      t.vlen[id] = 0;
     } else {
-      if (t.type[id] !== KeyType.STRING) return -Status.WRONG_TYPE;
-      old = t.vlen[id];
+      if (t.type(id) !== KeyType.STRING) return -Status.WRONG_TYPE;
+      old = t.vlen(id);
       if (vlen === 0) return old;
       this.touchEntry(shard, id);
     }
     const total = Math.max(old, at + vlen);
-    if (!this.resizeChunk(shard, id, CHUNK_HEADER + t.klen[id] + total, old)) return -Status.OOM;
+    if (!this.resizeChunk(shard, id, CHUNK_HEADER + klen + total, old)) return -Status.OOM;
     const a = this.alloc;
-    const loc = t.loc[id];
+    const loc = t.loc(id);
     const page = a.pages[loc >>> a.locShift];
-    const base = ((loc & a.offMask) << 3) + CHUNK_HEADER + t.klen[id];
+    const base = ((loc & a.offMask) << 3) + CHUNK_HEADER + klen;
     if (at > old) page.fill(0, base + old, base + at);
     copyBytes(val, voff, page, base + at, vlen);
-    t.vlen[id] = total;
-    t.enc[id] = Encoding.RAW;
+    t.set(id, R_VLEN, total);
+    t.setEnc(id, Encoding.RAW);
     return total;
   }
 
@@ -528,51 +545,49 @@ export class Keyspace implements EvictionHost {
   /** Delete db/key; true when it existed. */
   delete(db: number, key: Uint8Array, off: number, len: number): boolean {
     const idb = this.dbMap[db];
-    const si = keyHashSlot(key, off, len) >>> this.slotShift;
+    const si = this.route(idb, key, off, len);
     const shard = this.shards[si];
-    const id = this.findLive(shard, idb, key, off, len, hashKey(key, off, len, idb));
+    const id = this.findLive(shard, idb, key, off, len, this.hashOut);
     if (id < 0) return false;
     this.removeEntry(shard, id);
     return true;
   }
   deleteHandle(h: number): void {
-    this.removeEntry(this.shards[h & this.shardMask], h >>> this.shardBits);
+    this.removeEntry(this.shardOf(h), h >>> this.shardBits);
   }
 
   /** Copy the value of handle sh into a new entry dst of internal db dIdb; returns the new handle or -1 (OOM). */
   private cloneEntry(sh: number, dIdb: number, dst: Uint8Array, doff: number, dlen: number, moveObject: boolean): number {
-    const ss = this.shards[sh & this.shardMask];
+    const ss = this.shardOf(sh);
     const sid = sh >>> this.shardBits;
-    const dsi = keyHashSlot(dst, doff, dlen) >>> this.slotShift;
+    const dsi = this.route(dIdb, dst, doff, dlen);
     const ds = this.shards[dsi];
-    const type = ss.table.type[sid];
-    const vlen = type === KeyType.STRING ? ss.table.vlen[sid] : 0;
-    const nid = this.createEntry(ds, dIdb, hashKey(dst, doff, dlen, dIdb), dst, doff, dlen, CHUNK_HEADER + dlen + vlen);
+    const type = ss.table.type(sid);
+    const vlen = type === KeyType.STRING ? ss.table.vlen(sid) : 0;
+    const nid = this.createEntry(ds, dIdb, this.hashOut, dst, doff, dlen, CHUNK_HEADER + dlen + vlen, type, ss.table.enc(sid));
     if (nid < 0) return -1;
     const st = ss.table;
     const dt = ds.table;
-    dt.type[nid] = type;
-    dt.enc[nid] = st.enc[sid];
     if (type === KeyType.STRING) {
       const a = this.alloc;
-      const sl = st.loc[sid];
-      const dl = dt.loc[nid];
+      const sl = st.loc(sid);
+      const dl = dt.loc(nid);
       copyBytes(
         a.pages[sl >>> a.locShift],
-        ((sl & a.offMask) << 3) + CHUNK_HEADER + st.klen[sid],
+        ((sl & a.offMask) << 3) + CHUNK_HEADER + st.klen(sid),
         a.pages[dl >>> a.locShift],
         ((dl & a.offMask) << 3) + CHUNK_HEADER + dlen,
         vlen,
       );
-      dt.vlen[nid] = vlen;
+      dt.set(nid, R_VLEN, vlen);
     } else {
-      const slot = st.vlen[sid];
+      const slot = st.vlen(sid);
       const obj = ss.objects[slot];
       const bytes = ss.objectBytes[slot];
-      dt.vlen[nid] = ds.addObject(moveObject ? obj : this.cloneObject(obj), bytes);
+      dt.set(nid, R_VLEN, ds.addObject(moveObject ? obj : this.cloneObject(obj), bytes));
       this.objectBytesTotal += bytes;
     }
-    if (st.expire[sid] !== 0) this.setTtl(ds, nid, st.expire[sid]);
+    if (st.expire(sid) !== 0) this.setTtl(ds, nid, st.expire(sid));
     return (nid << this.shardBits) | dsi;
   }
 
@@ -590,9 +605,9 @@ export class Keyspace implements EvictionHost {
     const nh = this.cloneEntry(sh, idb, dst, doff, dlen, true);
     if (nh < 0) return Status.OOM;
     // Keep LRU/LFU state: RENAME moves the same object in Redis.
-    const ss = this.shards[sh & this.shardMask];
+    const ss = this.shardOf(sh);
     const sid = sh >>> this.shardBits;
-    this.shards[nh & this.shardMask].table.lru[nh >>> this.shardBits] = ss.table.lru[sid];
+    this.shardOf(nh).table.set(nh >>> this.shardBits, R_LRU, ss.table.lru(sid));
     // An object moved to the new entry (charged there); removing the old entry uncharges its slot.
     this.removeEntry(ss, sid);
     return Status.OK;
@@ -622,16 +637,17 @@ export class Keyspace implements EvictionHost {
     const sh = this.findHandle(sIdb, key, off, len);
     if (sh < 0) return Status.NOT_FOUND;
     if (sIdb === dIdb || this.findHandle(dIdb, key, off, len) >= 0) return Status.EXISTS;
-    const shard = this.shards[sh & this.shardMask];
+    const shard = this.shardOf(sh);
     const id = sh >>> this.shardBits;
     const t = shard.table;
     shard.index.remove(id);
-    t.db[id] = dIdb;
-    t.hash[id] = hashKey(key, off, len, dIdb);
+    t.setDb(id, dIdb);
+    this.route(dIdb, key, off, len);
+    t.set(id, R_HASH, this.hashOut);
     shard.index.insert(id);
     this.dbKeys[sIdb]--;
     this.dbKeys[dIdb]++;
-    const exp = t.expire[id];
+    const exp = t.expire(id);
     if (exp !== 0) {
       this.dbVolatile[sIdb]--;
       this.dbVolatile[dIdb]++;
@@ -644,34 +660,34 @@ export class Keyspace implements EvictionHost {
   // ---- expiry ----
   /** Absolute expire time in ms, or NO_TTL (0). */
   expireAt(h: number): number {
-    return this.shards[h & this.shardMask].table.expire[h >>> this.shardBits];
+    return this.shardOf(h).table.expire(h >>> this.shardBits);
   }
   /** Set the absolute expire time (ms). A time not in the future deletes the key (as Redis: a DEL, not counted as expired). */
   setExpireAt(h: number, at: number): void {
-    const shard = this.shards[h & this.shardMask];
+    const shard = this.shardOf(h);
     const id = h >>> this.shardBits;
     if (at <= this.clock.now) this.removeEntry(shard, id);
     else this.setTtl(shard, id, at);
   }
   /** Remove the TTL; true when there was one. */
   persist(h: number): boolean {
-    return this.clearTtl(this.shards[h & this.shardMask], h >>> this.shardBits);
+    return this.clearTtl(this.shardOf(h), h >>> this.shardBits);
   }
 
   // ---- LRU / LFU ----
   /** Milliseconds since the key was last touched (OBJECT IDLETIME reports this / 1000). Wraps after 49.7 days. */
   idleTimeMs(h: number): number {
-    const lru = this.shards[h & this.shardMask].table.lru[h >>> this.shardBits];
+    const lru = this.shardOf(h).table.lru(h >>> this.shardBits);
     return ((this.clock.now >>> 0) - lru) >>> 0;
   }
   /** LFU logarithmic counter after decay (OBJECT FREQ). Meaningful under an LFU policy. */
   lfuFrequency(h: number): number {
-    const lru = this.shards[h & this.shardMask].table.lru[h >>> this.shardBits];
+    const lru = this.shardOf(h).table.lru(h >>> this.shardBits);
     return lfuDecayed(lru, lfuMinutes(this.clock.now), this.evictor.lfuDecayTime);
   }
   /** Touch as an access would (TOUCH command). */
   touch(h: number): void {
-    this.touchEntry(this.shards[h & this.shardMask], h >>> this.shardBits);
+    this.touchEntry(this.shardOf(h), h >>> this.shardBits);
   }
 
   // ---- databases ----
@@ -701,7 +717,7 @@ export class Keyspace implements EvictionHost {
     for (const shard of this.shards) {
       const t = shard.table;
       for (let id = 0; id < t.hw; id++) {
-        if (t.type[id] !== KeyType.NONE && t.db[id] === idb) this.removeEntry(shard, id);
+        if (t.type(id) !== KeyType.NONE && t.db(id) === idb) this.removeEntry(shard, id);
       }
       if (t.count === 0) shard.reset(now);
     }
@@ -721,30 +737,34 @@ export class Keyspace implements EvictionHost {
     this.dbMap[a] = this.dbMap[b];
     this.dbMap[b] = t;
   }
+  /** Entry id is a live key of internal db idb; an expired one is deleted (expired_keys++) and false returned. */
+  private liveIn(shard: Shard, id: number, idb: number, now: number): boolean {
+    const t = shard.table;
+    if (t.type(id) === KeyType.NONE || t.db(id) !== idb) return false;
+    const exp = t.expire(id);
+    if (exp !== 0 && now > exp) {
+      this.removeEntry(shard, id);
+      this.stats.expiredKeys++;
+      return false;
+    }
+    return true;
+  }
   /** A random live key of db, or -1. Expired keys met on the way are deleted (as Redis). */
   randomKey(db: number): number {
     const idb = this.dbMap[db];
     const now = this.clock.now;
     const ev = this.evictor;
-    const n = this.shards.length;
     for (let attempt = 0; attempt < 64 && this.dbKeys[idb] > 0; attempt++) {
       const si = ev.next() & this.shardMask;
       const shard = this.shards[si];
       const t = shard.table;
       if (t.count === 0) continue;
       const id = ev.next() % t.hw;
-      if (t.type[id] === KeyType.NONE || t.db[id] !== idb) continue;
-      const exp = t.expire[id];
-      if (exp !== 0 && now > exp) {
-        this.removeEntry(shard, id);
-        this.stats.expiredKeys++;
-        continue;
-      }
-      return (id << this.shardBits) | si;
+      if (this.liveIn(shard, id, idb, now)) return (id << this.shardBits) | si;
     }
     // Sparse or skewed: walk from a random point.
     const start = ev.next() & this.shardMask;
-    for (let i = 0; i < n && this.dbKeys[idb] > 0; i++) {
+    for (let i = 0; i < this.shards.length && this.dbKeys[idb] > 0; i++) {
       const si = (start + i) & this.shardMask;
       const shard = this.shards[si];
       const t = shard.table;
@@ -752,14 +772,7 @@ export class Keyspace implements EvictionHost {
       const from = ev.next() % t.hw;
       for (let k = 0; k < t.hw; k++) {
         const id = (from + k) % t.hw;
-        if (t.type[id] === KeyType.NONE || t.db[id] !== idb) continue;
-        const exp = t.expire[id];
-        if (exp !== 0 && now > exp) {
-          this.removeEntry(shard, id);
-          this.stats.expiredKeys++;
-          continue;
-        }
-        return (id << this.shardBits) | si;
+        if (this.liveIn(shard, id, idb, now)) return (id << this.shardBits) | si;
       }
     }
     return -1;
@@ -786,15 +799,9 @@ export class Keyspace implements EvictionHost {
       const shard = this.shards[si];
       const t = shard.table;
       while (id < t.hw) {
-        if (t.type[id] !== KeyType.NONE && t.db[id] === idb) {
-          const exp = t.expire[id];
-          if (exp !== 0 && now > exp) {
-            this.removeEntry(shard, id);
-            this.stats.expiredKeys++;
-          } else {
-            visit((id << this.shardBits) | si);
-            visited++;
-          }
+        if (this.liveIn(shard, id, idb, now)) {
+          visit((id << this.shardBits) | si);
+          visited++;
         }
         id++;
         if (++examined >= budget || visited >= want) {
@@ -817,8 +824,8 @@ export class Keyspace implements EvictionHost {
     for (let si = 0; si < this.shards.length; si++) {
       const t = this.shards[si].table;
       for (let id = 0; id < t.hw; id++) {
-        if (t.type[id] === KeyType.NONE || t.db[id] !== idb) continue;
-        const exp = t.expire[id];
+        if (t.type(id) === KeyType.NONE || t.db(id) !== idb) continue;
+        const exp = t.expire(id);
         if (exp !== 0 && now > exp) continue;
         visit((id << this.shardBits) | si);
       }
@@ -829,28 +836,26 @@ export class Keyspace implements EvictionHost {
   /** Create or overwrite db/key as a complex value of `type` charged `bytes`; keeps no TTL. Returns OK or OOM. */
   setObject(db: number, key: Uint8Array, koff: number, klen: number, type: KeyTypeCode, obj: unknown, bytes: number): StatusCode {
     const idb = this.dbMap[db];
-    const si = keyHashSlot(key, koff, klen) >>> this.slotShift;
+    const si = this.route(idb, key, koff, klen);
+    const h = this.hashOut;
     const shard = this.shards[si];
-    const h = hashKey(key, koff, klen, idb);
     let id = this.findLive(shard, idb, key, koff, klen, h);
     if (id >= 0) this.removeEntry(shard, id);
-    id = this.createEntry(shard, idb, h, key, koff, klen, CHUNK_HEADER + klen);
+    id = this.createEntry(shard, idb, h, key, koff, klen, CHUNK_HEADER + klen, type, 0);
     if (id < 0) return Status.OOM;
-    shard.table.type[id] = type;
-    shard.table.enc[id] = 0;
-    shard.table.vlen[id] = shard.addObject(obj, bytes);
+    shard.table.set(id, R_VLEN, shard.addObject(obj, bytes));
     this.objectBytesTotal += bytes;
     return Status.OK;
   }
   /** The JS object of a complex-type key. */
   objectOf(h: number): unknown {
-    const shard = this.shards[h & this.shardMask];
-    return shard.objects[shard.table.vlen[h >>> this.shardBits]];
+    const shard = this.shardOf(h);
+    return shard.objects[shard.table.vlen(h >>> this.shardBits)];
   }
   /** Re-charge a complex value's memory estimate after it changed by `delta` bytes. */
   adjustObjectBytes(h: number, delta: number): void {
-    const shard = this.shards[h & this.shardMask];
-    shard.objectBytes[shard.table.vlen[h >>> this.shardBits]] += delta;
+    const shard = this.shardOf(h);
+    shard.objectBytes[shard.table.vlen(h >>> this.shardBits)] += delta;
     this.objectBytesTotal += delta;
   }
 
@@ -868,7 +873,7 @@ export class Keyspace implements EvictionHost {
    * limit), OOM when the policy is noeviction or nothing evictable remains.
    */
   evictIfNeeded(): StatusCode {
-    if (this.evictor.maxmemory === 0) return Status.OK;
+    if (this.evictor.maxmemory === 0 || this.usedMemory() <= this.evictor.maxmemory) return Status.OK;
     return this.evictor.evict(this, this.clock.now) ? Status.OK : Status.OOM;
   }
   /** Incremental active expiry and slab rebalancing, for at most budgetMs; called from the server's tick. */
@@ -880,10 +885,6 @@ export class Keyspace implements EvictionHost {
     for (let i = 0; i < n; i++) {
       const si = (start + i) & this.shardMask;
       const shard = this.shards[si];
-      if (shard.wheel.count === 0) {
-        shard.wheel.advance(now, deadline, this.expireCallback);
-        continue;
-      }
       this.wheelShard = shard;
       if (shard.wheel.advance(now, deadline, this.expireCallback) === WHEEL_BUDGET) {
         this.maintenanceShard = si;
@@ -891,6 +892,11 @@ export class Keyspace implements EvictionHost {
       }
     }
     this.maintenanceShard = (start + 1) & this.shardMask;
+    // Finish incremental index resizes sooner than writes alone would.
+    for (let i = 0; i < n; i++) {
+      const index = this.shards[i].index;
+      while (index.migrating && performance.now() < deadline) index.migrate(4096);
+    }
     while (performance.now() < deadline && this.alloc.rebalanceStep()) {
       /* one page per step */
     }
@@ -898,7 +904,7 @@ export class Keyspace implements EvictionHost {
 
   // ---- EvictionHost ----
   evictHandle(h: number): void {
-    this.removeEntry(this.shards[h & this.shardMask], h >>> this.shardBits);
+    this.removeEntry(this.shardOf(h), h >>> this.shardBits);
     this.stats.evictedKeys++;
   }
   totalKeys(): number {

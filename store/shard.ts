@@ -55,16 +55,16 @@ export class Shard {
       this.vol = v = bigger;
     }
     v[this.volCount] = id;
-    this.table.vpos[id] = this.volCount++;
+    this.table.setVpos(id, this.volCount++);
   }
 
   removeVolatile(id: number): void {
-    const vpos = this.table.vpos;
-    const p = vpos[id];
+    const t = this.table;
+    const p = t.vpos(id);
     const last = this.vol[--this.volCount];
     this.vol[p] = last;
-    vpos[last] = p;
-    vpos[id] = -1;
+    t.setVpos(last, p);
+    t.setVpos(id, -1);
   }
 
   /** Store a complex value; returns its object slot. */

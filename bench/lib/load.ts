@@ -82,7 +82,9 @@ export async function pipelineCommands(
   for (let i = 0; i < total; ) {
     const n = Math.min(batch, total - i);
     for (let k = 0; k < n; k++) encode(builder, i + k);
-    inflight.push(client.pipeline(builder.take(), n));
+    const sent = client.pipeline(builder.take(), n);
+    sent.catch(() => undefined); // awaited below; this only keeps a failure of a later batch from going unhandled
+    inflight.push(sent);
     i += n;
     if (inflight.length >= window) account(await inflight.shift()!);
     if (Date.now() > deadline) throw new Error(`${opts.label ?? 'pipeline'}: gave up after ${opts.timeoutMs} ms at ${i}/${total} commands`);

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { serverDiagnostics } from './servers.ts';
 
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return NaN;
@@ -128,6 +129,8 @@ export function run(main: () => Promise<void>): void {
     () => process.exit(0),
     (err: unknown) => {
       console.error('\nbenchmark failed:', err instanceof Error ? (err.stack ?? err.message) : err);
+      const diag = serverDiagnostics();
+      if (diag !== '') console.error(diag);
       process.exit(1);
     },
   );

@@ -42,6 +42,20 @@ export interface EventLoopReport {
 }
 
 const live = new Set<ChildProcess>();
+const started: ServerProcess[] = [];
+
+/** Exit status and stderr tail of every server started in this run that died or complained. */
+export function serverDiagnostics(): string {
+  const lines: string[] = [];
+  for (const s of started) {
+    const code = s.child.exitCode;
+    const signal = s.child.signalCode;
+    const tail = s.stderrTail();
+    if (tail === '' && code === null && signal === null) continue;
+    lines.push(`${s.label} (pid ${s.child.pid}, port ${s.port}): ${code !== null || signal !== null ? `exited code=${code} signal=${signal}` : 'running'}${tail !== '' ? `, stderr:\n${tail}` : ''}`);
+  }
+  return lines.join('\n');
+}
 
 function killAllNow(): void {
   for (const child of live) {
@@ -121,6 +135,7 @@ export class ServerProcess {
     this.port = port;
     this.child = child;
     live.add(child);
+    started.push(this);
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (s: string) => {
       this.stderr = (this.stderr + s).slice(-8000);

@@ -11,7 +11,10 @@ import {
   E_WRONGTYPE, E_SYNTAX, E_NOT_INTEGER, E_NOT_FLOAT, E_OVERFLOW, E_OOM, E_STRING_TOO_LONG, E_OFFSET,
 } from '../../protocol/replies.ts';
 import { Status, KeyType, Lookup, Encoding, KEEP_TTL, NO_TTL } from '../../store/types.ts';
-import { parsed, parsedBigInt, parseInt64, parseDouble, INT64_MAX, INT64_MIN, formatHumanDouble } from '../numbers.ts';
+import { parsed, parsedBigInt, parseInt64, INT64_MAX, INT64_MIN } from '../numbers.ts';
+import { parseLongDouble, addLongDouble, isFiniteLongDouble, formatLongDoubleHuman, type LongDouble } from '../long-double.ts';
+
+const LONG_DOUBLE_ZERO: LongDouble = { kind: 'finite', neg: false, sig: 0n, exp: 0 };
 
 const SetFlag = {
   NX: 1,
@@ -396,33 +399,35 @@ function cmdDecrby(c: Client): void {
   incrDecrGeneric(c, parsed.isBig ? -parsed.big : -parsed.num);
 }
 
+/** INCRBYFLOAT in emulated x87 long double, so results match Redis digit for digit. */
 function cmdIncrbyfloat(c: Client): void {
   const store = c.store;
   const h = c.lookupArg(1, Lookup.WRITE);
-  let current = 0;
+  let current: LongDouble = LONG_DOUBLE_ZERO;
   if (h >= 0) {
     if (store.typeOf(h) !== KeyType.STRING) {
       c.reply.raw(E_WRONGTYPE);
       return;
     }
     const len = store.stringLength(h);
-    const bytes = store.stringBytes(h);
-    if (!parseDouble(bytes, store.offset, len)) {
+    const parsedValue = parseLongDouble(store.stringBytes(h), store.offset, len);
+    if (parsedValue === null) {
       c.reply.raw(E_NOT_FLOAT);
       return;
     }
-    current = parsed.dbl;
+    current = parsedValue;
   }
-  if (!c.argDouble(2)) {
+  const increment = parseLongDouble(c.argBuf, c.argOff[2], c.argLen[2]);
+  if (increment === null) {
     c.reply.raw(E_NOT_FLOAT);
     return;
   }
-  const value = current + parsed.dbl;
-  if (!Number.isFinite(value)) {
+  const value = addLongDouble(current, increment);
+  if (!isFiniteLongDouble(value)) {
     c.reply.error('ERR increment would produce NaN or Infinity');
     return;
   }
-  const text = Buffer.from(formatHumanDouble(value), 'latin1');
+  const text = Buffer.from(formatLongDoubleHuman(value), 'latin1');
   const status = store.setString(c.db, c.argBuf, c.argOff[1], c.argLen[1], text, 0, text.length, KEEP_TTL, Encoding.EMBSTR);
   if (status !== Status.OK) {
     c.reply.raw(E_OOM);

@@ -1,9 +1,9 @@
 /*
- * Redis's integer and float rules over bytes: string2ll's canonical int64 (no '+', no leading
- * zeros or spaces, exact at the int64 edges) and INCRBYFLOAT's human formatting.
+ * Redis's integer rules over bytes: string2ll's canonical int64 (no '+', no leading zeros or
+ * spaces, exact at the int64 edges).
  */
 import { describe, expect, it } from 'vitest';
-import { parseInt64, parsed, parsedBigInt, parseDouble, formatHumanDouble } from '../../src/numbers.ts';
+import { parseInt64, parsed, parsedBigInt } from '../../src/numbers.ts';
 
 function int(text: string): bigint | null {
   const b = Buffer.from(text, 'latin1');
@@ -34,37 +34,5 @@ describe('parseInt64', () => {
     for (const text of ['', '+1', ' 1', '1 ', '01', '-0', '-', '1.0', '0x1', '9223372036854775808', '-9223372036854775809', '123456789012345678901', '1\0']) {
       expect(int(text), JSON.stringify(text)).toBeNull();
     }
-  });
-});
-
-describe('parseDouble', () => {
-  function dbl(text: string): number | null {
-    const b = Buffer.from(text, 'latin1');
-    return parseDouble(b, 0, b.length) ? parsed.dbl : null;
-  }
-
-  it('accepts C float syntax and rejects spaces and NaN', () => {
-    expect(dbl('1.5')).toBe(1.5);
-    expect(dbl('5.0e3')).toBe(5000);
-    expect(dbl('-.5')).toBe(-0.5);
-    expect(dbl('inf')).toBe(Infinity);
-    expect(dbl('0x10')).toBe(16);
-    expect(dbl(' 1')).toBeNull();
-    expect(dbl('1 ')).toBeNull();
-    expect(dbl('nan')).toBeNull();
-    expect(dbl('abc')).toBeNull();
-    expect(dbl('')).toBeNull();
-  });
-});
-
-describe('formatHumanDouble', () => {
-  it('prints as INCRBYFLOAT does', () => {
-    expect(formatHumanDouble(10.5 + 0.1)).toBe('10.6');
-    expect(formatHumanDouble(0.1 + 0.2)).toBe('0.3');
-    expect(formatHumanDouble(5000)).toBe('5000');
-    expect(formatHumanDouble(3.0e21)).toBe('3000000000000000000000');
-    expect(formatHumanDouble(1.5e-7)).toBe('0.00000015');
-    expect(formatHumanDouble(-3.25)).toBe('-3.25');
-    expect(formatHumanDouble(0)).toBe('0');
   });
 });

@@ -11,7 +11,7 @@ function expiredUnreclaimed(ks: Keyspace, now: number): number {
   let n = 0;
   for (const s of ks.shards) {
     const t = s.table;
-    for (let id = 0; id < t.hw; id++) if (t.type[id] !== KeyType.NONE && t.expire[id] !== 0 && now > t.expire[id]) n++;
+    for (let id = 0; id < t.hw; id++) if (t.type(id) !== KeyType.NONE && t.expire(id) !== 0 && now > t.expire(id)) n++;
   }
   return n;
 }
@@ -40,18 +40,18 @@ describe('ExpiryWheel', () => {
             expect(now > deadline.get(id)!).toBe(true);
             deadline.delete(id);
             w.remove(id);
-            t.expire[id] = 0;
+            t.setExpire(id, 0);
           };
           for (const op of ops) {
             if (op.op === 'add') {
               if (deadline.has(op.id)) w.remove(op.id);
               const at = now + op.ttl;
-              t.expire[op.id] = at;
+              t.setExpire(op.id, at);
               deadline.set(op.id, at);
               w.insert(op.id, at);
             } else if (op.op === 'remove') {
               w.remove(op.id);
-              t.expire[op.id] = 0;
+              t.setExpire(op.id, 0);
               deadline.delete(op.id);
             } else {
               now += op.ms;
@@ -77,7 +77,7 @@ describe('ExpiryWheel', () => {
       const due = T0 + 60_000;
       for (let i = 0; i < 2000; i++) {
         const id = t.alloc();
-        t.expire[id] = due;
+        t.setExpire(id, due);
         w.insert(id, due);
       }
       let m = first;
@@ -91,7 +91,7 @@ describe('ExpiryWheel', () => {
     const w = new ExpiryWheel(t, T0);
     for (let i = 0; i < 10_000; i++) {
       const id = t.alloc();
-      t.expire[id] = T0 + 100_000;
+      t.setExpire(id, T0 + 100_000);
       w.insert(id, T0 + 100_000);
     }
     let expired = 0;
