@@ -5,8 +5,10 @@
  * Each round builds a fresh store and measures, in random key order: insert (SET of a new key),
  * GET (lookup READ + stringBytes), overwrite (SET of an existing key), DEL; then the same load
  * with a TTL on every key and its active expiry. Prints the median ops/s of the rounds, the
- * store's bytes per key, the worst index resize pause seen and eviction throughput. Bounded:
- * a fixed number of rounds (ROUNDS env, default 5), no timers; stops by itself.
+ * store's bytes per key and eviction throughput. Then it grows one store to 10,000,000 keys
+ * (BIG_KEYS env; 0 skips) and reports the slowest single SET and the worst table / index
+ * growth step: the pauses that growth can cause. Bounded: a fixed number of rounds (ROUNDS env,
+ * default 5), no timers; stops by itself.
  *
  *   npm run bench:store        (node bench/store-micro.ts on the pinned Node 24)
  */
@@ -117,11 +119,47 @@ for (let r = 0; r < ROUNDS; r++) {
   }
 }
 
+// Growth to BIG_KEYS keys: the worst pause a single write sees while every shard's tables grow.
+const BIG = Number(process.env.BIG_KEYS ?? 10_000_000);
+let bigWorstSet = 0;
+let bigWorstIndex = 0;
+let bigWorstTable = 0;
+let bigBytesPerKey = 0;
+let bigLoadS = 0;
+if (BIG > 0) {
+  const ks = new Keyspace({ ...DEFAULT_STORE_CONFIG }, { now: Date.now() });
+  const key = new Uint8Array(KLEN).fill(107);
+  const t0 = performance.now();
+  for (let i = 0; i < BIG; i++) {
+    let v = i;
+    for (let d = KLEN - 1; d >= 8; d--) {
+      key[d] = 48 + (v & 15);
+      v >>>= 4;
+    }
+    const a = performance.now();
+    ks.setString(0, key, 0, KLEN, val, 0, VLEN, NO_TTL, Encoding.EMBSTR);
+    const dt = performance.now() - a;
+    if (dt > bigWorstSet) bigWorstSet = dt;
+  }
+  bigLoadS = (performance.now() - t0) / 1000;
+  bigBytesPerKey = ks.usedMemory() / BIG;
+  for (const s of ks.shards) {
+    bigWorstIndex = Math.max(bigWorstIndex, s.index.worstResizeMs);
+    bigWorstTable = Math.max(bigWorstTable, s.table.worstResizeMs);
+  }
+}
+
 console.log(`store micro-benchmark: ${N.toLocaleString('en')} keys, ${KLEN}-byte keys, ${VLEN}-byte values, ${ROUNDS} rounds, node ${process.version}`);
 for (const [name, a] of Object.entries(results)) {
   console.log(`  ${name.padEnd(36)} ${(median(a) / 1e6).toFixed(2).padStart(6)} M ops/s  (rounds: ${a.map((x) => (x / 1e6).toFixed(2)).join(' ')})`);
 }
 console.log(`  used_memory per key                  ${bytesPerKeyUsed.toFixed(1)} B (with TTL: ${bytesPerKeyTtl.toFixed(1)} B)`);
 console.log(`  allocated per key                    ${bytesPerKeyAlloc.toFixed(1)} B`);
-console.log(`  worst index resize                   ${worstResize.toFixed(2)} ms`);
+console.log(`  worst index resize step (1M keys)    ${worstResize.toFixed(2)} ms`);
+if (BIG > 0) {
+  console.log(`growth to ${BIG.toLocaleString('en')} keys in one store (${DEFAULT_STORE_CONFIG.shards} shards): ${bigLoadS.toFixed(1)} s, ${bigBytesPerKey.toFixed(1)} B/key used`);
+  console.log(`  slowest single SET                   ${bigWorstSet.toFixed(2)} ms`);
+  console.log(`  worst index resize step              ${bigWorstIndex.toFixed(2)} ms`);
+  console.log(`  worst entry-table growth step        ${bigWorstTable.toFixed(2)} ms`);
+}
 if (sink === 0.5) console.log(sink);

@@ -56,24 +56,36 @@ function onData(server: ServerState, client: Client, chunk: Buffer): void {
 }
 
 /**
- * Execute the complete commands buffered in the parser and send their replies in one write.
- * Stops early, leaving the rest buffered, once the client's unsent output passes
- * OUTPUT_PAUSE_BYTES: reading pauses until 'drain' resumes here.
+ * Execute the complete commands buffered in the parser, one write per batch. A batch ends
+ * early once its replies pass OUTPUT_PAUSE_BYTES; if the socket then still holds more than
+ * that unsent, reading pauses until 'drain' resumes here, else the next batch runs at once.
  */
 function processBuffered(server: ServerState, client: Client): void {
-  const now = server.clock.refresh();
-  client.lastInteraction = now;
+  for (;;) {
+    const stoppedEarly = runBatch(server, client);
+    flush(server, client);
+    if (!stoppedEarly || client.closed || client.closeAfterReply) return;
+    if (client.socket.writableLength > OUTPUT_PAUSE_BYTES) {
+      client.paused = true;
+      client.socket.pause();
+      return;
+    }
+  }
+}
+
+/** One batch: true when it stopped because its replies passed OUTPUT_PAUSE_BYTES. */
+function runBatch(server: ServerState, client: Client): boolean {
+  client.lastInteraction = server.clock.refresh();
   const parser = client.parser;
   const reply = server.reply;
-  const socket = client.socket;
   reply.resp = client.resp;
   reply.begin();
   server.currentClient = client;
+  let stoppedEarly = false;
   try {
     for (;;) {
-      if (reply.pending() + socket.writableLength > OUTPUT_PAUSE_BYTES) {
-        client.paused = true;
-        socket.pause();
+      if (reply.pending() > OUTPUT_PAUSE_BYTES) {
+        stoppedEarly = true;
         break;
       }
       const result = parser.next();
@@ -95,7 +107,7 @@ function processBuffered(server: ServerState, client: Client): void {
     client.closeAfterReply = true;
   }
   server.currentClient = null;
-  flush(server, client);
+  return stoppedEarly;
 }
 
 /** Send what the batch wrote, then apply the output limits. */

@@ -1,19 +1,22 @@
 /*
  * Keyspace: the store's public API, a facade routing every key to its shard.
  *
- * What: N shards (a power of two) each own a slot range (Redis Cluster hash slot: CRC16 of the
- * key or its {hash tag}, see hash-slot.ts), with an entry table, a key index and an expiry
- * wheel; one slab allocator holds every key's and value's bytes; one evictor applies the
- * maxmemory policy. Databases share all of it: an entry records an internal db id, and a
- * logical -> internal table makes SWAPDB O(1). Per-internal-db counters answer DBSIZE and INFO
- * keyspace in O(1).
+ * What: N shards (a power of two, default 64) each own a range of Redis Cluster hash slots
+ * (CRC16 of the key or its {hash tag}); each has an entry table (32-byte records in 1024-entry
+ * segments), a key index (open addressing, incremental resize), an expiry wheel and a dense
+ * array of its volatile keys (shard.ts). One slab allocator holds every key's and value's bytes
+ * (slab-allocator.ts); one evictor applies the maxmemory policy (eviction.ts); KeyRouter hashes
+ * a key once for both its slot and its index hash (key-router.ts). Databases share all of it:
+ * an entry records an internal db id, and a logical -> internal table makes SWAPDB O(1).
+ * Per-internal-db counters answer DBSIZE and INFO keyspace (keys, expires, avg_ttl) in O(1).
  *
  * A key's bytes and its string value sit in one slab chunk: [owner handle | key | value]. An
  * int-encoded value (Redis's tryObjectEncoding: canonical int64 text of at most 20 bytes) is
  * stored as its canonical decimal digits and flagged INT: since canonical text round-trips
  * exactly, GET is the same zero-copy read as for any string, OBJECT ENCODING still says `int`,
  * and INCR parses at most 20 digits (integer-text.ts). This replaces the int64-in-chunk layout
- * first suggested: equal memory at these sizes, no formatting on the far more frequent reads.
+ * first suggested: the same chunk class at these sizes, and no formatting on the far more
+ * frequent reads.
  *
  * Conventions
  * - Keys and values are byte ranges (buf, off, len); the store copies what it keeps and never
@@ -25,18 +28,25 @@
  *   and deletes it (counting expired_keys), exactly when redis-server 7 would.
  * - Byte results are returned as (Uint8Array, this.offset): the caller reads
  *   bytes[offset .. offset+len) immediately and copies them out; they may be overwritten by
- *   the next store call.
+ *   the next store call (a maintenance() call may even move a chunk to another page).
  * - Expected outcomes are Status codes; nothing here throws for them.
- * - The clock is the cached TimeSource; the store never reads Date.now().
+ * - The clock is the cached TimeSource; the store never reads Date.now(). Time budgets
+ *   (maintenance) use performance.now().
  *
  * Invariants: every live entry is in its shard's index; an entry has a TTL iff it is in its
- * shard's wheel and volatile array; dbKeys / dbVolatile / dbTtlSum match the entries;
- * usedMemory() = live chunk bytes + large values + table bytes + object estimates.
+ * shard's wheel and volatile array; dbKeys / dbVolatile / dbTtlSum / keysTotal match the
+ * entries; usedMemory() = live chunk bytes + large values + table bytes + object estimates.
  *
- * Cost: lookup / set / delete are O(key length) with no allocation: one CRC16 and one
- * MurmurHash3 pass, an expected ~1.5-probe index search, one chunk copy. SCAN walks entry ids
- * (ids never move, so a key present for the whole scan is returned, while tables grow or
- * shrink); cursor = shard * 2^32 + next id.
+ * Cost: lookup / set / delete are O(key length) with no allocation (values over 64 bytes are
+ * copied with one subarray view): one pass hashing the key, an expected ~1.5-probe index
+ * search, one record, one chunk. Eviction samples maxmemory-samples records per evicted key.
+ * SCAN walks entry ids (ids never move, so a key present for the whole scan is returned, while
+ * tables grow or shrink); cursor = shard * 2^32 + next id. maintenance(budget) runs active
+ * expiry, finishes index migrations and reassigns slab pages, all resumable.
+ *
+ * Why: millions of keys with no JS object per key, so memory per key stays near the bytes
+ * (about 120 bytes for a 16-byte key and 32-byte value) and GC pauses do not grow with the
+ * key count; shards keep every resize, sweep and sample small.
  */
 import {
   Status,
@@ -102,6 +112,8 @@ export class Keyspace implements EvictionHost {
   private readonly ttlBase: number;
   private readonly meter: MemoryMeter = { tableBytes: 0 };
   private objectBytesTotal = 0;
+  private keysTotal = 0;
+  private volatileTotal = 0;
   private readonly evictor = new Evictor();
   private lfu = false;
   private activeExpireEffort = 1;
@@ -170,6 +182,11 @@ export class Keyspace implements EvictionHost {
   setLfuDecayTime(minutes: number): void {
     this.evictor.lfuDecayTime = minutes >= 0 ? minutes : 0;
   }
+  /**
+   * active-expire-effort (1..10). Kept for CONFIG GET / INFO: the time a maintenance() call may
+   * spend is the budget the server passes, which it scales by the effort (as Redis scales its
+   * active-expire time limit); within that budget the wheel expires every due key it reaches.
+   */
   setActiveExpireEffort(n: number): void {
     this.activeExpireEffort = n >= 1 && n <= 10 ? n : 1;
   }
@@ -260,6 +277,7 @@ export class Keyspace implements EvictionHost {
     copyBytes(key, koff, a.pages[loc >>> a.locShift], ((loc & a.offMask) << 3) + CHUNK_HEADER, klen);
     shard.index.insert(id);
     this.dbKeys[idb]++;
+    this.keysTotal++;
     return id;
   }
 
@@ -275,6 +293,7 @@ export class Keyspace implements EvictionHost {
       shard.wheel.remove(id);
       shard.removeVolatile(id);
       this.dbVolatile[idb]--;
+      this.volatileTotal--;
       this.dbTtlSum[idb] -= exp - this.ttlBase;
       t.setExpire(id, 0);
     }
@@ -282,6 +301,7 @@ export class Keyspace implements EvictionHost {
     this.alloc.free(r[base + R_LOC]);
     t.free(id);
     this.dbKeys[idb]--;
+    this.keysTotal--;
     // Ids cannot move, so a table only shrinks when its shard empties.
     if (t.count === 0 && t.capacity > 1024) shard.reset(this.clock.now);
   }
@@ -297,6 +317,7 @@ export class Keyspace implements EvictionHost {
     } else {
       shard.addVolatile(id);
       this.dbVolatile[idb]++;
+      this.volatileTotal++;
     }
     t.setExpire(id, at);
     this.dbTtlSum[idb] += at - this.ttlBase;
@@ -311,19 +332,24 @@ export class Keyspace implements EvictionHost {
     shard.wheel.remove(id);
     shard.removeVolatile(id);
     this.dbVolatile[idb]--;
+    this.volatileTotal--;
     this.dbTtlSum[idb] -= old - this.ttlBase;
     t.setExpire(id, 0);
     return true;
   }
 
-  /** Make sure entry id's chunk can hold `need` bytes, moving the key and the first `keep` value bytes. */
-  private resizeChunk(shard: Shard, id: number, need: number, keep: number): boolean {
+  /**
+   * Make sure entry id's chunk can hold `need` bytes, moving the key and the first `keep` value
+   * bytes. `greedy` (APPEND, SETRANGE) gives a value beyond the largest size class room to grow
+   * by min(need, 1 MiB) more, as Redis's sdsMakeRoomFor does, so repeated appends stay linear.
+   */
+  private resizeChunk(shard: Shard, id: number, need: number, keep: number, greedy: boolean): boolean {
     const t = shard.table;
     const a = this.alloc;
     const old = t.loc(id);
-    if (a.fits(old, need)) return true;
+    if (a.fits(old, need) || (greedy && need > a.maxChunk && need <= a.chunkSize(old))) return true;
     const owner = (id << this.shardBits) | shard.num;
-    const loc = a.alloc(need, owner);
+    const loc = a.alloc(greedy && need > a.maxChunk ? need + Math.min(need, 1 << 20) : need, owner);
     if (loc < 0) return false;
     copyBytes(a.pages[old >>> a.locShift], (old & a.offMask) << 3, a.pages[loc >>> a.locShift], (loc & a.offMask) << 3, CHUNK_HEADER + t.klen(id) + keep);
     a.setOwner(loc, owner);
@@ -354,7 +380,7 @@ export class Keyspace implements EvictionHost {
         this.objectBytesTotal -= shard.removeObject(t.vlen(id));
         t.setType(id, KeyType.STRING);
       }
-      if (!this.resizeChunk(shard, id, need, 0)) return Status.OOM;
+      if (!this.resizeChunk(shard, id, need, 0, false)) return Status.OOM;
       this.touchEntry(shard, id);
       if (expireAt === NO_TTL) this.clearTtl(shard, id);
       else if (expireAt !== KEEP_TTL) this.setTtl(shard, id, expireAt);
@@ -439,8 +465,9 @@ export class Keyspace implements EvictionHost {
   /**
    * Create or overwrite db/key as a string. expireAt: absolute ms, NO_TTL (0) to clear, KEEP_TTL (-1)
    * to keep an existing key's TTL. encoding: Encoding.RAW forces raw (APPEND/SETRANGE results);
-   * anything else applies Redis's tryObjectEncoding (canonical int64 of <= 20 chars -> int,
-   * <= 44 bytes -> embstr, else raw). Overwrites a key of any type. Returns OK or OOM.
+   * Encoding.INT applies Redis's tryObjectEncoding (canonical int64 of <= 20 chars -> int,
+   * <= 44 bytes -> embstr, else raw: SET, GETSET, MSET); Encoding.EMBSTR is createStringObject
+   * without the int step (INCRBYFLOAT: <= 44 bytes -> embstr, else raw). Overwrites a key of any type. Returns OK or OOM.
    * An expireAt that is not in the future (0 < expireAt <= now) deletes the key instead, as
    * SET ... PXAT <past> does in Redis 7.
    */
@@ -457,7 +484,7 @@ export class Keyspace implements EvictionHost {
     const enc =
       encoding === Encoding.RAW
         ? Encoding.RAW
-        : vlen <= 20 && isCanonicalInt64(val, voff, vlen)
+        : encoding === Encoding.INT && vlen <= 20 && isCanonicalInt64(val, voff, vlen)
           ? Encoding.INT
           : vlen <= EMBSTR_SIZE_LIMIT
             ? Encoding.EMBSTR
@@ -498,7 +525,7 @@ export class Keyspace implements EvictionHost {
     const old = t.vlen(id);
     const total = old + vlen;
     // The appended bytes may alias the old chunk: it is freed only after they are copied.
-    if (!this.resizeChunk(shard, id, CHUNK_HEADER + klen + total, old)) return -Status.OOM;
+    if (!this.resizeChunk(shard, id, CHUNK_HEADER + klen + total, old, true)) return -Status.OOM;
     const a = this.alloc;
     const loc = t.loc(id);
     copyBytes(val, voff, a.pages[loc >>> a.locShift], ((loc & a.offMask) << 3) + CHUNK_HEADER + klen + old, vlen);
@@ -529,7 +556,7 @@ export class Keyspace implements EvictionHost {
       this.touchEntry(shard, id);
     }
     const total = Math.max(old, at + vlen);
-    if (!this.resizeChunk(shard, id, CHUNK_HEADER + klen + total, old)) return -Status.OOM;
+    if (!this.resizeChunk(shard, id, CHUNK_HEADER + klen + total, old, true)) return -Status.OOM;
     const a = this.alloc;
     const loc = t.loc(id);
     const page = a.pages[loc >>> a.locShift];
@@ -728,6 +755,8 @@ export class Keyspace implements EvictionHost {
     for (const shard of this.shards) shard.reset(now);
     this.dbKeys.fill(0);
     this.dbVolatile.fill(0);
+    this.keysTotal = 0;
+    this.volatileTotal = 0;
     this.dbTtlSum.fill(0);
     this.objectBytesTotal = 0;
     this.evictor.clearPool();
@@ -908,13 +937,9 @@ export class Keyspace implements EvictionHost {
     this.stats.evictedKeys++;
   }
   totalKeys(): number {
-    let s = 0;
-    for (let i = 0; i < this.ndb; i++) s += this.dbKeys[i];
-    return s;
+    return this.keysTotal;
   }
   totalVolatile(): number {
-    let s = 0;
-    for (let i = 0; i < this.ndb; i++) s += this.dbVolatile[i];
-    return s;
+    return this.volatileTotal;
   }
 }

@@ -82,6 +82,8 @@ describe('comparison modes', () => {
     expect(compareReplies(b(':1000\r\n'), b(':990\r\n'), { kind: 'approx', tolerance: 10 })).toBeNull();
     expect(compareReplies(b(':1000\r\n'), b(':989\r\n'), { kind: 'approx', tolerance: 10 })).not.toBeNull();
     expect(compareReplies(b(':-2\r\n'), b('$2\r\n-2\r\n'), { kind: 'approx', tolerance: 10 })).not.toBeNull();
+    expect(compareReplies(b(':9223370241612103\r\n'), b(':9223370241612102\r\n'), { kind: 'approx', tolerance: 1 })).toBeNull();
+    expect(compareReplies(b(':9223370241612104\r\n'), b(':9223370241612102\r\n'), { kind: 'approx', tolerance: 1 })).not.toBeNull();
     const hello = (server: string, proto: number): Buffer =>
       b(`%3\r\n$6\r\nserver\r\n$${server.length}\r\n${server}\r\n$5\r\nproto\r\n:${proto}\r\n$2\r\nid\r\n:7\r\n`);
     expect(compareReplies(hello('redis', 3), hello('slabcache', 3), { kind: 'mask', fields: ['server', 'id'] })).toBeNull();

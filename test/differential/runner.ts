@@ -142,8 +142,10 @@ export function compareReplies(expected: Buffer, actual: Buffer, mode: Mode): st
     const a = decodeReply(expected);
     const b = decodeReply(actual);
     if (a.kind === 'scalar' && b.kind === 'scalar' && a.type === ':') {
-      const d = Number(a.data.toString()) - Number(b.data.toString());
-      if (Math.abs(d) > mode.tolerance) return `integers differ by ${Math.abs(d)} (> ${mode.tolerance})`;
+      // BigInt: replies such as the TTL of a key expiring at PEXPIREAT 2^63-1 are beyond 2^53.
+      let d = BigInt(a.data.toString()) - BigInt(b.data.toString());
+      if (d < 0n) d = -d;
+      if (d > BigInt(mode.tolerance)) return `integers differ by ${d} (> ${mode.tolerance})`;
     }
   }
   return null;
@@ -258,6 +260,19 @@ async function scanAll(side: Side, step: Step): Promise<{ result: string; failur
 
 function stepText(steps: Step[]): string {
   return steps.length === 1 ? steps[0]!.text : `pipeline { ${steps.map((s) => s.text).join(' ; ')} }`;
+}
+
+/** The subset of `names` the server does not know (COMMAND INFO answers null for them). */
+export async function missingCommands(ep: Endpoint, names: string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const c = await RawClient.connect(ep.port, ep.host, { timeoutMs: 3000 });
+  try {
+    const v = decodeReply(await c.call('COMMAND', 'INFO', ...names));
+    if (v.kind !== 'aggregate') return names;
+    return names.filter((_, i) => v.items[i] === undefined || v.items[i]!.kind === 'null');
+  } finally {
+    await c.close();
+  }
 }
 
 export interface RunResult {

@@ -9,6 +9,9 @@
  *   GET c
  *   }
  *   %config maxmemory-policy allkeys-lfu   a directive both servers are started with (file header)
+ *   %requires lpush                commands the script needs beyond the string/keyspace set: when
+ *                                  the server under test lacks one, the script is skipped with
+ *                                  a visible message
  *
  * Arguments are split exactly as redis-cli splits them (sdssplitargs): "double quotes" take
  * \xHH, \n, \r, \t, \b, \a and \<char> escapes; 'single quotes' take only \'; a closing quote
@@ -78,6 +81,8 @@ export interface Script {
   name: string;
   file: string;
   directives: Record<string, string>;
+  /** Command names the script needs (see %requires). */
+  requires: string[];
   items: Item[];
   /** Commands in the script (pipelined ones counted one by one). */
   commandCount: number;
@@ -193,6 +198,7 @@ function fieldList(v: string, what: string, where: string): string[] {
 
 export function parseScript(name: string, file: string, source: string): Script {
   const directives: Record<string, string> = {};
+  const requires: string[] = [];
   const items: Item[] = [];
   let pipeline: Pipeline | null = null;
   let count = 0;
@@ -210,6 +216,10 @@ export function parseScript(name: string, file: string, source: string): Script 
       const value = splitArgs(Buffer.from(rest.slice(sp + 1)));
       if (value === null || value.length !== 1) throw new ScriptError(`${where}: %config value must be one argument`);
       directives[rest.slice(0, sp)] = value[0]!.toString();
+      continue;
+    }
+    if (trimmed.startsWith('%requires ')) {
+      requires.push(...trimmed.slice('%requires '.length).trim().split(/\s+/).map((n) => n.toLowerCase()));
       continue;
     }
     if (trimmed === '{') {
@@ -294,5 +304,5 @@ export function parseScript(name: string, file: string, source: string): Script 
     }
   }
   if (pipeline) throw new ScriptError(`${file}: pipeline not closed with '}'`);
-  return { name, file, directives, items, commandCount: count };
+  return { name, file, directives, requires, items, commandCount: count };
 }

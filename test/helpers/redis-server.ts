@@ -68,6 +68,7 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 const live = new Set<ChildProcess>();
+const liveDirs = new Set<string>();
 let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
@@ -80,6 +81,7 @@ function installExitHook(): void {
         // already gone
       }
     }
+    for (const dir of liveDirs) fs.rmSync(dir, { recursive: true, force: true });
   });
 }
 
@@ -144,6 +146,11 @@ export async function startRedisServer(directives: Record<string, string> = {}, 
   for (let attempt = 0; attempt < attempts; attempt++) {
     const port = await freePort(host);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slabcache-redis-'));
+    liveDirs.add(dir);
+    const removeDir = (): void => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      liveDirs.delete(dir);
+    };
     const args = [
       '--port', String(port),
       '--bind', host,
@@ -174,13 +181,13 @@ export async function startRedisServer(directives: Record<string, string> = {}, 
         port,
         version,
         stop: () => {
-          stopped ??= stopChild(child).then(() => fs.rmSync(dir, { recursive: true, force: true }));
+          stopped ??= stopChild(child).then(removeDir);
           return stopped;
         },
       };
     }
     await stopChild(child);
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeDir();
     lastOutput = output;
   }
   throw new Error(`redis-server did not start after ${attempts} attempts; last output:\n${lastOutput}`);

@@ -3,15 +3,14 @@
  * startServer (src/server.ts), or, for debugging the harness itself, a second redis-server.
  *
  * DIFF_TARGET selects it:
- *   auto (default)  slabcache; while startServer still throws 'not implemented', a second
- *                   redis-server instead, with a visible warning (the suite then checks the
- *                   harness and its canonicalisation: two redis-servers must agree).
- *   slabcache       slabcache, whatever happens (a start-up failure fails the suite).
- *   redis           a second redis-server (redis-vs-redis mode).
+ *   slabcache (default)  slabcache; a start-up failure fails the suite.
+ *   redis                a second redis-server (redis-vs-redis mode: two redis-servers must
+ *                        agree, which checks the harness and its canonicalisation).
  *
  * Both kinds get the same directives; the caller passes only the ones the test needs.
  */
 import { startRedisServer } from './redis-server.ts';
+import { startServer } from '../../src/server.ts';
 
 export type TargetKind = 'slabcache' | 'redis';
 
@@ -22,32 +21,16 @@ export interface TargetServer {
   stop(): Promise<void>;
 }
 
-export function requestedTarget(): 'auto' | TargetKind {
-  const v = (process.env['DIFF_TARGET'] ?? 'auto').toLowerCase();
-  if (v === 'auto' || v === 'slabcache' || v === 'redis') return v;
-  throw new Error(`DIFF_TARGET must be auto, slabcache or redis (got ${JSON.stringify(v)})`);
+export function requestedTarget(): TargetKind {
+  const v = (process.env['DIFF_TARGET'] ?? 'slabcache').toLowerCase();
+  if (v === 'slabcache' || v === 'redis') return v;
+  throw new Error(`DIFF_TARGET must be slabcache or redis (got ${JSON.stringify(v)})`);
 }
 
-let warned = false;
-
 export async function startTarget(directives: Record<string, string> = {}): Promise<TargetServer> {
-  const wanted = requestedTarget();
-  if (wanted !== 'redis') {
-    try {
-      // Imported here, not at the top, so that redis-vs-redis mode works whatever state src/ is in.
-      const { startServer } = await import('../../src/server.ts');
-      // loglevel warning, as startRedisServer gives redis-server: no start-up lines in test output.
-      const srv = await startServer({ loglevel: 'warning', ...directives, port: '0', bind: '127.0.0.1' });
-      return { kind: 'slabcache', host: srv.host, port: srv.port, stop: () => srv.close() };
-    } catch (err) {
-      const notYet = err instanceof Error && /not implemented/i.test(err.message);
-      if (wanted === 'slabcache' || !notYet) throw err;
-      if (!warned) {
-        warned = true;
-        console.warn('slabcache startServer() is not implemented yet: running redis-server vs redis-server '
-          + '(validates the harness only; set DIFF_TARGET=slabcache to insist)');
-      }
-    }
+  if (requestedTarget() === 'slabcache') {
+    const srv = await startServer({ ...directives, port: '0', bind: '127.0.0.1' });
+    return { kind: 'slabcache', host: srv.host, port: srv.port, stop: () => srv.close() };
   }
   const r = await startRedisServer(directives);
   return { kind: 'redis', host: r.host, port: r.port, stop: () => r.stop() };
