@@ -35,7 +35,9 @@ export function attachConnection(server: ServerState, socket: Socket): Client {
     if (client.paused && !client.closed) {
       client.paused = false;
       processBuffered(server, client);
-      if (!client.paused) socket.resume();
+      if (client.paused) return;
+      if (server.shuttingDown) socket.end();
+      else socket.resume();
     }
   });
   socket.on('error', () => {

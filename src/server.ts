@@ -43,6 +43,8 @@ export interface StartOptions {
 
 const DEFAULT_BIND = '127.0.0.1 -::1';
 const TICK_MS = 10;
+/** How long close() lets clients take their pending replies before cutting them off. */
+const CLOSE_GRACE_MS = 2000;
 /** Share of each tick the store's maintenance may use (Redis's active-expire 25% CPU budget). */
 const MAINTENANCE_SHARE = 0.25;
 const DENIED = Buffer.from("-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n");
@@ -229,13 +231,20 @@ export async function startServer(directives: Record<string, string> = {}, optio
       closing ??= (async () => {
         state.shuttingDown = true;
         clearInterval(tick);
-        await Promise.all(listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
-        for (const client of state.clients.values()) client.socket.end();
+        // server.close() calls back only once every connection is gone: stop accepting first,
+        // end the clients (their pending replies are flushed), then wait for both.
+        const stopped = Promise.all(listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
+        for (const client of state.clients.values()) {
+          // A client held back by backpressure still has commands owed a reply: it is ended
+          // once they have drained (connection.ts), within the grace period.
+          if (!client.paused) client.socket.end();
+        }
         const timer = setTimeout(() => {
           for (const client of state.clients.values()) client.socket.destroy();
-        }, 2000);
+        }, CLOSE_GRACE_MS);
         await Promise.all([...closed]);
         clearTimeout(timer);
+        await stopped;
       })();
       return closing;
     },
