@@ -608,28 +608,65 @@ describe('maxmemory', () => {
 });
 
 describe('graceful close', () => {
-  it('close() delivers every reply already owed, then closes the connection', async (ctx) => {
-    if (isRedisTarget) ctx.skip();
+  async function inProcessServer() {
     const { startServer } = await import('../../src/server.ts');
-    const s = await startServer({ loglevel: 'warning', port: '0', bind: '127.0.0.1' });
+    return startServer({ loglevel: 'warning', port: '0', bind: '127.0.0.1' });
+  }
+
+  it('close() delivers every reply of the commands already executed, then closes the connection', async (ctx) => {
+    if (isRedisTarget) ctx.skip();
+    const s = await inProcessServer();
     let closing: Promise<void> | null = null;
     try {
       const c = await RawClient.connect(s.port, '127.0.0.1', { timeoutMs: 20_000 });
       raws.push(c);
-      const value = Buffer.alloc(100 * 1024, 'g');
-      expect(text(await c.call('SET', 'big', value))).toBe('+OK\r\n');
-      const n = 200;
-      c.write(Buffer.from(encodeCommand(['GET', 'big']).toString('latin1').repeat(n), 'latin1'));
-      // The first reply has arrived: the batch holding all n commands has been executed.
+      const value = Buffer.alloc(1024, 'g');
+      expect(text(await c.call('SET', 'v', value))).toBe('+OK\r\n');
+      const n = 300; // 300 KB of replies: one read batch, executed at once
+      c.write(Buffer.from(encodeCommand(['GET', 'v']).toString('latin1').repeat(n), 'latin1'));
       await until('the first reply bytes', () => c.buffered.length > 0);
       closing = s.close();
       const replies = await c.readReplies(n);
-      for (const r of replies) expect(r.length).toBe(`$${value.length}\r\n`.length + value.length + 2);
+      for (const r of replies) expect(text(r)).toBe(`$1024\r\n${value.toString('latin1')}\r\n`);
       await c.waitClosed(20_000);
       expect(c.buffered.length).toBe(0);
       await closing;
       // Nothing listens any more.
       await expect(RawClient.connect(s.port, '127.0.0.1', { timeoutMs: 2000 })).rejects.toThrow();
+    } finally {
+      await (closing ?? s.close());
+    }
+  });
+
+  it('close() with a client behind on reading: only whole replies, then the close', async (ctx) => {
+    if (isRedisTarget) ctx.skip();
+    const s = await inProcessServer();
+    let closing: Promise<void> | null = null;
+    try {
+      const admin = await RawClient.connect(s.port);
+      raws.push(admin);
+      const value = Buffer.alloc(100 * 1024, 'h');
+      expect(text(await admin.call('SET', 'big', value))).toBe('+OK\r\n');
+      const slow = await stuckClient(s.port, 'slow', Buffer.from('GET big\r\n'.repeat(200)));
+      await until('the slow client to execute GETs', async () =>
+        (await clientList(admin)).some((c) => c.get('name') === 'slow' && c.get('cmd') === 'get'));
+      const chunks: Buffer[] = [];
+      slow.on('data', (d: Buffer) => chunks.push(d));
+      const slowClosed = closedPromise(slow);
+      closing = s.close();
+      slow.resume();
+      await slowClosed;
+      await closing;
+      const received = Buffer.concat(chunks);
+      // A whole number of complete, correct replies: nothing cut in the middle.
+      const replyLen = `$${value.length}\r\n`.length + value.length + 2;
+      expect(received.length).toBeGreaterThanOrEqual(replyLen);
+      expect(received.length % replyLen, `${received.length} bytes is not a whole number of replies`).toBe(0);
+      for (let off = 0; off < received.length; off += replyLen) {
+        const r = received.subarray(off, off + replyLen);
+        expect(text(r.subarray(0, 10))).toBe('$102400\r\nh');
+        expect(text(r.subarray(replyLen - 3))).toBe('h\r\n');
+      }
     } finally {
       await (closing ?? s.close());
     }

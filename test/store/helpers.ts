@@ -23,7 +23,7 @@ export function makeStore(cfg: Partial<StoreConfig> = {}, now = T0): { ks: Keysp
   return { ks, clock };
 }
 
-export function set(ks: Keyspace, db: number, key: string, val: string, expireAt: number = NO_TTL, enc: EncodingCode = Encoding.EMBSTR): number {
+export function set(ks: Keyspace, db: number, key: string, val: string, expireAt: number = NO_TTL, enc: EncodingCode = Encoding.INT): number {
   const k = b(key);
   const v = b(val);
   return ks.setString(db, k, 0, k.length, v, 0, v.length, expireAt, enc);

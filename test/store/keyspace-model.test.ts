@@ -115,7 +115,7 @@ function apply(ks: Keyspace, clock: { now: number }, m: Model, op: Op): void {
       const k = b(op.key);
       const v = b(op.val);
       const at = op.ttl.kind === 'none' ? NO_TTL : op.ttl.kind === 'keep' ? KEEP_TTL : now + op.ttl.ms;
-      expect(ks.setString(op.db, k, 0, k.length, v, 0, v.length, at, Encoding.EMBSTR)).toBe(Status.OK);
+      expect(ks.setString(op.db, k, 0, k.length, v, 0, v.length, at, Encoding.INT)).toBe(Status.OK);
       const old = m.alive(op.db, op.key);
       if (op.ttl.kind === 'rel' && at <= now) m.dbs[op.db].delete(op.key);
       else m.dbs[op.db].set(op.key, { v: op.val, exp: op.ttl.kind === 'keep' ? (old?.exp ?? 0) : op.ttl.kind === 'none' ? 0 : at, enc: encodingOf(op.val) });

@@ -107,6 +107,9 @@ describe('encodings (tryObjectEncoding)', () => {
     expect(ks.encodingOf(handle(ks, 0, 'k'))).toBe(Encoding.RAW);
     set(ks, 0, 'k', '123', NO_TTL, Encoding.INT);
     expect(ks.encodingOf(handle(ks, 0, 'k'))).toBe(Encoding.INT);
+    // EMBSTR is createStringObject without the int step (INCRBYFLOAT's results).
+    set(ks, 0, 'k', '17', NO_TTL, Encoding.EMBSTR);
+    expect(ks.encodingOf(handle(ks, 0, 'k'))).toBe(Encoding.EMBSTR);
   });
 
   it('setInteger stores int-encoded numbers and bigints', () => {
