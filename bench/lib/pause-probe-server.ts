@@ -5,14 +5,20 @@
  *
  * Protocol over stdio, one JSON line per reply on stdout:
  *   start-up          -> {"ready":true,"port":N,"pid":N}
- *   stdin "reset"     -> {"reset":true}            (clears the histogram)
- *   stdin "report"    -> {"report":{min,mean,p50,p99,p999,max,count}} (milliseconds)
+ *   stdin "reset"     -> {"reset":true}            (clears the histograms)
+ *   stdin "report"    -> {"report":{...}}          (see EventLoopReport in servers.ts; ms)
  *   SIGTERM / SIGINT  -> {"report":...} for the time since the last reset, then exit 0
  *
- * Each sample is the time between two ticks of a 1 ms timer, so an idle loop reads about
- * 1 ms and a stall of S ms reads about S + 1 ms.
- */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+ * Two views of a stall. Wall clock: monitorEventLoopDelay, each sample the time between two
+ * ticks of a 1 ms timer, so an idle loop reads about 1 ms and a stall of S ms about S + 1 ms.
+ * On-CPU: a 1 ms JS interval records the main thread's CPU time (process.threadCpuUsage,
+ * user + system) since its previous tick, i.e. the work the server itself did between two
+ * ticks, GC on the main thread included. The difference is time the thread was runnable but
+ * not running (preempted by other processes); on a shared 2-core machine it can dominate the
+ * wall-clock figure. The main thread's involuntary context switches are counted as well.
+  */
+import fs from 'node:fs';
+import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { startServer } from '../../src/server.ts';
 
 function directivesFromArgs(args: string[]): Record<string, string> {
@@ -25,22 +31,45 @@ function directivesFromArgs(args: string[]): Record<string, string> {
   return out;
 }
 
-function snapshot(h: ReturnType<typeof monitorEventLoopDelay>): Record<string, number> {
+/** Involuntary context switches of the main thread (tid = pid). */
+function preemptions(): number {
+  try {
+    const m = /^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(fs.readFileSync(`/proc/self/task/${process.pid}/status`, 'utf8'));
+    return m === null ? NaN : Number(m[1]);
+  } catch {
+    return NaN;
+  }
+}
+
+function snapshot(): Record<string, number> {
   const ms = (ns: number) => Math.round(ns / 1e3) / 1e3;
   return {
-    min: ms(h.min),
-    mean: ms(h.mean),
-    p50: ms(h.percentile(50)),
-    p99: ms(h.percentile(99)),
-    p999: ms(h.percentile(99.9)),
-    max: ms(h.max),
-    count: h.count,
+    min: ms(wall.min),
+    mean: ms(wall.mean),
+    p50: ms(wall.percentile(50)),
+    p99: ms(wall.percentile(99)),
+    p999: ms(wall.percentile(99.9)),
+    max: ms(wall.max),
+    count: wall.count,
+    cpuP99: ms(onCpu.percentile(99)),
+    cpuP999: ms(onCpu.percentile(99.9)),
+    cpuMax: ms(onCpu.max),
+    preemptions: preemptions() - preemptionsAtReset,
   };
 }
 
 const directives = directivesFromArgs(process.argv.slice(2));
-const histogram = monitorEventLoopDelay({ resolution: 1 });
-histogram.enable();
+const wall = monitorEventLoopDelay({ resolution: 1 });
+wall.enable();
+/** Main-thread CPU time between two ticks of a 1 ms interval, in ns. */
+const onCpu = createHistogram();
+let lastCpu = process.threadCpuUsage();
+const cpuTicker = setInterval(() => {
+  const now = process.threadCpuUsage();
+  onCpu.record(Math.max(1, (now.user - lastCpu.user + now.system - lastCpu.system) * 1000));
+  lastCpu = now;
+}, 1);
+let preemptionsAtReset = preemptions();
 const server = await startServer({ 'metrics-port': '0', loglevel: 'warning', ...directives });
 
 const say = (obj: unknown) => process.stdout.write(JSON.stringify(obj) + '\n');
@@ -55,10 +84,13 @@ process.stdin.on('data', (chunk: string) => {
     const line = input.slice(0, nl).trim();
     input = input.slice(nl + 1);
     if (line === 'reset') {
-      histogram.reset();
+      wall.reset();
+      onCpu.reset();
+      lastCpu = process.threadCpuUsage();
+      preemptionsAtReset = preemptions();
       say({ reset: true });
     } else if (line === 'report') {
-      say({ report: snapshot(histogram) });
+      say({ report: snapshot() });
     } else if (line !== '') {
       say({ error: `unknown probe command '${line}'` });
     }
@@ -69,8 +101,9 @@ let stopping = false;
 const stop = () => {
   if (stopping) return;
   stopping = true;
-  histogram.disable();
-  say({ report: snapshot(histogram) });
+  wall.disable();
+  clearInterval(cpuTicker);
+  say({ report: snapshot() });
   const force = setTimeout(() => process.exit(0), 3000);
   force.unref();
   void server.close().then(() => process.exit(0));

@@ -31,7 +31,7 @@ export interface ServerOptions {
 }
 
 export interface EventLoopReport {
-  /** All in milliseconds; each sample includes the 1 ms sampling interval. */
+  /** Wall clock (monitorEventLoopDelay), ms; each sample includes the 1 ms sampling interval. */
   min: number;
   mean: number;
   p50: number;
@@ -39,6 +39,12 @@ export interface EventLoopReport {
   p999: number;
   max: number;
   count: number;
+  /** On-CPU: main-thread CPU time between two ticks of a 1 ms interval, ms (the server's own work). */
+  cpuP99: number;
+  cpuP999: number;
+  cpuMax: number;
+  /** Involuntary context switches of the main thread (preempted while runnable). */
+  preemptions: number;
 }
 
 const live = new Set<ChildProcess>();

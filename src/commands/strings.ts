@@ -106,6 +106,24 @@ export function replyInvalidExpire(c: Client): void {
   c.reply.error(`ERR invalid expire time in '${c.lastCommand!.fullName}' command`);
 }
 
+/**
+ * lookupKeyRead plus checkType: the handle of the string at argument i, or -1 after replying
+ * `missing` (nil when null) for an absent key or WRONGTYPE for another type.
+ */
+function lookupStringOrReply(c: Client, i: number, missing: Uint8Array | null): number {
+  const h = c.lookupArg(i, Lookup.READ);
+  if (h < 0) {
+    if (missing === null) c.reply.nullBulk();
+    else c.reply.raw(missing);
+    return -1;
+  }
+  if (c.store.typeOf(h) !== KeyType.STRING) {
+    c.reply.raw(E_WRONGTYPE);
+    return -1;
+  }
+  return h;
+}
+
 /** Reply the string value of handle h as a bulk string. */
 function replyString(c: Client, h: number): void {
   const store = c.store;
@@ -117,15 +135,12 @@ function replyString(c: Client, h: number): void {
 /** getGenericCommand: reply the value (nil when missing); false when the key holds another type. */
 function getGeneric(c: Client): boolean {
   const h = c.lookupArg(1, Lookup.READ);
-  if (h < 0) {
-    c.reply.nullBulk();
-    return true;
-  }
-  if (c.store.typeOf(h) !== KeyType.STRING) {
+  if (h >= 0 && c.store.typeOf(h) !== KeyType.STRING) {
     c.reply.raw(E_WRONGTYPE);
     return false;
   }
-  replyString(c, h);
+  if (h < 0) c.reply.nullBulk();
+  else replyString(c, h);
   return true;
 }
 
@@ -202,30 +217,16 @@ function setStringOrReply(c: Client, keyArg: number, valueArg: number, expireAt:
 }
 
 function cmdGetdel(c: Client): void {
-  const h = c.lookupArg(1, Lookup.READ);
-  if (h < 0) {
-    c.reply.nullBulk();
-    return;
-  }
-  if (c.store.typeOf(h) !== KeyType.STRING) {
-    c.reply.raw(E_WRONGTYPE);
-    return;
-  }
+  const h = lookupStringOrReply(c, 1, null);
+  if (h < 0) return;
   replyString(c, h);
   c.store.deleteHandle(h);
 }
 
 function cmdGetex(c: Client): void {
   if (!parseStringOptions(c, 2, COMMAND_GET)) return;
-  const h = c.lookupArg(1, Lookup.READ);
-  if (h < 0) {
-    c.reply.nullBulk();
-    return;
-  }
-  if (c.store.typeOf(h) !== KeyType.STRING) {
-    c.reply.raw(E_WRONGTYPE);
-    return;
-  }
+  const h = lookupStringOrReply(c, 1, null);
+  if (h < 0) return;
   replyString(c, h);
   const flags = options.flags;
   if ((flags & (SetFlag.PXAT | SetFlag.EXAT)) !== 0 && options.expireAt <= c.server.clock.now) {
@@ -318,15 +319,8 @@ function replyLengthOrStatus(c: Client, result: number): void {
 }
 
 function cmdStrlen(c: Client): void {
-  const h = c.lookupArg(1, Lookup.READ);
-  if (h < 0) {
-    c.reply.raw(R_ZERO);
-    return;
-  }
-  if (c.store.typeOf(h) !== KeyType.STRING) {
-    c.reply.raw(E_WRONGTYPE);
-    return;
-  }
+  const h = lookupStringOrReply(c, 1, R_ZERO);
+  if (h < 0) return;
   c.reply.int(c.store.stringLength(h));
 }
 
@@ -448,15 +442,8 @@ function cmdGetrange(c: Client): void {
   }
   let end = parsed.isBig ? Number(parsed.big) : parsed.num;
   const store = c.store;
-  const h = c.lookupArg(1, Lookup.READ);
-  if (h < 0) {
-    c.reply.raw(R_EMPTY_BULK);
-    return;
-  }
-  if (store.typeOf(h) !== KeyType.STRING) {
-    c.reply.raw(E_WRONGTYPE);
-    return;
-  }
+  const h = lookupStringOrReply(c, 1, R_EMPTY_BULK);
+  if (h < 0) return;
   const len = store.stringLength(h);
   if (start < 0 && end < 0 && start > end) {
     c.reply.raw(R_EMPTY_BULK);

@@ -638,7 +638,9 @@ describe('graceful close', () => {
     }
   });
 
-  it('close() with a client behind on reading: only whole replies, then the close', async (ctx) => {
+  // server.ts documents that a client held back by backpressure is still owed the replies of
+  // the commands it sent: it is ended once they have drained, within the grace period.
+  it('close() with a client behind on reading: every owed reply, whole, then the close', async (ctx) => {
     if (isRedisTarget) ctx.skip();
     const s = await inProcessServer();
     let closing: Promise<void> | null = null;
@@ -647,7 +649,7 @@ describe('graceful close', () => {
       raws.push(admin);
       const value = Buffer.alloc(100 * 1024, 'h');
       expect(text(await admin.call('SET', 'big', value))).toBe('+OK\r\n');
-      const slow = await stuckClient(s.port, 'slow', Buffer.from('GET big\r\n'.repeat(200)));
+      const slow = await stuckClient(s.port, 'slow', Buffer.from('GET big\r\n'.repeat(60)));
       await until('the slow client to execute GETs', async () =>
         (await clientList(admin)).some((c) => c.get('name') === 'slow' && c.get('cmd') === 'get'));
       const chunks: Buffer[] = [];
@@ -660,8 +662,8 @@ describe('graceful close', () => {
       const received = Buffer.concat(chunks);
       // A whole number of complete, correct replies: nothing cut in the middle.
       const replyLen = `$${value.length}\r\n`.length + value.length + 2;
-      expect(received.length).toBeGreaterThanOrEqual(replyLen);
       expect(received.length % replyLen, `${received.length} bytes is not a whole number of replies`).toBe(0);
+      expect(received.length / replyLen).toBe(60);
       for (let off = 0; off < received.length; off += replyLen) {
         const r = received.subarray(off, off + replyLen);
         expect(text(r.subarray(0, 10))).toBe('$102400\r\nh');
