@@ -59,6 +59,16 @@ export function buildRegistry(): Registry {
   return registry;
 }
 
+/**
+ * Why a new connection is refused, as the bytes Redis sends before closing it, or null to
+ * admit it: maxclients reached, or protected mode (no password, client not on loopback).
+ */
+export function admissionRefusal(settings: Settings, connectedClients: number, remoteAddress: string | undefined): Buffer | null {
+  if (connectedClients >= settings.maxclients) return MAX_CLIENTS_REACHED;
+  if (settings.protectedMode && settings.requirepass === '' && !isLoopback(remoteAddress)) return DENIED;
+  return null;
+}
+
 function isLoopback(address: string | undefined): boolean {
   if (address === undefined) return false;
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
@@ -160,14 +170,10 @@ export async function startServer(directives: Record<string, string> = {}, optio
       socket.destroy();
       return;
     }
-    if (state.clients.size >= settings.maxclients) {
+    const refusal = admissionRefusal(settings, state.clients.size, socket.remoteAddress);
+    if (refusal !== null) {
       state.stats.rejectedConnections++;
-      socket.end(MAX_CLIENTS_REACHED);
-      return;
-    }
-    if (settings.protectedMode && settings.requirepass === '' && !isLoopback(socket.remoteAddress)) {
-      state.stats.rejectedConnections++;
-      socket.end(DENIED);
+      socket.end(refusal);
       return;
     }
     const client = attachConnection(state, socket);
