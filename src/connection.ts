@@ -195,7 +195,9 @@ function runCommand(server: ServerState, client: Client): void {
   const errorsBefore = reply.errorCount;
   client.lastCommand = cmd;
   cmd.handler!(client);
-  stats.usec[cmd.id] += (performance.now() - started) * 1000;
+  const usec = (performance.now() - started) * 1000;
+  server.observer.afterCommand(client, cmd, usec);
+  stats.usec[cmd.id] += usec;
   stats.calls[cmd.id]++;
   stats.commandsProcessed++;
   if (reply.errorCount !== errorsBefore) stats.failedCalls[cmd.id]++;

@@ -7,7 +7,7 @@ import type { Keyspace } from '../store/keyspace.ts';
 import type { ReplyWriter } from '../protocol/encoder.ts';
 import type { CachedClock } from './clock.ts';
 import type { Client } from './client.ts';
-import type { Registry } from './registry.ts';
+import type { Registry, CommandEntry } from './registry.ts';
 import type { Logger } from './logger.ts';
 import type { ConfigStore } from './config-table.ts';
 import type { Settings } from './settings.ts';
@@ -28,6 +28,17 @@ export interface ServerStats {
   resetAt: number;
 }
 
+/**
+ * Called once per executed command (not for commands rejected by the generic checks), after
+ * its handler, with its run time: latency histograms, SLOWLOG, LATENCY and MONITOR hang here.
+ * It runs on the command path, so it must stay allocation-free in the common case.
+ */
+export interface CommandObserver {
+  afterCommand(client: Client, cmd: CommandEntry, usec: number): void;
+}
+
+export const NO_OBSERVER: CommandObserver = { afterCommand: () => {} };
+
 export interface ServerState {
   readonly store: Keyspace;
   readonly reply: ReplyWriter;
@@ -38,6 +49,7 @@ export interface ServerState {
   readonly logger: Logger;
   readonly clients: Map<number, Client>;
   readonly stats: ServerStats;
+  observer: CommandObserver;
   readonly startedAt: number;
   /** TCP ports actually bound (first one is `port`). */
   readonly boundAddresses: string[];

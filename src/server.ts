@@ -17,7 +17,7 @@ import { Registry } from './registry.ts';
 import { Settings } from './settings.ts';
 import { ConfigStore } from './config-table.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { createStats, type ServerState } from './server-state.ts';
+import { createStats, NO_OBSERVER, type ServerState } from './server-state.ts';
 import type { Client } from './client.ts';
 import { attachConnection, countErrorReply } from './connection.ts';
 import { registerConnectionCommands, REDIS_COMPAT_VERSION } from './commands/connection.ts';
@@ -127,6 +127,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
     logger,
     clients: new Map(),
     stats: createStats(registry.all.length, clock.now),
+    observer: NO_OBSERVER,
     startedAt: clock.now,
     boundAddresses: [],
     runId: randomBytes(20).toString('hex'),
