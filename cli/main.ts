@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   text += '\n' + lines.join('\n');
   let server;
   try {
-    server = await startServer({}, { configText: text, configSource: file ?? '' });
+    server = await startServer({}, { configText: text, configSource: file ?? undefined });
   } catch (err) {
     fail(err instanceof ConfigError || err instanceof Error ? err.message : String(err));
   }

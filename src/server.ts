@@ -91,7 +91,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
   const config = new ConfigStore();
   // Redis's compiled-in bind is "* -::*"; slabcache starts on loopback, as redis.conf ships.
   config.set([['bind', DEFAULT_BIND]], { startup: true });
-  if (options.configText !== undefined) config.loadConfigText(options.configText, options.configSource ?? 'configuration');
+  if (options.configText !== undefined) config.loadConfigText(options.configText, options.configSource ?? 'command line');
   const error = config.set(Object.entries(directives), { startup: true });
   if (error !== null) throw new Error(error);
   config.onAnyChange((name, value) => settings.apply(name, value));
@@ -256,7 +256,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
       return closing;
     },
   };
-  logger.info({ version: packageJson.version, redisCompatibility: REDIS_COMPAT_VERSION, addresses: state.boundAddresses, config: options.configSource ?? 'defaults' }, 'slabcache ready to accept connections');
+  logger.info({ version: packageJson.version, redisCompatibility: REDIS_COMPAT_VERSION, addresses: state.boundAddresses, config: options.configSource ?? 'embedded defaults and command line' }, 'slabcache ready to accept connections');
   return running;
 }
 
