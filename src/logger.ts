@@ -15,8 +15,12 @@ const LEVELS: Record<string, LevelWithSilent> = {
   nothing: 'silent',
 };
 
+export function pinoLevel(redisLevel: string): LevelWithSilent {
+  return LEVELS[redisLevel] ?? 'info';
+}
+
 export function createLogger(redisLevel: string, pretty = process.stdout.isTTY === true): Logger {
-  const level = LEVELS[redisLevel] ?? 'info';
+  const level = pinoLevel(redisLevel);
   if (pretty) {
     return pino({ level, base: undefined, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:standard' } } });
   }

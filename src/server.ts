@@ -16,7 +16,7 @@ import { CachedClock } from './clock.ts';
 import { Registry } from './registry.ts';
 import { Settings } from './settings.ts';
 import { ConfigStore } from './config-table.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { createLogger, pinoLevel, type Logger } from './logger.ts';
 import { createStats, NO_OBSERVER, type ServerState } from './server-state.ts';
 import type { Client } from './client.ts';
 import { attachConnection, countErrorReply } from './connection.ts';
@@ -100,6 +100,9 @@ export async function startServer(directives: Record<string, string> = {}, optio
   settings.configFile = options.configSource ?? '';
 
   const logger = options.logger ?? createLogger(settings.loglevel);
+  config.onChange('loglevel', (_name, value) => {
+    logger.level = pinoLevel(value);
+  });
   const clock = new CachedClock();
   const store = new Keyspace({
     shards: settings.shards,
