@@ -7,7 +7,8 @@
  * Sizing. "10% of the data" is measured on each server, because each server spends a
  * different number of bytes per key. A fresh server with no limit is loaded with 10% of the
  * keys (ids 0..N/10-1: value lengths are hashed from the id, so this is an unbiased sample of
- * the value mix), and its used_memory then becomes that server's maxmemory; the load goes on
+ * the value mix), and its used_memory, read after 3 s of rest (so incremental rehashing has
+ * finished), then becomes that server's maxmemory; the load goes on
  * to all N keys to print the full size too. Measuring at 10% (rather than scaling down a full
  * load, --sizing full: u0 + 10% x (u1 - u0)) counts the per-key overhead at the size the cache
  * runs at: hash tables sized for N keys are not credited to a cache holding N/10, and that
@@ -29,7 +30,7 @@
 import { BatchBuilder, RespClient } from './lib/resp-client.ts';
 import { KEY_LEN, loadKeys, writeKey, writeValue } from './lib/load.ts';
 import { Rng, Zipf, permutation } from './lib/prng.ts';
-import { dbsize, info, infoNumber, startServer, type ServerKind } from './lib/servers.ts';
+import { dbsize, info, infoNumber, sleep, startServer, type ServerKind } from './lib/servers.ts';
 import { commandLine, fmt, mib, printFooter, printHeader, printTable, parseOptions, run, serverKinds } from './lib/report.ts';
 
 const USAGE = `usage: npx node bench/hit-ratio.ts [options]
@@ -55,6 +56,7 @@ function valueLen(id: number): number {
   return 32 + ((z >>> 0) % 69);
 }
 
+const SETTLE_MS = 3000;
 const GET_HEAD = Buffer.from('*2\r\n$3\r\nGET\r\n');
 const SET_HEAD = Buffer.from('*3\r\n$3\r\nSET\r\n');
 
@@ -141,6 +143,9 @@ async function measureDataSize(kind: ServerKind, keys: number, sampleKeys: numbe
     try {
       const empty = await infoNumber(client, 'memory', 'used_memory');
       await loadKeys(client, sampleKeys, { valueLen, label: `${server.label} sizing load` });
+      // Let incremental rehashing finish (both servers migrate hash tables in the background;
+      // a table caught mid-migration counts twice and would inflate the limit).
+      await sleep(SETTLE_MS);
       const sample = await infoNumber(client, 'memory', 'used_memory');
       await loadKeys(client, keys - sampleKeys, { first: sampleKeys, valueLen, label: `${server.label} sizing load` });
       const full = await infoNumber(client, 'memory', 'used_memory');

@@ -19,6 +19,7 @@ import { ConfigStore } from './config-table.ts';
 import { createLogger, pinoLevel, type Logger } from './logger.ts';
 import { createStats, NO_OBSERVER, type ServerState } from './server-state.ts';
 import type { Client } from './client.ts';
+import type { Collection } from './commands/collection.ts';
 import { attachConnection, countErrorReply } from './connection.ts';
 import { registerConnectionCommands, REDIS_COMPAT_VERSION } from './commands/connection.ts';
 import packageJson from '../package.json' with { type: 'json' };
@@ -116,6 +117,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
     lfuDecayTime: settings.lfuDecayTime,
     activeExpireEffort: settings.activeExpireEffort,
   }, clock);
+  store.cloneObject = (value) => (value as Collection).clone();
   const registry = buildRegistry();
   const listeners: net.Server[] = [];
   const closed = new Set<Promise<void>>();

@@ -9,7 +9,8 @@ import type { Registry } from '../registry.ts';
 import {
   R_OK, R_ZERO, R_ONE, E_SYNTAX, E_NOT_INTEGER, E_NO_SUCH_KEY, E_OOM,
 } from '../../protocol/replies.ts';
-import { Status, Lookup, KEY_TYPE_NAMES, ENCODING_NAMES, EvictionPolicy, Encoding, NO_TTL } from '../../store/types.ts';
+import { Status, Lookup, KEY_TYPE_NAMES, ENCODING_NAMES, EvictionPolicy, Encoding, KeyType, NO_TTL } from '../../store/types.ts';
+import type { Collection } from './collection.ts';
 import { parsed, parsedBigInt, INT64_MAX, INT64_MIN } from '../numbers.ts';
 import { globMatch } from '../glob.ts';
 import { replyInvalidExpire } from './strings.ts';
@@ -356,7 +357,10 @@ function objectLookup(c: Client): number {
 
 function cmdObjectEncoding(c: Client): void {
   const h = objectLookup(c);
-  if (h >= 0) c.reply.bulkString(ENCODING_NAMES[c.store.encodingOf(h)]);
+  if (h < 0) return;
+  const store = c.store;
+  if (store.typeOf(h) === KeyType.STRING) c.reply.bulkString(ENCODING_NAMES[store.encodingOf(h)]);
+  else c.reply.bulkString((store.objectOf(h) as Collection).encodingName(c.server.config));
 }
 
 function cmdObjectRefcount(c: Client): void {
