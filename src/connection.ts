@@ -53,6 +53,7 @@ export function attachConnection(server: ServerState, socket: Socket): Client {
 function onData(server: ServerState, client: Client, chunk: Buffer): void {
   if (client.closed || client.closeAfterReply) return;
   server.stats.netInputBytes += chunk.length;
+  server.stats.readsProcessed++;
   client.parser.feed(chunk);
   processBuffered(server, client);
 }
@@ -118,6 +119,7 @@ export function flush(server: ServerState, client: Client): void {
   const socket = client.socket;
   if (out !== null && !client.closed) {
     server.stats.netOutputBytes += out.length;
+    server.stats.writesProcessed++;
     socket.write(out);
   }
   if (client.closeAfterReply) {
@@ -180,6 +182,11 @@ function runCommand(server: ServerState, client: Client): void {
   }
   if (!client.authenticated && (cmd.flags & CommandFlag.NO_AUTH) === 0) {
     reply.raw(E_NOAUTH);
+    stats.rejectedCalls[cmd.id]++;
+    return;
+  }
+  if (server.metrics.monitors.size !== 0 && (cmd.flags & (CommandFlag.WRITE | CommandFlag.READONLY)) !== 0 && server.metrics.monitors.has(client)) {
+    reply.error("ERR Replica can't interact with the keyspace");
     stats.rejectedCalls[cmd.id]++;
     return;
   }

@@ -11,6 +11,7 @@ import type { Registry, CommandEntry } from './registry.ts';
 import type { Logger } from './logger.ts';
 import type { ConfigStore } from './config-table.ts';
 import type { Settings } from './settings.ts';
+import type { Metrics } from './metrics.ts';
 
 export interface ServerStats {
   connectionsReceived: number;
@@ -18,6 +19,11 @@ export interface ServerStats {
   commandsProcessed: number;
   netInputBytes: number;
   netOutputBytes: number;
+  /** Socket reads and reply writes (INFO total_reads_processed / total_writes_processed). */
+  readsProcessed: number;
+  writesProcessed: number;
+  /** Time the maintenance tick spent in active expiry and slab upkeep (expire_cycle_cpu_milliseconds). */
+  expireCycleUsec: number;
   /** Per command id: calls, microseconds, rejected and failed calls. */
   calls: Float64Array;
   usec: Float64Array;
@@ -50,6 +56,8 @@ export interface ServerState {
   readonly clients: Map<number, Client>;
   readonly stats: ServerStats;
   observer: CommandObserver;
+  /** Latency histograms, SLOWLOG, LATENCY events, MONITOR, instantaneous rates (metrics.ts). */
+  readonly metrics: Metrics;
   readonly startedAt: number;
   /** TCP ports actually bound (first one is `port`). */
   readonly boundAddresses: string[];
@@ -76,6 +84,9 @@ export function createStats(commandCount: number, now: number): ServerStats {
     commandsProcessed: 0,
     netInputBytes: 0,
     netOutputBytes: 0,
+    readsProcessed: 0,
+    writesProcessed: 0,
+    expireCycleUsec: 0,
     calls: new Float64Array(commandCount),
     usec: new Float64Array(commandCount),
     rejectedCalls: new Float64Array(commandCount),
@@ -91,6 +102,9 @@ export function resetStats(stats: ServerStats, now: number): void {
   stats.commandsProcessed = 0;
   stats.netInputBytes = 0;
   stats.netOutputBytes = 0;
+  stats.readsProcessed = 0;
+  stats.writesProcessed = 0;
+  stats.expireCycleUsec = 0;
   stats.calls.fill(0);
   stats.usec.fill(0);
   stats.rejectedCalls.fill(0);

@@ -26,6 +26,12 @@ import packageJson from '../package.json' with { type: 'json' };
 import { registerServerCommands } from './commands/server.ts';
 import { registerStringCommands } from './commands/strings.ts';
 import { registerKeyCommands } from './commands/keys.ts';
+import { registerHashCommands } from './commands/hashes.ts';
+import { registerSetCommands } from './commands/sets.ts';
+import { registerZsetCommands } from './commands/zsets.ts';
+import { registerIntrospectionCommands } from './commands/introspection.ts';
+import { Metrics, METRIC_COMMAND } from './metrics.ts';
+import { startSidecar, type Sidecar } from './sidecar.ts';
 
 export interface RunningServer {
   host: string;
@@ -57,6 +63,10 @@ export function buildRegistry(): Registry {
   registerServerCommands(registry);
   registerStringCommands(registry);
   registerKeyCommands(registry);
+  registerHashCommands(registry);
+  registerSetCommands(registry);
+  registerZsetCommands(registry);
+  registerIntrospectionCommands(registry);
   return registry;
 }
 
@@ -119,6 +129,8 @@ export async function startServer(directives: Record<string, string> = {}, optio
   }, clock);
   store.cloneObject = (value) => (value as Collection).clone();
   const registry = buildRegistry();
+  const metrics = new Metrics(registry, config, clock);
+  metrics.noteStartup(store);
   const listeners: net.Server[] = [];
   const closed = new Set<Promise<void>>();
 
@@ -133,6 +145,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
     clients: new Map(),
     stats: createStats(registry.all.length, clock.now),
     observer: NO_OBSERVER,
+    metrics,
     startedAt: clock.now,
     boundAddresses: [],
     runId: randomBytes(20).toString('hex'),
@@ -159,6 +172,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
   };
 
   state.reply.onError = (bytes, off, len) => countErrorReply(state, bytes, off, len);
+  state.observer = metrics;
   config.onAnyChange((name) => applyToStore(state, name));
   config.onAnyChange((name, value) => {
     if (name === 'proto-max-bulk-len') for (const client of state.clients.values()) client.parser.maxBulkLen = Number(value);
@@ -210,17 +224,34 @@ export async function startServer(directives: Record<string, string> = {}, optio
   }
   if (listeners.length === 0) throw new Error('Failed listening on port ' + settings.port + ': no bind address could be used');
   state.port = firstPort;
+  // The HTTP metrics sidecar (sidecar.ts), on the same addresses; metrics-port 0 turns it off.
+  let sidecar: Sidecar | null = null;
+  if (settings.metricsPort !== 0) {
+    try {
+      sidecar = await startSidecar(state, settings.metricsPort);
+    } catch (err) {
+      for (const l of listeners) l.close();
+      throw err;
+    }
+  }
 
   let lastOpsSample = clock.now;
-  let lastOpsCount = 0;
+  let lastPeakSample = clock.now;
   let lastTimeoutCheck = clock.now;
   const tick = setInterval(() => {
     const now = clock.refresh();
+    const maintenanceStart = performance.now();
     store.maintenance(TICK_MS * MAINTENANCE_SHARE * settings.activeExpireEffort);
-    if (now - lastOpsSample >= 1000) {
-      state.instantaneousOps = Math.round(((state.stats.commandsProcessed - lastOpsCount) * 1000) / (now - lastOpsSample));
-      lastOpsCount = state.stats.commandsProcessed;
+    state.stats.expireCycleUsec += (performance.now() - maintenanceStart) * 1000;
+    if (now - lastOpsSample >= 100) {
+      // Redis samples its instantaneous rates every 100 ms and reports the mean of the last 16.
       lastOpsSample = now;
+      const stats = state.stats;
+      metrics.sampleInstantaneous(now, stats.commandsProcessed, stats.netInputBytes, stats.netOutputBytes);
+      state.instantaneousOps = metrics.instantaneous(METRIC_COMMAND);
+    }
+    if (now - lastPeakSample >= 1000) {
+      lastPeakSample = now;
       state.peakMemory = Math.max(state.peakMemory, store.usedMemory());
     }
     if (settings.timeout > 0 && now - lastTimeoutCheck >= 1000) {
@@ -257,6 +288,8 @@ export async function startServer(directives: Record<string, string> = {}, optio
         await Promise.all([...closed]);
         clearTimeout(timer);
         await stopped;
+        // Last: /healthz answers 503 while the clients drain.
+        await sidecar?.close();
       })();
       return closing;
     },

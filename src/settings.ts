@@ -37,6 +37,9 @@ export class Settings {
   shards = 64;
   /** slabcache's own: HTTP metrics port, 0 = off. */
   metricsPort = 9121;
+  /** zset-max-listpack-entries / zset-max-listpack-value: when a sorted set leaves the listpack encoding. */
+  zsetMaxListpackEntries = 128;
+  zsetMaxListpackValue = 64;
 
   /** Take a parameter's new value (already validated by the ConfigStore). */
   apply(name: string, value: string): void {
@@ -61,6 +64,8 @@ export class Settings {
       case 'loglevel': this.loglevel = value; break;
       case 'shards': this.shards = Number(value); break;
       case 'metrics-port': this.metricsPort = Number(value); break;
+      case 'zset-max-listpack-entries': this.zsetMaxListpackEntries = Number(value); break;
+      case 'zset-max-listpack-value': this.zsetMaxListpackValue = Number(value); break;
       default: break;
     }
   }

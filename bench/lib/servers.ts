@@ -39,11 +39,13 @@ export interface EventLoopReport {
   p999: number;
   max: number;
   count: number;
-  /** On-CPU: main-thread CPU time between two ticks of a 1 ms interval, ms (the server's own work). */
-  cpuP99: number;
-  cpuP999: number;
-  cpuMax: number;
-  /** Involuntary context switches of the main thread (preempted while runnable). */
+  /** Own stall, ms: wall time between ticks of a 1 ms interval minus the main thread's run-queue wait in it. */
+  ownP99: number;
+  ownP999: number;
+  ownMax: number;
+  /** Total time the main thread waited for a CPU (preempted while runnable), ms. */
+  runQueueWait: number;
+  /** Involuntary context switches of the main thread. */
   preemptions: number;
 }
 

@@ -215,7 +215,7 @@ function cmdClientSetinfo(c: Client): void {
 
 /** One CLIENT LIST / CLIENT INFO line, with Redis 7.0's fields. */
 export function clientInfoLine(c: Client, now: number): string {
-  const flags = (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '') || 'N';
+  const flags = (c.server.metrics.monitors.has(c) ? 'O' : '') + (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '') || 'N';
   const qbuf = c.parser.bufferedBytes();
   const cmd = c.lastCommand === null ? 'NULL' : c.lastCommand.fullName;
   const omem = c.socket.writableLength;

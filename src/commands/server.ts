@@ -16,6 +16,8 @@ import { globMatchString } from '../glob.ts';
 import { replyHelp } from './keys.ts';
 import { REDIS_COMPAT_VERSION } from './connection.ts';
 import { writeCommandInfo, writeCommandDocs } from './command-meta.ts';
+import { memoryOverview } from './introspection.ts';
+import { valueAtPercentile, METRIC_NET_INPUT, METRIC_NET_OUTPUT } from '../metrics.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 
 function cmdDbsize(c: Client): void {
@@ -117,6 +119,7 @@ function cmdConfigSet(c: Client): void {
 function cmdConfigResetstat(c: Client): void {
   const server = c.server;
   resetStats(server.stats, server.clock.now);
+  server.metrics.resetStats();
   const s = server.store.stats;
   s.expiredKeys = 0;
   s.evictedKeys = 0;
@@ -308,7 +311,7 @@ function cmdScriptFlush(c: Client): void {
 // ---- INFO ----
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace'];
-const ALL_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'commandstats', 'errorstats', 'cluster', 'keyspace'];
+const ALL_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'commandstats', 'errorstats', 'latencystats', 'cluster', 'keyspace'];
 
 function humanBytes(n: number): string {
   if (n < 1024) return `${n}B`;
@@ -372,30 +375,60 @@ export function infoSection(server: ServerState, section: string): string | null
       add('clients_in_timeout_table', 0);
       break;
     case 'memory': {
-      const used = store.usedMemory();
-      const rss = process.memoryUsage.rss();
+      const mh = memoryOverview(server);
       const total = os.totalmem();
+      const lua = 31744;
+      const perc = (x: number) => `${x.toFixed(2)}%`;
       lines.push('# Memory');
-      add('used_memory', used);
-      add('used_memory_human', humanBytes(used));
-      add('used_memory_rss', rss);
-      add('used_memory_rss_human', humanBytes(rss));
-      add('used_memory_peak', Math.max(used, server.peakMemory));
-      add('used_memory_peak_human', humanBytes(Math.max(used, server.peakMemory)));
-      add('used_memory_dataset', used);
-      add('allocator_allocated', store.allocatedMemory());
+      add('used_memory', mh.used);
+      add('used_memory_human', humanBytes(mh.used));
+      add('used_memory_rss', mh.rss);
+      add('used_memory_rss_human', humanBytes(mh.rss));
+      add('used_memory_peak', mh.peak);
+      add('used_memory_peak_human', humanBytes(mh.peak));
+      add('used_memory_peak_perc', perc(mh.peakPerc));
+      add('used_memory_overhead', mh.overhead);
+      add('used_memory_startup', mh.startup);
+      add('used_memory_dataset', mh.dataset);
+      add('used_memory_dataset_perc', perc(mh.datasetPerc));
+      add('allocator_allocated', mh.allocated);
+      add('allocator_active', mh.active);
+      add('allocator_resident', mh.resident);
       add('total_system_memory', total);
       add('total_system_memory_human', humanBytes(total));
-      add('used_memory_lua', 31744);
-      add('used_memory_scripts', 0);
+      add('used_memory_lua', lua);
+      add('used_memory_vm_eval', lua);
+      add('used_memory_lua_human', humanBytes(lua));
+      add('used_memory_scripts_eval', 0);
       add('number_of_cached_scripts', 0);
       add('number_of_functions', 0);
       add('number_of_libraries', 0);
+      add('used_memory_vm_functions', 0);
+      add('used_memory_vm_total', lua);
+      add('used_memory_vm_total_human', humanBytes(lua));
+      add('used_memory_functions', 0);
+      add('used_memory_scripts', 0);
+      add('used_memory_scripts_human', humanBytes(0));
       add('maxmemory', settings.maxmemory);
       add('maxmemory_human', humanBytes(settings.maxmemory));
       add('maxmemory_policy', EVICTION_POLICY_NAMES[settings.maxmemoryPolicy]);
-      add('mem_fragmentation_ratio', used > 0 ? (rss / used).toFixed(2) : '0.00');
+      add('allocator_frag_ratio', mh.allocatorFrag.toFixed(2));
+      add('allocator_frag_bytes', mh.allocatorFragBytes);
+      add('allocator_rss_ratio', mh.allocatorRss.toFixed(2));
+      add('allocator_rss_bytes', mh.allocatorRssBytes);
+      add('rss_overhead_ratio', mh.rssOverhead.toFixed(2));
+      add('rss_overhead_bytes', mh.rssOverheadBytes);
+      add('mem_fragmentation_ratio', mh.fragmentation.toFixed(2));
+      add('mem_fragmentation_bytes', mh.fragmentationBytes);
+      add('mem_not_counted_for_evict', 0);
+      add('mem_replication_backlog', 0);
+      add('mem_total_replication_buffers', 0);
+      add('mem_clients_slaves', 0);
+      add('mem_clients_normal', mh.clientsNormal);
+      add('mem_cluster_links', 0);
+      add('mem_aof_buffer', 0);
       add('mem_allocator', 'slabcache');
+      add('active_defrag_running', 0);
       add('lazyfree_pending_objects', 0);
       add('lazyfreed_objects', 0);
       break;
@@ -416,6 +449,7 @@ export function infoSection(server: ServerState, section: string): string | null
       break;
     case 'stats': {
       const s = store.stats;
+      const m = server.metrics;
       let errors = 0;
       for (const count of stats.errors.values()) errors += count;
       lines.push('# Stats');
@@ -424,8 +458,12 @@ export function infoSection(server: ServerState, section: string): string | null
       add('instantaneous_ops_per_sec', server.instantaneousOps);
       add('total_net_input_bytes', stats.netInputBytes);
       add('total_net_output_bytes', stats.netOutputBytes);
-      add('instantaneous_input_kbps', '0.00');
-      add('instantaneous_output_kbps', '0.00');
+      add('total_net_repl_input_bytes', 0);
+      add('total_net_repl_output_bytes', 0);
+      add('instantaneous_input_kbps', (m.instantaneous(METRIC_NET_INPUT) / 1024).toFixed(2));
+      add('instantaneous_output_kbps', (m.instantaneous(METRIC_NET_OUTPUT) / 1024).toFixed(2));
+      add('instantaneous_input_repl_kbps', '0.00');
+      add('instantaneous_output_repl_kbps', '0.00');
       add('rejected_connections', stats.rejectedConnections);
       add('sync_full', 0);
       add('sync_partial_ok', 0);
@@ -433,15 +471,38 @@ export function infoSection(server: ServerState, section: string): string | null
       add('expired_keys', s.expiredKeys);
       add('expired_stale_perc', '0.00');
       add('expired_time_cap_reached_count', 0);
+      add('expire_cycle_cpu_milliseconds', Math.floor(stats.expireCycleUsec / 1000));
       add('evicted_keys', s.evictedKeys);
       add('evicted_clients', 0);
+      add('total_eviction_exceeded_time', 0);
+      add('current_eviction_exceeded_time', 0);
       add('keyspace_hits', s.keyspaceHits);
       add('keyspace_misses', s.keyspaceMisses);
       add('pubsub_channels', 0);
       add('pubsub_patterns', 0);
+      add('pubsubshard_channels', 0);
       add('latest_fork_usec', 0);
       add('total_forks', 0);
+      add('migrate_cached_sockets', 0);
+      add('slave_expires_tracked_keys', 0);
+      add('active_defrag_hits', 0);
+      add('active_defrag_misses', 0);
+      add('active_defrag_key_hits', 0);
+      add('active_defrag_key_misses', 0);
+      add('total_active_defrag_time', 0);
+      add('current_active_defrag_time', 0);
+      add('tracking_total_keys', 0);
+      add('tracking_total_items', 0);
+      add('tracking_total_prefixes', 0);
+      add('unexpected_error_replies', 0);
       add('total_error_replies', errors);
+      add('dump_payload_sanitizations', 0);
+      add('total_reads_processed', stats.readsProcessed);
+      add('total_writes_processed', stats.writesProcessed);
+      add('io_threaded_reads_processed', 0);
+      add('io_threaded_writes_processed', 0);
+      add('reply_buffer_shrinks', 0);
+      add('reply_buffer_expands', 0);
       break;
     }
     case 'replication':
@@ -484,9 +545,25 @@ export function infoSection(server: ServerState, section: string): string | null
       }
       break;
     case 'errorstats':
+      // Redis keeps error codes in a radix tree: listed in byte order.
       lines.push('# Errorstats');
-      for (const [prefix, count] of stats.errors) lines.push(`errorstat_${prefix}:count=${count}`);
+      for (const prefix of [...stats.errors.keys()].sort()) lines.push(`errorstat_${prefix}:count=${stats.errors.get(prefix)}`);
       break;
+    case 'latencystats': {
+      // latency_percentiles_usec_<cmd>:p50=..,p99=.. for every command with a histogram, while
+      // latency-tracking is on (Redis prints none when it is off).
+      lines.push('# Latencystats');
+      const m = server.metrics;
+      if (!m.latencyTracking) break;
+      for (const cmd of server.registry.all) {
+        const counts = m.histograms[cmd.id];
+        if (counts === null) continue;
+        const total = m.histogramTotals[cmd.id];
+        const parts = m.percentiles.map((p, i) => `p${m.percentileLabels[i]}=${(valueAtPercentile(counts, total, p) / 1000).toFixed(3)}`);
+        lines.push(`latency_percentiles_usec_${cmd.fullName}:${parts.join(',')}`);
+      }
+      break;
+    }
     case 'cluster':
       lines.push('# Cluster');
       add('cluster_enabled', 0);

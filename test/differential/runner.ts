@@ -238,6 +238,8 @@ async function exchange(side: Side, steps: Step[]): Promise<Outcome> {
 async function scanAll(side: Side, step: Step): Promise<{ result: string; failure: string | null }> {
   const c = await side.conn(step.conn);
   const args = step.args.slice();
+  // SCAN cursor MATCH ...; HSCAN / SSCAN / ZSCAN key cursor ...
+  const cursorAt = /^[hsz]scan$/i.test(args[0]?.toString('latin1') ?? '') ? 2 : 1;
   const keys = new Set<string>();
   try {
     for (let round = 0; round < 100_000; round++) {
@@ -249,7 +251,7 @@ async function scanAll(side: Side, step: Step): Promise<{ result: string; failur
       for (const k of batch.items) keys.add(repr(k));
       const next = cursor.data.toString();
       if (next === '0') return { result: `{${[...keys].sort().join(',')}}`, failure: null };
-      args[1] = Buffer.from(next);
+      args[cursorAt] = Buffer.from(next);
     }
     return { result: '', failure: 'SCAN did not finish in 100000 rounds' };
   } catch (err) {

@@ -30,7 +30,8 @@
  *                    line by line, and equal values for the listed fields
  *   !info=f1,f2      INFO text: the same "# Section" headers, and equal values for the listed
  *                    fields
- *   !scanall         a SCAN command: the whole iteration is run from the cursor given on each
+ *   !scanall         a SCAN (or HSCAN/SSCAN/ZSCAN: key, then cursor) command: the whole
+ *                    iteration is run from the cursor given on each
  *                    server and the SETS of keys returned are compared (cursor values and the
  *                    order of keys legitimately differ between implementations); errors are
  *                    compared byte for byte
@@ -291,8 +292,8 @@ export function parseScript(name: string, file: string, source: string): Script 
       args = parsed;
       payload = frame(args);
     }
-    if (mode.kind === 'scanall' && (args.length === 0 || args[0]!.toString().toUpperCase() !== 'SCAN')) {
-      throw new ScriptError(`${where}: !scanall applies to a SCAN command`);
+    if (mode.kind === 'scanall' && (args.length === 0 || !/^[HSZ]?SCAN$/.test(args[0]!.toString().toUpperCase()))) {
+      throw new ScriptError(`${where}: !scanall applies to a SCAN, HSCAN, SSCAN or ZSCAN command`);
     }
     const step: Step = { file, line: lineNo, text: lines[i]!.trim(), payload, args, replies, mode, conn, closes };
     count += rawKind ? Math.max(replies, 1) : 1;

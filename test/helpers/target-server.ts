@@ -29,7 +29,7 @@ export function requestedTarget(): TargetKind {
 
 export async function startTarget(directives: Record<string, string> = {}): Promise<TargetServer> {
   if (requestedTarget() === 'slabcache') {
-    const srv = await startServer({ ...directives, port: '0', bind: '127.0.0.1' });
+    const srv = await startServer({ 'metrics-port': '0', ...directives, port: '0', bind: '127.0.0.1' });
     return { kind: 'slabcache', host: srv.host, port: srv.port, stop: () => srv.close() };
   }
   const r = await startRedisServer(directives);

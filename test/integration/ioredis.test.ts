@@ -28,7 +28,7 @@ async function startTarget(directives: Record<string, string> = {}): Promise<Tar
     return { kind: 'redis', port: r.port, close: () => r.stop() };
   }
   const { startServer } = await import('../../src/server.ts');
-  const s = await startServer({ loglevel: 'warning', ...directives, port: '0', bind: '127.0.0.1' });
+  const s = await startServer({ loglevel: 'warning', 'metrics-port': '0', ...directives, port: '0', bind: '127.0.0.1' });
   return { kind: 'slabcache', port: s.port, close: () => s.close() };
 }
 

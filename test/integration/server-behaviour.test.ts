@@ -27,7 +27,7 @@ async function startTarget(directives: Record<string, string> = {}): Promise<Tar
     return { kind: 'redis', port: r.port, close: () => r.stop() };
   }
   const { startServer } = await import('../../src/server.ts');
-  const s = await startServer({ loglevel: 'warning', ...directives, port: '0', bind: '127.0.0.1' });
+  const s = await startServer({ loglevel: 'warning', 'metrics-port': '0', ...directives, port: '0', bind: '127.0.0.1' });
   return { kind: 'slabcache', port: s.port, close: () => s.close() };
 }
 
@@ -610,7 +610,7 @@ describe('maxmemory', () => {
 describe('graceful close', () => {
   async function inProcessServer() {
     const { startServer } = await import('../../src/server.ts');
-    return startServer({ loglevel: 'warning', port: '0', bind: '127.0.0.1' });
+    return startServer({ loglevel: 'warning', 'metrics-port': '0', port: '0', bind: '127.0.0.1' });
   }
 
   it('close() delivers every reply of the commands already executed, then closes the connection', async (ctx) => {

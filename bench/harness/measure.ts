@@ -1,0 +1,118 @@
+/*
+ * One measurement: a workload's redis-benchmark parts started side by side against one
+ * server (or one memtier_benchmark for a ratio workload), pinned to the load generator's
+ * core, with the server's CPU time read from /proc/PID/stat before and after. Bounded: every part is killed after `timeoutMs`.
+ * A failed run (server error, timeout) comes back as { error } instead of throwing, so
+ * one unsupported or broken workload does not cost the rest of the benchmark.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseMemtierJson } from './memtier-output.ts';
+import { mergedFigures, parseRbOutput, type LoadFigures, type RbRun } from './rb-output.ts';
+import { commandString, cpuSeconds, pinned, track } from './processes.ts';
+import { memtierArgs, partArgs, partCommand, type Workload } from './workloads.ts';
+
+export type LoadTool = 'redis-benchmark' | 'memtier_benchmark';
+
+export interface Measurement extends LoadFigures {
+  /** Wall-clock seconds from starting the parts to the last one exiting. */
+  wallSeconds: number;
+  /** Server CPU time (all threads) per request, microseconds. */
+  cpuUsPerOp: number;
+  /** Server CPU time over wall time, percent of one core. */
+  cpuPercent: number;
+  /** 1-minute load average when the run ended (other work on the machine shows here). */
+  load1: number;
+  commands: string[];
+}
+
+export type Outcome = Measurement | { error: string; commands: string[] };
+
+export function isMeasurement(o: Outcome): o is Measurement {
+  return !('error' in o);
+}
+
+/** Run a tool to completion; resolves with its stdout, rejects on timeout or a non-zero exit. */
+function runTool(cpu: string | null, tool: string, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const [cmd, argv] = pinned(cpu, tool, args);
+    const child = track(spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    let out = '';
+    let err = '';
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (err = (err + s).slice(-4000)));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`timed out after ${(timeoutMs / 1000).toFixed(0)} s`));
+    }, timeoutMs);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else {
+        const tail = (err.trim() || out.replace(/\r[^\n]*/g, '').trim()).slice(-500);
+        reject(new Error(`${tool} exited ${code ?? signal}: ${tail}`));
+      }
+    });
+  });
+}
+
+async function runPart(cpu: string | null, port: number, args: string[], timeoutMs: number): Promise<RbRun> {
+  const out = await runTool(cpu, 'redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), ...args], timeoutMs);
+  const run = parseRbOutput(out)[0];
+  if (run === undefined || !(run.rps > 0)) throw new Error(`redis-benchmark printed no result: ${out.replace(/\r[^\n]*/g, '').trim().slice(-300)}`);
+  return run;
+}
+
+async function runMemtier(w: Workload, cpu: string | null, port: number, requests: number, timeoutMs: number): Promise<LoadFigures> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slabcache-bench-'));
+  const file = path.join(dir, 'memtier.json');
+  try {
+    await runTool(cpu, 'memtier_benchmark', memtierArgs(w, port, requests, file), timeoutMs);
+    const figures = parseMemtierJson(fs.readFileSync(file, 'utf8'));
+    if (!Number.isFinite(figures.requests)) figures.requests = requests;
+    return figures;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function measure(
+  w: Workload,
+  tool: LoadTool,
+  serverPid: number,
+  port: number,
+  loadCpu: string | null,
+  requests: number,
+  timeoutMs: number,
+): Promise<Outcome> {
+  const commands =
+    tool === 'memtier_benchmark'
+      ? [commandString('memtier_benchmark', memtierArgs(w, port, requests, 'memtier.json'))]
+      : w.parts.map((p) => partCommand(w, p, requests, port));
+  const cpu0 = cpuSeconds(serverPid);
+  const t0 = performance.now();
+  try {
+    const figures =
+      tool === 'memtier_benchmark'
+        ? await runMemtier(w, loadCpu, port, requests, timeoutMs)
+        : mergedFigures(await Promise.all(w.parts.map((p) => runPart(loadCpu, port, partArgs(w, p, requests), timeoutMs))));
+    const wallSeconds = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds(serverPid) - cpu0;
+    return {
+      ...figures,
+      wallSeconds,
+      cpuUsPerOp: (cpu * 1e6) / figures.requests,
+      cpuPercent: (100 * cpu) / wallSeconds,
+      load1: os.loadavg()[0],
+      commands,
+    };
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err), commands };
+  }
+}

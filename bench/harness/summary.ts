@@ -1,0 +1,159 @@
+/*
+ * From rounds of measurements to what the harness shows: per server and workload the median
+ * of every figure over the rounds that succeeded (each figure on its own), the ratio
+ * slabcache / redis-server, the issue's targets checked, and the same table as plain text
+ * rows (bench/lib/report.ts prints them) and as Markdown for the README.
+ */
+import { fmt } from '../lib/report.ts';
+import type { ServerKind } from '../lib/servers.ts';
+import { isMeasurement, type Outcome } from './measure.ts';
+import type { Workload } from './workloads.ts';
+
+export const SERVERS: readonly ServerKind[] = ['redis', 'slabcache'];
+export const SERVER_LABEL: Record<ServerKind, string> = { redis: 'redis-server', slabcache: 'slabcache' };
+
+export interface Summary {
+  rounds: number;
+  rps: number;
+  rpsMin: number;
+  rpsMax: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  cpuUsPerOp: number;
+  cpuPercent: number;
+}
+
+export interface WorkloadResult {
+  workload: Workload;
+  /** Requests per measured run (the same for both servers). */
+  requests: number;
+  /** Why a server did not run this workload. */
+  skipped: Partial<Record<ServerKind, string>>;
+  rounds: Record<ServerKind, Outcome[]>;
+  median: Partial<Record<ServerKind, Summary>>;
+}
+
+function med(xs: readonly number[]): number {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+export function summarise(outcomes: readonly Outcome[]): Summary | undefined {
+  const ok = outcomes.filter(isMeasurement);
+  if (ok.length === 0) return undefined;
+  const rps = ok.map((m) => m.rps);
+  return {
+    rounds: ok.length,
+    rps: med(rps),
+    rpsMin: Math.min(...rps),
+    rpsMax: Math.max(...rps),
+    p50: med(ok.map((m) => m.p50)),
+    p99: med(ok.map((m) => m.p99)),
+    p999: med(ok.map((m) => m.p999)),
+    cpuUsPerOp: med(ok.map((m) => m.cpuUsPerOp)),
+    cpuPercent: med(ok.map((m) => m.cpuPercent)),
+  };
+}
+
+export function ratioOf(r: WorkloadResult, pick: (s: Summary) => number): number {
+  const a = r.median.slabcache;
+  const b = r.median.redis;
+  if (a === undefined || b === undefined) return NaN;
+  const x = pick(a);
+  const y = pick(b);
+  return y > 0 && Number.isFinite(x) ? x / y : NaN;
+}
+
+export interface TargetCheck {
+  workload: string;
+  what: string;
+  /** slabcache / redis-server. */
+  value: number;
+  limit: number;
+  higherIsBetter: boolean;
+  met: boolean | null;
+}
+
+/** The issue's performance targets, checked on the medians. */
+export function checkTargets(results: readonly WorkloadResult[]): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const find = (id: string) => results.find((r) => r.workload.id === id);
+  const add = (id: string, what: string, pick: (s: Summary) => number, limit: number, higherIsBetter: boolean) => {
+    const r = find(id);
+    if (r === undefined) return;
+    const value = ratioOf(r, pick);
+    const met = Number.isFinite(value) ? (higherIsBetter ? value >= limit : value <= limit) : null;
+    checks.push({ workload: r.workload.label, what, value, limit, higherIsBetter, met });
+  };
+  for (const id of ['set-p1', 'get-p1']) add(id, 'ops/s', (s) => s.rps, 0.85, true);
+  for (const id of ['set-p16', 'get-p16']) add(id, 'ops/s', (s) => s.rps, 0.7, true);
+  for (const id of ['set-p1', 'get-p1']) add(id, 'p99 latency', (s) => s.p99, 1.5, false);
+  return checks;
+}
+
+export function targetLine(c: TargetCheck): string {
+  const verdict = c.met === null ? 'not measured' : c.met ? 'met' : 'MISSED';
+  return `${c.workload} ${c.what}: ${Number.isFinite(c.value) ? c.value.toFixed(2) + 'x' : '-'} (target ${c.higherIsBetter ? '>=' : '<='} ${c.limit}x): ${verdict}`;
+}
+
+const HEADER = ['workload', 'server', 'ops/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'CPU us/op', 'server CPU', 'rounds'];
+
+const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '-');
+const x2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) + 'x' : '-');
+
+/** Rows for printTable (first row the header): per workload, each server, then the ratio. */
+export function tableRows(results: readonly WorkloadResult[]): string[][] {
+  const rows: string[][] = [HEADER];
+  for (const r of results) {
+    for (const kind of SERVERS) {
+      const s = r.median[kind];
+      const skipped = r.skipped[kind];
+      if (s === undefined) {
+        if (skipped !== undefined || r.rounds[kind].length > 0) {
+          const why = skipped ?? firstError(r.rounds[kind]);
+          rows.push([r.workload.label, SERVER_LABEL[kind], `- (${why})`, '-', '-', '-', '-', '-', '0']);
+        }
+        continue;
+      }
+      rows.push([
+        r.workload.label, SERVER_LABEL[kind], fmt(Math.round(s.rps)), ms(s.p50), ms(s.p99), ms(s.p999),
+        s.cpuUsPerOp.toFixed(2), `${s.cpuPercent.toFixed(0)}%`, String(s.rounds),
+      ]);
+    }
+    if (r.median.slabcache !== undefined && r.median.redis !== undefined) {
+      rows.push([
+        r.workload.label, 'slabcache/redis', x2(ratioOf(r, (s) => s.rps)), x2(ratioOf(r, (s) => s.p50)),
+        x2(ratioOf(r, (s) => s.p99)), x2(ratioOf(r, (s) => s.p999)), x2(ratioOf(r, (s) => s.cpuUsPerOp)), '', '',
+      ]);
+    }
+  }
+  return rows;
+}
+
+function firstError(outcomes: readonly Outcome[]): string {
+  for (const o of outcomes) if ('error' in o) return o.error.split('\n')[0].slice(0, 60);
+  return 'no result';
+}
+
+/** The same table in Markdown; a workload's name only on its first row, ratios in bold. */
+export function markdownTable(results: readonly WorkloadResult[]): string {
+  const rows = tableRows(results);
+  const out: string[] = [];
+  const head = rows[0];
+  out.push(`| ${head.join(' | ')} |`);
+  out.push(`|${head.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`);
+  let last = '';
+  for (const row of rows.slice(1)) {
+    const cells = [...row];
+    if (cells[0] === last) cells[0] = '';
+    else last = cells[0];
+    if (row[1] === 'slabcache/redis') {
+      for (let i = 1; i < cells.length; i++) if (cells[i] !== '') cells[i] = `**${cells[i]}**`;
+    }
+    out.push(`| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`);
+  }
+  return out.join('\n');
+}

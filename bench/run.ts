@@ -1,0 +1,388 @@
+/*
+ * `npm run bench`: whole-server load, slabcache side by side with redis-server.
+ *
+ * Starts slabcache (node_modules/.bin/node cli/main.ts) and, when it is on PATH,
+ * redis-server with the same configuration (127.0.0.1, free ports, no persistence,
+ * maxclients 10000), each pinned to its own core (bench/harness/processes.ts says where the
+ * load generator goes), preloads 100,000 keys with 32-byte values into both, warms both up,
+ * then runs every workload of bench/harness/workloads.ts against both in interleaved rounds
+ * (round 1: slabcache then redis for each workload, round 2: redis then slabcache, ...), so
+ * a machine that drifts cannot favour one side. Bounded: rounds by --rounds, the whole run
+ * by --max-seconds (no round starts that would not finish in time), each load run by a
+ * timeout.
+ *
+ * Prints a progress line per run (stderr), then a table of medians: ops/s, p50/p99/p99.9
+ * latency as the client sees it, and server CPU time per operation (/proc/PID/stat, all
+ * threads: steadier than ops/s on a shared machine), with the ratio slabcache/redis-server
+ * and the issue's targets. Writes bench/results/load-<date>.json (and load-latest.json),
+ * bench/results/load.svg, and with --readme the README's load section.
+ *
+ * --profile instead runs slabcache alone under node --cpu-prof with the pipeline-16 SET and
+ * GET load and prints the functions with the most self time.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { summariseProfile } from './harness/cpu-profile.ts';
+import { isMeasurement, measure, type LoadTool, type Outcome } from './harness/measure.ts';
+import {
+  allowedCpus, cpuSeconds, openFileLimit, placement, startServer, tasksetAvailable, toolVersion,
+  type Placement, type StartedServer,
+} from './harness/processes.ts';
+import {
+  machineText, printResults, resultsFromRecord, workloadRecord, writeChart, writeJson, writeReadme,
+  type LoadRecord, type MachineInfo, type ServerRecord,
+} from './harness/output.ts';
+import { checkTargets, SERVER_LABEL, summarise, type WorkloadResult } from './harness/summary.ts';
+import { KEYSPACE, requestsFor, VALUE_BYTES, warmupRequests, WORKLOADS, type Workload } from './harness/workloads.ts';
+import { loadKeys, pipelineCommands } from './lib/load.ts';
+import { cpuModel, loadLine, parseOptions, printTable, run } from './lib/report.ts';
+import { RespClient } from './lib/resp-client.ts';
+import { NODE, onPath, processMemory, ROOT, type ServerKind } from './lib/servers.ts';
+
+const USAGE = `npm run bench -- [options]
+
+  --quick              5 rounds of ~0.6 s runs, whole run bounded to 110 s
+  --rounds <n>         interleaved rounds (default 7; quick 5)
+  --seconds <s>        target duration of each measured run (default 2; quick 0.6)
+  --max-seconds <s>    bound on the whole run; no round starts that would overrun it (default 1500; quick 110)
+  --only <ids>         comma-separated workload ids (${WORKLOADS.map((w) => w.id).join(', ')})
+  --servers <list>     redis,slabcache (default both; redis only when redis-server is on PATH)
+  --node-flags <flags> extra Node flags for slabcache, space-separated (e.g. "--max-semi-space-size=32")
+  --no-memtier         use the redis-benchmark pair for the SET:GET mix even when memtier_benchmark is on PATH
+  --out <dir>          results directory (default bench/results)
+  --from <json>        no measuring: print the table, write the chart (and with --readme the README) from a saved run
+  --readme             write the table and chart reference into README.md (between the bench:load markers)
+  --profile            profile slabcache (node --cpu-prof) under the pipeline-16 SET and GET load instead
+  --profile-seconds <s>  seconds of each profiled load (default 10)
+  -h, --help`;
+
+const opts = parseOptions(
+  {
+    quick: { type: 'boolean' },
+    rounds: { type: 'string' },
+    seconds: { type: 'string' },
+    'max-seconds': { type: 'string' },
+    only: { type: 'string' },
+    servers: { type: 'string' },
+    'no-memtier': { type: 'boolean' },
+    'node-flags': { type: 'string' },
+    from: { type: 'string' },
+    out: { type: 'string' },
+    readme: { type: 'boolean' },
+    profile: { type: 'boolean' },
+    'profile-seconds': { type: 'string' },
+  },
+  USAGE,
+);
+
+const started = performance.now();
+const elapsed = () => (performance.now() - started) / 1000;
+
+function progress(text: string): void {
+  process.stderr.write(`[${elapsed().toFixed(0).padStart(4)}s] ${text}\n`);
+}
+
+/** How this run was started, for the record: `npm run bench -- ...` or `node bench/run.ts ...`. */
+function exactCommand(): string {
+  const args = process.argv.slice(2).join(' ');
+  if (process.env.npm_lifecycle_event === 'bench') return `npm run bench${args === '' ? '' : ' -- ' + args}`;
+  return `node bench/run.ts${args === '' ? '' : ' ' + args}`;
+}
+
+function nodeFlags(): string[] {
+  return opts.str('node-flags', '').split(/\s+/).filter((f) => f !== '');
+}
+
+function version(cmd: string, args: string[], pattern: RegExp): string | null {
+  return toolVersion(cmd, args, pattern);
+}
+
+function machineInfo(): MachineInfo {
+  return {
+    nproc: os.availableParallelism(),
+    allowedCpus: allowedCpus(),
+    cpuModel: cpuModel(),
+    memoryBytes: os.totalmem(),
+    os: os.type(),
+    kernel: os.release(),
+    node: version(NODE, ['--version'], /v(\S+)/),
+    redisServer: onPath('redis-server') ? version('redis-server', ['--version'], /v=(\S+)/) : null,
+    redisBenchmark: onPath('redis-benchmark') ? version('redis-benchmark', ['--version'], /redis-benchmark (\S+)/) : null,
+    memtierBenchmark: onPath('memtier_benchmark') ? version('memtier_benchmark', ['--version'], /memtier_benchmark (\S+)/) : null,
+    openFileLimit: openFileLimit(),
+    loadAverageStart: os.loadavg(),
+  };
+}
+
+/** Which of `names` the server knows (COMMAND INFO answers nil for an unknown command). */
+async function supported(port: number, names: string[]): Promise<Set<string>> {
+  const c = await RespClient.connect(port);
+  try {
+    const reply = await c.call('COMMAND', 'INFO', ...names);
+    const known = new Set<string>();
+    if (Array.isArray(reply)) reply.forEach((entry, i) => Array.isArray(entry) && known.add(names[i]));
+    return known;
+  } finally {
+    c.close();
+  }
+}
+
+/** 100,000 keys "key:000000000000".. (redis-benchmark's names) and, for memtier, "key:0".. too. */
+async function preload(port: number, memtierKeys: boolean): Promise<void> {
+  const c = await RespClient.connect(port);
+  try {
+    await loadKeys(c, KEYSPACE, { valueLen: VALUE_BYTES });
+    if (memtierKeys) {
+      const value = 'v'.repeat(VALUE_BYTES);
+      const stats = await pipelineCommands(c, KEYSPACE, (b, i) => b.command(['SET', `key:${i}`, value]));
+      if (stats.errors > 0) throw new Error(`preload: ${stats.errors} SETs failed: ${stats.firstError?.message}`);
+    }
+  } finally {
+    c.close();
+  }
+}
+
+function fmtOps(x: number): string {
+  return Math.round(x).toLocaleString('en-US');
+}
+
+function describe(o: Outcome): string {
+  if (!isMeasurement(o)) return `failed: ${o.error.split('\n')[0].slice(0, 120)}`;
+  return `${fmtOps(o.rps).padStart(11)} ops/s  p50 ${o.p50.toFixed(3)}  p99 ${o.p99.toFixed(3)}  p99.9 ${o.p999.toFixed(3)} ms  cpu ${o.cpuUsPerOp.toFixed(2)} us/op`;
+}
+
+async function profileMode(outDir: string, place: Placement): Promise<void> {
+  const seconds = opts.num('profile-seconds', 10);
+  const profDir = path.join(outDir, 'profile');
+  fs.mkdirSync(profDir, { recursive: true });
+  const ws = WORKLOADS.filter((w) => w.id === 'set-p16' || w.id === 'get-p16');
+  for (const w of ws) {
+    // One server per workload, so each profile holds one load.
+    const before = new Set(fs.readdirSync(profDir));
+    const server = await startServer('slabcache', {
+      cpu: place.server.slabcache,
+      nodeFlags: [...nodeFlags(), '--cpu-prof', '--cpu-prof-interval', '250', '--cpu-prof-dir', profDir],
+    });
+    const p = server.process;
+    progress(`profiling ${w.label}: ${server.command}`);
+    await preload(p.port, false);
+    const loadCpu = place.loadFor.slabcache;
+    const warm = await measure(w, 'redis-benchmark', p.pid, p.port, loadCpu, warmupRequests(w, 1), 120_000);
+    const o = await measure(w, 'redis-benchmark', p.pid, p.port, loadCpu, requestsFor(w, isMeasurement(warm) ? warm.rps : NaN, seconds), (seconds * 10 + 60) * 1000);
+    progress(`profile  ${w.label.padEnd(18)} ${describe(o)}`);
+    await p.stop();
+    const file = fs.readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f)).map((f) => path.join(profDir, f))[0];
+    if (file === undefined) throw new Error(`no .cpuprofile written to ${profDir}`);
+    const s = summariseProfile(file, ROOT, 25);
+    console.log(`\n## ${w.label}: ${path.relative(ROOT, file)}`);
+    console.log(`${s.seconds.toFixed(1)} s, ${s.samples} samples (start-up, preload and warm-up included); main thread idle ${s.idlePercent.toFixed(1)}%; shares below are of the busy time`);
+    console.log('\nself time by area:');
+    printTable([['self %', 'self ms', 'area'], ...s.byArea.map((f) => [f.percent.toFixed(1), f.ms.toFixed(0), f.name])]);
+    console.log('\nself time by function:');
+    printTable([['self %', 'self ms', 'function'], ...s.byFunction.map((f) => [f.percent.toFixed(1), f.ms.toFixed(0), f.name])]);
+  }
+}
+
+async function main(): Promise<void> {
+  const quick = opts.flag('quick');
+  const rounds = Math.max(1, Math.floor(opts.num('rounds', quick ? 5 : 7)));
+  const seconds = opts.num('seconds', quick ? 0.6 : 2);
+  const maxSeconds = opts.num('max-seconds', quick ? 110 : 1500);
+  const warmScale = quick ? 0.6 : 1;
+  const outDir = path.resolve(ROOT, opts.str('out', 'bench/results'));
+  const command = exactCommand();
+  const from = opts.str('from', '');
+  if (from !== '') {
+    fromRecord(path.resolve(from), outDir);
+    return;
+  }
+
+  if (!onPath('redis-benchmark')) throw new Error('redis-benchmark is not on PATH (Debian/Ubuntu: apt-get install redis-tools)');
+  const machine = machineInfo();
+  const place = placement(machine.allowedCpus, tasksetAvailable());
+
+  console.log('# slabcache whole-server load benchmark');
+  console.log(`machine: ${machineText(machine)}`);
+  console.log(`command: ${command}`);
+  console.log(`placement: ${place.description}`);
+  console.log(`started: ${new Date().toISOString()}, ${loadLine()}`);
+
+  if (opts.flag('profile')) {
+    await profileMode(outDir, place);
+    return;
+  }
+
+  const wanted = opts.str('servers', 'redis,slabcache').split(',').map((s) => s.trim());
+  const kinds: ServerKind[] = [];
+  if (wanted.includes('slabcache')) kinds.push('slabcache');
+  if (wanted.includes('redis')) {
+    if (machine.redisServer === null) console.log('redis-server is not on PATH: slabcache alone, no ratios');
+    else kinds.push('redis');
+  }
+  if (kinds.length === 0) throw new Error('--servers names no server that can run');
+  if (machine.redisServer !== null && kinds.includes('redis') && !/^[7-9]\./.test(machine.redisServer)) {
+    console.log(`warning: redis-server ${machine.redisServer} is not version 7`);
+  }
+  const memtier = machine.memtierBenchmark !== null && !opts.flag('no-memtier');
+  const mixTool: LoadTool = memtier ? 'memtier_benchmark' : 'redis-benchmark';
+  console.log(
+    `load: redis-benchmark ${machine.redisBenchmark}; SET:GET 1:10 mix: ${
+      memtier ? `memtier_benchmark ${machine.memtierBenchmark} --ratio=1:10` : 'memtier_benchmark not on PATH, a SET and a GET redis-benchmark side by side (5 + 50 connections, requests 1:10)'
+    }`,
+  );
+
+  const only = opts.str('only', '');
+  const onlyIds = only === '' ? null : new Set(only.split(',').map((s) => s.trim()));
+  if (onlyIds !== null) for (const id of onlyIds) if (!WORKLOADS.some((w) => w.id === id)) throw new Error(`--only: unknown workload '${id}'`);
+  const workloads = WORKLOADS.filter((w) => onlyIds === null || onlyIds.has(w.id));
+
+  // Start both servers; each keeps its core for the whole run.
+  const servers = new Map<ServerKind, StartedServer>();
+  for (const kind of kinds) {
+    const s = await startServer(kind, { cpu: place.server[kind], nodeFlags: kind === 'slabcache' ? nodeFlags() : [] });
+    servers.set(kind, s);
+    progress(`started ${SERVER_LABEL[kind]} (pid ${s.process.pid}, port ${s.process.port}): ${s.command}`);
+  }
+  const slabVersion = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+  try {
+    const results: WorkloadResult[] = workloads.map((w) => ({ workload: w, requests: 0, skipped: {}, rounds: { redis: [], slabcache: [] }, median: {} }));
+    const toolOf = (w: Workload): LoadTool => (w.memtierRatio !== undefined ? mixTool : 'redis-benchmark');
+
+    // What each server supports, and whether there are file descriptors for the connections.
+    const needs = [...new Set(workloads.flatMap((w) => w.needs))];
+    for (const [kind, s] of servers) {
+      const known = await supported(s.process.port, needs);
+      for (const r of results) {
+        const missing = r.workload.needs.filter((n) => !known.has(n));
+        if (missing.length > 0) r.skipped[kind] = `${missing.join(', ').toUpperCase()} not supported`;
+      }
+    }
+    for (const r of results) {
+      const need = r.workload.connections + 64;
+      if (machine.openFileLimit < need) for (const kind of kinds) r.skipped[kind] ??= `open-file limit ${machine.openFileLimit} < ${need}`;
+    }
+    for (const r of results) for (const [kind, why] of Object.entries(r.skipped)) progress(`skip     ${r.workload.label.padEnd(18)} ${SERVER_LABEL[kind as ServerKind]}: ${why}`);
+
+    for (const [kind, s] of servers) {
+      await preload(s.process.port, memtier);
+      progress(`preloaded ${KEYSPACE.toLocaleString('en-US')} keys (${VALUE_BYTES}-byte values) into ${SERVER_LABEL[kind]}`);
+    }
+
+    const runnable = (r: WorkloadResult, kind: ServerKind) => servers.has(kind) && r.skipped[kind] === undefined;
+    const timeoutFor = (seconds: number) => Math.round((seconds * 10 + 60) * 1000);
+
+    // Warm-up (JIT, caches, connection pools) and the rate estimate that sizes the measured runs.
+    const estimate = new Map<string, number[]>();
+    for (const r of results) {
+      const w = r.workload;
+      const rates: number[] = [];
+      for (const kind of kinds) {
+        if (!runnable(r, kind)) continue;
+        const s = servers.get(kind)!.process;
+        const o = await measure(w, toolOf(w), s.pid, s.port, place.loadFor[kind], warmupRequests(w, warmScale), timeoutFor(5));
+        progress(`warm-up  ${w.label.padEnd(18)} ${SERVER_LABEL[kind].padEnd(12)} ${describe(o)}`);
+        if (isMeasurement(o)) rates.push(o.rps);
+        else r.skipped[kind] = `failed in warm-up: ${o.error.split('\n')[0].slice(0, 80)}`;
+      }
+      estimate.set(w.id, rates);
+      const mean = rates.length > 0 ? rates.reduce((a, b) => a + b, 0) / rates.length : NaN;
+      r.requests = requestsFor(w, mean, seconds);
+    }
+
+    // Interleaved rounds.
+    const runsPerRound = results.reduce((n, r) => n + kinds.filter((k) => runnable(r, k)).length, 0);
+    const estRound = results.reduce((t, r) => {
+      const rates = estimate.get(r.workload.id) ?? [];
+      return t + rates.reduce((s, rate) => s + r.requests / rate + 0.15, 0);
+    }, 0);
+    let lastRoundSeconds = estRound;
+    let roundsRun = 0;
+    for (let round = 0; round < rounds; round++) {
+      if (round > 0 && elapsed() + lastRoundSeconds * 1.1 > maxSeconds) {
+        progress(`stopping after ${round} round(s): another would pass --max-seconds ${maxSeconds}`);
+        break;
+      }
+      const t0 = elapsed();
+      const order = round % 2 === 0 ? kinds : [...kinds].reverse();
+      let i = 0;
+      for (const r of results) {
+        const w = r.workload;
+        for (const kind of order) {
+          if (!runnable(r, kind)) continue;
+          i++;
+          const s = servers.get(kind)!.process;
+          const o = await measure(w, toolOf(w), s.pid, s.port, place.loadFor[kind], r.requests, timeoutFor(seconds * 3));
+          r.rounds[kind].push(o);
+          progress(`round ${round + 1}/${rounds} ${String(i).padStart(2)}/${runsPerRound} ${w.label.padEnd(18)} ${SERVER_LABEL[kind].padEnd(12)} ${describe(o)}`);
+        }
+      }
+      lastRoundSeconds = elapsed() - t0;
+      roundsRun++;
+    }
+
+    for (const r of results) for (const kind of kinds) {
+      const s = summarise(r.rounds[kind]);
+      if (s !== undefined) r.median[kind] = s;
+    }
+    machine.loadAverageEnd = os.loadavg();
+    const serverRecords: Partial<Record<ServerKind, ServerRecord>> = {};
+    for (const [kind, s] of servers) {
+      const mem = processMemory(s.process.pid);
+      serverRecords[kind] = {
+        command: s.command,
+        version: kind === 'redis' ? machine.redisServer : slabVersion,
+        rssBytesAtEnd: mem.rss,
+        peakRssBytes: mem.hwm,
+        cpuSecondsTotal: cpuSeconds(s.process.pid),
+      };
+    }
+    const record: LoadRecord = {
+      benchmark: 'slabcache whole-server load (npm run bench)',
+      date: new Date().toISOString(),
+      command,
+      options: { quick, rounds, roundsRun, secondsPerRun: seconds, maxSeconds, warmScale, only: onlyIds === null ? null : [...onlyIds], slabcacheNodeFlags: nodeFlags() },
+      machine,
+      placement: place,
+      loadTool: {
+        default: 'redis-benchmark',
+        mix: memtier ? 'memtier_benchmark --ratio=1:10 (50 connections)' : 'redis-benchmark SET (5 connections) + GET (50 connections) side by side, requests 1:10',
+        memtier,
+      },
+      servers: serverRecords,
+      workloads: results.map((r) => workloadRecord(r, toolOf(r.workload))),
+      targets: checkTargets(results),
+      elapsedSeconds: elapsed(),
+    };
+    printResults(record, results);
+    console.log(`\nfinished: ${new Date().toISOString()}, ${loadLine()}, ${elapsed().toFixed(0)} s`);
+    const jsonFile = writeJson(record, outDir);
+    const svgFile = writeChart(record, results, outDir);
+    console.log(`wrote ${path.relative(ROOT, jsonFile)}, ${path.relative(ROOT, svgFile)}`);
+    if (opts.flag('readme')) readme(record, results);
+  } finally {
+    await Promise.all([...servers.values()].map((s) => s.process.stop()));
+  }
+}
+
+function readme(record: LoadRecord, results: WorkloadResult[]): void {
+  if (writeReadme(path.join(ROOT, 'README.md'), record, results)) console.log('updated README.md (between <!-- bench:load:start --> and <!-- bench:load:end -->)');
+  else console.log('README.md has no <!-- bench:load:start --> / <!-- bench:load:end --> markers: not updated');
+}
+
+/** --from FILE: table, chart and (with --readme) README from a saved record, nothing measured. */
+function fromRecord(file: string, outDir: string): void {
+  const record = JSON.parse(fs.readFileSync(file, 'utf8')) as LoadRecord;
+  const results = resultsFromRecord(record);
+  console.log(`# slabcache whole-server load benchmark, from ${file}`);
+  console.log(`machine: ${machineText(record.machine)}`);
+  console.log(`command: ${record.command}`);
+  console.log(`placement: ${record.placement.description}`);
+  printResults(record, results);
+  const svgFile = writeChart(record, results, outDir);
+  console.log(`\nwrote ${path.relative(ROOT, svgFile)}`);
+  if (opts.flag('readme')) readme(record, results);
+}
+
+run(main);

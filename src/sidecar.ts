@@ -1,0 +1,356 @@
+/*
+ * The HTTP metrics sidecar: a node:http server beside the RESP listener, on the same bind
+ * addresses, port `metrics-port` (default 9121, redis_exporter's; 0 = off). It only reads.
+ *
+ *   GET /metrics  Prometheus text exposition (metrics-page.ts)
+ *   GET /healthz  200 while accepting connections, 503 once shutdown has begun
+ *   GET /info     every INFO section as JSON: {"server": {"redis_version": "7.0.15", ...}, ...}
+ *
+ * Never stalling the RESP side: pages are built by generators that do a bounded step per
+ * call, and one scheduler runs steps for all pending requests, at most SLICE_BUDGET_MS per
+ * event-loop turn (setImmediate, so socket I/O and RESP batches run between slices). Requests
+ * are served in arrival order; the text goes out in chunks as it is made. The longest slice of
+ * each page is kept (slabcache_scrape_last_max_slice_seconds; bench/scrape-stall.ts).
+ *
+ * Lifecycle: startSidecar() resolves once every address listens (rejects, with nothing left
+ * open, if one cannot); close() drops pending pages and open connections.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ServerState } from './server-state.ts';
+import { PromWriter } from './prometheus.ts';
+import { RuntimeMonitor } from './runtime-monitor.ts';
+import { metricsPage, type ScrapeStats } from './metrics-page.ts';
+import { infoSection } from './commands/server.ts';
+
+/** Most time one event-loop turn spends on pages (the issue's bound is 1 ms per stall). */
+const SLICE_BUDGET_MS = 0.25;
+/** Write the text made so far once it passes this many characters. */
+const FLUSH_CHARS = 32 * 1024;
+/** Connections beyond this are refused (a scraper per Prometheus replica is the usual load). */
+const MAX_CONNECTIONS = 64;
+/** Lines of an INFO section turned into JSON per step. */
+const INFO_LINES_PER_STEP = 100;
+/** INFO sections with a line per command, and how many commands' lines a step makes. */
+const PER_COMMAND_SECTIONS = new Set(['commandstats', 'latencystats']);
+const COMMANDS_PER_INFO_STEP = 32;
+/** INFO everything, in Redis 7's order; sections this server does not have are skipped. */
+const INFO_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'commandstats', 'errorstats', 'latencystats', 'cluster', 'keyspace'];
+
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+
+export interface SliceProbe {
+  start(): void;
+  end(ms: number): void;
+}
+
+export interface SidecarOptions {
+  /** Addresses to listen on; default: every host the RESP side listens on. */
+  hosts?: string[];
+  /** Told when each synchronous slice the sidecar runs begins and ends (bench/scrape-stall.ts). */
+  probe?: SliceProbe;
+}
+
+export interface Sidecar {
+  /** host:port of each listening socket. */
+  readonly addresses: string[];
+  readonly port: number;
+  /** Figures about the pages served so far (also printed on /metrics). */
+  readonly scrape: Readonly<ScrapeStats> & { readonly worstSliceMs: number };
+  close(): Promise<void>;
+}
+
+/** A page being built: a generator writing into `buf`, streamed to `res`. */
+interface Job {
+  readonly res: http.ServerResponse;
+  readonly gen: Generator<void, void, void>;
+  readonly buf: { text: string };
+  readonly startedAt: number;
+  maxSliceMs: number;
+  /** The client went away before the last byte. */
+  aborted: boolean;
+  readonly onDone: (job: Job) => void;
+}
+
+/** Runs the steps of pending jobs within SLICE_BUDGET_MS per event-loop turn, FIFO. */
+class SliceScheduler {
+  private readonly queue: Job[] = [];
+  private scheduled = false;
+  worstSliceMs = 0;
+  private readonly onError: (err: unknown) => void;
+  readonly probe: SliceProbe | undefined;
+
+  constructor(onError: (err: unknown) => void, probe: SliceProbe | undefined) {
+    this.onError = onError;
+    this.probe = probe;
+  }
+
+  add(job: Job): void {
+    this.queue.push(job);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.pump);
+    }
+  }
+
+  /** Record a synchronous slice spent outside pump() (a request handler). */
+  note(ms: number): void {
+    if (ms > this.worstSliceMs) this.worstSliceMs = ms;
+    this.probe?.end(ms);
+  }
+
+  cancelAll(): void {
+    for (const job of this.queue.splice(0)) {
+      job.aborted = true;
+      job.gen.return();
+      job.res.destroy();
+    }
+  }
+
+  private readonly pump = (): void => {
+    this.scheduled = false;
+    this.probe?.start();
+    const t0 = performance.now();
+    const deadline = t0 + SLICE_BUDGET_MS;
+    const ran: Job[] = [];
+    const finished: Job[] = [];
+    while (this.queue.length > 0) {
+      const job = this.queue[0];
+      if (job.aborted) {
+        this.queue.shift();
+        job.gen.return();
+        continue;
+      }
+      if (ran[ran.length - 1] !== job) ran.push(job);
+      let done: boolean;
+      try {
+        done = job.gen.next().done === true;
+      } catch (err) {
+        this.queue.shift();
+        job.res.destroy();
+        this.onError(err);
+        continue;
+      }
+      if (done || job.buf.text.length >= FLUSH_CHARS) {
+        const text = job.buf.text;
+        job.buf.text = '';
+        if (text !== '') job.res.write(text);
+      }
+      if (done) {
+        this.queue.shift();
+        job.res.end();
+        finished.push(job);
+      }
+      if (performance.now() >= deadline) break;
+    }
+    const ms = performance.now() - t0;
+    this.note(ms);
+    for (const job of ran) if (ms > job.maxSliceMs) job.maxSliceMs = ms;
+    for (const job of finished) job.onDone(job);
+    if (this.queue.length > 0 && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.pump);
+    }
+  };
+}
+
+// ---- /info ----
+
+const NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+const SUBFIELD = /^[A-Za-z0-9_.|-]+=/;
+
+/** An INFO value as JSON: numbers when they read back exactly, `a=1,b=2` as an object. */
+function infoValue(text: string): unknown {
+  if (text.includes('=')) {
+    const parts = text.split(',');
+    if (parts.every((p) => SUBFIELD.test(p))) {
+      const obj: Record<string, unknown> = {};
+      for (const p of parts) {
+        const eq = p.indexOf('=');
+        obj[p.slice(0, eq)] = infoScalar(p.slice(eq + 1));
+      }
+      return obj;
+    }
+  }
+  return infoScalar(text);
+}
+
+function infoScalar(text: string): string | number {
+  if (!NUMBER.test(text)) return text;
+  const n = Number(text);
+  return text.includes('.') || Number.isSafeInteger(n) ? n : text;
+}
+
+/**
+ * INFO everything as one JSON object of sections, each an object of its `field:value` lines.
+ * A step is one section's text (infoSection) or INFO_LINES_PER_STEP of its lines.
+ */
+function* infoJson(state: ServerState, buf: { text: string }): Generator<void, void, void> {
+  let firstSection = true;
+  buf.text += '{';
+  for (const name of INFO_SECTIONS) {
+    let opened = false;
+    let fields = 0;
+    for (const text of infoSectionParts(state, name)) {
+      if (text !== null) {
+        if (!opened) {
+          buf.text += (firstSection ? '' : ',') + JSON.stringify(name) + ':{';
+          opened = true;
+          firstSection = false;
+        }
+        const lines = text.split('\r\n');
+        for (let i = 0; i < lines.length; i++) {
+          const line = lines[i];
+          const colon = line.indexOf(':');
+          if (colon > 0 && !line.startsWith('#')) {
+            buf.text += (fields++ === 0 ? '' : ',') + JSON.stringify(line.slice(0, colon)) + ':' + JSON.stringify(infoValue(line.slice(colon + 1)));
+          }
+          if ((i + 1) % INFO_LINES_PER_STEP === 0) yield;
+        }
+      }
+      yield;
+    }
+    if (opened) buf.text += '}';
+  }
+  buf.text += '}\n';
+}
+
+/**
+ * One INFO section's text, in parts small enough for a step: the sections with a line per
+ * command (commandstats, latencystats: ~5 us a command for latencystats' percentiles) are
+ * made COMMANDS_PER_INFO_STEP commands at a time, by handing infoSection a view of the state
+ * whose command table is that run of commands. Yields null for a section this server lacks.
+ */
+function* infoSectionParts(state: ServerState, name: string): Generator<string | null, void, void> {
+  if (!PER_COMMAND_SECTIONS.has(name)) {
+    yield infoSection(state, name);
+    return;
+  }
+  const all = state.registry.all;
+  for (let from = 0; from === 0 || from < all.length; from += COMMANDS_PER_INFO_STEP) {
+    const view = Object.create(state) as ServerState;
+    Object.defineProperty(view, 'registry', { value: { all: all.slice(from, from + COMMANDS_PER_INFO_STEP) } });
+    yield infoSection(view, name);
+  }
+}
+
+// ---- the server ----
+
+/** Hosts of the RESP listeners ('host:port' entries), each once. */
+function hostsOf(boundAddresses: readonly string[]): string[] {
+  const hosts: string[] = [];
+  for (const a of boundAddresses) {
+    const host = a.slice(0, a.lastIndexOf(':'));
+    if (!hosts.includes(host)) hosts.push(host);
+  }
+  return hosts;
+}
+
+function listen(server: http.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen({ host, port, exclusive: true, ipv6Only: host.includes(':') }, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function plain(res: http.ServerResponse, status: number, body: string, head: boolean, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), ...extra });
+  res.end(head ? undefined : body);
+}
+
+const INDEX = 'slabcache metrics sidecar\n\n/metrics  Prometheus text exposition\n/healthz  200 while accepting connections, 503 while shutting down\n/info     INFO sections as JSON\n';
+
+/**
+ * Serve /metrics, /healthz and /info for `state` on `port` at every host the RESP side listens
+ * on. Rejects if an address cannot be bound; nothing stays open then.
+ */
+export async function startSidecar(state: ServerState, port: number, options: SidecarOptions = {}): Promise<Sidecar> {
+  const hosts = options.hosts ?? hostsOf(state.boundAddresses);
+  const runtime = new RuntimeMonitor();
+  const scrape = { scrapes: 0, lastDurationMs: 0, lastMaxSliceMs: 0, worstSliceMs: 0 };
+  const scheduler = new SliceScheduler((err) => state.logger.error({ err }, 'metrics sidecar: page failed'), options.probe);
+  const pageDone = (job: Job) => {
+    scrape.scrapes++;
+    scrape.lastDurationMs = performance.now() - job.startedAt;
+    scrape.lastMaxSliceMs = job.maxSliceMs;
+    scrape.worstSliceMs = scheduler.worstSliceMs;
+  };
+  const infoDone = () => {
+    scrape.worstSliceMs = scheduler.worstSliceMs;
+  };
+
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    scheduler.probe?.start();
+    const t0 = performance.now();
+    let handlerJob: Job | null = null;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const head = req.method === 'HEAD';
+    if (req.method !== 'GET' && !head) {
+      plain(res, 405, 'method not allowed\n', false, { Allow: 'GET, HEAD' });
+    } else if (path === '/metrics' || path === '/info') {
+      const metrics = path === '/metrics';
+      res.writeHead(200, { 'Content-Type': metrics ? PROMETHEUS_TEXT : 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+      if (head) res.end();
+      else {
+        const buf = metrics ? new PromWriter() : { text: '' };
+        const gen = metrics ? metricsPage(state, runtime, scrape, buf as PromWriter) : infoJson(state, buf);
+        const job: Job = { res, gen, buf, startedAt: t0, maxSliceMs: 0, aborted: false, onDone: metrics ? pageDone : infoDone };
+        res.on('close', () => {
+          if (!res.writableFinished) job.aborted = true;
+        });
+        scheduler.add(job);
+        handlerJob = job;
+      }
+    } else if (path === '/healthz') {
+      if (state.shuttingDown) plain(res, 503, 'shutting down\n', head);
+      else plain(res, 200, 'OK\n', head);
+    } else if (path === '/') {
+      plain(res, 200, INDEX, head);
+    } else {
+      plain(res, 404, 'not found\n', head);
+    }
+    const ms = performance.now() - t0;
+    scheduler.note(ms);
+    if (handlerJob !== null && ms > handlerJob.maxSliceMs) handlerJob.maxSliceMs = ms;
+  };
+
+  const servers: http.Server[] = [];
+  const addresses: string[] = [];
+  try {
+    for (const host of hosts) {
+      const server = http.createServer(onRequest);
+      server.maxConnections = MAX_CONNECTIONS;
+      const bound = await listen(server, host, port);
+      servers.push(server);
+      addresses.push(`${host}:${bound}`);
+    }
+  } catch (err) {
+    for (const s of servers) s.close();
+    throw new Error(`Could not create metrics HTTP listening socket on port ${port}: ${(err as Error).message}`, { cause: err });
+  }
+  runtime.start();
+  state.logger.info({ addresses }, 'metrics sidecar listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    addresses,
+    port: addresses.length > 0 ? Number(addresses[0].slice(addresses[0].lastIndexOf(':') + 1)) : port,
+    scrape,
+    close: () => {
+      closing ??= (async () => {
+        scheduler.cancelAll();
+        runtime.stop();
+        const stopped = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+        for (const s of servers) s.closeAllConnections();
+        await Promise.all(stopped);
+      })();
+      return closing;
+    },
+  };
+}

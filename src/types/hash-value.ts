@@ -1,0 +1,230 @@
+/*
+ * HashValue: a Redis hash in the store's object table, in one of Redis 7.0's two encodings.
+ *
+ * - listpack: a packed latin1 string of field, value, field, value ... in insertion order
+ *   (packed.ts), as long as there are at most hash-max-listpack-entries fields and no field
+ *   or value is longer than hash-max-listpack-value bytes. Updating a field keeps its place and
+ *   a delete closes the gap, so HGETALL / HKEYS / HVALS / HSCAN answer in Redis's order.
+ * - hashtable: a ByteTable with values (byte-table.ts), once a threshold is passed. As in
+ *   Redis 7.0 a hash never converts back.
+ *
+ * The object is stable (the store's object table keeps it); conversion swaps its insides.
+ * Elements are handed out as byte ranges through HashEntry (packed elements are copied into
+ * its scratch, hashtable elements are read in place), so replies stream straight from the
+ * structure into the reply writer, with no intermediate array.
+ *
+ * Entry handles (for random picks and sampling within one command): a char position for
+ * listpack, an entry id for hashtable. They are valid until the next write.
+ */
+import type { Collection } from '../commands/collection.ts';
+import { ByteTable, hashBytes, OBJECT_OVERHEAD } from './byte-table.ts';
+import * as packed from './packed.ts';
+import { ElementBytes } from './packed.ts';
+
+/** A field and its value, as byte ranges. */
+export class HashEntry {
+  readonly field = new ElementBytes();
+  readonly value = new ElementBytes();
+}
+
+/** Scratch for listpack entry positions (random access within one command). */
+let positions = new Int32Array(256);
+
+function ensurePositions(n: number): Int32Array {
+  if (positions.length < n) positions = new Int32Array(Math.max(n, positions.length * 2));
+  return positions;
+}
+
+/** Scratch used to move a listpack element into a ByteTable on conversion. */
+const moveField = new ElementBytes();
+const moveValue = new ElementBytes();
+
+export class HashValue implements Collection {
+  /** listpack form: field, value, ... (when table === null). */
+  packed = '';
+  /** Entries in the listpack form. */
+  n = 0;
+  /** hashtable form. */
+  table: ByteTable | null = null;
+
+  encodingName(): string {
+    return this.table === null ? 'listpack' : 'hashtable';
+  }
+
+  size(): number {
+    return this.table === null ? this.n : this.table.count;
+  }
+
+  /** Estimated bytes held, for the store's memory accounting. */
+  memoryBytes(): number {
+    return this.table === null ? OBJECT_OVERHEAD + packed.stringBytes(this.packed) : OBJECT_OVERHEAD + this.table.memoryBytes();
+  }
+
+  clone(): HashValue {
+    const h = new HashValue();
+    h.packed = this.packed;
+    h.n = this.n;
+    h.table = this.table === null ? null : this.table.clone();
+    return h;
+  }
+
+  // ---- reads ----
+
+  /** Handle of the field, or -1. */
+  findField(buf: Uint8Array, off: number, len: number): number {
+    const t = this.table;
+    if (t === null) return packed.find(this.packed, this.n, 2, buf, off, len);
+    return t.find(buf, off, len, hashBytes(buf, off, len));
+  }
+
+  has(buf: Uint8Array, off: number, len: number): boolean {
+    return this.findField(buf, off, len) >= 0;
+  }
+
+  /** Read the entry at a handle into `out`. */
+  readEntry(handle: number, out: HashEntry): void {
+    const t = this.table;
+    if (t === null) {
+      const flen = packed.copyOut(this.packed, handle, out.field);
+      // copyOut leaves packed.dataPos at the field's first byte.
+      packed.copyOut(this.packed, packed.dataPos + flen, out.value);
+      return;
+    }
+    const f = out.field;
+    f.buf = t.data;
+    f.off = t.loc[handle];
+    f.len = t.klen[handle];
+    const v = out.value;
+    v.buf = t.data;
+    v.off = f.off + f.len;
+    v.len = t.vlen[handle];
+  }
+
+  /** Read only the value at a handle into `out`. */
+  readValue(handle: number, out: ElementBytes): void {
+    const t = this.table;
+    if (t === null) {
+      packed.copyOut(this.packed, packed.skip(this.packed, handle), out);
+      return;
+    }
+    out.buf = t.data;
+    out.off = t.valueOffset(handle);
+    out.len = t.vlen[handle];
+  }
+
+  /** Length of the value at a handle. */
+  valueLength(handle: number): number {
+    const t = this.table;
+    if (t === null) return packed.readLen(this.packed, packed.skip(this.packed, handle));
+    return t.vlen[handle];
+  }
+
+  /** First entry handle, or -1. Iterate with next(). */
+  first(): number {
+    const t = this.table;
+    if (t === null) return this.n > 0 ? 0 : -1;
+    return t.nextId(0);
+  }
+
+  /** The entry handle after h, or -1. */
+  next(h: number): number {
+    const t = this.table;
+    if (t === null) {
+      const s = this.packed;
+      const p = packed.skip(s, packed.skip(s, h));
+      return p < s.length ? p : -1;
+    }
+    return t.nextId(h + 1);
+  }
+
+  /**
+   * Fill and return a scratch array with every entry handle (valid until the next call or
+   * write); its first size() slots are used.
+   */
+  allHandles(): Int32Array {
+    const n = this.size();
+    const out = ensurePositions(n);
+    let k = 0;
+    for (let h = this.first(); h >= 0; h = this.next(h)) out[k++] = h;
+    return out;
+  }
+
+  /**
+   * A random entry handle. For a listpack, call allHandles() first in the same command (the
+   * positions it fills are what is sampled).
+   */
+  randomHandle(): number {
+    const t = this.table;
+    if (t === null) return positions[Math.floor(Math.random() * this.n)];
+    return t.randomId();
+  }
+
+  // ---- writes ----
+
+  /**
+   * Set field to value; true when the field was added. Converts to a hashtable first when the
+   * field or the value is longer than maxValue, and after adding when there are more than
+   * maxEntries fields (hashTypeSet).
+   */
+  set(
+    fbuf: Uint8Array, foff: number, flen: number,
+    vbuf: Uint8Array, voff: number, vlen: number,
+    maxEntries: number, maxValue: number,
+  ): boolean {
+    if (this.table === null && (flen > maxValue || vlen > maxValue)) this.toTable();
+    const t = this.table;
+    if (t === null) {
+      const s = this.packed;
+      const p = packed.find(s, this.n, 2, fbuf, foff, flen);
+      if (p >= 0) {
+        this.packed = packed.replace(s, packed.skip(s, p), vbuf, voff, vlen);
+        return false;
+      }
+      this.packed = packed.append(s, fbuf, foff, flen, vbuf, voff, vlen);
+      this.n++;
+      if (this.n > maxEntries) this.toTable();
+      return true;
+    }
+    const h = hashBytes(fbuf, foff, flen);
+    const id = t.find(fbuf, foff, flen, h);
+    if (id >= 0) {
+      t.setValue(id, vbuf, voff, vlen);
+      return false;
+    }
+    t.insert(fbuf, foff, flen, h, vbuf, voff, vlen);
+    return true;
+  }
+
+  /** Remove a field; false when absent. */
+  remove(buf: Uint8Array, off: number, len: number): boolean {
+    const t = this.table;
+    if (t === null) {
+      const s = this.packed;
+      const p = packed.find(s, this.n, 2, buf, off, len);
+      if (p < 0) return false;
+      this.packed = packed.cut(s, p, packed.skip(s, packed.skip(s, p)));
+      this.n--;
+      return true;
+    }
+    return t.remove(buf, off, len, hashBytes(buf, off, len));
+  }
+
+  /** Convert the listpack form to a hashtable (hashTypeConvert). */
+  toTable(): void {
+    if (this.table !== null) return;
+    const s = this.packed;
+    const t = new ByteTable(true, this.n, s.length);
+    let p = 0;
+    for (let i = 0; i < this.n; i++) {
+      const flen = packed.copyOut(s, p, moveField);
+      p = packed.dataPos + flen;
+      const vlen = packed.copyOut(s, p, moveValue);
+      p = packed.dataPos + vlen;
+      const fb = moveField.buf;
+      t.insert(fb, 0, flen, hashBytes(fb, 0, flen), moveValue.buf, 0, vlen);
+    }
+    this.table = t;
+    this.packed = '';
+    this.n = 0;
+  }
+}

@@ -1,0 +1,196 @@
+/*
+ * Packed element lists: Redis's listpack idea for small hashes and sets, as one latin1 JS string.
+ *
+ * What: a sequence of elements, each a length prefix (7 bits per char, little-endian, high bit =
+ * more) followed by its bytes, one byte per char (latin1, so any binary content round-trips and
+ * nothing is ever utf8-decoded). A small hash stores field, value, field, value ...; a small
+ * set stores members. The element count is kept by the owner.
+ *
+ * Cost: lookups are a linear scan comparing chars with argument bytes (Redis's listpack is the
+ * same); a write rebuilds the string in a shared scratch Buffer (write the old string, move the
+ * tail, write the new bytes) and decodes it once: O(size), no ropes, no per-element objects.
+ * Elements are bounded by the owner's thresholds (hash-max-listpack-entries/-value), so size
+ * stays small.
+ *
+ * Why a string and not a Uint8Array: a V8 one-byte string costs a 16-byte header, a typed
+ * array about 200 bytes of objects (JSTypedArray, JSArrayBuffer, backing store) before its
+ * first byte, and millions of small hashes are the common case (sessions, objects).
+ */
+
+/** Node's latin1 fast paths (Buffer.prototype methods the typings do not declare). */
+interface Latin1Buffer extends Buffer {
+  latin1Slice(start: number, end: number): string;
+  latin1Write(text: string, offset: number, length: number): number;
+}
+
+/** Shared scratch for rebuilding packed strings and copying elements out. */
+let scratch = Buffer.allocUnsafeSlow(4096) as Latin1Buffer;
+
+/** Position after the last readLen() (start of the element's bytes). */
+export let dataPos = 0;
+
+/** Element length at char position p; sets dataPos to the first byte of the element. */
+export function readLen(s: string, p: number): number {
+  let c = s.charCodeAt(p++);
+  if (c < 128) {
+    dataPos = p;
+    return c;
+  }
+  let len = c & 127;
+  let shift = 7;
+  for (;;) {
+    c = s.charCodeAt(p++);
+    len += (c & 127) * 2 ** shift;
+    if (c < 128) break;
+    shift += 7;
+  }
+  dataPos = p;
+  return len;
+}
+
+/** Chars needed by an element of len bytes (prefix included). */
+export function encodedSize(len: number): number {
+  let n = 1;
+  let v = len;
+  while (v >= 128) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n + len;
+}
+
+/** Position just after the element at p. */
+export function skip(s: string, p: number): number {
+  const len = readLen(s, p);
+  return dataPos + len;
+}
+
+/** The element at char position p equals buf[off, off+len). */
+export function elementEquals(s: string, p: number, buf: Uint8Array, off: number, len: number): boolean {
+  const elen = readLen(s, p);
+  if (elen !== len) return false;
+  const d = dataPos;
+  for (let i = 0; i < len; i++) if (s.charCodeAt(d + i) !== buf[off + i]) return false;
+  return true;
+}
+
+/**
+ * Position of the element equal to buf[off, off+len) among the elements at positions
+ * 0, step, 2*step ... (step 2 skips hash values), or -1.
+ */
+export function find(s: string, count: number, step: number, buf: Uint8Array, off: number, len: number): number {
+  let p = 0;
+  const end = s.length;
+  for (let i = 0; i < count && p < end; i++) {
+    const elen = readLen(s, p);
+    const d = dataPos;
+    if (elen === len) {
+      let k = 0;
+      while (k < len && s.charCodeAt(d + k) === buf[off + k]) k++;
+      if (k === len) return p;
+    }
+    p = d + elen;
+    for (let j = 1; j < step; j++) p = skip(s, p);
+  }
+  return -1;
+}
+
+function ensureScratch(n: number): Latin1Buffer {
+  if (scratch.length < n) {
+    let size = scratch.length;
+    while (size < n) size *= 2;
+    scratch = Buffer.allocUnsafeSlow(size) as Latin1Buffer;
+  }
+  return scratch;
+}
+
+function putLen(b: Uint8Array, p: number, len: number): number {
+  while (len >= 128) {
+    b[p++] = (len % 128) | 128;
+    len = Math.floor(len / 128);
+  }
+  b[p++] = len;
+  return p;
+}
+
+function putElement(b: Uint8Array, p: number, buf: Uint8Array, off: number, len: number): number {
+  p = putLen(b, p, len);
+  if (len <= 32) for (let i = 0; i < len; i++) b[p + i] = buf[off + i];
+  else b.set(buf.subarray(off, off + len), p);
+  return p + len;
+}
+
+/** s with one or two elements appended (b === null: one). */
+export function append(
+  s: string,
+  a: Uint8Array, aoff: number, alen: number,
+  b: Uint8Array | null, boff: number, blen: number,
+): string {
+  const n = s.length;
+  const w = ensureScratch(n + encodedSize(alen) + (b === null ? 0 : encodedSize(blen)));
+  if (n > 0) w.latin1Write(s, 0, n);
+  let p = putElement(w, n, a, aoff, alen);
+  if (b !== null) p = putElement(w, p, b, boff, blen);
+  return w.latin1Slice(0, p);
+}
+
+/** s with the element at p replaced by buf[off, off+len). */
+export function replace(s: string, p: number, buf: Uint8Array, off: number, len: number): string {
+  const n = s.length;
+  const oldEnd = skip(s, p);
+  const newSize = encodedSize(len);
+  const total = n - (oldEnd - p) + newSize;
+  const w = ensureScratch(Math.max(n, total));
+  w.latin1Write(s, 0, n);
+  w.copyWithin(p + newSize, oldEnd, n);
+  putElement(w, p, buf, off, len);
+  return w.latin1Slice(0, total);
+}
+
+/** s without the chars [from, to). */
+export function cut(s: string, from: number, to: number): string {
+  if (from === 0 && to === s.length) return '';
+  const n = s.length;
+  const w = ensureScratch(n);
+  w.latin1Write(s, 0, n);
+  w.copyWithin(from, to, n);
+  return w.latin1Slice(0, n - (to - from));
+}
+
+/**
+ * Copy the element at p into `into`'s own scratch (grown when needed) and point `into` at it;
+ * returns the element's length. Used to hand out packed elements as bytes.
+ */
+export function copyOut(s: string, p: number, into: ElementBytes): number {
+  const len = readLen(s, p);
+  const d = dataPos;
+  let b = into.own;
+  if (b.length < len) {
+    let size = b.length * 2;
+    while (size < len) size *= 2;
+    b = into.own = Buffer.allocUnsafeSlow(size);
+  }
+  if (len <= 64) for (let i = 0; i < len; i++) b[i] = s.charCodeAt(d + i);
+  else b.write(s.substring(d, d + len), 0, len, 'latin1');
+  into.buf = b;
+  into.off = 0;
+  into.len = len;
+  return len;
+}
+
+/**
+ * A byte range handed out by an iterator: buf[off, off + len), valid until the next call on
+ * the same ElementBytes or the next write to the collection. `own` is its private scratch
+ * (packed and integer elements are copied there; hashtable elements are read in place).
+ */
+export class ElementBytes {
+  own: Buffer = Buffer.allocUnsafeSlow(64);
+  buf: Uint8Array = this.own;
+  off = 0;
+  len = 0;
+}
+
+/** Bytes a packed string is estimated to occupy on the V8 heap (header + chars, 8-aligned). */
+export function stringBytes(s: string): number {
+  return 16 + ((s.length + 7) & ~7);
+}

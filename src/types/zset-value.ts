@@ -1,0 +1,1256 @@
+/*
+ * The sorted-set value kept in the store's object table (ARCHITECTURE.md principle 7), in the
+ * two encodings redis-server 7.0 uses, so that OBJECT ENCODING and every encoding-dependent
+ * reply (ZSCAN, the order ZUNIONSTORE builds) follow from the representation itself:
+ *
+ * - Listpack (small sets: at most zset-max-listpack-entries members, none longer than
+ *   zset-max-listpack-value bytes): members in (score, member) order in three flat typed
+ *   arrays (scores, member end offsets, member bytes). Every operation is a linear scan or a
+ *   copyWithin shift, O(n) as in Redis's listpack, with about 12 bytes of overhead per member.
+ *   Scores are kept as Redis's listpack keeps them: an integral score is stored as an integer,
+ *   so -0 reads back as 0.
+ *
+ * - Skiplist: William Pugh's skip list with Redis's changes (ties ordered by member bytes,
+ *   per-level spans for O(log n) rank, a backward link at level 0), laid out as
+ *   struct-of-arrays: node i has score[i], its member's offset and length in a byte arena,
+ *   back[i], and its levels at lbase[i] .. lbase[i]+lcnt[i] in the fwd/span pools (runs of a
+ *   given height are recycled through per-height free lists). Beside it, a chained hash table
+ *   of node ids (buckets + hnext, with each node's hash cached) maps member bytes to nodes in
+ *   O(1) expected. No JS object or string per member, so the GC traces nothing per element:
+ *   about 45 bytes plus the member per element, against ~100 in redis-server.
+ *
+ * Conversions follow Redis 7.0: listpack -> skiplist when an insertion would pass either
+ * threshold (zsetAdd); never back, except for results built by ZUNIONSTORE & co.
+ * (`compactIfSmall`, zsetConvertToListpackIfNeeded).
+ *
+ * Positions: read APIs address members by a position, `-1` meaning none. A position is an
+ * index in a listpack and a node id in a skiplist; it is valid until the next write. Member
+ * bytes are read with member(pos), which returns the backing array and sets memberOff /
+ * memberLen: read them at once (a later write may move them).
+ *
+ * Member bytes passed in are (buf, off, len) ranges; the structure copies what it keeps.
+ * Costs: skiplist add/remove/score/rank O(log n) (expected); ranges O(log n + m); the arena
+ * is compacted when half of it is garbage, the hash table doubles at load 1 and halves below
+ * 1/8, all amortized O(1) per operation.
+ */
+import type { Collection } from '../commands/collection.ts';
+
+const MAXLEVEL = 32;
+const NIL = -1;
+const HEADER = 0;
+
+/** Bytes charged per value for the JS objects and typed-array headers (an estimate). */
+const OBJECT_OVERHEAD = 160;
+
+/** Flags of ZsetValue.add, as zsetAdd's in_flags. */
+export const ZaddIn = { INCR: 1, NX: 2, XX: 4, GT: 8, LT: 16 } as const;
+/** Results of ZsetValue.add, as zsetAdd's out_flags. */
+export const ZaddOut = { NAN: 1, ADDED: 2, UPDATED: 4, NOP: 8 } as const;
+
+/** A score interval (zrangespec). */
+export interface ScoreRange {
+  min: number;
+  max: number;
+  minex: boolean;
+  maxex: boolean;
+}
+
+/** Kinds of lex bound: '-' (below everything), '+' (above everything), or a member. */
+export const LexKind = { MIN: 0, MAX: 1, VALUE: 2 } as const;
+
+/** A lexicographic interval (zlexrangespec); VALUE bounds point into a caller's buffer. */
+export interface LexRange {
+  minKind: number;
+  minBuf: Uint8Array;
+  minOff: number;
+  minLen: number;
+  minex: boolean;
+  maxKind: number;
+  maxBuf: Uint8Array;
+  maxOff: number;
+  maxLen: number;
+  maxex: boolean;
+}
+
+/** memcmp then length, as sdscmp. */
+export function compareBytes(a: Uint8Array, aoff: number, alen: number, b: Uint8Array, boff: number, blen: number): number {
+  const n = alen < blen ? alen : blen;
+  for (let i = 0; i < n; i++) {
+    const d = a[aoff + i] - b[boff + i];
+    if (d !== 0) return d;
+  }
+  return alen - blen;
+}
+
+function bytesEqual(a: Uint8Array, aoff: number, b: Uint8Array, boff: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (a[aoff + i] !== b[boff + i]) return false;
+  return true;
+}
+
+function copyInto(src: Uint8Array, soff: number, dst: Uint8Array, doff: number, len: number): void {
+  if (len <= 32) for (let i = 0; i < len; i++) dst[doff + i] = src[soff + i];
+  else dst.set(src.subarray(soff, soff + len), doff);
+}
+
+/** sdscmplex: a member against a lex bound. */
+function cmpLex(buf: Uint8Array, off: number, len: number, kind: number, bbuf: Uint8Array, boff: number, blen: number): number {
+  if (kind === LexKind.MIN) return 1;
+  if (kind === LexKind.MAX) return -1;
+  return compareBytes(buf, off, len, bbuf, boff, blen);
+}
+
+export function lexGteMin(buf: Uint8Array, off: number, len: number, r: LexRange): boolean {
+  const c = cmpLex(buf, off, len, r.minKind, r.minBuf, r.minOff, r.minLen);
+  return r.minex ? c > 0 : c >= 0;
+}
+
+export function lexLteMax(buf: Uint8Array, off: number, len: number, r: LexRange): boolean {
+  const c = cmpLex(buf, off, len, r.maxKind, r.maxBuf, r.maxOff, r.maxLen);
+  return r.maxex ? c < 0 : c <= 0;
+}
+
+/** True when the lex range can contain nothing (zslIsInLexRange's first test). */
+export function lexRangeEmpty(r: LexRange): boolean {
+  let cmp: number;
+  if (r.minKind === r.maxKind && r.minKind !== LexKind.VALUE) cmp = 0;
+  else if (r.minKind === LexKind.MIN || r.maxKind === LexKind.MAX) cmp = -1;
+  else if (r.minKind === LexKind.MAX || r.maxKind === LexKind.MIN) cmp = 1;
+  else cmp = compareBytes(r.minBuf, r.minOff, r.minLen, r.maxBuf, r.maxOff, r.maxLen);
+  return cmp > 0 || (cmp === 0 && (r.minex || r.maxex));
+}
+
+export function scoreGteMin(v: number, r: ScoreRange): boolean {
+  return r.minex ? v > r.min : v >= r.min;
+}
+
+export function scoreLteMax(v: number, r: ScoreRange): boolean {
+  return r.maxex ? v < r.max : v <= r.max;
+}
+
+export function scoreRangeEmpty(r: ScoreRange): boolean {
+  return r.min > r.max || (r.min === r.max && (r.minex || r.maxex));
+}
+
+let hashSeed = (Math.random() * 0x7fffffff) | 0;
+/** For tests: make hashing (and so skiplist scan order) reproducible. */
+export function setZsetHashSeed(seed: number): void {
+  hashSeed = seed | 0;
+}
+
+function hashBytes(buf: Uint8Array, off: number, len: number): number {
+  let h = hashSeed ^ 0x811c9dc5;
+  for (let i = 0; i < len; i++) h = Math.imul(h ^ buf[off + i], 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h | 0;
+}
+
+function randomLevel(): number {
+  let level = 1;
+  while (Math.random() < 0.25 && level < MAXLEVEL) level++;
+  return level;
+}
+
+function rev32(v: number): number {
+  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
+  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
+  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
+  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
+  return ((v >>> 16) | (v << 16)) >>> 0;
+}
+
+// Scratch search paths (one command runs at a time).
+const update = new Int32Array(MAXLEVEL);
+const rankAt = new Float64Array(MAXLEVEL);
+
+/** The skiplist + hash encoding. */
+export class ZSkiplist {
+  // nodes (struct of arrays; node 0 is the header)
+  score: Float64Array;
+  moff: Uint32Array;
+  mlen: Uint32Array;
+  back: Int32Array;
+  lbase: Int32Array;
+  lcnt: Uint8Array;
+  hnext: Int32Array;
+  hcode: Int32Array;
+  private nodeHigh = 1;
+  private freeNode = NIL;
+  // level pool
+  fwd: Int32Array;
+  span: Int32Array;
+  private poolHigh = MAXLEVEL;
+  private readonly lfree = new Int32Array(MAXLEVEL + 1).fill(NIL);
+  // list
+  level = 1;
+  length = 0;
+  tail = NIL;
+  // hash
+  private buckets: Int32Array;
+  private mask: number;
+  // member bytes
+  arena: Uint8Array;
+  private arenaHigh = 0;
+  private garbage = 0;
+
+  constructor(capacity = 16) {
+    const cap = Math.max(4, capacity + 1);
+    this.score = new Float64Array(cap);
+    this.moff = new Uint32Array(cap);
+    this.mlen = new Uint32Array(cap);
+    this.back = new Int32Array(cap);
+    this.lbase = new Int32Array(cap);
+    this.lcnt = new Uint8Array(cap);
+    this.hnext = new Int32Array(cap);
+    this.hcode = new Int32Array(cap);
+    const pool = MAXLEVEL + Math.ceil(cap * 1.4) + 8;
+    this.fwd = new Int32Array(pool).fill(NIL);
+    this.span = new Int32Array(pool);
+    this.lbase[HEADER] = 0;
+    this.lcnt[HEADER] = MAXLEVEL;
+    this.back[HEADER] = NIL;
+    let b = 8;
+    while (b < capacity) b <<= 1;
+    this.buckets = new Int32Array(b).fill(NIL);
+    this.mask = b - 1;
+    this.arena = new Uint8Array(Math.max(64, capacity * 16));
+  }
+
+  bytes(): number {
+    return (
+      this.score.byteLength + this.moff.byteLength + this.mlen.byteLength + this.back.byteLength +
+      this.lbase.byteLength + this.lcnt.byteLength + this.hnext.byteLength + this.hcode.byteLength +
+      this.fwd.byteLength + this.span.byteLength + this.buckets.byteLength + this.arena.byteLength + OBJECT_OVERHEAD * 2
+    );
+  }
+
+  // ---- allocation ----
+
+  private growNodes(): void {
+    const cap = this.score.length * 2;
+    const grow = <T extends Float64Array | Uint32Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      b.set(a);
+      return b;
+    };
+    this.score = grow(this.score, (n) => new Float64Array(n));
+    this.moff = grow(this.moff, (n) => new Uint32Array(n));
+    this.mlen = grow(this.mlen, (n) => new Uint32Array(n));
+    this.back = grow(this.back, (n) => new Int32Array(n));
+    this.lbase = grow(this.lbase, (n) => new Int32Array(n));
+    this.lcnt = grow(this.lcnt, (n) => new Uint8Array(n));
+    this.hnext = grow(this.hnext, (n) => new Int32Array(n));
+    this.hcode = grow(this.hcode, (n) => new Int32Array(n));
+  }
+
+  private allocLevels(n: number): number {
+    const head = this.lfree[n];
+    if (head !== NIL) {
+      this.lfree[n] = this.fwd[head];
+      return head;
+    }
+    if (this.poolHigh + n > this.fwd.length) {
+      const cap = Math.max(this.fwd.length * 2, this.poolHigh + n);
+      const f = new Int32Array(cap);
+      f.set(this.fwd);
+      const s = new Int32Array(cap);
+      s.set(this.span);
+      this.fwd = f;
+      this.span = s;
+    }
+    const base = this.poolHigh;
+    this.poolHigh += n;
+    return base;
+  }
+
+  private allocNode(levels: number): number {
+    let x = this.freeNode;
+    if (x !== NIL) this.freeNode = this.hnext[x];
+    else {
+      if (this.nodeHigh >= this.score.length) this.growNodes();
+      x = this.nodeHigh++;
+    }
+    this.lbase[x] = this.allocLevels(levels);
+    this.lcnt[x] = levels;
+    return x;
+  }
+
+  private freeNodeId(x: number): void {
+    const n = this.lcnt[x];
+    const base = this.lbase[x];
+    this.fwd[base] = this.lfree[n];
+    this.lfree[n] = base;
+    this.garbage += this.mlen[x];
+    this.mlen[x] = 0;
+    this.hnext[x] = this.freeNode;
+    this.freeNode = x;
+  }
+
+  private storeMember(x: number, buf: Uint8Array, off: number, len: number): void {
+    if (this.arenaHigh + len > this.arena.length) {
+      const live = this.arenaHigh - this.garbage;
+      if (this.garbage > live) this.compactArena(len);
+      if (this.arenaHigh + len > this.arena.length) {
+        const a = new Uint8Array(Math.max(this.arena.length * 2, this.arenaHigh + len + 64));
+        a.set(this.arena.subarray(0, this.arenaHigh));
+        this.arena = a;
+      }
+    }
+    copyInto(buf, off, this.arena, this.arenaHigh, len);
+    this.moff[x] = this.arenaHigh;
+    this.mlen[x] = len;
+    this.arenaHigh += len;
+  }
+
+  /** Copy live members into a fresh arena (order of the list). */
+  private compactArena(extra: number): void {
+    const live = this.arenaHigh - this.garbage;
+    const a = new Uint8Array(Math.max(64, Math.ceil((live + extra) * 1.5)));
+    let p = 0;
+    const old = this.arena;
+    for (let x = this.fwd[0]; x !== NIL; x = this.fwd[this.lbase[x]]) {
+      const len = this.mlen[x];
+      copyInto(old, this.moff[x], a, p, len);
+      this.moff[x] = p;
+      p += len;
+    }
+    this.arena = a;
+    this.arenaHigh = p;
+    this.garbage = 0;
+  }
+
+  // ---- hash ----
+
+  find(buf: Uint8Array, off: number, len: number): number {
+    const h = hashBytes(buf, off, len);
+    let x = this.buckets[h & this.mask];
+    const arena = this.arena;
+    while (x !== NIL) {
+      if (this.hcode[x] === h && this.mlen[x] === len && bytesEqual(arena, this.moff[x], buf, off, len)) return x;
+      x = this.hnext[x];
+    }
+    return NIL;
+  }
+
+  private hashInsert(x: number, h: number): void {
+    this.hcode[x] = h;
+    const b = h & this.mask;
+    this.hnext[x] = this.buckets[b];
+    this.buckets[b] = x;
+    if (this.length > this.buckets.length) this.rehash(this.buckets.length * 2);
+  }
+
+  private hashRemove(x: number): void {
+    const b = this.hcode[x] & this.mask;
+    let y = this.buckets[b];
+    if (y === x) {
+      this.buckets[b] = this.hnext[x];
+      return;
+    }
+    while (y !== NIL) {
+      const n = this.hnext[y];
+      if (n === x) {
+        this.hnext[y] = this.hnext[x];
+        return;
+      }
+      y = n;
+    }
+  }
+
+  private rehash(size: number): void {
+    const buckets = new Int32Array(size).fill(NIL);
+    const mask = size - 1;
+    for (let x = this.fwd[0]; x !== NIL; x = this.fwd[this.lbase[x]]) {
+      const b = this.hcode[x] & mask;
+      this.hnext[x] = buckets[b];
+      buckets[b] = x;
+    }
+    this.buckets = buckets;
+    this.mask = mask;
+  }
+
+  /** Shrink the hash table after deletions (htNeedsResize: below 1/8 full). */
+  maybeShrink(): void {
+    const size = this.buckets.length;
+    if (size > 8 && this.length * 8 < size) {
+      let s = 8;
+      while (s < this.length) s <<= 1;
+      this.rehash(s);
+    }
+  }
+
+  /**
+   * One step of a reverse-binary-cursor scan over the hash buckets (dictScan on a single
+   * table): visits the chain of one bucket and returns the next cursor (0 when done). Members
+   * present for the whole scan are visited at least once even if the table is resized.
+   */
+  scanStep(cursor: number, visit: (x: number) => void): number {
+    const m = this.mask;
+    let x = this.buckets[cursor & m];
+    while (x !== NIL) {
+      visit(x);
+      x = this.hnext[x];
+    }
+    let v = (cursor | ~m) >>> 0;
+    v = rev32(v);
+    v = (v + 1) >>> 0;
+    return rev32(v);
+  }
+
+  // ---- comparisons ----
+
+  /** node x sorts before (score s, member buf[off..off+len)) */
+  private before(x: number, s: number, buf: Uint8Array, off: number, len: number): boolean {
+    const xs = this.score[x];
+    return xs < s || (xs === s && compareBytes(this.arena, this.moff[x], this.mlen[x], buf, off, len) < 0);
+  }
+
+  // ---- list operations ----
+
+  first(): number {
+    return this.fwd[0];
+  }
+  next(x: number): number {
+    return this.fwd[this.lbase[x]];
+  }
+  prev(x: number): number {
+    return this.back[x];
+  }
+
+  /** Insert a member known to be absent. */
+  insert(buf: Uint8Array, off: number, len: number, s: number): number {
+    const h = hashBytes(buf, off, len);
+    const fwd = this.fwd;
+    const span = this.span;
+    let x = HEADER;
+    for (let i = this.level - 1; i >= 0; i--) {
+      rankAt[i] = i === this.level - 1 ? 0 : rankAt[i + 1];
+      for (;;) {
+        const f = fwd[this.lbase[x] + i];
+        if (f === NIL || !this.before(f, s, buf, off, len)) break;
+        rankAt[i] += span[this.lbase[x] + i];
+        x = f;
+      }
+      update[i] = x;
+    }
+    const lvl = randomLevel();
+    const node = this.allocNode(lvl);
+    this.storeMember(node, buf, off, len);
+    this.score[node] = s;
+    this.link(node, lvl);
+    this.length++;
+    this.hashInsert(node, h);
+    return node;
+  }
+
+  /** Link `node` at the position recorded in update/rankAt. */
+  private link(node: number, lvl: number): void {
+    if (lvl > this.level) {
+      for (let i = this.level; i < lvl; i++) {
+        rankAt[i] = 0;
+        update[i] = HEADER;
+        this.span[this.lbase[HEADER] + i] = this.length;
+      }
+      this.level = lvl;
+    }
+    const fwd = this.fwd;
+    const span = this.span;
+    const nb = this.lbase[node];
+    for (let i = 0; i < lvl; i++) {
+      const ub = this.lbase[update[i]] + i;
+      fwd[nb + i] = fwd[ub];
+      fwd[ub] = node;
+      span[nb + i] = span[ub] - (rankAt[0] - rankAt[i]);
+      span[ub] = rankAt[0] - rankAt[i] + 1;
+    }
+    for (let i = lvl; i < this.level; i++) span[this.lbase[update[i]] + i]++;
+    this.back[node] = update[0] === HEADER ? NIL : update[0];
+    const f0 = fwd[nb];
+    if (f0 !== NIL) this.back[f0] = node;
+    else this.tail = node;
+  }
+
+  /** Fill update[] with the predecessors of node x at every level. */
+  private pathTo(x: number): void {
+    const s = this.score[x];
+    const off = this.moff[x];
+    const len = this.mlen[x];
+    const arena = this.arena;
+    let y = HEADER;
+    for (let i = this.level - 1; i >= 0; i--) {
+      for (;;) {
+        const f = this.fwd[this.lbase[y] + i];
+        if (f === NIL || !this.before(f, s, arena, off, len)) break;
+        y = f;
+      }
+      update[i] = y;
+    }
+  }
+
+  /** zslDeleteNode: unlink x given update[]. */
+  private unlink(x: number): void {
+    const fwd = this.fwd;
+    const span = this.span;
+    const xb = this.lbase[x];
+    for (let i = 0; i < this.level; i++) {
+      const ub = this.lbase[update[i]] + i;
+      if (fwd[ub] === x) {
+        span[ub] += span[xb + i] - 1;
+        fwd[ub] = fwd[xb + i];
+      } else {
+        span[ub] -= 1;
+      }
+    }
+    const f0 = fwd[xb];
+    if (f0 !== NIL) this.back[f0] = this.back[x];
+    else this.tail = this.back[x];
+    while (this.level > 1 && fwd[this.lbase[HEADER] + this.level - 1] === NIL) this.level--;
+    this.length--;
+  }
+
+  /** Remove node x entirely. */
+  removeNode(x: number): void {
+    this.pathTo(x);
+    this.unlink(x);
+    this.hashRemove(x);
+    this.freeNodeId(x);
+  }
+
+  /** zslUpdateScore: move node x to a new score (in place when its position does not change). */
+  updateScore(x: number, s: number): void {
+    const prev = this.back[x];
+    const next = this.fwd[this.lbase[x]];
+    if ((prev === NIL || this.score[prev] < s) && (next === NIL || this.score[next] > s)) {
+      this.score[x] = s;
+      return;
+    }
+    this.pathTo(x);
+    this.unlink(x);
+    this.score[x] = s;
+    // Re-link the same node (keeping its height) at its new position.
+    const off = this.moff[x];
+    const len = this.mlen[x];
+    const arena = this.arena;
+    let y = HEADER;
+    for (let i = this.level - 1; i >= 0; i--) {
+      rankAt[i] = i === this.level - 1 ? 0 : rankAt[i + 1];
+      for (;;) {
+        const f = this.fwd[this.lbase[y] + i];
+        if (f === NIL || !this.before(f, s, arena, off, len)) break;
+        rankAt[i] += this.span[this.lbase[y] + i];
+        y = f;
+      }
+      update[i] = y;
+    }
+    this.link(x, this.lcnt[x]);
+    this.length++;
+  }
+
+  /** 1-based rank of node x (zslGetRank). */
+  rankOf(x: number): number {
+    const s = this.score[x];
+    const off = this.moff[x];
+    const len = this.mlen[x];
+    const arena = this.arena;
+    let y = HEADER;
+    let rank = 0;
+    for (let i = this.level - 1; i >= 0; i--) {
+      for (;;) {
+        const f = this.fwd[this.lbase[y] + i];
+        if (f === NIL) break;
+        const fs = this.score[f];
+        if (!(fs < s || (fs === s && compareBytes(arena, this.moff[f], this.mlen[f], arena, off, len) <= 0))) break;
+        rank += this.span[this.lbase[y] + i];
+        y = f;
+      }
+      if (y === x) return rank;
+    }
+    return 0;
+  }
+
+  /** Node of 1-based rank r, or NIL (zslGetElementByRank). */
+  byRank(r: number): number {
+    let y = HEADER;
+    let traversed = 0;
+    for (let i = this.level - 1; i >= 0; i--) {
+      for (;;) {
+        const f = this.fwd[this.lbase[y] + i];
+        if (f === NIL || traversed + this.span[this.lbase[y] + i] > r) break;
+        traversed += this.span[this.lbase[y] + i];
+        y = f;
+      }
+      if (traversed === r) return y === HEADER ? NIL : y;
+    }
+    return NIL;
+  }
+
+  private inRange(r: ScoreRange): boolean {
+    if (scoreRangeEmpty(r)) return false;
+    if (this.tail === NIL || !scoreGteMin(this.score[this.tail], r)) return false;
+    const f = this.fwd[0];
+    return f !== NIL && scoreLteMax(this.score[f], r);
+  }
+
+  firstInRange(r: ScoreRange): number {
+    if (!this.inRange(r)) return NIL;
+    let y = HEADER;
+    for (let i = this.level - 1; i >= 0; i--) {
+      for (;;) {
+        const f = this.fwd[this.lbase[y] + i];
+        if (f === NIL || scoreGteMin(this.score[f], r)) break;
+        y = f;
+      }
+    }
+    const x = this.fwd[this.lbase[y]];
+    return x !== NIL && scoreLteMax(this.score[x], r) ? x : NIL;
+  }
+
+  lastInRange(r: ScoreRange): number {
+    if (!this.inRange(r)) return NIL;
+    let y = HEADER;
+    for (let i = this.level - 1; i >= 0; i--) {
+      for (;;) {
+        const f = this.fwd[this.lbase[y] + i];
+        if (f === NIL || !scoreLteMax(this.score[f], r)) break;
+        y = f;
+      }
+    }
+    return y !== HEADER && scoreGteMin(this.score[y], r) ? y : NIL;
+  }
+
+  private gteMin(x: number, r: LexRange): boolean {
+    return lexGteMin(this.arena, this.moff[x], this.mlen[x], r);
+  }
+  private lteMax(x: number, r: LexRange): boolean {
+    return lexLteMax(this.arena, this.moff[x], this.mlen[x], r);
+  }
+
+  private inLexRange(r: LexRange): boolean {
+    if (lexRangeEmpty(r)) return false;
+    if (this.tail === NIL || !this.gteMin(this.tail, r)) return false;
+    const f = this.fwd[0];
+    return f !== NIL && this.lteMax(f, r);
+  }
+
+  firstInLexRange(r: LexRange): number {
+    if (!this.inLexRange(r)) return NIL;
+    let y = HEADER;
+    for (let i = this.level - 1; i >= 0; i--) {
+      for (;;) {
+        const f = this.fwd[this.lbase[y] + i];
+        if (f === NIL || this.gteMin(f, r)) break;
+        y = f;
+      }
+    }
+    const x = this.fwd[this.lbase[y]];
+    return x !== NIL && this.lteMax(x, r) ? x : NIL;
+  }
+
+  lastInLexRange(r: LexRange): number {
+    if (!this.inLexRange(r)) return NIL;
+    let y = HEADER;
+    for (let i = this.level - 1; i >= 0; i--) {
+      for (;;) {
+        const f = this.fwd[this.lbase[y] + i];
+        if (f === NIL || !this.lteMax(f, r)) break;
+        y = f;
+      }
+    }
+    return y !== HEADER && this.gteMin(y, r) ? y : NIL;
+  }
+
+  /** Remove the 1-based ranks start..end; returns how many. */
+  removeRangeByRank(start: number, end: number): number {
+    let y = HEADER;
+    let traversed = 0;
+    for (let i = this.level - 1; i >= 0; i--) {
+      for (;;) {
+        const f = this.fwd[this.lbase[y] + i];
+        if (f === NIL || traversed + this.span[this.lbase[y] + i] >= start) break;
+        traversed += this.span[this.lbase[y] + i];
+        y = f;
+      }
+      update[i] = y;
+    }
+    traversed++;
+    let x = this.fwd[this.lbase[y]];
+    let removed = 0;
+    while (x !== NIL && traversed <= end) {
+      const next = this.fwd[this.lbase[x]];
+      this.unlink(x);
+      this.hashRemove(x);
+      this.freeNodeId(x);
+      removed++;
+      traversed++;
+      x = next;
+    }
+    this.maybeShrink();
+    return removed;
+  }
+
+  removeRangeByScore(r: ScoreRange): number {
+    let y = HEADER;
+    for (let i = this.level - 1; i >= 0; i--) {
+      for (;;) {
+        const f = this.fwd[this.lbase[y] + i];
+        if (f === NIL || scoreGteMin(this.score[f], r)) break;
+        y = f;
+      }
+      update[i] = y;
+    }
+    let x = this.fwd[this.lbase[y]];
+    let removed = 0;
+    while (x !== NIL && scoreLteMax(this.score[x], r)) {
+      const next = this.fwd[this.lbase[x]];
+      this.unlink(x);
+      this.hashRemove(x);
+      this.freeNodeId(x);
+      removed++;
+      x = next;
+    }
+    this.maybeShrink();
+    return removed;
+  }
+
+  removeRangeByLex(r: LexRange): number {
+    let y = HEADER;
+    for (let i = this.level - 1; i >= 0; i--) {
+      for (;;) {
+        const f = this.fwd[this.lbase[y] + i];
+        if (f === NIL || this.gteMin(f, r)) break;
+        y = f;
+      }
+      update[i] = y;
+    }
+    let x = this.fwd[this.lbase[y]];
+    let removed = 0;
+    while (x !== NIL && this.lteMax(x, r)) {
+      const next = this.fwd[this.lbase[x]];
+      this.unlink(x);
+      this.hashRemove(x);
+      this.freeNodeId(x);
+      removed++;
+      x = next;
+    }
+    this.maybeShrink();
+    return removed;
+  }
+
+  /** A uniformly random member (node id). */
+  random(): number {
+    return this.byRank(1 + Math.floor(Math.random() * this.length));
+  }
+
+  /** Check every invariant (tests): ordering, spans, back links, hash membership. */
+  verify(): void {
+    let n = 0;
+    let prev = NIL;
+    for (let x = this.fwd[0]; x !== NIL; x = this.fwd[this.lbase[x]]) {
+      n++;
+      if (this.back[x] !== prev) throw new Error(`bad back link at node ${x}`);
+      if (prev !== NIL && !this.before(prev, this.score[x], this.arena, this.moff[x], this.mlen[x])) throw new Error('order violated');
+      if (this.find(this.arena.subarray(this.moff[x], this.moff[x] + this.mlen[x]), 0, this.mlen[x]) !== x) throw new Error('hash lookup failed');
+      if (this.rankOf(x) !== n) throw new Error(`rank of node ${x} is ${this.rankOf(x)}, expected ${n}`);
+      prev = x;
+    }
+    if (n !== this.length) throw new Error(`length ${this.length} but ${n} nodes`);
+    if (this.tail !== prev) throw new Error('bad tail');
+    for (let i = 0; i < this.level; i++) {
+      // spans at level i: the sum from the header reaches each node's rank
+      let y = HEADER;
+      let rank = 0;
+      while (this.fwd[this.lbase[y] + i] !== NIL) {
+        rank += this.span[this.lbase[y] + i];
+        y = this.fwd[this.lbase[y] + i];
+        if (this.rankOf(y) !== rank) throw new Error(`bad span at level ${i}`);
+      }
+    }
+  }
+}
+
+/** The listpack encoding: members in order in flat arrays. */
+export class ZListpack {
+  n = 0;
+  scores: Float64Array;
+  /** Member i is data[offs[i] .. offs[i+1]). */
+  offs: Uint32Array;
+  data: Uint8Array;
+
+  constructor(capacity = 4, dataBytes = 32) {
+    capacity = Math.max(1, capacity);
+    this.scores = new Float64Array(capacity);
+    this.offs = new Uint32Array(capacity + 1);
+    this.data = new Uint8Array(dataBytes);
+  }
+
+  bytes(): number {
+    return this.scores.byteLength + this.offs.byteLength + this.data.byteLength + OBJECT_OVERHEAD;
+  }
+
+  /** Bytes of all members. */
+  dataLength(): number {
+    return this.offs[this.n];
+  }
+
+  find(buf: Uint8Array, off: number, len: number): number {
+    const offs = this.offs;
+    const data = this.data;
+    for (let i = 0; i < this.n; i++) {
+      const o = offs[i];
+      if (offs[i + 1] - o === len && bytesEqual(data, o, buf, off, len)) return i;
+    }
+    return NIL;
+  }
+
+  private cmpAt(i: number, buf: Uint8Array, off: number, len: number): number {
+    const o = this.offs[i];
+    return compareBytes(this.data, o, this.offs[i + 1] - o, buf, off, len);
+  }
+
+  /** zzlInsert: add a member known to be absent, in order. */
+  insert(buf: Uint8Array, off: number, len: number, s: number): number {
+    if (s === 0) s = 0; // listpack stores an integral score as an integer: -0 reads back as 0
+    let i = 0;
+    const n = this.n;
+    while (i < n) {
+      const si = this.scores[i];
+      if (si > s || (si === s && this.cmpAt(i, buf, off, len) > 0)) break;
+      i++;
+    }
+    this.insertAt(i, buf, off, len, s);
+    return i;
+  }
+
+  private insertAt(i: number, buf: Uint8Array, off: number, len: number, s: number): void {
+    const n = this.n;
+    if (n + 1 > this.scores.length) {
+      const cap = Math.max(4, this.scores.length * 2);
+      const sc = new Float64Array(cap);
+      sc.set(this.scores.subarray(0, n));
+      this.scores = sc;
+      const of = new Uint32Array(cap + 1);
+      of.set(this.offs.subarray(0, n + 1));
+      this.offs = of;
+    }
+    const total = this.offs[n];
+    if (total + len > this.data.length) {
+      const d = new Uint8Array(Math.max(this.data.length * 2, total + len));
+      d.set(this.data.subarray(0, total));
+      this.data = d;
+    }
+    const at = this.offs[i];
+    this.data.copyWithin(at + len, at, total);
+    copyInto(buf, off, this.data, at, len);
+    for (let j = n; j >= i + 1; j--) this.offs[j + 1] = this.offs[j] + len;
+    this.offs[i + 1] = at + len;
+    this.scores.copyWithin(i + 1, i, n);
+    this.scores[i] = s;
+    this.n = n + 1;
+  }
+
+  /** Delete count members from index i. */
+  deleteRange(i: number, count: number): void {
+    const n = this.n;
+    const from = this.offs[i];
+    const to = this.offs[i + count];
+    const cut = to - from;
+    this.data.copyWithin(from, to, this.offs[n]);
+    for (let j = i + 1; j + count <= n; j++) this.offs[j] = this.offs[j + count] - cut;
+    this.scores.copyWithin(i, i + count, n);
+    this.n = n - count;
+    // Release memory when mostly empty.
+    if (this.scores.length > 16 && this.n * 4 < this.scores.length) this.shrink();
+  }
+
+  private shrink(): void {
+    const cap = Math.max(4, this.n * 2);
+    this.scores = this.scores.slice(0, cap);
+    const of = new Uint32Array(cap + 1);
+    of.set(this.offs.subarray(0, this.n + 1));
+    this.offs = of;
+    const used = this.offs[this.n];
+    if (this.data.length > 64 && used * 4 < this.data.length) this.data = this.data.slice(0, Math.max(32, used * 2));
+  }
+
+  firstInRange(r: ScoreRange): number {
+    if (scoreRangeEmpty(r) || this.n === 0) return NIL;
+    if (!scoreGteMin(this.scores[this.n - 1], r) || !scoreLteMax(this.scores[0], r)) return NIL;
+    for (let i = 0; i < this.n; i++) {
+      const s = this.scores[i];
+      if (scoreGteMin(s, r)) return scoreLteMax(s, r) ? i : NIL;
+    }
+    return NIL;
+  }
+
+  lastInRange(r: ScoreRange): number {
+    if (scoreRangeEmpty(r) || this.n === 0) return NIL;
+    if (!scoreGteMin(this.scores[this.n - 1], r) || !scoreLteMax(this.scores[0], r)) return NIL;
+    for (let i = this.n - 1; i >= 0; i--) {
+      const s = this.scores[i];
+      if (scoreLteMax(s, r)) return scoreGteMin(s, r) ? i : NIL;
+    }
+    return NIL;
+  }
+
+  gteMin(i: number, r: LexRange): boolean {
+    const o = this.offs[i];
+    return lexGteMin(this.data, o, this.offs[i + 1] - o, r);
+  }
+  lteMax(i: number, r: LexRange): boolean {
+    const o = this.offs[i];
+    return lexLteMax(this.data, o, this.offs[i + 1] - o, r);
+  }
+
+  firstInLexRange(r: LexRange): number {
+    if (lexRangeEmpty(r) || this.n === 0) return NIL;
+    if (!this.gteMin(this.n - 1, r) || !this.lteMax(0, r)) return NIL;
+    for (let i = 0; i < this.n; i++) {
+      if (this.gteMin(i, r)) return this.lteMax(i, r) ? i : NIL;
+    }
+    return NIL;
+  }
+
+  lastInLexRange(r: LexRange): number {
+    if (lexRangeEmpty(r) || this.n === 0) return NIL;
+    if (!this.gteMin(this.n - 1, r) || !this.lteMax(0, r)) return NIL;
+    for (let i = this.n - 1; i >= 0; i--) {
+      if (this.lteMax(i, r)) return this.gteMin(i, r) ? i : NIL;
+    }
+    return NIL;
+  }
+}
+
+/**
+ * A sorted set: one of the two encodings, switched as Redis switches them. Implements the
+ * generic Collection contract (OBJECT ENCODING, COPY) and every operation the commands need.
+ */
+export class ZsetValue implements Collection {
+  lp: ZListpack | null;
+  sl: ZSkiplist | null;
+  /** Set by member(pos): where the bytes are in the returned array. */
+  memberOff = 0;
+  memberLen = 0;
+  /** Set by add(): the member's score after the operation. */
+  newScore = 0;
+
+  /** A new empty set, in the listpack encoding unless `skiplist`. */
+  constructor(skiplist = false, capacity = 4) {
+    this.lp = skiplist ? null : new ZListpack(capacity);
+    this.sl = skiplist ? new ZSkiplist(capacity) : null;
+  }
+
+  encodingName(): string {
+    return this.lp !== null ? 'listpack' : 'skiplist';
+  }
+  isListpack(): boolean {
+    return this.lp !== null;
+  }
+  size(): number {
+    return this.lp !== null ? this.lp.n : this.sl!.length;
+  }
+  /** Memory estimate in bytes (typed arrays' capacity plus object overhead). */
+  bytes(): number {
+    return this.lp !== null ? this.lp.bytes() : this.sl!.bytes();
+  }
+
+  clone(): ZsetValue {
+    const out = new ZsetValue(this.lp === null, this.size());
+    for (let p = this.first(); p !== NIL; p = this.next(p)) {
+      const m = this.member(p);
+      out.insertNew(m, this.memberOff, this.memberLen, this.scoreAt(p));
+    }
+    return out;
+  }
+
+  // ---- encoding ----
+
+  /** listpack -> skiplist (zsetConvert). */
+  convertToSkiplist(): void {
+    const lp = this.lp;
+    if (lp === null) return;
+    const sl = new ZSkiplist(lp.n * 2);
+    for (let i = 0; i < lp.n; i++) {
+      const o = lp.offs[i];
+      sl.insert(lp.data, o, lp.offs[i + 1] - o, lp.scores[i]);
+    }
+    this.sl = sl;
+    this.lp = null;
+  }
+
+  /** skiplist -> listpack. */
+  convertToListpack(): void {
+    const sl = this.sl;
+    if (sl === null) return;
+    const lp = new ZListpack(Math.max(4, sl.length), 32);
+    let i = 0;
+    for (let x = sl.first(); x !== NIL; x = sl.next(x)) {
+      let s = sl.score[x];
+      if (s === 0) s = 0;
+      // Appending in order: position i is always the end.
+      const len = sl.mlen[x];
+      if (lp.dataLength() + len > lp.data.length) {
+        const d = new Uint8Array(Math.max(lp.data.length * 2, lp.dataLength() + len));
+        d.set(lp.data.subarray(0, lp.dataLength()));
+        lp.data = d;
+      }
+      copyInto(sl.arena, sl.moff[x], lp.data, lp.offs[i], len);
+      lp.offs[i + 1] = lp.offs[i] + len;
+      lp.scores[i] = s;
+      i++;
+      lp.n = i;
+    }
+    this.lp = lp;
+    this.sl = null;
+  }
+
+  /** zsetConvertToListpackIfNeeded for a freshly built result. */
+  compactIfSmall(maxEntries: number, maxValue: number): void {
+    if (this.sl === null || this.sl.length > maxEntries) return;
+    const sl = this.sl;
+    for (let x = sl.first(); x !== NIL; x = sl.next(x)) if (sl.mlen[x] > maxValue) return;
+    this.convertToListpack();
+  }
+
+  // ---- member operations ----
+
+  /** Score of a member, NaN when absent. */
+  score(buf: Uint8Array, off: number, len: number): number {
+    if (this.lp !== null) {
+      const i = this.lp.find(buf, off, len);
+      return i < 0 ? NaN : this.lp.scores[i];
+    }
+    const x = this.sl!.find(buf, off, len);
+    return x < 0 ? NaN : this.sl!.score[x];
+  }
+
+  /** Position of a member, -1 when absent. */
+  find(buf: Uint8Array, off: number, len: number): number {
+    return this.lp !== null ? this.lp.find(buf, off, len) : this.sl!.find(buf, off, len);
+  }
+
+  /** 0-based rank of a member (from the highest score when reverse), -1 when absent. */
+  rank(buf: Uint8Array, off: number, len: number, reverse: boolean): number {
+    const n = this.size();
+    if (this.lp !== null) {
+      const i = this.lp.find(buf, off, len);
+      if (i < 0) return -1;
+      return reverse ? n - 1 - i : i;
+    }
+    const x = this.sl!.find(buf, off, len);
+    if (x < 0) return -1;
+    const r = this.sl!.rankOf(x);
+    return reverse ? n - r : r - 1;
+  }
+
+  /** Insert a member known to be absent, without conversion checks (bulk builds, clone). */
+  insertNew(buf: Uint8Array, off: number, len: number, s: number): void {
+    if (this.lp !== null) this.lp.insert(buf, off, len, s);
+    else this.sl!.insert(buf, off, len, s);
+  }
+
+  /**
+   * zsetAdd: add or update a member under ZADD's flags; returns ZaddOut flags (NAN means the
+   * operation was refused); newScore holds the resulting score. Converts to a skiplist when
+   * a new member would pass maxEntries / maxValue.
+   */
+  add(buf: Uint8Array, off: number, len: number, s: number, flags: number, maxEntries: number, maxValue: number): number {
+    if (s !== s) return ZaddOut.NAN;
+    const incr = (flags & ZaddIn.INCR) !== 0;
+    const nx = (flags & ZaddIn.NX) !== 0;
+    const xx = (flags & ZaddIn.XX) !== 0;
+    const gt = (flags & ZaddIn.GT) !== 0;
+    const lt = (flags & ZaddIn.LT) !== 0;
+    const lp = this.lp;
+    if (lp !== null) {
+      const i = lp.find(buf, off, len);
+      if (i >= 0) {
+        if (nx) return ZaddOut.NOP;
+        const cur = lp.scores[i];
+        if (incr) {
+          s += cur;
+          if (s !== s) return ZaddOut.NAN;
+        }
+        if ((lt && s >= cur) || (gt && s <= cur)) return ZaddOut.NOP;
+        this.newScore = s;
+        if (s !== cur) {
+          // The member bytes live in lp.data: copy them out before the delete shifts them.
+          const o = lp.offs[i];
+          const ml = lp.offs[i + 1] - o;
+          const copy = scratchCopy(lp.data, o, ml);
+          lp.deleteRange(i, 1);
+          lp.insert(copy, 0, ml, s);
+          return ZaddOut.UPDATED;
+        }
+        return 0;
+      }
+      if (xx) return ZaddOut.NOP;
+      if (lp.n + 1 > maxEntries || len > maxValue) {
+        this.convertToSkiplist();
+      } else {
+        lp.insert(buf, off, len, s);
+        this.newScore = s;
+        return ZaddOut.ADDED;
+      }
+    }
+    const sl = this.sl!;
+    const x = sl.find(buf, off, len);
+    if (x >= 0) {
+      if (nx) return ZaddOut.NOP;
+      const cur = sl.score[x];
+      if (incr) {
+        s += cur;
+        if (s !== s) return ZaddOut.NAN;
+      }
+      if ((lt && s >= cur) || (gt && s <= cur)) return ZaddOut.NOP;
+      this.newScore = s;
+      if (s !== cur) {
+        sl.updateScore(x, s);
+        return ZaddOut.UPDATED;
+      }
+      return 0;
+    }
+    if (xx) return ZaddOut.NOP;
+    sl.insert(buf, off, len, s);
+    this.newScore = s;
+    return ZaddOut.ADDED;
+  }
+
+  /** Remove a member; true when it was there. */
+  remove(buf: Uint8Array, off: number, len: number): boolean {
+    if (this.lp !== null) {
+      const i = this.lp.find(buf, off, len);
+      if (i < 0) return false;
+      this.lp.deleteRange(i, 1);
+      return true;
+    }
+    const sl = this.sl!;
+    const x = sl.find(buf, off, len);
+    if (x < 0) return false;
+    sl.removeNode(x);
+    sl.maybeShrink();
+    return true;
+  }
+
+  /** Remove the member at a position. */
+  removeAt(p: number): void {
+    if (this.lp !== null) this.lp.deleteRange(p, 1);
+    else {
+      this.sl!.removeNode(p);
+      this.sl!.maybeShrink();
+    }
+  }
+
+  // ---- positions ----
+
+  first(): number {
+    if (this.lp !== null) return this.lp.n > 0 ? 0 : NIL;
+    return this.sl!.first();
+  }
+  last(): number {
+    if (this.lp !== null) return this.lp.n - 1;
+    return this.sl!.tail;
+  }
+  next(p: number): number {
+    if (this.lp !== null) return p + 1 < this.lp.n ? p + 1 : NIL;
+    return this.sl!.next(p);
+  }
+  prev(p: number): number {
+    if (this.lp !== null) return p - 1;
+    return this.sl!.prev(p);
+  }
+  /** Position of 0-based rank r (0 <= r < size). */
+  atRank(r: number): number {
+    if (this.lp !== null) return r < this.lp.n ? r : NIL;
+    const sl = this.sl!;
+    if (r === 0) return sl.first();
+    if (r === sl.length - 1) return sl.tail;
+    return sl.byRank(r + 1);
+  }
+  /** 0-based rank of a position. */
+  rankOf(p: number): number {
+    return this.lp !== null ? p : this.sl!.rankOf(p) - 1;
+  }
+  scoreAt(p: number): number {
+    return this.lp !== null ? this.lp.scores[p] : this.sl!.score[p];
+  }
+  /** Member bytes at a position: the returned array at [memberOff, memberOff + memberLen). */
+  member(p: number): Uint8Array {
+    const lp = this.lp;
+    if (lp !== null) {
+      const o = lp.offs[p];
+      this.memberOff = o;
+      this.memberLen = lp.offs[p + 1] - o;
+      return lp.data;
+    }
+    const sl = this.sl!;
+    this.memberOff = sl.moff[p];
+    this.memberLen = sl.mlen[p];
+    return sl.arena;
+  }
+
+  firstInRange(r: ScoreRange): number {
+    return this.lp !== null ? this.lp.firstInRange(r) : this.sl!.firstInRange(r);
+  }
+  lastInRange(r: ScoreRange): number {
+    return this.lp !== null ? this.lp.lastInRange(r) : this.sl!.lastInRange(r);
+  }
+  firstInLexRange(r: LexRange): number {
+    return this.lp !== null ? this.lp.firstInLexRange(r) : this.sl!.firstInLexRange(r);
+  }
+  lastInLexRange(r: LexRange): number {
+    return this.lp !== null ? this.lp.lastInLexRange(r) : this.sl!.lastInLexRange(r);
+  }
+
+  /** Remove 0-based ranks start..end (already clamped); returns the count. */
+  removeRangeByRank(start: number, end: number): number {
+    if (this.lp !== null) {
+      this.lp.deleteRange(start, end - start + 1);
+      return end - start + 1;
+    }
+    return this.sl!.removeRangeByRank(start + 1, end + 1);
+  }
+
+  removeRangeByScore(r: ScoreRange): number {
+    const lp = this.lp;
+    if (lp !== null) {
+      const first = lp.firstInRange(r);
+      if (first < 0) return 0;
+      let end = first;
+      while (end < lp.n && scoreLteMax(lp.scores[end], r)) end++;
+      lp.deleteRange(first, end - first);
+      return end - first;
+    }
+    return this.sl!.removeRangeByScore(r);
+  }
+
+  removeRangeByLex(r: LexRange): number {
+    const lp = this.lp;
+    if (lp !== null) {
+      const first = lp.firstInLexRange(r);
+      if (first < 0) return 0;
+      let end = first;
+      while (end < lp.n && lp.lteMax(end, r)) end++;
+      lp.deleteRange(first, end - first);
+      return end - first;
+    }
+    return this.sl!.removeRangeByLex(r);
+  }
+
+  /** A uniformly random position (the set must not be empty). */
+  randomPos(): number {
+    if (this.lp !== null) return Math.floor(Math.random() * this.lp.n);
+    return this.sl!.random();
+  }
+}
+
+let scratch = new Uint8Array(256);
+/** A copy of bytes in a module scratch buffer (valid until the next call). */
+function scratchCopy(src: Uint8Array, off: number, len: number): Uint8Array {
+  if (len > scratch.length) scratch = new Uint8Array(Math.max(len, scratch.length * 2));
+  copyInto(src, off, scratch, 0, len);
+  return scratch;
+}
+
+/** Position meaning "none". */
+export const ZNIL = NIL;
