@@ -82,7 +82,7 @@ async function scenarioA(kind: ServerKind, opts: ServerOptions, keys: number, rb
       if (n !== keys) throw new Error(`${server.label}: DBSIZE ${n} after loading ${keys} keys`);
       const rss = server.memory().rss;
       console.log(`  A ${server.label}: loaded ${fmt(keys)} keys in ${stats.seconds.toFixed(1)} s (${fmt(keys / stats.seconds)} keys/s), RSS ${mib(rss)}` +
-        (loadLoop !== null ? `; event-loop delay during the bulk load: max ${loadLoop.max} ms, p99.9 ${loadLoop.p999} ms (own max ${loadLoop.ownMax} ms)` : ''));
+        (loadLoop !== null ? `; event-loop delay during the bulk load: max ${loadLoop.max} ms, p99.9 ${loadLoop.p999} ms (own max ${loadLoop.ownMax} ms, GC max ${loadLoop.gcMax} ms)` : ''));
       const results: BenchRound[] = [];
       for (let round = 0; round < rounds; round++) {
         await sleep(1000);
@@ -93,7 +93,7 @@ async function scenarioA(kind: ServerKind, opts: ServerOptions, keys: number, rb
         const get = rb.find((r) => r.test.startsWith('GET'));
         results.push({ loop, set, get });
         const lat = (r: RedisBenchmarkResult | undefined, name: string) => (r === undefined ? `${name} missing` : `${name} ${fmt(r.rps)} req/s, p99.9 ${r.p999} ms, max ${r.max} ms`);
-        console.log(`  A ${server.label} round ${round + 1}/${rounds}: ${lat(set, 'SET')}; ${lat(get, 'GET')}` + (loop !== null ? `; event-loop max ${loop.max} ms, p99.9 ${loop.p999} ms (own max ${loop.ownMax} ms, p99.9 ${loop.ownP999} ms; ${loop.preemptions} preemptions, ${(loop.runQueueWait / 1000).toFixed(1)} s in the run queue)` : ''));
+        console.log(`  A ${server.label} round ${round + 1}/${rounds}: ${lat(set, 'SET')}; ${lat(get, 'GET')}` + (loop !== null ? `; event-loop max ${loop.max} ms, p99.9 ${loop.p999} ms (own max ${loop.ownMax} ms, p99.9 ${loop.ownP999} ms; ${loop.preemptions} preemptions, ${(loop.runQueueWait / 1000).toFixed(1)} s in the run queue; GC max ${loop.gcMax} ms)` : ''));
       }
       if ((await dbsize(client)) !== keys) console.log(`  A ${server.label}: warning, DBSIZE changed during the SET/GET load`);
       return { loadKeysPerSec: keys / stats.seconds, rss, loadLoop, rounds: results };
@@ -212,7 +212,7 @@ async function scenarioB(kind: ServerKind, opts: ServerOptions, keys: number, re
           getP999: latency.percentile(99.9) / 1e6, getMax: latency.max / 1e6, gets,
         };
         console.log(`  B ${server.label}: DBSIZE <= 5% after ${res.t95.toFixed(2)} s, 0 after ${res.t100.toFixed(2)} s; used_memory -95% after ${res.tMem95.toFixed(2)} s; light GET p99.9 ${res.getP999.toFixed(2)} ms, max ${res.getMax.toFixed(2)} ms (${gets} GETs)` +
-          (loop !== null ? `; event-loop max ${loop.max} ms, p99.9 ${loop.p999} ms (own max ${loop.ownMax} ms, p99.9 ${loop.ownP999} ms; ${loop.preemptions} preemptions, ${(loop.runQueueWait / 1000).toFixed(1)} s in the run queue)` : ''));
+          (loop !== null ? `; event-loop max ${loop.max} ms, p99.9 ${loop.p999} ms (own max ${loop.ownMax} ms, p99.9 ${loop.ownP999} ms; ${loop.preemptions} preemptions, ${(loop.runQueueWait / 1000).toFixed(1)} s in the run queue; GC max ${loop.gcMax} ms)` : ''));
         return res;
       } finally {
         getting = false;
@@ -307,6 +307,7 @@ async function main(): Promise<void> {
       row('own stall max, worst round', (k) => worst(k, (r) => r.loop?.ownMax), false),
       row('main-thread preemptions per round', (k) => med(k, (r) => r.loop?.preemptions), false),
       row('run-queue wait per round, s', (k) => med(k, (r) => (r.loop === null ? NaN : r.loop.runQueueWait / 1000)), false),
+      row('longest GC pause, worst round', (k) => worst(k, (r) => r.loop?.gcMax), false),
       row('event-loop delay p99.9, bulk load', (k) => A(k)?.loadLoop?.p999, false),
       row('event-loop delay max, bulk load', (k) => A(k)?.loadLoop?.max, false),
       row('own stall max, bulk load', (k) => A(k)?.loadLoop?.ownMax, false),
@@ -340,6 +341,7 @@ async function main(): Promise<void> {
       row('own stall p99.9', (k) => B(k)?.loop?.ownP999, false),
       row('main-thread preemptions', (k) => B(k)?.loop?.preemptions, false),
       row('run-queue wait, s', (k) => (B(k)?.loop == null ? NaN : B(k)!.loop!.runQueueWait / 1000), false),
+      row('longest GC pause', (k) => B(k)?.loop?.gcMax, false),
     ]);
     console.log('');
     const s = b.get('slabcache');

@@ -42,13 +42,13 @@ import { NODE, onPath, processMemory, ROOT, type ServerKind } from './lib/server
 
 const USAGE = `npm run bench -- [options]
 
-  --quick              5 rounds of ~0.6 s runs, whole run bounded to 110 s
+  --quick              5 rounds of ~0.6 s runs, whole run bounded to 100 s
   --rounds <n>         interleaved rounds (default 7; quick 5)
   --seconds <s>        target duration of each measured run (default 2; quick 0.6)
-  --max-seconds <s>    bound on the whole run; no round starts that would overrun it (default 1500; quick 110)
+  --max-seconds <s>    bound on the whole run; no round starts that would overrun it (default 1500; quick 100)
   --only <ids>         comma-separated workload ids (${WORKLOADS.map((w) => w.id).join(', ')})
   --servers <list>     redis,slabcache (default both; redis only when redis-server is on PATH)
-  --node-flags <flags> extra Node flags for slabcache, space-separated (e.g. "--max-semi-space-size=32")
+  --node-flags=<flags> extra Node flags for slabcache, space-separated (e.g. --node-flags=--max-semi-space-size=32)
   --no-memtier         use the redis-benchmark pair for the SET:GET mix even when memtier_benchmark is on PATH
   --out <dir>          results directory (default bench/results)
   --from <json>        no measuring: print the table, write the chart (and with --readme the README) from a saved run
@@ -188,7 +188,7 @@ async function main(): Promise<void> {
   const quick = opts.flag('quick');
   const rounds = Math.max(1, Math.floor(opts.num('rounds', quick ? 5 : 7)));
   const seconds = opts.num('seconds', quick ? 0.6 : 2);
-  const maxSeconds = opts.num('max-seconds', quick ? 110 : 1500);
+  const maxSeconds = opts.num('max-seconds', quick ? 100 : 1500);
   const warmScale = quick ? 0.6 : 1;
   const outDir = path.resolve(ROOT, opts.str('out', 'bench/results'));
   const command = exactCommand();

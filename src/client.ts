@@ -12,6 +12,7 @@ import type { ReplyWriter } from '../protocol/encoder.ts';
 import type { Keyspace } from '../store/keyspace.ts';
 import type { ServerState } from './server-state.ts';
 import type { CommandEntry } from './registry.ts';
+import type { BlockState } from './blocking.ts';
 import { parseInt64, parsed } from './numbers.ts';
 import { E_NOT_INTEGER } from '../protocol/replies.ts';
 
@@ -48,6 +49,10 @@ export class Client {
   paused = false;
   /** Time (ms) the output first passed the soft limit, 0 when under it. */
   softLimitSince = 0;
+  /** Blocked in BLPOP & co. (blocking.ts): none of its buffered commands run until it is released. */
+  blocked: BlockState | null = null;
+  /** Blocking commands answer at once as if timed out (set while MULTI/EXEC or a script runs commands). */
+  denyBlocking = false;
 
   // Argument view of the command being executed: buf[off[i] .. off[i] + len[i]).
   argc = 0;

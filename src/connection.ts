@@ -45,6 +45,7 @@ export function attachConnection(server: ServerState, socket: Socket): Client {
   });
   socket.on('close', () => {
     client.closed = true;
+    server.blocking.disconnect(client);
     server.clients.delete(client.id);
   });
   return client;
@@ -91,10 +92,14 @@ function runBatch(server: ServerState, client: Client): boolean {
         stoppedEarly = true;
         break;
       }
+      // A blocked client runs nothing more until it is served or released (blocking.ts).
+      if (client.blocked !== null) break;
       const result = parser.next();
       if (result === ParseResult.COMMAND) {
         client.loadArguments();
-        executeCommand(server, client);
+        const ran = executeCommand(server, client);
+        const blocking = server.blocking;
+        if (blocking.blockedCount !== 0 || blocking.pending) blocking.afterCommand(client, ran);
         if (client.closeAfterReply || client.closed) break;
       } else if (result === ParseResult.ERROR) {
         reply.error(parser.error);
@@ -113,15 +118,26 @@ function runBatch(server: ServerState, client: Client): boolean {
   return stoppedEarly;
 }
 
-/** Send what the batch wrote, then apply the output limits. */
-export function flush(server: ServerState, client: Client): void {
+/** Send what the writer holds since begin() to the client's socket (no limits, no close). */
+export function sendPending(server: ServerState, client: Client): void {
   const out = server.reply.end();
-  const socket = client.socket;
   if (out !== null && !client.closed) {
     server.stats.netOutputBytes += out.length;
     server.stats.writesProcessed++;
-    socket.write(out);
+    client.socket.write(out);
   }
+}
+
+/** Run a released blocked client's buffered commands (blocking.ts calls it from setImmediate). */
+export function resumeClient(server: ServerState, client: Client): void {
+  if (client.closed || client.paused || client.closeAfterReply) return;
+  processBuffered(server, client);
+}
+
+/** Send what the batch wrote, then apply the output limits. */
+export function flush(server: ServerState, client: Client): void {
+  sendPending(server, client);
+  const socket = client.socket;
   if (client.closeAfterReply) {
     socket.end();
     return;
@@ -143,26 +159,27 @@ export function flush(server: ServerState, client: Client): void {
 /**
  * Execute one command, then apply CLIENT REPLY: under OFF, or on the command after SKIP, its
  * reply (an error from the generic checks included) is dropped, as Redis's
- * prepareClientToWrite refuses it.
+ * prepareClientToWrite refuses it. True when the handler ran (the generic checks passed).
  */
-export function executeCommand(server: ServerState, client: Client): void {
+export function executeCommand(server: ServerState, client: Client): boolean {
   const reply = server.reply;
   const mark = reply.mark();
   const skipThis = client.skipCurrentReply;
-  runCommand(server, client);
+  const ran = runCommand(server, client);
   if (client.replyOff || (skipThis && client.skipCurrentReply)) reply.truncate(mark);
   client.skipCurrentReply = client.skipNextReply;
   client.skipNextReply = false;
+  return ran;
 }
 
-/** Run the generic checks, then the handler; count calls, time and errors. */
-function runCommand(server: ServerState, client: Client): void {
+/** Run the generic checks, then the handler; count calls, time and errors. False when rejected. */
+function runCommand(server: ServerState, client: Client): boolean {
   const reply = server.reply;
   const registry = server.registry;
   let cmd: CommandEntry | undefined = registry.lookup(client.argBuf, client.argOff[0], client.argLen[0]);
   if (cmd === undefined) {
     rejectUnknownCommand(client);
-    return;
+    return false;
   }
   if (cmd.subcommands !== null && client.argc >= 2) {
     const sub = cmd.subcommands.get(client.argLower(1));
@@ -170,7 +187,7 @@ function runCommand(server: ServerState, client: Client): void {
       const text = `ERR unknown subcommand '${truncate(sanitize(cString(client, 1)), 128)}'. Try ${cmd.name.toUpperCase()} HELP.`;
       reply.error(text);
       server.stats.rejectedCalls[cmd.id]++;
-      return;
+      return false;
     }
     cmd = sub;
   }
@@ -178,24 +195,24 @@ function runCommand(server: ServerState, client: Client): void {
   if ((cmd.arity > 0 && cmd.arity !== client.argc) || client.argc < -cmd.arity) {
     reply.error(`ERR wrong number of arguments for '${cmd.fullName}' command`);
     stats.rejectedCalls[cmd.id]++;
-    return;
+    return false;
   }
   if (!client.authenticated && (cmd.flags & CommandFlag.NO_AUTH) === 0) {
     reply.raw(E_NOAUTH);
     stats.rejectedCalls[cmd.id]++;
-    return;
+    return false;
   }
   if (server.metrics.monitors.size !== 0 && (cmd.flags & (CommandFlag.WRITE | CommandFlag.READONLY)) !== 0 && server.metrics.monitors.has(client)) {
     reply.error("ERR Replica can't interact with the keyspace");
     stats.rejectedCalls[cmd.id]++;
-    return;
+    return false;
   }
   const writes = (cmd.flags & CommandFlag.DENYOOM) !== 0;
   if (server.settings.maxmemory > 0 && writes && !client.noEvict) {
     if (server.store.evictIfNeeded() === Status.OOM) {
       reply.raw(E_OOM);
       stats.rejectedCalls[cmd.id]++;
-      return;
+      return false;
     }
   }
   const started = performance.now();
@@ -209,6 +226,7 @@ function runCommand(server: ServerState, client: Client): void {
   stats.commandsProcessed++;
   if (reply.errorCount !== errorsBefore) stats.failedCalls[cmd.id]++;
   if (writes && server.settings.maxmemory > 0 && !client.noEvict) server.store.evictIfNeeded();
+  return true;
 }
 
 /** Argument i as C's "%s" prints it: up to its first NUL byte, bytes as latin1. */

@@ -29,11 +29,13 @@ import { REDIS_COMPAT_VERSION } from './commands/connection.ts';
 import { EVICTION_POLICY_NAMES } from '../store/types.ts';
 import { PAGE_LARGE, PAGE_POOL } from '../store/slab-allocator.ts';
 
-/** Series written per step, and databases / shards read per step. */
+/** Series written per step, and databases read per step. */
 const SERIES_PER_STEP = 128;
 const DBS_PER_STEP = 2048;
-const SHARDS_PER_STEP = 128;
+/** Volatile keys sampled per shard for the expired-but-unreclaimed estimate, shards per step
+ * (random reads into the entry tables: ~0.15 us each when they miss the cache). */
 const STALE_SAMPLES = 32;
+const STALE_SHARDS_PER_STEP = 16;
 
 /** The sidecar's own figures about past scrapes, printed on the next page. */
 export interface ScrapeStats {
@@ -47,6 +49,7 @@ interface Snapshot {
   now: number;
   startedAt: number;
   clients: number;
+  blocked: number;
   maxclients: number;
   maxmemory: number;
   policy: string;
@@ -124,6 +127,7 @@ function takeSnapshot(state: ServerState): Snapshot {
     now: state.clock.now,
     startedAt: state.startedAt,
     clients: state.clients.size,
+    blocked: state.blocking.blockedCount,
     maxclients: settings.maxclients,
     maxmemory: settings.maxmemory,
     policy: EVICTION_POLICY_NAMES[settings.maxmemoryPolicy] ?? '',
@@ -231,7 +235,7 @@ export function* metricsPage(state: ServerState, runtime: RuntimeMonitor, scrape
     process_id: process.pid,
   }), 1);
   out.single('redis_connected_clients', 'gauge', 'connected_clients metric', s.clients);
-  out.single('redis_blocked_clients', 'gauge', 'blocked_clients metric', 0);
+  out.single('redis_blocked_clients', 'gauge', 'blocked_clients metric', s.blocked);
   out.single('redis_config_maxclients', 'gauge', 'config_maxclients metric', s.maxclients);
   out.single('redis_memory_used_bytes', 'gauge', 'memory_used_bytes metric', s.used);
   out.single('redis_memory_used_peak_bytes', 'gauge', 'memory_used_peak_bytes metric', s.peak);
@@ -303,8 +307,8 @@ export function* metricsPage(state: ServerState, runtime: RuntimeMonitor, scrape
   yield;
 
   let stale = 0;
-  for (let from = 0; from < nshards; from += SHARDS_PER_STEP) {
-    stale += staleEstimate(state, from, Math.min(nshards, from + SHARDS_PER_STEP));
+  for (let from = 0; from < nshards; from += STALE_SHARDS_PER_STEP) {
+    stale += staleEstimate(state, from, Math.min(nshards, from + STALE_SHARDS_PER_STEP));
     yield;
   }
   out.single('slabcache_expired_unreclaimed_keys', 'gauge', 'Estimated keys whose TTL has passed but that active expiry has not removed yet (sampled)', Math.round(stale));

@@ -11,6 +11,7 @@ import type { Registry, CommandEntry } from './registry.ts';
 import type { Logger } from './logger.ts';
 import type { ConfigStore } from './config-table.ts';
 import type { Settings } from './settings.ts';
+import type { BlockingRegistry } from './blocking.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface ServerStats {
@@ -70,6 +71,8 @@ export interface ServerState {
   nextClientId: number;
   /** The client whose batch is executing (CLIENT KILL of oneself closes after the reply). */
   currentClient: Client | null;
+  /** Clients blocked in BLPOP & co., ready keys and blocking timeouts (blocking.ts). */
+  readonly blocking: BlockingRegistry;
   lastSave: number;
   /** Begin a graceful shutdown (SHUTDOWN command). */
   shutdown(reason: string): void;

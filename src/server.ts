@@ -26,9 +26,12 @@ import packageJson from '../package.json' with { type: 'json' };
 import { registerServerCommands } from './commands/server.ts';
 import { registerStringCommands } from './commands/strings.ts';
 import { registerKeyCommands } from './commands/keys.ts';
+import { registerListCommands } from './commands/lists.ts';
+import { BlockingRegistry } from './blocking.ts';
 import { registerHashCommands } from './commands/hashes.ts';
 import { registerSetCommands } from './commands/sets.ts';
 import { registerZsetCommands } from './commands/zsets.ts';
+import { registerBitmapCommands } from './commands/bitmaps.ts';
 import { registerIntrospectionCommands } from './commands/introspection.ts';
 import { Metrics, METRIC_COMMAND } from './metrics.ts';
 import { startSidecar, type Sidecar } from './sidecar.ts';
@@ -63,9 +66,11 @@ export function buildRegistry(): Registry {
   registerServerCommands(registry);
   registerStringCommands(registry);
   registerKeyCommands(registry);
+  registerListCommands(registry);
   registerHashCommands(registry);
   registerSetCommands(registry);
   registerZsetCommands(registry);
+  registerBitmapCommands(registry);
   registerIntrospectionCommands(registry);
   return registry;
 }
@@ -155,6 +160,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
     instantaneousOps: 0,
     nextClientId: 1,
     currentClient: null,
+    blocking: new BlockingRegistry(),
     lastSave: clock.now,
     shutdown: (reason: string) => {
       logger.info({ reason }, 'shutting down');
@@ -162,6 +168,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
     },
     killClient: (client: Client, reason: string) => {
       if (client.closed) return;
+      state.blocking.disconnect(client);
       logger.info({ client: client.id, addr: client.addr, reason }, 'closing client');
       if (client === state.currentClient) client.closeAfterReply = true;
       else {
@@ -172,6 +179,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
   };
 
   state.reply.onError = (bytes, off, len) => countErrorReply(state, bytes, off, len);
+  state.blocking.attach(state);
   state.observer = metrics;
   config.onAnyChange((name) => applyToStore(state, name));
   config.onAnyChange((name, value) => {
@@ -257,7 +265,8 @@ export async function startServer(directives: Record<string, string> = {}, optio
     if (settings.timeout > 0 && now - lastTimeoutCheck >= 1000) {
       lastTimeoutCheck = now;
       for (const client of state.clients.values()) {
-        if (now - client.lastInteraction > settings.timeout * 1000) {
+        // Blocked clients are not idle (Redis skips them too).
+        if (client.blocked === null && now - client.lastInteraction > settings.timeout * 1000) {
           client.closed = true;
           client.socket.destroy();
         }
@@ -274,6 +283,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
       closing ??= (async () => {
         state.shuttingDown = true;
         clearInterval(tick);
+        state.blocking.close();
         // server.close() calls back only once every connection is gone: stop accepting first,
         // end the clients (their pending replies are flushed), then wait for both.
         const stopped = Promise.all(listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));

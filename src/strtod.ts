@@ -217,12 +217,42 @@ function parseDecimal(buf: Uint8Array, p: number, end: number, neg: boolean, off
       q = k;
     }
   }
-  let text = '';
-  for (let i = start; i < q; i++) text += String.fromCharCode(buf[i]);
-  const value = Number(text);
-  r.erange = (value === Infinity) || (value === 0 && nonzero) || (nonzero && value !== 0 && value < 2.2250738585072014e-308);
-  r.value = neg ? -value : value;
+  const value = q - start <= 16 ? fastDecimal(buf, start, q) : NaN;
+  let v = value;
+  if (v !== v) {
+    let text = '';
+    for (let i = start; i < q; i++) text += String.fromCharCode(buf[i]);
+    v = Number(text);
+  }
+  r.erange = v === Infinity || (v === 0 && nonzero) || (nonzero && v !== 0 && v < 2.2250738585072014e-308);
+  r.value = neg ? -v : v;
   r.end = q - off;
+}
+
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16];
+
+/**
+ * Clinger's fast path for a short decimal without exponent ("123", "-", "1.25"): at most 15
+ * significant digits make an exact integer m below 2^53, and m / 10^k (k <= 16, exact) is
+ * rounded once, so the result is correctly rounded. NaN when the text does not qualify.
+ */
+function fastDecimal(buf: Uint8Array, from: number, to: number): number {
+  let m = 0;
+  let digits = 0;
+  let frac = -1;
+  for (let i = from; i < to; i++) {
+    const ch = buf[i];
+    if (ch === 46) {
+      frac = 0;
+      continue;
+    }
+    if (ch < 48 || ch > 57) return NaN; // an exponent: take the general path
+    m = m * 10 + (ch - 48);
+    if (m !== 0) digits++;
+    if (frac >= 0) frac++;
+  }
+  if (digits > 15) return NaN;
+  return frac > 0 ? m / POW10[frac] : m;
 }
 
 /**

@@ -3,7 +3,8 @@
  * (src/server.ts startServer, the same code the CLI runs) from `--directive value` pairs,
  * and records perf_hooks.monitorEventLoopDelay at 1 ms resolution in the same process.
  *
- * Protocol over stdio, one JSON line per reply on stdout:
+ * Protocol over stdio, one JSON line per reply on stdout, tagged "probe":true (the server's
+ * logger may write to stdout too):
  *   start-up          -> {"ready":true,"port":N,"pid":N}
  *   stdin "reset"     -> {"reset":true}            (clears the histograms)
  *   stdin "report"    -> {"report":{...}}          (see EventLoopReport in servers.ts; ms)
@@ -17,10 +18,11 @@
  * included, without the time it was preempted by other processes. On a shared 2-core machine
  * preemption can dominate the wall-clock figure. (process.threadCpuUsage would be the obvious
  * measure, but on this kernel it advances in 4 ms scheduler ticks for a running thread.)
- * The main thread's involuntary context switches are counted as well.
+ * The main thread's involuntary context switches are counted as well, and GC pauses (from
+ * PerformanceObserver 'gc' entries) so that a stall can be told apart from a collection.
  */
 import fs from 'node:fs';
-import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { PerformanceObserver, createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { startServer } from '../../src/server.ts';
 
 function directivesFromArgs(args: string[]): Record<string, string> {
@@ -74,6 +76,9 @@ function snapshot(): Record<string, number> {
     ownP999: ms(own.percentile(99.9)),
     ownMax: ms(own.max),
     runQueueWait: ms(runDelayNs() - runDelayAtReset),
+    gcMax: Math.round(gcMax * 1e3) / 1e3,
+    gcTotal: Math.round(gcTotal * 1e3) / 1e3,
+    gcCount,
     preemptions: preemptions() - preemptionsAtReset,
   };
 }
@@ -95,10 +100,21 @@ const ownTicker = setInterval(() => {
   lastDelay = delay;
 }, 1);
 let runDelayAtReset = runDelayNs();
+let gcMax = 0;
+let gcTotal = 0;
+let gcCount = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gcCount++;
+    gcTotal += e.duration;
+    if (e.duration > gcMax) gcMax = e.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
 let preemptionsAtReset = preemptions();
 const server = await startServer({ 'metrics-port': '0', loglevel: 'warning', ...directives });
 
-const say = (obj: unknown) => process.stdout.write(JSON.stringify(obj) + '\n');
+/** Probe replies are tagged, so the benchmark can tell them from the server's own log lines on stdout. */
+const say = (obj: Record<string, unknown>) => process.stdout.write(JSON.stringify({ probe: true, ...obj }) + '\n');
 say({ ready: true, port: server.port, pid: process.pid });
 
 let input = '';
@@ -115,6 +131,9 @@ process.stdin.on('data', (chunk: string) => {
       lastTick = process.hrtime.bigint();
       lastDelay = runDelayNs();
       runDelayAtReset = lastDelay;
+      gcMax = 0;
+      gcTotal = 0;
+      gcCount = 0;
       preemptionsAtReset = preemptions();
       say({ reset: true });
     } else if (line === 'report') {

@@ -47,6 +47,10 @@ export interface EventLoopReport {
   runQueueWait: number;
   /** Involuntary context switches of the main thread. */
   preemptions: number;
+  /** GC pauses (PerformanceObserver 'gc' entries): longest and total ms, and how many. */
+  gcMax: number;
+  gcTotal: number;
+  gcCount: number;
 }
 
 const live = new Set<ChildProcess>();
@@ -155,6 +159,11 @@ export class ServerProcess {
       while ((nl = this.stdoutBuf.indexOf('\n')) >= 0) {
         const line = this.stdoutBuf.slice(0, nl);
         this.stdoutBuf = this.stdoutBuf.slice(nl + 1);
+        if (!line.startsWith('{"probe":true')) {
+          // The server's own output (log lines): keep it with stderr for diagnostics.
+          this.stderr = (this.stderr + line + '\n').slice(-8000);
+          continue;
+        }
         const waiter = this.lineWaiters.shift();
         if (waiter !== undefined) waiter(line);
         else this.lines.push(line);
@@ -185,7 +194,7 @@ export class ServerProcess {
     return processMemory(this.pid);
   }
 
-  /** Next line the child prints on stdout (the probe's JSON replies). */
+  /** Next probe reply line on stdout (other stdout lines go to the diagnostics tail). */
   nextLine(timeoutMs = 30_000): Promise<string> {
     const queued = this.lines.shift();
     if (queued !== undefined) return Promise.resolve(queued);

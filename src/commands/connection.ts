@@ -6,7 +6,7 @@
 import type { Client } from '../client.ts';
 import type { Registry } from '../registry.ts';
 import type { ServerState } from '../server-state.ts';
-import { R_OK, R_PONG, E_SYNTAX, E_WRONGPASS } from '../../protocol/replies.ts';
+import { R_OK, R_ONE, R_ZERO, R_PONG, E_SYNTAX, E_WRONGPASS, E_NOT_INTEGER } from '../../protocol/replies.ts';
 import { parsed } from '../numbers.ts';
 import { replyHelp } from './keys.ts';
 import { timingSafeEqual } from 'node:crypto';
@@ -215,7 +215,7 @@ function cmdClientSetinfo(c: Client): void {
 
 /** One CLIENT LIST / CLIENT INFO line, with Redis 7.0's fields. */
 export function clientInfoLine(c: Client, now: number): string {
-  const flags = (c.server.metrics.monitors.has(c) ? 'O' : '') + (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '') || 'N';
+  const flags = (c.server.metrics.monitors.has(c) ? 'O' : '') + (c.blocked !== null ? 'b' : '') + (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '') || 'N';
   const qbuf = c.parser.bufferedBytes();
   const cmd = c.lastCommand === null ? 'NULL' : c.lastCommand.fullName;
   const omem = c.socket.writableLength;
@@ -373,6 +373,28 @@ function cmdClientReply(c: Client): void {
   }
 }
 
+/** CLIENT UNBLOCK <id> [TIMEOUT|ERROR]: release a client blocked in BLPOP & co. (blocking.ts). */
+function cmdClientUnblock(c: Client): void {
+  if (c.argc > 4) {
+    c.reply.error(`ERR unknown subcommand or wrong number of arguments for '${c.argString(1)}'. Try ${c.argString(0).toUpperCase()} HELP.`);
+    return;
+  }
+  let error = false;
+  if (c.argc === 4) {
+    if (c.argIs(3, 'error')) error = true;
+    else if (!c.argIs(3, 'timeout')) {
+      c.reply.error('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+      return;
+    }
+  }
+  if (!c.argInt64(2)) {
+    c.reply.raw(E_NOT_INTEGER);
+    return;
+  }
+  const target = parsed.isBig ? undefined : c.server.clients.get(parsed.num);
+  c.reply.raw(target !== undefined && c.server.blocking.release(target, error) ? R_ONE : R_ZERO);
+}
+
 const CLIENT_HELP = [
   'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
   'GETNAME',
@@ -403,6 +425,8 @@ const CLIENT_HELP = [
   '    Control the replies sent to the current connection.',
   'SETNAME <name>',
   '    Assign the name <name> to the current connection.',
+  'UNBLOCK <clientid> [TIMEOUT|ERROR]',
+  '    Unblock the specified blocked client.',
   'SETINFO <LIB-NAME|LIB-VER> <value>',
   '    Set client library name or version.',
   'NO-EVICT (ON|OFF)',
@@ -453,5 +477,6 @@ export function registerConnectionCommands(registry: Registry): void {
     { name: 'enabled', type: 'oneof', arguments: [{ name: 'on', type: 'pure-token', token: 'ON' }, { name: 'off', type: 'pure-token', token: 'OFF' }] },
   ]));
   registry.add('client|reply', cmdClientReply);
+  registry.add('client|unblock', cmdClientUnblock);
   registry.add('client|help', (c) => replyHelp(c, CLIENT_HELP));
 }

@@ -370,9 +370,9 @@ export function infoSection(server: ServerState, section: string): string | null
       add('maxclients', settings.maxclients);
       add('client_recent_max_input_buffer', 0);
       add('client_recent_max_output_buffer', 0);
-      add('blocked_clients', 0);
+      add('blocked_clients', server.blocking.blockedCount);
       add('tracking_clients', 0);
-      add('clients_in_timeout_table', 0);
+      add('clients_in_timeout_table', server.blocking.timeoutCount);
       break;
     case 'memory': {
       const mh = memoryOverview(server);

@@ -27,6 +27,7 @@ import { globMatch } from '../glob.ts';
 import { scanArgs, scanCursorOrReply, scanOptionsOrReply } from './scan-args.ts';
 import type { SetValue } from '../types/set-value.ts';
 import { ElementBytes } from '../types/packed.ts';
+import { parseTimeoutOrReply, blockForKeys, signalKeyReady } from '../blocking.ts';
 import {
   ZsetValue, ZaddIn, ZaddOut, LexKind, ZNIL,
   type ScoreRange, type LexRange,
@@ -51,7 +52,7 @@ const E_LIMIT_NEGATIVE = err("ERR LIMIT can't be negative");
 const E_WEIGHT = err('ERR weight value is not a float');
 const E_RANDMEMBER_RANGE = err('ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807');
 /** slabcache's own limit: a ZRANDMEMBER reply with repetitions beyond this many members is refused. */
-const RANDMEMBER_MAX_REPEATS = 1 << 30;
+const RANDMEMBER_MAX_REPEATS = 1 << 24;
 const E_RANDMEMBER_TOO_MANY = err('ERR value is out of range');
 
 const INT64_MAX = 9223372036854775807n;
@@ -228,7 +229,7 @@ function parseLexRange(c: Client, minArg: number, maxArg: number): boolean {
   return true;
 }
 
-/** Create db/key as `zv`; false after replying OOM. Sets `handle`. */
+/** Create db/key as `zv` (waking clients blocked on it); false after replying OOM. Sets `handle`. */
 function storeNewZset(c: Client, keyArg: number, zv: ZsetValue): boolean {
   const status = c.store.setObject(c.db, c.argBuf, c.argOff[keyArg], c.argLen[keyArg], KeyType.ZSET, zv, zv.bytes());
   if (status !== Status.OK) {
@@ -236,6 +237,7 @@ function storeNewZset(c: Client, keyArg: number, zv: ZsetValue): boolean {
     return false;
   }
   handle = c.lookupArg(keyArg, Lookup.PEEK);
+  signalKeyReady(c, c.db, c.argBuf, c.argOff[keyArg], c.argLen[keyArg]);
   return true;
 }
 
@@ -815,6 +817,59 @@ function cmdZmpop(c: Client): void {
   zpopGeneric(c, 2, mpopArgs.numkeys, mpopArgs.where, true, mpopArgs.count, true, true);
 }
 
+// ---- BZPOPMIN / BZPOPMAX / BZMPOP ---------------------------------------------------------------
+
+/**
+ * What a blocked client waits to pop, packed into blockForKeys' number: the count (-1 for the
+ * single-member BZPOP forms, whose reply is flat) and the end, as ±(count + 2), negative for MAX.
+ */
+function blockArg(where: number, count: number): number {
+  return where === ZSET_MAX ? -(count + 2) : count + 2;
+}
+
+/** serveClientsBlockedOnSortedSetKey: pop for a woken client, or false (nothing written) when the key holds no set. */
+function retryZpop(c: Client, keyArg: number, arg: number): boolean {
+  const h = c.lookupArg(keyArg, Lookup.WRITE);
+  if (h < 0 || c.store.typeOf(h) !== KeyType.ZSET) return false;
+  const where = arg < 0 ? ZSET_MAX : ZSET_MIN;
+  const count = (arg < 0 ? -arg : arg) - 2;
+  const nested = count !== -1; // BZMPOP
+  zpopGeneric(c, keyArg, 1, where, true, count, nested, nested);
+  return true;
+}
+
+/** blockingGenericZpopCommand over the keys in arguments first..first+keyc-1. */
+function blockingZpop(c: Client, first: number, keyc: number, where: number, timeoutArg: number, count: number): void {
+  const deadline = parseTimeoutOrReply(c, timeoutArg);
+  if (deadline < 0) return;
+  const nested = count !== -1;
+  for (let i = 0; i < keyc; i++) {
+    const zv = zsetOrNull(c, first + i, Lookup.WRITE);
+    if (zv === false) return;
+    if (zv === null || zv.size() === 0) continue;
+    zpopGeneric(c, first + i, 1, where, true, count, nested, nested);
+    return;
+  }
+  if (c.denyBlocking) {
+    c.reply.nullArray();
+    return;
+  }
+  blockForKeys(c, first, first + keyc - 1, deadline, retryZpop, blockArg(where, count));
+}
+
+function cmdBzpopmin(c: Client): void {
+  blockingZpop(c, 1, c.argc - 2, ZSET_MIN, c.argc - 1, -1);
+}
+
+function cmdBzpopmax(c: Client): void {
+  blockingZpop(c, 1, c.argc - 2, ZSET_MAX, c.argc - 1, -1);
+}
+
+function cmdBzmpop(c: Client): void {
+  if (!parseMpopArgs(c, 2)) return;
+  blockingZpop(c, 3, mpopArgs.numkeys, mpopArgs.where, 1, mpopArgs.count);
+}
+
 // ---- ZRANDMEMBER ----------------------------------------------------------------------------------
 
 function replyPair(c: Client, zv: ZsetValue, p: number, withscores: boolean): void {
@@ -1226,6 +1281,9 @@ export function registerZsetCommands(registry: Registry): void {
   registry.add('zpopmin', cmdZpopmin);
   registry.add('zpopmax', cmdZpopmax);
   registry.add('zmpop', cmdZmpop);
+  registry.add('bzpopmin', cmdBzpopmin);
+  registry.add('bzpopmax', cmdBzpopmax);
+  registry.add('bzmpop', cmdBzmpop);
   registry.add('zrandmember', cmdZrandmember);
   registry.add('zscan', cmdZscan);
   registry.add('zunion', cmdZunion);

@@ -1,43 +1,63 @@
 /*
  * ByteTable: the hashtable encoding of big hashes and sets, over typed arrays.
  *
- * What: a chained hash table like Redis's dict, with no JS object per element. Entries are
- * numbered ids with struct-of-arrays columns (hash, chain link, byte location, key length,
- * value length); every key's bytes (and for a hash its value's, right after the key) live in
- * one growable byte arena. Buckets are an Int32Array of entry ids (-1 = empty), a power of two.
- * Members are bytes: hashed and compared as bytes, never decoded.
+ * What: a chained hash table like Redis's dict, with no JS object per element.
+ * - Entries have dense ids 0 .. count-1. A record per id (hash, chain link, page, offset, key
+ *   length, and value length for a hash) lives in fixed 4096-record Int32Array segments, so
+ *   growing never copies records; deleting moves the last record into the hole (one chain
+ *   relink), so ids stay dense: iteration is a counted loop, a random element is a random id,
+ *   and memory shrinks with the contents (trailing segments are dropped).
+ * - Key bytes (and a hash's value bytes, right after its key) live in an arena of pages that
+ *   grow geometrically up to 64 KiB; an element bigger than 16 KiB gets a page of its own.
+ *   Each page counts its live bytes and is released the moment it holds none. When dead bytes
+ *   outweigh live ones, an evacuation sweep moves the entries of half-empty pages to the tail
+ *   page, 64 entries per write, so pages empty and are released without a stop-the-world pass.
+ * - Buckets are an Int32Array of id + 1 (0 = empty, so a new array needs no fill), a power of
+ *   two. Growing (load factor 1) or shrinking (below 1/8) is incremental, as in Redis: each
+ *   write moves one bucket (skipping at most 10 empty ones) into the new array and lookups
+ *   search both meanwhile.
+ * SCAN uses Redis's reverse-binary cursor over the bucket arrays (dictScan), so an element
+ * present for a whole scan is returned at least once whatever the resizes; ids are not part
+ * of a cursor, so moving records does not disturb it. Members are bytes: hashed (seeded
+ * MurmurHash3) and compared as bytes, never decoded.
  *
- * Resizing is incremental, as in Redis: growing (load factor 1) or shrinking (below 1/8)
- * allocates the new bucket array and every later write moves one bucket (up to 10 empty ones
- * skipped), so no single command pays for rehashing a million entries; lookups search both
- * tables meanwhile. SCAN uses Redis's reverse-binary cursor (dictScan) over the bucket arrays,
- * so an element present for the whole scan is returned at least once across resizes.
+ * Cost: 20 bytes of record per element for a set, 24 for a hash, 4-8 bytes of buckets, the
+ * bytes themselves; no operation copies more than one segment or one page. Dropping a table
+ * releases a few hundred typed arrays at most: DEL / UNLINK / expiry of a million-element
+ * collection is O(1) for the event loop (the GC frees backing stores without tracing them).
  *
- * Deleted ids go on a free list; a deleted or rewritten element's bytes become arena garbage.
- * When live entries fall below 1/8 of the columns' capacity, or garbage exceeds both the live
- * bytes and 64 KiB, one pass compacts ids, columns and arena (O(live), amortized O(1) per
- * write: it takes as many deletions or rewrites as there are live bytes to trigger it).
- * Random picks sample ids in [0, hw): at least 1/8 of them are live, so a pick takes a few tries.
- *
- * Cost per element: 16 bytes of columns (20 with values) with up to 2x growth slack, 4-8 bytes
- * of buckets, and the bytes themselves. Freeing a table is dropping six typed arrays: O(1) for
- * the event loop whatever the size (the GC releases backing stores without tracing elements),
- * so DEL/UNLINK/expiry of a huge collection never stalls.
- *
- * Invariants: an id is live iff klen[id] >= 0; each live id is in exactly one chain, of bucket
- * hash & mask in t0 (or in t1 while rehashing: t0 buckets below rehashIdx are empty);
- * count = live ids; used = arena bytes handed out, garbage = bytes of dead or moved entries.
+ * Invariants: ids 0..count-1 are live; each is in exactly one chain, of bucket hash & mask
+ * in t0, or in t1 while rehashing (t0 buckets below rehashIdx are empty); pageLive[p] is the
+ * byte total of the live entries in page p; live = sum of pageLive, garbage = bytes of pages
+ * in use that no entry holds (including page tails left when an element did not fit).
  */
+import type { ElementBytes } from './packed.ts';
 
-const EMPTY_VLEN = new Int32Array(0);
+const SEG_BITS = 12;
+const SEG = 1 << SEG_BITS;
+const SEG_MASK = SEG - 1;
+/** Record fields. */
+const R_HASH = 0;
+const R_NEXT = 1;
+const R_PAGE = 2;
+const R_OFF = 3;
+const R_KLEN = 4;
+const R_VLEN = 5;
+
 const MIN_BUCKETS = 4;
-const MIN_CAPACITY = 8;
+const FIRST_PAGE = 1024;
+const MAX_PAGE = 64 * 1024;
+/** Elements longer than this get a page of their own. */
+const BIG_ELEMENT = 16 * 1024;
+/** Dead bytes below this are never worth an evacuation sweep. */
+const MIN_GARBAGE = 64 * 1024;
+const EVACUATE_STEP = 64;
+const REHASH_EMPTY_VISITS = 10;
+
 /** Estimated V8 overhead per typed array (JSTypedArray + JSArrayBuffer + backing store). */
 export const TYPED_ARRAY_OVERHEAD = 208;
 /** Estimated size of a small JS object with a handful of fields. */
 export const OBJECT_OVERHEAD = 64;
-/** Arena garbage below this is never worth a compaction pass. */
-const MIN_GARBAGE = 64 * 1024;
 
 const SEED = (Math.random() * 4294967296) >>> 0;
 
@@ -85,55 +105,73 @@ function rev32(v: number): number {
   return v >>> 0;
 }
 
-function nextPow2(n: number): number {
+function bucketCount(n: number): number {
   let p = MIN_BUCKETS;
   while (p < n) p *= 2;
   return p;
 }
 
-function emptyBuckets(n: number): Int32Array {
-  return new Int32Array(n).fill(-1);
+function copy(src: Uint8Array, soff: number, dst: Uint8Array, doff: number, len: number): void {
+  if (len <= 32) for (let i = 0; i < len; i++) dst[doff + i] = src[soff + i];
+  else dst.set(src.subarray(soff, soff + len), doff);
 }
 
 export class ByteTable {
   readonly withValues: boolean;
-  /** Live entries. */
+  private readonly stride: number;
+  /** Live entries; their ids are 0 .. count-1. */
   count = 0;
-  /** Ids [0, hw) have been handed out at some point. */
-  hw = 0;
-  private freeHead = -1;
-  private cap: number;
-  hashes: Int32Array;
-  next: Int32Array;
-  loc: Uint32Array;
-  klen: Int32Array;
-  vlen: Int32Array;
-  /** The arena: key bytes at loc[id], value bytes right after. Re-read after every write. */
-  data: Uint8Array;
-  used = 0;
-  garbage = 0;
+  private segs: Int32Array[] = [];
+  private pages: (Uint8Array | null)[] = [];
+  private pageLive: number[] = [];
+  private freePages: number[] = [];
+  private pageBytes = 0;
+  private tail = -1;
+  private tailUsed = 0;
+  private live = 0;
+  private garbage = 0;
   private t0: Int32Array;
   private t1: Int32Array | null = null;
   private rehashIdx = -1;
+  private evacuating = -1;
 
-  constructor(withValues: boolean, capacity: number = MIN_CAPACITY, arenaBytes: number = 256) {
+  constructor(withValues: boolean, expected = 0) {
     this.withValues = withValues;
-    const cap = Math.max(MIN_CAPACITY, capacity);
-    this.cap = cap;
-    this.hashes = new Int32Array(cap);
-    this.next = new Int32Array(cap);
-    this.loc = new Uint32Array(cap);
-    this.klen = new Int32Array(cap);
-    this.vlen = withValues ? new Int32Array(cap) : EMPTY_VLEN;
-    this.data = new Uint8Array(Math.max(64, arenaBytes));
-    this.t0 = emptyBuckets(nextPow2(cap));
+    this.stride = withValues ? 6 : 5;
+    this.t0 = new Int32Array(bucketCount(expected));
   }
 
-  /** Estimated bytes held (columns, buckets, arena, object overheads). */
+  /** Estimated bytes held (records, buckets, pages, typed-array overheads). */
   memoryBytes(): number {
-    const colBytes = this.cap * (this.withValues ? 20 : 16);
-    const buckets = (this.t0.length + (this.t1 === null ? 0 : this.t1.length)) * 4;
-    return OBJECT_OVERHEAD + colBytes + buckets + this.data.length + TYPED_ARRAY_OVERHEAD * (this.withValues ? 8 : 7);
+    const segs = this.segs.length;
+    const buckets = this.t0.length + (this.t1 === null ? 0 : this.t1.length);
+    const pages = this.pages.length - this.freePages.length;
+    return OBJECT_OVERHEAD * 2 + segs * (SEG * this.stride * 4 + TYPED_ARRAY_OVERHEAD) + buckets * 4
+      + this.pageBytes + (pages + 2) * TYPED_ARRAY_OVERHEAD + this.pages.length * 16;
+  }
+
+  // ---- element access ----
+
+  /** Point `out` at the key of entry id (valid until the next write). */
+  readKey(id: number, out: ElementBytes): void {
+    const r = this.segs[id >>> SEG_BITS];
+    const b = (id & SEG_MASK) * this.stride;
+    out.buf = this.pages[r[b + R_PAGE]]!;
+    out.off = r[b + R_OFF];
+    out.len = r[b + R_KLEN];
+  }
+
+  /** Point `out` at the value of entry id (hash tables). */
+  readValue(id: number, out: ElementBytes): void {
+    const r = this.segs[id >>> SEG_BITS];
+    const b = (id & SEG_MASK) * this.stride;
+    out.buf = this.pages[r[b + R_PAGE]]!;
+    out.off = r[b + R_OFF] + r[b + R_KLEN];
+    out.len = r[b + R_VLEN];
+  }
+
+  valueLength(id: number): number {
+    return this.segs[id >>> SEG_BITS][(id & SEG_MASK) * this.stride + R_VLEN];
   }
 
   // ---- lookup ----
@@ -146,48 +184,46 @@ export class ByteTable {
   }
 
   private findIn(t: Int32Array, buf: Uint8Array, off: number, len: number, h: number): number {
-    const hashes = this.hashes;
-    const klen = this.klen;
-    const next = this.next;
-    let id = t[h & (t.length - 1)];
+    const segs = this.segs;
+    const stride = this.stride;
+    let id = t[h & (t.length - 1)] - 1;
     while (id >= 0) {
-      if (hashes[id] === h && klen[id] === len && this.keyEquals(id, buf, off, len)) return id;
-      id = next[id];
+      const r = segs[id >>> SEG_BITS];
+      const b = (id & SEG_MASK) * stride;
+      if (r[b + R_HASH] === h && r[b + R_KLEN] === len) {
+        const page = this.pages[r[b + R_PAGE]]!;
+        const at = r[b + R_OFF];
+        let i = 0;
+        while (i < len && page[at + i] === buf[off + i]) i++;
+        if (i === len) return id;
+      }
+      id = r[b + R_NEXT] - 1;
     }
     return -1;
-  }
-
-  private keyEquals(id: number, buf: Uint8Array, off: number, len: number): boolean {
-    const d = this.data;
-    const at = this.loc[id];
-    for (let i = 0; i < len; i++) if (d[at + i] !== buf[off + i]) return false;
-    return true;
-  }
-
-  /** Offset in data of the value of entry id. */
-  valueOffset(id: number): number {
-    return this.loc[id] + this.klen[id];
   }
 
   // ---- writes ----
 
   /** Add a key known to be absent (with its value for a hash table); returns its id. */
   insert(buf: Uint8Array, off: number, len: number, h: number, vbuf: Uint8Array | null, voff: number, vlen: number): number {
-    if (this.t1 !== null) this.rehashStep();
-    const id = this.allocId();
-    this.hashes[id] = h;
-    this.klen[id] = len;
-    const need = len + vlen;
-    const at = this.reserve(need);
-    const d = this.data;
-    copy(buf, off, d, at, len);
-    if (vbuf !== null) copy(vbuf, voff, d, at + len, vlen);
-    this.loc[id] = at;
-    if (this.withValues) this.vlen[id] = vlen;
+    this.maintain();
+    const id = this.count;
+    if ((id >>> SEG_BITS) === this.segs.length) this.segs.push(new Int32Array(SEG * this.stride));
+    const r = this.segs[id >>> SEG_BITS];
+    const b = (id & SEG_MASK) * this.stride;
+    const at = this.reserve(len + vlen);
+    const page = this.pages[this.reservedPage]!;
+    copy(buf, off, page, at, len);
+    if (vbuf !== null) copy(vbuf, voff, page, at + len, vlen);
+    r[b + R_HASH] = h;
+    r[b + R_PAGE] = this.reservedPage;
+    r[b + R_OFF] = at;
+    r[b + R_KLEN] = len;
+    if (this.withValues) r[b + R_VLEN] = vlen;
     const t = this.t1 ?? this.t0;
-    const b = h & (t.length - 1);
-    this.next[id] = t[b];
-    t[b] = id;
+    const bucket = h & (t.length - 1);
+    r[b + R_NEXT] = t[bucket];
+    t[bucket] = id + 1;
     this.count++;
     if (this.t1 === null && this.count > this.t0.length) this.startResize(this.t0.length * 2);
     return id;
@@ -195,227 +231,230 @@ export class ByteTable {
 
   /** Replace the value of entry id. */
   setValue(id: number, vbuf: Uint8Array, voff: number, vlen: number): void {
-    if (this.t1 !== null) this.rehashStep();
-    const old = this.vlen[id];
-    const klen = this.klen[id];
+    this.maintain();
+    const r = this.segs[id >>> SEG_BITS];
+    const b = (id & SEG_MASK) * this.stride;
+    const old = r[b + R_VLEN];
+    const klen = r[b + R_KLEN];
+    const p = r[b + R_PAGE];
     if (vlen <= old) {
-      copy(vbuf, voff, this.data, this.loc[id] + klen, vlen);
-      this.garbage += old - vlen;
-      this.vlen[id] = vlen;
+      copy(vbuf, voff, this.pages[p]!, r[b + R_OFF] + klen, vlen);
+      r[b + R_VLEN] = vlen;
+      this.release(p, old - vlen);
     } else {
       const at = this.reserve(klen + vlen);
-      const d = this.data;
-      const from = this.loc[id];
-      d.copyWithin(at, from, from + klen);
-      copy(vbuf, voff, d, at + klen, vlen);
-      this.garbage += klen + old;
-      this.loc[id] = at;
-      this.vlen[id] = vlen;
+      const np = this.reservedPage;
+      const dst = this.pages[np]!;
+      copy(this.pages[p]!, r[b + R_OFF], dst, at, klen);
+      copy(vbuf, voff, dst, at + klen, vlen);
+      this.release(p, klen + old);
+      r[b + R_PAGE] = np;
+      r[b + R_OFF] = at;
+      r[b + R_VLEN] = vlen;
     }
-    this.maybeCompact();
+    this.maybeEvacuate();
   }
 
   /** Remove the entry with key buf[off, off+len); false when absent. */
   remove(buf: Uint8Array, off: number, len: number, h: number): boolean {
-    if (this.t1 !== null) this.rehashStep();
-    if (!this.removeFrom(this.t0, buf, off, len, h) && (this.t1 === null || !this.removeFrom(this.t1, buf, off, len, h))) return false;
-    this.afterRemove();
+    this.maintain();
+    const id = this.find(buf, off, len, h);
+    if (id < 0) return false;
+    this.deleteId(id);
     return true;
   }
 
-  /** Remove entry id (found by find() or randomId() in this same command). */
+  /** Remove entry id (from find(), randomId() or a scan in this same command). */
   removeId(id: number): void {
-    if (this.t1 !== null) this.rehashStep();
-    const h = this.hashes[id];
-    if (!this.unlinkIn(this.t0, id, h) && (this.t1 === null || !this.unlinkIn(this.t1, id, h))) {
-      throw new Error('ByteTable: entry not in its chain');
-    }
-    this.afterRemove();
+    this.maintain();
+    this.deleteId(id);
   }
 
-  private unlinkIn(t: Int32Array, target: number, h: number): boolean {
-    const b = h & (t.length - 1);
-    let prev = -1;
-    let id = t[b];
-    while (id >= 0) {
-      if (id === target) {
-        if (prev < 0) t[b] = this.next[id];
-        else this.next[prev] = this.next[id];
-        this.freeId(id);
-        return true;
-      }
-      prev = id;
-      id = this.next[id];
+  private deleteId(id: number): void {
+    const stride = this.stride;
+    const r = this.segs[id >>> SEG_BITS];
+    const b = (id & SEG_MASK) * stride;
+    this.relink(id, r[b + R_HASH], r[b + R_NEXT]);
+    this.release(r[b + R_PAGE], r[b + R_KLEN] + (this.withValues ? r[b + R_VLEN] : 0));
+    const last = this.count - 1;
+    if (id !== last) {
+      // Keep ids dense: the last record takes the hole, and whatever linked to it follows.
+      const lr = this.segs[last >>> SEG_BITS];
+      const lb = (last & SEG_MASK) * stride;
+      for (let f = 0; f < stride; f++) r[b + f] = lr[lb + f];
+      this.relink(last, lr[lb + R_HASH], id + 1);
     }
-    return false;
-  }
-
-  private removeFrom(t: Int32Array, buf: Uint8Array, off: number, len: number, h: number): boolean {
-    const b = h & (t.length - 1);
-    let prev = -1;
-    let id = t[b];
-    const hashes = this.hashes;
-    const klen = this.klen;
-    const next = this.next;
-    while (id >= 0) {
-      if (hashes[id] === h && klen[id] === len && this.keyEquals(id, buf, off, len)) {
-        if (prev < 0) t[b] = next[id];
-        else next[prev] = next[id];
-        this.freeId(id);
-        return true;
-      }
-      prev = id;
-      id = next[id];
-    }
-    return false;
-  }
-
-  private afterRemove(): void {
-    this.count--;
-    if (this.count > 0 && this.count < this.cap / 8 && this.cap > 64) {
-      this.rebuild();
-      return;
-    }
+    this.count = last;
+    // Drop trailing segments, keeping one spare so a delete/insert cycle at the edge is cheap.
+    while (this.segs.length > 1 && (this.segs.length - 2) * SEG >= this.count) this.segs.pop();
     if (this.t1 === null && this.t0.length > MIN_BUCKETS && this.count < this.t0.length / 8) {
-      this.startResize(nextPow2(this.count));
+      this.startResize(bucketCount(this.count));
     }
-    this.maybeCompact();
+    this.maybeEvacuate();
   }
 
-  private allocId(): number {
-    const f = this.freeHead;
-    if (f >= 0) {
-      this.freeHead = this.next[f];
-      return f;
+  /** Replace the link to `id` (bucket head or predecessor's next) with `to` (id + 1, or 0). */
+  private relink(id: number, h: number, to: number): void {
+    if (this.relinkIn(this.t0, id, h, to)) return;
+    if (this.t1 !== null && this.relinkIn(this.t1, id, h, to)) return;
+    throw new Error('ByteTable: entry not in its chain');
+  }
+
+  private relinkIn(t: Int32Array, id: number, h: number, to: number): boolean {
+    const bucket = h & (t.length - 1);
+    let cur = t[bucket] - 1;
+    if (cur === id) {
+      t[bucket] = to;
+      return true;
     }
-    if (this.hw === this.cap) this.growColumns(this.cap * 2);
-    return this.hw++;
+    const segs = this.segs;
+    const stride = this.stride;
+    while (cur >= 0) {
+      const r = segs[cur >>> SEG_BITS];
+      const b = (cur & SEG_MASK) * stride;
+      const next = r[b + R_NEXT] - 1;
+      if (next === id) {
+        r[b + R_NEXT] = to;
+        return true;
+      }
+      cur = next;
+    }
+    return false;
   }
 
-  private freeId(id: number): void {
-    this.garbage += this.klen[id] + (this.withValues ? this.vlen[id] : 0);
-    this.klen[id] = -1;
-    this.next[id] = this.freeHead;
-    this.freeHead = id;
-  }
+  // ---- the arena ----
 
-  private growColumns(cap: number): void {
-    const grow = <T extends Int32Array | Uint32Array>(a: T, make: (n: number) => T): T => {
-      const b = make(cap);
-      b.set(a.subarray(0, Math.min(a.length, this.hw)));
-      return b;
-    };
-    this.hashes = grow(this.hashes, (n) => new Int32Array(n));
-    this.next = grow(this.next, (n) => new Int32Array(n));
-    this.loc = grow(this.loc, (n) => new Uint32Array(n));
-    this.klen = grow(this.klen, (n) => new Int32Array(n));
-    if (this.withValues) this.vlen = grow(this.vlen, (n) => new Int32Array(n));
-    this.cap = cap;
-  }
+  /** Page of the last reserve(). */
+  private reservedPage = 0;
 
-  /** Offset of `n` fresh arena bytes. */
+  /** Offset of `n` fresh bytes in page this.reservedPage. */
   private reserve(n: number): number {
-    const at = this.used;
-    if (at + n > this.data.length) {
-      let size = this.data.length * 2;
-      while (size < at + n) size *= 2;
-      if (size > 0xffffffff) throw new RangeError('collection exceeds 4 GiB');
-      const d = new Uint8Array(size);
-      d.set(this.data.subarray(0, at));
-      this.data = d;
+    if (n > BIG_ELEMENT) {
+      this.reservedPage = this.newPage(n);
+      this.pageLive[this.reservedPage] = n;
+      this.live += n;
+      return 0;
     }
-    this.used = at + n;
+    if (this.tail < 0 || this.tailUsed + n > this.pages[this.tail]!.length) {
+      if (this.tail >= 0) {
+        // The unused end of the old tail is dead space.
+        const waste = this.pages[this.tail]!.length - this.tailUsed;
+        this.garbage += waste;
+        const t = this.tail;
+        this.tail = -1;
+        if (this.pageLive[t] === 0) this.freePage(t);
+      }
+      const size = Math.min(MAX_PAGE, Math.max(FIRST_PAGE, n, this.pageBytes));
+      this.tail = this.newPage(size);
+      this.tailUsed = 0;
+    }
+    const at = this.tailUsed;
+    this.tailUsed += n;
+    this.pageLive[this.tail] += n;
+    this.live += n;
+    this.reservedPage = this.tail;
     return at;
   }
 
-  private maybeCompact(): void {
-    if (this.garbage > MIN_GARBAGE && this.garbage > this.used - this.garbage) this.rebuild();
+  private newPage(size: number): number {
+    const page = new Uint8Array(size);
+    this.pageBytes += size;
+    const p = this.freePages.length > 0 ? this.freePages.pop()! : this.pages.length;
+    this.pages[p] = page;
+    this.pageLive[p] = 0;
+    return p;
   }
 
-  /**
-   * Renumber live ids densely, copy their bytes into a right-sized arena and rebuild a single
-   * bucket array: reclaims free ids, dead bytes and oversized columns in one O(live) pass.
-   */
-  private rebuild(): void {
-    const n = this.count;
-    const cap = Math.max(MIN_CAPACITY, nextPow2(n + (n >>> 1)));
-    const liveBytes = this.used - this.garbage;
-    const old = this;
-    const hashes = new Int32Array(cap);
-    const next = new Int32Array(cap);
-    const loc = new Uint32Array(cap);
-    const klen = new Int32Array(cap);
-    const vlen = this.withValues ? new Int32Array(cap) : EMPTY_VLEN;
-    const data = new Uint8Array(Math.max(64, liveBytes + (liveBytes >>> 2)));
-    const buckets = emptyBuckets(nextPow2(n));
-    const mask = buckets.length - 1;
-    const od = old.data;
-    let used = 0;
-    let j = 0;
-    for (let id = 0; id < old.hw; id++) {
-      const kl = old.klen[id];
-      if (kl < 0) continue;
-      const total = kl + (this.withValues ? old.vlen[id] : 0);
-      const from = old.loc[id];
-      if (total <= 32) for (let i = 0; i < total; i++) data[used + i] = od[from + i];
-      else data.set(od.subarray(from, from + total), used);
-      const h = old.hashes[id];
-      hashes[j] = h;
-      klen[j] = kl;
-      if (this.withValues) vlen[j] = old.vlen[id];
-      loc[j] = used;
-      used += total;
-      const b = h & mask;
-      next[j] = buckets[b];
-      buckets[b] = j;
-      j++;
+  /** `n` bytes of page p are no longer used. */
+  private release(p: number, n: number): void {
+    this.pageLive[p] -= n;
+    this.live -= n;
+    this.garbage += n;
+    if (this.pageLive[p] === 0 && p !== this.tail) this.freePage(p);
+  }
+
+  private freePage(p: number): void {
+    const size = this.pages[p]!.length;
+    const dead = p === this.tail ? this.tailUsed : size;
+    this.pageBytes -= size;
+    this.garbage -= dead;
+    this.pages[p] = null;
+    this.freePages.push(p);
+    if (p === this.tail) this.tail = -1;
+  }
+
+  private maybeEvacuate(): void {
+    if (this.evacuating < 0 && this.garbage > MIN_GARBAGE && this.garbage > this.live) this.evacuating = 0;
+    if (this.count === 0) {
+      // Nothing left: release every page (the owner deletes an empty collection anyway).
+      for (let p = 0; p < this.pages.length; p++) if (this.pages[p] !== null) this.freePage(p);
+      this.tail = -1;
+      this.garbage = 0;
+      this.evacuating = -1;
     }
-    this.hashes = hashes;
-    this.next = next;
-    this.loc = loc;
-    this.klen = klen;
-    this.vlen = vlen;
-    this.data = data;
-    this.cap = cap;
-    this.hw = j;
-    this.freeHead = -1;
-    this.used = used;
-    this.garbage = 0;
-    this.t0 = buckets;
-    this.t1 = null;
-    this.rehashIdx = -1;
+  }
+
+  /** Move up to EVACUATE_STEP entries out of half-empty pages into the tail page. */
+  private evacuateStep(): void {
+    const stride = this.stride;
+    const end = Math.min(this.count, this.evacuating + EVACUATE_STEP);
+    for (let id = this.evacuating; id < end; id++) {
+      const r = this.segs[id >>> SEG_BITS];
+      const b = (id & SEG_MASK) * stride;
+      const p = r[b + R_PAGE];
+      if (p === this.tail) continue;
+      const page = this.pages[p]!;
+      if (page.length > BIG_ELEMENT && this.pageLive[p] * 2 >= page.length) continue;
+      if (page.length > MAX_PAGE) continue;
+      const n = r[b + R_KLEN] + (this.withValues ? r[b + R_VLEN] : 0);
+      const from = r[b + R_OFF];
+      const at = this.reserve(n);
+      copy(page, from, this.pages[this.reservedPage]!, at, n);
+      r[b + R_PAGE] = this.reservedPage;
+      r[b + R_OFF] = at;
+      this.release(p, n);
+    }
+    this.evacuating = end >= this.count ? -1 : end;
   }
 
   // ---- incremental rehashing ----
 
+  /** One step of background work per write: a rehash step and an evacuation step. */
+  private maintain(): void {
+    if (this.t1 !== null) this.rehashStep();
+    if (this.evacuating >= 0) this.evacuateStep();
+  }
+
   private startResize(size: number): void {
     if (size === this.t0.length) return;
-    this.t1 = emptyBuckets(size);
+    this.t1 = new Int32Array(size);
     this.rehashIdx = 0;
   }
 
-  /** Move one bucket of t0 into t1 (skipping at most 10 empty ones). */
+  /** Move one bucket of t0 into t1 (visiting at most 10 empty ones). */
   private rehashStep(): void {
     const t0 = this.t0;
     const t1 = this.t1!;
     const mask = t1.length - 1;
-    let empty = 10;
-    while (this.rehashIdx < t0.length && t0[this.rehashIdx] < 0) {
+    let empty = REHASH_EMPTY_VISITS;
+    while (this.rehashIdx < t0.length && t0[this.rehashIdx] === 0) {
       this.rehashIdx++;
       if (--empty === 0) break;
     }
-    if (this.rehashIdx < t0.length && t0[this.rehashIdx] >= 0) {
-      let id = t0[this.rehashIdx];
-      const next = this.next;
-      const hashes = this.hashes;
+    if (this.rehashIdx < t0.length && t0[this.rehashIdx] !== 0) {
+      const segs = this.segs;
+      const stride = this.stride;
+      let id = t0[this.rehashIdx] - 1;
       while (id >= 0) {
-        const nx = next[id];
-        const b = hashes[id] & mask;
-        next[id] = t1[b];
-        t1[b] = id;
-        id = nx;
+        const r = segs[id >>> SEG_BITS];
+        const b = (id & SEG_MASK) * stride;
+        const next = r[b + R_NEXT] - 1;
+        const bucket = r[b + R_HASH] & mask;
+        r[b + R_NEXT] = t1[bucket];
+        t1[bucket] = id + 1;
+        id = next;
       }
-      t0[this.rehashIdx++] = -1;
+      t0[this.rehashIdx++] = 0;
     }
     if (this.rehashIdx >= t0.length) {
       this.t0 = t1;
@@ -424,24 +463,11 @@ export class ByteTable {
     }
   }
 
-  // ---- iteration, random, scan ----
+  // ---- random, scan, copy ----
 
-  /** Next live id at or after `from`, or -1. Iterate with `for (id = t.nextId(0); id >= 0; id = t.nextId(id + 1))`. */
-  nextId(from: number): number {
-    const klen = this.klen;
-    const hw = this.hw;
-    for (let id = from; id < hw; id++) if (klen[id] >= 0) return id;
-    return -1;
-  }
-
-  /** A uniformly random live id (count > 0). */
+  /** A uniformly random id (count > 0). */
   randomId(): number {
-    const hw = this.hw;
-    const klen = this.klen;
-    for (;;) {
-      const id = Math.floor(Math.random() * hw);
-      if (klen[id] >= 0) return id;
-    }
+    return Math.floor(Math.random() * this.count);
   }
 
   /**
@@ -454,7 +480,7 @@ export class ByteTable {
     let t1 = this.t1;
     if (t1 === null) {
       const m0 = t0.length - 1;
-      this.visitChain(t0[v & m0], visit);
+      this.visitChain(t0[v & m0] - 1, visit);
       v = (v | ~m0) >>> 0;
       v = rev32(v);
       v = (v + 1) >>> 0;
@@ -467,9 +493,9 @@ export class ByteTable {
     }
     const m0 = t0.length - 1;
     const m1 = t1.length - 1;
-    this.visitChain(t0[v & m0], visit);
+    this.visitChain(t0[v & m0] - 1, visit);
     do {
-      this.visitChain(t1[v & m1], visit);
+      this.visitChain(t1[v & m1] - 1, visit);
       v = (v | ~m1) >>> 0;
       v = rev32(v);
       v = (v + 1) >>> 0;
@@ -479,31 +505,64 @@ export class ByteTable {
   }
 
   private visitChain(id: number, visit: (id: number) => void): void {
-    const next = this.next;
+    const segs = this.segs;
+    const stride = this.stride;
     while (id >= 0) {
-      const nx = next[id];
+      const next = segs[id >>> SEG_BITS][(id & SEG_MASK) * stride + R_NEXT] - 1;
       visit(id);
-      id = nx;
+      id = next;
     }
   }
 
   /** An independent copy (COPY). */
   clone(): ByteTable {
-    const t = Object.create(ByteTable.prototype) as ByteTable;
-    Object.assign(t, this);
-    t.hashes = this.hashes.slice();
-    t.next = this.next.slice();
-    t.loc = this.loc.slice();
-    t.klen = this.klen.slice();
-    t.vlen = this.withValues ? this.vlen.slice() : EMPTY_VLEN;
-    t.data = this.data.slice(0, Math.max(64, this.used));
+    const t = new ByteTable(this.withValues);
+    t.count = this.count;
+    t.segs = this.segs.map((s) => s.slice());
+    t.pages = this.pages.map((p) => (p === null ? null : p.slice()));
+    t.pageLive = this.pageLive.slice();
+    t.freePages = this.freePages.slice();
+    t.pageBytes = this.pageBytes;
+    t.tail = this.tail;
+    t.tailUsed = this.tailUsed;
+    t.live = this.live;
+    t.garbage = this.garbage;
     t.t0 = this.t0.slice();
     t.t1 = this.t1 === null ? null : this.t1.slice();
+    t.rehashIdx = this.rehashIdx;
+    t.evacuating = this.evacuating;
     return t;
   }
-}
 
-function copy(src: Uint8Array, soff: number, dst: Uint8Array, doff: number, len: number): void {
-  if (len <= 32) for (let i = 0; i < len; i++) dst[doff + i] = src[soff + i];
-  else dst.set(src.subarray(soff, soff + len), doff);
+  /** Consistency check for tests: every id reachable once, page accounting exact. */
+  checkInvariants(): void {
+    const seen = new Uint8Array(this.count);
+    const stride = this.stride;
+    const walk = (t: Int32Array, from: number): void => {
+      for (let bkt = from; bkt < t.length; bkt++) {
+        for (let id = t[bkt] - 1; id >= 0; ) {
+          if (id >= this.count) throw new Error(`chain holds dead id ${id}`);
+          if (seen[id]++) throw new Error(`id ${id} linked twice`);
+          const r = this.segs[id >>> SEG_BITS];
+          const b = (id & SEG_MASK) * stride;
+          if ((r[b + R_HASH] & (t.length - 1)) !== bkt) throw new Error(`id ${id} in the wrong bucket`);
+          id = r[b + R_NEXT] - 1;
+        }
+      }
+    };
+    walk(this.t0, this.t1 === null ? 0 : this.rehashIdx);
+    if (this.t1 !== null) walk(this.t1, 0);
+    for (let id = 0; id < this.count; id++) if (!seen[id]) throw new Error(`id ${id} unreachable`);
+    const live = new Array<number>(this.pages.length).fill(0);
+    for (let id = 0; id < this.count; id++) {
+      const r = this.segs[id >>> SEG_BITS];
+      const b = (id & SEG_MASK) * stride;
+      live[r[b + R_PAGE]] += r[b + R_KLEN] + (this.withValues ? r[b + R_VLEN] : 0);
+      if (this.pages[r[b + R_PAGE]] === null) throw new Error(`id ${id} in a released page`);
+    }
+    for (let p = 0; p < this.pages.length; p++) {
+      if (this.pages[p] === null) continue;
+      if (live[p] !== this.pageLive[p]) throw new Error(`page ${p} counts ${this.pageLive[p]} live bytes, holds ${live[p]}`);
+    }
+  }
 }

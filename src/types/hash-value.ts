@@ -90,14 +90,8 @@ export class HashValue implements Collection {
       packed.copyOut(this.packed, packed.dataPos + flen, out.value);
       return;
     }
-    const f = out.field;
-    f.buf = t.data;
-    f.off = t.loc[handle];
-    f.len = t.klen[handle];
-    const v = out.value;
-    v.buf = t.data;
-    v.off = f.off + f.len;
-    v.len = t.vlen[handle];
+    t.readKey(handle, out.field);
+    t.readValue(handle, out.value);
   }
 
   /** Read only the value at a handle into `out`. */
@@ -107,23 +101,21 @@ export class HashValue implements Collection {
       packed.copyOut(this.packed, packed.skip(this.packed, handle), out);
       return;
     }
-    out.buf = t.data;
-    out.off = t.valueOffset(handle);
-    out.len = t.vlen[handle];
+    t.readValue(handle, out);
   }
 
   /** Length of the value at a handle. */
   valueLength(handle: number): number {
     const t = this.table;
     if (t === null) return packed.readLen(this.packed, packed.skip(this.packed, handle));
-    return t.vlen[handle];
+    return t.valueLength(handle);
   }
 
   /** First entry handle, or -1. Iterate with next(). */
   first(): number {
     const t = this.table;
     if (t === null) return this.n > 0 ? 0 : -1;
-    return t.nextId(0);
+    return t.count > 0 ? 0 : -1;
   }
 
   /** The entry handle after h, or -1. */
@@ -134,7 +126,7 @@ export class HashValue implements Collection {
       const p = packed.skip(s, packed.skip(s, h));
       return p < s.length ? p : -1;
     }
-    return t.nextId(h + 1);
+    return h + 1 < t.count ? h + 1 : -1;
   }
 
   /**
@@ -213,7 +205,7 @@ export class HashValue implements Collection {
   toTable(): void {
     if (this.table !== null) return;
     const s = this.packed;
-    const t = new ByteTable(true, this.n, s.length);
+    const t = new ByteTable(true, this.n);
     let p = 0;
     for (let i = 0; i < this.n; i++) {
       const flen = packed.copyOut(s, p, moveField);

@@ -45,7 +45,7 @@ export const NODE_BYTES = 8192;
 /** A list whose entries fit in this many bytes (one node) is kept packed in a string. */
 export const SMALL_BYTES = 512;
 /** Estimated bytes of a ListValue object. */
-const LIST_OVERHEAD = 64;
+const LIST_OVERHEAD = 72;
 /** Estimated bytes of a ListNode object plus its Uint8Array (JS object, ArrayBuffer, backing store header). */
 const NODE_OVERHEAD = 272;
 /** Smallest node buffer. */
@@ -182,12 +182,16 @@ function scratchOf(size: number): Latin1Buffer {
 const latin1Slice = (Buffer.prototype as unknown as Latin1Buffer).latin1Slice;
 let scratchBuf = scratchOf(4 * SMALL_BYTES);
 const scratchNode = new ListNode(scratchBuf, 0);
+/** The current operation expanded a small list into the scratch node (operations never nest). */
+let expanded = false;
+/** Position found by locate() / seekNode(): node, entry start, index within the node. */
+let locNode: ListNode = scratchNode;
+let locPos = 0;
+let locIndex = 0;
 
 export class ListValue implements Collection {
   /** Entries of a small list (one node of at most SMALL_BYTES), as latin1; null when in nodes. */
   packed: string | null = '';
-  /** Element count of the small form. */
-  packedCount = 0;
   head: ListNode | null = null;
   tail: ListNode | null = null;
   length = 0;
@@ -196,18 +200,14 @@ export class ListValue implements Collection {
   bytes = LIST_OVERHEAD + stringBytes(0);
   /** Bytes of entries per node. */
   readonly nodeBytes: number;
-  /** Largest entries size kept in the small form. */
-  private readonly smallBytes: number;
-  /** Position found by locate(): node, entry start, index within the node. */
-  private locNode: ListNode = scratchNode;
-  private locPos = 0;
-  private locIndex = 0;
-  /** The current operation expanded a small list into the scratch node. */
-  private expanded = false;
 
   constructor(nodeBytes: number = NODE_BYTES) {
     this.nodeBytes = nodeBytes;
-    this.smallBytes = Math.min(SMALL_BYTES, nodeBytes);
+  }
+
+  /** Largest entries size kept in the small form. */
+  private get smallBytes(): number {
+    return this.nodeBytes < SMALL_BYTES ? this.nodeBytes : SMALL_BYTES;
   }
 
   encodingName(): string {
@@ -223,7 +223,6 @@ export class ListValue implements Collection {
     out.length = this.length;
     if (this.packed !== null) {
       out.packed = this.packed;
-      out.packedCount = this.packedCount;
       out.bytes = this.bytes;
       return out;
     }
@@ -257,12 +256,12 @@ export class ListValue implements Collection {
     if (n > 0) scratchBuf.latin1Write(s, at, n);
     node.start = at;
     node.end = at + n;
-    node.count = this.packedCount;
+    node.count = this.length;
     this.packed = null;
     this.head = this.tail = node;
     this.nodeCount = 1;
     this.bytes = LIST_OVERHEAD + NODE_OVERHEAD + scratchBuf.length;
-    this.expanded = true;
+    expanded = true;
   }
 
   /**
@@ -271,11 +270,10 @@ export class ListValue implements Collection {
    * flip at every push and pop), and give a list that grew out of the scratch node real buffers.
    */
   private settle(): void {
-    const expanded = this.expanded;
-    this.expanded = false;
+    const wasExpanded = expanded;
+    expanded = false;
     if (this.length === 0) {
       this.packed = '';
-      this.packedCount = 0;
       this.head = this.tail = null;
       this.nodeCount = 0;
       this.bytes = LIST_OVERHEAD + stringBytes(0);
@@ -286,14 +284,13 @@ export class ListValue implements Collection {
       const used = h.end - h.start;
       if (used <= (h === scratchNode ? this.smallBytes : this.smallBytes >> 2)) {
         this.packed = latin1Slice.call(h.buf, h.start, h.end);
-        this.packedCount = h.count;
         this.head = this.tail = null;
         this.nodeCount = 0;
         this.bytes = LIST_OVERHEAD + stringBytes(used);
         return;
       }
     }
-    if (!expanded) return;
+    if (!wasExpanded) return;
     // The list grew out of the scratch node (a few nodes at most): swap in a real node.
     for (let n: ListNode | null = h; n !== null; n = n.next) {
       if (n !== scratchNode) continue;
@@ -467,9 +464,9 @@ export class ListValue implements Collection {
         p = dataAt - headerSize(len);
       }
     }
-    this.locNode = n;
-    this.locPos = p;
-    this.locIndex = li;
+    locNode = n;
+    locPos = p;
+    locIndex = li;
   }
 
   /** Merge node n with a neighbour when both together take at most 3/4 of a node. */
@@ -621,8 +618,8 @@ export class ListValue implements Collection {
       return;
     }
     this.locate(index);
-    const n = this.locNode;
-    const p = this.locPos;
+    const n = locNode;
+    const p = locPos;
     const need = entrySize(len);
     if (n.end - n.start + need <= this.nodeBytes) {
       const at = this.openGap(n, p, need);
@@ -639,7 +636,7 @@ export class ListValue implements Collection {
       left = n.prev;
       right = n;
     } else {
-      const li = this.locIndex;
+      const li = locIndex;
       const tailBytes = n.end - p;
       const cap = Math.max(this.nodeBytes, tailBytes);
       const m = new ListNode(new Uint8Array(cap), 0);
@@ -685,8 +682,8 @@ export class ListValue implements Collection {
 
   private removeAtNodes(index: number): void {
     this.locate(index);
-    const n = this.locNode;
-    const p = this.locPos;
+    const n = locNode;
+    const p = locPos;
     this.closeGap(n, p, entrySize(readHeader(n.buf, p)));
     n.count--;
     this.length--;
@@ -698,8 +695,8 @@ export class ListValue implements Collection {
   setAt(index: number, src: Uint8Array, off: number, len: number): void {
     this.expand();
     this.locate(index);
-    const n = this.locNode;
-    const p = this.locPos;
+    const n = locNode;
+    const p = locPos;
     const oldLen = readHeader(n.buf, p);
     if (entrySize(oldLen) === entrySize(len)) {
       writeEntry(n.buf, p, src, off, len);
@@ -807,7 +804,7 @@ export class ListValue implements Collection {
   /** Position the scratch node over a small list's entries for reading. */
   private readSmall(): ListNode | null {
     const s = this.packed!;
-    if (this.packedCount === 0) return null;
+    if (this.length === 0) return null;
     const n = s.length;
     if (scratchBuf.length < 2 * n + 64) scratchBuf = scratchOf(2 * n + 64);
     const node = scratchNode;
@@ -816,7 +813,7 @@ export class ListValue implements Collection {
     scratchBuf.latin1Write(s, 0, n);
     node.start = 0;
     node.end = n;
-    node.count = this.packedCount;
+    node.count = this.length;
     return node;
   }
 
@@ -827,17 +824,17 @@ export class ListValue implements Collection {
       const b = node.buf;
       let p = 0;
       for (let i = 0; i < index; i++) p += entrySize(readHeader(b, p));
-      this.locNode = node;
-      this.locPos = p;
+      locNode = node;
+      locPos = p;
       return node;
     }
     this.locate(index);
-    return this.locNode;
+    return locNode;
   }
 
   /** Entry position found by the last seekNode. */
   seekPos(): number {
-    return this.locPos;
+    return locPos;
   }
 
   /** All elements as Buffers (tests, debugging). */
@@ -854,7 +851,6 @@ export class ListValue implements Collection {
   checkInvariants(): string | null {
     if (this.packed !== null) {
       if (this.head !== null || this.tail !== null) return 'small list with nodes';
-      if (this.packedCount !== this.length) return 'packed count differs from length';
       if (this.packed.length > this.smallBytes) return 'packed list too big';
       let p = 0;
       const s = this.packed;

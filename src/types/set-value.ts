@@ -100,7 +100,7 @@ export class SetValue implements Collection {
     switch (this.kind) {
       case SetKind.INTSET: return this.ints!.count > 0 ? 0 : -1;
       case SetKind.PACKED: return this.n > 0 ? 0 : -1;
-      default: return this.table!.nextId(0);
+      default: return this.table!.count > 0 ? 0 : -1;
     }
   }
 
@@ -111,7 +111,7 @@ export class SetValue implements Collection {
         const p = packed.skip(this.packed, h);
         return p < this.packed.length ? p : -1;
       }
-      default: return this.table!.nextId(h + 1);
+      default: return h + 1 < this.table!.count ? h + 1 : -1;
     }
   }
 
@@ -126,12 +126,8 @@ export class SetValue implements Collection {
       case SetKind.PACKED:
         packed.copyOut(this.packed, h, out);
         return;
-      default: {
-        const t = this.table!;
-        out.buf = t.data;
-        out.off = t.loc[h];
-        out.len = t.klen[h];
-      }
+      default:
+        this.table!.readKey(h, out);
     }
   }
 
@@ -239,7 +235,7 @@ export class SetValue implements Collection {
       this.n = n;
       this.kind = SetKind.PACKED;
     } else {
-      const t = new ByteTable(false, n + 1, n * 8);
+      const t = new ByteTable(false, n + 1);
       for (let i = 0; i < n; i++) {
         const len = formatInteger(ints.get(i), out.own, 0);
         t.insert(out.own, 0, len, hashBytes(out.own, 0, len), null, 0, 0);
@@ -252,7 +248,7 @@ export class SetValue implements Collection {
 
   private packedToTable(): void {
     const s = this.packed;
-    const t = new ByteTable(false, this.n + 1, s.length);
+    const t = new ByteTable(false, this.n + 1);
     let p = 0;
     for (let i = 0; i < this.n; i++) {
       const len = packed.copyOut(s, p, moveMember);

@@ -1012,6 +1012,18 @@ export class ZsetValue implements Collection {
     this.convertToListpack();
   }
 
+  /**
+   * After removals: rebuild a skiplist whose node arrays are under a quarter full, so memory
+   * follows the set down (amortized O(log n) per removal, as it takes n/2 removals to get here).
+   */
+  private maybeCompact(): void {
+    const sl = this.sl;
+    if (sl === null || sl.score.length <= 64 || sl.length * 4 >= sl.score.length) return;
+    const fresh = new ZSkiplist(sl.length * 2);
+    for (let x = sl.first(); x !== NIL; x = sl.next(x)) fresh.insert(sl.arena, sl.moff[x], sl.mlen[x], sl.score[x]);
+    this.sl = fresh;
+  }
+
   // ---- member operations ----
 
   /** Score of a member, NaN when absent. */
@@ -1074,12 +1086,9 @@ export class ZsetValue implements Collection {
         if ((lt && s >= cur) || (gt && s <= cur)) return ZaddOut.NOP;
         this.newScore = s;
         if (s !== cur) {
-          // The member bytes live in lp.data: copy them out before the delete shifts them.
-          const o = lp.offs[i];
-          const ml = lp.offs[i + 1] - o;
-          const copy = scratchCopy(lp.data, o, ml);
+          // Move it: delete and re-insert (the caller's bytes equal the member's).
           lp.deleteRange(i, 1);
-          lp.insert(copy, 0, ml, s);
+          lp.insert(buf, off, len, s);
           return ZaddOut.UPDATED;
         }
         return 0;
@@ -1129,6 +1138,7 @@ export class ZsetValue implements Collection {
     if (x < 0) return false;
     sl.removeNode(x);
     sl.maybeShrink();
+    this.maybeCompact();
     return true;
   }
 
@@ -1138,6 +1148,7 @@ export class ZsetValue implements Collection {
     else {
       this.sl!.removeNode(p);
       this.sl!.maybeShrink();
+      this.maybeCompact();
     }
   }
 
@@ -1208,7 +1219,9 @@ export class ZsetValue implements Collection {
       this.lp.deleteRange(start, end - start + 1);
       return end - start + 1;
     }
-    return this.sl!.removeRangeByRank(start + 1, end + 1);
+    const n = this.sl!.removeRangeByRank(start + 1, end + 1);
+    this.maybeCompact();
+    return n;
   }
 
   removeRangeByScore(r: ScoreRange): number {
@@ -1221,7 +1234,9 @@ export class ZsetValue implements Collection {
       lp.deleteRange(first, end - first);
       return end - first;
     }
-    return this.sl!.removeRangeByScore(r);
+    const n = this.sl!.removeRangeByScore(r);
+    this.maybeCompact();
+    return n;
   }
 
   removeRangeByLex(r: LexRange): number {
@@ -1234,7 +1249,9 @@ export class ZsetValue implements Collection {
       lp.deleteRange(first, end - first);
       return end - first;
     }
-    return this.sl!.removeRangeByLex(r);
+    const n = this.sl!.removeRangeByLex(r);
+    this.maybeCompact();
+    return n;
   }
 
   /** A uniformly random position (the set must not be empty). */
@@ -1242,14 +1259,6 @@ export class ZsetValue implements Collection {
     if (this.lp !== null) return Math.floor(Math.random() * this.lp.n);
     return this.sl!.random();
   }
-}
-
-let scratch = new Uint8Array(256);
-/** A copy of bytes in a module scratch buffer (valid until the next call). */
-function scratchCopy(src: Uint8Array, off: number, len: number): Uint8Array {
-  if (len > scratch.length) scratch = new Uint8Array(Math.max(len, scratch.length * 2));
-  copyInto(src, off, scratch, 0, len);
-  return scratch;
 }
 
 /** Position meaning "none". */

@@ -250,6 +250,7 @@ describe('HTTP metrics sidecar', () => {
     expect(value(after, 'redis_net_output_bytes_total')).toBeGreaterThan(value(before, 'redis_net_output_bytes_total'));
     expect(value(after, 'redis_connections_received_total')).toBeGreaterThanOrEqual(2);
     expect(value(after, 'redis_connected_clients')).toBe(2);
+    expect(value(after, 'redis_blocked_clients')).toBe(0);
     expect(value(after, 'redis_errors_total', { err: 'ERR' })).toBeGreaterThanOrEqual(1);
     expect(value(after, 'redis_db_keys', { db: 'db3' })).toBe(calls);
     expect(value(after, 'redis_db_keys_expiring', { db: 'db3' })).toBe(rounds);
@@ -286,6 +287,19 @@ describe('HTTP metrics sidecar', () => {
     for (const [name, type] of page.types) if (type === 'counter') expect(name).toMatch(/_total$/);
     expect(page.samples.filter((s) => s.name === 'redis_db_keys').map((s) => s.labels.db)).toEqual(Array.from({ length: 16 }, (_, i) => `db${i}`));
     expect(page.samples.filter((s) => s.name === 'slabcache_gc_pause_seconds_count').map((s) => s.labels.kind)).toEqual(['minor', 'major', 'incremental', 'weakcb']);
+  });
+
+  it('counts clients blocked in BLPOP in redis_blocked_clients', async () => {
+    const blocker = connect(server.port);
+    const pending = blocker.blpop('sidecar:nothing', 0).catch(() => null);
+    // The BLPOP reaches the server some time after the call: read pages until it shows.
+    let blocked = 0;
+    for (let i = 0; i < 200 && blocked === 0; i++) blocked = value((await scrape()).page, 'redis_blocked_clients');
+    expect(blocked).toBe(1);
+    blocker.disconnect();
+    await pending;
+    for (let i = 0; i < 200 && blocked !== 0; i++) blocked = value((await scrape()).page, 'redis_blocked_clients');
+    expect(blocked).toBe(0);
   });
 
   it('/info returns every INFO section as JSON, as the INFO command reports it', async () => {

@@ -353,16 +353,20 @@ describe('ZsetValue against a sorted-array model', () => {
     } while (cursor !== 0);
     for (let i = 0; i < n; i++) expect(found.has(`k${i}`)).toBe(true);
 
-    // Shrink it in the middle of a scan: the survivors are all returned.
+    // Shrink it in the middle of a scan (the hash table halves and the skiplist is rebuilt
+    // into smaller arrays): the survivors are all returned.
     const survivors = new Set<string>();
     cursor = 0;
     steps = 0;
+    const before = zv.sl!;
     do {
-      cursor = sl.scanStep(cursor, (x) => {
-        survivors.add(Buffer.from(sl.arena.subarray(sl.moff[x], sl.moff[x] + sl.mlen[x])).toString());
+      const cur = zv.sl!;
+      cursor = cur.scanStep(cursor, (x) => {
+        survivors.add(Buffer.from(cur.arena.subarray(cur.moff[x], cur.moff[x] + cur.mlen[x])).toString());
       });
       if (++steps === 300) zv.removeRangeByRank(10, 4999);
     } while (cursor !== 0);
+    expect(zv.sl).not.toBe(before);
     for (let i = 0; i < 10; i++) expect(survivors.has(`k${i}`)).toBe(true);
   });
 

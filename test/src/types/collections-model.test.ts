@@ -38,11 +38,15 @@ function setContents(sv: SetValue): string[] {
   return out;
 }
 
+const keyOut = new ElementBytes();
+function keyOf(t: ByteTable, id: number): string {
+  t.readKey(id, keyOut);
+  return text(keyOut);
+}
+
 function tableKeys(t: ByteTable): string[] {
   const out: string[] = [];
-  for (let id = t.nextId(0); id >= 0; id = t.nextId(id + 1)) {
-    out.push(Buffer.from(t.data.subarray(t.loc[id], t.loc[id] + t.klen[id])).toString('latin1'));
-  }
+  for (let id = 0; id < t.count; id++) out.push(keyOf(t, id));
   return out.sort();
 }
 
@@ -108,6 +112,7 @@ describe('ByteTable', () => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
       return seed % n;
     };
+    let peak = 0;
     for (let round = 0; round < 3; round++) {
       for (let i = 0; i < 20000; i++) {
         const k = `k${rnd(30000)}`;
@@ -121,6 +126,7 @@ describe('ByteTable', () => {
         model.set(k, v);
       }
       expect(t.count).toBe(model.size);
+      peak = Math.max(peak, t.memoryBytes());
       for (const k of [...model.keys()]) {
         if (rnd(10) < 9) {
           const kb = b(k);
@@ -129,21 +135,87 @@ describe('ByteTable', () => {
         }
       }
       expect(t.count).toBe(model.size);
+      t.checkInvariants();
       expect(tableKeys(t)).toEqual([...model.keys()].sort());
       for (const [k, v] of model) {
         const kb = b(k);
         const id = t.find(kb, 0, kb.length, hashBytes(kb, 0, kb.length));
         expect(id).toBeGreaterThanOrEqual(0);
-        const off = t.valueOffset(id);
-        expect(Buffer.from(t.data.subarray(off, off + t.vlen[id])).toString('latin1')).toBe(v);
+        const out = new ElementBytes();
+        t.readValue(id, out);
+        expect(text(out)).toBe(v);
       }
     }
     // Memory follows the live contents back down.
-    for (const k of [...model.keys()]) {
-      const kb = b(k);
+    const keys = [...model.keys()];
+    for (let i = 0; i < keys.length; i++) {
+      const kb = b(keys[i]!);
       t.remove(kb, 0, kb.length, hashBytes(kb, 0, kb.length));
+      if (i % 997 === 0) t.checkInvariants();
     }
     expect(t.count).toBe(0);
+    t.checkInvariants();
+    expect(t.memoryBytes()).toBeLessThan(peak / 4);
+  });
+
+  it('releases arena pages as values are rewritten and entries deleted (incremental evacuation)', () => {
+    const t = new ByteTable(true);
+    const n = 50_000;
+    const key = (i: number): Buffer => b(`key:${i}`);
+    for (let i = 0; i < n; i++) {
+      const k = key(i);
+      t.insert(k, 0, k.length, hashBytes(k, 0, k.length), b('x'.repeat(20)), 0, 20);
+    }
+    const full = t.memoryBytes();
+    // Growing rewrites move entries; every other key deleted leaves half-empty pages behind.
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < n; i++) {
+        const k = key(i);
+        const id = t.find(k, 0, k.length, hashBytes(k, 0, k.length));
+        if (id >= 0) t.setValue(id, b('y'.repeat(21 + round)), 0, 21 + round);
+      }
+    }
+    for (let i = 0; i < n; i += 2) {
+      const k = key(i);
+      t.remove(k, 0, k.length, hashBytes(k, 0, k.length));
+    }
+    // A few more writes let the sweep finish.
+    for (let i = 1; i < n; i += 2) {
+      const k = key(i);
+      const id = t.find(k, 0, k.length, hashBytes(k, 0, k.length));
+      t.setValue(id, b('z'), 0, 1);
+    }
+    t.checkInvariants();
+    expect(t.count).toBe(n / 2);
+    expect(t.memoryBytes()).toBeLessThan(full);
+    for (let i = 1; i < n; i += 2000) {
+      const k = key(i);
+      const id = t.find(k, 0, k.length, hashBytes(k, 0, k.length));
+      const out = new ElementBytes();
+      t.readValue(id, out);
+      expect(text(out)).toBe('z');
+    }
+  });
+
+  it('keeps elements bigger than a page intact across rewrites and deletes', () => {
+    const t = new ByteTable(true);
+    const big = (i: number): Buffer => Buffer.alloc(20_000 + i, i & 255);
+    for (let i = 0; i < 50; i++) {
+      const k = b(`k${i}`);
+      const v = big(i);
+      t.insert(k, 0, k.length, hashBytes(k, 0, k.length), v, 0, v.length);
+    }
+    for (let i = 0; i < 50; i += 3) {
+      const k = b(`k${i}`);
+      t.remove(k, 0, k.length, hashBytes(k, 0, k.length));
+    }
+    t.checkInvariants();
+    const out = new ElementBytes();
+    for (let i = 1; i < 50; i += 3) {
+      const k = b(`k${i}`);
+      t.readValue(t.find(k, 0, k.length, hashBytes(k, 0, k.length)), out);
+      expect(Buffer.from(out.buf.subarray(out.off, out.off + out.len)).equals(big(i))).toBe(true);
+    }
   });
 
   it('SCAN returns every element present for the whole scan while the table is resized', () => {
@@ -166,7 +238,7 @@ describe('ByteTable', () => {
         let step = 0;
         do {
           cursor = t.scanStep(cursor, (id) => {
-            seen.add(Buffer.from(t.data.subarray(t.loc[id], t.loc[id] + t.klen[id])).toString('latin1'));
+            seen.add(keyOf(t, id));
           });
           // Churn between steps: grow (churn > 0) or shrink (churn < 0) the table.
           for (let i = 0; i < perStep; i++) {
