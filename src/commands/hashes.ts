@@ -18,7 +18,7 @@ import {
 import { Status, KeyType, Lookup } from '../../store/types.ts';
 import { formatInteger } from '../../store/integer-text.ts';
 import { parsed, parseInt64, INT64_MAX, INT64_MIN } from '../numbers.ts';
-import { parseLongDouble, addLongDouble, isFiniteLongDouble, formatLongDoubleHuman } from '../long-double.ts';
+import { parseLongDouble, addLongDouble, isFiniteLongDouble, formatLongDoubleHuman, type LongDouble } from '../long-double.ts';
 import { globMatch } from '../glob.ts';
 import { HashValue, HashEntry } from '../types/hash-value.ts';
 import { ElementBytes } from '../types/packed.ts';
@@ -48,6 +48,7 @@ function loadLimits(c: Client): void {
 // ---- shared helpers ----
 
 const entry = new HashEntry();
+const LONG_DOUBLE_ZERO: LongDouble = { kind: 'finite', neg: false, sig: 0n, exp: 0 };
 const valueOut = new ElementBytes();
 const numberText = new Uint8Array(32);
 
@@ -333,7 +334,7 @@ function cmdHincrbyfloat(c: Client): void {
   if (h === -2) return;
   loadLimits(c);
   const hv = h >= 0 ? (c.store.objectOf(h) as HashValue) : new HashValue();
-  let value = incr;
+  let value: LongDouble;
   const e = h >= 0 ? hv.findField(c.argBuf, c.argOff[2], c.argLen[2]) : -1;
   if (e >= 0) {
     hv.readValue(e, valueOut);
@@ -344,7 +345,7 @@ function cmdHincrbyfloat(c: Client): void {
     }
     value = addLongDouble(current, incr);
   } else {
-    value = addLongDouble({ kind: 'finite', neg: false, sig: 0n, exp: 0 }, incr);
+    value = addLongDouble(LONG_DOUBLE_ZERO, incr);
   }
   if (!isFiniteLongDouble(value)) {
     c.reply.error('ERR increment would produce NaN or Infinity');
@@ -384,7 +385,7 @@ function hrandfieldWithCount(c: Client, l: number, withValues: boolean): void {
   }
   // CASE 1: negative count (repetitions allowed), or a single field.
   if (!uniq || count === 1) {
-    hv.allHandles();
+    if (hv.table === null) hv.allHandles();
     replyRandomLen(c, count, withValues);
     for (let i = 0; i < count; i++) replyRandomEntry(c, hv, hv.randomHandle(), withValues);
     return;
@@ -422,7 +423,6 @@ function hrandfieldWithCount(c: Client, l: number, withValues: boolean): void {
     return;
   }
   // CASE 4, hashtable: random picks until count distinct ones.
-  hv.allHandles();
   const seen = new Set<number>();
   while (seen.size < count) {
     const e = hv.randomHandle();
@@ -459,7 +459,7 @@ function cmdHrandfield(c: Client): void {
   const h = lookupHashOrReply(c, null);
   if (h < 0) return;
   const hv = c.store.objectOf(h) as HashValue;
-  hv.allHandles();
+  if (hv.table === null) hv.allHandles();
   hv.readEntry(hv.randomHandle(), entry);
   replyField(c);
 }

@@ -12,11 +12,15 @@
  * Numbers: scores, increments and weights go through strtod.ts (Redis's string2d and the
  * strtod-based range parser, hexadecimal and inf included); integers through the strict
  * int64 parser. Scores are replied as %.17g doubles (RESP2 bulk strings, RESP3 doubles).
+ *
+ * BZPOPMIN / BZPOPMAX / BZMPOP park on blocking.ts when no key holds a set; every creation of
+ * a sorted-set key (ZADD, the STORE forms) signals it, and the woken client pops exactly as
+ * Redis's serveClientsBlockedOnSortedSetKey does.
  */
 import type { Client } from '../client.ts';
 import type { Registry } from '../registry.ts';
 import {
-  R_ZERO, R_ONE, R_EMPTY_ARRAY, R_EMPTY_SCAN,
+  R_ZERO, R_EMPTY_ARRAY, R_EMPTY_SCAN,
   E_WRONGTYPE, E_SYNTAX, E_NOT_INTEGER, E_NOT_FLOAT, E_OOM,
 } from '../../protocol/replies.ts';
 import { formatDouble } from '../../protocol/encoder.ts';

@@ -155,7 +155,7 @@ export class HashValue implements Collection {
 
   /**
    * Set field to value; true when the field was added. Converts to a hashtable first when the
-   * field or the value is longer than maxValue, and after adding when there are more than
+   * field or the value is longer than maxValue, and afterwards when there are more than
    * maxEntries fields (hashTypeSet).
    */
   set(
@@ -170,6 +170,8 @@ export class HashValue implements Collection {
       const p = packed.find(s, this.n, 2, fbuf, foff, flen);
       if (p >= 0) {
         this.packed = packed.replace(s, packed.skip(s, p), vbuf, voff, vlen);
+        // An update converts too when the limit was lowered under the hash (CONFIG SET).
+        if (this.n > maxEntries) this.toTable();
         return false;
       }
       this.packed = packed.append(s, fbuf, foff, flen, vbuf, voff, vlen);

@@ -1,17 +1,21 @@
 /*
  * IntSet: Redis's intset encoding, a sorted array of signed 64-bit integers.
  *
- * What: values are kept as (hi: int32, lo: uint32) pairs in one Int32Array, ascending, so
- * membership is a binary search and iteration yields ascending order exactly as Redis's
- * SMEMBERS / SSCAN of an intset does. Numbers within +-2^53 never touch BigInt.
+ * What: one latin1 string of 8 chars per member: the value plus 2^63 as an unsigned 64-bit
+ * big-endian number, so the members' char order is their numeric order. Membership is a
+ * binary search comparing the two 32-bit halves (never a BigInt for values within +-2^53);
+ * iteration yields ascending order exactly as Redis's SMEMBERS / SSCAN of an intset does.
  *
- * Cost: O(log n) lookup, O(n) insert/delete (a copyWithin), as Redis's intset; the set is
- * converted to a hashtable past set-max-intset-entries (512 by default). 8 bytes per member.
+ * Cost: O(log n) lookup, O(n) insert/delete (the string is rebuilt in a scratch buffer, as
+ * Redis's intset memmoves), 8 bytes per member plus a 16-byte string header: a small set of
+ * ids costs tens of bytes, not a typed array's ~200 bytes of V8 objects. The set is
+ * converted to a hashtable past set-max-intset-entries (512 by default).
  */
 
 const TWO32 = 4294967296;
+const WIDTH = 8;
 
-/** Result slot of toPair(): the (hi, lo) halves of a 64-bit integer. */
+/** Result slot of toPair(): the (hi, lo) halves of a 64-bit integer, as int32s. */
 export const pair = { hi: 0, lo: 0 };
 
 /** Split an int64 (number within +-2^53, or bigint) into pair.hi / pair.lo. */
@@ -32,30 +36,47 @@ export function fromPair(hi: number, lo: number): number | bigint {
   return (BigInt(hi) << 32n) | BigInt(lo >>> 0);
 }
 
-function compare(hiA: number, loA: number, hiB: number, loB: number): number {
-  if (hiA !== hiB) return hiA < hiB ? -1 : 1;
-  const a = loA >>> 0;
-  const b = loB >>> 0;
-  return a === b ? 0 : a < b ? -1 : 1;
+/** Node's latin1 fast paths (Buffer.prototype methods the typings do not declare). */
+interface Latin1Buffer extends Buffer {
+  latin1Slice(start: number, end: number): string;
+  latin1Write(text: string, offset: number, length: number): number;
+}
+
+let scratch = Buffer.allocUnsafeSlow(1024) as Latin1Buffer;
+
+function ensureScratch(n: number): Latin1Buffer {
+  if (scratch.length < n) scratch = Buffer.allocUnsafeSlow(Math.max(n, scratch.length * 2)) as Latin1Buffer;
+  return scratch;
+}
+
+function word(s: string, at: number): number {
+  return ((s.charCodeAt(at) << 24) | (s.charCodeAt(at + 1) << 16) | (s.charCodeAt(at + 2) << 8) | s.charCodeAt(at + 3)) >>> 0;
 }
 
 export class IntSet {
-  /** hi, lo pairs, ascending; 2 * count used. */
-  v: Int32Array;
-  count = 0;
+  /** Members, 8 chars each, ascending. */
+  s = '';
 
-  constructor(capacity = 4) {
-    this.v = new Int32Array(Math.max(2, capacity * 2));
+  get count(): number {
+    return this.s.length / WIDTH;
   }
 
   /** Index of (hi, lo), or -(insertion point) - 1. */
   search(hi: number, lo: number): number {
-    const v = this.v;
+    const s = this.s;
+    const uhi = (hi ^ 0x80000000) >>> 0;
+    const ulo = lo >>> 0;
     let a = 0;
-    let b = this.count - 1;
+    let b = s.length / WIDTH - 1;
     while (a <= b) {
       const m = (a + b) >>> 1;
-      const c = compare(v[2 * m], v[2 * m + 1], hi, lo);
+      const at = m * WIDTH;
+      const h = word(s, at);
+      let c = h < uhi ? -1 : h > uhi ? 1 : 0;
+      if (c === 0) {
+        const l = word(s, at + 4);
+        c = l < ulo ? -1 : l > ulo ? 1 : 0;
+      }
       if (c === 0) return m;
       if (c < 0) a = m + 1;
       else b = m - 1;
@@ -71,17 +92,22 @@ export class IntSet {
   add(hi: number, lo: number): boolean {
     const i = this.search(hi, lo);
     if (i >= 0) return false;
-    const at = -i - 1;
-    if (2 * (this.count + 1) > this.v.length) {
-      const bigger = new Int32Array(this.v.length * 2);
-      bigger.set(this.v.subarray(0, 2 * this.count));
-      this.v = bigger;
-    }
-    const v = this.v;
-    if (at < this.count) v.copyWithin(2 * at + 2, 2 * at, 2 * this.count);
-    v[2 * at] = hi;
-    v[2 * at + 1] = lo;
-    this.count++;
+    const at = (-i - 1) * WIDTH;
+    const s = this.s;
+    const n = s.length;
+    const w = ensureScratch(n + WIDTH);
+    if (n > 0) w.latin1Write(s, 0, n);
+    if (at < n) w.copyWithin(at + WIDTH, at, n);
+    const uhi = (hi ^ 0x80000000) >>> 0;
+    w[at] = uhi >>> 24;
+    w[at + 1] = (uhi >>> 16) & 255;
+    w[at + 2] = (uhi >>> 8) & 255;
+    w[at + 3] = uhi & 255;
+    w[at + 4] = lo >>> 24;
+    w[at + 5] = (lo >>> 16) & 255;
+    w[at + 6] = (lo >>> 8) & 255;
+    w[at + 7] = lo & 255;
+    this.s = w.latin1Slice(0, n + WIDTH);
     return true;
   }
 
@@ -94,25 +120,33 @@ export class IntSet {
   }
 
   removeAt(i: number): void {
-    const v = this.v;
-    v.copyWithin(2 * i, 2 * i + 2, 2 * this.count);
-    this.count--;
-    if (this.v.length > 32 && this.count * 2 * 4 < this.v.length) this.v = this.v.slice(0, this.v.length / 2);
+    const s = this.s;
+    const at = i * WIDTH;
+    if (s.length === WIDTH) {
+      this.s = '';
+      return;
+    }
+    const n = s.length;
+    const w = ensureScratch(n);
+    w.latin1Write(s, 0, n);
+    w.copyWithin(at, at + WIDTH, n);
+    this.s = w.latin1Slice(0, n - WIDTH);
   }
 
   /** The i-th smallest member. */
   get(i: number): number | bigint {
-    return fromPair(this.v[2 * i], this.v[2 * i + 1]);
+    const at = i * WIDTH;
+    return fromPair((word(this.s, at) ^ 0x80000000) | 0, word(this.s, at + 4) | 0);
   }
 
+  /** Bytes of the member string (header included). */
   memoryBytes(): number {
-    return this.v.byteLength;
+    return 16 + ((this.s.length + 7) & ~7);
   }
 
   clone(): IntSet {
-    const s = new IntSet(1);
-    s.v = this.v.slice();
-    s.count = this.count;
-    return s;
+    const c = new IntSet();
+    c.s = this.s;
+    return c;
   }
 }

@@ -19,7 +19,7 @@
  * (~300 bytes): millions of short lists (recent-items, per-user queues) stay compact. Every
  * operation on a small list expands it into a shared scratch node, runs the node code, and packs
  * it back while it is still small (O(SMALL_BYTES) per write, no per-operation allocation but the
- * new string); a list that outgrows it keeps real nodes, and one that shrinks to a quarter of it
+ * new string); a list that outgrows it keeps real nodes, and one that shrinks to half of it
  * is packed again.
  *
  * Cost: push and pop at either end O(1) amortized (a node's buffer grows by doubling up to
@@ -266,7 +266,7 @@ export class ListValue implements Collection {
 
   /**
    * After a write: pack a list that fits in one small node again (up to SMALL_BYTES straight
-   * from the scratch node, a quarter of that from real nodes, so a list near the limit does not
+   * from the scratch node, half of that from a real node, so a list near the limit does not
    * flip at every push and pop), and give a list that grew out of the scratch node real buffers.
    */
   private settle(): void {
@@ -282,7 +282,7 @@ export class ListValue implements Collection {
     const h = this.head!;
     if (h === this.tail) {
       const used = h.end - h.start;
-      if (used <= (h === scratchNode ? this.smallBytes : this.smallBytes >> 2)) {
+      if (used <= (h === scratchNode ? this.smallBytes : this.smallBytes >> 1)) {
         this.packed = latin1Slice.call(h.buf, h.start, h.end);
         this.head = this.tail = null;
         this.nodeCount = 0;
@@ -346,15 +346,13 @@ export class ListValue implements Collection {
     this.bytes -= NODE_OVERHEAD + n.buf.length;
   }
 
-  /** A new empty node able to take `need` bytes; its entries start at the end of the buffer when `atFront`. */
+  /**
+   * A new empty node able to take `need` bytes (a neighbour is full, so it gets a whole node's
+   * room; one element bigger than a node gets exactly its size); its entries start at the end of
+   * the buffer when `atFront`.
+   */
   private newNode(need: number, atFront: boolean): ListNode {
-    let cap: number;
-    if (need > this.nodeBytes) cap = need;
-    else if (this.head === null) {
-      cap = MIN_CAPACITY;
-      while (cap < need) cap *= 2;
-      if (cap > this.nodeBytes) cap = this.nodeBytes;
-    } else cap = this.nodeBytes;
+    const cap = need > this.nodeBytes ? need : this.nodeBytes;
     this.bytes += NODE_OVERHEAD + cap;
     return new ListNode(new Uint8Array(cap), atFront ? cap : 0);
   }

@@ -4,7 +4,7 @@
  * Redis 7.0 has two set encodings, intset and hashtable, and OBJECT ENCODING answers exactly
  * as it would: `intset` while every member is a canonical int64 and there are at most
  * set-max-intset-entries of them, `hashtable` from the first other member (or one too many)
- * on, never back. Internally a "hashtable" set has two forms:
+ * on, never back. Internally there are three forms (`kind`); the last two answer `hashtable`:
  *
  * - INTSET: a sorted int64 array (int-set.ts); iteration is ascending, as Redis's.
  * - PACKED: a packed latin1 string of members (packed.ts) while there are at most 128
@@ -16,7 +16,7 @@
  * PACKED, an entry id for TABLE; valid until the next write.
  */
 import type { Collection } from '../commands/collection.ts';
-import { ByteTable, hashBytes, OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './byte-table.ts';
+import { ByteTable, hashBytes, OBJECT_OVERHEAD } from './byte-table.ts';
 import { IntSet, pair, toPair } from './int-set.ts';
 import * as packed from './packed.ts';
 import { ElementBytes } from './packed.ts';
@@ -66,7 +66,7 @@ export class SetValue implements Collection {
 
   memoryBytes(): number {
     switch (this.kind) {
-      case SetKind.INTSET: return OBJECT_OVERHEAD * 2 + TYPED_ARRAY_OVERHEAD + this.ints!.memoryBytes();
+      case SetKind.INTSET: return OBJECT_OVERHEAD + 32 + this.ints!.memoryBytes();
       case SetKind.PACKED: return OBJECT_OVERHEAD + packed.stringBytes(this.packed);
       default: return OBJECT_OVERHEAD + this.table!.memoryBytes();
     }

@@ -4,11 +4,11 @@
  * reply (ZSCAN, the order ZUNIONSTORE builds) follow from the representation itself:
  *
  * - Listpack (small sets: at most zset-max-listpack-entries members, none longer than
- *   zset-max-listpack-value bytes): members in (score, member) order in three flat typed
- *   arrays (scores, member end offsets, member bytes). Every operation is a linear scan or a
- *   copyWithin shift, O(n) as in Redis's listpack, with about 12 bytes of overhead per member.
- *   Scores are kept as Redis's listpack keeps them: an integral score is stored as an integer,
- *   so -0 reads back as 0.
+ *   zset-max-listpack-value bytes): entries in (score, member) order packed into ONE latin1
+ *   string (8 score bytes, a length, the member): 9 bytes of overhead per member plus one
+ *   16-byte string header, and a single leaf object for the GC. Every operation is a linear
+ *   scan or a rebuild of the string, O(n) as in Redis's listpack. Scores are kept as Redis's
+ *   listpack keeps them: an integral score is stored as an integer, so -0 reads back as 0.
  *
  * - Skiplist: William Pugh's skip list with Redis's changes (ties ordered by member bytes,
  *   per-level spans for O(log n) rank, a backward link at level 0), laid out as
@@ -769,137 +769,286 @@ export class ZSkiplist {
   }
 }
 
-/** The listpack encoding: members in order in flat arrays. */
+// ---- listpack: one packed latin1 string ------------------------------------------------------
+
+/*
+ * Entry layout (one char per byte): the score's 8 IEEE-754 bytes (platform order), the member
+ * length (one char below 255, else 255 and 4 chars little-endian), the member's bytes. A flat
+ * one-byte string costs its length plus a 16-byte header and is a single leaf object for the
+ * GC, where three typed arrays per small set cost over a kilobyte of RSS.
+ *
+ * Reads by position go through one module-level decoded view (bytes, entry offsets, scores),
+ * rebuilt when another listpack, or a new version of this one, is read. Lookups by member and
+ * every write scan the string itself and compose the new one in a separate scratch buffer, so
+ * member bytes a caller got from the decoded view stay valid while it adds them to another
+ * set (ZRANGESTORE, COPY).
+ */
+const f64 = new Float64Array(1);
+const f64b = new Uint8Array(f64.buffer);
+
+/** The decoded view of one listpack version. */
+let viewOwner: ZListpack | null = null;
+let viewVersion = -1;
+let viewBytes = Buffer.allocUnsafeSlow(256);
+let viewMoff = new Int32Array(32);
+let viewMlen = new Int32Array(32);
+let viewScore = new Float64Array(32);
+/** Scratch for composing a new string. */
+let writeBuf = Buffer.allocUnsafeSlow(256);
+
+function ensureWriteBuf(n: number): Buffer {
+  if (writeBuf.length < n) writeBuf = Buffer.allocUnsafeSlow(Math.max(n, writeBuf.length * 2));
+  return writeBuf;
+}
+
+/** The score whose 8 bytes start at char i of s. */
+function scoreFromChars(s: string, i: number): number {
+  for (let k = 0; k < 8; k++) f64b[k] = s.charCodeAt(i + k);
+  return f64[0];
+}
+
 export class ZListpack {
+  /** Entries, packed (see above). */
+  s = '';
   n = 0;
-  scores: Float64Array;
-  /** Member i is data[offs[i] .. offs[i+1]). */
-  offs: Uint32Array;
-  data: Uint8Array;
+  /** Bumped by every write (invalidates the decoded view). */
+  version = 0;
 
-  constructor(capacity = 4, dataBytes = 32) {
-    capacity = Math.max(1, capacity);
-    this.scores = new Float64Array(capacity);
-    this.offs = new Uint32Array(capacity + 1);
-    this.data = new Uint8Array(dataBytes);
-  }
-
+  /** The string (16-byte header, 8-byte aligned) plus this object and its ZsetValue wrapper. */
   bytes(): number {
-    return this.scores.byteLength + this.offs.byteLength + this.data.byteLength + OBJECT_OVERHEAD;
+    return 96 + 16 + ((this.s.length + 7) & ~7);
   }
 
-  /** Bytes of all members. */
-  dataLength(): number {
-    return this.offs[this.n];
-  }
-
-  find(buf: Uint8Array, off: number, len: number): number {
-    const offs = this.offs;
-    const data = this.data;
-    for (let i = 0; i < this.n; i++) {
-      const o = offs[i];
-      if (offs[i + 1] - o === len && bytesEqual(data, o, buf, off, len)) return i;
-    }
-    return NIL;
-  }
-
-  private cmpAt(i: number, buf: Uint8Array, off: number, len: number): number {
-    const o = this.offs[i];
-    return compareBytes(this.data, o, this.offs[i + 1] - o, buf, off, len);
-  }
-
-  /** zzlInsert: add a member known to be absent, in order. */
-  insert(buf: Uint8Array, off: number, len: number, s: number): number {
-    if (s === 0) s = 0; // listpack stores an integral score as an integer: -0 reads back as 0
-    let i = 0;
+  /** Decode this listpack into the module view (no-op when it already holds this version). */
+  view(): void {
+    if (viewOwner === this && viewVersion === this.version) return;
+    const s = this.s;
     const n = this.n;
-    while (i < n) {
-      const si = this.scores[i];
-      if (si > s || (si === s && this.cmpAt(i, buf, off, len) > 0)) break;
-      i++;
+    if (viewBytes.length < s.length) viewBytes = Buffer.allocUnsafeSlow(Math.max(s.length, viewBytes.length * 2));
+    if (viewMoff.length < n) {
+      const cap = Math.max(n, viewMoff.length * 2);
+      viewMoff = new Int32Array(cap);
+      viewMlen = new Int32Array(cap);
+      viewScore = new Float64Array(cap);
     }
-    this.insertAt(i, buf, off, len, s);
+    const b = viewBytes;
+    b.write(s, 0, s.length, 'latin1');
+    let p = 0;
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < 8; k++) f64b[k] = b[p + k];
+      viewScore[i] = f64[0];
+      p += 8;
+      let len = b[p++];
+      if (len === 255) {
+        len = b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] * 16777216);
+        p += 4;
+      }
+      viewMoff[i] = p;
+      viewMlen[i] = len;
+      p += len;
+    }
+    viewOwner = this;
+    viewVersion = this.version;
+  }
+
+  /** Score of entry i (through the view). */
+  scoreAt(i: number): number {
+    this.view();
+    return viewScore[i];
+  }
+
+  /** The decoded bytes: entry i's member is at [memberOff(i), +memberLen(i)) (through the view). */
+  memberBytes(): Buffer {
+    this.view();
+    return viewBytes;
+  }
+  memberOff(i: number): number {
+    return viewMoff[i];
+  }
+  memberLen(i: number): number {
+    return viewMlen[i];
+  }
+
+  /** Char offset of the member's entry (found by scanning the string), -1 when absent; its index in foundIndex. */
+  private locate(buf: Uint8Array, off: number, len: number): number {
+    const s = this.s;
+    let p = 0;
+    for (let i = 0; i < this.n; i++) {
+      const entry = p;
+      p += 8;
+      let l = s.charCodeAt(p++);
+      if (l === 255) {
+        l = s.charCodeAt(p) | (s.charCodeAt(p + 1) << 8) | (s.charCodeAt(p + 2) << 16) | (s.charCodeAt(p + 3) * 16777216);
+        p += 4;
+      }
+      if (l === len) {
+        let k = 0;
+        while (k < len && s.charCodeAt(p + k) === buf[off + k]) k++;
+        if (k === len) {
+          this.foundIndex = i;
+          return entry;
+        }
+      }
+      p += l;
+    }
+    return -1;
+  }
+  foundIndex = 0;
+
+  /** Index of a member, -1 when absent. */
+  find(buf: Uint8Array, off: number, len: number): number {
+    return this.locate(buf, off, len) < 0 ? -1 : this.foundIndex;
+  }
+
+  /** Score of a member, NaN when absent. */
+  scoreOf(buf: Uint8Array, off: number, len: number): number {
+    const at = this.locate(buf, off, len);
+    return at < 0 ? NaN : scoreFromChars(this.s, at);
+  }
+
+  /** Char offset just past the entry starting at char p. */
+  private skip(p: number): number {
+    const s = this.s;
+    p += 8;
+    const l = s.charCodeAt(p++);
+    if (l !== 255) return p + l;
+    return p + 4 + (s.charCodeAt(p) | (s.charCodeAt(p + 1) << 8) | (s.charCodeAt(p + 2) << 16) | (s.charCodeAt(p + 3) * 16777216));
+  }
+
+  /** Char offset of entry i (i <= n). */
+  private offsetOf(i: number): number {
+    let p = 0;
+    for (let k = 0; k < i; k++) p = this.skip(p);
+    return p;
+  }
+
+  /** zzlInsert: add a member known to be absent, in (score, member) order; returns its index. */
+  insert(buf: Uint8Array, off: number, len: number, score: number): number {
+    if (score === 0) score = 0; // an integral score is kept as an integer: -0 reads back as 0
+    const s = this.s;
+    let p = 0;
+    let i = 0;
+    for (; i < this.n; i++) {
+      const es = scoreFromChars(s, p);
+      if (es > score) break;
+      if (es === score) {
+        // Compare members: the entry's against the new one.
+        let q = p + 8;
+        let l = s.charCodeAt(q++);
+        if (l === 255) {
+          l = s.charCodeAt(q) | (s.charCodeAt(q + 1) << 8) | (s.charCodeAt(q + 2) << 16) | (s.charCodeAt(q + 3) * 16777216);
+          q += 4;
+        }
+        const m = l < len ? l : len;
+        let c = 0;
+        for (let k = 0; k < m && c === 0; k++) c = s.charCodeAt(q + k) - buf[off + k];
+        if (c > 0 || (c === 0 && l > len)) break;
+      }
+      p = this.skip(p);
+    }
+    this.insertAtOffset(p, buf, off, len, score);
     return i;
   }
 
-  private insertAt(i: number, buf: Uint8Array, off: number, len: number, s: number): void {
-    const n = this.n;
-    if (n + 1 > this.scores.length) {
-      const cap = Math.max(4, this.scores.length * 2);
-      const sc = new Float64Array(cap);
-      sc.set(this.scores.subarray(0, n));
-      this.scores = sc;
-      const of = new Uint32Array(cap + 1);
-      of.set(this.offs.subarray(0, n + 1));
-      this.offs = of;
-    }
-    const total = this.offs[n];
-    if (total + len > this.data.length) {
-      const d = new Uint8Array(Math.max(this.data.length * 2, total + len));
-      d.set(this.data.subarray(0, total));
-      this.data = d;
-    }
-    const at = this.offs[i];
-    this.data.copyWithin(at + len, at, total);
-    copyInto(buf, off, this.data, at, len);
-    for (let j = n; j >= i + 1; j--) this.offs[j + 1] = this.offs[j] + len;
-    this.offs[i + 1] = at + len;
-    this.scores.copyWithin(i + 1, i, n);
-    this.scores[i] = s;
-    this.n = n + 1;
+  /** Append a member that sorts after every present one. */
+  append(buf: Uint8Array, off: number, len: number, score: number): void {
+    if (score === 0) score = 0;
+    this.insertAtOffset(this.s.length, buf, off, len, score);
   }
 
-  /** Delete count members from index i. */
+  private insertAtOffset(at: number, buf: Uint8Array, off: number, len: number, score: number): void {
+    const s = this.s;
+    const head = len < 255 ? 9 : 13;
+    const entry = head + len;
+    const total = s.length + entry;
+    const w = ensureWriteBuf(total);
+    w.write(s, 0, s.length, 'latin1');
+    w.copyWithin(at + entry, at, s.length);
+    f64[0] = score;
+    for (let k = 0; k < 8; k++) w[at + k] = f64b[k];
+    if (len < 255) w[at + 8] = len;
+    else {
+      w[at + 8] = 255;
+      w[at + 9] = len & 255;
+      w[at + 10] = (len >>> 8) & 255;
+      w[at + 11] = (len >>> 16) & 255;
+      w[at + 12] = (len >>> 24) & 255;
+    }
+    copyInto(buf, off, w, at + head, len);
+    this.s = w.toString('latin1', 0, total);
+    this.n++;
+    this.version++;
+  }
+
+  /** Delete count entries from index i. */
   deleteRange(i: number, count: number): void {
-    const n = this.n;
-    const from = this.offs[i];
-    const to = this.offs[i + count];
-    const cut = to - from;
-    this.data.copyWithin(from, to, this.offs[n]);
-    for (let j = i + 1; j + count <= n; j++) this.offs[j] = this.offs[j + count] - cut;
-    this.scores.copyWithin(i, i + count, n);
-    this.n = n - count;
-    // Release memory when mostly empty.
-    if (this.scores.length > 16 && this.n * 4 < this.scores.length) this.shrink();
+    const from = this.offsetOf(i);
+    let to = from;
+    for (let k = 0; k < count; k++) to = this.skip(to);
+    const s = this.s;
+    this.s = from === 0 ? s.slice(to) : to === s.length ? s.slice(0, from) : s.slice(0, from) + s.slice(to);
+    // Flatten into one sequential string (slices and ropes would keep the old one alive).
+    if (this.s.length > 0 && (from !== 0 || to !== s.length)) {
+      const w = ensureWriteBuf(this.s.length);
+      w.write(this.s, 0, this.s.length, 'latin1');
+      this.s = w.toString('latin1', 0, this.s.length);
+    }
+    this.n -= count;
+    this.version++;
   }
 
-  private shrink(): void {
-    const cap = Math.max(4, this.n * 2);
-    this.scores = this.scores.slice(0, cap);
-    const of = new Uint32Array(cap + 1);
-    of.set(this.offs.subarray(0, this.n + 1));
-    this.offs = of;
-    const used = this.offs[this.n];
-    if (this.data.length > 64 && used * 4 < this.data.length) this.data = this.data.slice(0, Math.max(32, used * 2));
+  /**
+   * Visit every entry in order without touching the shared view (the caller may be holding
+   * bytes from it): the string is decoded into the write scratch.
+   */
+  forEachEntry(visit: (bytes: Uint8Array, off: number, len: number, score: number) => void): void {
+    const s = this.s;
+    const b = ensureWriteBuf(s.length);
+    b.write(s, 0, s.length, 'latin1');
+    let p = 0;
+    for (let i = 0; i < this.n; i++) {
+      for (let k = 0; k < 8; k++) f64b[k] = b[p + k];
+      const score = f64[0];
+      p += 8;
+      let len = b[p++];
+      if (len === 255) {
+        len = b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] * 16777216);
+        p += 4;
+      }
+      visit(b, p, len, score);
+      p += len;
+    }
   }
 
   firstInRange(r: ScoreRange): number {
     if (scoreRangeEmpty(r) || this.n === 0) return NIL;
-    if (!scoreGteMin(this.scores[this.n - 1], r) || !scoreLteMax(this.scores[0], r)) return NIL;
+    this.view();
+    if (!scoreGteMin(viewScore[this.n - 1], r) || !scoreLteMax(viewScore[0], r)) return NIL;
     for (let i = 0; i < this.n; i++) {
-      const s = this.scores[i];
-      if (scoreGteMin(s, r)) return scoreLteMax(s, r) ? i : NIL;
+      const sc = viewScore[i];
+      if (scoreGteMin(sc, r)) return scoreLteMax(sc, r) ? i : NIL;
     }
     return NIL;
   }
 
   lastInRange(r: ScoreRange): number {
     if (scoreRangeEmpty(r) || this.n === 0) return NIL;
-    if (!scoreGteMin(this.scores[this.n - 1], r) || !scoreLteMax(this.scores[0], r)) return NIL;
+    this.view();
+    if (!scoreGteMin(viewScore[this.n - 1], r) || !scoreLteMax(viewScore[0], r)) return NIL;
     for (let i = this.n - 1; i >= 0; i--) {
-      const s = this.scores[i];
-      if (scoreLteMax(s, r)) return scoreGteMin(s, r) ? i : NIL;
+      const sc = viewScore[i];
+      if (scoreLteMax(sc, r)) return scoreGteMin(sc, r) ? i : NIL;
     }
     return NIL;
   }
 
   gteMin(i: number, r: LexRange): boolean {
-    const o = this.offs[i];
-    return lexGteMin(this.data, o, this.offs[i + 1] - o, r);
+    this.view();
+    return lexGteMin(viewBytes, viewMoff[i], viewMlen[i], r);
   }
   lteMax(i: number, r: LexRange): boolean {
-    const o = this.offs[i];
-    return lexLteMax(this.data, o, this.offs[i + 1] - o, r);
+    this.view();
+    return lexLteMax(viewBytes, viewMoff[i], viewMlen[i], r);
   }
 
   firstInLexRange(r: LexRange): number {
@@ -936,7 +1085,7 @@ export class ZsetValue implements Collection {
 
   /** A new empty set, in the listpack encoding unless `skiplist`. */
   constructor(skiplist = false, capacity = 4) {
-    this.lp = skiplist ? null : new ZListpack(capacity);
+    this.lp = skiplist ? null : new ZListpack();
     this.sl = skiplist ? new ZSkiplist(capacity) : null;
   }
 
@@ -955,7 +1104,14 @@ export class ZsetValue implements Collection {
   }
 
   clone(): ZsetValue {
-    const out = new ZsetValue(this.lp === null, this.size());
+    if (this.lp !== null) {
+      // Strings are immutable: the copy shares the packed entries until either side writes.
+      const out = new ZsetValue(false);
+      out.lp!.s = this.lp.s;
+      out.lp!.n = this.lp.n;
+      return out;
+    }
+    const out = new ZsetValue(true, this.size());
     for (let p = this.first(); p !== NIL; p = this.next(p)) {
       const m = this.member(p);
       out.insertNew(m, this.memberOff, this.memberLen, this.scoreAt(p));
@@ -970,10 +1126,7 @@ export class ZsetValue implements Collection {
     const lp = this.lp;
     if (lp === null) return;
     const sl = new ZSkiplist(lp.n * 2);
-    for (let i = 0; i < lp.n; i++) {
-      const o = lp.offs[i];
-      sl.insert(lp.data, o, lp.offs[i + 1] - o, lp.scores[i]);
-    }
+    lp.forEachEntry((bytes, off, len, score) => sl.insert(bytes, off, len, score));
     this.sl = sl;
     this.lp = null;
   }
@@ -982,24 +1135,8 @@ export class ZsetValue implements Collection {
   convertToListpack(): void {
     const sl = this.sl;
     if (sl === null) return;
-    const lp = new ZListpack(Math.max(4, sl.length), 32);
-    let i = 0;
-    for (let x = sl.first(); x !== NIL; x = sl.next(x)) {
-      let s = sl.score[x];
-      if (s === 0) s = 0;
-      // Appending in order: position i is always the end.
-      const len = sl.mlen[x];
-      if (lp.dataLength() + len > lp.data.length) {
-        const d = new Uint8Array(Math.max(lp.data.length * 2, lp.dataLength() + len));
-        d.set(lp.data.subarray(0, lp.dataLength()));
-        lp.data = d;
-      }
-      copyInto(sl.arena, sl.moff[x], lp.data, lp.offs[i], len);
-      lp.offs[i + 1] = lp.offs[i] + len;
-      lp.scores[i] = s;
-      i++;
-      lp.n = i;
-    }
+    const lp = new ZListpack();
+    for (let x = sl.first(); x !== NIL; x = sl.next(x)) lp.append(sl.arena, sl.moff[x], sl.mlen[x], sl.score[x]);
     this.lp = lp;
     this.sl = null;
   }
@@ -1028,10 +1165,7 @@ export class ZsetValue implements Collection {
 
   /** Score of a member, NaN when absent. */
   score(buf: Uint8Array, off: number, len: number): number {
-    if (this.lp !== null) {
-      const i = this.lp.find(buf, off, len);
-      return i < 0 ? NaN : this.lp.scores[i];
-    }
+    if (this.lp !== null) return this.lp.scoreOf(buf, off, len);
     const x = this.sl!.find(buf, off, len);
     return x < 0 ? NaN : this.sl!.score[x];
   }
@@ -1075,10 +1209,10 @@ export class ZsetValue implements Collection {
     const lt = (flags & ZaddIn.LT) !== 0;
     const lp = this.lp;
     if (lp !== null) {
-      const i = lp.find(buf, off, len);
-      if (i >= 0) {
+      const cur = lp.scoreOf(buf, off, len);
+      if (cur === cur) {
+        const i = lp.foundIndex;
         if (nx) return ZaddOut.NOP;
-        const cur = lp.scores[i];
         if (incr) {
           s += cur;
           if (s !== s) return ZaddOut.NAN;
@@ -1183,16 +1317,16 @@ export class ZsetValue implements Collection {
     return this.lp !== null ? p : this.sl!.rankOf(p) - 1;
   }
   scoreAt(p: number): number {
-    return this.lp !== null ? this.lp.scores[p] : this.sl!.score[p];
+    return this.lp !== null ? this.lp.scoreAt(p) : this.sl!.score[p];
   }
   /** Member bytes at a position: the returned array at [memberOff, memberOff + memberLen). */
   member(p: number): Uint8Array {
     const lp = this.lp;
     if (lp !== null) {
-      const o = lp.offs[p];
-      this.memberOff = o;
-      this.memberLen = lp.offs[p + 1] - o;
-      return lp.data;
+      const bytes = lp.memberBytes();
+      this.memberOff = lp.memberOff(p);
+      this.memberLen = lp.memberLen(p);
+      return bytes;
     }
     const sl = this.sl!;
     this.memberOff = sl.moff[p];
@@ -1230,7 +1364,7 @@ export class ZsetValue implements Collection {
       const first = lp.firstInRange(r);
       if (first < 0) return 0;
       let end = first;
-      while (end < lp.n && scoreLteMax(lp.scores[end], r)) end++;
+      while (end < lp.n && scoreLteMax(lp.scoreAt(end), r)) end++;
       lp.deleteRange(first, end - first);
       return end - first;
     }

@@ -190,6 +190,18 @@ describe('BLPOP / BRPOP', () => {
     expect(text(await forever.readReply())).toBe('*2\r\n$1\r\nk\r\n$4\r\nlate\r\n');
   });
 
+  it('timeouts that round to 0 ms (-0.0001) or overflow the clock (9223372036854775 s) wait until served', async () => {
+    const a = await client();
+    const b = await client();
+    a.send('BLPOP', 'k', '-0.0001');
+    b.send('BLPOP', 'k', '9223372036854775');
+    await waitBlocked(2);
+    expect(await infoField('clients_in_timeout_table')).toBe(1);
+    await call(admin, 'RPUSH', 'k', '1', '2');
+    expect(text(await a.readReply())).toBe('*2\r\n$1\r\nk\r\n$1\r\n1\r\n');
+    expect(text(await b.readReply())).toBe('*2\r\n$1\r\nk\r\n$1\r\n2\r\n');
+  });
+
   it('pipelined commands after a blocking command wait until it is served, then run in order', async () => {
     const a = await client();
     a.write('SET before 1\r\nBLPOP q 0\r\nSET after 1\r\nPING\r\n');

@@ -302,6 +302,41 @@ describe('big sets', () => {
   });
 });
 
+describe('maxmemory', () => {
+  afterEach(async () => {
+    await redis.config('SET', 'maxmemory', '0');
+    await redis.config('SET', 'maxmemory-policy', 'noeviction');
+  });
+
+  it('collections count toward maxmemory: big sets and hashes are evicted to stay under it', async () => {
+    const used = async (): Promise<number> => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
+    const limit = (await used()) + 4 * 1024 * 1024;
+    await redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    await redis.config('SET', 'maxmemory', String(limit));
+    for (let k = 0; k < 40; k++) {
+      const p = redis.pipeline();
+      for (let i = 0; i < 5000; i += 500) {
+        p.sadd(`set:${k}`, ...Array.from({ length: 500 }, (_, j) => `member:${k}:${i + j}`));
+        p.hset(`hash:${k}`, ...Array.from({ length: 500 }, (_, j) => [`f${i + j}`, `value:${k}:${i + j}`]).flat());
+      }
+      await p.exec();
+    }
+    const evicted = Number(/evicted_keys:(\d+)/.exec(await redis.info('stats'))![1]);
+    expect(evicted).toBeGreaterThan(0);
+    expect(await redis.dbsize()).toBeLessThan(80);
+    expect(await used()).toBeLessThan(limit + 1024 * 1024);
+  });
+
+  it('with noeviction, a write that would pass maxmemory is refused', async () => {
+    await redis.sadd('s', ...Array.from({ length: 20000 }, (_, i) => `member:${i}`));
+    const used = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
+    await redis.config('SET', 'maxmemory', String(used - 1024));
+    expect(await errorOf(redis.sadd('s', 'one-more'))).toBe("OOM command not allowed when used memory > 'maxmemory'.");
+    expect(await redis.sismember('s', 'member:1')).toBe(1);
+    expect(await redis.srem('s', 'member:1')).toBe(1);
+  });
+});
+
 describe('keyspace commands on sets', () => {
   it('COPY is independent, RENAME keeps contents, SCAN TYPE set', async () => {
     await redis.sadd('s', '1', '2', 'x');

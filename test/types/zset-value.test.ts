@@ -288,6 +288,50 @@ describe('ZsetValue against a sorted-array model', () => {
     );
   });
 
+  it('copying member by member from one set into another (ZRANGESTORE, COPY) while the target converts', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(memberArb, scoreArb), { maxLength: 40 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 12 }),
+        fc.boolean(),
+        (pairs, srcSkiplist, maxEntries, reverse) => {
+          const src = new ZsetValue(srcSkiplist);
+          for (const [m, s] of pairs) src.add(m, 0, m.length, s, 0, 1000, 1000);
+          const dst = new ZsetValue(false);
+          for (let p = reverse ? src.last() : src.first(); p !== ZNIL; p = reverse ? src.prev(p) : src.next(p)) {
+            const bytes = src.member(p);
+            dst.add(bytes, src.memberOff, src.memberLen, src.scoreAt(p), 0, maxEntries, 1000);
+          }
+          const want = contents(src).map((e) => ({ member: e.member, score: e.score === 0 ? 0 : e.score }));
+          const got = contents(dst).map((e) => ({ member: e.member, score: e.score === 0 ? 0 : e.score }));
+          expect(got).toEqual(want);
+          const copy = src.clone();
+          expect(contents(copy)).toEqual(contents(src));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('long members (255 bytes and more) in a listpack', () => {
+    const zv = new ZsetValue(false);
+    const model = new Model();
+    for (const len of [254, 255, 256, 300, 70000, 0, 1]) {
+      const m = Buffer.alloc(len, 0x61 + (len % 7));
+      zv.add(m, 0, m.length, len % 5, 0, 128, 1 << 20);
+      model.add(m, len % 5, 0);
+    }
+    expect(zv.isListpack()).toBe(true);
+    check(zv, model);
+    const m = Buffer.alloc(300, 0x61 + (300 % 7));
+    expect(zv.remove(m, 0, m.length)).toBe(true);
+    model.remove(m);
+    check(zv, model);
+    zv.convertToSkiplist();
+    check(zv, model);
+  });
+
   it('skiplist with many members: ranks, ranges, removals, arena compaction and hash resizing', () => {
     fc.assert(
       fc.property(
