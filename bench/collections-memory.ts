@@ -1,153 +1,332 @@
 /*
- * Memory per element of collections, slabcache vs redis-server 7.0, side by side: a
- * 1,000,000-field hash, a 1,000,000-member set, 100,000 small hashes of 10 fields (listpack),
- * and, when the server has ZADD, a 1,000,000-member sorted set. Each workload loads a fresh
- * pair of servers (persistence off, no maxmemory) through the same pipelined raw-RESP loader;
- * figures are (VmRSS after - VmRSS before) / elements and the used_memory growth per element
- * (for slabcache: the store's estimate, which maxmemory and MEMORY USAGE use), with RSS read
- * after a short settle. Elements: 13-byte fields/members ("field:0123456"), 16-byte values.
+ * `npm run bench:collections`: memory per collection element, slabcache vs redis-server 7.0,
+ * side by side in the same run (issue 5, "Memory accounting"). Four cases:
  *
- *   npx node bench/collections-memory.ts [--elements 1000000] [--small 100000] [--quick]
- *     [--workloads hash,set,small-hashes,zset] [--servers redis,slabcache]
+ *   hash          one hash of 1,000,000 fields       HSET bighash f0 v0 ... (field "f<i>")
+ *   set           one set of 1,000,000 members       SADD bigset m0 m1 ...  (member "m<i>")
+ *   zset          one sorted set of 1,000,000        ZADD bigzset s0 m0 ... (random double scores)
+ *   small-hashes  100,000 hashes of 10 fields        HSET h:<8 digits> f0 v f1 v ... f9 v
+ *
+ * Values are 10-16 bytes ("v<i>" padded with 'x' to a length drawn from a seeded PRNG, never an
+ * integer); set and sorted-set members are "m<i>" (not integers, so Redis does not use an
+ * intset). --quick scales to 100,000 elements and 10,000 small hashes.
+ *
+ * Every case (and every round) starts a fresh pair of servers (127.0.0.1, free ports,
+ * --save '' --appendonly no, no maxmemory; slabcache through node_modules/.bin/node
+ * cli/main.ts --metrics-port 0 --loglevel warning), then loads one server after the other
+ * (so they never compete for the CPU) through the same pipelined raw-RESP loader:
+ * --per-command elements per HSET/SADD/ZADD (default 1000), --per-write commands per socket
+ * write (default 1000), at most --window writes awaiting replies. Figures per element (per
+ * hash for the small hashes):
+ *
+ *   RSS growth         (VmRSS after load and settle - VmRSS before) / elements, /proc/PID/status
+ *   peak RSS growth    (VmHWM after - VmRSS before) / elements: the high-water mark during load
+ *   used_memory        INFO memory used_memory growth / elements (slabcache: the store's own
+ *                      estimate, the figure maxmemory and eviction compare against)
+ *   MEMORY USAGE       MEMORY USAGE <key> SAMPLES 0 / elements (summed over all keys for the
+ *                      small hashes): each server's own per-key estimate
+ *
+ * The loaded data is checked (HLEN / SCARD / ZCARD, DBSIZE, an HLEN of a small hash) and
+ * OBJECT ENCODING is printed for both, so the two servers are known to hold the same thing in
+ * comparable encodings. The sorted-set case is skipped (and says so) on a server without ZADD.
+ * Bounded: fixed loads, a timeout per load and per reply stall; servers are stopped after
+ * every case and killed on error or interrupt (bench/lib/servers.ts).
+ *
+ *   npx node bench/collections-memory.ts [--quick] [--elements N] [--small N] [--rounds N]
+ *     [--cases hash,set,zset,small-hashes] [--servers redis,slabcache] [--settle MS]
+ *     [--per-command N] [--per-write N] [--window N] [--seed N]
  */
-import { RespClient, type BatchBuilder } from './lib/resp-client.ts';
+import { BatchBuilder, RespClient, type RespValue } from './lib/resp-client.ts';
 import { pipelineCommands } from './lib/load.ts';
-import { dbsize, infoNumber, sleep, startServer, type ServerProcess } from './lib/servers.ts';
-import { commandLine, fmt, printFooter, printHeader, printTable, parseOptions, ratio, run, serverKinds } from './lib/report.ts';
+import { Rng } from './lib/prng.ts';
+import { dbsize, infoNumber, sleep, startServer, type ServerKind, type ServerProcess } from './lib/servers.ts';
+import { commandLine, fmt, median, mib, parseOptions, printFooter, printHeader, printTable, ratio, run, serverKinds } from './lib/report.ts';
 
 const USAGE = `usage: npx node bench/collections-memory.ts [options]
-  --elements N   elements of the big hash / set / sorted set (default 1000000)
-  --small N      small hashes of 10 fields (default 100000)
-  --quick        100000 elements, 10000 small hashes
-  --settle MS    wait before reading RSS after a load (default 1500)
-  --workloads L  hash,set,small-hashes,zset (default all; zset skipped without ZADD)
-  --servers L    redis,slabcache (default both)`;
+  --quick          100,000 elements and 10,000 small hashes (default 1,000,000 and 100,000)
+  --elements N     elements of the big hash, set and sorted set
+  --small N        hashes of 10 fields in the small-hashes case
+  --rounds N       fresh-server rounds per case; figures are medians (default 1)
+  --cases L        hash,set,zset,small-hashes (default all; zset skipped on a server without ZADD)
+  --servers L      redis,slabcache (default both)
+  --settle MS      wait after a load before reading RSS (default 2000)
+  --per-command N  elements per HSET / SADD / ZADD of the big collections (default 1000)
+  --per-write N    commands per socket write (default 1000)
+  --window N       writes awaiting replies at most (default 4)
+  --seed N         PRNG seed for value lengths and scores (default 1)`;
 
-/** Elements per HSET / SADD / ZADD command. */
-const BATCH = 100;
+const SMALL_FIELDS = 10;
+const LOAD_TIMEOUT_MS = 10 * 60_000;
 
-interface Workload {
-  id: string;
-  name: string;
-  /** Elements the figures are divided by. */
-  elements: number;
+type CaseId = 'hash' | 'set' | 'zset' | 'small-hashes';
+const CASE_IDS: readonly CaseId[] = ['hash', 'set', 'zset', 'small-hashes'];
+
+interface Case {
+  id: CaseId;
+  title: string;
+  /** What the figures are divided by, and its name. */
+  units: number;
+  unit: 'element' | 'hash';
+  /** Commands the load sends. */
   commands: number;
-  /** A command the server must know (else the workload is skipped on it). */
-  needs?: string;
   encode: (b: BatchBuilder, i: number) => void;
-  /** DBSIZE expected afterwards. */
+  /** A command the server must have, else the case is skipped on it. */
+  needs?: string;
+  /** Keys expected afterwards. */
   keys: number;
+  /** The key whose size and encoding are checked, and the command counting its elements. */
+  probeKey: string;
+  sizeCommand: string;
+  probeSize: number;
 }
 
-const pad = (n: number, w: number): string => String(n).padStart(w, '0');
-const member = (i: number): string => `field:${pad(i, 7)}`;
-const value = (i: number): string => `value:${pad(i, 10)}`;
+/**
+ * Deterministic data, the same bytes for both servers: value lengths 10..16 and scores are
+ * drawn once from the seeded PRNG, into typed arrays (so encoding is cheap and allocation-free).
+ */
+class Data {
+  readonly valueLen: Uint8Array;
+  readonly score: Float64Array;
 
-/** Command i sends elements [i*BATCH, i*BATCH+BATCH) of n: head(count) then each(j). */
-function batched(n: number, head: (b: BatchBuilder, count: number) => void, each: (b: BatchBuilder, j: number) => void) {
-  return (b: BatchBuilder, i: number): void => {
-    const from = i * BATCH;
-    const count = Math.min(BATCH, n - from);
-    head(b, count);
-    for (let j = from; j < from + count; j++) each(b, j);
-  };
+  constructor(values: number, scores: number, seed: number) {
+    const rng = new Rng(seed);
+    this.valueLen = new Uint8Array(values);
+    for (let i = 0; i < values; i++) this.valueLen[i] = 10 + rng.int(7);
+    this.score = new Float64Array(scores);
+    for (let i = 0; i < scores; i++) this.score[i] = rng.float() * 1e6;
+  }
+
+  /** "v<i>" padded with 'x' to 10..16 bytes (i < 10^9 fits in 10 bytes). */
+  value(b: BatchBuilder, i: number): void {
+    const len = this.valueLen[i];
+    const digits = String(i);
+    b.argFill(len, (buf, off) => {
+      buf[off] = 118; // v
+      buf.write(digits, off + 1, 'latin1');
+      buf.fill(120, off + 1 + digits.length, off + len); // x
+    });
+  }
 }
 
-function workloads(elements: number, small: number): Workload[] {
-  const commands = Math.ceil(elements / BATCH);
+function cases(elements: number, small: number, perCommand: number, data: Data): Case[] {
+  const bigCommands = Math.ceil(elements / perCommand);
+  /** Command i of a big collection: `head` for its element count, then each element. */
+  const batched = (argsPerElement: number, name: string, key: string, each: (b: BatchBuilder, j: number) => void) =>
+    (b: BatchBuilder, i: number): void => {
+      const from = i * perCommand;
+      const count = Math.min(perCommand, elements - from);
+      b.header(2 + argsPerElement * count).arg(name).arg(key);
+      for (let j = from; j < from + count; j++) each(b, j);
+    };
   return [
     {
-      id: 'hash', name: `hash of ${fmt(elements)} fields`, elements, commands, keys: 1,
-      encode: batched(elements, (b, n) => b.header(2 + 2 * n).arg('HSET').arg('bighash'), (b, j) => b.arg(member(j)).arg(value(j))),
+      id: 'hash', title: `hash, ${fmt(elements)} fields`, units: elements, unit: 'element', commands: bigCommands, keys: 1,
+      probeKey: 'bighash', sizeCommand: 'HLEN', probeSize: elements,
+      encode: batched(2, 'HSET', 'bighash', (b, j) => {
+        b.arg(`f${j}`);
+        data.value(b, j);
+      }),
     },
     {
-      id: 'set', name: `set of ${fmt(elements)} members`, elements, commands, keys: 1,
-      encode: batched(elements, (b, n) => b.header(2 + n).arg('SADD').arg('bigset'), (b, j) => b.arg(member(j))),
+      id: 'set', title: `set, ${fmt(elements)} members`, units: elements, unit: 'element', commands: bigCommands, keys: 1,
+      probeKey: 'bigset', sizeCommand: 'SCARD', probeSize: elements,
+      encode: batched(1, 'SADD', 'bigset', (b, j) => b.arg(`m${j}`)),
     },
     {
-      id: 'small-hashes', name: `${fmt(small)} hashes of 10 fields`, elements: small * 10, commands: small, keys: small,
+      id: 'zset', title: `sorted set, ${fmt(elements)} members`, units: elements, unit: 'element', commands: bigCommands, keys: 1,
+      probeKey: 'bigzset', sizeCommand: 'ZCARD', probeSize: elements, needs: 'zadd',
+      encode: batched(2, 'ZADD', 'bigzset', (b, j) => b.arg(String(data.score[j])).arg(`m${j}`)),
+    },
+    {
+      id: 'small-hashes', title: `${fmt(small)} hashes of ${SMALL_FIELDS} fields`, units: small, unit: 'hash', commands: small, keys: small,
+      probeKey: smallKey(small >> 1), sizeCommand: 'HLEN', probeSize: SMALL_FIELDS,
       encode: (b, i) => {
-        b.header(22).arg('HSET').arg(`user:${pad(i, 8)}`);
-        for (let f = 0; f < 10; f++) b.arg(`f${f}`).arg(value(i * 10 + f));
+        b.header(2 + 2 * SMALL_FIELDS).arg('HSET').arg(smallKey(i));
+        for (let f = 0; f < SMALL_FIELDS; f++) {
+          b.arg(`f${f}`);
+          data.value(b, i * SMALL_FIELDS + f);
+        }
       },
-    },
-    {
-      id: 'zset', name: `sorted set of ${fmt(elements)} members`, elements, commands, keys: 1, needs: 'zadd',
-      encode: batched(elements, (b, n) => b.header(2 + 2 * n).arg('ZADD').arg('bigzset'), (b, j) => b.arg(j * 1.5).arg(member(j))),
     },
   ];
 }
 
+function smallKey(i: number): string {
+  return 'h:' + String(i).padStart(8, '0');
+}
+
 interface Sample {
-  rssPerElement: number;
-  usedPerElement: number;
+  rss: number;
+  hwm: number;
+  used: number;
+  usage: number;
   seconds: number;
+  encoding: string;
+  rssBefore: number;
 }
 
 async function supports(client: RespClient, command: string): Promise<boolean> {
   const reply = await client.call('COMMAND', 'INFO', command);
-  return Array.isArray(reply) && reply[0] !== null;
+  return Array.isArray(reply) && reply.length > 0 && reply[0] !== null;
 }
 
-async function measure(server: ServerProcess, w: Workload, settleMs: number): Promise<Sample | null> {
+/** Sum of MEMORY USAGE <key> SAMPLES 0 over the case's keys (pipelined for the small hashes). */
+async function memoryUsage(client: RespClient, c: Case): Promise<number> {
+  if (c.id !== 'small-hashes') return Number(await client.call('MEMORY', 'USAGE', c.probeKey, 'SAMPLES', '0'));
+  let total = 0;
+  const per = 1000;
+  for (let from = 0; from < c.units; from += per) {
+    const n = Math.min(per, c.units - from);
+    const b = new BatchBuilder(n * 48);
+    for (let i = from; i < from + n; i++) b.command(['MEMORY', 'USAGE', smallKey(i), 'SAMPLES', '0']);
+    const r = await client.pipeline(b.take(), n, true, false);
+    if (r.errors > 0) throw new Error(`MEMORY USAGE: ${r.firstError?.message}`);
+    for (const v of r.values as RespValue[]) {
+      if (typeof v !== 'number') throw new Error(`MEMORY USAGE answered ${String(v)}`);
+      total += v;
+    }
+  }
+  return total;
+}
+
+interface LoadShape {
+  perWrite: number;
+  window: number;
+  settleMs: number;
+}
+
+async function measure(server: ServerProcess, c: Case, shape: LoadShape): Promise<Sample | null> {
   const client = await RespClient.connect(server.port);
   try {
-    if (w.needs !== undefined && !(await supports(client, w.needs))) return null;
+    if (c.needs !== undefined && !(await supports(client, c.needs))) return null;
     if ((await dbsize(client)) !== 0) throw new Error(`${server.label} not empty before loading`);
     const before = server.memory();
     const usedBefore = await infoNumber(client, 'memory', 'used_memory');
-    const stats = await pipelineCommands(client, w.commands, w.encode, { batch: 20, window: 8, label: `${server.label} ${w.name}` });
-    if (stats.errors > 0) throw new Error(`${server.label} ${w.name}: ${stats.errors} errors, first: ${stats.firstError?.message}`);
-    await sleep(settleMs);
+    const stats = await pipelineCommands(client, c.commands, c.encode, {
+      batch: shape.perWrite, window: shape.window, timeoutMs: LOAD_TIMEOUT_MS, label: `${server.label} ${c.id}`,
+    });
+    if (stats.errors > 0) throw new Error(`${server.label} ${c.title}: ${stats.errors} errors, first: ${stats.firstError?.message}`);
+    await sleep(shape.settleMs);
     const after = server.memory();
     const usedAfter = await infoNumber(client, 'memory', 'used_memory');
-    const n = await dbsize(client);
-    if (n !== w.keys) throw new Error(`${server.label}: DBSIZE ${n} after ${w.name}`);
-    return { rssPerElement: (after.rss - before.rss) / w.elements, usedPerElement: (usedAfter - usedBefore) / w.elements, seconds: stats.seconds };
+    const keys = await dbsize(client);
+    if (keys !== c.keys) throw new Error(`${server.label}: DBSIZE ${keys} after ${c.title}, expected ${c.keys}`);
+    const size = await client.call(c.sizeCommand, c.probeKey);
+    if (size !== c.probeSize) throw new Error(`${server.label}: ${c.sizeCommand} ${c.probeKey} = ${String(size)}, expected ${c.probeSize}`);
+    const encoding = String(await client.call('OBJECT', 'ENCODING', c.probeKey));
+    const usage = await memoryUsage(client, c);
+    return {
+      rss: (after.rss - before.rss) / c.units,
+      hwm: (after.hwm - before.rss) / c.units,
+      used: (usedAfter - usedBefore) / c.units,
+      usage: usage / c.units,
+      seconds: stats.seconds,
+      encoding,
+      rssBefore: before.rss,
+    };
   } finally {
     client.close();
   }
 }
 
+/** Medians over rounds of each figure; null when the server skipped the case. */
+function combine(samples: Sample[]): Sample | null {
+  if (samples.length === 0) return null;
+  const m = (f: (s: Sample) => number) => median(samples.map(f));
+  return {
+    rss: m((s) => s.rss), hwm: m((s) => s.hwm), used: m((s) => s.used), usage: m((s) => s.usage),
+    seconds: m((s) => s.seconds), encoding: samples[0].encoding, rssBefore: m((s) => s.rssBefore),
+  };
+}
+
 async function main(): Promise<void> {
   const opt = parseOptions(
-    { elements: { type: 'string' }, small: { type: 'string' }, quick: { type: 'boolean' }, settle: { type: 'string' }, workloads: { type: 'string' }, servers: { type: 'string' } },
+    {
+      quick: { type: 'boolean' }, elements: { type: 'string' }, small: { type: 'string' }, rounds: { type: 'string' },
+      cases: { type: 'string' }, servers: { type: 'string' }, settle: { type: 'string' }, 'per-command': { type: 'string' },
+      'per-write': { type: 'string' }, window: { type: 'string' }, seed: { type: 'string' },
+    },
     USAGE,
   );
-  const kinds = serverKinds(opt.str('servers', 'redis,slabcache'));
   const quick = opt.flag('quick');
   const elements = Math.floor(opt.num('elements', quick ? 100_000 : 1_000_000));
   const small = Math.floor(opt.num('small', quick ? 10_000 : 100_000));
-  const settleMs = opt.num('settle', 1500);
-  const wanted = opt.str('workloads', 'hash,set,small-hashes,zset').split(',');
-  const chosen = workloads(elements, small).filter((w) => wanted.includes(w.id));
+  const rounds = Math.max(1, Math.floor(opt.num('rounds', 1)));
+  const perCommand = Math.max(1, Math.floor(opt.num('per-command', 1000)));
+  const shape: LoadShape = {
+    perWrite: Math.max(1, Math.floor(opt.num('per-write', 1000))),
+    window: Math.max(1, Math.floor(opt.num('window', 4))),
+    settleMs: opt.num('settle', 2000),
+  };
+  const kinds = serverKinds(opt.str('servers', 'redis,slabcache'));
+  const wanted = opt.str('cases', CASE_IDS.join(',')).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const w of wanted) if (!CASE_IDS.includes(w as CaseId)) throw new Error(`--cases: unknown case '${w}' (${CASE_IDS.join(', ')})`);
+  if (elements < 1 || small < 2) throw new Error('--elements must be at least 1 and --small at least 2');
+
+  const data = new Data(Math.max(elements, small * SMALL_FIELDS), elements, Math.floor(opt.num('seed', 1)));
+  const chosen = cases(elements, small, perCommand, data).filter((c) => wanted.includes(c.id));
+
   printHeader('slabcache benchmark: memory per collection element', commandLine('bench/collections-memory.ts'));
-  console.log('bytes/element = (VmRSS after load - VmRSS before) / elements; fresh servers per workload, persistence off\n');
-  const rows: Array<Array<string | number>> = [['workload', 'figure', 'redis-server', 'slabcache', 'slabcache/redis']];
-  for (const w of chosen) {
-    const results: Partial<Record<'redis' | 'slabcache', Sample | null>> = {};
-    const servers: ServerProcess[] = [];
-    try {
-      for (const kind of kinds) servers.push(await startServer(kind));
-      await sleep(500);
-      for (const server of servers) {
-        const s = await measure(server, w, settleMs);
-        results[server.kind] = s;
-        if (s === null) console.log(`  ${w.name.padEnd(34)} ${server.label.padEnd(12)} skipped (no ${w.needs?.toUpperCase()})`);
-        else console.log(`  ${w.name.padEnd(34)} ${server.label.padEnd(12)} RSS +${fmt(s.rssPerElement)} B/element, used_memory +${fmt(s.usedPerElement)} B/element, loaded in ${fmt(s.seconds, 2)} s`);
+  console.log(`fresh servers per case and round (${rounds} round${rounds > 1 ? 's' : ''}, medians), persistence off, no maxmemory; loaded one after the other`);
+  console.log(`load: ${perCommand} elements per HSET/SADD/ZADD (10 fields per small-hash HSET), ${shape.perWrite} commands per write, ${shape.window} writes in flight; settle ${shape.settleMs} ms`);
+  console.log(`values 10-16 bytes; fields f<i>, members m<i>; sorted-set scores uniform random doubles in [0, 1e6)\n`);
+
+  const rows: Array<Array<string | number>> = [['case', 'figure', 'redis-server', 'slabcache', 'slabcache/redis']];
+  const over: string[] = [];
+  const encodings: string[] = [];
+  for (const c of chosen) {
+    const samples: Record<ServerKind, Sample[]> = { redis: [], slabcache: [] };
+    const skipped = new Set<ServerKind>();
+    for (let round = 1; round <= rounds; round++) {
+      const servers: ServerProcess[] = [];
+      try {
+        for (const kind of kinds) servers.push(await startServer(kind));
+        await sleep(500);
+        for (const server of servers) {
+          const s = await measure(server, c, shape);
+          const tag = `  ${c.title.padEnd(30)} ${rounds > 1 ? `round ${round} ` : ''}${server.label.padEnd(12)}`;
+          if (s === null) {
+            skipped.add(server.kind);
+            console.log(`${tag} skipped: no ${c.needs!.toUpperCase()} (COMMAND INFO ${c.needs} is empty)`);
+            continue;
+          }
+          samples[server.kind].push(s);
+          console.log(
+            `${tag} ${s.encoding.padEnd(9)} RSS ${mib(s.rssBefore)} + ${fmt(s.rss)} B/${c.unit} (peak +${fmt(s.hwm)}), ` +
+              `used_memory +${fmt(s.used)}, MEMORY USAGE ${fmt(s.usage)} B/${c.unit}; loaded in ${fmt(s.seconds, 2)} s`,
+          );
+        }
+      } finally {
+        await Promise.all(servers.map((s) => s.stop()));
       }
-    } finally {
-      await Promise.all(servers.map((s) => s.stop()));
+      if (skipped.size > 0) break;
     }
-    const cell = (s: Sample | null | undefined, f: (x: Sample) => number): number => (s == null ? NaN : f(s));
-    const figures: Array<[string, (x: Sample) => number]> = [
-      ['RSS growth, B/element', (x) => x.rssPerElement],
-      ['used_memory growth, B/element', (x) => x.usedPerElement],
+    const redis = combine(samples.redis);
+    const slab = combine(samples.slabcache);
+    const figures: Array<[string, (s: Sample) => number]> = [
+      [`RSS growth, B/${c.unit}`, (s) => s.rss],
+      [`peak RSS growth, B/${c.unit}`, (s) => s.hwm],
+      [`used_memory growth, B/${c.unit}`, (s) => s.used],
+      [`MEMORY USAGE, B/${c.unit}`, (s) => s.usage],
     ];
-    for (const [name, f] of figures) rows.push([w.name, name, cell(results.redis, f), cell(results.slabcache, f), ratio(cell(results.slabcache, f), cell(results.redis, f))]);
+    const cell = (s: Sample | null, f: (s: Sample) => number) => (s === null ? NaN : f(s));
+    encodings.push(`${c.title}: redis-server ${redis?.encoding ?? '-'}, slabcache ${slab?.encoding ?? '-'}`);
+    for (const [name, f] of figures) {
+      const a = cell(redis, f);
+      const b = cell(slab, f);
+      rows.push([c.title, name, a, b, ratio(b, a)]);
+      if (b > a && a > 0) over.push(`${c.title}: ${name} ${fmt(b)} vs ${fmt(a)} (${ratio(b, a)})`);
+    }
   }
   console.log('');
   printTable(rows);
+  console.log('');
+  console.log(`OBJECT ENCODING: ${encodings.join('; ')}`);
+  if (over.length === 0) console.log('slabcache uses no more memory than redis-server on any figure measured');
+  else {
+    console.log('slabcache uses MORE memory than redis-server on:');
+    for (const line of over) console.log(`  ${line}`);
+  }
   printFooter();
 }
 

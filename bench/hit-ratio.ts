@@ -23,7 +23,10 @@
  * sequence comes from a seeded PRNG (xoshiro128**) and is identical for both servers; rank to
  * key id goes through a seeded permutation. Warm-up requests first, then hits / (hits +
  * misses) counted by the client over the measured requests. INFO's keyspace_hits/misses over
- * the same window are printed too.
+ * the same window are printed too. Rounds use seeds seed, seed+1, ... (a new sequence and a
+ * new rank-to-key mapping each) on fresh servers; the summary gives medians and ranges. Both
+ * servers' figures move by a few tenths of a point between runs: LFU decay and the LFU
+ * counter's log increments depend on time and randomness, and Redis samples at random.
  *
  *   npx node bench/hit-ratio.ts [--keys 1000000] [--requests 2000000] [--warmup 1000000] [--quick]
  */
@@ -31,7 +34,7 @@ import { BatchBuilder, RespClient } from './lib/resp-client.ts';
 import { KEY_LEN, loadKeys, writeKey, writeValue } from './lib/load.ts';
 import { Rng, Zipf, permutation } from './lib/prng.ts';
 import { dbsize, info, infoNumber, sleep, startServer, type ServerKind } from './lib/servers.ts';
-import { commandLine, fmt, mib, printFooter, printHeader, printTable, parseOptions, run, serverKinds } from './lib/report.ts';
+import { commandLine, fmt, median, mib, printFooter, printHeader, printTable, parseOptions, run, serverKinds } from './lib/report.ts';
 
 const USAGE = `usage: npx node bench/hit-ratio.ts [options]
   --keys N        key space (default 1000000)
@@ -39,13 +42,14 @@ const USAGE = `usage: npx node bench/hit-ratio.ts [options]
   --warmup N      GETs before measuring (default 1000000)
   --fraction F    maxmemory as a share of each server's measured data size (default 0.1)
   --batch N       GETs per pipelined batch (default 100)
-  --seed N        PRNG seed (default 1)
+  --seed N        PRNG seed of the first round (default 1)
+  --rounds N      rounds, seeds seed..seed+N-1, fresh servers each; medians (default 3)
   --zipf S        Zipf exponent (default 0.99)
   --policies L    comma list (default allkeys-lru,allkeys-lfu)
   --sizing M      sample (default): maxmemory = used_memory holding 10% of the keys;
                   full: used_memory(empty) + 10% x growth of a full load
   --servers L     redis,slabcache (default both)
-  --quick         100000 keys, 100000 warm-up, 200000 measured`;
+  --quick         100000 keys, 100000 warm-up, 200000 measured, 1 round`;
 
 /** Value length for key id: 32..100 bytes, fixed per key, uniform over ids. */
 function valueLen(id: number): number {
@@ -200,7 +204,7 @@ async function main(): Promise<void> {
     {
       keys: { type: 'string' }, requests: { type: 'string' }, warmup: { type: 'string' }, fraction: { type: 'string' },
       batch: { type: 'string' }, seed: { type: 'string' }, zipf: { type: 'string' }, policies: { type: 'string' },
-      servers: { type: 'string' }, quick: { type: 'boolean' }, sizing: { type: 'string' },
+      servers: { type: 'string' }, quick: { type: 'boolean' }, sizing: { type: 'string' }, rounds: { type: 'string' },
     },
     USAGE,
   );
@@ -211,6 +215,7 @@ async function main(): Promise<void> {
   const fraction = opt.num('fraction', 0.1);
   const batch = Math.max(1, Math.floor(opt.num('batch', 100)));
   const seed = Math.floor(opt.num('seed', 1));
+  const rounds = Math.max(1, Math.floor(opt.num('rounds', quick ? 1 : 3)));
   const s = opt.num('zipf', 0.99);
   const policies = opt.str('policies', 'allkeys-lru,allkeys-lfu').split(',');
   const kinds = serverKinds(opt.str('servers', 'redis,slabcache'));
@@ -219,15 +224,14 @@ async function main(): Promise<void> {
 
   printHeader('slabcache benchmark 3: hit ratio under eviction', commandLine('bench/hit-ratio.ts'));
   console.log(`workload: Zipf s=${s} over ${fmt(keys)} keys (16-byte keys, values 32..100 bytes), GET then SET on miss,`);
-  console.log(`  ${fmt(warmup)} warm-up + ${fmt(requests)} measured GETs per run, batches of ${batch}, seed ${seed}; same sequence for both servers`);
+  console.log(`  ${fmt(warmup)} warm-up + ${fmt(requests)} measured GETs per run, batches of ${batch}; ${rounds} round(s), seeds ${seed}..${seed + rounds - 1}; same sequence for both servers in a round`);
   console.log(
     sizing === 'sample'
       ? `maxmemory: each server's used_memory holding ${fraction * 100}% of the keys (ids 0..${fmt(Math.round(keys * fraction) - 1)}, an unbiased sample), measured on a fresh server\n`
       : `maxmemory: used_memory(empty) + ${fraction} x (used_memory(all keys) - used_memory(empty)), measured per server\n`,
   );
 
-  const rankToId = permutation(keys, new Rng(seed ^ 0x5bd1e995));
-  const w: Workload = { keys, zipf: new Zipf(keys, s), rankToId, seed, batch };
+  const zipf = new Zipf(keys, s);
 
   const maxmemory = new Map<ServerKind, number>();
   const sampleKeys = Math.round(keys * fraction);
@@ -242,34 +246,42 @@ async function main(): Promise<void> {
   printTable(sizingRows);
   console.log('');
 
-  const summary: Array<Array<string | number>> = [['policy', 'redis-server', 'slabcache', 'difference', 'target (>= redis)']];
-  const detail: Array<Array<string | number>> = [['policy', 'server', 'hit ratio', 'INFO hit ratio', 'keys held', 'used_memory', 'evicted (measured)', 'req/s', 'perfect-LFU bound']];
-  for (const policy of policies) {
-    const got = new Map<ServerKind, RunResult>();
-    const order = policies.indexOf(policy) % 2 === 0 ? kinds : [...kinds].reverse();
-    for (const kind of order) {
-      const r = await runPolicy(kind, maxmemory.get(kind)!, policy, w, warmup, requests);
-      got.set(kind, r);
-      const label = kind === 'redis' ? 'redis-server' : 'slabcache';
-      const hr = r.hits / (r.hits + r.misses);
-      console.log(`  ${policy} ${label}: hit ratio ${(hr * 100).toFixed(2)}% (${fmt(r.requestsPerSec)} req/s)${r.setErrors > 0 ? `, ${r.setErrors} SET errors` : ''}`);
-      detail.push([
-        policy, label, pct(hr), pct(r.serverHits / (r.serverHits + r.serverMisses)), r.keysHeld, mib(r.usedMemory), r.evicted, r.requestsPerSec,
-        pct(w.zipf.headMass(r.keysHeld)),
-      ]);
+  const summary: Array<Array<string | number>> = [['policy', 'redis-server', 'slabcache', 'difference', 'slabcache >= redis', 'target (>= redis)']];
+  const detail: Array<Array<string | number>> = [['policy', 'seed', 'server', 'hit ratio', 'INFO hit ratio', 'keys held', 'used_memory', 'evicted (measured)', 'req/s', 'perfect-LFU bound']];
+  const ratios = new Map<string, number[]>();
+  for (let round = 0; round < rounds; round++) {
+    const roundSeed = seed + round;
+    const w: Workload = { keys, zipf, rankToId: permutation(keys, new Rng(roundSeed ^ 0x5bd1e995)), seed: roundSeed, batch };
+    for (const policy of policies) {
+      const order = (policies.indexOf(policy) + round) % 2 === 0 ? kinds : [...kinds].reverse();
+      for (const kind of order) {
+        const r = await runPolicy(kind, maxmemory.get(kind)!, policy, w, warmup, requests);
+        const label = kind === 'redis' ? 'redis-server' : 'slabcache';
+        const hr = r.hits / (r.hits + r.misses);
+        const key = `${policy} ${kind}`;
+        ratios.set(key, [...(ratios.get(key) ?? []), hr]);
+        console.log(`  seed ${roundSeed} ${policy} ${label}: hit ratio ${(hr * 100).toFixed(2)}% (${fmt(r.requestsPerSec)} req/s)${r.setErrors > 0 ? `, ${r.setErrors} SET errors` : ''}`);
+        detail.push([
+          policy, roundSeed, label, pct(hr), pct(r.serverHits / (r.serverHits + r.serverMisses)), r.keysHeld, mib(r.usedMemory), r.evicted, r.requestsPerSec,
+          pct(zipf.headMass(r.keysHeld)),
+        ]);
+      }
     }
-    const hr = (k: ServerKind) => {
-      const r = got.get(k);
-      return r === undefined ? NaN : r.hits / (r.hits + r.misses);
-    };
-    const a = hr('redis');
-    const b = hr('slabcache');
-    const both = !Number.isNaN(a) && !Number.isNaN(b);
-    summary.push([policy, pct(a), pct(b), both ? `${((b - a) * 100).toFixed(2)} pp` : '-', both ? (b >= a ? 'MET' : 'MISSED') : 'not measured']);
+  }
+  for (const policy of policies) {
+    const a = ratios.get(`${policy} redis`) ?? [];
+    const b = ratios.get(`${policy} slabcache`) ?? [];
+    const ma = median(a);
+    const mb = median(b);
+    const both = a.length > 0 && b.length > 0;
+    const range = (xs: number[]) => (xs.length > 1 ? ` (${pct(Math.min(...xs))}..${pct(Math.max(...xs))})` : '');
+    const ahead = both ? `${b.filter((x, i) => x >= a[i]).length} of ${b.length} seeds` : '-';
+    summary.push([policy, a.length > 0 ? pct(ma) + range(a) : '-', b.length > 0 ? pct(mb) + range(b) : '-', both ? `${((mb - ma) * 100).toFixed(2)} pp` : '-', ahead, both ? (mb >= ma ? 'MET' : 'MISSED') : 'not measured']);
   }
   console.log('');
   printTable(detail);
   console.log('(perfect-LFU bound: share of requests to the N hottest keys, N = keys held at the end)\n');
+  console.log(`medians over ${rounds} seed(s) (${seed}..${seed + rounds - 1}), range in brackets:`);
   printTable(summary);
   printFooter();
 }

@@ -277,7 +277,7 @@ function cmdHdel(c: Client): void {
     }
   }
   if (hv.size() === 0) store.deleteHandle(h);
-  else if (deleted > 0) store.adjustObjectBytes(h, hv.memoryBytes() - before);
+  else store.adjustObjectBytes(h, hv.memoryBytes() - before);
   c.reply.int(deleted);
 }
 

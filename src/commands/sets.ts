@@ -124,7 +124,7 @@ function cmdSrem(c: Client): void {
     }
   }
   if (sv.size() === 0) store.deleteHandle(h);
-  else if (deleted > 0) store.adjustObjectBytes(h, sv.memoryBytes() - before);
+  else store.adjustObjectBytes(h, sv.memoryBytes() - before);
   c.reply.int(deleted);
 }
 
@@ -152,6 +152,8 @@ function cmdSmove(c: Client): void {
   }
   const srcBefore = srcSet.memoryBytes();
   if (!srcSet.remove(buf, off, len)) {
+    // A miss may still have advanced a rehash step: re-charge.
+    store.adjustObjectBytes(src, srcSet.memoryBytes() - srcBefore);
     c.reply.raw(R_ZERO);
     return;
   }
@@ -165,7 +167,8 @@ function cmdSmove(c: Client): void {
   } else {
     const dstSet = store.objectOf(dst) as SetValue;
     const before = dstSet.memoryBytes();
-    if (dstSet.add(buf, off, len, max)) store.adjustObjectBytes(dst, dstSet.memoryBytes() - before);
+    dstSet.add(buf, off, len, max);
+    store.adjustObjectBytes(dst, dstSet.memoryBytes() - before);
   }
   c.reply.raw(R_ONE);
 }

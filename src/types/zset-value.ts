@@ -1098,9 +1098,13 @@ export class ZsetValue implements Collection {
   size(): number {
     return this.lp !== null ? this.lp.n : this.sl!.length;
   }
-  /** Memory estimate in bytes (typed arrays' capacity plus object overhead). */
+  /** Memory estimate in bytes (typed arrays' capacity, the packed string, object overhead). */
   bytes(): number {
     return this.lp !== null ? this.lp.bytes() : this.sl!.bytes();
+  }
+  /** The same estimate under the name the other collection values use. */
+  memoryBytes(): number {
+    return this.bytes();
   }
 
   clone(): ZsetValue {

@@ -12,21 +12,27 @@ import { describe, it, expect, beforeAll, afterAll, beforeEach, afterEach } from
 import { Redis } from 'ioredis';
 import { RawClient } from '../helpers/raw-client.ts';
 import { startRedisServer } from '../helpers/redis-server.ts';
+import type { Keyspace } from '../../store/keyspace.ts';
+import type { Collection } from '../../src/commands/collection.ts';
 
 interface Target {
   kind: 'slabcache' | 'redis';
   port: number;
+  /** slabcache's keyspace, for white-box checks (null against redis-server). */
+  store: Keyspace | null;
   close(): Promise<void>;
 }
 
+const againstRedis = process.env['INTEGRATION_TARGET'] === 'redis';
+
 async function startTarget(): Promise<Target> {
-  if (process.env['INTEGRATION_TARGET'] === 'redis') {
+  if (againstRedis) {
     const r = await startRedisServer({});
-    return { kind: 'redis', port: r.port, close: () => r.stop() };
+    return { kind: 'redis', port: r.port, store: null, close: () => r.stop() };
   }
   const { startServer } = await import('../../src/server.ts');
   const s = await startServer({ loglevel: 'warning', 'metrics-port': '0', port: '0', bind: '127.0.0.1' });
-  return { kind: 'slabcache', port: s.port, close: () => s.close() };
+  return { kind: 'slabcache', port: s.port, store: s.state.store, close: () => s.close() };
 }
 
 function connect(port: number): Redis {
@@ -334,6 +340,55 @@ describe('maxmemory', () => {
     expect(await errorOf(redis.sadd('s', 'one-more'))).toBe("OOM command not allowed when used memory > 'maxmemory'.");
     expect(await redis.sismember('s', 'member:1')).toBe(1);
     expect(await redis.srem('s', 'member:1')).toBe(1);
+  });
+});
+
+describe.skipIf(againstRedis)('memory accounting (white box)', () => {
+  it('each key is charged exactly its collection\'s current estimate after any mix of writes', async () => {
+    const store = target.store!;
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const keys = ['s1', 's2', 's3', 'h1', 'h2'];
+    const member = (): string => (rnd(3) === 0 ? String(rnd(700)) : rnd(2) === 0 ? `m${rnd(400)}` : 'L'.repeat(60 + rnd(20)));
+    const mask = store.shards.length - 1;
+    let checked = 0;
+    for (let round = 0; round < 20; round++) {
+      const p = redis.pipeline();
+      for (let i = 0; i < 500; i++) {
+        const k = keys[rnd(3)]!;
+        const h = keys[3 + rnd(2)]!;
+        switch (rnd(15)) {
+          case 0: p.sadd(k, member(), member(), member()); break;
+          case 1: p.srem(k, member(), member()); break;
+          case 2: p.spop(k, rnd(5)); break;
+          case 3: p.smove(k, keys[rnd(3)]!, member()); break;
+          case 4: p.sunionstore(k, keys[rnd(3)]!, keys[rnd(3)]!); break;
+          case 5: p.sdiffstore(k, keys[rnd(3)]!, keys[rnd(3)]!); break;
+          case 6: p.hset(h, member(), member(), member(), member()); break;
+          case 7: p.hdel(h, member(), member()); break;
+          case 8: p.hincrby(h, `n${rnd(50)}`, 1); break;
+          case 9: p.hincrbyfloat(h, `f${rnd(50)}`, '0.5'); break;
+          case 10: p.hsetnx(h, member(), member()); break;
+          case 11: p.spop(k); break;
+          case 12: p.sinterstore(k, keys[rnd(3)]!, keys[rnd(3)]!); break;
+          case 13: p.hdel(h, ...Array.from({ length: 30 }, () => member())); break;
+          default: p.sadd(k, ...Array.from({ length: 40 }, () => member()));
+        }
+      }
+      await p.exec();
+      for (const key of keys) {
+        const h = store.lookup(0, Buffer.from(key), 0, key.length, 2);
+        if (h < 0) continue;
+        const shard = store.shards[h & mask]!;
+        const charged = shard.objectBytes[shard.table.vlen(h >>> store.shardBits)];
+        expect(charged, key).toBe((store.objectOf(h) as Collection & { memoryBytes(): number }).memoryBytes());
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(40);
   });
 });
 

@@ -13,21 +13,24 @@ import { describe, it, expect, beforeAll, afterAll, beforeEach, afterEach } from
 import { Redis } from 'ioredis';
 import { RawClient } from '../helpers/raw-client.ts';
 import { startRedisServer } from '../helpers/redis-server.ts';
+import type { Keyspace } from '../../store/keyspace.ts';
+import type { ZsetValue } from '../../src/types/zset-value.ts';
 
 interface Target {
   kind: 'slabcache' | 'redis';
   port: number;
+  store: Keyspace | null;
   close(): Promise<void>;
 }
 
 async function startTarget(): Promise<Target> {
   if (process.env['INTEGRATION_TARGET'] === 'redis') {
     const r = await startRedisServer({});
-    return { kind: 'redis', port: r.port, close: () => r.stop() };
+    return { kind: 'redis', port: r.port, store: null, close: () => r.stop() };
   }
   const { startServer } = await import('../../src/server.ts');
   const s = await startServer({ loglevel: 'warning', 'metrics-port': '0', port: '0', bind: '127.0.0.1' });
-  return { kind: 'slabcache', port: s.port, close: () => s.close() };
+  return { kind: 'slabcache', port: s.port, store: s.state.store, close: () => s.close() };
 }
 
 function connect(port: number): Redis {
@@ -442,6 +445,55 @@ describe('blocking pops', () => {
     await redis.del('t');
     await redis.zadd('t', 1, 'm');
     expect(await pending).toEqual(['t', 'm', '1']);
+  });
+});
+
+describe.skipIf(process.env['INTEGRATION_TARGET'] === 'redis')('memory accounting (white box)', () => {
+  it('each key is charged exactly its sorted set\'s current estimate after any mix of writes', async () => {
+    const store = target.store!;
+    let seed = 11;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    await redis.config('SET', 'zset-max-listpack-entries', '16');
+    const keys = ['z1', 'z2', 'z3'];
+    const member = (): string => (rnd(4) === 0 ? 'L'.repeat(60 + rnd(20)) : `m${rnd(300)}`);
+    const mask = store.shards.length - 1;
+    let checked = 0;
+    for (let round = 0; round < 20; round++) {
+      const p = redis.pipeline();
+      for (let i = 0; i < 300; i++) {
+        const k = keys[rnd(3)]!;
+        switch (rnd(14)) {
+          case 0: p.zadd(k, rnd(50), member(), rnd(50), member()); break;
+          case 1: p.zrem(k, member(), member()); break;
+          case 2: p.zpopmin(k, rnd(5)); break;
+          case 3: p.zincrby(k, rnd(7) - 3, member()); break;
+          case 4: p.zunionstore(k, 2, keys[rnd(3)]!, keys[rnd(3)]!); break;
+          case 5: p.zinterstore(k, 2, keys[rnd(3)]!, keys[rnd(3)]!); break;
+          case 6: p.zremrangebyscore(k, rnd(50), rnd(50)); break;
+          case 7: p.zremrangebyrank(k, rnd(10), rnd(10)); break;
+          case 8: p.zrangestore(k, keys[rnd(3)]!, 0, rnd(40)); break;
+          case 9: p.zadd(k, 'GT', 'CH', rnd(50), member()); break;
+          case 10: p.call('ZMPOP', '1', k, 'MAX', 'COUNT', String(1 + rnd(3))); break;
+          case 11: p.zdiffstore(k, 2, keys[rnd(3)]!, keys[rnd(3)]!); break;
+          case 12: p.zadd(k, ...Array.from({ length: 30 }, () => [String(rnd(100)), member()]).flat()); break;
+          default: p.zrem(k, ...Array.from({ length: 20 }, () => member()));
+        }
+      }
+      await p.exec();
+      for (const key of keys) {
+        const h = store.lookup(0, Buffer.from(key), 0, key.length, 2);
+        if (h < 0) continue;
+        const shard = store.shards[h & mask]!;
+        const charged = shard.objectBytes[shard.table.vlen(h >>> store.shardBits)];
+        expect(charged, key).toBe((store.objectOf(h) as ZsetValue).memoryBytes());
+        expect((store.objectOf(h) as ZsetValue).size(), key).toBeGreaterThan(0);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
   });
 });
 
