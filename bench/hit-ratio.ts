@@ -262,7 +262,7 @@ async function main(): Promise<void> {
         ratios.set(key, [...(ratios.get(key) ?? []), hr]);
         console.log(`  seed ${roundSeed} ${policy} ${label}: hit ratio ${(hr * 100).toFixed(2)}% (${fmt(r.requestsPerSec)} req/s)${r.setErrors > 0 ? `, ${r.setErrors} SET errors` : ''}`);
         detail.push([
-          policy, roundSeed, label, pct(hr), pct(r.serverHits / (r.serverHits + r.serverMisses)), r.keysHeld, mib(r.usedMemory), r.evicted, r.requestsPerSec,
+          policy, String(roundSeed), label, pct(hr), pct(r.serverHits / (r.serverHits + r.serverMisses)), r.keysHeld, mib(r.usedMemory), r.evicted, r.requestsPerSec,
           pct(zipf.headMass(r.keysHeld)),
         ]);
       }
