@@ -26,6 +26,10 @@
  *   MEMORY USAGE       MEMORY USAGE <key> SAMPLES 0 / elements (summed over all keys for the
  *                      small hashes): each server's own per-key estimate
  *
+ * The per-server progress lines add INFO memory allocator_active / allocator_resident growth
+ * (jemalloc's pages for Redis; for slabcache V8 heap used / reserved plus off-heap memory),
+ * which shows how much of slabcache's RSS growth is V8 heap reserve rather than data.
+ *
  * The loaded data is checked (HLEN / SCARD / ZCARD, DBSIZE, an HLEN of a small hash) and
  * OBJECT ENCODING is printed for both, so the two servers are known to hold the same thing in
  * comparable encodings. The sorted-set case is skipped (and says so) on a server without ZADD.
@@ -39,7 +43,7 @@
 import { BatchBuilder, RespClient, type RespValue } from './lib/resp-client.ts';
 import { pipelineCommands } from './lib/load.ts';
 import { Rng } from './lib/prng.ts';
-import { dbsize, infoNumber, sleep, startServer, type ServerKind, type ServerProcess } from './lib/servers.ts';
+import { dbsize, info, sleep, startServer, type ServerKind, type ServerProcess } from './lib/servers.ts';
 import { commandLine, fmt, median, mib, parseOptions, printFooter, printHeader, printTable, ratio, run, serverKinds } from './lib/report.ts';
 
 const USAGE = `usage: npx node bench/collections-memory.ts [options]
@@ -163,6 +167,15 @@ interface Sample {
   seconds: number;
   encoding: string;
   rssBefore: number;
+  /** INFO memory allocator_active / allocator_resident growth per unit (jemalloc's for Redis; V8 heap used / reserved plus off-heap memory for slabcache). */
+  active: number;
+  resident: number;
+}
+
+function infoField(map: Map<string, string>, field: string): number {
+  const v = Number(map.get(field));
+  if (!Number.isFinite(v)) throw new Error(`INFO memory has no numeric ${field}`);
+  return v;
 }
 
 async function supports(client: RespClient, command: string): Promise<boolean> {
@@ -201,14 +214,15 @@ async function measure(server: ServerProcess, c: Case, shape: LoadShape): Promis
     if (c.needs !== undefined && !(await supports(client, c.needs))) return null;
     if ((await dbsize(client)) !== 0) throw new Error(`${server.label} not empty before loading`);
     const before = server.memory();
-    const usedBefore = await infoNumber(client, 'memory', 'used_memory');
+    const mBefore = await info(client, 'memory');
     const stats = await pipelineCommands(client, c.commands, c.encode, {
       batch: shape.perWrite, window: shape.window, timeoutMs: LOAD_TIMEOUT_MS, label: `${server.label} ${c.id}`,
     });
     if (stats.errors > 0) throw new Error(`${server.label} ${c.title}: ${stats.errors} errors, first: ${stats.firstError?.message}`);
     await sleep(shape.settleMs);
     const after = server.memory();
-    const usedAfter = await infoNumber(client, 'memory', 'used_memory');
+    const mAfter = await info(client, 'memory');
+    const growth = (field: string): number => (infoField(mAfter, field) - infoField(mBefore, field)) / c.units;
     const keys = await dbsize(client);
     if (keys !== c.keys) throw new Error(`${server.label}: DBSIZE ${keys} after ${c.title}, expected ${c.keys}`);
     const size = await client.call(c.sizeCommand, c.probeKey);
@@ -218,11 +232,13 @@ async function measure(server: ServerProcess, c: Case, shape: LoadShape): Promis
     return {
       rss: (after.rss - before.rss) / c.units,
       hwm: (after.hwm - before.rss) / c.units,
-      used: (usedAfter - usedBefore) / c.units,
+      used: growth('used_memory'),
       usage: usage / c.units,
       seconds: stats.seconds,
       encoding,
       rssBefore: before.rss,
+      active: growth('allocator_active'),
+      resident: growth('allocator_resident'),
     };
   } finally {
     client.close();
@@ -236,6 +252,7 @@ function combine(samples: Sample[]): Sample | null {
   return {
     rss: m((s) => s.rss), hwm: m((s) => s.hwm), used: m((s) => s.used), usage: m((s) => s.usage),
     seconds: m((s) => s.seconds), encoding: samples[0].encoding, rssBefore: m((s) => s.rssBefore),
+    active: m((s) => s.active), resident: m((s) => s.resident),
   };
 }
 
@@ -293,7 +310,8 @@ async function main(): Promise<void> {
           samples[server.kind].push(s);
           console.log(
             `${tag} ${s.encoding.padEnd(9)} RSS ${mib(s.rssBefore)} + ${fmt(s.rss)} B/${c.unit} (peak +${fmt(s.hwm)}), ` +
-              `used_memory +${fmt(s.used)}, MEMORY USAGE ${fmt(s.usage)} B/${c.unit}; loaded in ${fmt(s.seconds, 2)} s`,
+              `used_memory +${fmt(s.used)}, MEMORY USAGE ${fmt(s.usage)}, allocator active +${fmt(s.active)} resident +${fmt(s.resident)} B/${c.unit}; ` +
+              `loaded in ${fmt(s.seconds, 2)} s`,
           );
         }
       } finally {
