@@ -93,7 +93,8 @@ async function scenarioA(kind: ServerKind, opts: ServerOptions, keys: number, rb
         const get = rb.find((r) => r.test.startsWith('GET'));
         results.push({ loop, set, get });
         const lat = (r: RedisBenchmarkResult | undefined, name: string) => (r === undefined ? `${name} missing` : `${name} ${fmt(r.rps)} req/s, p99.9 ${r.p999} ms, max ${r.max} ms`);
-        console.log(`  A ${server.label} round ${round + 1}/${rounds}: ${lat(set, 'SET')}; ${lat(get, 'GET')}` + (loop !== null ? `; event-loop max ${loop.max} ms, p99.9 ${loop.p999} ms (own max ${loop.ownMax} ms, p99.9 ${loop.ownP999} ms; ${loop.preemptions} preemptions, ${(loop.runQueueWait / 1000).toFixed(1)} s in the run queue; GC max ${loop.gcMax} ms)` : ''));
+        const clientWait = set === undefined ? '' : `; redis-benchmark waited ${(set.clientRunQueueWait / 1000).toFixed(2)} s for a CPU`;
+        console.log(`  A ${server.label} round ${round + 1}/${rounds}: ${lat(set, 'SET')}; ${lat(get, 'GET')}${clientWait}` + (loop !== null ? `; event-loop max ${loop.max} ms, p99.9 ${loop.p999} ms (own max ${loop.ownMax} ms, p99.9 ${loop.ownP999} ms; ${loop.preemptions} preemptions, ${(loop.runQueueWait / 1000).toFixed(1)} s in the run queue; GC max ${loop.gcMax} ms)` : ''));
       }
       if ((await dbsize(client)) !== keys) console.log(`  A ${server.label}: warning, DBSIZE changed during the SET/GET load`);
       return { loadKeysPerSec: keys / stats.seconds, rss, loadLoop, rounds: results };
@@ -299,6 +300,7 @@ async function main(): Promise<void> {
       row('GET latency p99.9', (k) => med(k, (r) => r.get?.p999)),
       row('GET latency max', (k) => med(k, (r) => r.get?.max)),
       row('GET latency max, worst round', (k) => worst(k, (r) => r.get?.max)),
+      row('redis-benchmark run-queue wait, s', (k) => med(k, (r) => (r.set === undefined ? NaN : r.set.clientRunQueueWait / 1000))),
       row('event-loop delay p99.9, SET/GET load', (k) => med(k, (r) => r.loop?.p999), false),
       row('event-loop delay max, SET/GET load', (k) => med(k, (r) => r.loop?.max), false),
       row('event-loop delay max, worst round', (k) => worst(k, (r) => r.loop?.max), false),

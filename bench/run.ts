@@ -53,7 +53,8 @@ const USAGE = `npm run bench -- [options]
   --out <dir>          results directory (default bench/results)
   --from <json>        no measuring: print the table, write the chart (and with --readme the README) from a saved run
   --readme             write the table and chart reference into README.md (between the bench:load markers)
-  --profile            profile slabcache (node --cpu-prof) under the pipeline-16 SET and GET load instead
+  --profile            profile slabcache (node --cpu-prof) under load instead: one server per workload,
+                       the pipeline-16 SET and GET unless --only names others
   --profile-seconds <s>  seconds of each profiled load (default 10)
   -h, --help`;
 
@@ -149,14 +150,16 @@ function fmtOps(x: number): string {
 
 function describe(o: Outcome): string {
   if (!isMeasurement(o)) return `failed: ${o.error.split('\n')[0].slice(0, 120)}`;
-  return `${fmtOps(o.rps).padStart(11)} ops/s  p50 ${o.p50.toFixed(3)}  p99 ${o.p99.toFixed(3)}  p99.9 ${o.p999.toFixed(3)} ms  cpu ${o.cpuUsPerOp.toFixed(2)} us/op`;
+  return `${fmtOps(o.rps).padStart(11)} ops/s  p50 ${o.p50.toFixed(3)}  p99 ${o.p99.toFixed(3)}  p99.9 ${o.p999.toFixed(3)} ms  cpu ${o.cpuUsPerOp.toFixed(2)} us/op  waited srv ${o.serverWaitPercent.toFixed(0)}% gen ${o.clientWaitPercent.toFixed(0)}%`;
 }
 
 async function profileMode(outDir: string, place: Placement): Promise<void> {
   const seconds = opts.num('profile-seconds', 10);
   const profDir = path.join(outDir, 'profile');
   fs.mkdirSync(profDir, { recursive: true });
-  const ws = WORKLOADS.filter((w) => w.id === 'set-p16' || w.id === 'get-p16');
+  const only = opts.str('only', 'set-p16,get-p16').split(',').map((x) => x.trim());
+  for (const id of only) if (!WORKLOADS.some((w) => w.id === id)) throw new Error(`--only: unknown workload '${id}'`);
+  const ws = WORKLOADS.filter((w) => only.includes(w.id));
   for (const w of ws) {
     // One server per workload, so each profile holds one load.
     const before = new Set(fs.readdirSync(profDir));

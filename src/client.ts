@@ -46,7 +46,10 @@ export class Client {
   lastCommand: CommandEntry | null = null;
   closeAfterReply = false;
   closed = false;
+  /** Reading stopped until 'drain': too many replies wait unsent. */
   paused = false;
+  /** Reading stopped until the next event-loop turn: this turn's command budget is spent. */
+  yielding = false;
   /** Time (ms) the output first passed the soft limit, 0 when under it. */
   softLimitSince = 0;
   /** Blocked in BLPOP & co. (blocking.ts): none of its buffered commands run until it is released. */

@@ -19,6 +19,8 @@ import type { ServerState } from './server-state.ts';
 
 /** Stop reading a client whose unsent replies pass this many bytes. */
 const OUTPUT_PAUSE_BYTES = 1 << 20;
+/** Commands one client may run per event-loop turn before the others get theirs (about 1 ms). */
+const MAX_COMMANDS_PER_TURN = 1024;
 const MAX_UNKNOWN_ARGS_TEXT = 128;
 
 export function attachConnection(server: ServerState, socket: Socket): Client {
@@ -35,7 +37,7 @@ export function attachConnection(server: ServerState, socket: Socket): Client {
     if (client.paused && !client.closed) {
       client.paused = false;
       processBuffered(server, client);
-      if (client.paused) return;
+      if (client.paused || client.yielding) return;
       if (server.shuttingDown) socket.end();
       else socket.resume();
     }
@@ -59,16 +61,36 @@ function onData(server: ServerState, client: Client, chunk: Buffer): void {
   processBuffered(server, client);
 }
 
+/** Why a batch ended. */
+const BatchEnd = {
+  /** Nothing complete left to run (or the client is closing or blocked). */
+  DONE: 0,
+  /** Its replies passed OUTPUT_PAUSE_BYTES. */
+  OUTPUT_FULL: 1,
+  /** It ran MAX_COMMANDS_PER_TURN commands: other clients and timers get their turn first. */
+  WORK_CAP: 2,
+} as const;
+
 /**
  * Execute the complete commands buffered in the parser, one write per batch. A batch ends
- * early once its replies pass OUTPUT_PAUSE_BYTES; if the socket then still holds more than
+ * early once its replies pass OUTPUT_PAUSE_BYTES: if the socket then still holds more than
  * that unsent, reading pauses until 'drain' resumes here, else the next batch runs at once.
+ * A batch also ends after MAX_COMMANDS_PER_TURN commands: reading pauses and the rest runs
+ * on the next event-loop turn, so one deeply pipelining client cannot stall the others.
  */
 function processBuffered(server: ServerState, client: Client): void {
   for (;;) {
-    const stoppedEarly = runBatch(server, client);
+    const end = runBatch(server, client);
     flush(server, client);
-    if (!stoppedEarly || client.closed || client.closeAfterReply) return;
+    if (end === BatchEnd.DONE || client.closed || client.closeAfterReply) return;
+    if (end === BatchEnd.WORK_CAP) {
+      if (!client.yielding) {
+        client.yielding = true;
+        client.socket.pause();
+        setImmediate(continueAfterYield, server, client);
+      }
+      return;
+    }
     if (client.socket.writableLength > OUTPUT_PAUSE_BYTES) {
       client.paused = true;
       client.socket.pause();
@@ -77,19 +99,33 @@ function processBuffered(server: ServerState, client: Client): void {
   }
 }
 
-/** One batch: true when it stopped because its replies passed OUTPUT_PAUSE_BYTES. */
-function runBatch(server: ServerState, client: Client): boolean {
+function continueAfterYield(server: ServerState, client: Client): void {
+  client.yielding = false;
+  if (client.closed || client.closeAfterReply) return;
+  processBuffered(server, client);
+  if (client.paused || client.yielding || client.closed) return;
+  if (server.shuttingDown) client.socket.end();
+  else client.socket.resume();
+}
+
+/** One batch of at most MAX_COMMANDS_PER_TURN commands; says why it ended. */
+function runBatch(server: ServerState, client: Client): number {
   client.lastInteraction = server.clock.refresh();
   const parser = client.parser;
   const reply = server.reply;
   reply.resp = client.resp;
   reply.begin();
   server.currentClient = client;
-  let stoppedEarly = false;
+  let end: number = BatchEnd.DONE;
+  let executed = 0;
   try {
     for (;;) {
       if (reply.pending() > OUTPUT_PAUSE_BYTES) {
-        stoppedEarly = true;
+        end = BatchEnd.OUTPUT_FULL;
+        break;
+      }
+      if (executed === MAX_COMMANDS_PER_TURN) {
+        end = BatchEnd.WORK_CAP;
         break;
       }
       // A blocked client runs nothing more until it is served or released (blocking.ts).
@@ -98,6 +134,7 @@ function runBatch(server: ServerState, client: Client): boolean {
       if (result === ParseResult.COMMAND) {
         client.loadArguments();
         const ran = executeCommand(server, client);
+        executed++;
         const blocking = server.blocking;
         if (blocking.blockedCount !== 0 || blocking.pending) blocking.afterCommand(client, ran);
         if (client.closeAfterReply || client.closed) break;
@@ -115,7 +152,7 @@ function runBatch(server: ServerState, client: Client): boolean {
     client.closeAfterReply = true;
   }
   server.currentClient = null;
-  return stoppedEarly;
+  return end;
 }
 
 /** Send what the writer holds since begin() to the client's socket (no limits, no close). */

@@ -290,7 +290,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
         for (const client of state.clients.values()) {
           // A client held back by backpressure still has commands owed a reply: it is ended
           // once they have drained (connection.ts), within the grace period.
-          if (!client.paused) client.socket.end();
+          if (!client.paused && !client.yielding) client.socket.end();
         }
         const timer = setTimeout(() => {
           for (const client of state.clients.values()) client.socket.destroy();

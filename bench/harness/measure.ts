@@ -23,6 +23,13 @@ export interface Measurement extends LoadFigures {
   cpuUsPerOp: number;
   /** Server CPU time over wall time, percent of one core. */
   cpuPercent: number;
+  /**
+   * Time the server's main thread was runnable but waiting for its CPU, percent of the run
+   * (/proc/PID/schedstat): other work on the server's core. Likewise for the load generator
+   * (sampled every 50 ms while it runs). Either above a few percent marks a disturbed run.
+   */
+  serverWaitPercent: number;
+  clientWaitPercent: number;
   /** 1-minute load average when the run ended (other work on the machine shows here). */
   load1: number;
   commands: string[];
@@ -34,11 +41,37 @@ export function isMeasurement(o: Outcome): o is Measurement {
   return !('error' in o);
 }
 
+/** Nanoseconds a process's main thread has waited on a run queue (/proc/PID/schedstat); NaN when unreadable. */
+export function runQueueWaitNs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
+  } catch {
+    return NaN;
+  }
+}
+
+interface ToolRun {
+  out: string;
+  /** Run-queue wait of the tool's main thread, ms (sampled; NaN when unreadable). */
+  waitMs: number;
+}
+
 /** Run a tool to completion; resolves with its stdout, rejects on timeout or a non-zero exit. */
-function runTool(cpu: string | null, tool: string, args: string[], timeoutMs: number): Promise<string> {
+function runTool(cpu: string | null, tool: string, args: string[], timeoutMs: number): Promise<ToolRun> {
   return new Promise((resolve, reject) => {
     const [cmd, argv] = pinned(cpu, tool, args);
     const child = track(spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    // taskset execs the tool, so the pid is the tool's; sample its wait while it lives.
+    let firstWait = NaN;
+    let lastWait = NaN;
+    const sample = () => {
+      const v = runQueueWaitNs(child.pid);
+      if (Number.isNaN(v)) return;
+      if (Number.isNaN(firstWait)) firstWait = v;
+      lastWait = v;
+    };
+    const sampler = setInterval(sample, 50);
     let out = '';
     let err = '';
     child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
@@ -49,11 +82,13 @@ function runTool(cpu: string | null, tool: string, args: string[], timeoutMs: nu
     }, timeoutMs);
     child.once('error', (e) => {
       clearTimeout(timer);
+      clearInterval(sampler);
       reject(e);
     });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      if (code === 0) resolve(out);
+      clearInterval(sampler);
+      if (code === 0) resolve({ out, waitMs: (lastWait - firstWait) / 1e6 });
       else {
         const tail = (err.trim() || out.replace(/\r[^\n]*/g, '').trim()).slice(-500);
         reject(new Error(`${tool} exited ${code ?? signal}: ${tail}`));
@@ -62,21 +97,21 @@ function runTool(cpu: string | null, tool: string, args: string[], timeoutMs: nu
   });
 }
 
-async function runPart(cpu: string | null, port: number, args: string[], timeoutMs: number): Promise<RbRun> {
-  const out = await runTool(cpu, 'redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), ...args], timeoutMs);
+async function runPart(cpu: string | null, port: number, args: string[], timeoutMs: number): Promise<{ run: RbRun; waitMs: number }> {
+  const { out, waitMs } = await runTool(cpu, 'redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), ...args], timeoutMs);
   const run = parseRbOutput(out)[0];
   if (run === undefined || !(run.rps > 0)) throw new Error(`redis-benchmark printed no result: ${out.replace(/\r[^\n]*/g, '').trim().slice(-300)}`);
-  return run;
+  return { run, waitMs };
 }
 
-async function runMemtier(w: Workload, cpu: string | null, port: number, requests: number, timeoutMs: number): Promise<LoadFigures> {
+async function runMemtier(w: Workload, cpu: string | null, port: number, requests: number, timeoutMs: number): Promise<{ figures: LoadFigures; waitMs: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slabcache-bench-'));
   const file = path.join(dir, 'memtier.json');
   try {
-    await runTool(cpu, 'memtier_benchmark', memtierArgs(w, port, requests, file), timeoutMs);
+    const { waitMs } = await runTool(cpu, 'memtier_benchmark', memtierArgs(w, port, requests, file), timeoutMs);
     const figures = parseMemtierJson(fs.readFileSync(file, 'utf8'));
     if (!Number.isFinite(figures.requests)) figures.requests = requests;
-    return figures;
+    return { figures, waitMs };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -96,19 +131,30 @@ export async function measure(
       ? [commandString('memtier_benchmark', memtierArgs(w, port, requests, 'memtier.json'))]
       : w.parts.map((p) => partCommand(w, p, requests, port));
   const cpu0 = cpuSeconds(serverPid);
+  const wait0 = runQueueWaitNs(serverPid);
   const t0 = performance.now();
   try {
-    const figures =
-      tool === 'memtier_benchmark'
-        ? await runMemtier(w, loadCpu, port, requests, timeoutMs)
-        : mergedFigures(await Promise.all(w.parts.map((p) => runPart(loadCpu, port, partArgs(w, p, requests), timeoutMs))));
+    let figures: LoadFigures;
+    let clientWaitMs: number;
+    if (tool === 'memtier_benchmark') {
+      const m = await runMemtier(w, loadCpu, port, requests, timeoutMs);
+      figures = m.figures;
+      clientWaitMs = m.waitMs;
+    } else {
+      const parts = await Promise.all(w.parts.map((p) => runPart(loadCpu, port, partArgs(w, p, requests), timeoutMs)));
+      figures = mergedFigures(parts.map((p) => p.run));
+      clientWaitMs = parts.reduce((sum, p) => sum + p.waitMs, 0);
+    }
     const wallSeconds = (performance.now() - t0) / 1000;
     const cpu = cpuSeconds(serverPid) - cpu0;
+    const serverWaitMs = (runQueueWaitNs(serverPid) - wait0) / 1e6;
     return {
       ...figures,
       wallSeconds,
       cpuUsPerOp: (cpu * 1e6) / figures.requests,
       cpuPercent: (100 * cpu) / wallSeconds,
+      serverWaitPercent: serverWaitMs / (10 * wallSeconds),
+      clientWaitPercent: clientWaitMs / (10 * wallSeconds),
       load1: os.loadavg()[0],
       commands,
     };

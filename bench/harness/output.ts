@@ -119,7 +119,7 @@ export function machineText(m: MachineInfo): string {
 
 export function printResults(record: LoadRecord, results: readonly WorkloadResult[]): void {
   console.log('');
-  console.log(`medians over ${record.options.roundsRun} interleaved round(s); latency in ms as the client sees it; CPU us/op = server user+system CPU time per request; server CPU = share of one core the server used during the run`);
+  console.log(`medians over ${record.options.roundsRun} interleaved round(s); latency in ms as the client sees it; CPU us/op = server user+system CPU time per request; server CPU = share of one core the server used; CPU wait srv/gen = share of the run the server / load generator waited for a CPU (other work on the machine)`);
   console.log('');
   printTable(tableRows(results));
   if (record.targets.length > 0) {
@@ -174,7 +174,7 @@ export function readmeBody(record: LoadRecord, results: readonly WorkloadResult[
     }.`,
   );
   lines.push(
-    "- Medians over the rounds. Latency in ms as the client sees it (with pipelining, per pipelined batch). CPU us/op: the server's user+system CPU time (all threads) per request, read from /proc; its ratio is the steadiest figure on a shared machine, and 1 / (CPU us/op) bounds the ops/s one core can serve. Server CPU below ~90% means the load generator, not the server, set the pace.",
+    "- Medians over the rounds. Latency in ms as the client sees it (with pipelining, per pipelined batch). CPU us/op: the server's user+system CPU time (all threads) per request, read from /proc; its ratio is the steadiest figure on a shared machine, and 1 / (CPU us/op) bounds the ops/s one core can serve. Server CPU: share of one core the server used; well below 100% means the server was not the bottleneck (on a small VM the loopback round trip between two vCPUs often sets the pace at pipeline 1). CPU wait srv/gen: share of the run the server's and the load generator's main threads waited for their CPU (/proc/PID/schedstat), i.e. other work on the machine; above a few percent the run was disturbed.",
   );
   lines.push('');
   lines.push(markdownTable(results));

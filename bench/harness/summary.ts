@@ -22,6 +22,8 @@ export interface Summary {
   p999: number;
   cpuUsPerOp: number;
   cpuPercent: number;
+  serverWaitPercent: number;
+  clientWaitPercent: number;
 }
 
 export interface WorkloadResult {
@@ -55,6 +57,8 @@ export function summarise(outcomes: readonly Outcome[]): Summary | undefined {
     p999: med(ok.map((m) => m.p999)),
     cpuUsPerOp: med(ok.map((m) => m.cpuUsPerOp)),
     cpuPercent: med(ok.map((m) => m.cpuPercent)),
+    serverWaitPercent: med(ok.map((m) => m.serverWaitPercent)),
+    clientWaitPercent: med(ok.map((m) => m.clientWaitPercent)),
   };
 }
 
@@ -99,7 +103,9 @@ export function targetLine(c: TargetCheck): string {
   return `${c.workload} ${c.what}: ${Number.isFinite(c.value) ? c.value.toFixed(2) + 'x' : '-'} (target ${c.higherIsBetter ? '>=' : '<='} ${c.limit}x): ${verdict}`;
 }
 
-const HEADER = ['workload', 'server', 'ops/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'CPU us/op', 'server CPU', 'rounds'];
+const HEADER = ['workload', 'server', 'ops/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'CPU us/op', 'server CPU', 'CPU wait srv/gen', 'rounds'];
+
+const pct = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)}%` : '-');
 
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '-');
 const x2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) + 'x' : '-');
@@ -114,19 +120,19 @@ export function tableRows(results: readonly WorkloadResult[]): string[][] {
       if (s === undefined) {
         if (skipped !== undefined || r.rounds[kind].length > 0) {
           const why = skipped ?? firstError(r.rounds[kind]);
-          rows.push([r.workload.label, SERVER_LABEL[kind], `- (${why})`, '-', '-', '-', '-', '-', '0']);
+          rows.push([r.workload.label, SERVER_LABEL[kind], `- (${why})`, '-', '-', '-', '-', '-', '-', '0']);
         }
         continue;
       }
       rows.push([
         r.workload.label, SERVER_LABEL[kind], fmt(Math.round(s.rps)), ms(s.p50), ms(s.p99), ms(s.p999),
-        s.cpuUsPerOp.toFixed(2), `${s.cpuPercent.toFixed(0)}%`, String(s.rounds),
+        s.cpuUsPerOp.toFixed(2), pct(s.cpuPercent), `${pct(s.serverWaitPercent)}/${pct(s.clientWaitPercent)}`, String(s.rounds),
       ]);
     }
     if (r.median.slabcache !== undefined && r.median.redis !== undefined) {
       rows.push([
         r.workload.label, 'slabcache/redis', x2(ratioOf(r, (s) => s.rps)), x2(ratioOf(r, (s) => s.p50)),
-        x2(ratioOf(r, (s) => s.p99)), x2(ratioOf(r, (s) => s.p999)), x2(ratioOf(r, (s) => s.cpuUsPerOp)), '', '',
+        x2(ratioOf(r, (s) => s.p99)), x2(ratioOf(r, (s) => s.p999)), x2(ratioOf(r, (s) => s.cpuUsPerOp)), '', '', '',
       ]);
     }
   }

@@ -3,9 +3,22 @@
  * latency summary (avg, min, p50, p95, p99, max) and p99.9 from the "Latency by percentile
  * distribution" block (the first line at or above 99.9%, i.e. an upper estimate: the tool
  * prints percentiles in halving steps, 99.902% being the one that lands there).
- * Client-observed latency is the figure comparable between two servers.
+ * Client-observed latency is the figure comparable between two servers. The client's own
+ * run-queue wait is sampled too: on a 2-core machine a latency spike can be the client
+ * waiting for a CPU, not the server.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+
+/** run_delay (ns) of a process's main thread, from /proc/PID/schedstat; NaN when unreadable. */
+function runDelayNs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
+  } catch {
+    return NaN;
+  }
+}
 
 export interface RedisBenchmarkResult {
   test: string;
@@ -18,6 +31,8 @@ export interface RedisBenchmarkResult {
   p99: number;
   p999: number;
   max: number;
+  /** Time the redis-benchmark process waited for a CPU during the whole run (all tests), ms; NaN if unknown. */
+  clientRunQueueWait: number;
 }
 
 export function parseRedisBenchmark(output: string): RedisBenchmarkResult[] {
@@ -38,7 +53,7 @@ export function parseRedisBenchmark(output: string): RedisBenchmarkResult[] {
       }
     }
     const n = (k: number) => (summary === null ? NaN : Number(summary[k]));
-    results.push({ test, requests, rps, avg: n(1), min: n(2), p50: n(3), p95: n(4), p99: n(5), p999, max: n(6) });
+    results.push({ test, requests, rps, avg: n(1), min: n(2), p50: n(3), p95: n(4), p99: n(5), p999, max: n(6), clientRunQueueWait: NaN });
   }
   return results;
 }
@@ -51,17 +66,27 @@ export function runRedisBenchmark(port: number, args: string[], timeoutMs = 10 *
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
     child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+    // Sample the client's run-queue wait while it runs (it is gone by the time 'exit' fires).
+    const first = runDelayNs(child.pid);
+    let last = first;
+    const sampler = setInterval(() => {
+      const v = runDelayNs(child.pid);
+      if (!Number.isNaN(v)) last = v;
+    }, 100);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`redis-benchmark ${args.join(' ')} did not finish within ${timeoutMs} ms`));
     }, timeoutMs);
     child.once('error', (e) => {
       clearTimeout(timer);
+      clearInterval(sampler);
       reject(e);
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
+      clearInterval(sampler);
       const results = parseRedisBenchmark(out);
+      for (const r of results) r.clientRunQueueWait = (last - first) / 1e6;
       if (code !== 0 || results.length === 0) reject(new Error(`redis-benchmark exited ${code}: ${err.trim() || out.slice(-2000)}`));
       else resolve(results);
     });

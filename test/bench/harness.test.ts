@@ -1,11 +1,14 @@
 /*
- * The load harness's parsing: redis-benchmark's report (captured from redis-benchmark
- * 7.0.15), percentile merging, memtier's JSON, and the README section rewrite.
+ * The load harness's pure parts: redis-benchmark's report (captured from redis-benchmark
+ * 7.0.15), percentile merging, memtier's JSON, the README section rewrite, medians, ratios
+ * and the issue's targets. No timing is asserted.
  */
 import { describe, expect, it } from 'vitest';
 import { countAtOrBelow, mergedFigures, mergedPercentile, normalisePoints, parseRbOutput } from '../../bench/harness/rb-output.ts';
 import { parseMemtierJson } from '../../bench/harness/memtier-output.ts';
 import { LOAD_END, LOAD_START, replaceLoadSection } from '../../bench/harness/readme.ts';
+import { checkTargets, markdownTable, ratioOf, summarise, type WorkloadResult } from '../../bench/harness/summary.ts';
+import { WORKLOADS } from '../../bench/harness/workloads.ts';
 
 const SET_OUTPUT = [
   'SET: rps=0.0 (overall: 0.0) avg_msec=-nan (overall: -nan)\r SET: rps=53792.0 (overall: 53577.7) avg_msec=0.582 (overall: 0.582)\r',
@@ -104,5 +107,38 @@ describe('README load section', () => {
     const text = `a\n${LOAD_START}\nold\n${LOAD_END}\nb\n`;
     expect(replaceLoadSection(text, 'new')).toBe(`a\n${LOAD_START}\nnew\n${LOAD_END}\nb\n`);
     expect(replaceLoadSection('no markers', 'x')).toBeNull();
+  });
+});
+
+describe('medians, ratios and targets', () => {
+  const m = (rps: number, p99: number) => ({ requests: 1, rps, p50: 0.3, p99, p999: 2 * p99, wallSeconds: 1, cpuUsPerOp: 1e6 / rps, cpuPercent: 100, serverWaitPercent: 0, clientWaitPercent: 0, load1: 0, commands: [] });
+  const result = (id: string, redis: number[], slab: number[], p99 = 1) => {
+    const w = WORKLOADS.find((x) => x.id === id)!;
+    const r: WorkloadResult = { workload: w, requests: 1, skipped: {}, rounds: { redis: redis.map((x) => m(x, 1)), slabcache: slab.map((x) => m(x, p99)) }, median: {} };
+    r.median.redis = summarise(r.rounds.redis);
+    r.median.slabcache = summarise(r.rounds.slabcache);
+    return r;
+  };
+
+  it('takes medians over the rounds that succeeded', () => {
+    const s = summarise([m(10, 1), { error: 'boom', commands: [] }, m(30, 1), m(20, 1)])!;
+    expect(s.rounds).toBe(3);
+    expect(s.rps).toBe(20);
+    expect(summarise([{ error: 'boom', commands: [] }])).toBeUndefined();
+  });
+
+  it('checks the issue targets on the ratio of medians', () => {
+    const checks = checkTargets([result('set-p1', [100, 100, 100], [80, 90, 90], 1.6), result('get-p16', [100], [70])]);
+    const line = (w: string, what: string) => checks.find((c) => c.workload === w && c.what === what)!;
+    expect(line('SET P1', 'ops/s')).toMatchObject({ value: 0.9, met: true });
+    expect(line('SET P1', 'p99 latency')).toMatchObject({ met: false });
+    expect(line('GET P16', 'ops/s').met).toBe(true);
+    expect(ratioOf(result('get-p1', [50], [100]), (s) => s.rps)).toBe(2);
+  });
+
+  it('renders a Markdown table with one ratio row per workload', () => {
+    const md = markdownTable([result('get-p1', [100], [90])]);
+    expect(md.split('\n')).toHaveLength(5);
+    expect(md).toContain('**0.90x**');
   });
 });
