@@ -58,7 +58,8 @@ function onData(server: ServerState, client: Client, chunk: Buffer): void {
   server.stats.netInputBytes += chunk.length;
   server.stats.readsProcessed++;
   client.parser.feed(chunk);
-  processBuffered(server, client);
+  // While paused or yielding, what was already read waits for 'drain' or the next turn.
+  if (!client.paused && !client.yielding) processBuffered(server, client);
 }
 
 /** Why a batch ended. */
