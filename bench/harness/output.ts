@@ -170,7 +170,9 @@ export function readmeBody(record: LoadRecord, results: readonly WorkloadResult[
   lines.push(`- Placement: ${record.placement.description}.`);
   lines.push(
     `- Load: redis-benchmark, 100,000 random keys preloaded, 32-byte values, 50 connections unless named; SET:GET 1:10 by ${
-      record.loadTool.memtier ? 'memtier_benchmark --ratio=1:10' : 'a SET and a GET redis-benchmark side by side (5 + 50 connections, requests 1:10; memtier_benchmark was not on PATH)'
+      record.loadTool.memtier
+        ? 'memtier_benchmark --ratio=1:10'
+        : 'a SET and a GET redis-benchmark side by side (5 + 50 connections, requests 1:10; memtier_benchmark was not on PATH; the two generators share one core, so their CPU wait includes each other)'
     }.`,
   );
   lines.push(
