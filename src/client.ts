@@ -14,7 +14,8 @@ import type { ServerState } from './server-state.ts';
 import type { CommandEntry } from './registry.ts';
 import type { BlockState } from './blocking.ts';
 import { parseInt64, parsed } from './numbers.ts';
-import { E_NOT_INTEGER } from '../protocol/replies.ts';
+import { E_NOT_INTEGER, E_WRONGTYPE } from '../protocol/replies.ts';
+import type { KeyTypeCode } from '../store/types.ts';
 
 export class Client {
   readonly id: number;
@@ -145,6 +146,32 @@ export class Client {
     const ob = this.argOff[b];
     for (let j = 0; j < len; j++) if (buf[oa + j] !== buf[ob + j]) return false;
     return true;
+  }
+
+  /**
+   * lookupKey + checkType: the handle of argument i's key, -1 when it is missing, or -2 after
+   * replying WRONGTYPE when it holds a type other than `type`.
+   */
+  lookupTyped(i: number, type: KeyTypeCode, mode: 0 | 1 | 2): number {
+    const h = this.lookupArg(i, mode);
+    if (h >= 0 && this.store.typeOf(h) !== type) {
+      this.reply.raw(E_WRONGTYPE);
+      return -2;
+    }
+    return h;
+  }
+
+  /**
+   * lookupKey*OrReply + checkType: the handle of argument i's key of `type`, or -1 after
+   * replying `missing` (nil when null) for an absent key, or WRONGTYPE for another type.
+   */
+  lookupTypedOrReply(i: number, type: KeyTypeCode, mode: 0 | 1 | 2, missing: Uint8Array | null): number {
+    const h = this.lookupTyped(i, type, mode);
+    if (h === -1) {
+      if (missing === null) this.reply.nullBulk();
+      else this.reply.raw(missing);
+    }
+    return h < 0 ? -1 : h;
   }
 
   /** Lookup of the key in argument i of the current db. */

@@ -54,27 +54,12 @@ const numberText = new Uint8Array(32);
 
 /** The hash at argument 1 for reading: its handle, or -1 after replying `missing` (null: nil) or WRONGTYPE. */
 function lookupHashOrReply(c: Client, missing: Uint8Array | null): number {
-  const h = c.lookupArg(1, Lookup.READ);
-  if (h < 0) {
-    if (missing === null) c.reply.nullBulk();
-    else c.reply.raw(missing);
-    return -1;
-  }
-  if (c.store.typeOf(h) !== KeyType.HASH) {
-    c.reply.raw(E_WRONGTYPE);
-    return -1;
-  }
-  return h;
+  return c.lookupTypedOrReply(1, KeyType.HASH, Lookup.READ, missing);
 }
 
 /** Handle of the hash at argument 1 for writing; -1 when missing; -2 after replying WRONGTYPE. */
 function lookupHashWrite(c: Client): number {
-  const h = c.lookupArg(1, Lookup.WRITE);
-  if (h >= 0 && c.store.typeOf(h) !== KeyType.HASH) {
-    c.reply.raw(E_WRONGTYPE);
-    return -2;
-  }
-  return h;
+  return c.lookupTyped(1, KeyType.HASH, Lookup.WRITE);
 }
 
 /**

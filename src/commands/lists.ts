@@ -86,12 +86,7 @@ function positionOrReply(c: Client, i: number): number {
 
 /** The list at argument i: its handle; -1 when missing; -2 after replying WRONGTYPE. */
 function lookupList(c: Client, i: number, mode: 0 | 1 | 2): number {
-  const h = c.lookupArg(i, mode);
-  if (h >= 0 && c.store.typeOf(h) !== KeyType.LIST) {
-    c.reply.raw(E_WRONGTYPE);
-    return -2;
-  }
-  return h;
+  return c.lookupTyped(i, KeyType.LIST, mode);
 }
 
 function listOf(c: Client, h: number): ListValue {

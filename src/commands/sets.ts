@@ -51,17 +51,7 @@ const member = new ElementBytes();
 
 /** The set at argument i for reading: its handle, or -1 after replying `missing` (null: nil) or WRONGTYPE. */
 function lookupSetOrReply(c: Client, i: number, missing: Uint8Array | null): number {
-  const h = c.lookupArg(i, Lookup.READ);
-  if (h < 0) {
-    if (missing === null) c.reply.nullBulk();
-    else c.reply.raw(missing);
-    return -1;
-  }
-  if (c.store.typeOf(h) !== KeyType.SET) {
-    c.reply.raw(E_WRONGTYPE);
-    return -1;
-  }
-  return h;
+  return c.lookupTypedOrReply(i, KeyType.SET, Lookup.READ, missing);
 }
 
 function replyMember(c: Client, sv: SetValue, handle: number): void {

@@ -111,17 +111,7 @@ export function replyInvalidExpire(c: Client): void {
  * `missing` (nil when null) for an absent key or WRONGTYPE for another type.
  */
 function lookupStringOrReply(c: Client, i: number, missing: Uint8Array | null): number {
-  const h = c.lookupArg(i, Lookup.READ);
-  if (h < 0) {
-    if (missing === null) c.reply.nullBulk();
-    else c.reply.raw(missing);
-    return -1;
-  }
-  if (c.store.typeOf(h) !== KeyType.STRING) {
-    c.reply.raw(E_WRONGTYPE);
-    return -1;
-  }
-  return h;
+  return c.lookupTypedOrReply(i, KeyType.STRING, Lookup.READ, missing);
 }
 
 /** Reply the string value of handle h as a bulk string. */
