@@ -5,6 +5,7 @@
  * element count, and a deep copy for COPY. Each family's data structure implements it.
  */
 import type { ConfigStore } from '../config-table.ts';
+import type { Keyspace } from '../../store/keyspace.ts';
 
 export interface Collection {
   /** OBJECT ENCODING as redis-server 7.0 would answer for this value under `config`'s thresholds. */
@@ -13,4 +14,13 @@ export interface Collection {
   size(): number;
   /** An independent deep copy (COPY). */
   clone(): Collection;
+}
+
+/**
+ * After a write to the collection at handle h: delete the key when it is left with no
+ * elements (as Redis does), else re-charge its memory estimate by `bytesDelta`.
+ */
+export function settleAfterWrite(store: Keyspace, h: number, remaining: number, bytesDelta: number): void {
+  if (remaining === 0) store.deleteHandle(h);
+  else if (bytesDelta !== 0) store.adjustObjectBytes(h, bytesDelta);
 }

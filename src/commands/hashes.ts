@@ -8,6 +8,7 @@
  * from the structure into the reply writer (HGETALL of a million fields builds no array).
  * Arguments are compared and copied as bytes, never decoded.
  */
+import { settleAfterWrite } from './collection.ts';
 import type { Client } from '../client.ts';
 import type { Registry } from '../registry.ts';
 import type { ConfigStore } from '../config-table.ts';
@@ -261,8 +262,7 @@ function cmdHdel(c: Client): void {
       if (hv.size() === 0) break;
     }
   }
-  if (hv.size() === 0) store.deleteHandle(h);
-  else store.adjustObjectBytes(h, hv.memoryBytes() - before);
+  settleAfterWrite(store, h, hv.size(), hv.memoryBytes() - before);
   c.reply.int(deleted);
 }
 

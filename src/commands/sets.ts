@@ -11,6 +11,7 @@
  * ascend). Each write re-charges the key's memory estimate; an emptied set deletes its key.
  * Members are compared and copied as bytes, never decoded.
  */
+import { settleAfterWrite } from './collection.ts';
 import type { Client } from '../client.ts';
 import type { Registry } from '../registry.ts';
 import type { ConfigStore } from '../config-table.ts';
@@ -113,8 +114,7 @@ function cmdSrem(c: Client): void {
       if (sv.size() === 0) break;
     }
   }
-  if (sv.size() === 0) store.deleteHandle(h);
-  else store.adjustObjectBytes(h, sv.memoryBytes() - before);
+  settleAfterWrite(store, h, sv.size(), sv.memoryBytes() - before);
   c.reply.int(deleted);
 }
 
@@ -387,8 +387,7 @@ function cmdSpop(c: Client): void {
   const e = sv.randomHandle();
   replyMember(c, sv, e);
   sv.removeHandle(e);
-  if (sv.size() === 0) store.deleteHandle(h);
-  else store.adjustObjectBytes(h, sv.memoryBytes() - before);
+  settleAfterWrite(store, h, sv.size(), sv.memoryBytes() - before);
 }
 
 // ---- SINTER / SINTERSTORE / SINTERCARD ----

@@ -17,6 +17,7 @@
  * a sorted-set key (ZADD, the STORE forms) signals it, and the woken client pops exactly as
  * Redis's serveClientsBlockedOnSortedSetKey does.
  */
+import { settleAfterWrite } from './collection.ts';
 import type { Client } from '../client.ts';
 import type { Registry } from '../registry.ts';
 import {
@@ -98,9 +99,7 @@ function zsetOrNull(c: Client, i: number, mode: 0 | 1): ZsetValue | null | false
 
 /** Re-charge the memory estimate after a change and delete the key if the set is empty. */
 function afterWrite(c: Client, h: number, zv: ZsetValue, before: number): void {
-  const delta = zv.bytes() - before;
-  if (delta !== 0) c.store.adjustObjectBytes(h, delta);
-  if (zv.size() === 0) c.store.deleteHandle(h);
+  settleAfterWrite(c.store, h, zv.size(), zv.bytes() - before);
 }
 
 /** addReplyDouble. */
