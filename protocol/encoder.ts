@@ -1,33 +1,79 @@
 /*
- * ReplyWriter: the one RESP encoder (RESP2 and RESP3), shared by every connection.
+ * ReplyWriter: the one RESP encoder (RESP2 and RESP3). Each client owns one: it is that
+ * client's output buffer (Redis's client->buf), so any module may append a reply to any client
+ * (a publisher to its subscribers, an unblocked pop to its waiter) without knowing whose
+ * command is running. The runtime takes the pending bytes once per event-loop turn and hands
+ * them to the socket in one write (src/output.ts). `resp` is the client's protocol; the
+ * RESP3-only shapes degrade to their RESP2 forms exactly as redis-server 7.0 does
+ * (networking.c addReply*).
  *
- * Usage: the event loop runs one connection's batch at a time. begin() before executing the
- * batch, then handlers append replies (raw, bulk, int, arrayLen ...), then end() returns the
- * bytes written since begin() as one Buffer view for a single socket.write(). `resp` is set per
- * batch to the connection's protocol; the RESP3-only shapes degrade to their RESP2 forms
- * exactly as redis-server 7.0 does (networking.c addReply*).
+ * Memory: an idle writer holds nothing. The first byte written takes a chunk (default 16 KB)
+ * from an OutputPool shared by all clients; take() hands the bytes written so far out as one
+ * view and detaches the chunk, and recycle() gives it back to the pool once the socket no longer
+ * needs it (the write completed synchronously, the common case). So the chunks in use are
+ * bounded by the clients with output pending in this turn, not by the clients connected. Output
+ * that outgrows a chunk moves to a dedicated buffer grown by doubling (a big MGET or LRANGE),
+ * which is dropped after its write: each byte is copied O(1) times amortized and steady-state
+ * writes allocate only the view take() returns.
  *
- * Memory: replies are written into a pooled output slab (default 64 KB, allocated with
- * allocUnsafeSlow so it never shares an ArrayBuffer with Node's small-buffer pool). end()
- * hands out a view of the batch's region and the writer never writes that region again: the
- * next batch starts after it, and when the slab is full a fresh slab is allocated (the old one
- * lives on only as long as sockets hold views of it). A batch is always contiguous: when it
- * outgrows the rest of the slab it is copied to a new slab, and when it outgrows a whole slab
- * it moves to a dedicated buffer grown by doubling (a reply larger than the pool, a big
- * MGET), which is dropped at end() (the slab region it vacated is reused). So each byte is
- * copied O(1) times amortized and steady-state batches allocate only the returned view.
+ * Limits: `hardLimit` (the client's client-output-buffer-limit hard bytes, 0 = none) is checked
+ * whenever the buffer grows, counting `queuedBytes` (what its socket still holds unsent). Past
+ * it the writer sets `overLimit` and from then on discards what it is given, so a reply over
+ * millions of elements cannot grow memory once its client is doomed; the runtime closes the
+ * client and handlers with long loops may stop early.
  *
  * Hot path: raw/bulk/int/arrayLen/simple write ASCII digits and bytes directly, with no
  * string, closure or array per reply. Doubles use "%.17g" formatting (redis 7.0
  * addReplyDouble), so they allocate a short string.
  *
- * mark()/truncate() are batch-relative positions, stable across slab moves (CLIENT REPLY
+ * mark()/truncate() are positions in the pending output, stable across growth (CLIENT REPLY
  * OFF/SKIP drop what a command wrote). simple() and error() write their text as latin1 (one byte
  * per char) so a message quoting an argument decoded with 'latin1' reproduces its bytes; CR and
  * LF in an error become spaces, as addReplyErrorFormat does.
  */
 
-export const DEFAULT_POOL_SIZE = 64 * 1024;
+export const DEFAULT_CHUNK_SIZE = 16 * 1024;
+/** Free chunks an OutputPool keeps (4 MB at the default chunk size). */
+const POOL_KEEP = 256;
+const EMPTY = Buffer.alloc(0);
+
+/** Fixed-size output chunks shared by every client's ReplyWriter: a free stack. */
+export class OutputPool {
+  readonly chunkSize: number;
+  /** Buffers allocated so far (chunks and dedicated buffers), for tests and metrics. */
+  allocations = 0;
+  private readonly free: Buffer[] = [];
+
+  constructor(chunkSize: number = DEFAULT_CHUNK_SIZE) {
+    this.chunkSize = chunkSize < 64 ? 64 : chunkSize;
+  }
+
+  acquire(): Buffer {
+    const b = this.free.pop();
+    if (b !== undefined) return b;
+    this.allocations++;
+    return Buffer.allocUnsafeSlow(this.chunkSize);
+  }
+
+  /** Takes back a buffer nothing references any more (only chunks are kept). */
+  release(b: Buffer): void {
+    if (b.length === this.chunkSize && this.free.length < POOL_KEEP) this.free.push(b);
+  }
+
+  /** A buffer of at least `size` bytes for output that outgrew a chunk. */
+  allocateLarge(size: number): Buffer {
+    this.allocations++;
+    return Buffer.allocUnsafeSlow(size);
+  }
+
+  /** Bytes held by free chunks. */
+  freeBytes(): number {
+    return this.free.length * this.chunkSize;
+  }
+}
+
+/** The pool of a process's writers unless one is given. */
+export const sharedOutputPool = new OutputPool();
 
 const CRLF_0 = 13;
 const CRLF_1 = 10;
@@ -134,62 +180,71 @@ export class ReplyWriter {
    * count INFO errorstats by code. One function for the whole server, not per reply.
    */
   onError: ((bytes: Uint8Array, off: number, len: number) => void) | null = null;
-  /** Output buffers allocated so far (pool slabs and dedicated buffers), for tests and metrics. */
-  statAllocations = 1;
+  /** The client's client-output-buffer-limit hard bytes (0 = none), checked as the buffer grows. */
+  hardLimit = 0;
+  /** Bytes of this client's earlier output its socket still holds unsent (set at each flush). */
+  queuedBytes = 0;
+  /** The hard limit was passed: the client is to be closed and what is written is discarded. */
+  overLimit = false;
 
-  private readonly poolSize: number;
-  /** The buffer being written: the current slab, or a dedicated buffer for a big batch. */
-  private buf: Buffer;
+  private readonly pool: OutputPool;
+  /** The buffer being written: EMPTY, a pool chunk, or a dedicated buffer for big output. */
+  private buf: Buffer = EMPTY;
   private pos = 0;
-  /** Where the current batch starts in buf. */
-  private start = 0;
-  /** The current pool slab (== buf unless the batch moved to a dedicated buffer). */
-  private slab: Buffer;
-  private dedicated = false;
+  /** The buffer the last take() handed out, until recycle() or the next take(). */
+  private taken: Buffer | null = null;
 
-  constructor(poolSize: number = DEFAULT_POOL_SIZE) {
-    this.poolSize = poolSize < 64 ? 64 : poolSize;
-    this.slab = this.buf = Buffer.allocUnsafeSlow(this.poolSize);
+  constructor(pool: OutputPool = sharedOutputPool) {
+    this.pool = pool;
   }
 
-  begin(): void {
-    // Discard anything written after the last end() and never handed out.
-    if (this.dedicated) this.leaveDedicated();
-    this.pos = this.start;
-  }
-
-  /** The bytes written since begin(), or null when nothing was written. */
-  end(): Buffer | null {
-    const out = this.pos === this.start ? null : this.buf.subarray(this.start, this.pos);
-    if (this.dedicated) this.leaveDedicated();
-    else this.start = this.pos;
+  /**
+   * The bytes written since the last take() as one view, or null when there are none. The
+   * writer lets go of the buffer: the next write starts a fresh one.
+   */
+  take(): Buffer | null {
+    if (this.pos === 0) return null;
+    const out = this.buf.subarray(0, this.pos);
+    this.taken = this.buf;
+    this.buf = EMPTY;
+    this.pos = 0;
     return out;
   }
 
-  /** Position marker inside the current batch, for truncate() (CLIENT REPLY OFF/SKIP). */
+  /** The view the last take() returned is no longer referenced (its write completed): reuse its buffer. */
+  recycle(): void {
+    if (this.taken !== null) this.pool.release(this.taken);
+    this.taken = null;
+  }
+
+  /** Drop everything pending and give the buffer back (the client is gone). */
+  dispose(): void {
+    if (this.buf !== EMPTY) this.pool.release(this.buf);
+    this.buf = EMPTY;
+    this.pos = 0;
+    this.taken = null;
+  }
+
+  /** Position marker in the pending output, for truncate() (CLIENT REPLY OFF/SKIP). */
   mark(): number {
-    return this.pos - this.start;
+    return this.pos;
   }
 
   truncate(mark: number): void {
-    const p = this.start + mark;
-    if (mark >= 0 && p <= this.pos) this.pos = p;
+    if (mark >= 0 && mark <= this.pos) this.pos = mark;
   }
 
-  /** Bytes written since begin(). */
+  /** Bytes written and not yet taken. */
   pending(): number {
-    return this.pos - this.start;
+    return this.pos;
+  }
+
+  /** Bytes of buffer held (CLIENT LIST omem, used_memory). */
+  capacity(): number {
+    return this.buf.length;
   }
 
   // --- buffer management -----------------------------------------------------------------
-
-  private leaveDedicated(): void {
-    this.dedicated = false;
-    this.buf = this.slab;
-    this.pos = this.start = this.slabResume;
-  }
-  /** Where the batch began in the slab before it moved to a dedicated buffer. */
-  private slabResume = 0;
 
   /** Makes room for n more bytes. */
   private ensure(n: number): void {
@@ -197,27 +252,27 @@ export class ReplyWriter {
   }
 
   private grow(n: number): void {
-    const batch = this.pos - this.start;
-    const need = batch + n;
-    let next: Buffer;
-    this.statAllocations++;
-    if (need <= this.poolSize && !this.dedicated) {
-      next = Buffer.allocUnsafeSlow(this.poolSize);
-      this.slab = next;
-      this.slabResume = 0;
-    } else {
-      let cap = this.dedicated ? this.buf.length * 2 : this.poolSize * 2;
-      if (cap < need + (need >>> 2)) cap = need + (need >>> 2);
-      next = Buffer.allocUnsafeSlow(cap);
-      if (!this.dedicated) {
-        this.slabResume = this.start;
-        this.dedicated = true;
-      }
+    let need = this.pos + n;
+    if (this.overLimit || (this.hardLimit > 0 && need + this.queuedBytes > this.hardLimit)) {
+      // The client is doomed: keep writing over the start of the buffer, never growing it
+      // for more than one element.
+      this.overLimit = true;
+      this.pos = 0;
+      need = n;
+      if (need <= this.buf.length) return;
     }
-    if (batch > 0) this.buf.copy(next, 0, this.start, this.pos);
+    const pool = this.pool;
+    if (this.buf.length === 0 && need <= pool.chunkSize) {
+      this.buf = pool.acquire();
+      return;
+    }
+    let cap = this.buf.length * 2;
+    if (cap < pool.chunkSize * 2) cap = pool.chunkSize * 2;
+    if (cap < need + (need >>> 2)) cap = need + (need >>> 2);
+    const next = pool.allocateLarge(cap);
+    if (this.pos > 0) this.buf.copy(next, 0, 0, this.pos);
+    pool.release(this.buf);
     this.buf = next;
-    this.start = 0;
-    this.pos = batch;
   }
 
   private putBytes(bytes: Uint8Array, off: number, len: number): void {

@@ -50,20 +50,17 @@
  *   keys of its legacy key range are signalled: RENAME, COPY, RESTORE, SORT ... STORE creating a
  *   key wake its waiters as Redis's dbAdd does, without their families knowing. Spurious signals
  *   are harmless: a retry that cannot serve writes nothing.
- * - Replies to other clients: the shared ReplyWriter holds the current client's batch. Serving
- *   first hands what that batch has written so far to its socket (its replies are then split in
- *   two writes, which no client can tell), then uses the writer for each woken client in turn
- *   (begin, retry, flush to that client's socket) and finally restarts the current batch. This
- *   only happens between two commands, never inside a handler, so CLIENT REPLY marks (which are
- *   batch-relative) never straddle it; CLIENT UNBLOCK therefore only detaches the target and
- *   queues its reply for the same post-command step. Timers run between batches.
+ * - Replies to other clients: each client has its own output buffer (output.ts), so a woken
+ *   client's reply is appended to its buffer and flushed with this turn's writes. Serving only
+ *   happens between two commands, never inside a handler; CLIENT UNBLOCK only detaches the
+ *   target and queues its reply for the same post-command step. A retry that throws answers its
+ *   own client -ERR and releases it; the timeout timer is guarded likewise.
  * - A released client's buffered commands run from a setImmediate (Redis's unblocked_clients
  *   list processed in beforeSleep), never inside another client's batch.
  */
 import type { Client } from './client.ts';
 import type { ServerState } from './server-state.ts';
 import { CommandFlag } from './registry.ts';
-import { flush, sendPending, resumeClient } from './connection.ts';
 import { parseLongDouble } from './long-double.ts';
 import { parsed, parseInt64 } from './numbers.ts';
 import { Lookup } from '../store/types.ts';
@@ -313,10 +310,6 @@ export class BlockingRegistry {
   }
 
   private serve(): void {
-    const server = this.server!;
-    const reply = server.reply;
-    const current = server.currentClient;
-    if (current !== null) sendPending(server, current);
     this.pending = false;
     // CLIENT UNBLOCK: their timeout or error reply.
     const released = this.releasedClients;
@@ -324,13 +317,11 @@ export class BlockingRegistry {
       const c = released[i];
       const kind = this.releasedKinds[i];
       if (c.closed) continue;
-      reply.begin();
-      reply.resp = c.resp;
       if ((kind & 2) === 0) {
-        if ((kind & 1) !== 0) reply.error(UNBLOCKED_ERROR);
-        else reply.nullArray();
+        if ((kind & 1) !== 0) c.reply.error(UNBLOCKED_ERROR);
+        else c.reply.nullArray();
+        c.queueOutput();
       }
-      flush(server, c);
       this.queueResume(c);
     }
     released.length = 0;
@@ -348,17 +339,11 @@ export class BlockingRegistry {
       batch.length = 0;
     }
     this.pending = false;
-    if (current !== null) {
-      reply.begin();
-      reply.resp = current.resp;
-    }
   }
 
   /** Retry the waiters of one ready key, first blocked first, while the key exists. */
   private serveKey(kw: KeyWaiters): void {
-    const server = this.server!;
-    const store = server.store;
-    const reply = server.reply;
+    const store = this.server!.store;
     const key = kw.key;
     if (store.lookup(kw.db, key, 0, key.length, Lookup.PEEK) < 0) return;
     let w = kw.head;
@@ -366,18 +351,36 @@ export class BlockingRegistry {
       const next = w.next;
       const st = w.state;
       const c = st.client;
-      reply.begin();
-      reply.resp = c.resp;
-      if (st.retry(c, w.keyArg, st.arg)) {
-        if (st.silent) reply.begin();
+      const mark = c.reply.mark();
+      if (this.retryGuarded(st, w.keyArg)) {
+        if (st.silent) c.reply.truncate(mark);
         this.detach(st);
-        flush(server, c);
+        c.queueOutput();
         this.queueResume(c);
         if (store.lookup(kw.db, key, 0, key.length, Lookup.PEEK) < 0) return;
       } else {
-        reply.begin();
+        c.reply.truncate(mark);
       }
       w = next;
+    }
+  }
+
+  /**
+   * The waiter's retry behind the fault boundary: an exception answers that client -ERR and
+   * releases it (logged with the command's name), and no other client is touched.
+   */
+  private retryGuarded(st: BlockState, keyArg: number): boolean {
+    const c = st.client;
+    const mark = c.reply.mark();
+    try {
+      return st.retry(c, keyArg, st.arg);
+    } catch (err) {
+      const server = this.server!;
+      const name = c.lastCommand === null ? '(unknown)' : c.lastCommand.fullName;
+      server.logger.error({ err, client: c.id, command: name }, 'internal error while serving a blocked client');
+      c.reply.truncate(mark);
+      c.reply.error(`ERR internal error while executing '${name}' (logged by the server)`);
+      return true;
     }
   }
 
@@ -420,7 +423,7 @@ export class BlockingRegistry {
     this.resumeScheduled = false;
     const server = this.server!;
     for (const c of list) {
-      if (!c.closed && c.blocked === null) resumeClient(server, c);
+      if (!c.closed && c.blocked === null) server.resumeClient(c);
     }
   };
 
@@ -445,23 +448,30 @@ export class BlockingRegistry {
 
   private readonly onTimer = (): void => {
     this.timer = null;
-    const server = this.server!;
-    const now = server.clock.refresh();
-    const reply = server.reply;
+    try {
+      this.expireWaiters();
+    } catch (err) {
+      this.server!.logger.error({ err }, 'internal error in the blocking-timeout timer');
+    }
+    this.arm();
+  };
+
+  /** Answer every waiter whose deadline has passed with the timeout reply. */
+  private expireWaiters(): void {
+    const now = this.server!.clock.refresh();
     const heap = this.heap;
     while (heap.length > 0 && heap[0].deadline <= now) {
       const st = heap[0];
       const c = st.client;
       this.detach(st);
       if (c.closed) continue;
-      reply.begin();
-      reply.resp = c.resp;
-      if (!st.silent) reply.nullArray();
-      flush(server, c);
+      if (!st.silent) {
+        c.reply.nullArray();
+        c.queueOutput();
+      }
       this.queueResume(c);
     }
-    this.arm();
-  };
+  }
 
   private heapPush(st: BlockState): void {
     const heap = this.heap;

@@ -2,13 +2,16 @@
  * One connected client: its socket, its request parser, its session state (id, name, db,
  * protocol, auth, CLIENT flags) and the argument view of the command being executed.
  *
+ * Each client owns its output buffer (`reply`, a ReplyWriter): handlers and any other module
+ * append to it and call queueOutput(); src/output.ts flushes it once per event-loop turn.
+ *
  * Handlers receive the Client (as Redis handlers receive `client *c`) and read arguments
  * through the allocation-free helpers below: byte comparisons and numeric parsing straight
  * from the parser's buffer. `argString` allocates and is for control-plane commands only.
  */
 import type { Socket } from 'node:net';
 import type { RequestParser } from '../protocol/parser.ts';
-import type { ReplyWriter } from '../protocol/encoder.ts';
+import { ReplyWriter } from '../protocol/encoder.ts';
 import type { Keyspace } from '../store/keyspace.ts';
 import type { ServerState } from './server-state.ts';
 import type { CommandEntry } from './registry.ts';
@@ -28,11 +31,13 @@ export class Client {
   readonly laddr: string;
   readonly createdAt: number;
 
+  /** Queued for this turn's flush (output.ts). */
+  flushQueued = false;
+
   name = '';
   libName = '';
   libVersion = '';
   db = 0;
-  resp: 2 | 3 = 2;
   authenticated: boolean;
   user = 'default';
   noEvict = false;
@@ -69,7 +74,9 @@ export class Client {
     this.socket = socket;
     this.parser = parser;
     this.server = server;
-    this.reply = server.reply;
+    this.reply = new ReplyWriter();
+    this.reply.onError = server.onErrorReply;
+    this.reply.hardLimit = server.settings.outputLimitNormal.hard;
     this.store = server.store;
     this.addr = formatAddress(socket.remoteAddress, socket.remotePort);
     this.laddr = formatAddress(socket.localAddress, socket.localPort);
@@ -79,6 +86,32 @@ export class Client {
     this.argBuf = parser.argBuf;
     this.argOff = parser.argOff;
     this.argLen = parser.argLen;
+  }
+
+  /** The client's protocol version (HELLO); its writer encodes in it. */
+  get resp(): 2 | 3 {
+    return this.reply.resp;
+  }
+
+  set resp(version: 2 | 3) {
+    this.reply.resp = version;
+  }
+
+  /** Flush this client's pending output at the end of the event-loop turn. */
+  queueOutput(): void {
+    this.server.output.schedule(this);
+  }
+
+  /** Reply what is pending, then close: nothing more is read from this client (QUIT, protocol errors, CLIENT KILL of oneself). */
+  endAfterReply(): void {
+    this.closeAfterReply = true;
+    this.socket.pause();
+    this.queueOutput();
+  }
+
+  /** Channels, patterns and shard channels it is subscribed to (pub/sub). */
+  subscriptionCount(): number {
+    return 0;
   }
 
   /** Point the argument view at the parser's current command. */

@@ -1,13 +1,22 @@
 /*
- * A connection's read loop: each socket read feeds the parser, every complete command in it
- * is checked and executed, and all replies of the batch go out in one socket.write
- * (ARCHITECTURE.md principle 6). The generic checks (unknown command, arity, auth, OOM) run
- * here, once, with Redis's exact wording, before any handler (principle 2).
+ * A connection's read loop: each socket read feeds the parser, and every complete command in
+ * it is checked and executed, its replies appended to the client's own output buffer, which
+ * output.ts flushes once per event-loop turn (ARCHITECTURE.md principle 6). The generic checks
+ * (unknown command, arity, auth, OOM) run here, once, with Redis's exact wording, before any
+ * handler (principle 2).
  *
- * Backpressure: when the socket's unsent output passes OUTPUT_PAUSE_BYTES the connection stops
- * reading until 'drain', so a client that does not read its replies cannot make the server
- * buffer without bound; client-output-buffer-limit (normal class) closes it past the limits.
- * A protocol error is replied and the connection closed after the reply, as Redis does.
+ * Input limits: a client whose unparsed input passes client-query-buffer-limit is closed and
+ * logged, as Redis does. A protocol error is replied and the connection closed after the
+ * reply: nothing more is read from it.
+ *
+ * Backpressure: a batch ends once the client's pending replies pass OUTPUT_PAUSE_BYTES; they
+ * are flushed at once, and if the socket then still holds more than that unsent the connection
+ * stops reading until 'drain'. A client that does not read its replies cannot make the server
+ * buffer without bound; client-output-buffer-limit closes it past the limits (output.ts).
+ *
+ * Faults: an exception thrown by a command is caught around that command alone: its client gets
+ * an -ERR reply, the fault is logged with the command's name (never key or value bytes), and
+ * every other client is untouched.
  */
 import type { Socket } from 'node:net';
 import { RequestParser, ParseResult } from '../protocol/parser.ts';
@@ -16,9 +25,8 @@ import { Status } from '../store/types.ts';
 import { Client } from './client.ts';
 import { CommandFlag, type CommandEntry } from './registry.ts';
 import type { ServerState } from './server-state.ts';
+import { flushClient, OUTPUT_PAUSE_BYTES } from './output.ts';
 
-/** Stop reading a client whose unsent replies pass this many bytes. */
-const OUTPUT_PAUSE_BYTES = 1 << 20;
 /** Commands one client may run per event-loop turn before the others get theirs (about 1 ms). */
 const MAX_COMMANDS_PER_TURN = 1024;
 const MAX_UNKNOWN_ARGS_TEXT = 128;
@@ -34,11 +42,11 @@ export function attachConnection(server: ServerState, socket: Socket): Client {
 
   socket.on('data', (chunk: Buffer) => onData(server, client, chunk));
   socket.on('drain', () => {
-    if (client.paused && !client.closed) {
+    if (client.paused && !client.closed && !client.closeAfterReply) {
       client.paused = false;
       processBuffered(server, client);
-      if (client.paused || client.yielding) return;
-      if (server.shuttingDown) socket.end();
+      if (client.paused || client.yielding || client.closed) return;
+      if (server.shuttingDown) endAfterOutput(server, client);
       else socket.resume();
     }
   });
@@ -49,6 +57,7 @@ export function attachConnection(server: ServerState, socket: Socket): Client {
     client.closed = true;
     server.blocking.disconnect(client);
     server.clients.delete(client.id);
+    if (!client.flushQueued) client.reply.dispose();
   });
   return client;
 }
@@ -57,7 +66,14 @@ function onData(server: ServerState, client: Client, chunk: Buffer): void {
   if (client.closed || client.closeAfterReply) return;
   server.stats.netInputBytes += chunk.length;
   server.stats.readsProcessed++;
-  client.parser.feed(chunk);
+  const parser = client.parser;
+  parser.feed(chunk);
+  const limit = server.settings.clientQueryBufferLimit;
+  if (limit > 0 && parser.bufferedBytes() > limit) {
+    server.logger.warn({ client: client.id, addr: client.addr, qbuf: parser.bufferedBytes() }, 'Closing client that reached max query buffer length');
+    server.killClient(client, 'query buffer over client-query-buffer-limit');
+    return;
+  }
   // While paused or yielding, what was already read waits for 'drain' or the next turn.
   if (!client.paused && !client.yielding) processBuffered(server, client);
 }
@@ -66,15 +82,15 @@ function onData(server: ServerState, client: Client, chunk: Buffer): void {
 const BatchEnd = {
   /** Nothing complete left to run (or the client is closing or blocked). */
   DONE: 0,
-  /** Its replies passed OUTPUT_PAUSE_BYTES. */
+  /** Its replies passed OUTPUT_PAUSE_BYTES, or the hard output limit. */
   OUTPUT_FULL: 1,
   /** It ran MAX_COMMANDS_PER_TURN commands: other clients and timers get their turn first. */
   WORK_CAP: 2,
 } as const;
 
 /**
- * Execute the complete commands buffered in the parser, one write per batch. A batch ends
- * early once its replies pass OUTPUT_PAUSE_BYTES: if the socket then still holds more than
+ * Execute the complete commands buffered in the parser. A batch ends early once its replies
+ * pass OUTPUT_PAUSE_BYTES: they are flushed at once, and if the socket then holds more than
  * that unsent, reading pauses until 'drain' resumes here, else the next batch runs at once.
  * A batch also ends after MAX_COMMANDS_PER_TURN commands: reading pauses and the rest runs
  * on the next event-loop turn, so one deeply pipelining client cannot stall the others.
@@ -82,21 +98,19 @@ const BatchEnd = {
 function processBuffered(server: ServerState, client: Client): void {
   for (;;) {
     const end = runBatch(server, client);
-    flush(server, client);
-    if (end === BatchEnd.DONE || client.closed || client.closeAfterReply) return;
-    if (end === BatchEnd.WORK_CAP) {
-      if (!client.yielding) {
-        client.yielding = true;
-        client.socket.pause();
-        setImmediate(continueAfterYield, server, client);
-      }
-      return;
+    if (client.closed) return;
+    if (end === BatchEnd.OUTPUT_FULL) {
+      flushClient(server, client);
+      if (client.paused || client.closed || client.closeAfterReply) return;
+      continue;
     }
-    if (client.socket.writableLength > OUTPUT_PAUSE_BYTES) {
-      client.paused = true;
+    if (client.reply.pending() !== 0 || client.closeAfterReply) client.queueOutput();
+    if (end === BatchEnd.WORK_CAP && !client.yielding && !client.closeAfterReply) {
+      client.yielding = true;
       client.socket.pause();
-      return;
+      setImmediate(continueAfterYield, server, client);
     }
+    return;
   }
 }
 
@@ -104,66 +118,54 @@ function continueAfterYield(server: ServerState, client: Client): void {
   client.yielding = false;
   if (client.closed || client.closeAfterReply) return;
   processBuffered(server, client);
-  if (client.paused || client.yielding || client.closed) return;
-  if (server.shuttingDown) client.socket.end();
+  if (client.paused || client.yielding || client.closed || client.closeAfterReply) return;
+  if (server.shuttingDown) endAfterOutput(server, client);
   else client.socket.resume();
+}
+
+/** Close after what is owed: flush now, then end the socket (graceful shutdown). */
+function endAfterOutput(server: ServerState, client: Client): void {
+  flushClient(server, client);
+  client.socket.end();
 }
 
 /** One batch of at most MAX_COMMANDS_PER_TURN commands; says why it ended. */
 function runBatch(server: ServerState, client: Client): number {
   client.lastInteraction = server.clock.refresh();
   const parser = client.parser;
-  const reply = server.reply;
-  reply.resp = client.resp;
-  reply.begin();
+  const reply = client.reply;
   server.currentClient = client;
   let end: number = BatchEnd.DONE;
   let executed = 0;
-  try {
-    for (;;) {
-      if (reply.pending() > OUTPUT_PAUSE_BYTES) {
-        end = BatchEnd.OUTPUT_FULL;
-        break;
-      }
-      if (executed === MAX_COMMANDS_PER_TURN) {
-        end = BatchEnd.WORK_CAP;
-        break;
-      }
-      // A blocked client runs nothing more until it is served or released (blocking.ts).
-      if (client.blocked !== null) break;
-      const result = parser.next();
-      if (result === ParseResult.COMMAND) {
-        client.loadArguments();
-        const ran = executeCommand(server, client);
-        executed++;
-        const blocking = server.blocking;
-        if (blocking.blockedCount !== 0 || blocking.pending) blocking.afterCommand(client, ran);
-        if (client.closeAfterReply || client.closed) break;
-      } else if (result === ParseResult.ERROR) {
-        reply.error(parser.error);
-        client.closeAfterReply = true;
-        break;
-      } else {
-        break;
-      }
+  for (;;) {
+    if (reply.pending() > OUTPUT_PAUSE_BYTES || reply.overLimit) {
+      end = BatchEnd.OUTPUT_FULL;
+      break;
     }
-  } catch (err) {
-    server.logger.error({ err, client: client.id }, 'internal error while executing a command; closing the client');
-    reply.error('ERR internal error');
-    client.closeAfterReply = true;
+    if (executed === MAX_COMMANDS_PER_TURN) {
+      end = BatchEnd.WORK_CAP;
+      break;
+    }
+    // A blocked client runs nothing more until it is served or released (blocking.ts).
+    if (client.blocked !== null) break;
+    const result = parser.next();
+    if (result === ParseResult.COMMAND) {
+      client.loadArguments();
+      const ran = executeGuarded(server, client);
+      executed++;
+      const blocking = server.blocking;
+      if (blocking.blockedCount !== 0 || blocking.pending) blocking.afterCommand(client, ran);
+      if (client.closeAfterReply || client.closed) break;
+    } else if (result === ParseResult.ERROR) {
+      reply.error(parser.error);
+      client.endAfterReply();
+      break;
+    } else {
+      break;
+    }
   }
   server.currentClient = null;
   return end;
-}
-
-/** Send what the writer holds since begin() to the client's socket (no limits, no close). */
-export function sendPending(server: ServerState, client: Client): void {
-  const out = server.reply.end();
-  if (out !== null && !client.closed) {
-    server.stats.netOutputBytes += out.length;
-    server.stats.writesProcessed++;
-    client.socket.write(out);
-  }
 }
 
 /** Run a released blocked client's buffered commands (blocking.ts calls it from setImmediate). */
@@ -172,25 +174,22 @@ export function resumeClient(server: ServerState, client: Client): void {
   processBuffered(server, client);
 }
 
-/** Send what the batch wrote, then apply the output limits. */
-export function flush(server: ServerState, client: Client): void {
-  sendPending(server, client);
-  const socket = client.socket;
-  if (client.closeAfterReply) {
-    socket.end();
-    return;
-  }
-  const pending = socket.writableLength;
-  const limits = server.settings.outputLimitNormal;
-  if (limits.hard > 0 && pending > limits.hard) {
-    server.killClient(client, `output buffer of ${pending} bytes over the hard limit of ${limits.hard}`);
-  } else if (limits.soft > 0 && pending > limits.soft) {
-    if (client.softLimitSince === 0) client.softLimitSince = server.clock.now;
-    else if (server.clock.now - client.softLimitSince >= limits.softSeconds * 1000) {
-      server.killClient(client, `output buffer over the soft limit of ${limits.soft} bytes for ${limits.softSeconds} s`);
-    }
-  } else {
-    client.softLimitSince = 0;
+/**
+ * executeCommand with the fault boundary: an exception from the command's code answers this
+ * client -ERR (whatever the command had written is dropped), is logged with the command's
+ * name, and touches no other client. True when a handler ran.
+ */
+function executeGuarded(server: ServerState, client: Client): boolean {
+  const mark = client.reply.mark();
+  try {
+    return executeCommand(server, client);
+  } catch (err) {
+    const cmd = server.registry.lookup(client.argBuf, client.argOff[0], client.argLen[0]);
+    const name = cmd === undefined ? '(unknown)' : cmd.fullName;
+    server.logger.error({ err, client: client.id, command: name }, 'internal error while executing a command');
+    client.reply.truncate(mark);
+    client.reply.error(`ERR internal error while executing '${name}' (logged by the server)`);
+    return true;
   }
 }
 
@@ -200,7 +199,7 @@ export function flush(server: ServerState, client: Client): void {
  * prepareClientToWrite refuses it. True when the handler ran (the generic checks passed).
  */
 export function executeCommand(server: ServerState, client: Client): boolean {
-  const reply = server.reply;
+  const reply = client.reply;
   const mark = reply.mark();
   const skipThis = client.skipCurrentReply;
   const ran = runCommand(server, client);
@@ -212,7 +211,7 @@ export function executeCommand(server: ServerState, client: Client): boolean {
 
 /** Run the generic checks, then the handler; count calls, time and errors. False when rejected. */
 function runCommand(server: ServerState, client: Client): boolean {
-  const reply = server.reply;
+  const reply = client.reply;
   const registry = server.registry;
   let cmd: CommandEntry | undefined = registry.lookup(client.argBuf, client.argOff[0], client.argLen[0]);
   if (cmd === undefined) {

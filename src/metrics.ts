@@ -19,9 +19,8 @@
  *   least latency-monitor-threshold milliseconds.
  * - MONITOR: the set of monitoring clients. With none, feeding costs one branch; with some, each
  *   executed command is rendered once (Redis's format and sdscatrepr escaping) into a Buffer
- *   shared by every monitor: appended to the current batch when the monitor is the client
- *   running the command (its reply comes first, as in Redis), written to the socket otherwise
- *   (corked until the end of the event-loop turn, so a batch of commands is one write).
+ *   shared by every monitor and appended to each monitor's own output buffer, flushed with the
+ *   turn's other writes (a monitor running the command gets its reply first, as in Redis).
  * - The instantaneous metrics of INFO stats (ops/sec, input/output kbps): Redis's 16 samples,
  *   one per 100 ms, averaged.
  *
@@ -209,12 +208,6 @@ export class Metrics implements CommandObserver {
   /** Clients in MONITOR mode. */
   readonly monitors = new Set<Client>();
   private monitorScratch = Buffer.allocUnsafe(1024);
-  /** Monitors whose sockets are corked until the end of this turn of the event loop. */
-  private readonly corked: Client[] = [];
-  private readonly uncorkMonitors = (): void => {
-    for (const monitor of this.corked) monitor.socket.uncork();
-    this.corked.length = 0;
-  };
 
   /** used_memory and the store's table bytes when the server was built (used_memory_startup). */
   startupMemory = 0;
@@ -426,29 +419,16 @@ export class Metrics implements CommandObserver {
     if (cmd.name === 'reset' && cmd.parent === null) this.monitors.delete(client);
     if ((cmd.flags & (CommandFlag.ADMIN | CommandFlag.SKIP_MONITOR)) !== 0 || this.monitors.size === 0) return;
     const line = this.renderMonitorLine(client, cmd);
-    const server = client.server;
     for (const monitor of this.monitors) {
       if (monitor.closed) {
         this.monitors.delete(monitor);
         continue;
       }
-      if (monitor === server.currentClient) {
-        server.reply.raw(line);
-        continue;
-      }
       if (monitor.closeAfterReply) continue;
-      server.stats.netOutputBytes += line.length;
-      // Lines for one monitor within one turn of the event loop leave in one write.
-      if (!monitor.socket.writableCorked) {
-        monitor.socket.cork();
-        this.corked.push(monitor);
-        if (this.corked.length === 1) process.nextTick(this.uncorkMonitors);
-      }
-      monitor.socket.write(line);
-      const hard = server.settings.outputLimitNormal.hard;
-      if (hard > 0 && monitor.socket.writableLength > hard) {
-        server.killClient(monitor, `output buffer of ${monitor.socket.writableLength} bytes over the hard limit of ${hard}`);
-      }
+      // Appended to the monitor's own output: its lines of one turn leave in one write, and
+      // its output limits apply (output.ts).
+      monitor.reply.raw(line);
+      monitor.queueOutput();
     }
   }
 

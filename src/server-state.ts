@@ -1,10 +1,10 @@
 /*
- * Everything the command handlers share: the store, the reply writer, the cached clock, the
+ * Everything the command handlers share: the store, the output scheduler, the cached clock, the
  * live settings, the client table, the command table and the server-wide counters. One
  * instance per server; handlers reach it through client.server.
  */
 import type { Keyspace } from '../store/keyspace.ts';
-import type { ReplyWriter } from '../protocol/encoder.ts';
+import type { OutputScheduler } from './output.ts';
 import type { CachedClock } from './clock.ts';
 import type { Client } from './client.ts';
 import type { Registry, CommandEntry } from './registry.ts';
@@ -48,7 +48,12 @@ export const NO_OBSERVER: CommandObserver = { afterCommand: () => {} };
 
 export interface ServerState {
   readonly store: Keyspace;
-  readonly reply: ReplyWriter;
+  /** Flushes clients with pending output once per event-loop turn (output.ts). */
+  readonly output: OutputScheduler;
+  /** Every client writer's error hook: counts INFO errorstats. */
+  readonly onErrorReply: (bytes: Uint8Array, off: number, len: number) => void;
+  /** Run a released client's buffered commands (connection.ts; blocking.ts calls it). */
+  resumeClient(client: Client): void;
   readonly clock: CachedClock;
   readonly registry: Registry;
   readonly config: ConfigStore;

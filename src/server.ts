@@ -10,7 +10,7 @@
  */
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { ReplyWriter } from '../protocol/encoder.ts';
+import { OutputScheduler } from './output.ts';
 import { Keyspace } from '../store/keyspace.ts';
 import { CachedClock } from './clock.ts';
 import { Registry } from './registry.ts';
@@ -20,7 +20,7 @@ import { createLogger, pinoLevel, type Logger } from './logger.ts';
 import { createStats, NO_OBSERVER, type ServerState } from './server-state.ts';
 import type { Client } from './client.ts';
 import type { Collection } from './commands/collection.ts';
-import { attachConnection, countErrorReply } from './connection.ts';
+import { attachConnection, countErrorReply, resumeClient } from './connection.ts';
 import { registerConnectionCommands, REDIS_COMPAT_VERSION } from './commands/connection.ts';
 import packageJson from '../package.json' with { type: 'json' };
 import { registerServerCommands } from './commands/server.ts';
@@ -141,7 +141,9 @@ export async function startServer(directives: Record<string, string> = {}, optio
 
   const state: ServerState = {
     store,
-    reply: new ReplyWriter(),
+    output: new OutputScheduler(),
+    onErrorReply: (bytes: Uint8Array, off: number, len: number) => countErrorReply(state, bytes, off, len),
+    resumeClient: (client: Client) => resumeClient(state, client),
     clock,
     registry,
     config,
@@ -170,15 +172,16 @@ export async function startServer(directives: Record<string, string> = {}, optio
       if (client.closed) return;
       state.blocking.disconnect(client);
       logger.info({ client: client.id, addr: client.addr, reason }, 'closing client');
-      if (client === state.currentClient) client.closeAfterReply = true;
+      if (client === state.currentClient) client.endAfterReply();
       else {
         client.closed = true;
+        client.reply.dispose();
         client.socket.destroy();
       }
     },
   };
 
-  state.reply.onError = (bytes, off, len) => countErrorReply(state, bytes, off, len);
+  state.output.attach(state);
   state.blocking.attach(state);
   state.observer = metrics;
   config.onAnyChange((name) => applyToStore(state, name));
@@ -246,7 +249,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
   let lastOpsSample = clock.now;
   let lastPeakSample = clock.now;
   let lastTimeoutCheck = clock.now;
-  const tick = setInterval(() => {
+  const runTick = (): void => {
     const now = clock.refresh();
     const maintenanceStart = performance.now();
     store.maintenance(TICK_MS * MAINTENANCE_SHARE * settings.activeExpireEffort);
@@ -268,9 +271,18 @@ export async function startServer(directives: Record<string, string> = {}, optio
         // Blocked clients are not idle (Redis skips them too).
         if (client.blocked === null && now - client.lastInteraction > settings.timeout * 1000) {
           client.closed = true;
+          client.reply.dispose();
           client.socket.destroy();
         }
       }
+    }
+  };
+  // A fault in the periodic work is logged and the server keeps serving.
+  const tick = setInterval(() => {
+    try {
+      runTick();
+    } catch (err) {
+      logger.error({ err }, 'internal error in the maintenance tick');
     }
   }, TICK_MS);
 
@@ -282,6 +294,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
     close: () => {
       closing ??= (async () => {
         state.shuttingDown = true;
+        state.output.flushAll();
         clearInterval(tick);
         state.blocking.close();
         // server.close() calls back only once every connection is gone: stop accepting first,

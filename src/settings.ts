@@ -24,6 +24,9 @@ export class Settings {
   databases = 16;
   protoMaxBulkLen = 512 * 1024 * 1024;
   outputLimitNormal: OutputLimit = { hard: 0, soft: 0, softSeconds: 0 };
+  outputLimitPubsub: OutputLimit = { hard: 32 * 1024 * 1024, soft: 8 * 1024 * 1024, softSeconds: 60 };
+  /** client-query-buffer-limit: a client buffering more unparsed input is closed. */
+  clientQueryBufferLimit = 1024 * 1024 * 1024;
   hz = 10;
   maxmemory = 0;
   maxmemoryPolicy: EvictionPolicyCode = 0;
@@ -53,7 +56,11 @@ export class Settings {
       case 'protected-mode': this.protectedMode = value === 'yes'; break;
       case 'databases': this.databases = Number(value); break;
       case 'proto-max-bulk-len': this.protoMaxBulkLen = Number(value); break;
-      case 'client-output-buffer-limit': this.outputLimitNormal = parseNormalLimit(value); break;
+      case 'client-output-buffer-limit':
+        this.outputLimitNormal = parseLimitClass(value, 'normal');
+        this.outputLimitPubsub = parseLimitClass(value, 'pubsub');
+        break;
+      case 'client-query-buffer-limit': this.clientQueryBufferLimit = Number(value); break;
       case 'hz': this.hz = Number(value); break;
       case 'maxmemory': this.maxmemory = Number(value); break;
       case 'maxmemory-policy': this.maxmemoryPolicy = EVICTION_POLICY_NAMES.indexOf(value as never) as EvictionPolicyCode; break;
@@ -71,10 +78,10 @@ export class Settings {
   }
 }
 
-/** The `normal` class of "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60". */
-function parseNormalLimit(value: string): OutputLimit {
+/** One class of "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60". */
+function parseLimitClass(value: string, name: 'normal' | 'pubsub'): OutputLimit {
   const words = value.split(/\s+/);
-  const at = words.indexOf('normal');
+  const at = words.indexOf(name);
   if (at < 0) return { hard: 0, soft: 0, softSeconds: 0 };
   return { hard: Number(words[at + 1]), soft: Number(words[at + 2]), softSeconds: Number(words[at + 3]) };
 }

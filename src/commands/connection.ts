@@ -29,7 +29,7 @@ function cmdEcho(c: Client): void {
 
 function cmdQuit(c: Client): void {
   c.reply.raw(R_OK);
-  c.closeAfterReply = true;
+  c.endAfterReply();
 }
 
 function cmdReset(c: Client): void {

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import Parser from 'redis-parser';
-import { ReplyWriter, formatDouble } from '../../protocol/encoder.ts';
+import { ReplyWriter, OutputPool, formatDouble } from '../../protocol/encoder.ts';
 import * as R from '../../protocol/replies.ts';
 
 /** Decodes RESP2 bytes with redis-parser (the decoder ioredis uses). Errors become { error }. */
@@ -19,10 +19,13 @@ function decode(bytes: Buffer | null): unknown[] {
   return out;
 }
 
+/** What fn writes, taken out of the writer; its buffer is recycled only after the copy. */
 function batch(w: ReplyWriter, fn: (w: ReplyWriter) => void): Buffer | null {
-  w.begin();
   fn(w);
-  return w.end();
+  const out = w.take();
+  const copy = out === null ? null : Buffer.from(out);
+  w.recycle();
+  return copy;
 }
 
 const s = (t: string) => Buffer.from(t, 'latin1');
@@ -133,7 +136,7 @@ describe('ReplyWriter RESP2, decoded with redis-parser', () => {
   });
 
   it('round-trips random bulk payloads through redis-parser (property)', () => {
-    const w = new ReplyWriter(256);
+    const w = new ReplyWriter(new OutputPool(256));
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 600 }), { maxLength: 20 }), (vals) => {
         const out = batch(w, (w) => {
@@ -251,70 +254,95 @@ describe('formatDouble (%.17g as redis-server 7.0 prints scores)', () => {
   });
 });
 
-describe('ReplyWriter batches: begin/end/mark/truncate and the output pool', () => {
-  it('returns null for an empty batch', () => {
+describe('ReplyWriter output buffer: take/recycle/mark/truncate, the output pool and the hard limit', () => {
+  it('takes nothing from a writer that wrote nothing, and holds no buffer', () => {
     const w = new ReplyWriter();
-    w.begin();
     expect(w.pending()).toBe(0);
-    expect(w.end()).toBeNull();
+    expect(w.take()).toBeNull();
+    expect(w.capacity()).toBe(0);
   });
 
-  it('never rewrites bytes handed out, across batches and slabs', () => {
-    const w = new ReplyWriter(1024);
+  it('hands out exactly what was written since the last take, and starts afresh after it', () => {
+    const w = new ReplyWriter(new OutputPool(1024));
+    w.raw(R.R_OK);
+    w.int(1);
+    const first = w.take()!;
+    expect(first.toString()).toBe('+OK\r\n:1\r\n');
+    expect(w.pending()).toBe(0);
+    w.raw(R.R_ZERO);
+    expect(w.take()!.toString()).toBe(':0\r\n');
+    expect(first.toString()).toBe('+OK\r\n:1\r\n'); // not recycled: never rewritten
+  });
+
+  it('never rewrites a view that was not recycled, across many writers sharing one pool', () => {
+    const pool = new OutputPool(1024);
+    const writers = [new ReplyWriter(pool), new ReplyWriter(pool), new ReplyWriter(pool)];
     const handed: [Buffer, string][] = [];
-    for (let i = 0; i < 500; i++) {
-      const out = batch(w, (w) => {
-        w.arrayLen(2);
-        w.bulkString(`conn-${i % 7}`);
-        w.bulk(Buffer.alloc(i % 300, 97 + (i % 26)), 0, i % 300);
-      })!;
+    for (let i = 0; i < 300; i++) {
+      const w = writers[i % 3];
+      w.arrayLen(2);
+      w.bulkString(`conn-${i % 7}`);
+      w.bulk(Buffer.alloc(i % 300, 97 + (i % 26)), 0, i % 300);
+      const out = w.take()!;
       handed.push([out, out.toString('latin1')]);
+      if (i % 2 === 0) {
+        // Recycled views are released to the pool: only keep checking the others.
+        handed.pop();
+        w.recycle();
+      }
     }
     for (const [view, text] of handed) expect(view.toString('latin1')).toBe(text);
   });
 
-  it('keeps several connections\u2019 interleaved batches intact and contiguous', () => {
-    const w = new ReplyWriter(256);
-    const conns = [2, 3, 2, 3] as const;
-    const outs: [Buffer, unknown[]][] = [];
+  it('reuses pool chunks: recycled writes allocate no buffers in the steady state', () => {
+    const pool = new OutputPool(4096);
+    const writers = Array.from({ length: 10 }, () => new ReplyWriter(pool));
+    const key = Buffer.from('value-of-some-key');
+    for (let i = 0; i < 10_000; i++) {
+      const w = writers[i % 10];
+      w.bulk(key, 0, key.length);
+      w.int(i);
+      w.raw(R.R_OK);
+      expect(w.take()).not.toBeNull();
+      w.recycle();
+    }
+    expect(pool.allocations).toBe(1);
+  });
+
+  it('interleaves writers of different protocols without mixing their bytes', () => {
+    const pool = new OutputPool(256);
+    const ws = [new ReplyWriter(pool), new ReplyWriter(pool)];
+    ws[1].resp = 3;
+    const expected: unknown[][] = [[], []];
     for (let round = 0; round < 50; round++) {
-      for (let c = 0; c < conns.length; c++) {
-        w.resp = conns[c];
-        const out = batch(w, (w) => {
-          for (let k = 0; k <= (round + c) % 5; k++) {
-            w.bulkString(`c${c}r${round}k${k}`.repeat(1 + (round % 4)));
-            w.int(round * 100 + k);
-          }
-        })!;
-        const expected: unknown[] = [];
-        for (let k = 0; k <= (round + c) % 5; k++) expected.push(s(`c${c}r${round}k${k}`.repeat(1 + (round % 4))), round * 100 + k);
-        outs.push([out, expected]);
+      for (let c = 0; c < 2; c++) {
+        ws[c].bulkString(`c${c}r${round}`.repeat(1 + (round % 4)));
+        ws[c].nullBulk();
+        expected[c].push(s(`c${c}r${round}`.repeat(1 + (round % 4))), null);
       }
     }
-    for (const [out, expected] of outs) expect(decode(out)).toEqual(expected);
+    expect(decode(ws[0].take())).toEqual(expected[0]);
+    expect(ws[1].take()!.toString()).toContain('_\r\n');
   });
 
-  it('puts a reply larger than the pool into a dedicated buffer, then returns to the pool', () => {
-    const w = new ReplyWriter(1024);
-    const small1 = batch(w, (w) => w.raw(R.R_OK))!;
-    const small1Text = small1.toString();
+  it('moves output larger than a chunk into a dedicated buffer, then returns to pool chunks', () => {
+    const pool = new OutputPool(1024);
+    const w = new ReplyWriter(pool);
     const big = Buffer.alloc(10_000, 0x78);
-    const out = batch(w, (w) => {
-      w.raw(R.R_PONG);
-      w.bulk(big, 0, big.length);
-      w.int(5);
-    })!;
+    w.raw(R.R_PONG);
+    w.bulk(big, 0, big.length);
+    w.int(5);
+    const out = w.take()!;
     expect(decode(out)).toEqual([s('PONG'), big, 5]);
     expect(out.buffer.byteLength).toBeGreaterThan(1024);
-    const after = batch(w, (w) => w.raw(R.R_QUEUED))!;
-    expect(after.buffer.byteLength).toBe(1024); // back in a pool slab
-    expect(after.buffer).toBe(small1.buffer); // the slab region the big batch left is reused
-    expect(small1.toString()).toBe(small1Text);
-    expect(decode(out)).toEqual([s('PONG'), big, 5]);
+    w.recycle(); // a dedicated buffer is not kept by the pool
+    w.raw(R.R_QUEUED);
+    const after = w.take()!;
+    expect(after.buffer.byteLength).toBe(1024);
   });
 
-  it('grows a dedicated buffer by doubling for a batch of many large replies', () => {
-    const w = new ReplyWriter(1024);
+  it('grows a dedicated buffer by doubling for many large replies', () => {
+    const w = new ReplyWriter(new OutputPool(1024));
     const vals = Array.from({ length: 40 }, (_, i) => Buffer.alloc(3000 + i, 65 + (i % 26)));
     const out = batch(w, (w) => {
       w.arrayLen(vals.length);
@@ -323,46 +351,41 @@ describe('ReplyWriter batches: begin/end/mark/truncate and the output pool', () 
     expect(decode(out)).toEqual([vals]);
   });
 
-  it('allocates a new slab only when one is full: steady-state batches allocate no buffers', () => {
-    const poolSize = 4096;
-    const w = new ReplyWriter(poolSize);
-    let bytes = 0;
-    const key = Buffer.from('value-of-some-key');
-    for (let i = 0; i < 10_000; i++) {
-      w.begin();
-      w.bulk(key, 0, key.length);
-      w.int(i);
-      w.raw(R.R_OK);
-      bytes += w.end()!.length;
-    }
-    expect(w.statAllocations).toBeLessThanOrEqual(Math.ceil(bytes / (poolSize - 64)) + 1);
-  });
-
-  it('mark/truncate drops what was written after the mark, also across a slab move', () => {
-    const w = new ReplyWriter(128);
-    w.begin();
+  it('mark/truncate drops what was written after the mark, also across growth', () => {
+    const w = new ReplyWriter(new OutputPool(128));
     w.raw(R.R_OK);
     const m = w.mark();
-    w.bulk(Buffer.alloc(500), 0, 500); // moves the batch to a dedicated buffer
+    w.bulk(Buffer.alloc(500), 0, 500); // moves to a dedicated buffer
     expect(w.pending()).toBeGreaterThan(500);
     w.truncate(m);
     expect(w.pending()).toBe(5);
     w.raw(R.R_ONE);
-    expect(w.end()!.toString()).toBe('+OK\r\n:1\r\n');
-    w.begin();
+    expect(w.take()!.toString()).toBe('+OK\r\n:1\r\n');
     const m0 = w.mark();
     w.raw(R.R_OK);
     w.truncate(m0);
-    expect(w.end()).toBeNull();
+    expect(w.take()).toBeNull();
   });
 
-  it('begin() discards an unfinished batch', () => {
-    const w = new ReplyWriter();
-    w.begin();
+  it('past the hard limit, flags overLimit and stops growing (a reply of millions of elements)', () => {
+    const w = new ReplyWriter(new OutputPool(1024));
+    w.hardLimit = 64 * 1024;
+    w.queuedBytes = 1000;
+    const value = Buffer.alloc(100, 0x61);
+    for (let i = 0; i < 1_000_000 && !w.overLimit; i++) w.bulk(value, 0, value.length);
+    expect(w.overLimit).toBe(true);
+    for (let i = 0; i < 100_000; i++) w.bulk(value, 0, value.length);
+    expect(w.capacity()).toBeLessThanOrEqual(64 * 1024 * 2);
+    expect(w.pending()).toBeLessThan(64 * 1024);
+  });
+
+  it('dispose drops pending output and gives the chunk back', () => {
+    const pool = new OutputPool(1024);
+    const w = new ReplyWriter(pool);
     w.raw(R.R_OK);
-    w.begin();
-    w.raw(R.R_ZERO);
-    expect(w.end()!.toString()).toBe(':0\r\n');
+    w.dispose();
+    expect(w.pending()).toBe(0);
+    expect(pool.freeBytes()).toBe(1024);
   });
 
   it('streams a value stored in pieces with bulkHeader/rawSlice/crlf', () => {
