@@ -30,6 +30,10 @@
  *   bytes[offset .. offset+len) immediately and copies them out; they may be overwritten by
  *   the next store call (a maintenance() call may even move a chunk to another page).
  * - Expected outcomes are Status codes; nothing here throws for them.
+ * - A write answering OOM has changed nothing: every allocation a write needs (a chunk, a
+ *   destination entry, a cloned object) is made before its first change to the key. An
+ *   overwrite reuses the key's entry in place, and a chunk merely too big for a new, smaller
+ *   value is kept when no smaller one can be had, so shrinking writes never fail.
  * - The clock is the cached TimeSource; the store never reads Date.now(). Time budgets
  *   (maintenance) use performance.now().
  *
@@ -342,6 +346,8 @@ export class Keyspace implements EvictionHost {
    * Make sure entry id's chunk can hold `need` bytes, moving the key and the first `keep` value
    * bytes. `greedy` (APPEND, SETRANGE) gives a value beyond the largest size class room to grow
    * by min(need, 1 MiB) more, as Redis's sdsMakeRoomFor does, so repeated appends stay linear.
+   * False (out of memory) leaves the entry untouched. A chunk that is merely too big is kept
+   * when no smaller one can be had, so a write that shrinks a value never fails.
    */
   private resizeChunk(shard: Shard, id: number, need: number, keep: number, greedy: boolean): boolean {
     const t = shard.table;
@@ -349,13 +355,26 @@ export class Keyspace implements EvictionHost {
     const old = t.loc(id);
     if (a.fits(old, need) || (greedy && need > a.maxChunk && need <= a.chunkSize(old))) return true;
     const owner = (id << this.shardBits) | shard.num;
-    const loc = a.alloc(greedy && need > a.maxChunk ? need + Math.min(need, 1 << 20) : need, owner);
-    if (loc < 0) return false;
+    let loc = a.alloc(greedy && need > a.maxChunk ? need + Math.min(need, 1 << 20) : need, owner);
+    if (loc < 0 && greedy && need > a.maxChunk) loc = a.alloc(need, owner);
+    if (loc < 0) return need <= a.chunkSize(old);
     copyBytes(a.pages[old >>> a.locShift], (old & a.offMask) << 3, a.pages[loc >>> a.locShift], (loc & a.offMask) << 3, CHUNK_HEADER + t.klen(id) + keep);
     a.setOwner(loc, owner);
     a.free(old);
     t.set(id, R_LOC, loc);
     return true;
+  }
+
+  /**
+   * Release the object of an existing entry about to be overwritten (its chunk already resized),
+   * if it holds one. The caller sets the new type, value and TTL.
+   */
+  private dropValue(shard: Shard, id: number): void {
+    const t = shard.table;
+    if (t.type(id) !== KeyType.STRING) {
+      this.objectBytesTotal -= shard.removeObject(t.vlen(id));
+      t.set(id, R_VLEN, 0);
+    }
   }
 
   /** Write a string value for (existing id or new key); shared by the string setters. */
@@ -376,11 +395,10 @@ export class Keyspace implements EvictionHost {
     const need = CHUNK_HEADER + klen + vlen;
     const t = shard.table;
     if (id >= 0) {
-      if (t.type(id) !== KeyType.STRING) {
-        this.objectBytesTotal -= shard.removeObject(t.vlen(id));
-        t.setType(id, KeyType.STRING);
-      }
+      // Every step that can fail comes before the first change: an OOM leaves the key as it was.
       if (!this.resizeChunk(shard, id, need, 0, false)) return Status.OOM;
+      this.dropValue(shard, id);
+      t.setType(id, KeyType.STRING);
       this.touchEntry(shard, id);
       if (expireAt === NO_TTL) this.clearTtl(shard, id);
       else if (expireAt !== KEEP_TTL) this.setTtl(shard, id, expireAt);
@@ -583,17 +601,46 @@ export class Keyspace implements EvictionHost {
     this.removeEntry(this.shardOf(h), h >>> this.shardBits);
   }
 
-  /** Copy the value of handle sh into a new entry dst of internal db dIdb; returns the new handle or -1 (OOM). */
-  private cloneEntry(sh: number, dIdb: number, dst: Uint8Array, doff: number, dlen: number, moveObject: boolean): number {
+  /**
+   * Copy the value of handle sh (type, encoding, value or object, TTL) to key dst of internal
+   * db dIdb: into the existing entry dh when dh >= 0 (its old value is dropped), else into a new
+   * entry. Returns the destination handle, or -1 when out of memory, in which case nothing has
+   * changed: the one allocation (the destination's chunk) comes before any other change, and a
+   * complex value is cloned before it.
+   */
+  private cloneEntry(sh: number, dh: number, dIdb: number, dst: Uint8Array, doff: number, dlen: number, moveObject: boolean): number {
     const ss = this.shardOf(sh);
     const sid = sh >>> this.shardBits;
-    const dsi = this.route(dIdb, dst, doff, dlen);
-    const ds = this.shards[dsi];
-    const type = ss.table.type(sid);
-    const vlen = type === KeyType.STRING ? ss.table.vlen(sid) : 0;
-    const nid = this.createEntry(ds, dIdb, this.hashOut, dst, doff, dlen, CHUNK_HEADER + dlen + vlen, type, ss.table.enc(sid));
-    if (nid < 0) return -1;
     const st = ss.table;
+    const type = st.type(sid);
+    const enc = st.enc(sid);
+    const vlen = type === KeyType.STRING ? st.vlen(sid) : 0;
+    const need = CHUNK_HEADER + dlen + vlen;
+    let ds: Shard;
+    let nid: number;
+    let obj: unknown = null;
+    let objBytes = 0;
+    if (type !== KeyType.STRING) {
+      const slot = st.vlen(sid);
+      obj = moveObject ? ss.objects[slot] : this.cloneObject(ss.objects[slot]);
+      objBytes = ss.objectBytes[slot];
+    }
+    let dsi: number;
+    if (dh >= 0) {
+      dsi = dh & this.shardMask;
+      ds = this.shards[dsi];
+      nid = dh >>> this.shardBits;
+      if (!this.resizeChunk(ds, nid, need, 0, false)) return -1;
+      this.dropValue(ds, nid);
+      this.clearTtl(ds, nid);
+      ds.table.setMeta(nid, type, enc, dIdb);
+      ds.table.set(nid, R_LRU, this.initialLru());
+    } else {
+      dsi = this.route(dIdb, dst, doff, dlen);
+      ds = this.shards[dsi];
+      nid = this.createEntry(ds, dIdb, this.hashOut, dst, doff, dlen, need, type, enc);
+      if (nid < 0) return -1;
+    }
     const dt = ds.table;
     if (type === KeyType.STRING) {
       const a = this.alloc;
@@ -608,41 +655,38 @@ export class Keyspace implements EvictionHost {
       );
       dt.set(nid, R_VLEN, vlen);
     } else {
-      const slot = st.vlen(sid);
-      const obj = ss.objects[slot];
-      const bytes = ss.objectBytes[slot];
-      dt.set(nid, R_VLEN, ds.addObject(moveObject ? obj : this.cloneObject(obj), bytes));
-      this.objectBytesTotal += bytes;
+      dt.set(nid, R_VLEN, ds.addObject(obj, objBytes));
+      this.objectBytesTotal += objBytes;
     }
     if (st.expire(sid) !== 0) this.setTtl(ds, nid, st.expire(sid));
     return (nid << this.shardBits) | dsi;
   }
 
-  /** RENAME / RENAMENX (nx): Status.OK, NOT_FOUND (no source), EXISTS (nx and destination exists), OOM. Keeps the TTL. */
+  /**
+   * RENAME / RENAMENX (nx): Status.OK, NOT_FOUND (no source), EXISTS (nx and destination exists),
+   * OOM (both keys unchanged). Keeps the TTL.
+   */
   rename(db: number, src: Uint8Array, soff: number, slen: number, dst: Uint8Array, doff: number, dlen: number, nx: boolean): StatusCode {
     const idb = this.dbMap[db];
     const sh = this.findHandle(idb, src, soff, slen);
     if (sh < 0) return Status.NOT_FOUND;
     const dh = this.findHandle(idb, dst, doff, dlen);
     if (dh === sh) return nx ? Status.EXISTS : Status.OK;
-    if (dh >= 0) {
-      if (nx) return Status.EXISTS;
-      this.deleteHandle(dh);
-    }
-    const nh = this.cloneEntry(sh, idb, dst, doff, dlen, true);
+    if (dh >= 0 && nx) return Status.EXISTS;
+    const nh = this.cloneEntry(sh, dh, idb, dst, doff, dlen, true);
     if (nh < 0) return Status.OOM;
     // Keep LRU/LFU state: RENAME moves the same object in Redis.
     const ss = this.shardOf(sh);
     const sid = sh >>> this.shardBits;
     this.shardOf(nh).table.set(nh >>> this.shardBits, R_LRU, ss.table.lru(sid));
-    // An object moved to the new entry (charged there); removing the old entry uncharges its slot.
+    // An object moved to the new entry's slot (charged there); removing the old entry uncharges its old slot.
     this.removeEntry(ss, sid);
     return Status.OK;
   }
   /**
-   * COPY: Status.OK, NOT_FOUND, EXISTS (destination exists and !replace), OOM. Copies the TTL.
-   * Source and destination naming the same key in the same db answer EXISTS (the server replies
-   * its own error before calling).
+   * COPY: Status.OK, NOT_FOUND, EXISTS (destination exists and !replace), OOM (destination
+   * unchanged). Copies the TTL. Source and destination naming the same key in the same db
+   * answer EXISTS (the server replies its own error before calling).
    */
   copy(srcDb: number, src: Uint8Array, soff: number, slen: number, dstDb: number, dst: Uint8Array, doff: number, dlen: number, replace: boolean): StatusCode {
     const sIdb = this.dbMap[srcDb];
@@ -651,11 +695,8 @@ export class Keyspace implements EvictionHost {
     if (sh < 0) return Status.NOT_FOUND;
     const dh = this.findHandle(dIdb, dst, doff, dlen);
     if (dh === sh) return Status.EXISTS;
-    if (dh >= 0) {
-      if (!replace) return Status.EXISTS;
-      this.deleteHandle(dh);
-    }
-    return this.cloneEntry(sh, dIdb, dst, doff, dlen, false) < 0 ? Status.OOM : Status.OK;
+    if (dh >= 0 && !replace) return Status.EXISTS;
+    return this.cloneEntry(sh, dh, dIdb, dst, doff, dlen, false) < 0 ? Status.OOM : Status.OK;
   }
   /** MOVE: Status.OK, NOT_FOUND, EXISTS (present in target db). Keeps the TTL and LRU/LFU state. */
   move(srcDb: number, key: Uint8Array, off: number, len: number, dstDb: number): StatusCode {
@@ -862,16 +903,28 @@ export class Keyspace implements EvictionHost {
   }
 
   // ---- complex types (object table; the data-types issue builds on these) ----
-  /** Create or overwrite db/key as a complex value of `type` charged `bytes`; keeps no TTL. Returns OK or OOM. */
+  /**
+   * Create or overwrite db/key as a complex value of `type` charged `bytes`; keeps no TTL.
+   * Returns OK or OOM; OOM leaves an existing key as it was. An existing key is overwritten in
+   * place (its handle stays valid), so replacing a value never needs more memory than the key.
+   */
   setObject(db: number, key: Uint8Array, koff: number, klen: number, type: KeyTypeCode, obj: unknown, bytes: number): StatusCode {
     const idb = this.dbMap[db];
     const si = this.route(idb, key, koff, klen);
     const h = this.hashOut;
     const shard = this.shards[si];
     let id = this.findLive(shard, idb, key, koff, klen, h);
-    if (id >= 0) this.removeEntry(shard, id);
-    id = this.createEntry(shard, idb, h, key, koff, klen, CHUNK_HEADER + klen, type, 0);
-    if (id < 0) return Status.OOM;
+    if (id >= 0) {
+      if (!this.resizeChunk(shard, id, CHUNK_HEADER + klen, 0, false)) return Status.OOM;
+      this.dropValue(shard, id);
+      this.clearTtl(shard, id);
+      shard.table.setMeta(id, type, 0, idb);
+      // As Redis's dbOverwrite: a new object, except that LFU keeps the key's counter.
+      if (!this.lfu) shard.table.set(id, R_LRU, this.initialLru());
+    } else {
+      id = this.createEntry(shard, idb, h, key, koff, klen, CHUNK_HEADER + klen, type, 0);
+      if (id < 0) return Status.OOM;
+    }
     shard.table.set(id, R_VLEN, shard.addObject(obj, bytes));
     this.objectBytesTotal += bytes;
     return Status.OK;

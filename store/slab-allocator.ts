@@ -9,6 +9,10 @@
  * largest class gets a page of its own, sized to the request ("large" page). A chunk is named by
  * a 32-bit location: pageId * 2^locShift + byteOffset/8 (chunks are 8-aligned).
  *
+ * Out of memory: alloc() returns -1 when a new page cannot be had (ArrayBuffer allocation
+ * failed, page ids exhausted, or the optional hard ceiling limitBytes reached); callers treat it
+ * as Status.OOM and must leave their data as it was.
+ *
  * Chunk layout: [int32 owner | caller bytes...]. The owner (the keyspace's entry handle) is
  * written by alloc() and set to -1 by free(); it is what lets page reassignment find and update
  * the entry whose chunk it moves.
@@ -82,6 +86,12 @@ export class SlabAllocator {
 
   usedBytes = 0;
   allocatedBytes = 0;
+  /**
+   * Hard ceiling on allocatedBytes (0 = none): a new page that would pass it is refused, as a
+   * failed ArrayBuffer allocation is. It makes the store's out-of-memory paths reachable on
+   * purpose (tests, an embedder's hard cap); maxmemory and eviction work above it.
+   */
+  limitBytes = 0;
   /** Called for every chunk a rebalance moves: its owner and its new location. */
   onMove: (owner: number, newLoc: number) => void = noMove;
 
@@ -216,6 +226,7 @@ export class SlabAllocator {
     if (this.pool.length > 0) {
       pid = this.pool.pop()!;
     } else {
+      if (this.limitBytes > 0 && this.allocatedBytes + this.pageSize > this.limitBytes) return -1;
       pid = this.newPageId();
       if (pid < 0) return -1;
       let page: Uint8Array;
@@ -239,6 +250,7 @@ export class SlabAllocator {
 
   private allocLarge(need: number, owner: number): number {
     const size = Math.ceil(need / 8) * 8;
+    if (this.limitBytes > 0 && this.allocatedBytes + size > this.limitBytes) return -1;
     const pid = this.newPageId();
     if (pid < 0) return -1;
     let page: Uint8Array;

@@ -171,6 +171,12 @@ function moveElement(c: Client, sh: number, dh: number, fromHead: boolean, toHea
   const len = ref.len;
   if (moved.length < len) moved = Buffer.allocUnsafeSlow(Math.max(len, moved.length * 2));
   moved.set(ref.buf.subarray(ref.off, ref.off + len), 0);
+  if (dh < 0) {
+    // Create the destination before popping: if that fails (OOM) the source is left untouched.
+    const dst = new ListValue();
+    dst.pushTail(moved, 0, len);
+    if (!createList(c, 2, dst)) return;
+  }
   const srcBefore = src.bytes;
   if (fromHead) src.popHead();
   else src.popTail();
@@ -186,10 +192,6 @@ function moveElement(c: Client, sh: number, dh: number, fromHead: boolean, toHea
       if (toHead) dst.pushHead(moved, 0, len);
       else dst.pushTail(moved, 0, len);
       store.adjustObjectBytes(dh, dst.bytes - before);
-    } else {
-      const dst = new ListValue();
-      dst.pushTail(moved, 0, len);
-      if (!createList(c, 2, dst)) return;
     }
   }
   c.reply.bulk(moved, 0, len);

@@ -140,16 +140,12 @@ function cmdSmove(c: Client): void {
     c.reply.raw(srcSet.has(buf, off, len) ? R_ONE : R_ZERO);
     return;
   }
-  const srcBefore = srcSet.memoryBytes();
-  if (!srcSet.remove(buf, off, len)) {
-    // A miss may still have advanced a rehash step: re-charge.
-    store.adjustObjectBytes(src, srcSet.memoryBytes() - srcBefore);
+  if (!srcSet.has(buf, off, len)) {
     c.reply.raw(R_ZERO);
     return;
   }
-  if (srcSet.size() === 0) store.deleteHandle(src);
-  else store.adjustObjectBytes(src, srcSet.memoryBytes() - srcBefore);
   const max = maxIntset(c);
+  // A missing destination is created first: if that fails (OOM) the source is left untouched.
   if (dst < 0) {
     const sv = new SetValue();
     sv.add(buf, off, len, max);
@@ -160,6 +156,9 @@ function cmdSmove(c: Client): void {
     dstSet.add(buf, off, len, max);
     store.adjustObjectBytes(dst, dstSet.memoryBytes() - before);
   }
+  const srcBefore = srcSet.memoryBytes();
+  srcSet.remove(buf, off, len);
+  settleAfterWrite(store, src, srcSet.size(), srcSet.memoryBytes() - srcBefore);
   c.reply.raw(R_ONE);
 }
 

@@ -144,6 +144,7 @@ function cmdGet(c: Client): void {
  */
 function setGeneric(c: Client, valueArg: number, okReply: Uint8Array, abortReply: Uint8Array | null): void {
   const flags = options.flags;
+  const mark = c.reply.mark();
   if (flags & SetFlag.GET) {
     if (!getGeneric(c)) return;
   }
@@ -163,7 +164,9 @@ function setGeneric(c: Client, valueArg: number, okReply: Uint8Array, abortReply
     options.expireAt, Encoding.INT,
   );
   if (status === Status.OOM) {
-    if ((flags & SetFlag.GET) === 0) c.reply.raw(E_OOM);
+    // The write failed and the key is as it was: take back the GET reply, answer only the error.
+    c.reply.truncate(mark);
+    c.reply.raw(E_OOM);
     return;
   }
   if ((flags & SetFlag.GET) === 0) c.reply.raw(okReply);
@@ -193,11 +196,15 @@ function cmdPsetex(c: Client): void {
 }
 
 function cmdGetset(c: Client): void {
+  const mark = c.reply.mark();
   if (!getGeneric(c)) return;
-  setStringOrReply(c, 1, 2, NO_TTL);
+  if (!setStringOrReply(c, 1, 2, NO_TTL)) {
+    c.reply.truncate(mark);
+    c.reply.raw(E_OOM);
+  }
 }
 
-/** Store argv[valueArg] at argv[keyArg]; on OOM reply the error (the caller already replied otherwise). */
+/** Store argv[valueArg] at argv[keyArg]; false when out of memory (nothing replied, the key unchanged). */
 function setStringOrReply(c: Client, keyArg: number, valueArg: number, expireAt: number): boolean {
   const status = c.store.setString(
     c.db, c.argBuf, c.argOff[keyArg], c.argLen[keyArg],
@@ -271,7 +278,15 @@ function cmdMsetnx(c: Client): void {
       return;
     }
   }
-  if (msetPairs(c)) c.reply.raw(R_ONE);
+  for (let i = 1; i < c.argc; i += 2) {
+    if (!setStringOrReply(c, i, i + 1, NO_TTL)) {
+      // All or nothing: the keys set so far were all new, so deleting them restores the db.
+      for (let j = 1; j < i; j += 2) c.store.delete(c.db, c.argBuf, c.argOff[j], c.argLen[j]);
+      c.reply.raw(E_OOM);
+      return;
+    }
+  }
+  c.reply.raw(R_ONE);
 }
 
 function checkStringLength(c: Client, size: number, append: number): boolean {
