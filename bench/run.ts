@@ -1,24 +1,29 @@
 /*
- * `npm run bench`: whole-server load, slabcache side by side with redis-server.
+ * `npm run bench`: whole-server load, slabcache side by side with redis-server and with the
+ * do-nothing Node floor.
  *
- * Starts slabcache (node_modules/.bin/node cli/main.ts) and, when it is on PATH,
- * redis-server with the same configuration (127.0.0.1, free ports, no persistence,
- * maxclients 10000), each pinned to its own core (bench/harness/processes.ts says where the
- * load generator goes), preloads 100,000 keys with 32-byte values into both, warms both up,
- * then runs every workload of bench/harness/workloads.ts against both in interleaved rounds
- * (round 1: slabcache then redis for each workload, round 2: redis then slabcache, ...), so
- * a machine that drifts cannot favour one side. Bounded: rounds by --rounds, the whole run
- * by --max-seconds (no round starts that would not finish in time), each load run by a
- * timeout.
+ * Starts slabcache (node_modules/.bin/node cli/main.ts), redis-server when it is on PATH,
+ * with the same configuration (127.0.0.1, free ports, no persistence, maxclients 10000), and
+ * the floor (bench/floor-server.ts: parses RESP, answers constant replies: what Node itself
+ * allows), each pinned (bench/harness/processes.ts says where, and where the load generator
+ * goes); preloads 100,000 keys with 32-byte values (and the workloads' own preloads) into
+ * each, warms each up, then runs every workload of bench/harness/workloads.ts against each in
+ * interleaved rounds (round 1: slabcache, redis, floor for each workload; round 2 the reverse
+ * order, ...), so a machine that drifts cannot favour one side. Load: redis-benchmark, and
+ * memtier_benchmark for the workloads that name it when it is on PATH (else their
+ * redis-benchmark fallback; the output and the JSON say which ran). Bounded: rounds by
+ * --rounds, the whole run by --max-seconds (no round starts that would not finish in time),
+ * each load run by a timeout.
  *
  * Prints a progress line per run (stderr), then a table of medians: ops/s, p50/p99/p99.9
  * latency as the client sees it, and server CPU time per operation (/proc/PID/stat, all
- * threads: steadier than ops/s on a shared machine), with the ratio slabcache/redis-server
- * and the issue's targets. Writes bench/results/load-<date>.json (and load-latest.json),
- * bench/results/load.svg, and with --readme the README's load section.
+ * threads: steadier than ops/s on a shared machine), with the ratios slabcache/redis-server
+ * and slabcache/floor and the issue's targets. Writes bench/results/load-<date>.json (and
+ * load-latest.json), bench/results/load.svg, and with --readme the README's load section.
  *
  * --profile instead runs slabcache alone under node --cpu-prof with the pipeline-16 SET and
- * GET load and prints the functions with the most self time.
+ * GET load, prints the functions with the most self time, and writes those tables (top 20
+ * by function, file and area) to bench/results/profile-<date>.json (and profile-latest.json).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,29 +32,34 @@ import { summariseProfile } from './harness/cpu-profile.ts';
 import { isMeasurement, measure, type LoadTool, type Outcome } from './harness/measure.ts';
 import {
   allowedCpus, cpuSeconds, openFileLimit, placement, startServer, tasksetAvailable, toolVersion,
-  type Placement, type StartedServer,
+  type LoadServer, type Placement, type StartedServer,
 } from './harness/processes.ts';
 import {
-  machineText, printResults, resultsFromRecord, workloadRecord, writeChart, writeJson, writeReadme,
-  type LoadRecord, type MachineInfo, type ServerRecord,
+  machineText, printResults, resultsFromRecord, workloadRecord, writeChart, writeJson, writeProfileJson, writeReadme,
+  type LoadRecord, type MachineInfo, type ProfileRecord, type ServerRecord,
 } from './harness/output.ts';
 import { checkTargets, SERVER_LABEL, summarise, type WorkloadResult } from './harness/summary.ts';
-import { KEYSPACE, requestsFor, VALUE_BYTES, warmupRequests, WORKLOADS, type Workload } from './harness/workloads.ts';
+import {
+  KEYSPACE, MEMTIER_KEY_MAX, MEMTIER_KEY_MIN, namesMemtier, requestsFor, runSeconds, VALUE_BYTES, warmupRequests, WORKLOADS,
+  type Workload,
+} from './harness/workloads.ts';
 import { loadKeys, pipelineCommands } from './lib/load.ts';
 import { cpuModel, loadLine, parseOptions, printTable, run } from './lib/report.ts';
 import { RespClient } from './lib/resp-client.ts';
-import { NODE, onPath, processMemory, ROOT, type ServerKind } from './lib/servers.ts';
+import { NODE, onPath, processMemory, ROOT } from './lib/servers.ts';
 
 const USAGE = `npm run bench -- [options]
 
-  --quick              5 rounds of ~0.6 s runs, whole run bounded to 100 s
+  --quick              5 rounds of ~0.6 s runs (the default memtier run 1 s), whole run bounded to 100 s
   --rounds <n>         interleaved rounds (default 7; quick 5)
   --seconds <s>        target duration of each measured run (default 2; quick 0.6)
   --max-seconds <s>    bound on the whole run; no round starts that would overrun it (default 1500; quick 100)
   --only <ids>         comma-separated workload ids (${WORKLOADS.map((w) => w.id).join(', ')})
-  --servers <list>     redis,slabcache (default both; redis only when redis-server is on PATH)
+  --servers <list>     any of redis,slabcache,floor (default all three; redis only when redis-server is on PATH;
+                       floor = the do-nothing Node server bench/floor-server.ts)
   --node-flags=<flags> extra Node flags for slabcache, space-separated (e.g. --node-flags=--max-semi-space-size=32)
-  --no-memtier         use the redis-benchmark pair for the SET:GET mix even when memtier_benchmark is on PATH
+  --no-memtier         run the workloads that name memtier_benchmark on their redis-benchmark fallback even
+                       when memtier_benchmark is on PATH
   --out <dir>          results directory (default bench/results)
   --from <json>        no measuring: print the table, write the chart (and with --readme the README) from a saved run
   --readme             write the table and chart reference into README.md (between the bench:load markers)
@@ -110,10 +120,20 @@ function machineInfo(): MachineInfo {
     node: version(NODE, ['--version'], /v(\S+)/),
     redisServer: onPath('redis-server') ? version('redis-server', ['--version'], /v=(\S+)/) : null,
     redisBenchmark: onPath('redis-benchmark') ? version('redis-benchmark', ['--version'], /redis-benchmark (\S+)/) : null,
-    memtierBenchmark: onPath('memtier_benchmark') ? version('memtier_benchmark', ['--version'], /memtier_benchmark (\S+)/) : null,
+    memtierBenchmark: onPath('memtier_benchmark') ? memtierVersion() : null,
     openFileLimit: openFileLimit(),
     loadAverageStart: os.loadavg(),
   };
+}
+
+/** memtier_benchmark's version, with the source commit when the build recorded one: "2.3.0" or "255.255.255 (2f74d611)". */
+function memtierVersion(): string | null {
+  const text = version('memtier_benchmark', ['--version'], /^(memtier_benchmark .*)$/m);
+  if (text === null) return null;
+  const m = /v=(\S+)(?: sha=([0-9a-f]+):(\d))?/.exec(text);
+  if (m === null) return text;
+  const sha = m[2] !== undefined && !/^0+$/.test(m[2]) ? ` (${m[2]}${m[3] === '1' ? ', dirty' : ''})` : '';
+  return `${m[1]}${sha}`;
 }
 
 /** Which of `names` the server knows (COMMAND INFO answers nil for an unknown command). */
@@ -129,19 +149,36 @@ async function supported(port: number, names: string[]): Promise<Set<string>> {
   }
 }
 
-/** 100,000 keys "key:000000000000".. (redis-benchmark's names) and, for memtier, "key:0".. too. */
-async function preload(port: number, memtierKeys: boolean): Promise<void> {
+/**
+ * 100,000 keys "key:000000000000".. (redis-benchmark's names), for memtier "key:1".."key:100000"
+ * too, and each workload's own preload (lrange:mylist, myhash). Bounded: every pipeline has
+ * a timeout; any error reply fails the run.
+ */
+async function preload(port: number, memtierKeys: boolean, workloads: readonly Workload[]): Promise<string[]> {
+  const done: string[] = [];
   const c = await RespClient.connect(port);
+  const check = (what: string, stats: { errors: number; firstError: Error | null }) => {
+    if (stats.errors > 0) throw new Error(`preload ${what}: ${stats.errors} commands failed: ${stats.firstError?.message}`);
+  };
   try {
-    await loadKeys(c, KEYSPACE, { valueLen: VALUE_BYTES });
+    await loadKeys(c, KEYSPACE, { valueLen: VALUE_BYTES, timeoutMs: 300_000 });
+    done.push(`${KEYSPACE.toLocaleString('en-US')} keys (${VALUE_BYTES}-byte values)`);
     if (memtierKeys) {
       const value = 'v'.repeat(VALUE_BYTES);
-      const stats = await pipelineCommands(c, KEYSPACE, (b, i) => b.command(['SET', `key:${i}`, value]));
-      if (stats.errors > 0) throw new Error(`preload: ${stats.errors} SETs failed: ${stats.firstError?.message}`);
+      const n = MEMTIER_KEY_MAX - MEMTIER_KEY_MIN + 1;
+      check('memtier keys', await pipelineCommands(c, n, (b, i) => b.command(['SET', `key:${MEMTIER_KEY_MIN + i}`, value]), { timeoutMs: 300_000 }));
+      done.push(`memtier's key:${MEMTIER_KEY_MIN}..key:${MEMTIER_KEY_MAX}`);
+    }
+    for (const w of workloads) {
+      const p = w.preload;
+      if (p === undefined) continue;
+      check(p.what, await pipelineCommands(c, p.count, (b, i) => b.command(p.command(i)), { timeoutMs: 300_000 }));
+      done.push(p.what);
     }
   } finally {
     c.close();
   }
+  return done;
 }
 
 function fmtOps(x: number): string {
@@ -153,13 +190,33 @@ function describe(o: Outcome): string {
   return `${fmtOps(o.rps).padStart(11)} ops/s  p50 ${o.p50.toFixed(3)}  p99 ${o.p99.toFixed(3)}  p99.9 ${o.p999.toFixed(3)} ms  cpu ${o.cpuUsPerOp.toFixed(2)} us/op  waited srv ${o.serverWaitPercent.toFixed(0)}% gen ${o.clientWaitPercent.toFixed(0)}%`;
 }
 
-async function profileMode(outDir: string, place: Placement): Promise<void> {
+/** The load generator of a workload: memtier_benchmark for those that name it, when it may run. */
+function toolFor(w: Workload, memtier: boolean): LoadTool {
+  return memtier && namesMemtier(w) ? 'memtier_benchmark' : 'redis-benchmark';
+}
+
+/** Rows of the profile's self-time tables. */
+const PROFILE_TOP = 20;
+
+async function profileMode(outDir: string, place: Placement, machine: MachineInfo, command: string): Promise<void> {
   const seconds = opts.num('profile-seconds', 10);
   const profDir = path.join(outDir, 'profile');
   fs.mkdirSync(profDir, { recursive: true });
   const only = opts.str('only', 'set-p16,get-p16').split(',').map((x) => x.trim());
   for (const id of only) if (!WORKLOADS.some((w) => w.id === id)) throw new Error(`--only: unknown workload '${id}'`);
   const ws = WORKLOADS.filter((w) => only.includes(w.id));
+  const memtier = machine.memtierBenchmark !== null && !opts.flag('no-memtier');
+  const record: ProfileRecord = {
+    benchmark: 'slabcache CPU profile under load (npm run bench -- --profile)',
+    date: new Date().toISOString(),
+    command,
+    machine,
+    placement: place,
+    profileSeconds: seconds,
+    slabcacheNodeFlags: nodeFlags(),
+    top: PROFILE_TOP,
+    workloads: [],
+  };
   for (const w of ws) {
     // One server per workload, so each profile holds one load.
     const before = new Set(fs.readdirSync(profDir));
@@ -168,23 +225,42 @@ async function profileMode(outDir: string, place: Placement): Promise<void> {
       nodeFlags: [...nodeFlags(), '--cpu-prof', '--cpu-prof-interval', '250', '--cpu-prof-dir', profDir],
     });
     const p = server.process;
-    progress(`profiling ${w.label}: ${server.command}`);
-    await preload(p.port, false);
+    const tool = toolFor(w, memtier);
+    progress(`profiling ${w.label} (${tool}): ${server.command}`);
+    await preload(p.port, tool === 'memtier_benchmark', [w]);
     const loadCpu = place.loadFor.slabcache;
-    const warm = await measure(w, 'redis-benchmark', p.pid, p.port, loadCpu, warmupRequests(w, 1), 120_000);
-    const o = await measure(w, 'redis-benchmark', p.pid, p.port, loadCpu, requestsFor(w, isMeasurement(warm) ? warm.rps : NaN, seconds), (seconds * 10 + 60) * 1000);
+    const testSeconds = w.memtierDefault === true && tool === 'memtier_benchmark' ? Math.max(1, Math.round(seconds)) : undefined;
+    const warm = await measure(w, tool, p.pid, p.port, loadCpu, warmupRequests(w, 1), 120_000, testSeconds === undefined ? undefined : 1);
+    const o = await measure(w, tool, p.pid, p.port, loadCpu, requestsFor(w, isMeasurement(warm) ? warm.rps : NaN, seconds), (seconds * 10 + 60) * 1000, testSeconds);
     progress(`profile  ${w.label.padEnd(18)} ${describe(o)}`);
     await p.stop();
     const file = fs.readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f)).map((f) => path.join(profDir, f))[0];
     if (file === undefined) throw new Error(`no .cpuprofile written to ${profDir}`);
-    const s = summariseProfile(file, ROOT, 25);
+    const s = summariseProfile(file, ROOT, PROFILE_TOP);
     console.log(`\n## ${w.label}: ${path.relative(ROOT, file)}`);
     console.log(`${s.seconds.toFixed(1)} s, ${s.samples} samples (start-up, preload and warm-up included); main thread idle ${s.idlePercent.toFixed(1)}%; shares below are of the busy time`);
     console.log('\nself time by area:');
     printTable([['self %', 'self ms', 'area'], ...s.byArea.map((f) => [f.percent.toFixed(1), f.ms.toFixed(0), f.name])]);
-    console.log('\nself time by function:');
+    console.log(`\nself time by function (top ${PROFILE_TOP}):`);
     printTable([['self %', 'self ms', 'function'], ...s.byFunction.map((f) => [f.percent.toFixed(1), f.ms.toFixed(0), f.name])]);
+    record.workloads.push({
+      id: w.id,
+      label: w.label,
+      tool,
+      server: server.command,
+      load: o,
+      profileFile: path.relative(ROOT, file),
+      seconds: s.seconds,
+      samples: s.samples,
+      idlePercent: s.idlePercent,
+      byArea: s.byArea,
+      byFunction: s.byFunction,
+      byFile: s.byFile,
+    });
   }
+  record.machine.loadAverageEnd = os.loadavg();
+  const jsonFile = writeProfileJson(record, outDir);
+  console.log(`\nwrote ${path.relative(ROOT, jsonFile)} (self-time tables, top ${PROFILE_TOP}, and the load figures of each profiled run)`);
 }
 
 async function main(): Promise<void> {
@@ -212,26 +288,34 @@ async function main(): Promise<void> {
   console.log(`started: ${new Date().toISOString()}, ${loadLine()}`);
 
   if (opts.flag('profile')) {
-    await profileMode(outDir, place);
+    await profileMode(outDir, place, machine, command);
     return;
   }
 
-  const wanted = opts.str('servers', 'redis,slabcache').split(',').map((s) => s.trim());
-  const kinds: ServerKind[] = [];
+  const wanted = opts.str('servers', 'redis,slabcache,floor').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const k of wanted) if (k !== 'redis' && k !== 'slabcache' && k !== 'floor') throw new Error(`--servers: unknown server '${k}' (redis, slabcache, floor)`);
+  const kinds: LoadServer[] = [];
   if (wanted.includes('slabcache')) kinds.push('slabcache');
   if (wanted.includes('redis')) {
-    if (machine.redisServer === null) console.log('redis-server is not on PATH: slabcache alone, no ratios');
+    if (machine.redisServer === null) console.log('redis-server is not on PATH: no slabcache/redis ratios');
     else kinds.push('redis');
   }
+  if (wanted.includes('floor')) kinds.push('floor');
   if (kinds.length === 0) throw new Error('--servers names no server that can run');
   if (machine.redisServer !== null && kinds.includes('redis') && !/^[7-9]\./.test(machine.redisServer)) {
     console.log(`warning: redis-server ${machine.redisServer} is not version 7`);
   }
   const memtier = machine.memtierBenchmark !== null && !opts.flag('no-memtier');
-  const mixTool: LoadTool = memtier ? 'memtier_benchmark' : 'redis-benchmark';
+  const fallbackReason = memtier
+    ? undefined
+    : machine.memtierBenchmark === null
+      ? 'memtier_benchmark is not on PATH: the workloads that name it ran on their redis-benchmark fallback'
+      : '--no-memtier: the workloads that name memtier_benchmark ran on their redis-benchmark fallback';
   console.log(
-    `load: redis-benchmark ${machine.redisBenchmark}; SET:GET 1:10 mix: ${
-      memtier ? `memtier_benchmark ${machine.memtierBenchmark} --ratio=1:10` : 'memtier_benchmark not on PATH, a SET and a GET redis-benchmark side by side (5 + 50 connections, requests 1:10)'
+    `load: redis-benchmark ${machine.redisBenchmark}; SET:GET 1:10 mixes and the default memtier run: ${
+      memtier
+        ? `memtier_benchmark ${machine.memtierBenchmark}`
+        : `redis-benchmark fallback (${fallbackReason}): a SET and a GET redis-benchmark side by side (5 + 50 connections for the mixes, 18 + 182 for the default run; requests 1:10)`
     }`,
   );
 
@@ -240,8 +324,8 @@ async function main(): Promise<void> {
   if (onlyIds !== null) for (const id of onlyIds) if (!WORKLOADS.some((w) => w.id === id)) throw new Error(`--only: unknown workload '${id}'`);
   const workloads = WORKLOADS.filter((w) => onlyIds === null || onlyIds.has(w.id));
 
-  // Start both servers; each keeps its core for the whole run.
-  const servers = new Map<ServerKind, StartedServer>();
+  // Start the servers; each keeps its core for the whole run.
+  const servers = new Map<LoadServer, StartedServer>();
   for (const kind of kinds) {
     const s = await startServer(kind, { cpu: place.server[kind], nodeFlags: kind === 'slabcache' ? nodeFlags() : [] });
     servers.set(kind, s);
@@ -250,8 +334,12 @@ async function main(): Promise<void> {
   const slabVersion = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
   try {
-    const results: WorkloadResult[] = workloads.map((w) => ({ workload: w, requests: 0, skipped: {}, rounds: { redis: [], slabcache: [] }, median: {} }));
-    const toolOf = (w: Workload): LoadTool => (w.memtierRatio !== undefined ? mixTool : 'redis-benchmark');
+    const results: WorkloadResult[] = workloads.map((w) => ({ workload: w, requests: 0, skipped: {}, rounds: { redis: [], slabcache: [], floor: [] }, median: {} }));
+    const toolOf = (w: Workload): LoadTool => toolFor(w, memtier);
+    const secondsOf = (w: Workload): number => runSeconds(w, seconds, quick);
+    /** memtier's --test-time for a run of `w` lasting `s` seconds (the default run only), else undefined. */
+    const testTime = (w: Workload, s: number): number | undefined =>
+      w.memtierDefault === true && toolOf(w) === 'memtier_benchmark' ? Math.max(1, Math.round(s)) : undefined;
 
     // What each server supports, and whether there are file descriptors for the connections.
     const needs = [...new Set(workloads.flatMap((w) => w.needs))];
@@ -266,14 +354,15 @@ async function main(): Promise<void> {
       const need = r.workload.connections + 64;
       if (machine.openFileLimit < need) for (const kind of kinds) r.skipped[kind] ??= `open-file limit ${machine.openFileLimit} < ${need}`;
     }
-    for (const r of results) for (const [kind, why] of Object.entries(r.skipped)) progress(`skip     ${r.workload.label.padEnd(18)} ${SERVER_LABEL[kind as ServerKind]}: ${why}`);
+    for (const r of results) for (const [kind, why] of Object.entries(r.skipped)) progress(`skip     ${r.workload.label.padEnd(18)} ${SERVER_LABEL[kind as LoadServer]}: ${why}`);
 
+    const memtierKeys = memtier && workloads.some((w) => w.memtierRatio !== undefined);
     for (const [kind, s] of servers) {
-      await preload(s.process.port, memtier);
-      progress(`preloaded ${KEYSPACE.toLocaleString('en-US')} keys (${VALUE_BYTES}-byte values) into ${SERVER_LABEL[kind]}`);
+      const done = await preload(s.process.port, memtierKeys, workloads);
+      progress(`preloaded ${done.join('; ')} into ${SERVER_LABEL[kind]}`);
     }
 
-    const runnable = (r: WorkloadResult, kind: ServerKind) => servers.has(kind) && r.skipped[kind] === undefined;
+    const runnable = (r: WorkloadResult, kind: LoadServer) => servers.has(kind) && r.skipped[kind] === undefined;
     const timeoutFor = (seconds: number) => Math.round((seconds * 10 + 60) * 1000);
 
     // Warm-up (JIT, caches, connection pools) and the rate estimate that sizes the measured runs.
@@ -284,14 +373,20 @@ async function main(): Promise<void> {
       for (const kind of kinds) {
         if (!runnable(r, kind)) continue;
         const s = servers.get(kind)!.process;
-        const o = await measure(w, toolOf(w), s.pid, s.port, place.loadFor[kind], warmupRequests(w, warmScale), timeoutFor(5));
+        const o = await measure(w, toolOf(w), s.pid, s.port, place.loadFor[kind], warmupRequests(w, warmScale), timeoutFor(5), testTime(w, 1));
         progress(`warm-up  ${w.label.padEnd(18)} ${SERVER_LABEL[kind].padEnd(12)} ${describe(o)}`);
         if (isMeasurement(o)) rates.push(o.rps);
         else r.skipped[kind] = `failed in warm-up: ${o.error.split('\n')[0].slice(0, 80)}`;
       }
       estimate.set(w.id, rates);
       const mean = rates.length > 0 ? rates.reduce((a, b) => a + b, 0) / rates.length : NaN;
-      r.requests = requestsFor(w, mean, seconds);
+      r.requests = requestsFor(w, mean, secondsOf(w));
+    }
+    // LPOP pops what LPUSH pushed: the same request count.
+    for (const r of results) {
+      const of = r.workload.requestsOf;
+      const source = of === undefined ? undefined : results.find((x) => x.workload.id === of);
+      if (source !== undefined) r.requests = source.requests;
     }
 
     // Interleaved rounds.
@@ -316,7 +411,7 @@ async function main(): Promise<void> {
           if (!runnable(r, kind)) continue;
           i++;
           const s = servers.get(kind)!.process;
-          const o = await measure(w, toolOf(w), s.pid, s.port, place.loadFor[kind], r.requests, timeoutFor(seconds * 3));
+          const o = await measure(w, toolOf(w), s.pid, s.port, place.loadFor[kind], r.requests, timeoutFor(secondsOf(w) * 3), testTime(w, secondsOf(w)));
           r.rounds[kind].push(o);
           progress(`round ${round + 1}/${rounds} ${String(i).padStart(2)}/${runsPerRound} ${w.label.padEnd(18)} ${SERVER_LABEL[kind].padEnd(12)} ${describe(o)}`);
         }
@@ -330,12 +425,12 @@ async function main(): Promise<void> {
       if (s !== undefined) r.median[kind] = s;
     }
     machine.loadAverageEnd = os.loadavg();
-    const serverRecords: Partial<Record<ServerKind, ServerRecord>> = {};
+    const serverRecords: Partial<Record<LoadServer, ServerRecord>> = {};
     for (const [kind, s] of servers) {
       const mem = processMemory(s.process.pid);
       serverRecords[kind] = {
         command: s.command,
-        version: kind === 'redis' ? machine.redisServer : slabVersion,
+        version: kind === 'redis' ? machine.redisServer : kind === 'floor' ? `Node ${machine.node}` : slabVersion,
         rssBytesAtEnd: mem.rss,
         peakRssBytes: mem.hwm,
         cpuSecondsTotal: cpuSeconds(s.process.pid),
@@ -352,6 +447,11 @@ async function main(): Promise<void> {
         default: 'redis-benchmark',
         mix: memtier ? 'memtier_benchmark --ratio=1:10 (50 connections)' : 'redis-benchmark SET (5 connections) + GET (50 connections) side by side, requests 1:10',
         memtier,
+        memtierDefault: memtier
+          ? `memtier_benchmark -s 127.0.0.1 -p PORT --test-time ${quick ? 1 : 10} (memtier's defaults: 4 threads x 50 connections, SET:GET 1:10)`
+          : 'redis-benchmark SET (18 connections) + GET (182 connections) side by side over 10M random keys, requests 1:10',
+        memtierVersion: machine.memtierBenchmark,
+        ...(fallbackReason !== undefined ? { fallbackReason } : {}),
       },
       servers: serverRecords,
       workloads: results.map((r) => workloadRecord(r, toolOf(r.workload))),

@@ -1,15 +1,16 @@
 /*
  * The README chart: a hand-written SVG, no charting dependency. Two panels side by side,
- * one row per workload, a bar per server: median throughput (higher is better) and median
+ * one row per workload, a bar per server (redis-server, slabcache, and the do-nothing Node
+ * floor when it ran): median throughput (higher is better) and median
  * p99 latency (lower is better). Workloads differ by 30x in throughput, so each row is
- * scaled to its larger bar and every bar carries its value; the ratio slabcache/redis sits
+ * scaled to its largest bar and every bar carries its value; the ratio slabcache/redis sits
  * at the right of each panel. Where the issue sets a throughput target, a dashed mark on
  * the slabcache bar shows where the target falls.
  */
-import type { ServerKind } from '../lib/servers.ts';
+import type { LoadServer } from './processes.ts';
 import { ratioOf, SERVER_LABEL, type Summary, type WorkloadResult } from './summary.ts';
 
-const COLORS: Record<ServerKind, string> = { redis: '#c8423b', slabcache: '#2f6db3' };
+const COLORS: Record<LoadServer, string> = { redis: '#c8423b', slabcache: '#2f6db3', floor: '#9a9a9a' };
 const TARGETS: Record<string, number> = { 'set-p1': 0.85, 'get-p1': 0.85, 'set-p16': 0.7, 'get-p16': 0.7 };
 
 function esc(s: string): string {
@@ -32,17 +33,18 @@ export interface ChartInfo {
 
 export function renderChart(results: readonly WorkloadResult[], info: ChartInfo): string {
   const rows = results.filter((r) => r.median.redis !== undefined || r.median.slabcache !== undefined);
-  const kinds: ServerKind[] = ['redis', 'slabcache'];
+  const kinds: LoadServer[] = ['redis', 'slabcache'];
+  if (rows.some((r) => r.median.floor !== undefined)) kinds.push('floor');
   const width = 980;
   const labelW = 150;
   const panelW = 320;
   const ratioW = 62;
   const gap = 36;
   const barH = 13;
-  const rowH = barH * 2 + 14;
+  const rowH = barH * kinds.length + 14;
   const top = 92;
   const footer = [
-    'Bars of each row are scaled to the larger of the two; medians over interleaved rounds; ratio = slabcache / redis-server.',
+    'Bars of each row are scaled to its largest; medians over interleaved rounds; ratio = slabcache / redis-server.',
     ...info.footer,
   ];
   const height = top + rows.length * rowH + 12 + footer.length * 16;

@@ -1,9 +1,10 @@
 /*
  * One measurement: a workload's redis-benchmark parts started side by side against one
- * server (or one memtier_benchmark for a ratio workload), pinned to the load generator's
- * core, with the server's CPU time read from /proc/PID/stat before and after. Bounded: every part is killed after `timeoutMs`.
- * A failed run (server error, timeout) comes back as { error } instead of throwing, so
- * one unsupported or broken workload does not cost the rest of the benchmark.
+ * server (or one memtier_benchmark for a workload that names it), pinned to the load
+ * generator's core, with the server's CPU time read from /proc/PID/stat before and after.
+ * Bounded: every part is killed after `timeoutMs`. A failed run (server error, timeout, any
+ * error reply counted by memtier_benchmark) comes back as { error } instead of throwing,
+ * so one unsupported or broken workload does not cost the rest of the benchmark.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,7 +13,7 @@ import path from 'node:path';
 import { parseMemtierJson } from './memtier-output.ts';
 import { mergedFigures, parseRbOutput, type LoadFigures, type RbRun } from './rb-output.ts';
 import { commandString, cpuSeconds, pinned, track } from './processes.ts';
-import { memtierArgs, partArgs, partCommand, type Workload } from './workloads.ts';
+import { memtierArgs, partArgs, partCommand, type MemtierSize, type Workload } from './workloads.ts';
 
 export type LoadTool = 'redis-benchmark' | 'memtier_benchmark';
 
@@ -55,10 +56,49 @@ interface ToolRun {
   out: string;
   /** Run-queue wait of the tool's main thread, ms (sampled; NaN when unreadable). */
   waitMs: number;
+  /** Lines of stderr matching the run's error pattern, and the first of them. */
+  errorLines: number;
+  firstErrorLine: string;
 }
 
+/**
+ * Counts the lines of a stream that match `pattern`, fed in arbitrary chunks (a line split
+ * across two chunks counts once). memtier_benchmark logs each error reply to stderr as
+ * "server ... handle error response: -ERR ...".
+ */
+export class LineCounter {
+  count = 0;
+  first = '';
+  private carry = '';
+  private readonly pattern: RegExp;
+
+  constructor(pattern: RegExp) {
+    this.pattern = pattern;
+  }
+
+  feed(text: string): void {
+    const lines = (this.carry + text).split(/[\r\n]/);
+    this.carry = lines.pop()!.slice(-4096);
+    for (const line of lines) this.take(line);
+  }
+
+  end(): void {
+    this.take(this.carry);
+    this.carry = '';
+  }
+
+  private take(line: string): void {
+    if (!this.pattern.test(line)) return;
+    if (this.count === 0) this.first = line.trim().slice(0, 200);
+    this.count++;
+  }
+}
+
+/** memtier_benchmark's stderr lines that report an error reply, a failed or dropped connection, or a parse failure. */
+export const MEMTIER_ERROR_LINE = /handle error response|error[:= ]|connection dropped|failed|exception|timeout/i;
+
 /** Run a tool to completion; resolves with its stdout, rejects on timeout or a non-zero exit. */
-function runTool(cpu: string | null, tool: string, args: string[], timeoutMs: number): Promise<ToolRun> {
+function runTool(cpu: string | null, tool: string, args: string[], timeoutMs: number, errorLine?: RegExp): Promise<ToolRun> {
   return new Promise((resolve, reject) => {
     const [cmd, argv] = pinned(cpu, tool, args);
     const child = track(spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
@@ -74,8 +114,12 @@ function runTool(cpu: string | null, tool: string, args: string[], timeoutMs: nu
     const sampler = setInterval(sample, 50);
     let out = '';
     let err = '';
+    const errors = new LineCounter(errorLine ?? /(?!)/);
     child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
-    child.stderr!.setEncoding('utf8').on('data', (s: string) => (err = (err + s).slice(-4000)));
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => {
+      err = (err + s).slice(-4000);
+      errors.feed(s);
+    });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`timed out after ${(timeoutMs / 1000).toFixed(0)} s`));
@@ -88,7 +132,8 @@ function runTool(cpu: string | null, tool: string, args: string[], timeoutMs: nu
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       clearInterval(sampler);
-      if (code === 0) resolve({ out, waitMs: (lastWait - firstWait) / 1e6 });
+      errors.end();
+      if (code === 0) resolve({ out, waitMs: (lastWait - firstWait) / 1e6, errorLines: errors.count, firstErrorLine: errors.first });
       else {
         const tail = (err.trim() || out.replace(/\r[^\n]*/g, '').trim()).slice(-500);
         reject(new Error(`${tool} exited ${code ?? signal}: ${tail}`));
@@ -99,18 +144,27 @@ function runTool(cpu: string | null, tool: string, args: string[], timeoutMs: nu
 
 async function runPart(cpu: string | null, port: number, args: string[], timeoutMs: number): Promise<{ run: RbRun; waitMs: number }> {
   const { out, waitMs } = await runTool(cpu, 'redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), ...args], timeoutMs);
-  const run = parseRbOutput(out)[0];
+  // The measured test is the last section (a test that needs data first prints that part before it).
+  const run = parseRbOutput(out).at(-1);
   if (run === undefined || !(run.rps > 0)) throw new Error(`redis-benchmark printed no result: ${out.replace(/\r[^\n]*/g, '').trim().slice(-300)}`);
   return { run, waitMs };
 }
 
-async function runMemtier(w: Workload, cpu: string | null, port: number, requests: number, timeoutMs: number): Promise<{ figures: LoadFigures; waitMs: number }> {
+async function runMemtier(w: Workload, cpu: string | null, port: number, size: MemtierSize, timeoutMs: number): Promise<{ figures: LoadFigures; waitMs: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slabcache-bench-'));
   const file = path.join(dir, 'memtier.json');
   try {
-    const { waitMs } = await runTool(cpu, 'memtier_benchmark', memtierArgs(w, port, requests, file), timeoutMs);
-    const figures = parseMemtierJson(fs.readFileSync(file, 'utf8'));
-    if (!Number.isFinite(figures.requests)) figures.requests = requests;
+    const { waitMs, errorLines, firstErrorLine } = await runTool(cpu, 'memtier_benchmark', memtierArgs(w, port, size, file), timeoutMs, MEMTIER_ERROR_LINE);
+    const parsed = parseMemtierJson(fs.readFileSync(file, 'utf8'));
+    const errors = errorLines + parsed.connectionErrors;
+    if (errors > 0) {
+      throw new Error(`memtier_benchmark: ${errorLines} error line(s), ${parsed.connectionErrors} connection error(s)${firstErrorLine !== '' ? `, first: ${firstErrorLine}` : ''}`);
+    }
+    const figures: LoadFigures = { requests: parsed.requests, rps: parsed.rps, p50: parsed.p50, p99: parsed.p99, p999: parsed.p999 };
+    if (!Number.isFinite(figures.requests)) {
+      if (size.seconds !== undefined && w.memtierDefault === true) throw new Error('memtier JSON: no Totals.Count for a --test-time run');
+      figures.requests = size.requests;
+    }
     return { figures, waitMs };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -125,10 +179,13 @@ export async function measure(
   loadCpu: string | null,
   requests: number,
   timeoutMs: number,
+  /** The memtier default run's --test-time (redis-benchmark and the ratio runs use `requests`). */
+  seconds?: number,
 ): Promise<Outcome> {
+  const size: MemtierSize = seconds === undefined ? { requests } : { requests, seconds };
   const commands =
     tool === 'memtier_benchmark'
-      ? [commandString('memtier_benchmark', memtierArgs(w, port, requests, 'memtier.json'))]
+      ? [commandString('memtier_benchmark', memtierArgs(w, port, size, 'memtier.json'))]
       : w.parts.map((p) => partCommand(w, p, requests, port));
   const cpu0 = cpuSeconds(serverPid);
   const wait0 = runQueueWaitNs(serverPid);
@@ -137,7 +194,7 @@ export async function measure(
     let figures: LoadFigures;
     let clientWaitMs: number;
     if (tool === 'memtier_benchmark') {
-      const m = await runMemtier(w, loadCpu, port, requests, timeoutMs);
+      const m = await runMemtier(w, loadCpu, port, size, timeoutMs);
       figures = m.figures;
       clientWaitMs = m.waitMs;
     } else {

@@ -8,12 +8,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { printTable } from '../lib/report.ts';
-import type { ServerKind } from '../lib/servers.ts';
 import { renderChart } from './chart.ts';
+import type { SelfTime } from './cpu-profile.ts';
 import type { Outcome } from './measure.ts';
-import type { Placement } from './processes.ts';
+import type { LoadServer, Placement } from './processes.ts';
 import { updateReadme } from './readme.ts';
-import { checkTargets, markdownTable, ratioOf, tableRows, targetLine, type Summary, type TargetCheck, type WorkloadResult } from './summary.ts';
+import { checkTargets, markdownTable, ratioOf, SERVERS, tableRows, targetLine, type Summary, type TargetCheck, type WorkloadResult } from './summary.ts';
 import { WORKLOADS, type Workload } from './workloads.ts';
 
 export interface MachineInfo {
@@ -40,6 +40,14 @@ export interface ServerRecord {
   cpuSecondsTotal?: number;
 }
 
+export interface RatioRecord {
+  rps: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  cpuUsPerOp: number;
+}
+
 export interface WorkloadRecord {
   id: string;
   label: string;
@@ -47,10 +55,13 @@ export interface WorkloadRecord {
   connections: number;
   tool: string;
   requestsPerRun: number;
-  skipped: Partial<Record<ServerKind, string>>;
-  median: Partial<Record<ServerKind, Summary>>;
-  ratio: { rps: number; p50: number; p99: number; p999: number; cpuUsPerOp: number };
-  rounds: Record<ServerKind, Outcome[]>;
+  skipped: Partial<Record<LoadServer, string>>;
+  median: Partial<Record<LoadServer, Summary>>;
+  /** slabcache / redis-server. */
+  ratio: RatioRecord;
+  /** slabcache / Node floor (the do-nothing server). */
+  ratioToFloor?: RatioRecord;
+  rounds: Record<LoadServer, Outcome[]>;
 }
 
 export interface LoadRecord {
@@ -69,8 +80,13 @@ export interface LoadRecord {
   };
   machine: MachineInfo;
   placement: Placement;
-  loadTool: { default: string; mix: string; memtier: boolean };
-  servers: Partial<Record<ServerKind, ServerRecord>>;
+  /**
+   * Which load generator ran: redis-benchmark for most workloads; memtier_benchmark for the
+   * workloads that name it when it was on PATH (memtier true), else their redis-benchmark
+   * fallback (fallbackReason says why). Each workload's `tool` says what ran it.
+   */
+  loadTool: { default: string; mix: string; memtier: boolean; memtierDefault?: string; memtierVersion?: string | null; fallbackReason?: string };
+  servers: Partial<Record<LoadServer, ServerRecord>>;
   workloads: WorkloadRecord[];
   targets: TargetCheck[];
   elapsedSeconds: number;
@@ -86,14 +102,19 @@ export function workloadRecord(r: WorkloadResult, tool: string): WorkloadRecord 
     requestsPerRun: r.requests,
     skipped: r.skipped,
     median: r.median,
-    ratio: {
-      rps: ratioOf(r, (s) => s.rps),
-      p50: ratioOf(r, (s) => s.p50),
-      p99: ratioOf(r, (s) => s.p99),
-      p999: ratioOf(r, (s) => s.p999),
-      cpuUsPerOp: ratioOf(r, (s) => s.cpuUsPerOp),
-    },
+    ratio: ratios(r, 'redis'),
+    ratioToFloor: ratios(r, 'floor'),
     rounds: r.rounds,
+  };
+}
+
+function ratios(r: WorkloadResult, base: 'redis' | 'floor'): RatioRecord {
+  return {
+    rps: ratioOf(r, (s) => s.rps, base),
+    p50: ratioOf(r, (s) => s.p50, base),
+    p99: ratioOf(r, (s) => s.p99, base),
+    p999: ratioOf(r, (s) => s.p999, base),
+    cpuUsPerOp: ratioOf(r, (s) => s.cpuUsPerOp, base),
   };
 }
 
@@ -104,17 +125,32 @@ export function resultsFromRecord(record: LoadRecord): WorkloadResult[] {
   return record.workloads.map((w) => {
     const known = WORKLOADS.find((x) => x.id === w.id);
     const workload: Workload = known ?? { id: w.id, label: w.label, pipeline: w.pipeline, parts: [], needs: [], warmupRequests: 0, connections: w.connections };
-    const median: Partial<Record<ServerKind, Summary>> = {};
-    for (const kind of ['redis', 'slabcache'] as const) {
+    const median: Partial<Record<LoadServer, Summary>> = {};
+    for (const kind of SERVERS) {
       const s = nan(w.median[kind]);
       if (s !== undefined) median[kind] = s;
     }
-    return { workload, requests: w.requestsPerRun, skipped: w.skipped, rounds: w.rounds, median };
+    // Records from before the floor have no floor rounds.
+    const rounds = { redis: w.rounds.redis ?? [], slabcache: w.rounds.slabcache ?? [], floor: w.rounds.floor ?? [] };
+    return { workload, requests: w.requestsPerRun, skipped: w.skipped, rounds, median };
   });
 }
 
 export function machineText(m: MachineInfo): string {
-  return `${m.nproc} CPUs (${m.cpuModel}), ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, ${m.os} ${m.kernel}, Node ${m.node ?? '?'}, redis-server ${m.redisServer ?? 'not on PATH'}, redis-benchmark ${m.redisBenchmark ?? '?'}`;
+  return `${m.nproc} CPUs (${m.cpuModel}), ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, ${m.os} ${m.kernel}, Node ${m.node ?? '?'}, redis-server ${m.redisServer ?? 'not on PATH'}, redis-benchmark ${m.redisBenchmark ?? '?'}, memtier_benchmark ${m.memtierBenchmark ?? 'not on PATH'}`;
+}
+
+/** Which load generator ran which workloads, one line per tool, for the printed output. */
+export function toolLines(record: LoadRecord): string[] {
+  const byTool = new Map<string, string[]>();
+  for (const w of record.workloads) {
+    const list = byTool.get(w.tool) ?? [];
+    list.push(w.label);
+    byTool.set(w.tool, list);
+  }
+  const lines = [...byTool.entries()].map(([tool, labels]) => `${tool}: ${labels.join(', ')}`);
+  if (record.loadTool.fallbackReason !== undefined) lines.push(`(${record.loadTool.fallbackReason})`);
+  return lines;
 }
 
 export function printResults(record: LoadRecord, results: readonly WorkloadResult[]): void {
@@ -122,20 +158,62 @@ export function printResults(record: LoadRecord, results: readonly WorkloadResul
   console.log(`medians over ${record.options.roundsRun} interleaved round(s); latency in ms as the client sees it; CPU us/op = server user+system CPU time per request; server CPU = share of one core the server used; CPU wait srv/gen = share of the run the server / load generator waited for a CPU (other work on the machine)`);
   console.log('');
   printTable(tableRows(results));
+  console.log('\nload generator per workload:');
+  for (const line of toolLines(record)) console.log(`  ${line}`);
   if (record.targets.length > 0) {
     console.log('\ntargets (slabcache / redis-server):');
     for (const t of record.targets) console.log(`  ${targetLine(t)}`);
   }
 }
 
-export function writeJson(record: LoadRecord, outDir: string): string {
+/** `npm run bench -- --profile`: per profiled workload, its load figures and the self-time tables. */
+export interface ProfileRecord {
+  benchmark: string;
+  date: string;
+  command: string;
+  machine: MachineInfo;
+  placement: Placement;
+  profileSeconds: number;
+  slabcacheNodeFlags: string[];
+  /** Rows kept of each self-time table. */
+  top: number;
+  workloads: Array<{
+    id: string;
+    label: string;
+    tool: string;
+    server: string;
+    load: Outcome;
+    /** The .cpuprofile, relative to the repository. */
+    profileFile: string;
+    seconds: number;
+    samples: number;
+    idlePercent: number;
+    byArea: SelfTime[];
+    byFunction: SelfTime[];
+    byFile: SelfTime[];
+  }>;
+}
+
+function stampOf(date: string): string {
+  return date.replace(/[-:]/g, '').replace(/\..+$/, '').replace('T', '-');
+}
+
+/** JSON with NaN and infinities as null; writes `<prefix>-<stamp><suffix>.json` and `<prefix>-latest.json`. */
+function writeRecord(record: object, outDir: string, prefix: string, date: string, suffix: string): string {
   fs.mkdirSync(outDir, { recursive: true });
-  const stamp = record.date.replace(/[-:]/g, '').replace(/\..+$/, '').replace('T', '-');
   const json = JSON.stringify(record, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n';
-  const file = path.join(outDir, `load-${stamp}${record.options.quick ? '-quick' : ''}.json`);
+  const file = path.join(outDir, `${prefix}-${stampOf(date)}${suffix}.json`);
   fs.writeFileSync(file, json);
-  fs.writeFileSync(path.join(outDir, 'load-latest.json'), json);
+  fs.writeFileSync(path.join(outDir, `${prefix}-latest.json`), json);
   return file;
+}
+
+export function writeJson(record: LoadRecord, outDir: string): string {
+  return writeRecord(record, outDir, 'load', record.date, record.options.quick ? '-quick' : '');
+}
+
+export function writeProfileJson(record: ProfileRecord, outDir: string): string {
+  return writeRecord(record, outDir, 'profile', record.date, '');
 }
 
 export function writeChart(record: LoadRecord, results: readonly WorkloadResult[], outDir: string): string {
@@ -149,7 +227,8 @@ export function writeChart(record: LoadRecord, results: readonly WorkloadResult[
       subtitle: `${m.nproc} CPUs (${m.cpuModel}), Node ${m.node}, redis-server ${m.redisServer ?? '-'}; ${record.date.slice(0, 16).replace('T', ' ')} UTC; ${record.command}`,
       footer: [
         `Placement: ${record.placement.description}.`,
-        `Load: redis-benchmark${record.loadTool.memtier ? ' (mix: memtier_benchmark)' : ''}; 100,000 preloaded keys, 32-byte values; 50 connections unless named; latency as the client sees it.`,
+        `Load: redis-benchmark${record.loadTool.memtier ? ' (SET:GET mixes and the default memtier run: memtier_benchmark)' : ' (memtier_benchmark not on PATH)'}; 100,000 preloaded keys, 32-byte values; 50 connections unless named; latency as the client sees it.`,
+        ...(results.some((r) => r.median.floor !== undefined) ? ['Node floor: a do-nothing RESP server on node:net that parses each request and answers a constant reply (bench/floor-server.ts).'] : []),
       ],
     }),
   );
@@ -171,10 +250,15 @@ export function readmeBody(record: LoadRecord, results: readonly WorkloadResult[
   lines.push(
     `- Load: redis-benchmark, 100,000 random keys preloaded, 32-byte values, 50 connections unless named; SET:GET 1:10 by ${
       record.loadTool.memtier
-        ? 'memtier_benchmark --ratio=1:10'
+        ? `memtier_benchmark ${record.machine.memtierBenchmark ?? ''} --ratio=1:10, and the default memtier run (\`memtier_benchmark -p PORT --test-time N\`: 4 threads x 50 connections, SET:GET 1:10 over 10M keys)`
         : 'a SET and a GET redis-benchmark side by side (5 + 50 connections, requests 1:10; memtier_benchmark was not on PATH; the two generators share one core, so their CPU wait includes each other)'
     }.`,
   );
+  if (results.some((r) => r.median.floor !== undefined)) {
+    lines.push(
+      "- Node floor: a do-nothing RESP server in Node (bench/floor-server.ts: node:net, parses every request, answers a constant reply, one write per read). slabcache/floor shows how far slabcache is from what Node itself allows.",
+    );
+  }
   lines.push(
     "- Medians over the rounds. Latency in ms as the client sees it (with pipelining, per pipelined batch). CPU us/op: the server's user+system CPU time (all threads) per request, read from /proc; its ratio is the steadiest figure on a shared machine, and 1 / (CPU us/op) bounds the ops/s one core can serve. Server CPU: share of one core the server used; well below 100% means the server was not the bottleneck (on a small VM the loopback round trip between two vCPUs often sets the pace at pipeline 1). CPU wait srv/gen: share of the run the server's and the load generator's main threads waited for their CPU (/proc/PID/schedstat), i.e. other work on the machine; above a few percent the run was disturbed.",
   );

@@ -1,7 +1,8 @@
 /*
- * Processes of the load harness: the two servers, each started as a child on 127.0.0.1 and
- * a free port and pinned to its own core with `taskset -c` when the machine has two or more
- * allowed CPUs; redis-benchmark runs, pinned to the core the server under test does not use;
+ * Processes of the load harness: the servers (redis-server, slabcache and the do-nothing
+ * Node floor, bench/floor-server.ts), each started as a child on 127.0.0.1 and a free port
+ * and pinned with `taskset -c` when the machine has two or more allowed CPUs; the load
+ * generators (redis-benchmark, memtier_benchmark), pinned to a core the server under test does not use;
  * CPU time of a process from /proc/PID/stat (utime + stime of all its threads, so Node's GC
  * and compiler threads count against slabcache as redis's bio threads count against redis).
  *
@@ -10,7 +11,9 @@
  * load generator runs on the core of the server that is idle at that moment. The servers
  * are measured one at a time, so the server under test always has a core to itself and the
  * generator never competes with it; the idle server on the generator's core only wakes for
- * its timers. With 1 CPU nothing is pinned.
+ * its timers. The floor shares slabcache's core and load placement (slabcache is idle while
+ * the floor is measured, and the two Node servers then run on the same core). With 1 CPU
+ * nothing is pinned.
  *
  * Children started here are killed when the harness exits, fails or is interrupted.
  * ServerProcess (bench/lib/servers.ts) supplies readiness, stderr capture and stop.
@@ -18,6 +21,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { freePort, NODE, onPath, ROOT, ServerProcess, type ServerKind } from '../lib/servers.ts';
+
+/** A server of the load harness: the two compared, and the do-nothing Node floor. */
+export type LoadServer = ServerKind | 'floor';
 
 const children = new Set<ChildProcess>();
 let hooked = false;
@@ -74,30 +80,34 @@ export function allowedCpus(): number[] {
 
 export interface Placement {
   /** taskset -c argument per server, null when not pinned. */
-  server: Record<ServerKind, string | null>;
+  server: Record<LoadServer, string | null>;
   /** taskset -c argument of the load generator while it loads each server. */
-  loadFor: Record<ServerKind, string | null>;
+  loadFor: Record<LoadServer, string | null>;
   description: string;
 }
 
 export function placement(cpus: readonly number[], taskset: boolean): Placement {
   if (!taskset || cpus.length < 2) {
     const why = !taskset ? 'taskset not on PATH' : `${cpus.length} allowed CPU`;
-    return { server: { slabcache: null, redis: null }, loadFor: { slabcache: null, redis: null }, description: `not pinned (${why})` };
+    return {
+      server: { slabcache: null, redis: null, floor: null },
+      loadFor: { slabcache: null, redis: null, floor: null },
+      description: `not pinned (${why})`,
+    };
   }
   const [a, b] = cpus;
   if (cpus.length >= 3) {
     const rest = cpus.slice(2).join(',');
     return {
-      server: { slabcache: String(a), redis: String(b) },
-      loadFor: { slabcache: rest, redis: rest },
-      description: `slabcache on CPU ${a}, redis-server on CPU ${b}, redis-benchmark on CPU ${rest}`,
+      server: { slabcache: String(a), redis: String(b), floor: String(a) },
+      loadFor: { slabcache: rest, redis: rest, floor: rest },
+      description: `slabcache and the Node floor on CPU ${a}, redis-server on CPU ${b}, load generator on CPU ${rest}`,
     };
   }
   return {
-    server: { slabcache: String(a), redis: String(b) },
-    loadFor: { slabcache: String(b), redis: String(a) },
-    description: `slabcache on CPU ${a}, redis-server on CPU ${b}; redis-benchmark on the other server's CPU (the one idle during that run)`,
+    server: { slabcache: String(a), redis: String(b), floor: String(a) },
+    loadFor: { slabcache: String(b), redis: String(a), floor: String(b) },
+    description: `slabcache and the Node floor on CPU ${a}, redis-server on CPU ${b}; load generator on a CPU of servers idle during that run`,
   };
 }
 
@@ -127,6 +137,10 @@ export function slabcacheArgs(port: number): string[] {
   ];
 }
 
+export function floorArgs(port: number): string[] {
+  return ['bench/floor-server.ts', '--port', String(port), '--bind', '127.0.0.1'];
+}
+
 export interface StartOptions {
   cpu: string | null;
   /** Node flags before cli/main.ts (slabcache only), e.g. --cpu-prof. */
@@ -134,7 +148,7 @@ export interface StartOptions {
 }
 
 export interface StartedServer {
-  process: ServerProcess;
+  process: ServerProcess<LoadServer>;
   /** The command line, as run (taskset included). */
   command: string;
 }
@@ -147,14 +161,17 @@ export function commandString(cmd: string, args: readonly string[]): string {
   return [cmd, ...args].map(shellQuote).join(' ');
 }
 
-export async function startServer(kind: ServerKind, opts: StartOptions): Promise<StartedServer> {
+function serverArgv(kind: LoadServer, port: number, opts: StartOptions): [string, string[]] {
+  if (kind === 'redis') return pinned(opts.cpu, 'redis-server', redisArgs(port));
+  if (kind === 'floor') return pinned(opts.cpu, NODE, floorArgs(port));
+  return pinned(opts.cpu, NODE, [...(opts.nodeFlags ?? []), ...slabcacheArgs(port)]);
+}
+
+export async function startServer(kind: LoadServer, opts: StartOptions): Promise<StartedServer> {
   const port = await freePort();
-  const [cmd, args] =
-    kind === 'redis'
-      ? pinned(opts.cpu, 'redis-server', redisArgs(port))
-      : pinned(opts.cpu, NODE, [...(opts.nodeFlags ?? []), ...slabcacheArgs(port)]);
+  const [cmd, args] = serverArgv(kind, port, opts);
   const child = track(spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
-  const server = new ServerProcess(kind, port, child);
+  const server = new ServerProcess<LoadServer>(kind, port, child);
   try {
     await server.waitReady();
   } catch (err) {

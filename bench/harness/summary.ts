@@ -1,16 +1,19 @@
 /*
  * From rounds of measurements to what the harness shows: per server and workload the median
- * of every figure over the rounds that succeeded (each figure on its own), the ratio
- * slabcache / redis-server, the issue's targets checked, and the same table as plain text
- * rows (bench/lib/report.ts prints them) and as Markdown for the README.
+ * of every figure over the rounds that succeeded (each figure on its own), the ratios
+ * slabcache / redis-server and slabcache / Node floor (the do-nothing server: what Node
+ * itself allows), the issue's targets checked, and the same table as plain text rows
+ * (bench/lib/report.ts prints them) and as Markdown for the README.
  */
 import { fmt } from '../lib/report.ts';
-import type { ServerKind } from '../lib/servers.ts';
 import { isMeasurement, type Outcome } from './measure.ts';
+import type { LoadServer } from './processes.ts';
 import type { Workload } from './workloads.ts';
 
-export const SERVERS: readonly ServerKind[] = ['redis', 'slabcache'];
-export const SERVER_LABEL: Record<ServerKind, string> = { redis: 'redis-server', slabcache: 'slabcache' };
+export const SERVERS: readonly LoadServer[] = ['redis', 'slabcache', 'floor'];
+export const SERVER_LABEL: Record<LoadServer, string> = { redis: 'redis-server', slabcache: 'slabcache', floor: 'Node floor' };
+/** The ratio rows: slabcache over each base. */
+export const RATIO_LABEL: Record<'redis' | 'floor', string> = { redis: 'slabcache/redis', floor: 'slabcache/floor' };
 
 export interface Summary {
   rounds: number;
@@ -31,9 +34,9 @@ export interface WorkloadResult {
   /** Requests per measured run (the same for both servers). */
   requests: number;
   /** Why a server did not run this workload. */
-  skipped: Partial<Record<ServerKind, string>>;
-  rounds: Record<ServerKind, Outcome[]>;
-  median: Partial<Record<ServerKind, Summary>>;
+  skipped: Partial<Record<LoadServer, string>>;
+  rounds: Record<LoadServer, Outcome[]>;
+  median: Partial<Record<LoadServer, Summary>>;
 }
 
 function med(xs: readonly number[]): number {
@@ -62,9 +65,10 @@ export function summarise(outcomes: readonly Outcome[]): Summary | undefined {
   };
 }
 
-export function ratioOf(r: WorkloadResult, pick: (s: Summary) => number): number {
+/** slabcache's figure over the base server's (redis-server unless named), NaN when either is missing. */
+export function ratioOf(r: WorkloadResult, pick: (s: Summary) => number, base: 'redis' | 'floor' = 'redis'): number {
   const a = r.median.slabcache;
-  const b = r.median.redis;
+  const b = r.median[base];
   if (a === undefined || b === undefined) return NaN;
   const x = pick(a);
   const y = pick(b);
@@ -129,10 +133,11 @@ export function tableRows(results: readonly WorkloadResult[]): string[][] {
         s.cpuUsPerOp.toFixed(2), pct(s.cpuPercent), `${pct(s.serverWaitPercent)}/${pct(s.clientWaitPercent)}`, String(s.rounds),
       ]);
     }
-    if (r.median.slabcache !== undefined && r.median.redis !== undefined) {
+    for (const base of ['redis', 'floor'] as const) {
+      if (r.median.slabcache === undefined || r.median[base] === undefined) continue;
       rows.push([
-        r.workload.label, 'slabcache/redis', x2(ratioOf(r, (s) => s.rps)), x2(ratioOf(r, (s) => s.p50)),
-        x2(ratioOf(r, (s) => s.p99)), x2(ratioOf(r, (s) => s.p999)), x2(ratioOf(r, (s) => s.cpuUsPerOp)), '', '', '',
+        r.workload.label, RATIO_LABEL[base], x2(ratioOf(r, (s) => s.rps, base)), x2(ratioOf(r, (s) => s.p50, base)),
+        x2(ratioOf(r, (s) => s.p99, base)), x2(ratioOf(r, (s) => s.p999, base)), x2(ratioOf(r, (s) => s.cpuUsPerOp, base)), '', '', '',
       ]);
     }
   }
@@ -156,7 +161,7 @@ export function markdownTable(results: readonly WorkloadResult[]): string {
     const cells = [...row];
     if (cells[0] === last) cells[0] = '';
     else last = cells[0];
-    if (row[1] === 'slabcache/redis') {
+    if (row[1] === RATIO_LABEL.redis) {
       for (let i = 1; i < cells.length; i++) if (cells[i] !== '') cells[i] = `**${cells[i]}**`;
     }
     out.push(`| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`);

@@ -1,15 +1,35 @@
 /*
- * The workloads of `npm run bench`, as redis-benchmark invocations. Every one uses random
- * keys over a 100,000-key space ("key:" + 12 digits, the names bench/lib/load.ts preloads,
- * so GET and MGET hit) and 32-byte values.
+ * The workloads of `npm run bench`, as redis-benchmark invocations. Every string workload
+ * uses random keys over a 100,000-key space ("key:" + 12 digits, the names bench/lib/load.ts
+ * preloads, so GET and MGET hit) and 32-byte values.
  *
- * A workload is one or more "parts" run side by side against the same server. The 1:10
- * SET:GET mix runs on memtier_benchmark (--ratio 1:10, 50 connections) when it is on PATH
- * (it is detected, never installed). Otherwise it is two redis-benchmark parts, because
- * redis-benchmark cannot mix commands in one run: a SET run on 5 connections and a GET run
- * on 50, with requests in the ratio 1:10 so every connection carries the same share and
- * both runs end together; throughput is all requests over the longer run, latency
- * percentiles come from the merged distributions (rb-output.ts).
+ * A workload is one or more "parts" run side by side against the same server. Workloads
+ * that name memtier_benchmark run on it when it is on PATH (it is detected, never
+ * installed), else on their redis-benchmark parts, and the record says which ran:
+ * - the 1:10 SET:GET mixes: memtier --ratio 1:10, 50 connections, keys "key:1".."key:100000"
+ *   (memtier's key-minimum must be at least 1; run.ts preloads these names too). Without
+ *   memtier they are two redis-benchmark parts, because redis-benchmark cannot mix commands
+ *   in one run: a SET run on 5 connections and a GET run on 50, with requests in the ratio
+ *   1:10 so every connection carries the same share and both runs end together; throughput
+ *   is all requests over the longer run, latency percentiles come from the merged
+ *   distributions (rb-output.ts);
+ * - the default memtier run, `memtier_benchmark -p PORT --test-time 10` with memtier's own
+ *   defaults (4 threads x 50 connections, SET:GET 1:10, "memtier-" keys over 10M ids, so
+ *   most GETs miss, 32-byte values); 1 s under --quick. Only the address (-s 127.0.0.1) and
+ *   the output options are added. Without memtier: redis-benchmark SET (18 connections) and
+ *   GET (182) side by side over 10M random keys, sized to the same duration. It runs last:
+ *   its SETs add up to about rate x 10 s / 11 keys per run to the servers.
+ *
+ * The collection workloads are redis-benchmark's own tests (-t hset, sadd, zadd; one hash,
+ * set or sorted set of up to 100,000 members each), HGET on the hash HSET writes, and
+ * LRANGE_100 (redis-benchmark's `LRANGE mylist 0 99`) on a list of its own, lrange:mylist:
+ * `-t lrange_100` would push -n elements into mylist inside every measured run, which the
+ * server CPU per operation would count, and LPOP drains mylist. Preloads (run.ts, once per
+ * server): lrange:mylist with 600 32-byte elements, myhash with all 100,000 fields (so HGET
+ * hits and HSET overwrites in every round alike).
+ *
+ * LPOP runs with LPUSH's request count, right after it, so it pops what LPUSH pushed rather
+ * than an empty list.
  */
 
 export const KEYSPACE = 100_000;
@@ -21,6 +41,15 @@ export interface Part {
   clients: number;
   /** redis-benchmark arguments naming the test: ['-t', 'set'] or a command line. */
   test: string[];
+  /** redis-benchmark -r (random key space) when not KEYSPACE. */
+  keyspace?: number;
+}
+
+/** Commands run once per server before the warm-ups: `count` commands, the i-th `command(i)`. */
+export interface Preload {
+  what: string;
+  count: number;
+  command: (i: number) => string[];
 }
 
 export interface Workload {
@@ -28,6 +57,7 @@ export interface Workload {
   /** Short name for tables and the chart. */
   label: string;
   pipeline: number;
+  /** redis-benchmark parts: the workload itself, or memtier's fallback. */
   parts: Part[];
   /** Commands the server must support (probed with COMMAND INFO), lower case. */
   needs: string[];
@@ -37,37 +67,84 @@ export interface Workload {
   connections: number;
   /** memtier_benchmark --ratio (SET:GET), when memtier can run this workload in one process. */
   memtierRatio?: string;
+  /** The default memtier run (memtier's own defaults, a fixed --test-time). */
+  memtierDefault?: boolean;
+  /** Measured runs last this many seconds (10; 1 under --quick) instead of --seconds. */
+  testSeconds?: number;
+  /** Run with the request count of this workload (LPOP pops what LPUSH pushed). */
+  requestsOf?: string;
+  preload?: Preload;
 }
 
-function workload(id: string, label: string, pipeline: number, parts: Part[], needs: string[], warmupRequests: number, memtierRatio?: string): Workload {
-  const w: Workload = { id, label, pipeline, parts, needs, warmupRequests, connections: parts.reduce((s, p) => s + p.clients, 0) };
-  if (memtierRatio !== undefined) w.memtierRatio = memtierRatio;
-  return w;
+type Extra = Pick<Workload, 'memtierRatio' | 'memtierDefault' | 'testSeconds' | 'requestsOf' | 'preload'>;
+
+function workload(id: string, label: string, pipeline: number, parts: Part[], needs: string[], warmupRequests: number, extra: Extra = {}): Workload {
+  return { id, label, pipeline, parts, needs, warmupRequests, connections: parts.reduce((s, p) => s + p.clients, 0), ...extra };
 }
 
 const single = (clients: number, ...test: string[]): Part[] => [{ share: 1, clients, test }];
 const mgetArgs = ['mget', ...Array.from({ length: 10 }, () => 'key:__rand_int__')];
+const mixParts: Part[] = [
+  { share: 1 / 11, clients: 5, test: ['-t', 'set'] },
+  { share: 10 / 11, clients: 50, test: ['-t', 'get'] },
+];
+
+/** memtier_benchmark's defaults, for the default run and its fallback. */
+export const MEMTIER_DEFAULTS = { threads: 4, clients: 50, keyMaximum: 10_000_000, dataSize: 32, ratio: '1:10', testSeconds: 10 } as const;
+
+export const LRANGE_KEY = 'lrange:mylist';
+export const LRANGE_LENGTH = 600;
+export const HASH_KEY = 'myhash';
+const filler = 'x'.repeat(VALUE_BYTES);
+/** redis-benchmark's "element:__rand_int__" for id i. */
+export const elementName = (i: number): string => 'element:' + String(i).padStart(12, '0');
 
 export const WORKLOADS: readonly Workload[] = [
   workload('set-p1', 'SET P1', 1, single(50, '-t', 'set'), ['set'], 30_000),
   workload('get-p1', 'GET P1', 1, single(50, '-t', 'get'), ['get'], 30_000),
   workload('set-p16', 'SET P16', 16, single(50, '-t', 'set'), ['set'], 300_000),
   workload('get-p16', 'GET P16', 16, single(50, '-t', 'get'), ['get'], 300_000),
-  workload('mix-p1', 'SET:GET 1:10 P1', 1, [
-    { share: 1 / 11, clients: 5, test: ['-t', 'set'] },
-    { share: 10 / 11, clients: 50, test: ['-t', 'get'] },
-  ], ['set', 'get'], 33_000, '1:10'),
-  workload('mix-p16', 'SET:GET 1:10 P16', 16, [
-    { share: 1 / 11, clients: 5, test: ['-t', 'set'] },
-    { share: 10 / 11, clients: 50, test: ['-t', 'get'] },
-  ], ['set', 'get'], 330_000, '1:10'),
+  workload('mix-p1', 'SET:GET 1:10 P1', 1, mixParts, ['set', 'get'], 33_000, { memtierRatio: '1:10' }),
+  workload('mix-p16', 'SET:GET 1:10 P16', 16, mixParts, ['set', 'get'], 330_000, { memtierRatio: '1:10' }),
   workload('incr-p1', 'INCR P1', 1, single(50, '-t', 'incr'), ['incr'], 30_000),
   workload('mset-p1', 'MSET 10 keys P1', 1, single(50, '-t', 'mset'), ['mset'], 20_000),
   workload('mget-p1', 'MGET 10 keys P1', 1, single(50, ...mgetArgs), ['mget'], 20_000),
   workload('lpush-p1', 'LPUSH P1', 1, single(50, '-t', 'lpush'), ['lpush'], 30_000),
-  workload('lpop-p1', 'LPOP P1', 1, single(50, '-t', 'lpop'), ['lpop'], 30_000),
+  workload('lpop-p1', 'LPOP P1', 1, single(50, '-t', 'lpop'), ['lpop'], 30_000, { requestsOf: 'lpush-p1' }),
+  workload('lrange100-p1', 'LRANGE_100 P1', 1, single(50, 'lrange', LRANGE_KEY, '0', '99'), ['lrange', 'rpush'], 10_000, {
+    preload: { what: `${LRANGE_KEY}, ${LRANGE_LENGTH} elements`, count: LRANGE_LENGTH, command: () => ['RPUSH', LRANGE_KEY, filler] },
+  }),
+  workload('hset-p1', 'HSET P1', 1, single(50, '-t', 'hset'), ['hset'], 30_000, {
+    preload: { what: `${HASH_KEY}, ${KEYSPACE.toLocaleString('en-US')} fields`, count: KEYSPACE, command: (i) => ['HSET', HASH_KEY, elementName(i), filler] },
+  }),
+  workload('hget-p1', 'HGET P1', 1, single(50, 'hget', HASH_KEY, 'element:__rand_int__'), ['hget'], 30_000),
+  workload('sadd-p1', 'SADD P1', 1, single(50, '-t', 'sadd'), ['sadd'], 30_000),
+  workload('zadd-p1', 'ZADD P1', 1, single(50, '-t', 'zadd'), ['zadd'], 30_000),
   workload('get-p1-c1000', 'GET P1 1000 conns', 1, single(1000, '-t', 'get'), ['get'], 30_000),
+  workload(
+    'memtier-default',
+    'memtier default',
+    1,
+    [
+      { share: 1 / 11, clients: 18, test: ['-t', 'set'], keyspace: MEMTIER_DEFAULTS.keyMaximum },
+      { share: 10 / 11, clients: 182, test: ['-t', 'get'], keyspace: MEMTIER_DEFAULTS.keyMaximum },
+    ],
+    ['set', 'get'],
+    30_000,
+    { memtierDefault: true, testSeconds: MEMTIER_DEFAULTS.testSeconds },
+  ),
 ];
+
+/** Does memtier_benchmark run this workload when it is on PATH? */
+export function namesMemtier(w: Workload): boolean {
+  return w.memtierRatio !== undefined || w.memtierDefault === true;
+}
+
+/** Seconds of a measured run: the workload's own duration (1 s under --quick), else --seconds. */
+export function runSeconds(w: Workload, seconds: number, quick: boolean): number {
+  if (w.testSeconds === undefined) return seconds;
+  return quick ? Math.min(1, w.testSeconds) : w.testSeconds;
+}
 
 /** redis-benchmark arguments of one part, without -h/-p. */
 export function partArgs(w: Workload, part: Part, requests: number): string[] {
@@ -75,7 +152,7 @@ export function partArgs(w: Workload, part: Part, requests: number): string[] {
     '-c', String(part.clients),
     '-n', String(Math.max(1, Math.round(requests * part.share))),
     '-P', String(w.pipeline),
-    '-r', String(KEYSPACE),
+    '-r', String(part.keyspace ?? KEYSPACE),
     '-d', String(VALUE_BYTES),
     '--precision', '3',
     ...part.test,
@@ -103,20 +180,40 @@ export function requestsFor(w: Workload, rps: number, seconds: number): number {
 }
 
 export const MEMTIER_CLIENTS = 50;
+/** memtier's keys for the ratio workloads: "key:1" .. "key:100000" (key-minimum must be >= 1). */
+export const MEMTIER_KEY_MIN = 1;
+export const MEMTIER_KEY_MAX = KEYSPACE;
+
+/** How long or how much a memtier run does: requests in total (split over the connections), or a --test-time. */
+export interface MemtierSize {
+  requests: number;
+  /** --test-time seconds (whole seconds, at least 1) for the default run; requests is then ignored. */
+  seconds?: number;
+}
 
 /**
- * memtier_benchmark arguments for a ratio workload: one thread, 50 connections, uniform
- * random keys "key:0" .. "key:99999" (memtier does not zero-pad; run.ts preloads these too),
- * `requests` in total (memtier counts per connection).
+ * memtier_benchmark arguments.
+ * - A ratio workload: one thread, 50 connections, uniform random keys "key:1" .. "key:100000"
+ *   (memtier does not zero-pad and refuses key-minimum 0; run.ts preloads these names),
+ *   a distinct seed per connection (otherwise every connection walks the same key sequence),
+ *   `requests` in total (memtier counts per connection).
+ * - The default run: `-p PORT --test-time N` and memtier's defaults, plus -s 127.0.0.1.
+ * Both add only output options: --hide-histogram, percentiles, the JSON file.
  */
-export function memtierArgs(w: Workload, port: number | string, requests: number, jsonFile: string): string[] {
+export function memtierArgs(w: Workload, port: number | string, size: MemtierSize, jsonFile: string): string[] {
+  const output = ['--print-percentiles=50,99,99.9', '--hide-histogram', `--json-out-file=${jsonFile}`];
+  if (w.memtierDefault === true) {
+    const seconds = Math.max(1, Math.round(size.seconds ?? MEMTIER_DEFAULTS.testSeconds));
+    return ['-s', '127.0.0.1', '-p', String(port), '--test-time', String(seconds), ...output];
+  }
   return [
     '-s', '127.0.0.1', '-p', String(port), '--protocol=redis',
     '-t', '1', '-c', String(MEMTIER_CLIENTS), `--pipeline=${w.pipeline}`,
     `--ratio=${w.memtierRatio ?? '1:10'}`,
-    '--key-prefix=key:', '--key-minimum=0', `--key-maximum=${KEYSPACE - 1}`, '--key-pattern=R:R',
+    '--key-prefix=key:', `--key-minimum=${MEMTIER_KEY_MIN}`, `--key-maximum=${MEMTIER_KEY_MAX}`, '--key-pattern=R:R',
+    '--distinct-client-seed',
     '-d', String(VALUE_BYTES),
-    '-n', String(Math.max(1, Math.round(requests / MEMTIER_CLIENTS))),
-    '--print-percentiles=50,99,99.9', '--hide-histogram', `--json-out-file=${jsonFile}`,
+    '-n', String(Math.max(1, Math.round(size.requests / MEMTIER_CLIENTS))),
+    ...output,
   ];
 }

@@ -54,7 +54,7 @@ export interface EventLoopReport {
 }
 
 const live = new Set<ChildProcess>();
-const started: ServerProcess[] = [];
+const started: Array<ServerProcess<string>> = [];
 
 /** Exit status and stderr tail of every server started in this run that died or complained. */
 export function serverDiagnostics(): string {
@@ -131,8 +131,11 @@ export function parseInfo(text: string): Map<string, string> {
   return map;
 }
 
-export class ServerProcess {
-  readonly kind: ServerKind;
+/** Display names of the servers the benchmarks start (the load harness adds its Node floor). */
+const LABELS: Record<string, string> = { redis: 'redis-server', slabcache: 'slabcache', floor: 'Node floor' };
+
+export class ServerProcess<K extends string = ServerKind> {
+  readonly kind: K;
   readonly port: number;
   readonly child: ChildProcess;
   private stderr = '';
@@ -142,7 +145,7 @@ export class ServerProcess {
   private exited: Promise<void>;
   private hasExited = false;
 
-  constructor(kind: ServerKind, port: number, child: ChildProcess) {
+  constructor(kind: K, port: number, child: ChildProcess) {
     this.kind = kind;
     this.port = port;
     this.child = child;
@@ -183,7 +186,7 @@ export class ServerProcess {
   }
 
   get label(): string {
-    return this.kind === 'redis' ? 'redis-server' : 'slabcache';
+    return LABELS[this.kind] ?? this.kind;
   }
 
   stderrTail(): string {

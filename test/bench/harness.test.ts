@@ -94,7 +94,7 @@ describe('percentiles', () => {
 describe('memtier_benchmark JSON', () => {
   it('reads totals and percentiles', () => {
     const doc = { 'ALL STATS': { Totals: { Count: 1000, 'Ops/sec': 12345.6, 'Percentile Latencies': { 'p50.00': 0.3, 'p99.00': 1.1, 'p99.90': 2.5 } } } };
-    expect(parseMemtierJson(JSON.stringify(doc))).toEqual({ requests: 1000, rps: 12345.6, p50: 0.3, p99: 1.1, p999: 2.5 });
+    expect(parseMemtierJson(JSON.stringify(doc))).toEqual({ requests: 1000, rps: 12345.6, p50: 0.3, p99: 1.1, p999: 2.5, connectionErrors: 0 });
   });
 
   it('fails loudly on another layout', () => {
@@ -114,7 +114,7 @@ describe('medians, ratios and targets', () => {
   const m = (rps: number, p99: number) => ({ requests: 1, rps, p50: 0.3, p99, p999: 2 * p99, wallSeconds: 1, cpuUsPerOp: 1e6 / rps, cpuPercent: 100, serverWaitPercent: 0, clientWaitPercent: 0, load1: 0, commands: [] });
   const result = (id: string, redis: number[], slab: number[], p99 = 1) => {
     const w = WORKLOADS.find((x) => x.id === id)!;
-    const r: WorkloadResult = { workload: w, requests: 1, skipped: {}, rounds: { redis: redis.map((x) => m(x, 1)), slabcache: slab.map((x) => m(x, p99)) }, median: {} };
+    const r: WorkloadResult = { workload: w, requests: 1, skipped: {}, rounds: { redis: redis.map((x) => m(x, 1)), slabcache: slab.map((x) => m(x, p99)), floor: [] }, median: {} };
     r.median.redis = summarise(r.rounds.redis);
     r.median.slabcache = summarise(r.rounds.slabcache);
     return r;
