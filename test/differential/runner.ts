@@ -6,7 +6,7 @@
  * DIFF_ALL=1 every mismatch is collected instead, which is what a bug report wants.
  */
 import { RawClient, decodeReply, escapeBytes, type RespValue } from '../helpers/raw-client.ts';
-import type { Mode, Script, Step } from './script.ts';
+import { frame, substitute, type Mode, type Script, type Step } from './script.ts';
 
 export interface Endpoint {
   label: string;
@@ -91,11 +91,27 @@ function canonInfo(v: RespValue, fields: string[]): string {
   return v.type + JSON.stringify(out);
 }
 
-/** The comparable form of one reply under a mode (the exact bytes for 'exact'). */
-export function canonical(reply: Buffer, mode: Mode): string {
+/** repr, with scalars equal to a remembered value written as that value's name. */
+function canonIds(v: RespValue, names: string[], vars: ReadonlyMap<string, Buffer>): string {
+  if (v.kind === 'scalar' && (v.type === ':' || v.type === '$' || v.type === '+')) {
+    for (const n of names) {
+      const val = vars.get(n);
+      if (val !== undefined && val.equals(v.data)) return `${v.type}<${n}>`;
+    }
+  }
+  if (v.kind === 'aggregate') return `${v.type}${v.items.length}[${v.items.map((x) => canonIds(x, names, vars)).join(',')}]`;
+  return repr(v);
+}
+
+/**
+ * The comparable form of one reply under a mode (the exact bytes for 'exact'). `vars` are the
+ * values remembered by !let on the server that sent the reply (for 'ids').
+ */
+export function canonical(reply: Buffer, mode: Mode, vars: ReadonlyMap<string, Buffer> = new Map()): string {
   if (mode.kind === 'exact') return escapeBytes(reply);
   const v = decodeReply(reply);
   switch (mode.kind) {
+    case 'ids': return canonIds(v, mode.names, vars);
     case 'shape': return shape(v);
     case 'sorted':
       if (v.kind !== 'aggregate') return repr(v);
@@ -114,7 +130,6 @@ export function canonical(reply: Buffer, mode: Mode): string {
   }
 }
 
-/** Compares two replies under a mode; returns a note explaining the mismatch, or null. */
 /** Where two byte strings first differ, with a little context from each (for long replies). */
 export function firstDifference(a: Buffer, b: Buffer): string {
   let i = 0;
@@ -124,7 +139,13 @@ export function firstDifference(a: Buffer, b: Buffer): string {
   return `first difference at byte ${i}: ${ctx(a)} vs ${ctx(b)}`;
 }
 
-export function compareReplies(expected: Buffer, actual: Buffer, mode: Mode): string | null {
+export function compareReplies(
+  expected: Buffer,
+  actual: Buffer,
+  mode: Mode,
+  expectedVars: ReadonlyMap<string, Buffer> = new Map(),
+  actualVars: ReadonlyMap<string, Buffer> = new Map(),
+): string | null {
   if (mode.kind === 'exact') {
     if (expected.equals(actual)) return null;
     return expected.length + actual.length > 200 ? firstDifference(expected, actual) : 'exact bytes';
@@ -132,8 +153,8 @@ export function compareReplies(expected: Buffer, actual: Buffer, mode: Mode): st
   let ce: string;
   let ca: string;
   try {
-    ce = canonical(expected, mode);
-    ca = canonical(actual, mode);
+    ce = canonical(expected, mode, expectedVars);
+    ca = canonical(actual, mode, actualVars);
   } catch (err) {
     return `undecodable reply: ${(err as Error).message}`;
   }
@@ -151,11 +172,57 @@ export function compareReplies(expected: Buffer, actual: Buffer, mode: Mode): st
   return null;
 }
 
+/** Compares two lists of replies as multisets (!anyorder); a note, or null. */
+export function compareUnordered(
+  expected: Buffer[],
+  actual: Buffer[],
+  mode: Mode,
+  expectedVars: ReadonlyMap<string, Buffer> = new Map(),
+  actualVars: ReadonlyMap<string, Buffer> = new Map(),
+): string | null {
+  let ce: string[];
+  let ca: string[];
+  try {
+    ce = expected.map((r) => canonical(r, mode, expectedVars)).sort();
+    ca = actual.map((r) => canonical(r, mode, actualVars)).sort();
+  } catch (err) {
+    return `undecodable reply: ${(err as Error).message}`;
+  }
+  if (ce.length !== ca.length || ce.some((x, i) => x !== ca[i])) return `compared in any order: {${ce.join(' ')}} vs {${ca.join(' ')}}`;
+  if (mode.kind === 'approx') {
+    // The tolerance is checked pairwise in sorted order of the values.
+    const ints = (l: Buffer[]): bigint[] => l.map((r) => decodeReply(r)).filter((v) => v.kind === 'scalar' && v.type === ':')
+      .map((v) => BigInt((v as { data: Buffer }).data.toString())).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+    const ie = ints(expected);
+    const ia = ints(actual);
+    for (let i = 0; i < ie.length; i++) {
+      let d = ie[i]! - ia[i]!;
+      if (d < 0n) d = -d;
+      if (d > BigInt(mode.tolerance)) return `integers differ by ${d} (> ${mode.tolerance})`;
+    }
+  }
+  return null;
+}
+
 // ---- execution -------------------------------------------------------------------------
+
+/**
+ * How long a command's reply may take. Generous: SETBIT at offset 2^32-1 makes redis-server
+ * zero 512 MB, which takes seconds on a loaded machine.
+ */
+export const COMMAND_WAIT_MS = 10_000;
+/** How long a !read waits for each message before the step fails. */
+export const READ_WAIT_MS = 2000;
+/** How long a send that expects no reply, a !read=0, and the end-of-script check wait for stray bytes. */
+export const QUIET_MS = 50;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 class Side {
   readonly ep: Endpoint;
   private readonly conns = new Map<number, RawClient>();
+  /** Values remembered by !let on this server. */
+  readonly vars = new Map<string, Buffer>();
   constructor(ep: Endpoint) {
     this.ep = ep;
   }
@@ -163,22 +230,38 @@ class Side {
   async conn(n: number): Promise<RawClient> {
     let c = this.conns.get(n);
     if (!c || c.isClosed) {
-      c = await RawClient.connect(this.ep.port, this.ep.host, { timeoutMs: 3000 });
+      c = await RawClient.connect(this.ep.port, this.ep.host, { timeoutMs: COMMAND_WAIT_MS });
       this.conns.set(n, c);
     }
     return c;
   }
 
-  /** Connections the server closed although the script did not expect it (they are dropped). */
-  async closedUnexpectedly(): Promise<number[]> {
+  /**
+   * Connections the server closed although the script did not expect it (they are dropped).
+   * `expected` is a connection the next step says is closed (!closes on a !read line).
+   */
+  async closedUnexpectedly(expected: number | null = null): Promise<number[]> {
     const out: number[] = [];
     for (const [n, c] of this.conns) {
-      if (c.isClosed) {
+      if (c.isClosed && n !== expected) {
         out.push(n);
         await this.drop(n);
       }
     }
     return out;
+  }
+
+  /** Bytes each open connection has received and nobody read, after QUIET_MS (the end of a script). */
+  async unread(): Promise<Array<[number, Buffer]>> {
+    await sleep(QUIET_MS);
+    const out: Array<[number, Buffer]> = [];
+    for (const [n, c] of this.conns) if (c.buffered.length > 0) out.push([n, c.buffered]);
+    return out;
+  }
+
+  /** The connection as it is, even if the server closed it (a !read looks at what arrived). */
+  async existing(n: number): Promise<RawClient> {
+    return this.conns.get(n) ?? this.conn(n);
   }
 
   async drop(n: number): Promise<void> {
@@ -199,16 +282,35 @@ interface Outcome {
   closedAsExpected: boolean | null;
 }
 
+/** The bytes a command step writes to this server (its own values for ${NAME}). */
+function payloadFor(side: Side, s: Step): Buffer {
+  return s.templated ? frame(substitute(s.args, side.vars)) : s.payload;
+}
+
 async function exchange(side: Side, steps: Step[]): Promise<Outcome> {
-  const conn = steps[0]!.conn;
-  const c = await side.conn(conn);
+  const first = steps[0]!;
+  const conn = first.conn;
+  if (first.sleepMs > 0) await sleep(first.sleepMs);
+  if (first.kind === 'sleep') return { replies: [], failure: null, closedAsExpected: null };
+  const c = first.kind === 'read' ? await side.existing(conn) : await side.conn(conn);
   const replies: Buffer[] = [];
   try {
-    c.write(Buffer.concat(steps.map((s) => s.payload)));
-    for (const s of steps) for (let i = 0; i < s.replies; i++) replies.push(await c.readReply());
-    // A send that expects no reply (CLIENT REPLY OFF, blank inline lines): give a stray reply
-    // a moment to arrive, so it is reported here rather than as the next command's reply.
-    if (steps.every((s) => s.replies === 0)) await new Promise((r) => setTimeout(r, 50));
+    if (first.kind === 'read') {
+      for (let i = 0; i < first.replies; i++) {
+        try {
+          replies.push(await c.readReply(READ_WAIT_MS));
+        } catch (err) {
+          throw new Error(`message ${i + 1} of ${first.replies} on connection ${conn}: ${(err as Error).message}`);
+        }
+      }
+    } else {
+      c.write(Buffer.concat(steps.map((s) => payloadFor(side, s))));
+      for (const s of steps) for (let i = 0; i < s.replies; i++) replies.push(await c.readReply());
+    }
+    // A send that expects no reply (CLIENT REPLY OFF, blank inline lines, a paused client, a
+    // !read=0): give a stray reply a moment to arrive, so it is reported here rather than as
+    // the next command's reply.
+    if (steps.every((s) => s.replies === 0)) await sleep(QUIET_MS);
     const last = steps[steps.length - 1]!;
     let closedAsExpected: boolean | null = null;
     if (last.closes) {
@@ -226,6 +328,13 @@ async function exchange(side: Side, steps: Step[]): Promise<Outcome> {
       const extra = c.buffered;
       await side.drop(conn);
       return { replies, failure: `unexpected extra bytes ${escapeBytes(extra)}`, closedAsExpected };
+    }
+    if (first.capture !== null && replies.length === 1) {
+      const v = decodeReply(replies[0]!);
+      if (v.kind !== 'scalar' || v.type === '-' || v.type === '!') {
+        return { replies, failure: `!let=${first.capture} needs an integer or string reply, got ${escapeBytes(replies[0]!)}`, closedAsExpected };
+      }
+      side.vars.set(first.capture, Buffer.from(v.data));
     }
     return { replies, failure: null, closedAsExpected };
   } catch (err) {
@@ -314,7 +423,7 @@ export async function runScript(script: Script, ref: Endpoint, target: Endpoint,
       const steps = item.kind === 'step' ? [item.step] : item.steps;
       const first = steps[0]!;
       const where = `${first.file}:${first.line}`;
-      commands += steps.length;
+      commands += steps.filter((st) => st.kind === 'command').length;
       if (first.mode.kind === 'scanall') {
         const ea = await scanAll(a, first);
         const eb = await scanAll(b, first);
@@ -328,9 +437,10 @@ export async function runScript(script: Script, ref: Endpoint, target: Endpoint,
       }
       // A connection the server closed by itself since the previous command (CLIENT KILL
       // gone wrong, a crash in a handler) would silently reconnect, losing its state.
-      const lostA = await a.closedUnexpectedly();
+      const closing = first.kind === 'read' && first.closes ? first.conn : null;
+      const lostA = await a.closedUnexpectedly(closing);
       if (lostA.length > 0) throw new Error(`${where}: ${ref.label} closed connection ${lostA.join(', ')} before this line (mark the line that closes it with !closes)`);
-      const lostB = await b.closedUnexpectedly();
+      const lostB = await b.closedUnexpectedly(closing);
       if (lostB.length > 0) {
         mismatches.push({ where, command: stepText(steps), expected: '<connections open>', actual: `<connection ${lostB.join(', ')} closed by the server before this line>`, note: '' });
         if (!options.all) break;
@@ -350,16 +460,33 @@ export async function runScript(script: Script, ref: Endpoint, target: Endpoint,
       let bad: Mismatch | null = null;
       let idx = 0;
       for (const s of steps) {
+        if (s.anyOrder && s.replies > 1) {
+          const ra = oa.replies.slice(idx, idx + s.replies);
+          const rb = ob.replies.slice(idx, idx + s.replies);
+          idx += s.replies;
+          const shown = (l: Buffer[]): string => l.map((r) => escapeBytes(r)).join(' ');
+          if (rb.length < ra.length) {
+            bad = { where: `${s.file}:${s.line}`, command: s.text, expected: shown(ra), actual: `${shown(rb)} <no more: ${ob.failure}>`, note: '' };
+            break;
+          }
+          const note = compareUnordered(ra, rb, s.mode, a.vars, b.vars);
+          if (note !== null) {
+            bad = { where: `${s.file}:${s.line}`, command: s.text, expected: shown(ra), actual: shown(rb), note };
+            break;
+          }
+          continue;
+        }
         for (let i = 0; i < s.replies; i++, idx++) {
           const ra = oa.replies[idx]!;
           const rb = ob.replies[idx];
+          const what = s.kind === 'read' && s.replies > 1 ? ` (message ${i + 1} of ${s.replies})` : s.replies > 1 ? ` (reply ${i + 1} of ${s.replies})` : '';
           if (rb === undefined) {
-            bad = { where: `${s.file}:${s.line}`, command: s.text, expected: escapeBytes(ra), actual: `<no reply: ${ob.failure}>`, note: '' };
+            bad = { where: `${s.file}:${s.line}`, command: s.text + what, expected: escapeBytes(ra), actual: `<no reply: ${ob.failure}>`, note: '' };
             break;
           }
-          const note = compareReplies(ra, rb, s.mode);
+          const note = compareReplies(ra, rb, s.mode, a.vars, b.vars);
           if (note !== null) {
-            bad = { where: `${s.file}:${s.line}`, command: s.text, expected: escapeBytes(ra), actual: escapeBytes(rb), note: note === 'exact bytes' ? '' : note };
+            bad = { where: `${s.file}:${s.line}`, command: s.text + what, expected: escapeBytes(ra), actual: escapeBytes(rb), note: note === 'exact bytes' ? '' : note };
             break;
           }
         }
@@ -375,6 +502,25 @@ export async function runScript(script: Script, ref: Endpoint, target: Endpoint,
         if (steps.length > 1) bad.note = (bad.note ? bad.note + '; ' : '') + `in ${stepText(steps)}`;
         mismatches.push(bad);
         if (!options.all) break;
+      }
+    }
+    // Every message a server sent must have been read by the script: one the reference sent
+    // and no line read is a gap in the script; one only the server under test sent is a
+    // mismatch (a duplicate event, a message to the wrong subscriber).
+    if (mismatches.length === 0) {
+      const [leftA, leftB] = await Promise.all([a.unread(), b.unread()]);
+      if (leftA.length > 0) {
+        throw new Error(`${script.file}: at the end of the script ${ref.label} had sent messages no line read: `
+          + leftA.map(([n, bytes]) => `connection ${n}: ${escapeBytes(bytes)}`).join('; ') + ' (fix the script: add !conn=N !read=M lines)');
+      }
+      if (leftB.length > 0) {
+        mismatches.push({
+          where: `${script.file}:end`,
+          command: '<end of script>',
+          expected: '<nothing unread>',
+          actual: leftB.map(([n, bytes]) => `connection ${n}: ${escapeBytes(bytes)}`).join('; '),
+          note: 'the server under test sent messages redis-server did not',
+        });
       }
     }
   } finally {

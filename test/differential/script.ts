@@ -43,6 +43,39 @@
  *                    several for a !raw write holding many commands)
  *   !closes          the server closes the connection after the replies (QUIT, protocol
  *                    errors); the next command on that connection reconnects
+ *
+ * Several connections (subscribers, watchers, trackers, paused clients): a connection
+ * receives messages that are not replies to its own commands (pub/sub messages, keyspace
+ * events, invalidations, the reply of a command that was waiting). These read them:
+ *   !read=N          (a line with no command) read the next N messages that connection N (see
+ *                    !conn) has received, waiting for each at most 2 s: a message that never
+ *                    comes fails the step with a timeout, it never hangs. Each message is
+ *                    compared like a reply, under the line's mode. Bytes beyond the N messages
+ *                    already received are a mismatch (as after any command).
+ *   !read=0          expect nothing: wait 50 ms and fail if anything arrived on the connection
+ *                    (NOLOOP, an unsubscribed channel, a command still paused)
+ *   !anyorder        the replies (or messages) of this line are compared as a multiset: for
+ *                    deliveries whose order is hash-table order (several patterns matching one
+ *                    channel). Combines with the other modes.
+ *   !sleep=MS        wait MS milliseconds on each server before this line (an expiry to pass);
+ *                    alone on a line it only waits
+ *   !let=NAME        remember this reply's value (an integer or a string), separately for each
+ *                    server, as NAME (CLIENT ID of a subscriber); the reply is compared as with
+ *                    !ids=NAME, so the two servers' different values agree
+ *   ${NAME}          in an argument: replaced by the remembered value, each server's own
+ *                    (CLIENT TRACKING ON REDIRECT ${sub}); NAME must be set by an earlier !let
+ *   !ids=N1,N2       scalars (integers, strings) equal to a remembered value are compared as
+ *                    that name, at any depth (CLIENT GETREDIR, CLIENT TRACKINGINFO's redirect)
+ *   !closes on a !read line: the server closes that connection (CLIENT KILL from another
+ *                    connection) after the N messages
+ * A connection's unread messages are also checked at the end of the script (after 50 ms):
+ * every message the server sends must be read by the script.
+ * RESP3 needs nothing special: `!conn=2 !mask=server,version,id HELLO 3` switches that
+ * connection, and push frames (>) are compared byte for byte like any reply. Replies on a
+ * connection that gets both its own replies and pushes (RESP3 tracking, a subscriber that
+ * publishes) are read in arrival order: `!replies=2` for a reply plus one push.
+ * A pipeline `{ }` may hold lines of one connection (`!conn` the same on every line) and no
+ * !read, !sleep, !let, !closes or !scanall.
  */
 
 export type Mode =
@@ -54,21 +87,35 @@ export type Mode =
   | { kind: 'mask'; fields: string[] }
   | { kind: 'kv'; fields: string[] }
   | { kind: 'info'; fields: string[] }
-  | { kind: 'scanall' };
+  | { kind: 'scanall' }
+  | { kind: 'ids'; names: string[] };
 
 export interface Step {
   file: string;
   line: number;
   /** The source text, for reports. */
   text: string;
+  /**
+   * 'command' sends payload and reads `replies` replies; 'read' sends nothing and reads
+   * `replies` messages the connection was sent (!read=N); 'sleep' only waits (a lone !sleep).
+   */
+  kind: 'command' | 'read' | 'sleep';
   /** Bytes to write, already framed (multibulk, or the raw/inline bytes). */
   payload: Buffer;
   /** Parsed arguments (empty for raw/inline sends). */
   args: Buffer[];
+  /** True when an argument holds ${NAME}: the payload is framed per server at run time. */
+  templated: boolean;
   replies: number;
   mode: Mode;
   conn: number;
   closes: boolean;
+  /** Compare the step's replies as a multiset (!anyorder). */
+  anyOrder: boolean;
+  /** Milliseconds to wait before the step (!sleep). */
+  sleepMs: number;
+  /** Remember the (single) reply's value under this name (!let). */
+  capture: string | null;
 }
 
 export interface Pipeline {
@@ -185,7 +232,32 @@ export function unescapeRaw(text: string): Buffer {
   return Buffer.from(out);
 }
 
-function frame(args: Buffer[]): Buffer {
+const VAR_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** The names of the ${NAME} references in an argument. */
+function varRefs(arg: Buffer): string[] {
+  return [...arg.toString('latin1').matchAll(VAR_RE)].map((m) => m[1]!);
+}
+
+/** Arguments with every ${NAME} replaced by its value (throws on an unknown name). */
+export function substitute(args: Buffer[], vars: ReadonlyMap<string, Buffer>): Buffer[] {
+  return args.map((a) => {
+    if (!a.includes('${')) return a;
+    const parts: Buffer[] = [];
+    const text = a.toString('latin1');
+    let last = 0;
+    for (const m of text.matchAll(VAR_RE)) {
+      const v = vars.get(m[1]!);
+      if (v === undefined) throw new ScriptError(`\${${m[1]}} has no value (no !let=${m[1]} ran before)`);
+      parts.push(Buffer.from(text.slice(last, m.index), 'latin1'), v);
+      last = m.index! + m[0].length;
+    }
+    parts.push(Buffer.from(text.slice(last), 'latin1'));
+    return Buffer.concat(parts);
+  });
+}
+
+export function frame(args: Buffer[]): Buffer {
   const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
   for (const a of args) parts.push(Buffer.from(`$${a.length}\r\n`), a, Buffer.from('\r\n'));
   return Buffer.concat(parts);
@@ -203,6 +275,8 @@ export function parseScript(name: string, file: string, source: string): Script 
   const items: Item[] = [];
   let pipeline: Pipeline | null = null;
   let count = 0;
+  /** Names set by a !let so far (a ${NAME} must come after its !let). */
+  const defined = new Set<string>();
   const lines = source.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
@@ -236,10 +310,15 @@ export function parseScript(name: string, file: string, source: string): Script 
       continue;
     }
     text = text.replace(/^\s+/, '');
-    let mode: Mode = { kind: 'exact' };
+    let mode: Mode | null = null;
     let conn = 1;
     let closes = false;
-    let replies = 1;
+    let replies: number | null = null;
+    let read: number | null = null;
+    let sleepMs = 0;
+    let sawSleep = false;
+    let anyOrder = false;
+    let capture: string | null = null;
     let rawKind: 'raw' | 'inline' | null = null;
     while (text.startsWith('!')) {
       const sp = text.search(/\s/);
@@ -248,40 +327,58 @@ export function parseScript(name: string, file: string, source: string): Script 
       const eq = word.indexOf('=');
       const key = eq < 0 ? word.slice(1) : word.slice(1, eq);
       const val = eq < 0 ? '' : word.slice(eq + 1);
+      const count = (what: string, min: number): number => {
+        const n = Number(val);
+        if (val === '' || !Number.isInteger(n) || n < min) throw new ScriptError(`${where}: ${what} needs a number >= ${min}`);
+        return n;
+      };
       switch (key) {
         case 'shape': mode = { kind: 'shape' }; break;
         case 'sorted': mode = { kind: 'sorted' }; break;
         case 'pairs': mode = { kind: 'pairs' }; break;
         case 'scanall': mode = { kind: 'scanall' }; break;
-        case 'approx': {
-          const t = Number(val);
-          if (!Number.isInteger(t) || t < 0) throw new ScriptError(`${where}: !approx needs a tolerance`);
-          mode = { kind: 'approx', tolerance: t };
-          break;
-        }
+        case 'approx': mode = { kind: 'approx', tolerance: count('!approx', 0) }; break;
         case 'mask': mode = { kind: 'mask', fields: fieldList(val, '!mask', where) }; break;
         case 'kv': mode = { kind: 'kv', fields: val === '' ? [] : fieldList(val, '!kv', where) }; break;
         case 'info': mode = { kind: 'info', fields: val === '' ? [] : fieldList(val, '!info', where) }; break;
-        case 'conn': {
-          conn = Number(val);
-          if (!Number.isInteger(conn) || conn < 1) throw new ScriptError(`${where}: !conn needs a number >= 1`);
+        case 'ids': {
+          const names = fieldList(val, '!ids', where);
+          for (const n of names) if (!defined.has(n)) throw new ScriptError(`${where}: !ids names ${n}, which no earlier !let sets`);
+          mode = { kind: 'ids', names };
           break;
         }
+        case 'conn': conn = count('!conn', 1); break;
         case 'closes': closes = true; break;
         case 'raw': rawKind = 'raw'; break;
         case 'inline': rawKind = 'inline'; break;
-        case 'replies': {
-          replies = Number(val);
-          if (!Number.isInteger(replies) || replies < 0) throw new ScriptError(`${where}: !replies needs a count`);
+        case 'replies': replies = count('!replies', 0); break;
+        case 'read': read = count('!read', 0); break;
+        case 'sleep': sleepMs = count('!sleep', 0); sawSleep = true; break;
+        case 'anyorder': anyOrder = true; break;
+        case 'let': {
+          if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(val)) throw new ScriptError(`${where}: !let needs a name (letters, digits, _)`);
+          capture = val;
           break;
         }
         default: throw new ScriptError(`${where}: unknown modifier ${word}`);
       }
       text = text.replace(/^\s+/, '');
     }
-    let payload: Buffer;
+    let kind: Step['kind'] = 'command';
+    let payload: Buffer = Buffer.alloc(0);
     let args: Buffer[] = [];
-    if (rawKind === 'raw') {
+    let templated = false;
+    if (read !== null) {
+      kind = 'read';
+      if (text !== '') throw new ScriptError(`${where}: a !read line has no command (it reads what connection ${conn} was sent)`);
+      if (rawKind || replies !== null || capture !== null) throw new ScriptError(`${where}: !read does not combine with !raw, !inline, !replies or !let`);
+      if (mode?.kind === 'scanall') throw new ScriptError(`${where}: !read does not combine with !scanall`);
+      replies = read;
+    } else if (text === '' && sawSleep && !rawKind) {
+      kind = 'sleep';
+      if (mode || closes || replies !== null || capture !== null || anyOrder || conn !== 1) throw new ScriptError(`${where}: a lone !sleep takes no other modifier`);
+      replies = 0;
+    } else if (rawKind === 'raw') {
       payload = unescapeRaw(text);
     } else if (rawKind === 'inline') {
       payload = Buffer.concat([Buffer.from(text, 'utf8'), Buffer.from('\r\n')]);
@@ -290,15 +387,34 @@ export function parseScript(name: string, file: string, source: string): Script 
       if (parsed === null) throw new ScriptError(`${where}: unbalanced quotes`);
       if (parsed.length === 0) throw new ScriptError(`${where}: no command`);
       args = parsed;
+      for (const a of args) {
+        for (const ref of varRefs(a)) {
+          templated = true;
+          if (!defined.has(ref)) throw new ScriptError(`${where}: \${${ref}} is not set by an earlier !let`);
+        }
+      }
       payload = frame(args);
     }
-    if (mode.kind === 'scanall' && (args.length === 0 || !/^[HSZ]?SCAN$/.test(args[0]!.toString().toUpperCase()))) {
+    replies ??= 1;
+    if (mode?.kind === 'scanall' && (args.length === 0 || !/^[HSZ]?SCAN$/.test(args[0]!.toString().toUpperCase()))) {
       throw new ScriptError(`${where}: !scanall applies to a SCAN, HSCAN, SSCAN or ZSCAN command`);
     }
-    const step: Step = { file, line: lineNo, text: lines[i]!.trim(), payload, args, replies, mode, conn, closes };
-    count += rawKind ? Math.max(replies, 1) : 1;
+    if (capture !== null) {
+      if (replies !== 1) throw new ScriptError(`${where}: !let needs a command with one reply`);
+      if (mode !== null) throw new ScriptError(`${where}: !let compares its reply as !ids=${capture}; it takes no other mode`);
+      defined.add(capture);
+      mode = { kind: 'ids', names: [capture] };
+    }
+    const step: Step = {
+      file, line: lineNo, text: lines[i]!.trim(), kind, payload, args, templated, replies,
+      mode: mode ?? { kind: 'exact' }, conn, closes, anyOrder, sleepMs, capture,
+    };
+    if (kind === 'command') count += rawKind ? Math.max(replies, 1) : 1;
     if (pipeline) {
-      if (mode.kind === 'scanall' || closes || conn !== 1) throw new ScriptError(`${where}: !scanall, !closes and !conn are not allowed in a pipeline`);
+      if (kind !== 'command' || sawSleep || capture !== null || step.mode.kind === 'scanall' || closes) {
+        throw new ScriptError(`${where}: !read, !sleep, !let, !scanall and !closes are not allowed in a pipeline`);
+      }
+      if (pipeline.steps.length > 0 && pipeline.steps[0]!.conn !== conn) throw new ScriptError(`${where}: every line of a pipeline must use the same !conn`);
       pipeline.steps.push(step);
     } else {
       items.push({ kind: 'step', step });
