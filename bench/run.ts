@@ -30,6 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { summariseProfile } from './harness/cpu-profile.ts';
 import { isMeasurement, measure, type LoadTool, type Outcome } from './harness/measure.ts';
+import { parseMemtierVersion } from './harness/memtier-output.ts';
 import {
   allowedCpus, cpuSeconds, openFileLimit, placement, startServer, tasksetAvailable, toolVersion,
   type LoadServer, type Placement, type StartedServer,
@@ -126,14 +127,9 @@ function machineInfo(): MachineInfo {
   };
 }
 
-/** memtier_benchmark's version, with the source commit when the build recorded one: "2.3.0" or "255.255.255 (2f74d611)". */
 function memtierVersion(): string | null {
   const text = version('memtier_benchmark', ['--version'], /^(memtier_benchmark .*)$/m);
-  if (text === null) return null;
-  const m = /v=(\S+)(?: sha=([0-9a-f]+):(\d))?/.exec(text);
-  if (m === null) return text;
-  const sha = m[2] !== undefined && !/^0+$/.test(m[2]) ? ` (${m[2]}${m[3] === '1' ? ', dirty' : ''})` : '';
-  return `${m[1]}${sha}`;
+  return text === null ? null : parseMemtierVersion(text);
 }
 
 /** Which of `names` the server knows (COMMAND INFO answers nil for an unknown command). */

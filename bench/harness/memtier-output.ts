@@ -41,3 +41,15 @@ export function parseMemtierJson(text: string): MemtierFigures {
     connectionErrors: typeof connErrors === 'number' && Number.isFinite(connErrors) ? connErrors : 0,
   };
 }
+
+/**
+ * The version from `memtier_benchmark --version`, with the source commit when the build
+ * recorded one: "memtier_benchmark v=2.1.0 sha=00000000:0 ..." -> "2.1.0";
+ * "... v=255.255.255 sha=2f74d611:0 ..." (a build of the main branch) -> "255.255.255 (2f74d611)".
+ */
+export function parseMemtierVersion(text: string): string {
+  const m = /v=(\S+)(?: sha=([0-9a-f]+):(\d))?/.exec(text);
+  if (m === null) return text.trim();
+  const sha = m[2] !== undefined && !/^0+$/.test(m[2]) ? ` (${m[2]}${m[3] === '1' ? ', dirty' : ''})` : '';
+  return `${m[1]}${sha}`;
+}

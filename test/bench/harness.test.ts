@@ -1,14 +1,20 @@
 /*
  * The load harness's pure parts: redis-benchmark's report (captured from redis-benchmark
- * 7.0.15), percentile merging, memtier's JSON, the README section rewrite, medians, ratios
- * and the issue's targets. No timing is asserted.
+ * 7.0.15), percentile merging, memtier's JSON, version and error lines, the memtier command
+ * lines, the workloads, core placement, the README section rewrite, medians, ratios (to
+ * redis-server and to the Node floor) and the issue's targets. No timing is asserted.
  */
 import { describe, expect, it } from 'vitest';
+import { LineCounter, MEMTIER_ERROR_LINE } from '../../bench/harness/measure.ts';
 import { countAtOrBelow, mergedFigures, mergedPercentile, normalisePoints, parseRbOutput } from '../../bench/harness/rb-output.ts';
-import { parseMemtierJson } from '../../bench/harness/memtier-output.ts';
+import { parseMemtierJson, parseMemtierVersion } from '../../bench/harness/memtier-output.ts';
+import { toolLines, type LoadRecord } from '../../bench/harness/output.ts';
+import { placement } from '../../bench/harness/processes.ts';
 import { LOAD_END, LOAD_START, replaceLoadSection } from '../../bench/harness/readme.ts';
-import { checkTargets, markdownTable, ratioOf, summarise, type WorkloadResult } from '../../bench/harness/summary.ts';
-import { WORKLOADS } from '../../bench/harness/workloads.ts';
+import { checkTargets, markdownTable, ratioOf, summarise, tableRows, type WorkloadResult } from '../../bench/harness/summary.ts';
+import {
+  KEYSPACE, MEMTIER_KEY_MAX, MEMTIER_KEY_MIN, memtierArgs, namesMemtier, partArgs, runSeconds, WORKLOADS,
+} from '../../bench/harness/workloads.ts';
 
 const SET_OUTPUT = [
   'SET: rps=0.0 (overall: 0.0) avg_msec=-nan (overall: -nan)\r SET: rps=53792.0 (overall: 53577.7) avg_msec=0.582 (overall: 0.582)\r',
@@ -100,6 +106,110 @@ describe('memtier_benchmark JSON', () => {
   it('fails loudly on another layout', () => {
     expect(() => parseMemtierJson('{"ALL STATS":{"Totals":{}}}')).toThrow(/memtier JSON/);
   });
+
+  it('reads connection errors when the version reports them', () => {
+    const doc = { 'ALL STATS': { Totals: { Count: 5, 'Ops/sec': 1, 'Connection Errors': 3, 'Percentile Latencies': { 'p50.00': 1, 'p99.00': 1, 'p99.90': 1 } } } };
+    expect(parseMemtierJson(JSON.stringify(doc)).connectionErrors).toBe(3);
+  });
+});
+
+describe('memtier_benchmark version and error lines', () => {
+  it('keeps the source commit of a build of the main branch', () => {
+    expect(parseMemtierVersion('memtier_benchmark v=255.255.255 sha=2f74d611:0 bits=64 libevent=2.1.12-stable')).toBe('255.255.255 (2f74d611)');
+    expect(parseMemtierVersion('memtier_benchmark v=2.1.0 sha=00000000:0 bits=64')).toBe('2.1.0');
+    expect(parseMemtierVersion('memtier_benchmark v=2.1.0 sha=abcdef12:1')).toBe('2.1.0 (abcdef12, dirty)');
+  });
+
+  it('counts error-reply lines across chunk boundaries, not progress lines', () => {
+    const c = new LineCounter(MEMTIER_ERROR_LINE);
+    const text = [
+      'Json file /tmp/x.json created...',
+      '[RUN #1] Preparing benchmark client...',
+      '[RUN #1 50%,   0 secs]  1 threads:        1000 ops,    2000 (avg:    2000) ops/sec, 1.00MB/sec (avg: 1.00MB/sec),  0.40 (avg:  0.40) msec latency\r',
+      'server 127.0.0.1:6379 handle error response: -WRONGTYPE Operation against a key holding the wrong kind of value',
+      'server 127.0.0.1:6379 handle error response: -ERR unknown command',
+      'connection dropped.',
+      '',
+    ].join('\n');
+    for (let i = 0; i < text.length; i += 7) c.feed(text.slice(i, i + 7));
+    c.end();
+    expect(c.count).toBe(3);
+    expect(c.first).toContain('-WRONGTYPE');
+  });
+});
+
+describe('memtier command lines', () => {
+  const mix = WORKLOADS.find((w) => w.id === 'mix-p16')!;
+  const dflt = WORKLOADS.find((w) => w.id === 'memtier-default')!;
+
+  it('never passes key-minimum 0 (memtier: "key-minimum must be greater than zero")', () => {
+    const args = memtierArgs(mix, 6379, { requests: 55_000 }, 'out.json');
+    expect(MEMTIER_KEY_MIN).toBeGreaterThanOrEqual(1);
+    expect(args).toContain(`--key-minimum=${MEMTIER_KEY_MIN}`);
+    expect(args).toContain(`--key-maximum=${MEMTIER_KEY_MAX}`);
+    expect(MEMTIER_KEY_MAX - MEMTIER_KEY_MIN + 1).toBe(KEYSPACE);
+    expect(args).toContain('--pipeline=16');
+    expect(args).toContain('--ratio=1:10');
+    expect(args[args.indexOf('-n') + 1]).toBe('1100');
+    expect(args.slice(0, 2)).toEqual(['-s', '127.0.0.1']);
+  });
+
+  it('runs the default memtier run with memtier defaults, adding only the address and output options', () => {
+    const args = memtierArgs(dflt, 7000, { requests: 1, seconds: 10 }, 'out.json');
+    expect(args).toEqual(['-s', '127.0.0.1', '-p', '7000', '--test-time', '10', '--print-percentiles=50,99,99.9', '--hide-histogram', '--json-out-file=out.json']);
+    expect(memtierArgs(dflt, 7000, { requests: 1, seconds: 0.6 }, 'o.json')).toContain('1');
+    expect(runSeconds(dflt, 2, false)).toBe(10);
+    expect(runSeconds(dflt, 0.6, true)).toBe(1);
+    expect(runSeconds(mix, 0.6, true)).toBe(0.6);
+  });
+
+  it('has a redis-benchmark fallback for every workload that names memtier, with its connections', () => {
+    for (const w of WORKLOADS.filter(namesMemtier)) {
+      expect(w.parts.length).toBeGreaterThan(0);
+      expect(w.parts.reduce((s, p) => s + p.share, 0)).toBeCloseTo(1, 9);
+    }
+    expect(dflt.connections).toBe(200);
+    expect(partArgs(dflt, dflt.parts[0], 11_000)).toEqual(expect.arrayContaining(['-r', '10000000', '-n', '1000', '-c', '18']));
+  });
+});
+
+describe('workloads', () => {
+  it('has unique ids and the collection workloads as redis-benchmark names them', () => {
+    const ids = WORKLOADS.map((w) => w.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const test = (id: string) => WORKLOADS.find((w) => w.id === id)!.parts[0].test;
+    expect(test('hset-p1')).toEqual(['-t', 'hset']);
+    expect(test('sadd-p1')).toEqual(['-t', 'sadd']);
+    expect(test('zadd-p1')).toEqual(['-t', 'zadd']);
+    // redis-benchmark's LRANGE_100 is LRANGE <list> 0 99, on a preloaded list of its own.
+    const lrange = WORKLOADS.find((w) => w.id === 'lrange100-p1')!;
+    expect(lrange.parts[0].test.slice(0, 1).concat(lrange.parts[0].test.slice(2))).toEqual(['lrange', '0', '99']);
+    expect(lrange.preload!.count).toBeGreaterThanOrEqual(100);
+    expect(lrange.preload!.command(0)[1]).toBe(lrange.parts[0].test[1]);
+  });
+
+  it('runs LPOP after LPUSH with its request count', () => {
+    const ids = WORKLOADS.map((w) => w.id);
+    const lpop = WORKLOADS.find((w) => w.id === 'lpop-p1')!;
+    expect(lpop.requestsOf).toBe('lpush-p1');
+    expect(ids.indexOf('lpush-p1')).toBeLessThan(ids.indexOf('lpop-p1'));
+    for (const w of WORKLOADS) if (w.requestsOf !== undefined) expect(ids).toContain(w.requestsOf);
+  });
+
+  it('runs the default memtier run last (its SETs add keys)', () => {
+    expect(WORKLOADS.at(-1)!.id).toBe('memtier-default');
+  });
+});
+
+describe('core placement', () => {
+  it('puts the Node floor on slabcache\'s core, the load generator on an idle one', () => {
+    const p = placement([0, 1], true);
+    expect(p.server).toEqual({ slabcache: '0', redis: '1', floor: '0' });
+    expect(p.loadFor).toEqual({ slabcache: '1', redis: '0', floor: '1' });
+    const p4 = placement([0, 1, 2, 3], true);
+    expect(p4.loadFor.floor).toBe('2,3');
+    expect(placement([0], true).server.floor).toBeNull();
+  });
 });
 
 describe('README load section', () => {
@@ -140,5 +250,24 @@ describe('medians, ratios and targets', () => {
     const md = markdownTable([result('get-p1', [100], [90])]);
     expect(md.split('\n')).toHaveLength(5);
     expect(md).toContain('**0.90x**');
+  });
+
+  it('adds the Node floor and a slabcache/floor ratio row when the floor ran', () => {
+    const r = result('get-p16', [100], [80]);
+    r.rounds.floor = [m(200, 0.5)];
+    r.median.floor = summarise(r.rounds.floor);
+    expect(ratioOf(r, (s) => s.rps, 'floor')).toBe(0.4);
+    const rows = tableRows([r]).slice(1).map((row) => row[1]);
+    expect(rows).toEqual(['redis-server', 'slabcache', 'Node floor', 'slabcache/redis', 'slabcache/floor']);
+    const floorRatio = tableRows([r]).find((row) => row[1] === 'slabcache/floor')!;
+    expect(floorRatio[2]).toBe('0.40x');
+  });
+
+  it('says which load generator ran each workload', () => {
+    const record = {
+      workloads: [{ label: 'GET P1', tool: 'redis-benchmark' }, { label: 'SET:GET 1:10 P1', tool: 'memtier_benchmark' }, { label: 'SET P1', tool: 'redis-benchmark' }],
+      loadTool: { default: 'redis-benchmark', mix: '', memtier: false, fallbackReason: 'memtier_benchmark is not on PATH' },
+    } as unknown as LoadRecord;
+    expect(toolLines(record)).toEqual(['redis-benchmark: GET P1, SET P1', 'memtier_benchmark: SET:GET 1:10 P1', '(memtier_benchmark is not on PATH)']);
   });
 });
