@@ -8,10 +8,9 @@
  * the slabcache bar shows where the target falls.
  */
 import type { LoadServer } from './processes.ts';
-import { ratioOf, SERVER_LABEL, type Summary, type WorkloadResult } from './summary.ts';
+import { ratioOf, SERVER_LABEL, THROUGHPUT_TARGETS, type Summary, type WorkloadResult } from './summary.ts';
 
 const COLORS: Record<LoadServer, string> = { redis: '#c8423b', slabcache: '#2f6db3', floor: '#9a9a9a' };
-const TARGETS: Record<string, number> = { 'set-p1': 0.85, 'get-p1': 0.85, 'set-p16': 0.7, 'get-p16': 0.7 };
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -77,7 +76,7 @@ export function renderChart(results: readonly WorkloadResult[], info: ChartInfo)
       const values = kinds.map((k) => (r.median[k] !== undefined ? p.pick(r.median[k]!) : NaN));
       const max = Math.max(...values.filter((v) => Number.isFinite(v)), 1e-9);
       const scale = (panelW - 62) / max;
-      const target = pi === 0 ? TARGETS[r.workload.id] : undefined;
+      const target = pi === 0 ? THROUGHPUT_TARGETS[r.workload.id] : undefined;
       const targetX = target !== undefined && Number.isFinite(values[0]) ? x0 + values[0] * target * scale : NaN;
       kinds.forEach((k, ki) => {
         const v = values[ki];
