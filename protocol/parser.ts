@@ -22,9 +22,11 @@
  * - Argument offsets are absolute in the active buffer; on the switch to scratch they are
  *   rebased once (scratch always holds the command from offset 0).
  * - argOff/argLen grow by doubling only as arguments actually arrive: an announced count
- *   (up to 2^31-1) allocates nothing. A large announced bulk preallocates scratch once when
- *   its length is known, as Redis does for big arguments (the pages are committed only as the
- *   bytes arrive).
+ *   (up to 2^31-1) allocates nothing. Scratch grows by doubling as bytes arrive, capped at the
+ *   end of the bulk being received: an announced 512 MB bulk followed by one byte holds 4 KB,
+ *   not 512 MB (Redis preallocates big arguments; a server with many connections cannot).
+ * - Input that arrives while the previous input is not drained (the client is blocked, paused
+ *   or yielding) is appended to a held buffer grown by doubling: O(bytes), never O(n^2).
  * - Inline commands (telnet, nc) are split like sdssplitargs() (what redis-server and
  *   redis-cli use) into a small reusable inline buffer; argBuf is then that buffer.
  * - No allocation per command in the steady state. Buffers grown past a retention size for one
@@ -59,8 +61,6 @@ export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
 /** Redis's caps for a client that must authenticate and has not. */
 export const UNAUTH_MAX_MULTIBULK = 10;
 export const UNAUTH_MAX_BULK = 16384;
-/** Redis preallocates its query buffer for arguments at least this long (PROTO_MBULK_BIG_ARG). */
-const BIG_ARG = 32 * 1024;
 
 const INT_MAX = 2147483647;
 /** Argument offsets are Int32: a single command may not exceed this many bytes. */
@@ -181,6 +181,8 @@ export class RequestParser {
   private inScratch = false;
   /** The command just returned lives in scratch; reset scratch at the next next()/feed(). */
   private releasePending = false;
+  // Input kept across feeds while the client is not drained (appendUnread).
+  private held: Buffer = EMPTY;
   // Inline split output.
   private inlineBuf: Buffer = EMPTY;
   // State machine.
@@ -198,14 +200,48 @@ export class RequestParser {
     if (this.failed) return;
     if (this.releasePending) this.release();
     if (this.cpos < this.cend) {
-      // The previous chunk was not drained (next() not called until INCOMPLETE). Rare: keep
-      // its unread bytes in front of the new ones. Only possible between commands.
-      chunk = Buffer.concat([this.chunk.subarray(this.cpos, this.cend), chunk]);
+      // The previous input was not drained (a blocked, paused or yielding client keeps
+      // sending): append to the unread bytes. Only possible between commands.
+      this.appendUnread(chunk);
+      if (!this.inScratch) this.pos = this.cpos;
+      return;
     }
+    if (this.held.length > SCRATCH_KEEP) this.held = EMPTY;
     this.chunk = chunk;
     this.cpos = 0;
     this.cend = chunk.length;
     if (!this.inScratch) this.pos = 0;
+  }
+
+  /**
+   * Keeps unread input and a new chunk together in `held`, a buffer grown by doubling: each
+   * byte is copied O(1) times amortized however long the client stays undrained (the
+   * runtime's client-query-buffer-limit bounds it).
+   */
+  private appendUnread(chunk: Buffer): void {
+    const unread = this.cend - this.cpos;
+    const total = unread + chunk.length;
+    const held = this.held;
+    if (this.chunk === held && this.cend + chunk.length <= held.length) {
+      // Room after the unread bytes.
+    } else if (this.chunk === held && total <= held.length) {
+      held.copyWithin(0, this.cpos, this.cend);
+      this.statCopiedBytes += unread;
+      this.cpos = 0;
+      this.cend = unread;
+    } else {
+      const next = Buffer.allocUnsafeSlow(Math.max(total * 2, SCRATCH_KEEP));
+      this.statAllocations++;
+      this.chunk.copy(next, 0, this.cpos, this.cend);
+      this.statCopiedBytes += unread;
+      this.held = next;
+      this.chunk = next;
+      this.cpos = 0;
+      this.cend = unread;
+    }
+    chunk.copy(this.chunk, this.cend);
+    this.statCopiedBytes += chunk.length;
+    this.cend += chunk.length;
   }
 
   next(): ParseResultCode {
@@ -254,7 +290,7 @@ export class RequestParser {
 
   /** Capacity held for a command in progress (CLIENT LIST qbuf-free = this - bufferedBytes()). */
   bufferCapacity(): number {
-    return this.inScratch && !this.releasePending ? this.scratch.length : 0;
+    return (this.inScratch && !this.releasePending ? this.scratch.length : 0) + (this.chunk === this.held ? this.held.length : this.cend - this.cpos);
   }
 
   /** Forget all input and state (the limits and `authenticated` are kept). */
@@ -271,6 +307,7 @@ export class RequestParser {
     this.error = '';
     this.failed = false;
     if (this.scratch.length > SCRATCH_KEEP) this.scratch = EMPTY;
+    this.held = EMPTY;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -295,12 +332,8 @@ export class RequestParser {
   private toScratch(): ParseResultCode {
     const start = this.cmdStart;
     const n = this.cend - start;
-    let need = n;
-    if (this.state === ST_BULK_DATA) {
-      const full = this.pos - start + this.bulkLen + 2;
-      if (full > need) need = full;
-    }
-    if (!this.ensureScratch(need, this.state === ST_BULK_DATA && this.bulkLen >= BIG_ARG, 0)) return ERROR;
+    const bulkEnd = this.state === ST_BULK_DATA ? this.pos - start + this.bulkLen + 2 : 0;
+    if (!this.ensureScratch(n, bulkEnd, 0)) return ERROR;
     this.chunk.copy(this.scratch, 0, start, this.cend);
     this.statCopiedBytes += n;
     this.slen = n;
@@ -315,21 +348,20 @@ export class RequestParser {
   }
 
   /**
-   * Grows scratch to at least `need` bytes, keeping its first `keep` bytes. exact: allocate
-   * exactly that (a big announced bulk, like Redis's sdsMakeRoomForNonGreedy), else double.
+   * Grows scratch to at least `need` bytes, keeping its first `keep` bytes: doubling, but never
+   * past `upTo` (the end of the bulk being received), so a big announced bulk takes memory as
+   * its bytes arrive, not from its announced length.
    */
-  private ensureScratch(need: number, exact: boolean, keep: number): boolean {
+  private ensureScratch(need: number, upTo: number, keep: number): boolean {
     if (need > MAX_COMMAND_BYTES) {
       this.fail(ERR_COMMAND_TOO_BIG);
       return false;
     }
     const cur = this.scratch.length;
     if (need <= cur) return true;
-    let cap = need;
-    if (!exact) {
-      cap = Math.max(need, cur * 2, 4096);
-      if (cap > MAX_COMMAND_BYTES) cap = MAX_COMMAND_BYTES;
-    }
+    let cap = Math.max(need, cur * 2, 4096);
+    if (cap > upTo && upTo >= need) cap = upTo;
+    if (cap > MAX_COMMAND_BYTES) cap = MAX_COMMAND_BYTES;
     const next = Buffer.allocUnsafeSlow(cap);
     this.statAllocations++;
     if (keep > 0) {
@@ -350,7 +382,8 @@ export class RequestParser {
       case ST_BULK_DATA: {
         const full = this.pos + this.bulkLen + 2;
         want = full - this.slen + (this.remaining - 1) * MIN_ARG_BYTES;
-        if (full > this.scratch.length && !this.ensureScratch(full, this.bulkLen >= BIG_ARG, this.slen)) return false;
+        const n = want < avail ? want : avail;
+        if (this.slen + n > this.scratch.length && !this.ensureScratch(this.slen + n, full, this.slen)) return false;
         break;
       }
       case ST_BULK_HDR:
@@ -373,7 +406,7 @@ export class RequestParser {
     }
     const n = want < avail ? want : avail;
     const end = this.slen + n;
-    if (end > this.scratch.length && !this.ensureScratch(end, false, this.slen)) return false;
+    if (end > this.scratch.length && !this.ensureScratch(end, 0, this.slen)) return false;
     chunk.copy(this.scratch, this.slen, cpos, cpos + n);
     this.statCopiedBytes += n;
     this.slen = end;

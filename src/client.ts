@@ -102,6 +102,21 @@ export class Client {
     this.server.output.schedule(this);
   }
 
+  /** Unparsed input held (CLIENT LIST qbuf). */
+  queryBufferBytes(): number {
+    return this.parser.bufferedBytes();
+  }
+
+  /** Replies waiting: in its output buffer and unsent in its socket (CLIENT LIST omem). */
+  outputBytes(): number {
+    return this.reply.pending() + this.socket.writableLength;
+  }
+
+  /** Buffer memory this client holds: input capacity, output buffer, unsent socket bytes (tot-mem). */
+  memoryBytes(): number {
+    return this.parser.bufferCapacity() + this.reply.capacity() + this.socket.writableLength;
+  }
+
   /** Reply what is pending, then close: nothing more is read from this client (QUIT, protocol errors, CLIENT KILL of oneself). */
   endAfterReply(): void {
     this.closeAfterReply = true;

@@ -78,6 +78,20 @@ function onData(server: ServerState, client: Client, chunk: Buffer): void {
   if (!client.paused && !client.yielding) processBuffered(server, client);
 }
 
+/**
+ * The outer fault boundary: an exception outside any command (a broken invariant in the
+ * parser or the batch loop) closes this client after logging it; other clients carry on.
+ */
+function processBuffered(server: ServerState, client: Client): void {
+  try {
+    runBatches(server, client);
+  } catch (err) {
+    server.currentClient = null;
+    server.logger.error({ err, client: client.id }, 'internal error while processing input; closing the client');
+    server.killClient(client, 'internal error');
+  }
+}
+
 /** Why a batch ended. */
 const BatchEnd = {
   /** Nothing complete left to run (or the client is closing or blocked). */
@@ -95,7 +109,7 @@ const BatchEnd = {
  * A batch also ends after MAX_COMMANDS_PER_TURN commands: reading pauses and the rest runs
  * on the next event-loop turn, so one deeply pipelining client cannot stall the others.
  */
-function processBuffered(server: ServerState, client: Client): void {
+function runBatches(server: ServerState, client: Client): void {
   for (;;) {
     const end = runBatch(server, client);
     if (client.closed) return;

@@ -216,13 +216,14 @@ function cmdClientSetinfo(c: Client): void {
 /** One CLIENT LIST / CLIENT INFO line, with Redis 7.0's fields. */
 export function clientInfoLine(c: Client, now: number): string {
   const flags = (c.server.metrics.monitors.has(c) ? 'O' : '') + (c.blocked !== null ? 'b' : '') + (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '') || 'N';
-  const qbuf = c.parser.bufferedBytes();
+  const qbuf = c.queryBufferBytes();
+  const qbufFree = Math.max(0, c.parser.bufferCapacity() - qbuf);
   const cmd = c.lastCommand === null ? 'NULL' : c.lastCommand.fullName;
-  const omem = c.socket.writableLength;
+  const omem = c.outputBytes();
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${(c.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1} name=${c.name}` +
     ` age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flags}` +
-    ` db=${c.db} sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0` +
-    ` obl=0 oll=0 omem=${omem} tot-mem=${qbuf + omem} events=r cmd=${cmd} user=${c.user} redir=-1 resp=${c.resp}` +
+    ` db=${c.db} sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=${qbufFree} argv-mem=0 multi-mem=0 rbs=0 rbp=0` +
+    ` obl=0 oll=0 omem=${omem} tot-mem=${c.memoryBytes()} events=r cmd=${cmd} user=${c.user} redir=-1 resp=${c.resp}` +
     (c.libName || c.libVersion ? ` lib-name=${c.libName} lib-ver=${c.libVersion}` : '');
 }
 

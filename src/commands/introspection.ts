@@ -403,19 +403,20 @@ export interface MemoryOverview {
  * maxmemory is compared with); startup = used_memory when the server was built (mostly the
  * shards' initial entry tables and indexes); overhead = startup plus the tables' growth since,
  * charged to each database by its share of the keys, at most used; dataset = used - overhead
- * (slab chunks holding keys and values, and complex-value estimates); clients.normal (pending
- * output and unparsed input) is reported beside them, not inside used. The
+ * (slab chunks holding keys and values, and complex-value estimates); clients.normal (the
+ * clients' query and output buffers and unsent socket bytes) is part of used, as in Redis,
+ * though maxmemory eviction compares the store's own bytes. The
  * "allocator" figures map onto the process: allocated = the store's pages and tables, active =
  * V8 heap in use plus off-heap memory, resident = V8 heap reserved plus off-heap memory.
  */
 export function memoryOverview(server: ServerState): MemoryOverview {
   const store = server.store;
-  const used = store.usedMemory();
+  let clientsNormal = 0;
+  for (const client of server.clients.values()) clientsNormal += client.memoryBytes();
+  const used = store.usedMemory() + clientsNormal;
   if (used > server.peakMemory) server.peakMemory = used;
   const peak = server.peakMemory;
   const startup = Math.min(server.metrics.startupMemory, used);
-  let clientsNormal = 0;
-  for (const client of server.clients.values()) clientsNormal += client.socket.writableLength + client.parser.bufferedBytes();
   let keys = 0;
   let volatile = 0;
   for (let db = 0; db < store.databases; db++) {
@@ -426,7 +427,7 @@ export function memoryOverview(server: ServerState): MemoryOverview {
   // databases by their keys; the volatile sets' part (4 bytes a key) counted as `expires`.
   const growth = Math.max(0, storeTableBytes(store) - server.metrics.startupTableBytes - volatile * 4);
   const dbs: MemoryOverview['dbs'] = [];
-  let overhead = startup;
+  let overhead = startup + clientsNormal;
   for (let db = 0; db < store.databases; db++) {
     const n = store.dbSize(db);
     if (n === 0) continue;

@@ -368,8 +368,16 @@ export function infoSection(server: ServerState, section: string): string | null
       add('connected_clients', server.clients.size);
       add('cluster_connections', 0);
       add('maxclients', settings.maxclients);
-      add('client_recent_max_input_buffer', 0);
-      add('client_recent_max_output_buffer', 0);
+      {
+        let maxInput = 0;
+        let maxOutput = 0;
+        for (const client of server.clients.values()) {
+          maxInput = Math.max(maxInput, client.parser.bufferCapacity());
+          maxOutput = Math.max(maxOutput, client.outputBytes());
+        }
+        add('client_recent_max_input_buffer', maxInput);
+        add('client_recent_max_output_buffer', maxOutput);
+      }
       add('blocked_clients', server.blocking.blockedCount);
       add('tracking_clients', 0);
       add('clients_in_timeout_table', server.blocking.timeoutCount);

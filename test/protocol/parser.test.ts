@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, vi } from 'vitest';
 import fc from 'fast-check';
 import { RequestParser, ParseResult, parseRedisInt } from '../../protocol/parser.ts';
 import { parseAll, parseChunks, cut, mb, strs, newParser, argsOf } from './parse-helpers.ts';
@@ -254,6 +254,8 @@ describe('RequestParser: inline commands split like sdssplitargs (redis-server, 
   });
 });
 
+const originalConcat = Buffer.concat;
+
 describe('RequestParser: memory and work bounds', () => {
   it('does not allocate for a huge announced multibulk count', () => {
     const p = newParser();
@@ -267,23 +269,57 @@ describe('RequestParser: memory and work bounds', () => {
     expect(p.bufferCapacity()).toBeLessThan(8192);
   });
 
-  it('preallocates scratch once for a large announced bulk', () => {
+  it('takes memory for a large announced bulk as its bytes arrive, not from the announced length', () => {
+    const p = newParser();
+    p.feed(Buffer.from('*2\r\n$3\r\nSET\r\n$536870912\r\na'));
+    expect(p.next()).toBe(ParseResult.INCOMPLETE);
+    expect(p.bufferCapacity()).toBeLessThanOrEqual(8192);
+  });
+
+  it('receives a large bulk in chunks with doubling: O(log n) allocations, each byte copied O(1) times', () => {
     const size = 1 << 20;
     const p = newParser();
     p.feed(Buffer.from(`*2\r\n$3\r\nSET\r\n$${size}\r\n`));
     expect(p.next()).toBe(ParseResult.INCOMPLETE);
-    const cap = p.bufferCapacity();
-    expect(cap).toBeGreaterThanOrEqual(size + 2);
-    const allocsAfterHeader = p.statAllocations;
     const body = Buffer.alloc(size, 0x61);
     for (let i = 0; i < size; i += 65536) {
       p.feed(body.subarray(i, i + 65536));
       expect(p.next()).toBe(ParseResult.INCOMPLETE);
+      expect(p.bufferCapacity()).toBeLessThanOrEqual(Math.max(2 * (i + 65536 + 64), 8192));
     }
     p.feed(Buffer.from('\r\n'));
     expect(p.next()).toBe(ParseResult.COMMAND);
     expect(p.argLen[1]).toBe(size);
-    expect(p.statAllocations).toBe(allocsAfterHeader); // no regrowth while the bulk arrived
+    expect(p.statAllocations).toBeLessThanOrEqual(12);
+    expect(p.statCopiedBytes).toBeLessThanOrEqual(3 * size);
+  });
+
+  it('input fed while commands wait unparsed (a blocked client that keeps sending) is copied O(1) times per byte', () => {
+    // Issue 8, defect 3: each chunk used to be Buffer.concat-ed onto the unread bytes: O(n^2).
+    const cmd = mb('SET', 'k', 'v');
+    const chunk = Buffer.concat(Array.from({ length: 64 }, () => cmd));
+    let concatBytes = 0;
+    const concat = vi.spyOn(Buffer, 'concat').mockImplementation((list, total) => {
+      const out = originalConcat.call(Buffer, list, total);
+      concatBytes += out.length;
+      return out;
+    });
+    try {
+      const p = newParser();
+      p.feed(chunk);
+      expect(p.next()).toBe(ParseResult.COMMAND); // the client then blocks: nothing more is parsed
+      const copiedBefore = p.statCopiedBytes;
+      const rounds = 2000;
+      for (let i = 0; i < rounds; i++) p.feed(chunk);
+      const fed = rounds * chunk.length;
+      expect(concatBytes + p.statCopiedBytes - copiedBefore).toBeLessThanOrEqual(3 * (fed + chunk.length));
+      let commands = 1;
+      while (p.next() === ParseResult.COMMAND) commands++;
+      expect(commands).toBe(64 * (rounds + 1));
+      expect(p.bufferedBytes()).toBe(0);
+    } finally {
+      concat.mockRestore();
+    }
   });
 
   it('parses a 1,000,000-argument command arriving in 64 KB chunks in linear work', () => {
