@@ -238,12 +238,12 @@ class Side {
 
   /**
    * Connections the server closed although the script did not expect it (they are dropped).
-   * `expected` is a connection the next step says is closed (!closes on a !read line).
+   * `expected` are the connections the next lines say are closed (!closes on !read lines).
    */
-  async closedUnexpectedly(expected: number | null = null): Promise<number[]> {
+  async closedUnexpectedly(expected: ReadonlySet<number> = new Set()): Promise<number[]> {
     const out: number[] = [];
     for (const [n, c] of this.conns) {
-      if (c.isClosed && n !== expected) {
+      if (c.isClosed && !expected.has(n)) {
         out.push(n);
         await this.drop(n);
       }
@@ -419,7 +419,8 @@ export async function runScript(script: Script, ref: Endpoint, target: Endpoint,
         await c.close();
       }
     }
-    for (const item of script.items) {
+    for (let itemIndex = 0; itemIndex < script.items.length; itemIndex++) {
+      const item = script.items[itemIndex]!;
       const steps = item.kind === 'step' ? [item.step] : item.steps;
       const first = steps[0]!;
       const where = `${first.file}:${first.line}`;
@@ -437,7 +438,14 @@ export async function runScript(script: Script, ref: Endpoint, target: Endpoint,
       }
       // A connection the server closed by itself since the previous command (CLIENT KILL
       // gone wrong, a crash in a handler) would silently reconnect, losing its state.
-      const closing = first.kind === 'read' && first.closes ? first.conn : null;
+      // Connections that this line and the !closes !read lines right after it expect closed
+      // (one CLIENT KILL can close several).
+      const closing = new Set<number>();
+      for (let j = itemIndex; j < script.items.length; j++) {
+        const it = script.items[j]!;
+        if (it.kind !== 'step' || it.step.kind !== 'read' || !it.step.closes) break;
+        closing.add(it.step.conn);
+      }
       const lostA = await a.closedUnexpectedly(closing);
       if (lostA.length > 0) throw new Error(`${where}: ${ref.label} closed connection ${lostA.join(', ')} before this line (mark the line that closes it with !closes)`);
       const lostB = await b.closedUnexpectedly(closing);
