@@ -51,10 +51,10 @@ import { NODE, onPath, processMemory, ROOT } from './lib/servers.ts';
 
 const USAGE = `npm run bench -- [options]
 
-  --quick              3 rounds of ~0.6 s runs (the default memtier run 1 s), whole run bounded to 200 s
+  --quick              3 rounds of ~0.6 s runs (the default memtier run 1 s), whole run bounded to 300 s
   --rounds <n>         interleaved rounds (default 7; quick 3)
   --seconds <s>        target duration of each measured run (default 2; quick 0.6)
-  --max-seconds <s>    bound on the whole run; no round starts that would overrun it (default 1500; quick 200)
+  --max-seconds <s>    bound on the whole run; no round starts that would overrun it (default 1500; quick 300)
   --only <ids>         comma-separated workload ids (${WORKLOADS.map((w) => w.id).join(', ')})
   --servers <list>     any of redis,slabcache,floor (default all three; redis only when redis-server is on PATH;
                        floor = the do-nothing Node server bench/floor-server.ts)
@@ -261,10 +261,10 @@ async function profileMode(outDir: string, place: Placement, machine: MachineInf
 
 async function main(): Promise<void> {
   const quick = opts.flag('quick');
-  // Three servers and 18 workloads: 54 runs a round (quick: about 50 s a round here).
+  // Three servers and 18 workloads: 54 runs a round (quick: 45-65 s a round on 2 shared vCPUs, warm-up as long).
   const rounds = Math.max(1, Math.floor(opts.num('rounds', quick ? 3 : 7)));
   const seconds = opts.num('seconds', quick ? 0.6 : 2);
-  const maxSeconds = opts.num('max-seconds', quick ? 200 : 1500);
+  const maxSeconds = opts.num('max-seconds', quick ? 300 : 1500);
   const warmScale = quick ? 0.6 : 1;
   const outDir = path.resolve(ROOT, opts.str('out', 'bench/results'));
   const command = exactCommand();

@@ -227,7 +227,7 @@ export function writeChart(record: LoadRecord, results: readonly WorkloadResult[
       subtitle: `${m.nproc} CPUs (${m.cpuModel}), Node ${m.node}, redis-server ${m.redisServer ?? '-'}; ${record.date.slice(0, 16).replace('T', ' ')} UTC; ${record.command}`,
       footer: [
         `Placement: ${record.placement.description}.`,
-        `Load: redis-benchmark${record.loadTool.memtier ? ' (SET:GET mixes and the default memtier run: memtier_benchmark)' : ' (memtier_benchmark not on PATH)'}; 100,000 preloaded keys, 32-byte values; 50 connections unless named; latency as the client sees it.`,
+        `Load: redis-benchmark${record.loadTool.memtier ? ' (SET:GET mixes, memtier default: memtier_benchmark)' : ' (memtier_benchmark not on PATH)'}; 100,000 preloaded keys, 32-byte values; 50 connections unless named.`,
         ...(results.some((r) => r.median.floor !== undefined) ? ['Node floor: a do-nothing RESP server on node:net that parses each request and answers a constant reply (bench/floor-server.ts).'] : []),
       ],
     }),
