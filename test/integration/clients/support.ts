@@ -160,9 +160,9 @@ function ioredisOptions(port: number) {
  * default, with its "legacy" reply mapping giving RESP2-shaped results). Both expose the same
  * API for everything used here; the cast only unifies the TypeScript types.
  */
-export const IOREDIS_MAJORS: ReadonlyArray<{ name: string; connect: (port: number) => IORedis }> = [
-  { name: 'ioredis 5 (RESP2)', connect: (port) => new IORedis5(ioredisOptions(port)) },
-  { name: 'ioredis 6 (RESP3 default)', connect: (port) => new IORedis6(ioredisOptions(port)) as unknown as IORedis5 },
+export const IOREDIS_MAJORS: ReadonlyArray<{ name: string; resp: 2 | 3; connect: (port: number) => IORedis }> = [
+  { name: 'ioredis 5 (RESP2)', resp: 2, connect: (port) => new IORedis5(ioredisOptions(port)) },
+  { name: 'ioredis 6 (RESP3 default)', resp: 3, connect: (port) => new IORedis6(ioredisOptions(port)) as unknown as IORedis5 },
 ];
 
 export type NodeRedis = ReturnType<typeof createClient>;
