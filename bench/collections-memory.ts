@@ -1,15 +1,19 @@
 /*
  * `npm run bench:collections`: memory per collection element, slabcache vs redis-server 7.0,
- * side by side in the same run (issue 5, "Memory accounting"). Four cases:
+ * side by side in the same run (issue 5, "Memory accounting"). Five cases:
  *
  *   hash          one hash of 1,000,000 fields       HSET bighash f0 v0 ... (field "f<i>")
  *   set           one set of 1,000,000 members       SADD bigset m0 m1 ...  (member "m<i>")
  *   zset          one sorted set of 1,000,000        ZADD bigzset s0 m0 ... (random double scores)
  *   small-hashes  100,000 hashes of 10 fields        HSET h:<8 digits> f0 v f1 v ... f9 v
+ *   token-hashes  20,000 hashes of 1 field whose     HSET t:<8 digits> token v<i>xxx... (100 bytes)
+ *                 value is over 64 bytes (issue 8, defect 7: hashtable-encoded in Redis; each
+ *                 used to cost a 4,096-record table, ~70 KB of RSS, in slabcache)
  *
  * Values are 10-16 bytes ("v<i>" padded with 'x' to a length drawn from a seeded PRNG, never an
  * integer); set and sorted-set members are "m<i>" (not integers, so Redis does not use an
- * intset). --quick scales to 100,000 elements and 10,000 small hashes.
+ * intset). --quick scales to 100,000 elements and 10,000 small hashes (token hashes stay at
+ * 20,000; --tokens N sets their count).
  *
  * Every case (and every round) starts a fresh pair of servers (127.0.0.1, free ports,
  * --save '' --appendonly no, no maxmemory; slabcache through node_modules/.bin/node
@@ -24,7 +28,7 @@
  *   used_memory        INFO memory used_memory growth / elements (slabcache: the store's own
  *                      estimate, the figure maxmemory and eviction compare against)
  *   MEMORY USAGE       MEMORY USAGE <key> SAMPLES 0 / elements (summed over all keys for the
- *                      small hashes): each server's own per-key estimate
+ *                      small and token hashes): each server's own per-key estimate
  *
  * The per-server progress lines add INFO memory allocator_active / allocator_resident growth
  * (jemalloc's pages for Redis; for slabcache V8 heap used / reserved plus off-heap memory),
@@ -36,8 +40,8 @@
  * Bounded: fixed loads, a timeout per load and per reply stall; servers are stopped after
  * every case and killed on error or interrupt (bench/lib/servers.ts).
  *
- *   npx node bench/collections-memory.ts [--quick] [--elements N] [--small N] [--rounds N]
- *     [--cases hash,set,zset,small-hashes] [--servers redis,slabcache] [--settle MS]
+ *   npx node bench/collections-memory.ts [--quick] [--elements N] [--small N] [--tokens N]
+ *     [--rounds N] [--cases hash,set,zset,small-hashes,token-hashes] [--servers redis,slabcache] [--settle MS]
  *     [--per-command N] [--per-write N] [--window N] [--seed N]
  */
 import { BatchBuilder, RespClient, type RespValue } from './lib/resp-client.ts';
@@ -50,8 +54,9 @@ const USAGE = `usage: npx node bench/collections-memory.ts [options]
   --quick          100,000 elements and 10,000 small hashes (default 1,000,000 and 100,000)
   --elements N     elements of the big hash, set and sorted set
   --small N        hashes of 10 fields in the small-hashes case
+  --tokens N       hashes of one 100-byte value in the token-hashes case (default 20,000)
   --rounds N       fresh-server rounds per case; figures are medians (default 1)
-  --cases L        hash,set,zset,small-hashes (default all; zset skipped on a server without ZADD)
+  --cases L        hash,set,zset,small-hashes,token-hashes (default all; zset skipped on a server without ZADD)
   --servers L      redis,slabcache (default both)
   --settle MS      wait after a load before reading RSS (default 2000)
   --per-command N  elements per HSET / SADD / ZADD of the big collections (default 1000)
@@ -60,10 +65,12 @@ const USAGE = `usage: npx node bench/collections-memory.ts [options]
   --seed N         PRNG seed for value lengths and scores (default 1)`;
 
 const SMALL_FIELDS = 10;
+/** Bytes of each token-hashes value: over hash-max-listpack-value (64), so hashtable-encoded. */
+const TOKEN_BYTES = 100;
 const LOAD_TIMEOUT_MS = 10 * 60_000;
 
-type CaseId = 'hash' | 'set' | 'zset' | 'small-hashes';
-const CASE_IDS: readonly CaseId[] = ['hash', 'set', 'zset', 'small-hashes'];
+type CaseId = 'hash' | 'set' | 'zset' | 'small-hashes' | 'token-hashes';
+const CASE_IDS: readonly CaseId[] = ['hash', 'set', 'zset', 'small-hashes', 'token-hashes'];
 
 interface Case {
   id: CaseId;
@@ -82,6 +89,8 @@ interface Case {
   probeKey: string;
   sizeCommand: string;
   probeSize: number;
+  /** Key i of a many-keys case, whose MEMORY USAGE figures are summed over every key. */
+  keyOf?: (i: number) => string;
 }
 
 /**
@@ -100,6 +109,16 @@ class Data {
     for (let i = 0; i < scores; i++) this.score[i] = rng.float() * 1e6;
   }
 
+  /** "v<i>" padded with 'x' to `len` bytes (len > 10). */
+  longValue(b: BatchBuilder, i: number, len: number): void {
+    const digits = String(i);
+    b.argFill(len, (buf, off) => {
+      buf[off] = 118; // v
+      buf.write(digits, off + 1, 'latin1');
+      buf.fill(120, off + 1 + digits.length, off + len); // x
+    });
+  }
+
   /** "v<i>" padded with 'x' to 10..16 bytes (i < 10^9 fits in 10 bytes). */
   value(b: BatchBuilder, i: number): void {
     const len = this.valueLen[i];
@@ -112,7 +131,7 @@ class Data {
   }
 }
 
-function cases(elements: number, small: number, perCommand: number, data: Data): Case[] {
+function cases(elements: number, small: number, tokens: number, perCommand: number, data: Data): Case[] {
   const bigCommands = Math.ceil(elements / perCommand);
   /** Command i of a big collection: `head` for its element count, then each element. */
   const batched = (argsPerElement: number, name: string, key: string, each: (b: BatchBuilder, j: number) => void) =>
@@ -143,7 +162,7 @@ function cases(elements: number, small: number, perCommand: number, data: Data):
     },
     {
       id: 'small-hashes', title: `${fmt(small)} hashes of ${SMALL_FIELDS} fields`, units: small, unit: 'hash', commands: small, keys: small,
-      probeKey: smallKey(small >> 1), sizeCommand: 'HLEN', probeSize: SMALL_FIELDS,
+      probeKey: smallKey(small >> 1), sizeCommand: 'HLEN', probeSize: SMALL_FIELDS, keyOf: smallKey,
       encode: (b, i) => {
         b.header(2 + 2 * SMALL_FIELDS).arg('HSET').arg(smallKey(i));
         for (let f = 0; f < SMALL_FIELDS; f++) {
@@ -152,11 +171,23 @@ function cases(elements: number, small: number, perCommand: number, data: Data):
         }
       },
     },
+    {
+      id: 'token-hashes', title: `${fmt(tokens)} hashes of 1 ${TOKEN_BYTES}-byte value`, units: tokens, unit: 'hash', commands: tokens, keys: tokens,
+      probeKey: tokenKey(tokens >> 1), sizeCommand: 'HLEN', probeSize: 1, keyOf: tokenKey,
+      encode: (b, i) => {
+        b.header(4).arg('HSET').arg(tokenKey(i)).arg('token');
+        data.longValue(b, i, TOKEN_BYTES);
+      },
+    },
   ];
 }
 
 function smallKey(i: number): string {
   return 'h:' + String(i).padStart(8, '0');
+}
+
+function tokenKey(i: number): string {
+  return 't:' + String(i).padStart(8, '0');
 }
 
 interface Sample {
@@ -183,15 +214,16 @@ async function supports(client: RespClient, command: string): Promise<boolean> {
   return Array.isArray(reply) && reply.length > 0 && reply[0] !== null;
 }
 
-/** Sum of MEMORY USAGE <key> SAMPLES 0 over the case's keys (pipelined for the small hashes). */
+/** Sum of MEMORY USAGE <key> SAMPLES 0 over the case's keys (pipelined for the many-keys cases). */
 async function memoryUsage(client: RespClient, c: Case): Promise<number> {
-  if (c.id !== 'small-hashes') return Number(await client.call('MEMORY', 'USAGE', c.probeKey, 'SAMPLES', '0'));
+  const keyOf = c.keyOf;
+  if (keyOf === undefined) return Number(await client.call('MEMORY', 'USAGE', c.probeKey, 'SAMPLES', '0'));
   let total = 0;
   const per = 1000;
   for (let from = 0; from < c.units; from += per) {
     const n = Math.min(per, c.units - from);
     const b = new BatchBuilder(n * 48);
-    for (let i = from; i < from + n; i++) b.command(['MEMORY', 'USAGE', smallKey(i), 'SAMPLES', '0']);
+    for (let i = from; i < from + n; i++) b.command(['MEMORY', 'USAGE', keyOf(i), 'SAMPLES', '0']);
     const r = await client.pipeline(b.take(), n, true, false);
     if (r.errors > 0) throw new Error(`MEMORY USAGE: ${r.firstError?.message}`);
     for (const v of r.values as RespValue[]) {
@@ -259,7 +291,7 @@ function combine(samples: Sample[]): Sample | null {
 async function main(): Promise<void> {
   const opt = parseOptions(
     {
-      quick: { type: 'boolean' }, elements: { type: 'string' }, small: { type: 'string' }, rounds: { type: 'string' },
+      quick: { type: 'boolean' }, elements: { type: 'string' }, small: { type: 'string' }, tokens: { type: 'string' }, rounds: { type: 'string' },
       cases: { type: 'string' }, servers: { type: 'string' }, settle: { type: 'string' }, 'per-command': { type: 'string' },
       'per-write': { type: 'string' }, window: { type: 'string' }, seed: { type: 'string' },
     },
@@ -268,6 +300,7 @@ async function main(): Promise<void> {
   const quick = opt.flag('quick');
   const elements = Math.floor(opt.num('elements', quick ? 100_000 : 1_000_000));
   const small = Math.floor(opt.num('small', quick ? 10_000 : 100_000));
+  const tokens = Math.floor(opt.num('tokens', 20_000));
   const rounds = Math.max(1, Math.floor(opt.num('rounds', 1)));
   const perCommand = Math.max(1, Math.floor(opt.num('per-command', 1000)));
   const shape: LoadShape = {
@@ -278,15 +311,15 @@ async function main(): Promise<void> {
   const kinds = serverKinds(opt.str('servers', 'redis,slabcache'));
   const wanted = opt.str('cases', CASE_IDS.join(',')).split(',').map((s) => s.trim()).filter((s) => s !== '');
   for (const w of wanted) if (!CASE_IDS.includes(w as CaseId)) throw new Error(`--cases: unknown case '${w}' (${CASE_IDS.join(', ')})`);
-  if (elements < 1 || small < 2) throw new Error('--elements must be at least 1 and --small at least 2');
+  if (elements < 1 || small < 2 || tokens < 2) throw new Error('--elements must be at least 1, --small and --tokens at least 2');
 
   const data = new Data(Math.max(elements, small * SMALL_FIELDS), elements, Math.floor(opt.num('seed', 1)));
-  const chosen = cases(elements, small, perCommand, data).filter((c) => wanted.includes(c.id));
+  const chosen = cases(elements, small, tokens, perCommand, data).filter((c) => wanted.includes(c.id));
 
   printHeader('slabcache benchmark: memory per collection element', commandLine('bench/collections-memory.ts'));
   console.log(`fresh servers per case and round (${rounds} round${rounds > 1 ? 's' : ''}, medians), persistence off, no maxmemory; loaded one after the other`);
   console.log(`load: ${perCommand} elements per HSET/SADD/ZADD (10 fields per small-hash HSET), ${shape.perWrite} commands per write, ${shape.window} writes in flight; settle ${shape.settleMs} ms`);
-  console.log(`values 10-16 bytes; fields f<i>, members m<i>; sorted-set scores uniform random doubles in [0, 1e6)\n`);
+  console.log(`values 10-16 bytes (token hashes: ${TOKEN_BYTES}); fields f<i>, members m<i>; sorted-set scores uniform random doubles in [0, 1e6)\n`);
 
   const rows: Array<Array<string | number>> = [['case', 'figure', 'redis-server', 'slabcache', 'slabcache/redis']];
   const over: string[] = [];

@@ -82,11 +82,11 @@ function commitHash(c: Client, h: number, hv: HashValue, before: number): boolea
 
 /** hashTypeTryConversion: any argument in [from, to) longer than hash-max-listpack-value converts. */
 function tryConversion(c: Client, hv: HashValue, from: number, to: number): void {
-  if (hv.table !== null) return;
+  if (hv.hashtable) return;
   const max = limits.value;
   for (let i = from; i < to; i++) {
     if (c.argLen[i] > max) {
-      hv.toTable();
+      hv.toTable(limits.entries);
       return;
     }
   }

@@ -3,12 +3,16 @@
  *
  * What: a chained hash table like Redis's dict, with no JS object per element.
  * - Entries have dense ids 0 .. count-1. A record per id (hash, chain link, page, offset, key
- *   length, and value length for a hash) lives in fixed 4096-record Int32Array segments, so
- *   growing never copies records; deleting moves the last record into the hole (one chain
- *   relink), so ids stay dense: iteration is a counted loop, a random element is a random id,
- *   and memory shrinks with the contents (trailing segments are dropped).
+ *   length, and value length for a hash) lives in Int32Array segments of 4096 records. The
+ *   first segment starts at the expected size (at least 4 records) and doubles until it is
+ *   full size; after that fixed segments are added. So a table of one element costs a few
+ *   records, not 4096, and growing never copies more than one segment. Deleting moves the last
+ *   record into the hole (one chain relink), so ids stay dense: iteration is a counted loop, a
+ *   random element is a random id, and memory shrinks with the contents (trailing segments are
+ *   dropped, a first segment under a quarter full is halved).
  * - Key bytes (and a hash's value bytes, right after its key) live in an arena of pages that
- *   grow geometrically up to 64 KiB; an element bigger than 16 KiB gets a page of its own.
+ *   start at the size of the first element (at least 64 bytes) and grow geometrically up to
+ *   64 KiB; an element bigger than 16 KiB gets a page of its own.
  *   Each page counts its live bytes and is released the moment it holds none. When dead bytes
  *   outweigh live ones, an evacuation sweep moves the entries of half-empty pages to the tail
  *   page, 64 entries per write, so pages empty and are released without a stop-the-world pass.
@@ -22,7 +26,8 @@
  * MurmurHash3) and compared as bytes, never decoded.
  *
  * Cost: 20 bytes of record per element for a set, 24 for a hash, 4-8 bytes of buckets, the
- * bytes themselves; no operation copies more than one segment or one page. Dropping a table
+ * bytes themselves, and about 200 bytes of V8 objects per typed array (a few for a small
+ * table); no operation copies more than one segment or one page. Dropping a table
  * releases a few hundred typed arrays at most: DEL / UNLINK / expiry of a million-element
  * collection is O(1) for the event loop (the GC frees backing stores without tracing them).
  *
@@ -45,7 +50,9 @@ const R_KLEN = 4;
 const R_VLEN = 5;
 
 const MIN_BUCKETS = 4;
-const FIRST_PAGE = 1024;
+/** Records of the smallest first segment. */
+const MIN_RECORDS = 4;
+const FIRST_PAGE = 64;
 const MAX_PAGE = 64 * 1024;
 /** Elements longer than this get a page of their own. */
 const BIG_ELEMENT = 16 * 1024;
@@ -122,6 +129,10 @@ export class ByteTable {
   /** Live entries; their ids are 0 .. count-1. */
   count = 0;
   private segs: Int32Array[] = [];
+  /** Records the segments hold (the first may be smaller than SEG while it is the only one). */
+  private capacity = 0;
+  /** Records of the first segment when it is allocated. */
+  private readonly firstRecords: number;
   private pages: (Uint8Array | null)[] = [];
   private pageLive: number[] = [];
   private freePages: number[] = [];
@@ -138,6 +149,7 @@ export class ByteTable {
   constructor(withValues: boolean, expected = 0) {
     this.withValues = withValues;
     this.stride = withValues ? 6 : 5;
+    this.firstRecords = Math.min(SEG, Math.max(MIN_RECORDS, expected));
     this.t0 = new Int32Array(bucketCount(expected));
   }
 
@@ -146,7 +158,7 @@ export class ByteTable {
     const segs = this.segs.length;
     const buckets = this.t0.length + (this.t1 === null ? 0 : this.t1.length);
     const pages = this.pages.length - this.freePages.length;
-    return OBJECT_OVERHEAD * 2 + segs * (SEG * this.stride * 4 + TYPED_ARRAY_OVERHEAD) + buckets * 4
+    return OBJECT_OVERHEAD * 2 + this.capacity * this.stride * 4 + segs * TYPED_ARRAY_OVERHEAD + buckets * 4
       + this.pageBytes + (pages + 2) * TYPED_ARRAY_OVERHEAD + this.pages.length * 16;
   }
 
@@ -208,7 +220,7 @@ export class ByteTable {
   insert(buf: Uint8Array, off: number, len: number, h: number, vbuf: Uint8Array | null, voff: number, vlen: number): number {
     this.maintain();
     const id = this.count;
-    if ((id >>> SEG_BITS) === this.segs.length) this.segs.push(new Int32Array(SEG * this.stride));
+    if (id === this.capacity) this.growRecords();
     const r = this.segs[id >>> SEG_BITS];
     const b = (id & SEG_MASK) * this.stride;
     const at = this.reserve(len + vlen);
@@ -285,12 +297,51 @@ export class ByteTable {
       this.relink(last, lr[lb + R_HASH], id + 1);
     }
     this.count = last;
-    // Drop trailing segments, keeping one spare so a delete/insert cycle at the edge is cheap.
-    while (this.segs.length > 1 && (this.segs.length - 2) * SEG >= this.count) this.segs.pop();
+    this.shrinkRecords();
     if (this.t1 === null && this.t0.length > MIN_BUCKETS && this.count < this.t0.length / 8) {
       this.startResize(bucketCount(this.count));
     }
     this.maybeEvacuate();
+  }
+
+  /** Room for one more record: a first segment, a doubled first segment, or another full one. */
+  private growRecords(): void {
+    const stride = this.stride;
+    const cap = this.capacity;
+    if (cap === 0) {
+      this.segs.push(new Int32Array(this.firstRecords * stride));
+      this.capacity = this.firstRecords;
+    } else if (cap < SEG) {
+      const next = Math.min(SEG, cap * 2);
+      const seg = new Int32Array(next * stride);
+      seg.set(this.segs[0]);
+      this.segs[0] = seg;
+      this.capacity = next;
+    } else {
+      this.segs.push(new Int32Array(SEG * stride));
+      this.capacity += SEG;
+    }
+  }
+
+  /**
+   * Give back record space the contents no longer need: a trailing segment once the records
+   * fit in the others with half a segment to spare (so a delete/insert cycle at the edge does
+   * not drop and re-add one), then halve a lone first segment under a quarter full.
+   */
+  private shrinkRecords(): void {
+    const segs = this.segs;
+    while (segs.length > 1 && this.count <= (segs.length - 1) * SEG - (SEG >>> 1)) {
+      segs.pop();
+      this.capacity -= SEG;
+    }
+    const cap = this.capacity;
+    if (segs.length === 1 && cap > MIN_RECORDS && this.count * 4 <= cap) {
+      const next = Math.max(MIN_RECORDS, cap >>> 1);
+      const seg = new Int32Array(next * this.stride);
+      seg.set(segs[0].subarray(0, this.count * this.stride));
+      segs[0] = seg;
+      this.capacity = next;
+    }
   }
 
   /** Replace the link to `id` (bucket head or predecessor's next) with `to` (id + 1, or 0). */
@@ -344,7 +395,7 @@ export class ByteTable {
         this.tail = -1;
         if (this.pageLive[t] === 0) this.freePage(t);
       }
-      const size = Math.min(MAX_PAGE, Math.max(FIRST_PAGE, n, this.pageBytes));
+      const size = Math.min(MAX_PAGE, Math.max(FIRST_PAGE, (n + 7) & ~7, this.pageBytes));
       this.tail = this.newPage(size);
       this.tailUsed = 0;
     }
@@ -518,6 +569,7 @@ export class ByteTable {
   clone(): ByteTable {
     const t = new ByteTable(this.withValues);
     t.count = this.count;
+    t.capacity = this.capacity;
     t.segs = this.segs.map((s) => s.slice());
     t.pages = this.pages.map((p) => (p === null ? null : p.slice()));
     t.pageLive = this.pageLive.slice();

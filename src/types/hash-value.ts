@@ -5,8 +5,13 @@
  *   (packed.ts), as long as there are at most hash-max-listpack-entries fields and no field
  *   or value is longer than hash-max-listpack-value bytes. Updating a field keeps its place and
  *   a delete closes the gap, so HGETALL / HKEYS / HVALS / HSCAN answer in Redis's order.
- * - hashtable: a ByteTable with values (byte-table.ts), once a threshold is passed. As in
- *   Redis 7.0 a hash never converts back.
+ * - hashtable: once a threshold is passed. As in Redis 7.0 a hash never converts back. A
+ *   hashtable-encoded hash still within hash-max-listpack-entries (and 128) fields, whose
+ *   packed form stays within 4 KiB, keeps the packed string: a hash converted only for one
+ *   long value (a 100-byte token) then costs its bytes plus a string header, about what Redis
+ *   spends, instead of a table's typed arrays (~200 bytes of V8 objects each). Beyond that it
+ *   is a ByteTable with values (byte-table.ts). OBJECT ENCODING answers `hashtable` for both,
+ *   as for Redis's dict; like any hashtable, HGETALL / HSCAN order is then unspecified.
  *
  * The object is stable (the store's object table keeps it); conversion swaps its insides.
  * Elements are handed out as byte ranges through HashEntry (packed elements are copied into
@@ -35,6 +40,11 @@ function ensurePositions(n: number): Int32Array {
   return positions;
 }
 
+/** Most fields of a hashtable-encoded hash kept packed (and at most hash-max-listpack-entries). */
+export const SMALL_TABLE_ENTRIES = 128;
+/** Most chars of the packed string of a hashtable-encoded hash kept packed. */
+export const SMALL_TABLE_CHARS = 4096;
+
 /** Scratch used to move a listpack element into a ByteTable on conversion. */
 const moveField = new ElementBytes();
 const moveValue = new ElementBytes();
@@ -44,11 +54,13 @@ export class HashValue implements Collection {
   packed = '';
   /** Entries in the listpack form. */
   n = 0;
-  /** hashtable form. */
+  /** Storage beyond the packed form (null while packed). */
   table: ByteTable | null = null;
+  /** OBJECT ENCODING is hashtable (a threshold was passed; never reset). */
+  hashtable = false;
 
   encodingName(): string {
-    return this.table === null ? 'listpack' : 'hashtable';
+    return this.hashtable ? 'hashtable' : 'listpack';
   }
 
   size(): number {
@@ -65,6 +77,7 @@ export class HashValue implements Collection {
     h.packed = this.packed;
     h.n = this.n;
     h.table = this.table === null ? null : this.table.clone();
+    h.hashtable = this.hashtable;
     return h;
   }
 
@@ -163,21 +176,23 @@ export class HashValue implements Collection {
     vbuf: Uint8Array, voff: number, vlen: number,
     maxEntries: number, maxValue: number,
   ): boolean {
-    if (this.table === null && (flen > maxValue || vlen > maxValue)) this.toTable();
+    if (!this.hashtable && (flen > maxValue || vlen > maxValue)) this.toTable(maxEntries);
     const t = this.table;
     if (t === null) {
       const s = this.packed;
       const p = packed.find(s, this.n, 2, fbuf, foff, flen);
+      let added = false;
       if (p >= 0) {
         this.packed = packed.replace(s, packed.skip(s, p), vbuf, voff, vlen);
-        // An update converts too when the limit was lowered under the hash (CONFIG SET).
-        if (this.n > maxEntries) this.toTable();
-        return false;
+      } else {
+        this.packed = packed.append(s, fbuf, foff, flen, vbuf, voff, vlen);
+        this.n++;
+        added = true;
       }
-      this.packed = packed.append(s, fbuf, foff, flen, vbuf, voff, vlen);
-      this.n++;
-      if (this.n > maxEntries) this.toTable();
-      return true;
+      // An update converts too when the limit was lowered under the hash (CONFIG SET).
+      if (this.n > maxEntries) this.toTable(maxEntries);
+      else if (this.hashtable && !this.fitsPacked(maxEntries)) this.unpack();
+      return added;
     }
     const h = hashBytes(fbuf, foff, flen);
     const id = t.find(fbuf, foff, flen, h);
@@ -203,9 +218,22 @@ export class HashValue implements Collection {
     return t.remove(buf, off, len, hashBytes(buf, off, len));
   }
 
-  /** Convert the listpack form to a hashtable (hashTypeConvert). */
-  toTable(): void {
-    if (this.table !== null) return;
+  /**
+   * Convert the listpack encoding to hashtable (hashTypeConvert). The packed string is kept
+   * while it is small (see SMALL_TABLE_*), else the fields move into a ByteTable.
+   */
+  toTable(maxEntries: number): void {
+    this.hashtable = true;
+    if (this.table === null && !this.fitsPacked(maxEntries)) this.unpack();
+  }
+
+  /** A hashtable-encoded hash of this size may stay packed. */
+  private fitsPacked(maxEntries: number): boolean {
+    return this.n <= maxEntries && this.n <= SMALL_TABLE_ENTRIES && this.packed.length <= SMALL_TABLE_CHARS;
+  }
+
+  /** Move the packed fields into a ByteTable. */
+  private unpack(): void {
     const s = this.packed;
     const t = new ByteTable(true, this.n);
     let p = 0;

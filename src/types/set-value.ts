@@ -8,8 +8,9 @@
  *
  * - INTSET: a sorted int64 array (int-set.ts); iteration is ascending, as Redis's.
  * - PACKED: a packed latin1 string of members (packed.ts) while there are at most 128
- *   members of at most 64 bytes: Redis 7.2's listpack sets, kept under 7.0's name. Small
- *   tag sets cost a string instead of a hash table.
+ *   members and the string stays within 4 KiB: Redis 7.2's listpack sets (128 entries), kept
+ *   under 7.0's name, bounded by total size rather than 7.2's 64 bytes per member, so a set
+ *   of a few long members (URLs, tokens) costs a string, not a hash table's typed arrays.
  * - TABLE: a ByteTable without values (byte-table.ts) beyond that.
  *
  * Member handles (random picks within one command): an index for INTSET, a char position for
@@ -25,9 +26,9 @@ import { isCanonicalInt64, parseCanonicalInt, formatInteger } from '../../store/
 export const SetKind = { INTSET: 0, PACKED: 1, TABLE: 2 } as const;
 export type SetKindCode = (typeof SetKind)[keyof typeof SetKind];
 
-/** Largest member count and member length of the PACKED form. */
+/** Largest member count and packed-string length (chars) of the PACKED form. */
 export const PACKED_MAX_ENTRIES = 128;
-export const PACKED_MAX_LENGTH = 64;
+export const PACKED_MAX_CHARS = 4096;
 
 let positions = new Int32Array(256);
 function ensurePositions(n: number): Int32Array {
@@ -169,7 +170,7 @@ export class SetValue implements Collection {
       case SetKind.PACKED: {
         const s = this.packed;
         if (packed.find(s, this.n, 1, buf, off, len) >= 0) return false;
-        if (this.n >= PACKED_MAX_ENTRIES || len > PACKED_MAX_LENGTH) {
+        if (this.n >= PACKED_MAX_ENTRIES || s.length + packed.encodedSize(len) > PACKED_MAX_CHARS) {
           this.packedToTable();
           return this.add(buf, off, len, maxIntsetEntries);
         }
@@ -225,7 +226,8 @@ export class SetValue implements Collection {
     const ints = this.ints!;
     const n = ints.count;
     const out = moveMember;
-    if (n + (extraLen > 0 ? 1 : 0) <= PACKED_MAX_ENTRIES && extraLen <= PACKED_MAX_LENGTH) {
+    // n canonical int64s take at most 21 chars each: the string bound only matters for extraLen.
+    if (n + (extraLen > 0 ? 1 : 0) <= PACKED_MAX_ENTRIES && n * 21 + packed.encodedSize(extraLen) <= PACKED_MAX_CHARS) {
       let s = '';
       for (let i = 0; i < n; i++) {
         const len = formatInteger(ints.get(i), out.own, 0);
