@@ -27,7 +27,7 @@ const rejections = new RejectionGuard();
 
 beforeAll(async () => {
   rejections.install();
-  target = await startTarget();
+  target = await startTarget({ loglevel: 'warning' });
 });
 
 afterAll(async () => {
