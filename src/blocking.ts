@@ -309,6 +309,11 @@ export class BlockingRegistry {
     if (this.pending) this.serve();
   }
 
+  /** A command ran inside EXEC: signal the keys it wrote; they are served after the EXEC. */
+  afterQueuedCommand(c: Client): void {
+    if (this.blockedCount > 0) this.signalCommandKeys(c);
+  }
+
   private serve(): void {
     this.pending = false;
     // CLIENT UNBLOCK: their timeout or error reply.

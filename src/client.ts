@@ -16,6 +16,7 @@ import type { Keyspace } from '../store/keyspace.ts';
 import type { ServerState } from './server-state.ts';
 import type { CommandEntry } from './registry.ts';
 import type { BlockState } from './blocking.ts';
+import type { QueuedCommand, WatchedKey } from './transactions.ts';
 import { parseInt64, parsed } from './numbers.ts';
 import { E_NOT_INTEGER, E_WRONGTYPE } from '../protocol/replies.ts';
 import type { KeyTypeCode } from '../store/types.ts';
@@ -62,6 +63,22 @@ export class Client {
   blocked: BlockState | null = null;
   /** Blocking commands answer at once as if timed out (set while MULTI/EXEC or a script runs commands). */
   denyBlocking = false;
+
+  // MULTI/EXEC and WATCH (transactions.ts).
+  /** Queued commands while in MULTI, else null. */
+  multi: QueuedCommand[] | null = null;
+  /** Flags of the queued commands, OR-ed (EXEC is refused under OOM when one is denyoom). */
+  multiFlags = 0;
+  /** A command was rejected while queuing: EXEC answers EXECABORT (CLIENT_DIRTY_EXEC). */
+  multiDirty = false;
+  /** A watched key was modified: EXEC answers a null array (CLIENT_DIRTY_CAS). */
+  casDirty = false;
+  watched: WatchedKey[] | null = null;
+
+  // Pub/sub (pubsub.ts): channel and pattern names as latin1 strings, in subscription order.
+  channels: Set<string> | null = null;
+  patterns: Set<string> | null = null;
+  shardChannels: Set<string> | null = null;
 
   // Argument view of the command being executed: buf[off[i] .. off[i] + len[i]).
   argc = 0;
@@ -117,6 +134,17 @@ export class Client {
     return this.parser.bufferCapacity() + this.reply.capacity() + this.socket.writableLength;
   }
 
+  /** signalModifiedKey for the key in argument i of the current db (WATCH). */
+  modified(i: number): void {
+    this.server.events.modified(this.db, this.argBuf, this.argOff[i], this.argLen[i]);
+  }
+
+  /** notifyKeyspaceEvent of class `type` for the key in argument i of the current db. */
+  notify(type: number, event: string, i: number): void {
+    const events = this.server.events;
+    if ((events.classes & type) !== 0) events.notify(type, event, this.db, this.argBuf, this.argOff[i], this.argLen[i]);
+  }
+
   /** Reply what is pending, then close: nothing more is read from this client (QUIT, protocol errors, CLIENT KILL of oneself). */
   endAfterReply(): void {
     this.closeAfterReply = true;
@@ -126,7 +154,7 @@ export class Client {
 
   /** Channels, patterns and shard channels it is subscribed to (pub/sub). */
   subscriptionCount(): number {
-    return 0;
+    return (this.channels === null ? 0 : this.channels.size) + (this.patterns === null ? 0 : this.patterns.size) + (this.shardChannels === null ? 0 : this.shardChannels.size);
   }
 
   /** Point the argument view at the parser's current command. */

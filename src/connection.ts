@@ -20,12 +20,13 @@
  */
 import type { Socket } from 'node:net';
 import { RequestParser, ParseResult } from '../protocol/parser.ts';
-import { E_NOAUTH, E_OOM } from '../protocol/replies.ts';
+import { E_NOAUTH, E_OOM, R_QUEUED, errorText } from '../protocol/replies.ts';
 import { Status } from '../store/types.ts';
 import { Client } from './client.ts';
 import { CommandFlag, type CommandEntry } from './registry.ts';
 import type { ServerState } from './server-state.ts';
 import { flushClient, OUTPUT_PAUSE_BYTES } from './output.ts';
+import { QueuedCommand, discardTransaction } from './transactions.ts';
 
 /** Commands one client may run per event-loop turn before the others get theirs (about 1 ms). */
 const MAX_COMMANDS_PER_TURN = 1024;
@@ -56,6 +57,8 @@ export function attachConnection(server: ServerState, socket: Socket): Client {
   socket.on('close', () => {
     client.closed = true;
     server.blocking.disconnect(client);
+    server.watches.unwatchAll(client);
+    server.pubsub.forget(client);
     server.clients.delete(client.id);
     if (!client.flushQueued) client.reply.dispose();
   });
@@ -223,49 +226,124 @@ export function executeCommand(server: ServerState, client: Client): boolean {
   return ran;
 }
 
-/** Run the generic checks, then the handler; count calls, time and errors. False when rejected. */
+/**
+ * Run the generic checks (processCommand's, in its order), then queue the command inside
+ * MULTI or call it. False when it was rejected or queued (no handler ran).
+ */
 function runCommand(server: ServerState, client: Client): boolean {
   const reply = client.reply;
   const registry = server.registry;
   let cmd: CommandEntry | undefined = registry.lookup(client.argBuf, client.argOff[0], client.argLen[0]);
   if (cmd === undefined) {
     rejectUnknownCommand(client);
+    flagTransaction(client);
     return false;
   }
   if (cmd.subcommands !== null && client.argc >= 2) {
     const sub = cmd.subcommands.get(client.argLower(1));
     if (sub === undefined) {
       const text = `ERR unknown subcommand '${truncate(sanitize(cString(client, 1)), 128)}'. Try ${cmd.name.toUpperCase()} HELP.`;
-      reply.error(text);
-      server.stats.rejectedCalls[cmd.id]++;
-      return false;
+      return reject(server, client, cmd, text);
     }
     cmd = sub;
   }
-  const stats = server.stats;
   if ((cmd.arity > 0 && cmd.arity !== client.argc) || client.argc < -cmd.arity) {
-    reply.error(`ERR wrong number of arguments for '${cmd.fullName}' command`);
-    stats.rejectedCalls[cmd.id]++;
-    return false;
+    return reject(server, client, cmd, `ERR wrong number of arguments for '${cmd.fullName}' command`);
   }
-  if (!client.authenticated && (cmd.flags & CommandFlag.NO_AUTH) === 0) {
-    reply.raw(E_NOAUTH);
-    stats.rejectedCalls[cmd.id]++;
-    return false;
+  if (!client.authenticated && (cmd.flags & CommandFlag.NO_AUTH) === 0) return rejectWith(server, client, cmd, E_NOAUTH);
+  const inMulti = client.multi !== null;
+  if (inMulti && (cmd.flags & CommandFlag.NO_MULTI) !== 0) return reject(server, client, cmd, 'ERR Command not allowed inside a transaction');
+  const control = inMulti || client.resp === 2 ? transactionControl(cmd) : Control.NONE;
+  if (server.settings.maxmemory > 0 && !client.noEvict) {
+    const denyOom = (cmd.flags & CommandFlag.DENYOOM) !== 0 ||
+      (control === Control.EXEC && (client.multiFlags & CommandFlag.DENYOOM) !== 0) ||
+      (inMulti && control !== Control.EXEC && control !== Control.DISCARD && control !== Control.QUIT && control !== Control.RESET);
+    if (denyOom && server.store.evictIfNeeded() === Status.OOM) return rejectWith(server, client, cmd, E_OOM);
+  }
+  if (client.resp === 2 && control !== Control.PUBSUB_ALLOWED && control !== Control.QUIT && control !== Control.RESET && client.subscriptionCount() !== 0) {
+    return reject(server, client, cmd, `ERR Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
   }
   if (server.metrics.monitors.size !== 0 && (cmd.flags & (CommandFlag.WRITE | CommandFlag.READONLY)) !== 0 && server.metrics.monitors.has(client)) {
-    reply.error("ERR Replica can't interact with the keyspace");
-    stats.rejectedCalls[cmd.id]++;
+    return reject(server, client, cmd, "ERR Replica can't interact with the keyspace");
+  }
+  if (inMulti && control !== Control.EXEC && control !== Control.DISCARD && control !== Control.MULTI && control !== Control.WATCH && control !== Control.QUIT && control !== Control.RESET) {
+    if (!client.casDirty && !client.multiDirty) {
+      client.multi!.push(new QueuedCommand(client, cmd));
+      client.multiFlags |= cmd.flags;
+    }
+    reply.raw(R_QUEUED);
     return false;
   }
-  const writes = (cmd.flags & CommandFlag.DENYOOM) !== 0;
-  if (server.settings.maxmemory > 0 && writes && !client.noEvict) {
-    if (server.store.evictIfNeeded() === Status.OOM) {
-      reply.raw(E_OOM);
-      stats.rejectedCalls[cmd.id]++;
-      return false;
-    }
-  }
+  callCommand(server, client, cmd);
+  return true;
+}
+
+/** The commands the transaction and subscribed-mode rules single out (processCommand). */
+const Control = {
+  NONE: 0,
+  EXEC: 1,
+  DISCARD: 2,
+  MULTI: 3,
+  WATCH: 4,
+  QUIT: 5,
+  RESET: 6,
+  /** PING and the (un)subscribe commands: allowed in RESP2 subscribed mode, queued in MULTI. */
+  PUBSUB_ALLOWED: 7,
+} as const;
+
+const CONTROL_NAMES: Record<string, number> = {
+  exec: Control.EXEC,
+  discard: Control.DISCARD,
+  multi: Control.MULTI,
+  watch: Control.WATCH,
+  quit: Control.QUIT,
+  reset: Control.RESET,
+  ping: Control.PUBSUB_ALLOWED,
+  subscribe: Control.PUBSUB_ALLOWED,
+  ssubscribe: Control.PUBSUB_ALLOWED,
+  psubscribe: Control.PUBSUB_ALLOWED,
+  unsubscribe: Control.PUBSUB_ALLOWED,
+  sunsubscribe: Control.PUBSUB_ALLOWED,
+  punsubscribe: Control.PUBSUB_ALLOWED,
+};
+
+function transactionControl(cmd: CommandEntry): number {
+  return cmd.parent === null ? CONTROL_NAMES[cmd.name] ?? Control.NONE : Control.NONE;
+}
+
+/**
+ * rejectCommand: count the rejection, flag a transaction being queued, reply the error; a
+ * rejected EXEC (inside MULTI or not, as in Redis) discards the transaction and answers
+ * EXECABORT quoting the reason.
+ */
+function reject(server: ServerState, client: Client, cmd: CommandEntry, text: string): false {
+  server.stats.rejectedCalls[cmd.id]++;
+  flagTransaction(client);
+  if (cmd.parent === null && cmd.name === 'exec') {
+    discardTransaction(client);
+    client.reply.error(`EXECABORT Transaction discarded because of: ${text.startsWith('ERR ') ? text.slice(4) : text}`);
+  } else client.reply.error(text);
+  return false;
+}
+
+/** reject with a pre-encoded error. */
+function rejectWith(server: ServerState, client: Client, cmd: CommandEntry, error: Uint8Array): false {
+  if (cmd.parent === null && cmd.name === 'exec') return reject(server, client, cmd, errorText(error));
+  server.stats.rejectedCalls[cmd.id]++;
+  flagTransaction(client);
+  client.reply.raw(error);
+  return false;
+}
+
+/** A command was rejected while queuing: EXEC will answer EXECABORT. */
+function flagTransaction(client: Client): void {
+  if (client.multi !== null) client.multiDirty = true;
+}
+
+/** call(): the handler, then the per-command accounting (stats, SLOWLOG, MONITOR, eviction). */
+function callCommand(server: ServerState, client: Client, cmd: CommandEntry): void {
+  const reply = client.reply;
+  const stats = server.stats;
   const started = performance.now();
   const errorsBefore = reply.errorCount;
   client.lastCommand = cmd;
@@ -276,8 +354,23 @@ function runCommand(server: ServerState, client: Client): boolean {
   stats.calls[cmd.id]++;
   stats.commandsProcessed++;
   if (reply.errorCount !== errorsBefore) stats.failedCalls[cmd.id]++;
-  if (writes && server.settings.maxmemory > 0 && !client.noEvict) server.store.evictIfNeeded();
-  return true;
+  if ((cmd.flags & CommandFlag.DENYOOM) !== 0 && server.settings.maxmemory > 0 && !client.noEvict) server.store.evictIfNeeded();
+}
+
+/**
+ * A queued command run by EXEC: call() behind the fault boundary, so a fault answers this one
+ * element of EXEC's reply -ERR and the others run.
+ */
+export function callCommandGuarded(server: ServerState, client: Client, cmd: CommandEntry): void {
+  const mark = client.reply.mark();
+  try {
+    callCommand(server, client, cmd);
+    server.blocking.afterQueuedCommand(client);
+  } catch (err) {
+    server.logger.error({ err, client: client.id, command: cmd.fullName }, 'internal error while executing a command');
+    client.reply.truncate(mark);
+    client.reply.error(`ERR internal error while executing '${cmd.fullName}' (logged by the server)`);
+  }
 }
 
 /** Argument i as C's "%s" prints it: up to its first NUL byte, bytes as latin1. */

@@ -5,6 +5,9 @@
  */
 import type { Keyspace } from '../store/keyspace.ts';
 import type { OutputScheduler } from './output.ts';
+import type { WatchRegistry } from './transactions.ts';
+import type { PubSub } from './pubsub.ts';
+import type { KeyspaceEvents } from './keyspace-events.ts';
 import type { CachedClock } from './clock.ts';
 import type { Client } from './client.ts';
 import type { Registry, CommandEntry } from './registry.ts';
@@ -54,6 +57,14 @@ export interface ServerState {
   readonly onErrorReply: (bytes: Uint8Array, off: number, len: number) => void;
   /** Run a released client's buffered commands (connection.ts; blocking.ts calls it). */
   resumeClient(client: Client): void;
+  /** Run one command whose generic checks passed (EXEC's queued commands; connection.ts). */
+  callCommand(client: Client, cmd: CommandEntry): void;
+  /** WATCHed keys (transactions.ts). */
+  readonly watches: WatchRegistry;
+  /** Channels, patterns and message fan-out (pubsub.ts). */
+  readonly pubsub: PubSub;
+  /** signalModifiedKey and keyspace notifications (keyspace-events.ts). */
+  readonly events: KeyspaceEvents;
   readonly clock: CachedClock;
   readonly registry: Registry;
   readonly config: ConfigStore;

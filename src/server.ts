@@ -13,14 +13,19 @@ import { randomBytes } from 'node:crypto';
 import { OutputScheduler } from './output.ts';
 import { Keyspace } from '../store/keyspace.ts';
 import { CachedClock } from './clock.ts';
-import { Registry } from './registry.ts';
+import { Registry, type CommandEntry } from './registry.ts';
 import { Settings } from './settings.ts';
 import { ConfigStore } from './config-table.ts';
 import { createLogger, pinoLevel, type Logger } from './logger.ts';
 import { createStats, NO_OBSERVER, type ServerState } from './server-state.ts';
 import type { Client } from './client.ts';
 import type { Collection } from './commands/collection.ts';
-import { attachConnection, countErrorReply, resumeClient } from './connection.ts';
+import { attachConnection, callCommandGuarded, countErrorReply, resumeClient } from './connection.ts';
+import { WatchRegistry } from './transactions.ts';
+import { PubSub } from './pubsub.ts';
+import { KeyspaceEvents, parseNotifyClasses } from './keyspace-events.ts';
+import { registerTransactionCommands } from './commands/transactions.ts';
+import { registerPubsubCommands } from './commands/pubsub.ts';
 import { registerConnectionCommands, REDIS_COMPAT_VERSION } from './commands/connection.ts';
 import packageJson from '../package.json' with { type: 'json' };
 import { registerServerCommands } from './commands/server.ts';
@@ -72,6 +77,8 @@ export function buildRegistry(): Registry {
   registerZsetCommands(registry);
   registerBitmapCommands(registry);
   registerIntrospectionCommands(registry);
+  registerTransactionCommands(registry);
+  registerPubsubCommands(registry);
   return registry;
 }
 
@@ -136,6 +143,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
   const registry = buildRegistry();
   const metrics = new Metrics(registry, config, clock);
   metrics.noteStartup(store);
+  const events = new KeyspaceEvents();
   const listeners: net.Server[] = [];
   const closed = new Set<Promise<void>>();
 
@@ -163,6 +171,10 @@ export async function startServer(directives: Record<string, string> = {}, optio
     nextClientId: 1,
     currentClient: null,
     blocking: new BlockingRegistry(),
+    callCommand: (client: Client, cmd: CommandEntry) => callCommandGuarded(state, client, cmd),
+    watches: new WatchRegistry(store, () => events.updateRemovalHook()),
+    pubsub: new PubSub(),
+    events,
     lastSave: clock.now,
     shutdown: (reason: string) => {
       logger.info({ reason }, 'shutting down');
@@ -183,6 +195,9 @@ export async function startServer(directives: Record<string, string> = {}, optio
 
   state.output.attach(state);
   state.blocking.attach(state);
+  events.attach(state);
+  events.setClasses(parseNotifyClasses(config.value('notify-keyspace-events')));
+  config.onChange('notify-keyspace-events', (_name, value) => events.setClasses(parseNotifyClasses(value)));
   state.observer = metrics;
   config.onAnyChange((name) => applyToStore(state, name));
   config.onAnyChange((name, value) => {

@@ -60,6 +60,8 @@ import {
   KEEP_TTL,
   NO_TTL,
   EMBSTR_SIZE_LIMIT,
+  RemovalReason,
+  type RemovalReasonCode,
   type StoreConfig,
   type TimeSource,
   type LookupMode,
@@ -110,6 +112,14 @@ export class Keyspace implements EvictionHost {
   private readonly clock: TimeSource;
   private readonly ndb: number;
   private readonly dbMap: Int32Array;
+  /** Inverse of dbMap: the Redis db number of each internal db. */
+  private readonly dbOfInternal: Int32Array;
+  /**
+   * Called right after a key is removed by expiry (lazy or active) or eviction, with the Redis
+   * db number and the key's bytes (valid during the call only): the runtime touches WATCHed
+   * keys and sends keyspace events. Null, the default, costs one branch per removal.
+   */
+  onRemove: ((db: number, key: Uint8Array, off: number, len: number, reason: RemovalReasonCode) => void) | null = null;
   private readonly dbKeys: Float64Array;
   private readonly dbVolatile: Float64Array;
   private readonly dbTtlSum: Float64Array;
@@ -143,7 +153,8 @@ export class Keyspace implements EvictionHost {
     this.slotShift = SLOT_BITS - this.shardBits;
     this.ndb = config.databases;
     this.dbMap = new Int32Array(this.ndb);
-    for (let i = 0; i < this.ndb; i++) this.dbMap[i] = i;
+    this.dbOfInternal = new Int32Array(this.ndb);
+    for (let i = 0; i < this.ndb; i++) this.dbMap[i] = this.dbOfInternal[i] = i;
     this.dbKeys = new Float64Array(this.ndb);
     this.dbVolatile = new Float64Array(this.ndb);
     this.dbTtlSum = new Float64Array(this.ndb);
@@ -157,7 +168,8 @@ export class Keyspace implements EvictionHost {
     for (let i = 0; i < n; i++) this.shards.push(new Shard(i, maxIds, this.alloc, this.meter, clock.now));
     this.wheelShard = this.shards[0];
     this.expireCallback = (id) => {
-      this.removeEntry(this.wheelShard, id);
+      if (this.onRemove !== null) this.removeAnnounced(this.wheelShard, id, RemovalReason.EXPIRED);
+      else this.removeEntry(this.wheelShard, id);
       this.stats.expiredKeys++;
     };
     this.setMaxmemory(config.maxmemory);
@@ -226,7 +238,8 @@ export class Keyspace implements EvictionHost {
     if (id < 0) return -1;
     const exp = shard.table.xs[id >>> SEG_BITS][((id & SEG_MASK) << 2) + X_EXP];
     if (exp !== 0 && this.clock.now > exp) {
-      this.removeEntry(shard, id);
+      if (this.onRemove !== null) this.removeAnnounced(shard, id, RemovalReason.EXPIRED);
+      else this.removeEntry(shard, id);
       this.stats.expiredKeys++;
       return -1;
     }
@@ -438,6 +451,26 @@ export class Keyspace implements EvictionHost {
     }
     return (id << this.shardBits) | si;
   }
+  /**
+   * keyIsExpired: db/key is still stored but past its TTL (not yet removed). Neither deletes
+   * it nor touches it (WATCH's rule for keys that expire while watched).
+   */
+  isExpired(db: number, key: Uint8Array, off: number, len: number): boolean {
+    const idb = this.dbMap[db];
+    const shard = this.shards[this.route(idb, key, off, len)];
+    const id = shard.index.find(this.hashOut, idb, key, off, len);
+    if (id < 0) return false;
+    const exp = shard.table.expire(id);
+    return exp !== 0 && this.clock.now > exp;
+  }
+
+  /** db/key is stored, expired or not (Redis's dictFind on the keyspace): no deletion, no touch. */
+  contains(db: number, key: Uint8Array, off: number, len: number): boolean {
+    const idb = this.dbMap[db];
+    const shard = this.shards[this.route(idb, key, off, len)];
+    return shard.index.find(this.hashOut, idb, key, off, len) >= 0;
+  }
+
   typeOf(h: number): KeyTypeCode {
     return this.shardOf(h).table.type(h >>> this.shardBits) as KeyTypeCode;
   }
@@ -806,6 +839,8 @@ export class Keyspace implements EvictionHost {
     const t = this.dbMap[a];
     this.dbMap[a] = this.dbMap[b];
     this.dbMap[b] = t;
+    this.dbOfInternal[this.dbMap[a]] = a;
+    this.dbOfInternal[this.dbMap[b]] = b;
   }
   /** Entry id is a live key of internal db idb; an expired one is deleted (expired_keys++) and false returned. */
   private liveIn(shard: Shard, id: number, idb: number, now: number): boolean {
@@ -813,12 +848,25 @@ export class Keyspace implements EvictionHost {
     if (t.type(id) === KeyType.NONE || t.db(id) !== idb) return false;
     const exp = t.expire(id);
     if (exp !== 0 && now > exp) {
-      this.removeEntry(shard, id);
+      if (this.onRemove !== null) this.removeAnnounced(shard, id, RemovalReason.EXPIRED);
+      else this.removeEntry(shard, id);
       this.stats.expiredKeys++;
       return false;
     }
     return true;
   }
+
+  /** removeEntry, then onRemove with the key's bytes (copied out before the chunk is freed). */
+  private removeAnnounced(shard: Shard, id: number, reason: RemovalReasonCode): void {
+    const db = this.dbOfInternal[shard.table.db(id)];
+    const klen = shard.table.klen(id);
+    if (this.removedKey.length < klen) this.removedKey = Buffer.allocUnsafeSlow(Math.max(klen, 2 * this.removedKey.length));
+    const page = this.keyBytes((id << this.shardBits) | shard.num);
+    this.removedKey.set(page.subarray(this.offset, this.offset + klen), 0);
+    this.removeEntry(shard, id);
+    this.onRemove!(db, this.removedKey, 0, klen, reason);
+  }
+  private removedKey = Buffer.allocUnsafeSlow(256);
   /** A random live key of db, or -1. Expired keys met on the way are deleted (as Redis). */
   randomKey(db: number): number {
     const idb = this.dbMap[db];
@@ -986,7 +1034,8 @@ export class Keyspace implements EvictionHost {
 
   // ---- EvictionHost ----
   evictHandle(h: number): void {
-    this.removeEntry(this.shardOf(h), h >>> this.shardBits);
+    if (this.onRemove !== null) this.removeAnnounced(this.shardOf(h), h >>> this.shardBits, RemovalReason.EVICTED);
+    else this.removeEntry(this.shardOf(h), h >>> this.shardBits);
     this.stats.evictedKeys++;
   }
   totalKeys(): number {

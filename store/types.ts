@@ -106,6 +106,13 @@ export const DEFAULT_STORE_CONFIG: StoreConfig = {
   activeExpireEffort: 1,
 };
 
+/** Why the store removed a key on its own (Keyspace.onRemove). */
+export const RemovalReason = {
+  EXPIRED: 0,
+  EVICTED: 1,
+} as const;
+export type RemovalReasonCode = (typeof RemovalReason)[keyof typeof RemovalReason];
+
 /** Lookup modes: READ touches LRU/LFU and counts keyspace hits/misses; WRITE touches only; PEEK neither. */
 export const Lookup = {
   READ: 0,

@@ -4,6 +4,7 @@
  * `default`, guarded by requirepass, as a Redis without ACL rules does.
  */
 import type { Client } from '../client.ts';
+import { discardTransaction } from '../transactions.ts';
 import type { Registry } from '../registry.ts';
 import type { ServerState } from '../server-state.ts';
 import { R_OK, R_ONE, R_ZERO, R_PONG, E_SYNTAX, E_WRONGPASS, E_NOT_INTEGER } from '../../protocol/replies.ts';
@@ -19,9 +20,19 @@ function cmdPing(c: Client): void {
     c.reply.error(`ERR wrong number of arguments for 'ping' command`);
     return;
   }
+  if (c.resp === 2 && c.subscriptionCount() > 0) {
+    // In RESP2 subscribed mode PING answers as a message: ["pong", message or ""].
+    c.reply.arrayLen(2);
+    c.reply.raw(R_PONG_BULK);
+    if (c.argc === 1) c.reply.bulkLatin1('');
+    else c.reply.bulk(c.argBuf, c.argOff[1], c.argLen[1]);
+    return;
+  }
   if (c.argc === 1) c.reply.raw(R_PONG);
   else c.reply.bulk(c.argBuf, c.argOff[1], c.argLen[1]);
 }
+
+const R_PONG_BULK = Buffer.from('$4\r\npong\r\n');
 
 function cmdEcho(c: Client): void {
   c.reply.bulk(c.argBuf, c.argOff[1], c.argLen[1]);
@@ -33,6 +44,8 @@ function cmdQuit(c: Client): void {
 }
 
 function cmdReset(c: Client): void {
+  discardTransaction(c);
+  c.server.pubsub.forget(c);
   c.db = 0;
   c.resp = 2;
   c.reply.resp = 2;
@@ -213,16 +226,24 @@ function cmdClientSetinfo(c: Client): void {
   c.reply.raw(R_OK);
 }
 
+/** getClientType: 'pubsub' while subscribed, else 'normal' (no replication here; a monitor is normal). */
+function clientType(c: Client): string {
+  return c.subscriptionCount() > 0 ? 'pubsub' : 'normal';
+}
+
 /** One CLIENT LIST / CLIENT INFO line, with Redis 7.0's fields. */
 export function clientInfoLine(c: Client, now: number): string {
-  const flags = (c.server.metrics.monitors.has(c) ? 'O' : '') + (c.blocked !== null ? 'b' : '') + (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '') || 'N';
+  const flags = (c.server.metrics.monitors.has(c) ? 'O' : '') + (c.subscriptionCount() > 0 ? 'P' : '') + (c.multi !== null ? 'x' : '') +
+    (c.blocked !== null ? 'b' : '') + (c.casDirty ? 'd' : '') + (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '') || 'N';
+  let multiMem = 0;
+  if (c.multi !== null) for (const q of c.multi) multiMem += q.bytes();
   const qbuf = c.queryBufferBytes();
   const qbufFree = Math.max(0, c.parser.bufferCapacity() - qbuf);
   const cmd = c.lastCommand === null ? 'NULL' : c.lastCommand.fullName;
   const omem = c.outputBytes();
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${(c.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1} name=${c.name}` +
     ` age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flags}` +
-    ` db=${c.db} sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=${qbufFree} argv-mem=0 multi-mem=0 rbs=0 rbp=0` +
+    ` db=${c.db} sub=${c.channels?.size ?? 0} psub=${c.patterns?.size ?? 0} ssub=${c.shardChannels?.size ?? 0} multi=${c.multi === null ? -1 : c.multi.length} qbuf=${qbuf} qbuf-free=${qbufFree} argv-mem=0 multi-mem=${multiMem} rbs=0 rbp=0` +
     ` obl=0 oll=0 omem=${omem} tot-mem=${c.memoryBytes()} events=r cmd=${cmd} user=${c.user} redir=-1 resp=${c.resp}` +
     (c.libName || c.libVersion ? ` lib-name=${c.libName} lib-ver=${c.libVersion}` : '');
 }
@@ -233,14 +254,14 @@ function cmdClientInfo(c: Client): void {
 
 function cmdClientList(c: Client): void {
   let ids: Set<number> | null = null;
+  let type: string | null = null;
   for (let j = 2; j < c.argc; j++) {
     if (c.argIs(j, 'type') && j + 1 < c.argc) {
-      const type = c.argLower(j + 1);
+      type = c.argLower(j + 1);
       if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) {
         c.reply.error(`ERR Unknown client type '${c.argString(j + 1)}'`);
         return;
       }
-      if (type !== 'normal') ids = new Set();
       j++;
     } else if (c.argIs(j, 'id') && j + 1 < c.argc) {
       ids = new Set();
@@ -260,6 +281,7 @@ function cmdClientList(c: Client): void {
   const now = c.server.clock.now;
   for (const client of c.server.clients.values()) {
     if (ids !== null && !ids.has(client.id)) continue;
+    if (type !== null && clientType(client) !== type) continue;
     text += clientInfoLine(client, now) + '\n';
   }
   c.reply.verbatim(text, 'txt');
@@ -330,7 +352,7 @@ function cmdClientKill(c: Client): void {
     if (addr !== null && client.addr !== addr) continue;
     if (laddr !== null && client.laddr !== laddr) continue;
     if (user !== null && client.user !== user) continue;
-    if (type !== null && type !== 'normal') continue;
+    if (type !== null && clientType(client) !== type) continue;
     if (client === c && skipMe) continue;
     server.killClient(client, 'CLIENT KILL');
     killed++;

@@ -650,6 +650,11 @@ const MEMORY_HELP = [
 
 function cmdMonitor(c: Client): void {
   const m: Metrics = c.server.metrics;
+  if (c.denyBlocking) {
+    // Inside EXEC (or a script) a reply per command is expected.
+    c.reply.error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+    return;
+  }
   // Already monitoring: ignored without a reply, as Redis ignores it.
   if (m.monitors.has(c)) return;
   m.addMonitor(c);
