@@ -14,7 +14,8 @@
  *
  * Keys the store removes on its own (expiry, lazy or active, and eviction) arrive through
  * Keyspace.onRemove, which is installed only while someone can observe it (a watcher, or the
- * x or e class enabled), so a mass expiry costs nothing extra otherwise.
+ * x or e class enabled), so a mass expiry costs nothing extra otherwise. Keys the store adds
+ * (Redis's dbAdd) arrive through Keyspace.onAdd for the `new` event, installed only with class n.
  */
 import type { ServerState } from './server-state.ts';
 import { RemovalReason, type RemovalReasonCode } from '../store/types.ts';
@@ -65,6 +66,10 @@ export class KeyspaceEvents {
     this.modified(db, key, off, len);
   };
 
+  private readonly onAdd = (db: number, key: Uint8Array, off: number, len: number): void => {
+    this.notify(NotifyClass.NEW, 'new', db, key, off, len);
+  };
+
   attach(server: ServerState): void {
     this.server = server;
   }
@@ -72,6 +77,7 @@ export class KeyspaceEvents {
   setClasses(classes: number): void {
     this.classes = classes;
     this.updateRemovalHook();
+    this.server!.store.onAdd = (classes & NotifyClass.NEW) !== 0 ? this.onAdd : null;
   }
 
   /** Install the store's removal hook only while a watcher or an x/e subscriber class can see it. */

@@ -120,6 +120,11 @@ export class Keyspace implements EvictionHost {
    * keys and sends keyspace events. Null, the default, costs one branch per removal.
    */
   onRemove: ((db: number, key: Uint8Array, off: number, len: number, reason: RemovalReasonCode) => void) | null = null;
+  /**
+   * Called when a key is added to a db (created, or moved in by MOVE), with the Redis db number
+   * and the key's bytes: Redis's dbAdd "new" keyspace event. Null, the default, costs a branch.
+   */
+  onAdd: ((db: number, key: Uint8Array, off: number, len: number) => void) | null = null;
   private readonly dbKeys: Float64Array;
   private readonly dbVolatile: Float64Array;
   private readonly dbTtlSum: Float64Array;
@@ -295,6 +300,7 @@ export class Keyspace implements EvictionHost {
     shard.index.insert(id);
     this.dbKeys[idb]++;
     this.keysTotal++;
+    if (this.onAdd !== null) this.onAdd(this.dbOfInternal[idb], key, koff, klen);
     return id;
   }
 
@@ -748,6 +754,7 @@ export class Keyspace implements EvictionHost {
     shard.index.insert(id);
     this.dbKeys[sIdb]--;
     this.dbKeys[dIdb]++;
+    if (this.onAdd !== null) this.onAdd(dstDb, key, off, len);
     const exp = t.expire(id);
     if (exp !== 0) {
       this.dbVolatile[sIdb]--;
