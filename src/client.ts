@@ -17,6 +17,7 @@ import type { ServerState } from './server-state.ts';
 import type { CommandEntry } from './registry.ts';
 import type { BlockState } from './blocking.ts';
 import type { QueuedCommand, WatchedKey } from './transactions.ts';
+import type { TrackingState } from './tracking.ts';
 import { parseInt64, parsed } from './numbers.ts';
 import { E_NOT_INTEGER, E_WRONGTYPE } from '../protocol/replies.ts';
 import type { KeyTypeCode } from '../store/types.ts';
@@ -74,6 +75,9 @@ export class Client {
   /** A watched key was modified: EXEC answers a null array (CLIENT_DIRTY_CAS). */
   casDirty = false;
   watched: WatchedKey[] | null = null;
+
+  /** CLIENT TRACKING mode, null when off (tracking.ts). */
+  tracking: TrackingState | null = null;
 
   // Pub/sub (pubsub.ts): channel and pattern names as latin1 strings, in subscription order.
   channels: Set<string> | null = null;

@@ -59,6 +59,10 @@ export function attachConnection(server: ServerState, socket: Socket): Client {
     server.blocking.disconnect(client);
     server.watches.unwatchAll(client);
     server.pubsub.forget(client);
+    if (client.tracking !== null) {
+      server.tracking.disable(client);
+      server.events.updateRemovalHook();
+    }
     server.clients.delete(client.id);
     if (!client.flushQueued) client.reply.dispose();
   });
@@ -170,6 +174,7 @@ function runBatch(server: ServerState, client: Client): number {
       client.loadArguments();
       const ran = executeGuarded(server, client);
       executed++;
+      if (server.tracking.hasPending()) server.tracking.afterCommand(client);
       const blocking = server.blocking;
       if (blocking.blockedCount !== 0 || blocking.pending) blocking.afterCommand(client, ran);
       if (client.closeAfterReply || client.closed) break;
@@ -221,6 +226,8 @@ export function executeCommand(server: ServerState, client: Client): boolean {
   const skipThis = client.skipCurrentReply;
   const ran = runCommand(server, client);
   if (client.replyOff || (skipThis && client.skipCurrentReply)) reply.truncate(mark);
+  // CLIENT CACHING applies to the next command (or transaction) only.
+  if (client.tracking !== null && client.tracking.caching && client.multi === null && !client.argIs(0, 'client')) client.tracking.caching = false;
   client.skipCurrentReply = client.skipNextReply;
   client.skipNextReply = false;
   return ran;
@@ -348,6 +355,7 @@ function callCommand(server: ServerState, client: Client, cmd: CommandEntry): vo
   const errorsBefore = reply.errorCount;
   client.lastCommand = cmd;
   cmd.handler!(client);
+  if (client.tracking !== null && (cmd.flags & CommandFlag.READONLY) !== 0 && !client.tracking.bcast) server.tracking.rememberKeys(client, cmd);
   const usec = (performance.now() - started) * 1000;
   server.observer.afterCommand(client, cmd, usec);
   stats.usec[cmd.id] += usec;

@@ -18,6 +18,7 @@
  * (Redis's dbAdd) arrive through Keyspace.onAdd for the `new` event, installed only with class n.
  */
 import type { ServerState } from './server-state.ts';
+import type { Client } from './client.ts';
 import { RemovalReason, type RemovalReasonCode } from '../store/types.ts';
 
 /** notify-keyspace-events classes, as Redis's NOTIFY_* bits. */
@@ -63,7 +64,7 @@ export class KeyspaceEvents {
   private readonly onRemove = (db: number, key: Uint8Array, off: number, len: number, reason: RemovalReasonCode): void => {
     if (reason === RemovalReason.EXPIRED) this.notify(NotifyClass.EXPIRED, 'expired', db, key, off, len);
     else this.notify(NotifyClass.EVICTED, 'evicted', db, key, off, len);
-    this.modified(db, key, off, len);
+    this.modifiedBy(null, db, key, off, len);
   };
 
   private readonly onAdd = (db: number, key: Uint8Array, off: number, len: number): void => {
@@ -80,17 +81,38 @@ export class KeyspaceEvents {
     this.server!.store.onAdd = (classes & NotifyClass.NEW) !== 0 ? this.onAdd : null;
   }
 
-  /** Install the store's removal hook only while a watcher or an x/e subscriber class can see it. */
+  /** Install the store's removal hook only while a watcher, a tracked key or an x/e class can see it. */
   updateRemovalHook(): void {
     const server = this.server!;
-    const wanted = server.watches.count > 0 || (this.classes & (NotifyClass.EXPIRED | NotifyClass.EVICTED)) !== 0;
+    const wanted = server.watches.count > 0 || server.tracking.clients > 0 || (this.classes & (NotifyClass.EXPIRED | NotifyClass.EVICTED)) !== 0;
     server.store.onRemove = wanted ? this.onRemove : null;
   }
 
-  /** signalModifiedKey. */
+  /** signalModifiedKey, by the running command. */
   modified(db: number, key: Uint8Array, off: number, len: number): void {
-    const watches = this.server!.watches;
+    this.modifiedBy(this.server!.currentClient, db, key, off, len);
+  }
+
+  /** signalModifiedKey: `by` is the client that changed the key (null: expiry, eviction). */
+  private modifiedBy(by: Client | null, db: number, key: Uint8Array, off: number, len: number): void {
+    const server = this.server!;
+    const watches = server.watches;
     if (watches.count !== 0) watches.touch(db, key, off, len);
+    const tracking = server.tracking;
+    if (tracking.clients !== 0 || tracking.table.size !== 0) tracking.invalidateKey(by, key, off, len, true);
+  }
+
+  /**
+   * signalFlushedDb: db (or every db, -1) is about to be emptied: WATCHed keys in it are
+   * touched (Redis 7.0's rules) and every tracking client is told to drop its whole cache.
+   */
+  flushed(db: number): void {
+    const server = this.server!;
+    if (server.watches.count !== 0) {
+      if (db >= 0) server.watches.touchDb(db, -1);
+      else for (let i = 0; i < server.store.databases; i++) server.watches.touchDb(i, -1);
+    }
+    server.tracking.flushed();
   }
 
   /** notifyKeyspaceEvent. */

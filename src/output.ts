@@ -27,6 +27,8 @@ import type { OutputLimit } from './settings.ts';
 export const OUTPUT_PAUSE_BYTES = 1 << 20;
 
 export class OutputScheduler {
+  /** Runs at the start of each flush (client tracking's BCAST invalidations, as beforeSleep). */
+  beforeFlush: (() => void) | null = null;
   private server: ServerState | null = null;
   private queue: Client[] = [];
   private spare: Client[] = [];
@@ -47,9 +49,18 @@ export class OutputScheduler {
     }
   }
 
+  /** Make sure a flush runs at the end of this turn even if no client has output yet. */
+  wake(): void {
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushAll);
+    }
+  }
+
   /** Flush every scheduled client now (the per-turn step; also before a shutdown ends sockets). */
   readonly flushAll = (): void => {
     this.scheduled = false;
+    if (this.beforeFlush !== null) this.beforeFlush();
     const list = this.queue;
     this.queue = this.spare;
     this.spare = list;

@@ -8,6 +8,7 @@ import type { OutputScheduler } from './output.ts';
 import type { WatchRegistry } from './transactions.ts';
 import type { PubSub } from './pubsub.ts';
 import type { KeyspaceEvents } from './keyspace-events.ts';
+import type { Tracking } from './tracking.ts';
 import type { CachedClock } from './clock.ts';
 import type { Client } from './client.ts';
 import type { Registry, CommandEntry } from './registry.ts';
@@ -65,6 +66,8 @@ export interface ServerState {
   readonly pubsub: PubSub;
   /** signalModifiedKey and keyspace notifications (keyspace-events.ts). */
   readonly events: KeyspaceEvents;
+  /** Client-side caching (tracking.ts). */
+  readonly tracking: Tracking;
   readonly clock: CachedClock;
   readonly registry: Registry;
   readonly config: ConfigStore;

@@ -23,6 +23,7 @@ import type { Collection } from './commands/collection.ts';
 import { attachConnection, callCommandGuarded, countErrorReply, resumeClient } from './connection.ts';
 import { WatchRegistry } from './transactions.ts';
 import { PubSub } from './pubsub.ts';
+import { Tracking } from './tracking.ts';
 import { KeyspaceEvents, parseNotifyClasses } from './keyspace-events.ts';
 import { registerTransactionCommands } from './commands/transactions.ts';
 import { registerPubsubCommands } from './commands/pubsub.ts';
@@ -175,6 +176,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
     watches: new WatchRegistry(store, () => events.updateRemovalHook()),
     pubsub: new PubSub(),
     events,
+    tracking: new Tracking(),
     lastSave: clock.now,
     shutdown: (reason: string) => {
       logger.info({ reason }, 'shutting down');
@@ -196,6 +198,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
   state.output.attach(state);
   state.blocking.attach(state);
   events.attach(state);
+  state.tracking.attach(state);
   events.setClasses(parseNotifyClasses(config.value('notify-keyspace-events')));
   config.onChange('notify-keyspace-events', (_name, value) => events.setClasses(parseNotifyClasses(value)));
   state.observer = metrics;

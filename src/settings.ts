@@ -25,6 +25,8 @@ export class Settings {
   protoMaxBulkLen = 512 * 1024 * 1024;
   outputLimitNormal: OutputLimit = { hard: 0, soft: 0, softSeconds: 0 };
   outputLimitPubsub: OutputLimit = { hard: 32 * 1024 * 1024, soft: 8 * 1024 * 1024, softSeconds: 60 };
+  /** tracking-table-max-keys: client-side caching's table bound (0 = none). */
+  trackingTableMaxKeys = 1000000;
   /** client-query-buffer-limit: a client buffering more unparsed input is closed. */
   clientQueryBufferLimit = 1024 * 1024 * 1024;
   hz = 10;
@@ -61,6 +63,7 @@ export class Settings {
         this.outputLimitPubsub = parseLimitClass(value, 'pubsub');
         break;
       case 'client-query-buffer-limit': this.clientQueryBufferLimit = Number(value); break;
+      case 'tracking-table-max-keys': this.trackingTableMaxKeys = Number(value); break;
       case 'hz': this.hz = Number(value); break;
       case 'maxmemory': this.maxmemory = Number(value); break;
       case 'maxmemory-policy': this.maxmemoryPolicy = EVICTION_POLICY_NAMES.indexOf(value as never) as EvictionPolicyCode; break;

@@ -5,6 +5,7 @@
  */
 import type { Client } from '../client.ts';
 import { discardTransaction } from '../transactions.ts';
+import { TrackingOption } from '../tracking.ts';
 import type { Registry } from '../registry.ts';
 import type { ServerState } from '../server-state.ts';
 import { R_OK, R_ONE, R_ZERO, R_PONG, E_SYNTAX, E_WRONGPASS, E_NOT_INTEGER } from '../../protocol/replies.ts';
@@ -44,6 +45,11 @@ function cmdQuit(c: Client): void {
 }
 
 function cmdReset(c: Client): void {
+  c.server.metrics.monitors.delete(c);
+  if (c.tracking !== null) {
+    c.server.tracking.disable(c);
+    c.server.events.updateRemovalHook();
+  }
   discardTransaction(c);
   c.server.pubsub.forget(c);
   c.db = 0;
@@ -233,8 +239,10 @@ function clientType(c: Client): string {
 
 /** One CLIENT LIST / CLIENT INFO line, with Redis 7.0's fields. */
 export function clientInfoLine(c: Client, now: number): string {
+  const st = c.tracking;
   const flags = (c.server.metrics.monitors.has(c) ? 'O' : '') + (c.subscriptionCount() > 0 ? 'P' : '') + (c.multi !== null ? 'x' : '') +
-    (c.blocked !== null ? 'b' : '') + (c.casDirty ? 'd' : '') + (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '') || 'N';
+    (c.blocked !== null ? 'b' : '') + (st !== null ? 't' : '') + (st !== null && st.brokenRedirect ? 'R' : '') + (st !== null && st.bcast ? 'B' : '') +
+    (c.casDirty ? 'd' : '') + (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '') || 'N';
   let multiMem = 0;
   if (c.multi !== null) for (const q of c.multi) multiMem += q.bytes();
   const qbuf = c.queryBufferBytes();
@@ -244,7 +252,7 @@ export function clientInfoLine(c: Client, now: number): string {
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${(c.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1} name=${c.name}` +
     ` age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flags}` +
     ` db=${c.db} sub=${c.channels?.size ?? 0} psub=${c.patterns?.size ?? 0} ssub=${c.shardChannels?.size ?? 0} multi=${c.multi === null ? -1 : c.multi.length} qbuf=${qbuf} qbuf-free=${qbufFree} argv-mem=0 multi-mem=${multiMem} rbs=0 rbp=0` +
-    ` obl=0 oll=0 omem=${omem} tot-mem=${c.memoryBytes()} events=r cmd=${cmd} user=${c.user} redir=-1 resp=${c.resp}` +
+    ` obl=0 oll=0 omem=${omem} tot-mem=${c.memoryBytes()} events=r cmd=${cmd} user=${c.user} redir=${st === null ? -1 : st.redirect} resp=${c.resp}` +
     (c.libName || c.libVersion ? ` lib-name=${c.libName} lib-ver=${c.libVersion}` : '');
 }
 
@@ -358,6 +366,135 @@ function cmdClientKill(c: Client): void {
     killed++;
   }
   c.reply.int(killed);
+}
+
+/** CLIENT TRACKING on|off [REDIRECT id] [PREFIX p ...] [BCAST] [OPTIN] [OPTOUT] [NOLOOP] (networking.c). */
+function cmdClientTracking(c: Client): void {
+  let redirect = 0;
+  let options = 0;
+  const prefixes: string[] = [];
+  for (let j = 3; j < c.argc; j++) {
+    const more = c.argc - 1 - j;
+    if (c.argIs(j, 'redirect') && more > 0) {
+      j++;
+      if (redirect !== 0) {
+        c.reply.error('ERR A client can only redirect to a single other client');
+        return;
+      }
+      if (!c.argInt64(j) || parsed.isBig) {
+        c.reply.raw(E_NOT_INTEGER);
+        return;
+      }
+      redirect = parsed.num;
+      const target = c.server.clients.get(redirect);
+      if (target === undefined || target.closed) {
+        c.reply.error('ERR The client ID you want redirect to does not exist');
+        return;
+      }
+    } else if (c.argIs(j, 'bcast')) options |= TrackingOption.BCAST;
+    else if (c.argIs(j, 'optin')) options |= TrackingOption.OPTIN;
+    else if (c.argIs(j, 'optout')) options |= TrackingOption.OPTOUT;
+    else if (c.argIs(j, 'noloop')) options |= TrackingOption.NOLOOP;
+    else if (c.argIs(j, 'prefix') && more > 0) {
+      j++;
+      prefixes.push(c.argBuf.toString('latin1', c.argOff[j], c.argOff[j] + c.argLen[j]));
+    } else {
+      c.reply.raw(E_SYNTAX);
+      return;
+    }
+  }
+  const tracking = c.server.tracking;
+  if (c.argIs(2, 'on')) {
+    const bcast = (options & TrackingOption.BCAST) !== 0;
+    const optin = (options & TrackingOption.OPTIN) !== 0;
+    const optout = (options & TrackingOption.OPTOUT) !== 0;
+    const st = c.tracking;
+    if (!bcast && prefixes.length > 0) return void c.reply.error('ERR PREFIX option requires BCAST mode to be enabled');
+    if (st !== null && st.bcast !== bcast) {
+      return void c.reply.error('ERR You can\'t switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.');
+    }
+    if (bcast && (optin || optout)) return void c.reply.error('ERR OPTIN and OPTOUT are not compatible with BCAST');
+    if (optin && optout) return void c.reply.error('ERR You can\'t specify both OPTIN mode and OPTOUT mode');
+    if (st !== null && ((optin && st.optout) || (optout && st.optin))) {
+      return void c.reply.error('ERR You can\'t switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.');
+    }
+    if (bcast && !prefixesDisjointOrReply(c, prefixes)) return;
+    tracking.enable(c, redirect, options, prefixes);
+  } else if (c.argIs(2, 'off')) {
+    tracking.disable(c);
+  } else {
+    c.reply.raw(E_SYNTAX);
+    return;
+  }
+  c.server.events.updateRemovalHook();
+  c.reply.raw(R_OK);
+}
+
+/** checkPrefixCollisionsOrReply: no new prefix may be a prefix of another, old or new. */
+function prefixesDisjointOrReply(c: Client, prefixes: readonly string[]): boolean {
+  const overlap = (a: string, b: string) => a.startsWith(b) || b.startsWith(a);
+  for (let i = 0; i < prefixes.length; i++) {
+    for (const existing of [...(c.tracking?.prefixes ?? [])].sort()) {
+      if (overlap(existing, prefixes[i])) {
+        c.reply.error(`ERR Prefix '${prefixes[i]}' overlaps with an existing prefix '${existing}'. Prefixes for a single client must not overlap.`);
+        return false;
+      }
+    }
+    for (let j = i + 1; j < prefixes.length; j++) {
+      if (overlap(prefixes[i], prefixes[j])) {
+        c.reply.error(`ERR Prefix '${prefixes[i]}' overlaps with another provided prefix '${prefixes[j]}'. Prefixes for a single client must not overlap.`);
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+function cmdClientCaching(c: Client): void {
+  const st = c.tracking;
+  if (st === null) {
+    c.reply.error('ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled');
+    return;
+  }
+  if (c.argIs(2, 'yes')) {
+    if (!st.optin) return void c.reply.error('ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.');
+  } else if (c.argIs(2, 'no')) {
+    if (!st.optout) return void c.reply.error('ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.');
+  } else {
+    c.reply.raw(E_SYNTAX);
+    return;
+  }
+  st.caching = true;
+  c.reply.raw(R_OK);
+}
+
+function cmdClientGetredir(c: Client): void {
+  c.reply.int(c.tracking === null ? -1 : c.tracking.redirect);
+}
+
+function cmdClientTrackinginfo(c: Client): void {
+  const st = c.tracking;
+  const flags = [st === null ? 'off' : 'on'];
+  if (st !== null) {
+    if (st.bcast) flags.push('bcast');
+    if (st.optin) flags.push('optin');
+    if (st.optin && st.caching) flags.push('caching-yes');
+    if (st.optout) flags.push('optout');
+    if (st.optout && st.caching) flags.push('caching-no');
+    if (st.noloop) flags.push('noloop');
+    if (st.brokenRedirect) flags.push('broken_redirect');
+  }
+  const r = c.reply;
+  r.mapLen(3);
+  r.bulkString('flags');
+  r.setLen(flags.length);
+  for (const f of flags) r.bulkString(f);
+  r.bulkString('redirect');
+  r.int(st === null ? -1 : st.redirect);
+  r.bulkString('prefixes');
+  const prefixes = st?.prefixes === null || st === null ? [] : [...st.prefixes].sort();
+  r.arrayLen(prefixes.length);
+  for (const p of prefixes) r.bulkLatin1(p);
 }
 
 function onOffArgument(c: Client, i: number): boolean | null {
@@ -501,5 +638,9 @@ export function registerConnectionCommands(registry: Registry): void {
   ]));
   registry.add('client|reply', cmdClientReply);
   registry.add('client|unblock', cmdClientUnblock);
+  registry.add('client|tracking', cmdClientTracking);
+  registry.add('client|caching', cmdClientCaching);
+  registry.add('client|getredir', cmdClientGetredir);
+  registry.add('client|trackinginfo', cmdClientTrackinginfo);
   registry.add('client|help', (c) => replyHelp(c, CLIENT_HELP));
 }

@@ -1,0 +1,82 @@
+/*
+ * The key arguments of a command, found from its key specs as Redis 7.0's
+ * getKeysUsingKeySpecs (db.c) finds them: begin_search by index or keyword, find_keys by range
+ * (with lastkey, keystep and limit) or keynum. A spec Redis cannot resolve (unknown, or an
+ * incomplete one) makes Redis fall back to the command's own getkeys function; here the
+ * fallback is the legacy first/last/step range, which is what those functions return for
+ * every command slabcache implements (SORT_RO: the sorted key).
+ *
+ * Used by client-side caching (the keys a read command fetched). Positions go into one
+ * reusable Int32Array: no allocation per command.
+ */
+import type { Client } from './client.ts';
+import type { CommandEntry } from './registry.ts';
+import type { CommandMeta } from './commands/command-meta.ts';
+import { parsed } from './numbers.ts';
+
+/** Key positions found by the last commandKeys() call. */
+export const keyPositions = new Int32Array(1024);
+
+/** Fill keyPositions with the key argument positions of c's current command; returns their count. */
+export function commandKeys(cmd: CommandEntry, c: Client): number {
+  const n = fromKeySpecs(cmd.meta, c);
+  return n >= 0 ? n : fromLegacyRange(cmd.meta, c.argc);
+}
+
+function fromKeySpecs(meta: CommandMeta, c: Client): number {
+  const specs = meta.key_specs;
+  const argc = c.argc;
+  let count = 0;
+  for (let j = 0; j < specs.length; j++) {
+    const spec = specs[j];
+    if (spec.flags.includes('not_key')) continue;
+    let first = 0;
+    const bs = spec.begin_search;
+    if (bs.type === 'index') first = bs.spec['index'] as number;
+    else if (bs.type === 'keyword') {
+      const from = bs.spec['startfrom'] as number;
+      const start = from > 0 ? from : argc + from;
+      const end = from > 0 ? argc - 1 : 1;
+      const word = (bs.spec['keyword'] as string).toLowerCase();
+      for (let i = start; i !== end; i = start <= end ? i + 1 : i - 1) {
+        if (i >= argc || i < 1) break;
+        if (c.argIs(i, word)) {
+          first = i + 1;
+          break;
+        }
+      }
+      if (first === 0) continue;
+    } else return -1;
+    let last: number;
+    let step: number;
+    const fk = spec.find_keys;
+    if (fk.type === 'range') {
+      step = fk.spec['keystep'];
+      const lastkey = fk.spec['lastkey'];
+      const limit = fk.spec['limit'] ?? 0;
+      if (lastkey >= 0) last = first + lastkey;
+      else if (limit === 0) last = argc + lastkey;
+      else last = first + (Math.floor((argc - first) / limit) + lastkey);
+    } else if (fk.type === 'keynum') {
+      step = fk.spec['keystep'];
+      const at = first + fk.spec['keynumidx'];
+      if (fk.spec['keynumidx'] >= argc || at >= argc || !c.argInt64(at) || parsed.isBig || parsed.num < 0) return -1;
+      first += fk.spec['firstkey'];
+      last = first + parsed.num - 1;
+    } else return -1;
+    if (last >= argc || last < first || first >= argc) return -1;
+    for (let i = first; i <= last && i < argc && count < keyPositions.length; i += step) keyPositions[count++] = i;
+    if (spec.flags.includes('incomplete')) return -1;
+  }
+  return count;
+}
+
+function fromLegacyRange(meta: CommandMeta, argc: number): number {
+  const first = meta.first_key;
+  if (first <= 0) return 0;
+  const last = meta.last_key < 0 ? argc + meta.last_key : meta.last_key;
+  const step = meta.step > 0 ? meta.step : 1;
+  let count = 0;
+  for (let i = first; i <= last && i < argc && count < keyPositions.length; i += step) keyPositions[count++] = i;
+  return count;
+}
