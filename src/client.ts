@@ -76,6 +76,8 @@ export class Client {
   casDirty = false;
   watched: WatchedKey[] | null = null;
 
+  /** The command held back by CLIENT PAUSE (pause.ts); nothing more runs until it does. */
+  postponed: QueuedCommand | null = null;
   /** CLIENT TRACKING mode, null when off (tracking.ts). */
   tracking: TrackingState | null = null;
 

@@ -59,6 +59,7 @@ export function attachConnection(server: ServerState, socket: Socket): Client {
     server.blocking.disconnect(client);
     server.watches.unwatchAll(client);
     server.pubsub.forget(client);
+    server.pause.forget(client);
     if (client.tracking !== null) {
       server.tracking.disable(client);
       server.events.updateRemovalHook();
@@ -167,8 +168,8 @@ function runBatch(server: ServerState, client: Client): number {
       end = BatchEnd.WORK_CAP;
       break;
     }
-    // A blocked client runs nothing more until it is served or released (blocking.ts).
-    if (client.blocked !== null) break;
+    // A blocked or postponed client runs nothing more until it is served or released.
+    if (client.blocked !== null || client.postponed !== null) break;
     const result = parser.next();
     if (result === ParseResult.COMMAND) {
       client.loadArguments();
@@ -188,6 +189,28 @@ function runBatch(server: ServerState, client: Client): number {
   }
   server.currentClient = null;
   return end;
+}
+
+/**
+ * The pause that postponed the client's command has ended: run that command (its generic
+ * checks again: it may be postponed anew), then the client's buffered input.
+ */
+export function resumePostponed(server: ServerState, client: Client): void {
+  const q = client.postponed;
+  client.postponed = null;
+  if (q === null || client.closed || client.closeAfterReply) return;
+  client.argc = q.argc;
+  client.argBuf = q.buf;
+  client.argOff = q.off;
+  client.argLen = q.len;
+  server.currentClient = client;
+  const ran = executeGuarded(server, client);
+  const blocking = server.blocking;
+  if (blocking.blockedCount !== 0 || blocking.pending) blocking.afterCommand(client, ran);
+  if (server.tracking.hasPending()) server.tracking.afterCommand(client);
+  server.currentClient = null;
+  if (client.reply.pending() !== 0) client.queueOutput();
+  if (client.postponed === null && client.blocked === null) resumeClient(server, client);
 }
 
 /** Run a released blocked client's buffered commands (blocking.ts calls it from setImmediate). */
@@ -272,6 +295,10 @@ function runCommand(server: ServerState, client: Client): boolean {
   }
   if (server.metrics.monitors.size !== 0 && (cmd.flags & (CommandFlag.WRITE | CommandFlag.READONLY)) !== 0 && server.metrics.monitors.has(client)) {
     return reject(server, client, cmd, "ERR Replica can't interact with the keyspace");
+  }
+  if (server.pause.type !== 0 && server.pause.covers(client, cmd)) {
+    server.pause.postpone(client, cmd);
+    return false;
   }
   if (inMulti && control !== Control.EXEC && control !== Control.DISCARD && control !== Control.MULTI && control !== Control.WATCH && control !== Control.QUIT && control !== Control.RESET) {
     if (!client.casDirty && !client.multiDirty) {

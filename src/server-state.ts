@@ -9,6 +9,7 @@ import type { WatchRegistry } from './transactions.ts';
 import type { PubSub } from './pubsub.ts';
 import type { KeyspaceEvents } from './keyspace-events.ts';
 import type { Tracking } from './tracking.ts';
+import type { ClientPause } from './pause.ts';
 import type { CachedClock } from './clock.ts';
 import type { Client } from './client.ts';
 import type { Registry, CommandEntry } from './registry.ts';
@@ -68,6 +69,10 @@ export interface ServerState {
   readonly events: KeyspaceEvents;
   /** Client-side caching (tracking.ts). */
   readonly tracking: Tracking;
+  /** CLIENT PAUSE (pause.ts). */
+  readonly pause: ClientPause;
+  /** Run a client's command postponed by CLIENT PAUSE, then its buffered input (connection.ts). */
+  resumePostponed(client: Client): void;
   readonly clock: CachedClock;
   readonly registry: Registry;
   readonly config: ConfigStore;

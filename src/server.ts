@@ -20,10 +20,11 @@ import { createLogger, pinoLevel, type Logger } from './logger.ts';
 import { createStats, NO_OBSERVER, type ServerState } from './server-state.ts';
 import type { Client } from './client.ts';
 import type { Collection } from './commands/collection.ts';
-import { attachConnection, callCommandGuarded, countErrorReply, resumeClient } from './connection.ts';
+import { attachConnection, callCommandGuarded, countErrorReply, resumeClient, resumePostponed } from './connection.ts';
 import { WatchRegistry } from './transactions.ts';
 import { PubSub } from './pubsub.ts';
 import { Tracking } from './tracking.ts';
+import { ClientPause } from './pause.ts';
 import { KeyspaceEvents, parseNotifyClasses } from './keyspace-events.ts';
 import { registerTransactionCommands } from './commands/transactions.ts';
 import { registerPubsubCommands } from './commands/pubsub.ts';
@@ -177,6 +178,8 @@ export async function startServer(directives: Record<string, string> = {}, optio
     pubsub: new PubSub(),
     events,
     tracking: new Tracking(),
+    pause: new ClientPause(),
+    resumePostponed: (client: Client) => resumePostponed(state, client),
     lastSave: clock.now,
     shutdown: (reason: string) => {
       logger.info({ reason }, 'shutting down');
@@ -199,6 +202,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
   state.blocking.attach(state);
   events.attach(state);
   state.tracking.attach(state);
+  state.pause.attach(state);
   events.setClasses(parseNotifyClasses(config.value('notify-keyspace-events')));
   config.onChange('notify-keyspace-events', (_name, value) => events.setClasses(parseNotifyClasses(value)));
   state.observer = metrics;

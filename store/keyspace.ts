@@ -125,6 +125,11 @@ export class Keyspace implements EvictionHost {
    * and the key's bytes: Redis's dbAdd "new" keyspace event. Null, the default, costs a branch.
    */
   onAdd: ((db: number, key: Uint8Array, off: number, len: number) => void) | null = null;
+  /**
+   * The dataset is held still (CLIENT PAUSE): expired keys read as missing but are not deleted,
+   * active expiry does not run and nothing is evicted, as Redis does while clients are paused.
+   */
+  frozen = false;
   private readonly dbKeys: Float64Array;
   private readonly dbVolatile: Float64Array;
   private readonly dbTtlSum: Float64Array;
@@ -243,6 +248,7 @@ export class Keyspace implements EvictionHost {
     if (id < 0) return -1;
     const exp = shard.table.xs[id >>> SEG_BITS][((id & SEG_MASK) << 2) + X_EXP];
     if (exp !== 0 && this.clock.now > exp) {
+      if (this.frozen) return -1;
       if (this.onRemove !== null) this.removeAnnounced(shard, id, RemovalReason.EXPIRED);
       else this.removeEntry(shard, id);
       this.stats.expiredKeys++;
@@ -855,6 +861,7 @@ export class Keyspace implements EvictionHost {
     if (t.type(id) === KeyType.NONE || t.db(id) !== idb) return false;
     const exp = t.expire(id);
     if (exp !== 0 && now > exp) {
+      if (this.frozen) return false;
       if (this.onRemove !== null) this.removeAnnounced(shard, id, RemovalReason.EXPIRED);
       else this.removeEntry(shard, id);
       this.stats.expiredKeys++;
@@ -1010,7 +1017,7 @@ export class Keyspace implements EvictionHost {
    * limit), OOM when the policy is noeviction or nothing evictable remains.
    */
   evictIfNeeded(): StatusCode {
-    if (this.evictor.maxmemory === 0 || this.usedMemory() <= this.evictor.maxmemory) return Status.OK;
+    if (this.evictor.maxmemory === 0 || this.usedMemory() <= this.evictor.maxmemory || this.frozen) return Status.OK;
     return this.evictor.evict(this, this.clock.now) ? Status.OK : Status.OOM;
   }
   /** Incremental active expiry and slab rebalancing, for at most budgetMs; called from the server's tick. */
@@ -1019,7 +1026,7 @@ export class Keyspace implements EvictionHost {
     const now = this.clock.now;
     const n = this.shards.length;
     const start = this.maintenanceShard;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n && !this.frozen; i++) {
       const si = (start + i) & this.shardMask;
       const shard = this.shards[si];
       this.wheelShard = shard;

@@ -6,6 +6,7 @@
 import type { Client } from '../client.ts';
 import { discardTransaction } from '../transactions.ts';
 import { TrackingOption } from '../tracking.ts';
+import { PauseType } from '../pause.ts';
 import type { Registry } from '../registry.ts';
 import type { ServerState } from '../server-state.ts';
 import { R_OK, R_ONE, R_ZERO, R_PONG, E_SYNTAX, E_WRONGPASS, E_NOT_INTEGER } from '../../protocol/replies.ts';
@@ -241,7 +242,7 @@ function clientType(c: Client): string {
 export function clientInfoLine(c: Client, now: number): string {
   const st = c.tracking;
   const flags = (c.server.metrics.monitors.has(c) ? 'O' : '') + (c.subscriptionCount() > 0 ? 'P' : '') + (c.multi !== null ? 'x' : '') +
-    (c.blocked !== null ? 'b' : '') + (st !== null ? 't' : '') + (st !== null && st.brokenRedirect ? 'R' : '') + (st !== null && st.bcast ? 'B' : '') +
+    (c.blocked !== null || c.postponed !== null ? 'b' : '') + (st !== null ? 't' : '') + (st !== null && st.brokenRedirect ? 'R' : '') + (st !== null && st.bcast ? 'B' : '') +
     (c.casDirty ? 'd' : '') + (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '') || 'N';
   let multiMem = 0;
   if (c.multi !== null) for (const q of c.multi) multiMem += q.bytes();
@@ -366,6 +367,32 @@ function cmdClientKill(c: Client): void {
     killed++;
   }
   c.reply.int(killed);
+}
+
+/** CLIENT PAUSE timeout [WRITE|ALL]: timeout in milliseconds. */
+function cmdClientPause(c: Client): void {
+  let type: number = PauseType.ALL;
+  if (c.argc === 4) {
+    if (c.argIs(3, 'write')) type = PauseType.WRITE;
+    else if (!c.argIs(3, 'all')) {
+      c.reply.error('ERR CLIENT PAUSE mode must be WRITE or ALL');
+      return;
+    }
+  } else if (c.argc !== 3) {
+    c.reply.error(`ERR unknown subcommand or wrong number of arguments for '${c.argString(1)}'. Try CLIENT HELP.`);
+    return;
+  }
+  if (!c.argInt64(2) || parsed.isBig) {
+    c.reply.error('ERR timeout is not an integer or out of range');
+    return;
+  }
+  if (parsed.num < 0) {
+    c.reply.error('ERR timeout is negative');
+    return;
+  }
+  const end = parsed.num > 0 ? Date.now() + parsed.num : 0;
+  c.server.pause.pause(end, type);
+  c.reply.raw(R_OK);
 }
 
 /** CLIENT TRACKING on|off [REDIRECT id] [PREFIX p ...] [BCAST] [OPTIN] [OPTOUT] [NOLOOP] (networking.c). */
@@ -639,6 +666,11 @@ export function registerConnectionCommands(registry: Registry): void {
   registry.add('client|reply', cmdClientReply);
   registry.add('client|unblock', cmdClientUnblock);
   registry.add('client|tracking', cmdClientTracking);
+  registry.add('client|pause', cmdClientPause);
+  registry.add('client|unpause', (c) => {
+    c.server.pause.unpause();
+    c.reply.raw(R_OK);
+  });
   registry.add('client|caching', cmdClientCaching);
   registry.add('client|getredir', cmdClientGetredir);
   registry.add('client|trackinginfo', cmdClientTrackinginfo);
