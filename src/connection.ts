@@ -283,14 +283,15 @@ function runCommand(server: ServerState, client: Client): boolean {
   if (!client.authenticated && (cmd.flags & CommandFlag.NO_AUTH) === 0) return rejectWith(server, client, cmd, E_NOAUTH);
   const inMulti = client.multi !== null;
   if (inMulti && (cmd.flags & CommandFlag.NO_MULTI) !== 0) return reject(server, client, cmd, 'ERR Command not allowed inside a transaction');
-  const control = inMulti || client.resp === 2 ? transactionControl(cmd) : Control.NONE;
+  const subscribed = client.resp === 2 && client.subscriptionCount() !== 0;
+  const control = inMulti || subscribed ? transactionControl(cmd) : Control.NONE;
   if (server.settings.maxmemory > 0 && !client.noEvict) {
     const denyOom = (cmd.flags & CommandFlag.DENYOOM) !== 0 ||
       (control === Control.EXEC && (client.multiFlags & CommandFlag.DENYOOM) !== 0) ||
       (inMulti && control !== Control.EXEC && control !== Control.DISCARD && control !== Control.QUIT && control !== Control.RESET);
     if (denyOom && server.store.evictIfNeeded() === Status.OOM) return rejectWith(server, client, cmd, E_OOM);
   }
-  if (client.resp === 2 && control !== Control.PUBSUB_ALLOWED && control !== Control.QUIT && control !== Control.RESET && client.subscriptionCount() !== 0) {
+  if (subscribed && control !== Control.PUBSUB_ALLOWED && control !== Control.QUIT && control !== Control.RESET) {
     return reject(server, client, cmd, `ERR Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
   }
   if (server.metrics.monitors.size !== 0 && (cmd.flags & (CommandFlag.WRITE | CommandFlag.READONLY)) !== 0 && server.metrics.monitors.has(client)) {
