@@ -7,11 +7,17 @@
  * write re-charges the key's memory estimate; an emptied hash deletes its key. Replies stream
  * from the structure into the reply writer (HGETALL of a million fields builds no array).
  * Arguments are compared and copied as bytes, never decoded.
+ *
+ * Every write signals the key (WATCH) and publishes its keyspace event where t_hash.c does,
+ * only when the hash changed and after the reply as Redis orders them: HSET/HMSET/HSETNX
+ * "hset", HINCRBY "hincrby", HINCRBYFLOAT "hincrbyfloat", HDEL "hdel" (then "del" when the
+ * hash empties). The store publishes "new" when it creates the key (dbAdd).
  */
 import { settleAfterWrite } from './collection.ts';
 import type { Client } from '../client.ts';
 import type { Registry } from '../registry.ts';
 import type { ConfigStore } from '../config-table.ts';
+import { NotifyClass } from '../keyspace-events.ts';
 import {
   R_OK, R_ZERO, R_ONE, R_EMPTY_ARRAY, R_EMPTY_SCAN, R_RESP3_EMPTY_MAP,
   E_WRONGTYPE, E_SYNTAX, E_NOT_INTEGER, E_NOT_FLOAT, E_OOM, E_OVERFLOW,
@@ -127,6 +133,8 @@ function hsetGeneric(c: Client, ok: Uint8Array | null): void {
   if (!commitHash(c, h, hv, before)) return;
   if (ok === null) c.reply.int(created);
   else c.reply.raw(ok);
+  c.modified(1);
+  c.notify(NotifyClass.HASH, 'hset', 1);
 }
 
 function cmdHset(c: Client): void {
@@ -150,7 +158,10 @@ function cmdHsetnx(c: Client): void {
   const before = h >= 0 ? hv.memoryBytes() : 0;
   tryConversion(c, hv, 2, 4);
   hv.set(buf, c.argOff[2], c.argLen[2], buf, c.argOff[3], c.argLen[3], limits.entries, limits.value);
-  if (commitHash(c, h, hv, before)) c.reply.raw(R_ONE);
+  if (!commitHash(c, h, hv, before)) return;
+  c.reply.raw(R_ONE);
+  c.modified(1);
+  c.notify(NotifyClass.HASH, 'hset', 1);
 }
 
 // ---- reads ----
@@ -262,7 +273,13 @@ function cmdHdel(c: Client): void {
       if (hv.size() === 0) break;
     }
   }
-  settleAfterWrite(store, h, hv.size(), hv.memoryBytes() - before);
+  if (deleted !== 0) {
+    const removed = hv.size() === 0;
+    settleAfterWrite(store, h, hv.size(), hv.memoryBytes() - before);
+    c.modified(1);
+    c.notify(NotifyClass.HASH, 'hdel', 1);
+    if (removed) c.notify(NotifyClass.GENERIC, 'del', 1);
+  }
   c.reply.int(deleted);
 }
 
@@ -302,7 +319,10 @@ function cmdHincrby(c: Client): void {
   const len = formatInteger(result, numberText, 0);
   const before = h >= 0 ? hv.memoryBytes() : 0;
   hv.set(c.argBuf, c.argOff[2], c.argLen[2], numberText, 0, len, limits.entries, limits.value);
-  if (commitHash(c, h, hv, before)) c.reply.int(result);
+  if (!commitHash(c, h, hv, before)) return;
+  c.reply.int(result);
+  c.modified(1);
+  c.notify(NotifyClass.HASH, 'hincrby', 1);
 }
 
 function cmdHincrbyfloat(c: Client): void {
@@ -339,7 +359,10 @@ function cmdHincrbyfloat(c: Client): void {
   const text = Buffer.from(formatLongDoubleHuman(value), 'latin1');
   const before = h >= 0 ? hv.memoryBytes() : 0;
   hv.set(c.argBuf, c.argOff[2], c.argLen[2], text, 0, text.length, limits.entries, limits.value);
-  if (commitHash(c, h, hv, before)) c.reply.bulk(text, 0, text.length);
+  if (!commitHash(c, h, hv, before)) return;
+  c.reply.bulk(text, 0, text.length);
+  c.modified(1);
+  c.notify(NotifyClass.HASH, 'hincrbyfloat', 1);
 }
 
 // ---- HRANDFIELD ----

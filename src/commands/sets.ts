@@ -10,11 +10,19 @@
  * so results come out in the order Redis gives wherever that order is deterministic (intsets
  * ascend). Each write re-charges the key's memory estimate; an emptied set deletes its key.
  * Members are compared and copied as bytes, never decoded.
+ *
+ * Every write signals its keys (WATCH) and publishes keyspace events where t_set.c does, in
+ * its order relative to the reply, and only when a set changed: SADD "sadd", SREM "srem",
+ * SPOP "spop", SMOVE "srem" (source) and "sadd" (destination), "del" when a set empties, the
+ * STORE forms "sinterstore"/"sunionstore"/"sdiffstore", or "del" when an empty result removes
+ * the destination. The store publishes "new" when it creates a key (dbAdd); the STORE forms
+ * overwrite an existing destination in place, as setKey's dbOverwrite (no "new").
  */
 import { settleAfterWrite } from './collection.ts';
 import type { Client } from '../client.ts';
 import type { Registry } from '../registry.ts';
 import type { ConfigStore } from '../config-table.ts';
+import { NotifyClass } from '../keyspace-events.ts';
 import {
   R_ZERO, R_ONE, R_EMPTY_ARRAY, R_EMPTY_SCAN,
   E_WRONGTYPE, E_SYNTAX, E_NOT_INTEGER, E_OOM,
@@ -91,6 +99,10 @@ function cmdSadd(c: Client): void {
   for (let i = 2; i < c.argc; i++) if (sv.add(c.argBuf, c.argOff[i], c.argLen[i], max)) added++;
   if (h >= 0) store.adjustObjectBytes(h, sv.memoryBytes() - before);
   else if (!storeNewSet(c, 1, sv)) return;
+  if (added !== 0) {
+    c.modified(1);
+    c.notify(NotifyClass.SET, 'sadd', 1);
+  }
   c.reply.int(added);
 }
 
@@ -114,7 +126,13 @@ function cmdSrem(c: Client): void {
       if (sv.size() === 0) break;
     }
   }
-  settleAfterWrite(store, h, sv.size(), sv.memoryBytes() - before);
+  if (deleted !== 0) {
+    const removed = sv.size() === 0;
+    settleAfterWrite(store, h, sv.size(), sv.memoryBytes() - before);
+    c.modified(1);
+    c.notify(NotifyClass.SET, 'srem', 1);
+    if (removed) c.notify(NotifyClass.GENERIC, 'del', 1);
+  }
   c.reply.int(deleted);
 }
 
@@ -146,19 +164,35 @@ function cmdSmove(c: Client): void {
   }
   const max = maxIntset(c);
   // A missing destination is created first: if that fails (OOM) the source is left untouched.
+  // Its "new" event is held back (the store's onAdd detached) and published below where
+  // Redis's dbAdd comes, after the source's "srem" and "del".
+  let added = true;
   if (dst < 0) {
     const sv = new SetValue();
     sv.add(buf, off, len, max);
-    if (!storeNewSet(c, 2, sv)) return;
+    const onAdd = store.onAdd;
+    store.onAdd = null;
+    const stored = storeNewSet(c, 2, sv);
+    store.onAdd = onAdd;
+    if (!stored) return;
   } else {
     const dstSet = store.objectOf(dst) as SetValue;
     const before = dstSet.memoryBytes();
-    dstSet.add(buf, off, len, max);
+    added = dstSet.add(buf, off, len, max);
     store.adjustObjectBytes(dst, dstSet.memoryBytes() - before);
   }
   const srcBefore = srcSet.memoryBytes();
   srcSet.remove(buf, off, len);
+  const srcRemoved = srcSet.size() === 0;
   settleAfterWrite(store, src, srcSet.size(), srcSet.memoryBytes() - srcBefore);
+  c.notify(NotifyClass.SET, 'srem', 1);
+  if (srcRemoved) c.notify(NotifyClass.GENERIC, 'del', 1);
+  if (dst < 0) c.notify(NotifyClass.NEW, 'new', 2);
+  c.modified(1);
+  if (added) {
+    c.modified(2);
+    c.notify(NotifyClass.SET, 'sadd', 2);
+  }
   c.reply.raw(R_ONE);
 }
 
@@ -315,6 +349,7 @@ function spopWithCount(c: Client): void {
   const sv = store.objectOf(h) as SetValue;
   const size = sv.size();
   const reply = c.reply;
+  c.notify(NotifyClass.SET, 'spop', 1);
   // CASE 1: the whole set, as SUNION of it would answer, then the key goes.
   if (count >= size) {
     const all = new SetValue();
@@ -326,6 +361,8 @@ function spopWithCount(c: Client): void {
     reply.setLen(all.size());
     for (let e = all.first(); e >= 0; e = all.next(e)) replyMember(c, all, e);
     store.deleteHandle(h);
+    c.notify(NotifyClass.GENERIC, 'del', 1);
+    c.modified(1);
     return;
   }
   const before = sv.memoryBytes();
@@ -359,6 +396,7 @@ function spopWithCount(c: Client): void {
     sv.table = kept.table;
   }
   store.adjustObjectBytes(h, sv.memoryBytes() - before);
+  c.modified(1);
 }
 
 function cmdSpop(c: Client): void {
@@ -384,9 +422,13 @@ function cmdSpop(c: Client): void {
   const before = sv.memoryBytes();
   if (sv.kind === SetKind.PACKED) sv.allHandles();
   const e = sv.randomHandle();
+  c.notify(NotifyClass.SET, 'spop', 1);
   replyMember(c, sv, e);
   sv.removeHandle(e);
+  const removed = sv.size() === 0;
   settleAfterWrite(store, h, sv.size(), sv.memoryBytes() - before);
+  if (removed) c.notify(NotifyClass.GENERIC, 'del', 1);
+  c.modified(1);
 }
 
 // ---- SINTER / SINTERSTORE / SINTERCARD ----
@@ -397,15 +439,16 @@ let resultHandles = new Int32Array(64);
 
 /**
  * Look up numKeys set keys from argument `first` into `sets`; false after replying WRONGTYPE.
- * Returns the number of missing keys through `missingKeys`.
+ * Returns the number of missing keys through `missingKeys`. Read lookups even for the STORE
+ * forms, as Redis's lookupKeyRead (keyspace hits and misses).
  */
 let missingKeys = 0;
-function loadSets(c: Client, first: number, numKeys: number, write: boolean): boolean {
+function loadSets(c: Client, first: number, numKeys: number): boolean {
   sets.length = numKeys;
   missingKeys = 0;
   const store = c.store;
   for (let j = 0; j < numKeys; j++) {
-    const h = c.lookupArg(first + j, write ? Lookup.WRITE : Lookup.READ);
+    const h = c.lookupArg(first + j, Lookup.READ);
     if (h < 0) {
       sets[j] = null;
       missingKeys++;
@@ -445,12 +488,15 @@ function inAllOthers(n: number): boolean {
  * replies the count, stopping at `limit` (0: no limit).
  */
 function sinterGeneric(c: Client, first: number, numKeys: number, dstArg: number, cardOnly: boolean, limit: number): void {
-  if (!loadSets(c, first, numKeys, dstArg >= 0)) return;
+  if (!loadSets(c, first, numKeys)) return;
   const store = c.store;
   if (missingKeys > 0) {
     sets.length = 0;
     if (dstArg >= 0) {
-      store.delete(c.db, c.argBuf, c.argOff[dstArg], c.argLen[dstArg]);
+      if (store.delete(c.db, c.argBuf, c.argOff[dstArg], c.argLen[dstArg])) {
+        c.modified(dstArg);
+        c.notify(NotifyClass.GENERIC, 'del', dstArg);
+      }
       c.reply.raw(R_ZERO);
     } else if (cardOnly) c.reply.raw(R_ZERO);
     else replyEmptySet(c);
@@ -479,7 +525,7 @@ function sinterGeneric(c: Client, first: number, numKeys: number, dstArg: number
       if (inAllOthers(numKeys)) result.add(member.buf, member.off, member.len, max);
     }
     sets.length = 0;
-    storeResult(c, dstArg, result);
+    storeResult(c, dstArg, result, 'sinterstore');
     return;
   }
   let found = 0;
@@ -493,15 +539,24 @@ function sinterGeneric(c: Client, first: number, numKeys: number, dstArg: number
   for (let k = 0; k < found; k++) replyMember(c, s0, resultHandles[k]);
 }
 
-/** Store a computed set at argument dstArg (deleting the key when it is empty) and reply its size. */
-function storeResult(c: Client, dstArg: number, result: SetValue): void {
+/**
+ * Store a computed set at argument dstArg and reply its size, then signal it and publish
+ * `event` (setKey + notifyKeyspaceEvent); an empty result deletes the key instead ("del").
+ */
+function storeResult(c: Client, dstArg: number, result: SetValue, event: string): void {
   const size = result.size();
   if (size === 0) {
-    c.store.delete(c.db, c.argBuf, c.argOff[dstArg], c.argLen[dstArg]);
     c.reply.raw(R_ZERO);
+    if (c.store.delete(c.db, c.argBuf, c.argOff[dstArg], c.argLen[dstArg])) {
+      c.modified(dstArg);
+      c.notify(NotifyClass.GENERIC, 'del', dstArg);
+    }
     return;
   }
-  if (storeNewSet(c, dstArg, result)) c.reply.int(size);
+  if (!storeNewSet(c, dstArg, result)) return;
+  c.modified(dstArg);
+  c.reply.int(size);
+  c.notify(NotifyClass.SET, event, dstArg);
 }
 
 function cmdSinter(c: Client): void {
@@ -546,7 +601,7 @@ const SET_OP_DIFF = 1;
 
 /** sunionDiffGenericCommand. */
 function sunionDiffGeneric(c: Client, first: number, numKeys: number, dstArg: number, op: number): void {
-  if (!loadSets(c, first, numKeys, dstArg >= 0)) return;
+  if (!loadSets(c, first, numKeys)) return;
   let algo = 1;
   const s0 = sets[0];
   if (op === SET_OP_DIFF && s0 !== null) {
@@ -602,7 +657,7 @@ function sunionDiffGeneric(c: Client, first: number, numKeys: number, dstArg: nu
   }
   sets.length = 0;
   if (dstArg >= 0) {
-    storeResult(c, dstArg, result);
+    storeResult(c, dstArg, result, op === SET_OP_UNION ? 'sunionstore' : 'sdiffstore');
     return;
   }
   c.reply.setLen(result.size());
