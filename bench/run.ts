@@ -11,7 +11,8 @@
  * interleaved rounds (round 1: slabcache, redis, floor for each workload; round 2 the reverse
  * order, ...), so a machine that drifts cannot favour one side. Load: redis-benchmark, and
  * memtier_benchmark for the workloads that name it when it is on PATH (else their
- * redis-benchmark fallback; the output and the JSON say which ran). Bounded: rounds by
+ * redis-benchmark fallback; the output and the JSON say which ran), and the harness's own
+ * bench/load-gen.ts for PUBLISH fan-out and MULTI/EXEC (not on the floor). Bounded: rounds by
  * --rounds, the whole run by --max-seconds (no round starts that would not finish in time),
  * each load run by a timeout.
  *
@@ -41,13 +42,18 @@ import {
 } from './harness/output.ts';
 import { checkTargets, SERVER_LABEL, summarise, type WorkloadResult } from './harness/summary.ts';
 import {
-  KEYSPACE, MEMTIER_KEY_MAX, MEMTIER_KEY_MIN, namesMemtier, requestsFor, runSeconds, VALUE_BYTES, warmupRequests, WORKLOADS,
+  FANOUT, KEYSPACE, MEMTIER_KEY_MAX, MEMTIER_KEY_MIN, MULTI_EXEC, namesMemtier, requestsFor, runSeconds, VALUE_BYTES, warmupRequests, WORKLOADS,
   type Workload,
 } from './harness/workloads.ts';
 import { loadKeys, pipelineCommands } from './lib/load.ts';
 import { cpuModel, loadLine, parseOptions, printTable, run } from './lib/report.ts';
 import { RespClient } from './lib/resp-client.ts';
 import { NODE, onPath, processMemory, ROOT } from './lib/servers.ts';
+
+const LOAD_GEN_LINE =
+  `PUBLISH fan-out and MULTI/EXEC: bench/load-gen.ts (node:net; fan-out: ${FANOUT.subscribers} subscribers, ${FANOUT.pipeline} PUBLISH in flight, ` +
+  `at most ${FANOUT.window} messages not yet received by all, ${FANOUT.payloadBytes}-byte payloads, ops = deliveries; MULTI/EXEC: ${MULTI_EXEC.connections} connections, ` +
+  `${MULTI_EXEC.pipeline} transaction of ${MULTI_EXEC.sets} SETs in flight each, ops = transactions); not run on the floor`;
 
 const USAGE = `npm run bench -- [options]
 
@@ -182,13 +188,26 @@ function fmtOps(x: number): string {
 }
 
 function describe(o: Outcome): string {
-  if (!isMeasurement(o)) return `failed: ${o.error.split('\n')[0].slice(0, 120)}`;
-  return `${fmtOps(o.rps).padStart(11)} ops/s  p50 ${o.p50.toFixed(3)}  p99 ${o.p99.toFixed(3)}  p99.9 ${o.p999.toFixed(3)} ms  cpu ${o.cpuUsPerOp.toFixed(2)} us/op  waited srv ${o.serverWaitPercent.toFixed(0)}% gen ${o.clientWaitPercent.toFixed(0)}%`;
+  if (!isMeasurement(o)) return `failed: ${o.error.split('\n')[0].slice(0, 300)}`;
+  const gen = o.generator === undefined ? '' : `  srv cpu ${o.cpuPercent.toFixed(0)}% gen cpu ${o.generator.cpuPercent.toFixed(0)}%${o.generator.stoppedBy === 'time' ? ' (stopped by time)' : ''}`;
+  return `${fmtOps(o.rps).padStart(11)} ops/s  p50 ${o.p50.toFixed(3)}  p99 ${o.p99.toFixed(3)}  p99.9 ${o.p999.toFixed(3)} ms  cpu ${o.cpuUsPerOp.toFixed(2)} us/op  waited srv ${o.serverWaitPercent.toFixed(0)}% gen ${o.clientWaitPercent.toFixed(0)}%${gen}`;
 }
 
-/** The load generator of a workload: memtier_benchmark for those that name it, when it may run. */
+/** The load generator of a workload: load-gen for its own, memtier_benchmark for those that name it when it may run. */
 function toolFor(w: Workload, memtier: boolean): LoadTool {
+  if (w.generator !== undefined) return 'load-gen';
   return memtier && namesMemtier(w) ? 'memtier_benchmark' : 'redis-benchmark';
+}
+
+/**
+ * The `seconds` argument of measure() for a run of `w` meant to last `s` seconds: memtier's
+ * --test-time for the default memtier run, the target duration for load-gen (its time
+ * bound is a multiple of it), else undefined (redis-benchmark and memtier ratio runs are
+ * sized by requests).
+ */
+function secondsArg(w: Workload, tool: LoadTool, s: number): number | undefined {
+  if (tool === 'load-gen') return s;
+  return w.memtierDefault === true && tool === 'memtier_benchmark' ? Math.max(1, Math.round(s)) : undefined;
 }
 
 /** Rows of the profile's self-time tables. */
@@ -225,8 +244,8 @@ async function profileMode(outDir: string, place: Placement, machine: MachineInf
     progress(`profiling ${w.label} (${tool}): ${server.command}`);
     await preload(p.port, tool === 'memtier_benchmark', [w]);
     const loadCpu = place.loadFor.slabcache;
-    const testSeconds = w.memtierDefault === true && tool === 'memtier_benchmark' ? Math.max(1, Math.round(seconds)) : undefined;
-    const warm = await measure(w, tool, p.pid, p.port, loadCpu, warmupRequests(w, 1), 120_000, testSeconds === undefined ? undefined : 1);
+    const testSeconds = secondsArg(w, tool, seconds);
+    const warm = await measure(w, tool, p.pid, p.port, loadCpu, warmupRequests(w, 1), 120_000, secondsArg(w, tool, 1));
     const o = await measure(w, tool, p.pid, p.port, loadCpu, requestsFor(w, isMeasurement(warm) ? warm.rps : NaN, seconds), (seconds * 10 + 60) * 1000, testSeconds);
     progress(`profile  ${w.label.padEnd(18)} ${describe(o)}`);
     await p.stop();
@@ -315,6 +334,7 @@ async function main(): Promise<void> {
         : `redis-benchmark fallback (${fallbackReason}): a SET and a GET redis-benchmark side by side (5 + 50 connections for the mixes, 18 + 182 for the default run; requests 1:10)`
     }`,
   );
+  console.log(`${LOAD_GEN_LINE}`);
 
   const only = opts.str('only', '');
   const onlyIds = only === '' ? null : new Set(only.split(',').map((s) => s.trim()));
@@ -331,12 +351,15 @@ async function main(): Promise<void> {
   const slabVersion = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
   try {
-    const results: WorkloadResult[] = workloads.map((w) => ({ workload: w, requests: 0, skipped: {}, rounds: { redis: [], slabcache: [], floor: [] }, median: {} }));
+    const results: WorkloadResult[] = workloads.map((w) => {
+      const skipped: Partial<Record<LoadServer, string>> = {};
+      for (const kind of kinds) if (w.notOn?.[kind] !== undefined) skipped[kind] = w.notOn[kind];
+      return { workload: w, requests: 0, skipped, rounds: { redis: [], slabcache: [], floor: [] }, median: {} };
+    });
     const toolOf = (w: Workload): LoadTool => toolFor(w, memtier);
     const secondsOf = (w: Workload): number => runSeconds(w, seconds, quick);
-    /** memtier's --test-time for a run of `w` lasting `s` seconds (the default run only), else undefined. */
-    const testTime = (w: Workload, s: number): number | undefined =>
-      w.memtierDefault === true && toolOf(w) === 'memtier_benchmark' ? Math.max(1, Math.round(s)) : undefined;
+    /** measure()'s `seconds` for a run of `w` lasting `s` seconds: memtier's --test-time (the default run), load-gen's target, else undefined. */
+    const testTime = (w: Workload, s: number): number | undefined => secondsArg(w, toolOf(w), s);
 
     // What each server supports, and whether there are file descriptors for the connections.
     const needs = [...new Set(workloads.flatMap((w) => w.needs))];
@@ -448,6 +471,7 @@ async function main(): Promise<void> {
           ? `memtier_benchmark -s 127.0.0.1 -p PORT --test-time ${quick ? 1 : 10} (memtier's defaults: 4 threads x 50 connections, SET:GET 1:10)`
           : 'redis-benchmark SET (18 connections) + GET (182 connections) side by side over 10M random keys, requests 1:10',
         memtierVersion: machine.memtierBenchmark,
+        ...(workloads.some((w) => w.generator !== undefined) ? { generator: LOAD_GEN_LINE } : {}),
         ...(fallbackReason !== undefined ? { fallbackReason } : {}),
       },
       servers: serverRecords,

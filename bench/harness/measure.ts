@@ -1,7 +1,9 @@
 /*
  * One measurement: a workload's redis-benchmark parts started side by side against one
- * server (or one memtier_benchmark for a workload that names it), pinned to the load
- * generator's core, with the server's CPU time read from /proc/PID/stat before and after.
+ * server (or one memtier_benchmark for a workload that names it, or bench/load-gen.ts for
+ * PUBLISH fan-out and MULTI/EXEC), pinned to the load generator's core, with the server's
+ * CPU time read from /proc/PID/stat before and after (load-gen reads it itself at the ends
+ * of its measured window, connection set-up excluded: gen-output.ts).
  * Bounded: every part is killed after `timeoutMs`. A failed run (server error, timeout, any
  * error reply counted by memtier_benchmark) comes back as { error } instead of throwing,
  * so one unsupported or broken workload does not cost the rest of the benchmark.
@@ -11,11 +13,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseMemtierJson } from './memtier-output.ts';
+import { NODE, ROOT } from '../lib/servers.ts';
+import { generatorFigures, parseGenOutput } from './gen-output.ts';
 import { mergedFigures, parseRbOutput, type LoadFigures, type RbRun } from './rb-output.ts';
 import { commandString, cpuSeconds, pinned, track } from './processes.ts';
-import { memtierArgs, partArgs, partCommand, type MemtierSize, type Workload } from './workloads.ts';
+import { generatorArgs, memtierArgs, partArgs, partCommand, type MemtierSize, type Workload } from './workloads.ts';
 
-export type LoadTool = 'redis-benchmark' | 'memtier_benchmark';
+export type LoadTool = 'redis-benchmark' | 'memtier_benchmark' | 'load-gen';
+
+/** The harness's own generator (PUBLISH fan-out, MULTI/EXEC), run with the pinned Node. */
+export const LOAD_GEN = 'bench/load-gen.ts';
 
 export interface Measurement extends LoadFigures {
   /** Wall-clock seconds from starting the parts to the last one exiting. */
@@ -34,6 +41,8 @@ export interface Measurement extends LoadFigures {
   /** 1-minute load average when the run ended (other work on the machine shows here). */
   load1: number;
   commands: string[];
+  /** load-gen runs: its own CPU (percent of one core), what stopped it, and its counters. */
+  generator?: { cpuPercent: number; stoppedBy: string; detail: Record<string, number> };
 }
 
 export type Outcome = Measurement | { error: string; commands: string[] };
@@ -136,7 +145,7 @@ function runTool(cpu: string | null, tool: string, args: string[], timeoutMs: nu
       if (code === 0) resolve({ out, waitMs: (lastWait - firstWait) / 1e6, errorLines: errors.count, firstErrorLine: errors.first });
       else {
         const tail = (err.trim() || out.replace(/\r[^\n]*/g, '').trim()).slice(-500);
-        reject(new Error(`${tool} exited ${code ?? signal}: ${tail}`));
+        reject(new Error(`${path.basename(tool)} exited ${code ?? signal}: ${tail}`));
       }
     });
   });
@@ -179,14 +188,37 @@ export async function measure(
   loadCpu: string | null,
   requests: number,
   timeoutMs: number,
-  /** The memtier default run's --test-time (redis-benchmark and the ratio runs use `requests`). */
+  /**
+   * The memtier default run's --test-time; for load-gen the run's target duration (it stops
+   * itself after generatorMaxSeconds of it; 10 s when undefined). redis-benchmark and the
+   * ratio runs use `requests`.
+   */
   seconds?: number,
 ): Promise<Outcome> {
   const size: MemtierSize = seconds === undefined ? { requests } : { requests, seconds };
+  const genArgs = tool === 'load-gen' ? generatorArgs(w, port, serverPid, requests, seconds ?? 10 / 3) : [];
   const commands =
     tool === 'memtier_benchmark'
       ? [commandString('memtier_benchmark', memtierArgs(w, port, size, 'memtier.json'))]
-      : w.parts.map((p) => partCommand(w, p, requests, port));
+      : tool === 'load-gen'
+        ? [commandString('node_modules/.bin/node', [LOAD_GEN, ...genArgs])]
+        : w.parts.map((p) => partCommand(w, p, requests, port));
+  if (tool === 'load-gen') {
+    try {
+      const { out, waitMs } = await runTool(loadCpu, NODE, [path.join(ROOT, LOAD_GEN), ...genArgs], timeoutMs);
+      void waitMs; // the generator reports its own wait over its window
+      const g = generatorFigures(parseGenOutput(out));
+      return {
+        requests: g.requests, rps: g.rps, p50: g.p50, p99: g.p99, p999: g.p999,
+        wallSeconds: g.wallSeconds, cpuUsPerOp: g.cpuUsPerOp, cpuPercent: g.cpuPercent,
+        serverWaitPercent: g.serverWaitPercent, clientWaitPercent: g.clientWaitPercent,
+        load1: os.loadavg()[0], commands,
+        generator: { cpuPercent: g.generatorCpuPercent, stoppedBy: g.stoppedBy, detail: g.detail },
+      };
+    } catch (err) {
+      return { error: err instanceof Error ? err.message : String(err), commands };
+    }
+  }
   const cpu0 = cpuSeconds(serverPid);
   const wait0 = runQueueWaitNs(serverPid);
   const t0 = performance.now();

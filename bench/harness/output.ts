@@ -13,8 +13,8 @@ import type { SelfTime } from './cpu-profile.ts';
 import type { Outcome } from './measure.ts';
 import type { LoadServer, Placement } from './processes.ts';
 import { updateReadme } from './readme.ts';
-import { checkTargets, markdownTable, ratioOf, SERVERS, tableRows, targetLine, type Summary, type TargetCheck, type WorkloadResult } from './summary.ts';
-import { WORKLOADS, type Workload } from './workloads.ts';
+import { checkTargets, generatorNotes, markdownTable, ratioOf, SERVERS, tableRows, targetLine, type Summary, type TargetCheck, type WorkloadResult } from './summary.ts';
+import { WORKLOADS, type GeneratorSpec, type Workload } from './workloads.ts';
 
 export interface MachineInfo {
   nproc: number;
@@ -54,6 +54,10 @@ export interface WorkloadRecord {
   pipeline: number;
   connections: number;
   tool: string;
+  /** What one operation is when not a request ('delivery', 'transaction'). */
+  unit?: string;
+  /** bench/load-gen.ts's workload shape, for the workloads it ran. */
+  generator?: GeneratorSpec;
   requestsPerRun: number;
   skipped: Partial<Record<LoadServer, string>>;
   median: Partial<Record<LoadServer, Summary>>;
@@ -85,7 +89,16 @@ export interface LoadRecord {
    * workloads that name it when it was on PATH (memtier true), else their redis-benchmark
    * fallback (fallbackReason says why). Each workload's `tool` says what ran it.
    */
-  loadTool: { default: string; mix: string; memtier: boolean; memtierDefault?: string; memtierVersion?: string | null; fallbackReason?: string };
+  loadTool: {
+    default: string;
+    mix: string;
+    memtier: boolean;
+    memtierDefault?: string;
+    memtierVersion?: string | null;
+    /** How bench/load-gen.ts ran PUBLISH fan-out and MULTI/EXEC, when they ran. */
+    generator?: string;
+    fallbackReason?: string;
+  };
   servers: Partial<Record<LoadServer, ServerRecord>>;
   workloads: WorkloadRecord[];
   targets: TargetCheck[];
@@ -99,6 +112,8 @@ export function workloadRecord(r: WorkloadResult, tool: string): WorkloadRecord 
     pipeline: r.workload.pipeline,
     connections: r.workload.connections,
     tool,
+    ...(r.workload.unit !== undefined ? { unit: r.workload.unit } : {}),
+    ...(r.workload.generator !== undefined ? { generator: r.workload.generator } : {}),
     requestsPerRun: r.requests,
     skipped: r.skipped,
     median: r.median,
@@ -124,7 +139,11 @@ export function resultsFromRecord(record: LoadRecord): WorkloadResult[] {
     s === undefined ? undefined : (Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v === null ? NaN : v])) as unknown as Summary);
   return record.workloads.map((w) => {
     const known = WORKLOADS.find((x) => x.id === w.id);
-    const workload: Workload = known ?? { id: w.id, label: w.label, pipeline: w.pipeline, parts: [], needs: [], warmupRequests: 0, connections: w.connections };
+    const workload: Workload = known ?? {
+      id: w.id, label: w.label, pipeline: w.pipeline, parts: [], needs: [], warmupRequests: 0, connections: w.connections,
+      ...(w.unit !== undefined ? { unit: w.unit } : {}),
+      ...(w.generator !== undefined ? { generator: w.generator } : {}),
+    };
     const median: Partial<Record<LoadServer, Summary>> = {};
     for (const kind of SERVERS) {
       const s = nan(w.median[kind]);
@@ -158,8 +177,14 @@ export function printResults(record: LoadRecord, results: readonly WorkloadResul
   console.log(`medians over ${record.options.roundsRun} interleaved round(s); latency in ms as the client sees it; CPU us/op = server user+system CPU time per request; server CPU = share of one core the server used; CPU wait srv/gen = share of the run the server / load generator waited for a CPU (other work on the machine)`);
   console.log('');
   printTable(tableRows(results));
+  const notes = generatorNotes(results);
+  if (notes.length > 0) {
+    console.log('');
+    for (const line of notes) console.log(line);
+  }
   console.log('\nload generator per workload:');
   for (const line of toolLines(record)) console.log(`  ${line}`);
+  if (record.loadTool.generator !== undefined) console.log(`  (${record.loadTool.generator})`);
   if (record.targets.length > 0) {
     console.log('\ntargets (slabcache / redis-server):');
     for (const t of record.targets) console.log(`  ${targetLine(t)}`);
@@ -229,6 +254,9 @@ export function writeChart(record: LoadRecord, results: readonly WorkloadResult[
         `Placement: ${record.placement.description}.`,
         `Load: redis-benchmark${record.loadTool.memtier ? ' (SET:GET mixes, memtier default: memtier_benchmark)' : ' (memtier_benchmark not on PATH)'}; 100,000 preloaded keys, 32-byte values; 50 connections unless named.`,
         ...(results.some((r) => r.median.floor !== undefined) ? ['Node floor: a do-nothing RESP server on node:net that parses each request and answers a constant reply (bench/floor-server.ts).'] : []),
+        ...(results.some((r) => r.workload.generator !== undefined && (r.median.redis !== undefined || r.median.slabcache !== undefined))
+          ? ['PUBLISH fan-out (deliveries/s, p99 publish to receipt) and MULTI/EXEC (transactions/s, p99 per transaction): bench/load-gen.ts.']
+          : []),
       ],
     }),
   );
@@ -258,6 +286,9 @@ export function readmeBody(record: LoadRecord, results: readonly WorkloadResult[
     lines.push(
       "- Node floor: a do-nothing RESP server in Node (bench/floor-server.ts: node:net, parses every request, answers a constant reply, one write per read). slabcache/floor shows how far slabcache is from what Node itself allows.",
     );
+  }
+  if (record.loadTool.generator !== undefined) {
+    lines.push(`- ${record.loadTool.generator}. ${generatorNotes(results).join(' ')}`);
   }
   lines.push(
     "- Medians over the rounds. Latency in ms as the client sees it (with pipelining, per pipelined batch). CPU us/op: the server's user+system CPU time (all threads) per request, read from /proc; its ratio is the steadiest figure on a shared machine, and 1 / (CPU us/op) bounds the ops/s one core can serve. Server CPU: share of one core the server used; well below 100% means the server was not the bottleneck (on a small VM the loopback round trip between two vCPUs often sets the pace at pipeline 1). CPU wait srv/gen: share of the run the server's and the load generator's main threads waited for their CPU (/proc/PID/schedstat), i.e. other work on the machine; above a few percent the run was disturbed.",

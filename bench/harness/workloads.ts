@@ -30,6 +30,23 @@
  *
  * LPOP runs with LPUSH's request count, right after it, so it pops what LPUSH pushed rather
  * than an empty list.
+ *
+ * Two workloads neither redis-benchmark nor memtier_benchmark can run go to the harness's
+ * own generator, bench/load-gen.ts (in its own process, pinned like the others):
+ * - PUBLISH fan-out: 1,000 subscribers of one channel, one publisher with 16 PUBLISHes
+ *   unanswered and at most 32 messages not yet received by every subscriber, 32-byte
+ *   payloads. An operation is a delivery (a message received by one subscriber): ops/s is
+ *   deliveries per second, latency is publish to receipt per delivery, CPU per op is server
+ *   CPU per delivery. Every subscriber must receive every message, in order, once.
+ * - MULTI/EXEC: MULTI, 10 x SET (random keys of the preloaded 100,000, 32-byte values),
+ *   EXEC, one transaction in flight on each of 50 connections. An operation is a
+ *   transaction: transactions per second, latency per transaction (write to EXEC reply),
+ *   server CPU per transaction. Every EXEC must answer 10 x +OK.
+ * Memtier's arbitrary commands (--command=MULTI, --command="SET __key__ __data__"
+ * --command-ratio=10, --command=EXEC) would send the sequence, but time each command
+ * rather than the transaction and not check the EXEC reply. Neither runs on the do-nothing
+ * Node floor: it answers every command with a constant, so it has no fan-out or queued
+ * transaction to measure.
  */
 
 export const KEYSPACE = 100_000;
@@ -61,6 +78,12 @@ export interface Workload {
   parts: Part[];
   /** Commands the server must support (probed with COMMAND INFO), lower case. */
   needs: string[];
+  /** bench/load-gen.ts runs this workload (parts is then empty). */
+  generator?: GeneratorSpec;
+  /** What one operation is, when not a request: 'delivery', 'transaction'. */
+  unit?: string;
+  /** Servers that do not run this workload, and why. */
+  notOn?: Partial<Record<'redis' | 'slabcache' | 'floor', string>>;
   /** Requests of the warm-up run, which also estimates the rate for sizing the measured runs. */
   warmupRequests: number;
   /** Connections in total (for the open-file check). */
@@ -76,11 +99,23 @@ export interface Workload {
   preload?: Preload;
 }
 
-type Extra = Pick<Workload, 'memtierRatio' | 'memtierDefault' | 'testSeconds' | 'requestsOf' | 'preload'>;
+export type GeneratorSpec =
+  | { kind: 'fanout'; subscribers: number; pipeline: number; window: number; payloadBytes: number }
+  | { kind: 'multi'; connections: number; pipeline: number; sets: number };
+
+type Extra = Pick<Workload, 'memtierRatio' | 'memtierDefault' | 'testSeconds' | 'requestsOf' | 'preload' | 'generator' | 'unit' | 'notOn'>;
 
 function workload(id: string, label: string, pipeline: number, parts: Part[], needs: string[], warmupRequests: number, extra: Extra = {}): Workload {
-  return { id, label, pipeline, parts, needs, warmupRequests, connections: parts.reduce((s, p) => s + p.clients, 0), ...extra };
+  const g = extra.generator;
+  const connections = g === undefined ? parts.reduce((s, p) => s + p.clients, 0) : g.kind === 'fanout' ? g.subscribers + 1 : g.connections;
+  return { id, label, pipeline, parts, needs, warmupRequests, connections, ...extra };
 }
+
+/** The fan-out workload's shape (issue 9: 1 publisher, 1,000 subscribers). */
+export const FANOUT = { kind: 'fanout', subscribers: 1000, pipeline: 16, window: 32, payloadBytes: VALUE_BYTES } as const;
+/** The transaction workload's shape (issue 9: MULTI/EXEC of 10 SETs). */
+export const MULTI_EXEC = { kind: 'multi', connections: 50, pipeline: 1, sets: 10 } as const;
+const NO_FLOOR = 'not run: the floor answers constants (no fan-out, no queued transaction)';
 
 const single = (clients: number, ...test: string[]): Part[] => [{ share: 1, clients, test }];
 const mgetArgs = ['mget', ...Array.from({ length: 10 }, () => 'key:__rand_int__')];
@@ -121,6 +156,16 @@ export const WORKLOADS: readonly Workload[] = [
   workload('sadd-p1', 'SADD P1', 1, single(50, '-t', 'sadd'), ['sadd'], 30_000),
   workload('zadd-p1', 'ZADD P1', 1, single(50, '-t', 'zadd'), ['zadd'], 30_000),
   workload('get-p1-c1000', 'GET P1 1000 conns', 1, single(1000, '-t', 'get'), ['get'], 30_000),
+  workload('publish-fanout', 'PUBLISH to 1000 subs', FANOUT.pipeline, [], ['publish', 'subscribe'], 500_000, {
+    generator: FANOUT,
+    unit: 'delivery',
+    notOn: { floor: NO_FLOOR },
+  }),
+  workload('multi-exec', 'MULTI 10xSET EXEC', MULTI_EXEC.pipeline, [], ['multi', 'exec', 'set'], 10_000, {
+    generator: MULTI_EXEC,
+    unit: 'transaction',
+    notOn: { floor: NO_FLOOR },
+  }),
   workload(
     'memtier-default',
     'memtier default',
@@ -215,5 +260,33 @@ export function memtierArgs(w: Workload, port: number | string, size: MemtierSiz
     '-d', String(VALUE_BYTES),
     '-n', String(Math.max(1, Math.round(size.requests / MEMTIER_CLIENTS))),
     ...output,
+  ];
+}
+
+/** The generator's seconds bound for a run sized to last `seconds`: three times that, at least 2 s. */
+export function generatorMaxSeconds(seconds: number): number {
+  return Math.max(2, Math.ceil(3 * seconds));
+}
+
+/**
+ * bench/load-gen.ts arguments (after the script path) for a run of `requests` operations:
+ * deliveries for fan-out (rounded up to whole messages: requests / subscribers), transactions
+ * for MULTI/EXEC; bounded by generatorMaxSeconds(seconds).
+ */
+export function generatorArgs(w: Workload, port: number | string, serverPid: number | string, requests: number, seconds: number): string[] {
+  const g = w.generator;
+  if (g === undefined) throw new Error(`${w.id} is not a load-gen workload`);
+  const common = ['--port', String(port), '--pid', String(serverPid), '--max-seconds', String(generatorMaxSeconds(seconds))];
+  if (g.kind === 'fanout') {
+    return [
+      'fanout', ...common,
+      '--subscribers', String(g.subscribers), '--messages', String(Math.max(1, Math.ceil(requests / g.subscribers))),
+      '--pipeline', String(g.pipeline), '--window', String(g.window), '--payload', String(g.payloadBytes),
+    ];
+  }
+  return [
+    'multi', ...common,
+    '--connections', String(g.connections), '--transactions', String(Math.max(1, Math.round(requests))),
+    '--pipeline', String(g.pipeline), '--sets', String(g.sets), '--value', String(VALUE_BYTES), '--keyspace', String(KEYSPACE),
   ];
 }
