@@ -74,6 +74,7 @@ async function main(): Promise<void> {
       serverCpu: pid === undefined ? NaN : cpuSeconds(pid),
       serverWaitNs: runQueueWaitNs(pid),
       genCpuUs: u.user + u.system,
+      genSystemUs: u.system,
       genWaitNs: runQueueWaitNs(process.pid),
     };
   };

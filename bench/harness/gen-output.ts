@@ -18,6 +18,8 @@ export interface GeneratorFigures extends LoadFigures {
   clientWaitPercent: number;
   /** The generator's own CPU, percent of one core (near 100% with the server well below: the generator set the pace). */
   generatorCpuPercent: number;
+  /** The part of it in the kernel. */
+  generatorSystemPercent: number;
   stoppedBy: GenResult['stoppedBy'];
   detail: Record<string, number>;
 }
@@ -52,6 +54,7 @@ export function parseGenOutput(stdout: string): GenResult {
     serverWaitMs: num(d.serverWaitMs),
     genCpuSeconds: num(d.genCpuSeconds),
     genWaitMs: num(d.genWaitMs),
+    genSystemSeconds: num(d.genSystemSeconds),
     stoppedBy: d.stoppedBy === 'time' || d.stoppedBy === 'error' ? d.stoppedBy : 'count',
     errorCount: num(d.errorCount),
     errors: Array.isArray(d.errors) ? d.errors.map(String) : [],
@@ -78,6 +81,7 @@ export function generatorFigures(r: GenResult): GeneratorFigures {
     serverWaitPercent: r.serverWaitMs / (10 * r.seconds),
     clientWaitPercent: r.genWaitMs / (10 * r.seconds),
     generatorCpuPercent: (100 * r.genCpuSeconds) / r.seconds,
+    generatorSystemPercent: (100 * r.genSystemSeconds) / r.seconds,
     stoppedBy: r.stoppedBy,
     detail: r.detail,
   };

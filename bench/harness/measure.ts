@@ -42,7 +42,7 @@ export interface Measurement extends LoadFigures {
   load1: number;
   commands: string[];
   /** load-gen runs: its own CPU (percent of one core), what stopped it, and its counters. */
-  generator?: { cpuPercent: number; stoppedBy: string; detail: Record<string, number> };
+  generator?: { cpuPercent: number; systemPercent: number; stoppedBy: string; detail: Record<string, number> };
 }
 
 export type Outcome = Measurement | { error: string; commands: string[] };
@@ -213,7 +213,7 @@ export async function measure(
         wallSeconds: g.wallSeconds, cpuUsPerOp: g.cpuUsPerOp, cpuPercent: g.cpuPercent,
         serverWaitPercent: g.serverWaitPercent, clientWaitPercent: g.clientWaitPercent,
         load1: os.loadavg()[0], commands,
-        generator: { cpuPercent: g.generatorCpuPercent, stoppedBy: g.stoppedBy, detail: g.detail },
+        generator: { cpuPercent: g.generatorCpuPercent, systemPercent: g.generatorSystemPercent, stoppedBy: g.stoppedBy, detail: g.detail },
       };
     } catch (err) {
       return { error: err instanceof Error ? err.message : String(err), commands };

@@ -87,12 +87,14 @@ export async function runFanout(o: FanoutOptions): Promise<GenResult> {
         },
       });
       sockets[i] = sock;
+      let connected = false;
       sock.once('connect', () => {
+        connected = true;
         sock.write(f.subscribe);
         resolve();
       });
       sock.on('error', (err) => {
-        if (!sock.connecting) subscriberError(i, `socket error: ${err.message}`);
+        if (connected) subscriberError(i, `socket error: ${err.message}`);
         else reject(new Error(`subscriber ${i + 1}: connect failed: ${err.message}`));
       });
       sock.on('close', () => {

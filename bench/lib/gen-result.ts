@@ -30,6 +30,8 @@ export interface GenResult {
   /** The generator's own CPU in the window (process.cpuUsage), seconds, and its main thread's run-queue wait, ms. */
   genCpuSeconds: number;
   genWaitMs: number;
+  /** The part of genCpuSeconds spent in the kernel (sockets), seconds. */
+  genSystemSeconds: number;
   /** 'count': the requested number went out; 'time': the time bound stopped it first; 'error': an error did. */
   stoppedBy: 'count' | 'time' | 'error';
   /** Problems seen (wrong replies, lost or repeated messages, closed connections): the count and the first few. */
@@ -58,8 +60,9 @@ export interface WindowSample {
   at: number;
   serverCpu: number;
   serverWaitNs: number;
-  /** process.cpuUsage() user+system, microseconds. */
+  /** process.cpuUsage() user+system, and system alone, microseconds. */
   genCpuUs: number;
+  genSystemUs: number;
   genWaitNs: number;
 }
 
@@ -88,6 +91,7 @@ export function genResult(
     serverWaitMs: (end.serverWaitNs - start.serverWaitNs) / 1e6,
     genCpuSeconds: (end.genCpuUs - start.genCpuUs) / 1e6,
     genWaitMs: (end.genWaitNs - start.genWaitNs) / 1e6,
+    genSystemSeconds: (end.genSystemUs - start.genSystemUs) / 1e6,
     stoppedBy,
     errorCount: errors.count,
     errors: errors.texts,

@@ -91,10 +91,14 @@ export async function runMulti(o: MultiOptions): Promise<GenResult> {
         },
       });
       conns[i] = c;
-      c.sock.once('connect', () => resolve());
+      let connected = false;
+      c.sock.once('connect', () => {
+        connected = true;
+        resolve();
+      });
       c.sock.on('error', (err) => {
-        if (c.sock.connecting) reject(new Error(`connection ${i + 1}: connect failed: ${err.message}`));
-        else report(`socket error: ${err.message}`);
+        if (connected) report(`socket error: ${err.message}`);
+        else reject(new Error(`connection ${i + 1}: connect failed: ${err.message}`));
       });
       c.sock.on('close', () => {
         if (!finished) report(`connection closed by the server after ${c.matcher.units} transaction(s)`);

@@ -247,7 +247,7 @@ describe('MULTI / SET x 10 / EXEC frames', () => {
 });
 
 describe('accounting', () => {
-  const sample = (at: number, serverCpu: number, genCpuUs: number): WindowSample => ({ at, serverCpu, serverWaitNs: at * 1e5, genCpuUs, genWaitNs: at * 2e5 });
+  const sample = (at: number, serverCpu: number, genCpuUs: number): WindowSample => ({ at, serverCpu, serverWaitNs: at * 1e5, genCpuUs, genSystemUs: genCpuUs / 2, genWaitNs: at * 2e5 });
 
   it('counts lost deliveries per subscriber', () => {
     expect(fanoutLosses(10, [10, 10, 10])).toEqual({ lost: 0, subscribersShort: 0, extra: 0 });
@@ -270,6 +270,7 @@ describe('accounting', () => {
     expect(r.rps).toBe(50_000);
     expect(r.serverCpuSeconds).toBeCloseTo(1.5, 9);
     expect(r.genCpuSeconds).toBeCloseTo(1.5, 9);
+    expect(r.genSystemSeconds).toBeCloseTo(0.75, 9);
     expect(r.serverWaitMs).toBeCloseTo(200, 9);
     expect(r.p99).toBeCloseTo(1.004, 9); // 1,000 us: bucket 1000..1008
     expect(r.errorCount).toBe(0);
@@ -277,7 +278,7 @@ describe('accounting', () => {
 
   const result = (over: Partial<GenResult> = {}): GenResult => ({
     kind: 'multi', ops: 20_000, seconds: 2, rps: 10_000, p50: 1, p99: 2, p999: 3, maxMs: 4, serverCpuSeconds: 0.5, serverWaitMs: 20,
-    genCpuSeconds: 1, genWaitMs: 40, stoppedBy: 'count', errorCount: 0, errors: [], detail: { connections: 50 }, ...over,
+    genCpuSeconds: 1, genWaitMs: 40, genSystemSeconds: 0.5, stoppedBy: 'count', errorCount: 0, errors: [], detail: { connections: 50 }, ...over,
   });
 
   it('reads the generator\'s JSON line (null = NaN) into the harness\'s figures', () => {
@@ -292,6 +293,7 @@ describe('accounting', () => {
     expect(g.serverWaitPercent).toBe(1);
     expect(g.clientWaitPercent).toBe(2);
     expect(g.generatorCpuPercent).toBe(50);
+    expect(g.generatorSystemPercent).toBe(25);
     expect(() => parseGenOutput('load-gen: connect failed')).toThrow(/no result/);
     expect(() => parseGenOutput('{"kind":"other"}')).toThrow(/layout/);
   });
@@ -337,7 +339,7 @@ describe('the fan-out and MULTI/EXEC workloads', () => {
   it('check issue 9\'s targets and say what an operation is', () => {
     const m = (rps: number, cpu: number, gen: number) => ({
       requests: 1, rps, p50: 1, p99: 2, p999: 3, wallSeconds: 1, cpuUsPerOp: cpu, cpuPercent: 90, serverWaitPercent: 0, clientWaitPercent: 0, load1: 0, commands: [],
-      generator: { cpuPercent: gen, stoppedBy: 'count', detail: {} },
+      generator: { cpuPercent: gen, systemPercent: gen / 2, stoppedBy: 'count', detail: {} },
     });
     const r = (w: typeof fanout, redis: ReturnType<typeof m>, slab: ReturnType<typeof m>): WorkloadResult => {
       const x: WorkloadResult = { workload: w, requests: 1, skipped: { floor: w.notOn!.floor }, rounds: { redis: [redis], slabcache: [slab], floor: [] }, median: {} };
@@ -378,7 +380,7 @@ function freePort(): Promise<number> {
 describe.runIf(haveRedis)('load drivers against redis-server', () => {
   let redis: ChildProcess;
   let port = 0;
-  const sample = (): WindowSample => ({ at: performance.now(), serverCpu: NaN, serverWaitNs: NaN, genCpuUs: 0, genWaitNs: NaN });
+  const sample = (): WindowSample => ({ at: performance.now(), serverCpu: NaN, serverWaitNs: NaN, genCpuUs: 0, genSystemUs: 0, genWaitNs: NaN });
 
   beforeAll(async () => {
     port = await freePort();
