@@ -15,7 +15,14 @@
  *
  * BZPOPMIN / BZPOPMAX / BZMPOP park on blocking.ts when no key holds a set; every creation of
  * a sorted-set key (ZADD, the STORE forms) signals it, and the woken client pops exactly as
- * Redis's serveClientsBlockedOnSortedSetKey does.
+ * Redis's serveClientsBlockedOnSortedSetKey does (through zpopGeneric, so with the same events).
+ *
+ * Keyspace events and WATCH: every write calls c.modified (signalModifiedKey) and c.notify
+ * (notifyKeyspaceEvent) where t_zset.c does, in its order relative to the reply, and only when
+ * the key actually changed (a ZADD XX of a missing member, a ZREM of a missing one, an empty
+ * ZREMRANGEBY* range send nothing). `new` comes from the store (dbAdd). The STORE forms use
+ * setKey in Redis: an existing destination is overwritten (no del, no new), created when absent
+ * (new); an empty result deletes the destination (del) only when it existed.
  */
 import { settleAfterWrite } from './collection.ts';
 import type { Client } from '../client.ts';
@@ -33,6 +40,7 @@ import { scanArgs, scanCursorOrReply, scanOptionsOrReply } from './scan-args.ts'
 import type { SetValue } from '../types/set-value.ts';
 import { ElementBytes } from '../types/packed.ts';
 import { parseTimeoutOrReply, blockForKeys, signalKeyReady } from '../blocking.ts';
+import { NotifyClass } from '../keyspace-events.ts';
 import {
   ZsetValue, ZaddIn, ZaddOut, LexKind, ZNIL,
   type ScoreRange, type LexRange,
@@ -232,15 +240,20 @@ function parseLexRange(c: Client, minArg: number, maxArg: number): boolean {
   return true;
 }
 
-/** Create db/key as `zv` (waking clients blocked on it); false after replying OOM. Sets `handle`. */
-function storeNewZset(c: Client, keyArg: number, zv: ZsetValue): boolean {
+/**
+ * setKey: db/key becomes `zv`, created (dbAdd: `new`, and clients blocked on it are woken) or,
+ * when `mayExist` and it exists, overwritten in place (dbOverwrite: neither). False after
+ * replying OOM. Sets `handle`.
+ */
+function storeNewZset(c: Client, keyArg: number, zv: ZsetValue, mayExist: boolean): boolean {
+  const created = !mayExist || c.lookupArg(keyArg, Lookup.PEEK) < 0;
   const status = c.store.setObject(c.db, c.argBuf, c.argOff[keyArg], c.argLen[keyArg], KeyType.ZSET, zv, zv.bytes());
   if (status !== Status.OK) {
     c.reply.raw(E_OOM);
     return false;
   }
   handle = c.lookupArg(keyArg, Lookup.PEEK);
-  signalKeyReady(c, c.db, c.argBuf, c.argOff[keyArg], c.argLen[keyArg]);
+  if (created) signalKeyReady(c, c.db, c.argBuf, c.argOff[keyArg], c.argLen[keyArg]);
   return true;
 }
 
@@ -304,7 +317,7 @@ function zaddGeneric(c: Client, flags: number): void {
     }
     const skiplist = settings.zsetMaxListpackEntries === 0 || settings.zsetMaxListpackValue < c.argLen[scoreidx + 1];
     zv = new ZsetValue(skiplist, skiplist ? elements : Math.min(elements, 128));
-    if (!storeNewZset(c, 1, zv)) return;
+    if (!storeNewZset(c, 1, zv, false)) return;
   } else {
     zv = zv0;
   }
@@ -322,6 +335,7 @@ function zaddGeneric(c: Client, flags: number): void {
     if (out & ZaddOut.NAN) {
       afterWrite(c, h, zv, before);
       c.reply.raw(E_NAN_SCORE);
+      if (added !== 0 || updated !== 0) zaddNotify(c, incr);
       return;
     }
     if (out & ZaddOut.ADDED) added++;
@@ -336,6 +350,13 @@ function zaddGeneric(c: Client, flags: number): void {
   } else {
     c.reply.int(ch ? added + updated : added);
   }
+  if (added !== 0 || updated !== 0) zaddNotify(c, incr);
+}
+
+/** ZADD's cleanup: the key changed. */
+function zaddNotify(c: Client, incr: boolean): void {
+  c.modified(1);
+  c.notify(NotifyClass.ZSET, incr ? 'zincr' : 'zadd', 1);
 }
 
 function cmdZadd(c: Client): void {
@@ -358,7 +379,13 @@ function cmdZrem(c: Client): void {
     if (zv.remove(c.argBuf, c.argOff[j], c.argLen[j])) deleted++;
     if (zv.size() === 0) break;
   }
+  const removed = zv.size() === 0;
   afterWrite(c, h, zv, before);
+  if (deleted !== 0) {
+    c.notify(NotifyClass.ZSET, 'zrem', 1);
+    if (removed) c.notify(NotifyClass.GENERIC, 'del', 1);
+    c.modified(1);
+  }
   c.reply.int(deleted);
 }
 
@@ -503,8 +530,8 @@ function replyRun(c: Client, zv: ZsetValue, reverse: boolean, withscores: boolea
 function storeRun(c: Client, dstArg: number, zv: ZsetValue | null, reverse: boolean): void {
   const n = run.count;
   if (n === 0 || zv === null) {
-    c.store.delete(c.db, c.argBuf, c.argOff[dstArg], c.argLen[dstArg]);
     c.reply.raw(R_ZERO);
+    deleteDestination(c, dstArg);
     return;
   }
   const settings = c.server.settings;
@@ -515,8 +542,18 @@ function storeRun(c: Client, dstArg: number, zv: ZsetValue | null, reverse: bool
     dst.add(bytes, zv.memberOff, zv.memberLen, zv.scoreAt(p), 0, settings.zsetMaxListpackEntries, settings.zsetMaxListpackValue);
     p = reverse ? zv.prev(p) : zv.next(p);
   }
-  if (!storeNewZset(c, dstArg, dst)) return;
+  if (!storeNewZset(c, dstArg, dst, true)) return;
+  c.modified(dstArg);
   c.reply.int(n);
+  c.notify(NotifyClass.ZSET, 'zrangestore', dstArg);
+}
+
+/** A STORE form's empty result: dbDelete the destination; del (and the WATCH touch) when it existed. */
+function deleteDestination(c: Client, dstArg: number): void {
+  if (c.store.delete(c.db, c.argBuf, c.argOff[dstArg], c.argLen[dstArg])) {
+    c.modified(dstArg);
+    c.notify(NotifyClass.GENERIC, 'del', dstArg);
+  }
 }
 
 /**
@@ -652,7 +689,9 @@ function zremrangeGeneric(c: Client, rangeType: number): void {
   const h = handle;
   const before = zv.bytes();
   let deleted: number;
+  let event: string;
   if (rangeType === RangeType.RANK) {
+    event = 'zremrangebyrank';
     const llen = zv.size();
     if (start < 0) start = llen + start;
     if (end < 0) end = llen + end;
@@ -664,11 +703,19 @@ function zremrangeGeneric(c: Client, rangeType: number): void {
     if (end >= llen) end = llen - 1;
     deleted = zv.removeRangeByRank(start, end);
   } else if (rangeType === RangeType.SCORE) {
+    event = 'zremrangebyscore';
     deleted = zv.removeRangeByScore(scoreRange);
   } else {
+    event = 'zremrangebylex';
     deleted = zv.removeRangeByLex(lexRange);
   }
+  const removed = zv.size() === 0;
   afterWrite(c, h, zv, before);
+  if (deleted !== 0) {
+    c.modified(1);
+    c.notify(NotifyClass.ZSET, event, 1);
+    if (removed) c.notify(NotifyClass.GENERIC, 'del', 1);
+  }
   c.reply.int(deleted);
 }
 
@@ -688,13 +735,17 @@ const ZSET_MIN = 0;
 const ZSET_MAX = 1;
 
 /**
- * Pop from the zset at handle h (non-empty), writing what genericZpopCommand writes after the
- * top-level header: rangelen members (nested pairs or flat), then delete what was popped.
+ * Pop from the zset at handle h (non-empty, key in argument keyArg), writing what
+ * genericZpopCommand writes after the top-level header: rangelen members (nested pairs or
+ * flat), then delete what was popped. Events as Redis: zpopmin/zpopmax (and the WATCH touch)
+ * as the first member goes, del after the last when the set is left empty.
  */
-function popMembers(c: Client, h: number, zv: ZsetValue, where: number, rangelen: number, nested: boolean): void {
+function popMembers(c: Client, keyArg: number, h: number, zv: ZsetValue, where: number, rangelen: number, nested: boolean): void {
   const before = zv.bytes();
   const reply = c.reply;
   let p = where === ZSET_MAX ? zv.last() : zv.first();
+  c.notify(NotifyClass.ZSET, where === ZSET_MAX ? 'zpopmax' : 'zpopmin', keyArg);
+  c.modified(keyArg);
   for (let k = 0; k < rangelen; k++) {
     if (nested) reply.arrayLen(2);
     replyMember(c, zv, p);
@@ -705,6 +756,7 @@ function popMembers(c: Client, h: number, zv: ZsetValue, where: number, rangelen
   if (where === ZSET_MAX) zv.removeRangeByRank(n - rangelen, n - 1);
   else zv.removeRangeByRank(0, rangelen - 1);
   afterWrite(c, h, zv, before);
+  if (n === rangelen) c.notify(NotifyClass.GENERIC, 'del', keyArg);
 }
 
 /**
@@ -752,7 +804,7 @@ export function zpopGeneric(
     reply.bulk(c.argBuf, c.argOff[keyArg], c.argLen[keyArg]);
     reply.arrayLen(rangelen);
   }
-  popMembers(c, h, zv, where, rangelen, nested);
+  popMembers(c, keyArg, h, zv, where, rangelen, nested);
 }
 
 function zpopMinMax(c: Client, where: number): void {
@@ -1221,11 +1273,13 @@ function zsetOperation(c: Client, dstArg: number, numkeysIdx: number, op: number
     if (dst.size() > 0) {
       const settings = c.server.settings;
       dst.compactIfSmall(settings.zsetMaxListpackEntries, settings.zsetMaxListpackValue);
-      if (!storeNewZset(c, dstArg, dst)) return;
+      if (!storeNewZset(c, dstArg, dst, true)) return;
+      c.modified(dstArg);
       reply.int(dst.size());
+      c.notify(NotifyClass.ZSET, op === SET_OP_UNION ? 'zunionstore' : op === SET_OP_INTER ? 'zinterstore' : 'zdiffstore', dstArg);
     } else {
-      store.delete(c.db, c.argBuf, c.argOff[dstArg], c.argLen[dstArg]);
       reply.raw(R_ZERO);
+      deleteDestination(c, dstArg);
     }
     return;
   }
