@@ -10,12 +10,19 @@
  * raw-encoded, as Redis's dbUnshareStringValue does; a large bitmap is never copied per bit.
  * BITFIELD values are int64/uint64: the field arithmetic and the overflow rules are done in
  * BigInt, exactly as the C code wraps.
+ *
+ * Keyspace events and WATCH as bitops.c: SETBIT and BITFIELD signal the key and publish
+ * "setbit" only when the value was created, grew, or a bit / field changed (a BITFIELD whose
+ * writes all failed with OVERFLOW FAIL publishes nothing, even when it created the key);
+ * BITOP publishes "set" on its destination, or "del" when the result is empty and the
+ * destination existed. The store publishes "new" itself when a key is created.
  */
 import type { Client } from '../client.ts';
 import type { Registry } from '../registry.ts';
 import { R_ZERO, R_ONE, E_WRONGTYPE, E_SYNTAX, E_NOT_INTEGER, E_OOM, E_BIT_OFFSET, E_BIT_VALUE } from '../../protocol/replies.ts';
 import { KeyType, Lookup, Encoding, Status, NO_TTL } from '../../store/types.ts';
 import { parsed, parseInt64, parsedBigInt } from '../numbers.ts';
+import { NotifyClass } from '../keyspace-events.ts';
 
 function err(text: string): Buffer {
   return Buffer.from(`-${text}\r\n`, 'latin1');
@@ -89,6 +96,9 @@ function writeBytes(c: Client, at: number, src: Uint8Array, n: number): boolean 
   return true;
 }
 
+/** Set by stringForBitWrite: the string was created or grew (lookupStringForBitCommand's `dirty`). */
+let bitWriteDirty = false;
+
 /**
  * lookupStringForBitCommand: make the string at argument 1 exist, be at least byte+1 long
  * (zero-padded) and raw-encoded. Returns its handle, or -1 after replying.
@@ -100,7 +110,8 @@ function stringForBitWrite(c: Client, byte: number): number {
     c.reply.raw(E_WRONGTYPE);
     return -1;
   }
-  if (h < 0 || store.stringLength(h) <= byte) {
+  bitWriteDirty = h < 0 || store.stringLength(h) <= byte;
+  if (bitWriteDirty) {
     one[0] = 0;
     if (!writeBytes(c, byte, one, 1)) return -1;
   } else if (store.encodingOf(h) !== Encoding.RAW) {
@@ -146,6 +157,11 @@ function cmdSetbit(c: Client): void {
   if (grow || bitval !== on || !raw) {
     one[0] = (byteval & ~(1 << bit)) | (on << bit);
     if (!writeBytes(c, byte, one, 1)) return;
+    // Unsharing an int/embstr value alone is no change.
+    if (grow || bitval !== on) {
+      c.modified(1);
+      c.notify(NotifyClass.STRING, 'setbit', 1);
+    }
   }
   c.reply.raw(bitval ? R_ONE : R_ZERO);
 }
@@ -404,7 +420,10 @@ function cmdBitop(c: Client): void {
     if (len > maxlen) maxlen = len;
   }
   if (maxlen === 0) {
-    store.delete(c.db, c.argBuf, c.argOff[2], c.argLen[2]);
+    if (store.delete(c.db, c.argBuf, c.argOff[2], c.argLen[2])) {
+      c.modified(2);
+      c.notify(NotifyClass.GENERIC, 'del', 2);
+    }
     c.reply.int(0);
     return;
   }
@@ -439,6 +458,8 @@ function cmdBitop(c: Client): void {
     c.reply.raw(E_OOM);
     return;
   }
+  c.modified(2);
+  c.notify(NotifyClass.STRING, 'set', 2);
   c.reply.int(maxlen);
 }
 
@@ -591,6 +612,8 @@ function bitfieldGeneric(c: Client, readonlyCommand: boolean): void {
     h = stringForBitWrite(c, Math.floor(highest / 8));
     if (h < 0) return;
   }
+  const dirty = !readonly && bitWriteDirty;
+  let changes = 0;
   const reply = c.reply;
   reply.arrayLen(ops.length);
   for (const op of ops) {
@@ -642,6 +665,7 @@ function bitfieldGeneric(c: Client, readonlyCommand: boolean): void {
       continue;
     }
     reply.int(retval);
+    if (dirty || old !== newval) changes++;
     // Write the field back into the window and the window's bytes into the string.
     const shift = BigInt(72 - bitInByte - op.bits);
     const mask = ((1n << BigInt(op.bits)) - 1n) << shift;
@@ -654,6 +678,10 @@ function bitfieldGeneric(c: Client, readonlyCommand: boolean): void {
     // The value already spans every field (stringForBitWrite), so this write never reallocates.
     writeBytesInPlace(c, byte, windowBytes, nbytes);
     h = c.lookupArg(1, Lookup.PEEK);
+  }
+  if (changes !== 0) {
+    c.modified(1);
+    c.notify(NotifyClass.STRING, 'setbit', 1);
   }
 }
 

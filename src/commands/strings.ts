@@ -3,6 +3,11 @@
  * generic setter and one option parser; the INCR family shares one 64-bit adder with a
  * number fast path and a bigint path beyond 2^53. Values are copied into the store on write
  * and out of it into the reply writer on read; nothing keeps a view of either.
+ *
+ * Each write signals the key (WATCH) and publishes its keyspace event where t_string.c does,
+ * and only when the value changed: "set" (SET family, GETSET, MSET), "expire" / "persist" /
+ * "del" (SET with an expiry, GETEX, GETDEL), "append", "setrange", "incrby", "incrbyfloat".
+ * The store publishes "new" itself when it creates a key (dbAdd), before the command's event.
  */
 import type { Client } from '../client.ts';
 import type { Registry } from '../registry.ts';
@@ -13,6 +18,7 @@ import {
 import { Status, KeyType, Lookup, Encoding, KEEP_TTL, NO_TTL } from '../../store/types.ts';
 import { parsed, parsedBigInt, parseInt64, INT64_MAX, INT64_MIN } from '../numbers.ts';
 import { parseLongDouble, addLongDouble, isFiniteLongDouble, formatLongDoubleHuman, type LongDouble } from '../long-double.ts';
+import { NotifyClass } from '../keyspace-events.ts';
 
 const LONG_DOUBLE_ZERO: LongDouble = { kind: 'finite', neg: false, sig: 0n, exp: 0 };
 
@@ -73,12 +79,18 @@ function parseStringOptions(c: Client, first: number, commandType: number): bool
   }
   options.flags = flags;
   options.expireAt = flags & SetFlag.KEEPTTL ? KEEP_TTL : NO_TTL;
-  if (options.expireArg >= 0) {
-    const seconds = (flags & (SetFlag.EX | SetFlag.EXAT)) !== 0;
-    const relative = (flags & (SetFlag.EX | SetFlag.PX)) !== 0;
-    return expireArgument(c, options.expireArg, seconds, relative);
-  }
+  // GETEX validates its expire time only once the key is found to be a string (t_string.c).
+  if (commandType === COMMAND_SET) return optionsExpireOrReply(c);
   return true;
+}
+
+/** getExpireMillisecondsOrReply for the EX/PX/EXAT/PXAT argument parsed into options, if any. */
+function optionsExpireOrReply(c: Client): boolean {
+  if (options.expireArg < 0) return true;
+  const flags = options.flags;
+  const seconds = (flags & (SetFlag.EX | SetFlag.EXAT)) !== 0;
+  const relative = (flags & (SetFlag.EX | SetFlag.PX)) !== 0;
+  return expireArgument(c, options.expireArg, seconds, relative);
 }
 
 /** getExpireMillisecondsOrReply: argument i as an absolute ms time into options.expireAt. */
@@ -158,18 +170,44 @@ function setGeneric(c: Client, valueArg: number, okReply: Uint8Array, abortReply
       return;
     }
   }
-  const status = c.store.setString(
-    c.db, c.argBuf, c.argOff[1], c.argLen[1],
-    c.argBuf, c.argOff[valueArg], c.argLen[valueArg],
-    options.expireAt, Encoding.INT,
-  );
-  if (status === Status.OOM) {
-    // The write failed and the key is as it was: take back the GET reply, answer only the error.
-    c.reply.truncate(mark);
-    c.reply.raw(E_OOM);
-    return;
+  const expireAt = options.expireAt;
+  // An absolute time already past: the store drops the key at once (see setExpiredString).
+  if (expireAt > 0 && expireAt <= c.server.clock.now) {
+    setExpiredString(c);
+  } else {
+    const status = c.store.setString(
+      c.db, c.argBuf, c.argOff[1], c.argLen[1],
+      c.argBuf, c.argOff[valueArg], c.argLen[valueArg],
+      expireAt, Encoding.INT,
+    );
+    if (status === Status.OOM) {
+      // The write failed and the key is as it was: take back the GET reply, answer only the error.
+      c.reply.truncate(mark);
+      c.reply.raw(E_OOM);
+      return;
+    }
+    c.modified(1);
+    c.notify(NotifyClass.STRING, 'set', 1);
+    if (expireAt > 0) c.notify(NotifyClass.GENERIC, 'expire', 1);
   }
   if ((flags & SetFlag.GET) === 0) c.reply.raw(okReply);
+}
+
+/**
+ * SET ... EXAT/PXAT with a time already past. Redis sets the key ("new" when it was absent,
+ * "set", "expire") and its expiry removes it soon after ("expired": at the next access, or
+ * the next active-expire cycle, within ~100 ms). The store drops such a key at once, so the
+ * whole sequence is published here, the "expired" one included, and counted in expired_keys.
+ */
+function setExpiredString(c: Client): void {
+  const found = c.lookupArg(1, Lookup.PEEK) >= 0;
+  c.store.delete(c.db, c.argBuf, c.argOff[1], c.argLen[1]);
+  if (!found) c.notify(NotifyClass.NEW, 'new', 1);
+  c.modified(1);
+  c.notify(NotifyClass.STRING, 'set', 1);
+  c.notify(NotifyClass.GENERIC, 'expire', 1);
+  c.notify(NotifyClass.EXPIRED, 'expired', 1);
+  c.store.stats.expiredKeys++;
 }
 
 function cmdSet(c: Client): void {
@@ -201,7 +239,10 @@ function cmdGetset(c: Client): void {
   if (!setStringOrReply(c, 1, 2, NO_TTL)) {
     c.reply.truncate(mark);
     c.reply.raw(E_OOM);
+    return;
   }
+  c.modified(1);
+  c.notify(NotifyClass.STRING, 'set', 1);
 }
 
 /** Store argv[valueArg] at argv[keyArg]; false when out of memory (nothing replied, the key unchanged). */
@@ -218,20 +259,30 @@ function cmdGetdel(c: Client): void {
   if (h < 0) return;
   replyString(c, h);
   c.store.deleteHandle(h);
+  c.modified(1);
+  c.notify(NotifyClass.GENERIC, 'del', 1);
 }
 
 function cmdGetex(c: Client): void {
   if (!parseStringOptions(c, 2, COMMAND_GET)) return;
   const h = lookupStringOrReply(c, 1, null);
   if (h < 0) return;
+  if (!optionsExpireOrReply(c)) return;
   replyString(c, h);
   const flags = options.flags;
   if ((flags & (SetFlag.PXAT | SetFlag.EXAT)) !== 0 && options.expireAt <= c.server.clock.now) {
     c.store.deleteHandle(h);
+    c.modified(1);
+    c.notify(NotifyClass.GENERIC, 'del', 1);
   } else if (flags & ANY_EXPIRE) {
     c.store.setExpireAt(h, options.expireAt);
+    c.modified(1);
+    c.notify(NotifyClass.GENERIC, 'expire', 1);
   } else if (flags & SetFlag.PERSIST) {
-    c.store.persist(h);
+    if (c.store.persist(h)) {
+      c.modified(1);
+      c.notify(NotifyClass.GENERIC, 'persist', 1);
+    }
   }
 }
 
@@ -251,6 +302,8 @@ function msetPairs(c: Client): boolean {
       c.reply.raw(E_OOM);
       return false;
     }
+    c.modified(i);
+    c.notify(NotifyClass.STRING, 'set', i);
   }
   return true;
 }
@@ -280,11 +333,19 @@ function cmdMsetnx(c: Client): void {
   }
   for (let i = 1; i < c.argc; i += 2) {
     if (!setStringOrReply(c, i, i + 1, NO_TTL)) {
-      // All or nothing: the keys set so far were all new, so deleting them restores the db.
-      for (let j = 1; j < i; j += 2) c.store.delete(c.db, c.argBuf, c.argOff[j], c.argLen[j]);
+      // All or nothing: the keys set so far were all new, so deleting them restores the db
+      // (their "set" events have gone out: a "del" follows each, so subscribers end consistent).
+      for (let j = 1; j < i; j += 2) {
+        if (c.store.delete(c.db, c.argBuf, c.argOff[j], c.argLen[j])) {
+          c.modified(j);
+          c.notify(NotifyClass.GENERIC, 'del', j);
+        }
+      }
       c.reply.raw(E_OOM);
       return;
     }
+    c.modified(i);
+    c.notify(NotifyClass.STRING, 'set', i);
   }
   c.reply.raw(R_ONE);
 }
@@ -305,6 +366,8 @@ function cmdAppend(c: Client): void {
       c.reply.raw(E_OOM);
       return;
     }
+    c.modified(1);
+    c.notify(NotifyClass.STRING, 'append', 1);
     c.reply.int(c.argLen[2]);
     return;
   }
@@ -314,6 +377,10 @@ function cmdAppend(c: Client): void {
   }
   if (!checkStringLength(c, store.stringLength(h), c.argLen[2])) return;
   const result = store.append(c.db, c.argBuf, c.argOff[1], c.argLen[1], c.argBuf, c.argOff[2], c.argLen[2]);
+  if (result >= 0) {
+    c.modified(1);
+    c.notify(NotifyClass.STRING, 'append', 1);
+  }
   replyLengthOrStatus(c, result);
 }
 
@@ -367,6 +434,8 @@ function incrDecrGeneric(c: Client, by: number | bigint): void {
     c.reply.raw(E_OOM);
     return;
   }
+  c.modified(1);
+  c.notify(NotifyClass.STRING, 'incrby', 1);
   c.reply.int(result);
 }
 
@@ -432,6 +501,8 @@ function cmdIncrbyfloat(c: Client): void {
     c.reply.raw(E_OOM);
     return;
   }
+  c.modified(1);
+  c.notify(NotifyClass.STRING, 'incrbyfloat', 1);
   c.reply.bulk(text, 0, text.length);
 }
 
@@ -498,6 +569,10 @@ function cmdSetrange(c: Client): void {
     if (!checkStringLength(c, offset, valueLen)) return;
   }
   const result = store.setRange(c.db, c.argBuf, c.argOff[1], c.argLen[1], offset, c.argBuf, c.argOff[3], valueLen);
+  if (result >= 0) {
+    c.modified(1);
+    c.notify(NotifyClass.STRING, 'setrange', 1);
+  }
   replyLengthOrStatus(c, result);
 }
 
