@@ -160,6 +160,9 @@ export class SubscriberStream {
   received = 0;
   /** The sequence number the next message must carry. */
   nextSeq = 0;
+  /** Messages of this read with the same stamp (a PUBLISH batch shares one), recorded at once. */
+  private runSentAt = NaN;
+  private runCount = 0;
   /** Sequence numbers skipped (a later one came first) and ones that came again or out of order. */
   gaps = 0;
   repeats = 0;
@@ -198,13 +201,14 @@ export class SubscriberStream {
     const frameLen = this.frameLen;
     const payloadEnd = headLen + this.payloadLen;
     let n = 0;
+    this.runCount = 0;
     while (i < end) {
       if (this.pos === 0 && end - i >= frameLen) {
         // Fast path: a whole frame in this chunk.
         for (let k = 0; k < headLen; k++) {
-          if (buf[i + k] !== head[k]) return n + this.fail(buf, i, end, k);
+          if (buf[i + k] !== head[k]) return n + this.fail(buf, i, end, k, now, hist);
         }
-        if (buf[i + frameLen - 2] !== 13 || buf[i + frameLen - 1] !== 10) return n + this.fail(buf, i, end, frameLen - 2);
+        if (buf[i + frameLen - 2] !== 13 || buf[i + frameLen - 1] !== 10) return n + this.fail(buf, i, end, frameLen - 2, now, hist);
         this.onMessage(seqAt(buf, i + headLen), timeAt(buf, i + headLen + 4), now, hist);
         n++;
         i += frameLen;
@@ -214,11 +218,11 @@ export class SubscriberStream {
       const b = buf[i];
       const pos = this.pos;
       if (pos < headLen) {
-        if (b !== head[pos]) return n + this.fail(buf, i - pos < start ? start : i - pos, end, pos);
+        if (b !== head[pos]) return n + this.fail(buf, i - pos < start ? start : i - pos, end, pos, now, hist);
       } else if (pos < payloadEnd) {
         if (pos - headLen < STAMP_BYTES) this.stamp[pos - headLen] = b;
       } else if (b !== (pos === payloadEnd ? 13 : 10)) {
-        return n + this.fail(buf, Math.max(start, i - pos), end, pos);
+        return n + this.fail(buf, Math.max(start, i - pos), end, pos, now, hist);
       }
       i++;
       if (++this.pos === frameLen) {
@@ -227,6 +231,7 @@ export class SubscriberStream {
         n++;
       }
     }
+    this.flushRun(now, hist);
     return n;
   }
 
@@ -237,10 +242,21 @@ export class SubscriberStream {
     }
     this.nextSeq = seq + 1;
     this.received++;
-    hist.record((now - sentAt) * 1000);
+    if (sentAt === this.runSentAt && this.runCount > 0) this.runCount++;
+    else {
+      this.flushRun(now, hist);
+      this.runSentAt = sentAt;
+      this.runCount = 1;
+    }
   }
 
-  private fail(buf: Uint8Array, from: number, end: number, at: number): number {
+  private flushRun(now: number, hist: LatencyHistogram): void {
+    if (this.runCount > 0) hist.recordN((now - this.runSentAt) * 1000, this.runCount);
+    this.runCount = 0;
+  }
+
+  private fail(buf: Uint8Array, from: number, end: number, at: number, now: number, hist: LatencyHistogram): number {
+    this.flushRun(now, hist);
     this.error =
       `message ${this.received + 1}: expected a frame "${showBytes(this.head, 0, this.headLen)}<${this.payloadLen} bytes>\\r\\n", ` +
       `got "${showBytes(buf, from, Math.min(end, from + 100))}${from + 100 < end ? '...' : ''}" (first difference at byte ${at} of the frame)`;

@@ -175,6 +175,18 @@ describe('SubscriberStream', () => {
     }
   });
 
+  it('records each message\'s own latency when a read brings several publish batches', () => {
+    const s = new SubscriberStream(f);
+    const h = new LatencyHistogram();
+    const data = Buffer.concat([f.subscribed, messages(f, [0, 1], 5), messages(f, [2], 9), messages(f, [3, 4, 5], 9.5)]);
+    expect(s.feed(data, 0, data.length, 10, h)).toBe(6);
+    expect(h.total).toBe(6);
+    // 3 x 0.5 ms, 1 x 1 ms, 2 x 5 ms
+    expect(h.percentileUs(0.5)).toBe(502); // 500 us: bucket 500..504
+    expect(h.percentileUs(4 / 6)).toBe(1004); // 1,000 us: bucket 1000..1008
+    expect(h.percentileUs(5 / 6)).toBe(bucketRange(bucketOf(5000)).low + bucketRange(bucketOf(5000)).width / 2);
+  });
+
   it('counts skipped and repeated sequence numbers', () => {
     const s = new SubscriberStream(f);
     const h = new LatencyHistogram();
