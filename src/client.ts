@@ -18,6 +18,7 @@ import type { CommandEntry } from './registry.ts';
 import type { BlockState } from './blocking.ts';
 import type { QueuedCommand, WatchedKey } from './transactions.ts';
 import type { TrackingState } from './tracking.ts';
+import { NotifyClass } from './keyspace-events.ts';
 import { parseInt64, parsed } from './numbers.ts';
 import { E_NOT_INTEGER, E_WRONGTYPE } from '../protocol/replies.ts';
 import type { KeyTypeCode } from '../store/types.ts';
@@ -258,7 +259,10 @@ export class Client {
 
   /** Lookup of the key in argument i of the current db. */
   lookupArg(i: number, mode: 0 | 1 | 2): number {
-    return this.store.lookup(this.db, this.argBuf, this.argOff[i], this.argLen[i], this.noTouch && mode === 0 ? 2 : mode);
+    const h = this.store.lookup(this.db, this.argBuf, this.argOff[i], this.argLen[i], this.noTouch && mode === 0 ? 2 : mode);
+    // lookupKeyRead's keymiss event (class m).
+    if (h < 0 && mode === 0 && (this.server.events.classes & NotifyClass.KEY_MISS) !== 0) this.notify(NotifyClass.KEY_MISS, 'keymiss', i);
+    return h;
   }
 }
 

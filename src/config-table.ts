@@ -104,6 +104,8 @@ export interface ParamDef {
    * set: returns the value to keep (Redis raises repl-backlog-size to 16kb there) or refuses.
    */
   readonly apply?: (value: string) => SetResult;
+  /** How CONFIG GET prints the kept value, when the two differ (notify-keyspace-events). */
+  readonly show?: (value: string) => string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,7 +309,8 @@ function setNotifyKeyspaceEvents(args: readonly string[]): SetResult {
     else return { error: "Invalid event class character. Use 'Ag$lshzxeKEtmdn'." };
   }
   let out = '';
-  if ((flags & NOTIFY_ALL) === NOTIFY_ALL) out = 'A';
+  // Redis prints A without n (n is not part of A) but keeps n: the kept value does too.
+  if ((flags & NOTIFY_ALL) === NOTIFY_ALL) out = (flags & NOTIFY.n) !== 0 ? 'An' : 'A';
   else for (const c of 'g$lshzxetdn') if (flags & NOTIFY[c as keyof typeof NOTIFY]) out += c;
   for (const c of 'KEm') if (flags & NOTIFY[c as keyof typeof NOTIFY]) out += c;
   return out;
@@ -441,6 +444,12 @@ function int(
 function mem(name: string, def: number, min: bigint, max: bigint, unsigned: boolean, alias?: string): ParamDef {
   return { name, alias, flags: 0, default: String(def), type: { kind: 'numeric', form: 'memory', min, max, unsigned, unit: 'bytes' } };
 }
+/** A parameter's value as CONFIG GET prints it. */
+function shown(index: number, value: string): string {
+  const show = CONFIG_PARAMS[index]!.show;
+  return show === undefined ? value : show(value);
+}
+
 function special(name: string, def: string, flags: number, set: (args: readonly string[], ctx: SetContext) => SetResult, alias?: string): ParamDef {
   return { name, alias, flags, default: def, type: { kind: 'special', set } };
 }
@@ -660,7 +669,7 @@ export const CONFIG_PARAMS: readonly ParamDef[] = [
   special('save', '3600 1 300 100 60 10000', MULTI_ARG, setSave),
   special('client-output-buffer-limit', 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60', MULTI_ARG, setClientOutputBufferLimit),
   special('oom-score-adj-values', '0 200 800', MULTI_ARG, setOomScoreAdjValues),
-  special('notify-keyspace-events', '', 0, setNotifyKeyspaceEvents),
+  { ...special('notify-keyspace-events', '', 0, setNotifyKeyspaceEvents), show: (v) => (v.startsWith('An') ? 'A' + v.slice(2) : v) },
   special('bind', '* -::*', MULTI_ARG, setBind),
   special('replicaof', '', IMMUTABLE | MULTI_ARG, setReplicaOf, 'slaveof'),
   special('latency-tracking-info-percentiles', '50 99 99.9', MULTI_ARG, setLatencyPercentiles),
@@ -982,7 +991,7 @@ export class ConfigStore {
         const reg = BY_NAME.get(pattern.toLowerCase());
         if (reg !== undefined && !seen.has(pattern.toLowerCase())) {
           seen.add(pattern.toLowerCase());
-          out.push([pattern, this.values[reg.index]!]);
+          out.push([pattern, shown(reg.index, this.values[reg.index]!)]);
         }
         continue;
       }
@@ -990,7 +999,7 @@ export class ConfigStore {
         if ((CONFIG_PARAMS[reg.index]!.flags & HIDDEN) !== 0 || seen.has(reg.name)) continue;
         if (globMatchString(pattern, reg.name, true)) {
           seen.add(reg.name);
-          out.push([reg.name, this.values[reg.index]!]);
+          out.push([reg.name, shown(reg.index, this.values[reg.index]!)]);
         }
       }
     }
