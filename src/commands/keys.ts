@@ -3,6 +3,15 @@
  * RENAME/COPY/MOVE, KEYS/SCAN/RANDOMKEY, the EXPIRE family, TTL family, PERSIST and OBJECT.
  * Multi-key and cross-db work goes through the store's keyspace API; handlers only parse
  * arguments, call it and choose the reply.
+ *
+ * Keyspace events and WATCH (signalModifiedKey) are signalled where db.c and expire.c signal
+ * them, in the same order, and only when a key actually changed; the store itself announces
+ * expired keys it meets on the way and keys it adds (`new`). Where Redis deletes a destination
+ * and dbAdd()s it again (RENAME or COPY REPLACE onto an existing key) the store overwrites in
+ * place, so the handler publishes that `new` itself. Read lookups that miss publish `keymiss`
+ * as lookupKeyRead does: Client.lookupArg does for READ lookups (COPY's source); the handlers
+ * that look up without touching (EXISTS, TYPE, TOUCH, the TTL family) say it themselves;
+ * OBJECT never does (LOOKUP_NONOTIFY).
  */
 import type { Client } from '../client.ts';
 import type { Registry } from '../registry.ts';
@@ -14,21 +23,35 @@ import type { Collection } from './collection.ts';
 import { parsed, parsedBigInt, INT64_MAX, INT64_MIN } from '../numbers.ts';
 import { globMatch } from '../glob.ts';
 import { replyInvalidExpire } from './strings.ts';
+import { NotifyClass } from '../keyspace-events.ts';
 
 const E_SAME_OBJECT = 'ERR source and destination objects are the same';
 const E_DB_OUT_OF_RANGE = 'ERR DB index is out of range';
 
+/** lookupKeyRead's miss: the `keymiss` event (class m) for argument i. */
+function keyMiss(c: Client, i: number): void {
+  c.notify(NotifyClass.KEY_MISS, 'keymiss', i);
+}
+
+/** delGenericCommand (DEL and UNLINK). */
 function cmdDel(c: Client): void {
   let deleted = 0;
   for (let i = 1; i < c.argc; i++) {
-    if (c.store.delete(c.db, c.argBuf, c.argOff[i], c.argLen[i])) deleted++;
+    if (c.store.delete(c.db, c.argBuf, c.argOff[i], c.argLen[i])) {
+      c.modified(i);
+      c.notify(NotifyClass.GENERIC, 'del', i);
+      deleted++;
+    }
   }
   c.reply.int(deleted);
 }
 
 function cmdExists(c: Client): void {
   let count = 0;
-  for (let i = 1; i < c.argc; i++) if (c.lookupArg(i, Lookup.PEEK) >= 0) count++;
+  for (let i = 1; i < c.argc; i++) {
+    if (c.lookupArg(i, Lookup.PEEK) >= 0) count++;
+    else keyMiss(c, i);
+  }
   c.reply.int(count);
 }
 
@@ -39,6 +62,8 @@ function cmdTouch(c: Client): void {
     if (h >= 0) {
       c.store.touch(h);
       count++;
+    } else {
+      keyMiss(c, i);
     }
   }
   c.reply.int(count);
@@ -46,6 +71,7 @@ function cmdTouch(c: Client): void {
 
 function cmdType(c: Client): void {
   const h = c.lookupArg(1, Lookup.PEEK);
+  if (h < 0) keyMiss(c, 1);
   c.reply.simple(h < 0 ? 'none' : KEY_TYPE_NAMES[c.store.typeOf(h)]);
 }
 
@@ -59,10 +85,21 @@ function renameGeneric(c: Client, nx: boolean): void {
     c.reply.raw(nx ? R_ZERO : R_OK);
     return;
   }
+  // lookupKeyWrite(dst) (an expired destination goes first, as the store's rename does too);
+  // only needed to know whether Redis's dbDelete + dbAdd of an existing destination says `new`.
+  const overwrites = (c.server.events.classes & NotifyClass.NEW) !== 0 && c.lookupArg(2, Lookup.PEEK) >= 0;
   const status = c.store.rename(c.db, c.argBuf, c.argOff[1], c.argLen[1], c.argBuf, c.argOff[2], c.argLen[2], nx);
   if (status === Status.EXISTS) c.reply.raw(R_ZERO);
   else if (status === Status.OOM) c.reply.raw(E_OOM);
-  else c.reply.raw(nx ? R_ONE : R_OK);
+  else {
+    // A new destination said `new` from the store already.
+    if (overwrites) c.notify(NotifyClass.NEW, 'new', 2);
+    c.modified(1);
+    c.modified(2);
+    c.notify(NotifyClass.GENERIC, 'rename_from', 1);
+    c.notify(NotifyClass.GENERIC, 'rename_to', 2);
+    c.reply.raw(nx ? R_ONE : R_OK);
+  }
 }
 
 function cmdRename(c: Client): void {
@@ -91,28 +128,42 @@ function cmdCopy(c: Client): void {
     if (c.argIs(j, 'replace')) {
       replace = true;
     } else if (c.argIs(j, 'db') && j < c.argc - 1) {
-      if (!c.argInt64(j + 1)) {
-        c.reply.raw(E_NOT_INTEGER);
-        return;
-      }
-      dstDb = parsed.isBig ? Number(parsed.big) : parsed.num;
+      // getIntFromObjectOrReply, then selectDb: both answered at once, before later options.
+      dstDb = dbArgument(c, j + 1);
+      if (dstDb < 0) return;
       j++;
     } else {
       c.reply.raw(E_SYNTAX);
       return;
     }
   }
-  if (dstDb < 0 || dstDb >= c.store.databases) {
-    c.reply.error(E_DB_OUT_OF_RANGE);
-    return;
-  }
   if (dstDb === c.db && c.argsEqual(1, 2)) {
     c.reply.error(E_SAME_OBJECT);
     return;
   }
-  const status = c.store.copy(c.db, c.argBuf, c.argOff[1], c.argLen[1], dstDb, c.argBuf, c.argOff[2], c.argLen[2], replace);
-  if (status === Status.OK) c.reply.raw(R_ONE);
-  else if (status === Status.OOM) c.reply.raw(E_OOM);
+  // lookupKeyRead(src): counts the hit or miss, touches, and a miss says `keymiss` (lookupArg).
+  if (c.lookupArg(1, Lookup.READ) < 0) {
+    c.reply.raw(R_ZERO);
+    return;
+  }
+  const buf = c.argBuf;
+  const doff = c.argOff[2];
+  const dlen = c.argLen[2];
+  // lookupKeyWrite(dst): an expired destination goes first (and says `expired`).
+  const overwrites = c.store.lookup(dstDb, buf, doff, dlen, Lookup.PEEK) >= 0;
+  if (overwrites && !replace) {
+    c.reply.raw(R_ZERO);
+    return;
+  }
+  const status = c.store.copy(c.db, buf, c.argOff[1], c.argLen[1], dstDb, buf, doff, dlen, replace);
+  if (status === Status.OK) {
+    const events = c.server.events;
+    // dbDelete + dbAdd of the replaced destination; a new one said `new` from the store.
+    if (overwrites) events.notify(NotifyClass.NEW, 'new', dstDb, buf, doff, dlen);
+    events.modified(dstDb, buf, doff, dlen);
+    events.notify(NotifyClass.GENERIC, 'copy_to', dstDb, buf, doff, dlen);
+    c.reply.raw(R_ONE);
+  } else if (status === Status.OOM) c.reply.raw(E_OOM);
   else c.reply.raw(R_ZERO);
 }
 
@@ -123,8 +174,20 @@ function cmdMove(c: Client): void {
     c.reply.error(E_SAME_OBJECT);
     return;
   }
-  const status = c.store.move(c.db, c.argBuf, c.argOff[1], c.argLen[1], dstDb);
-  c.reply.raw(status === Status.OK ? R_ONE : R_ZERO);
+  const buf = c.argBuf;
+  const off = c.argOff[1];
+  const len = c.argLen[1];
+  // The store says `new` in the destination db (dbAdd) before the key leaves the source.
+  if (c.store.move(c.db, buf, off, len, dstDb) !== Status.OK) {
+    c.reply.raw(R_ZERO);
+    return;
+  }
+  const events = c.server.events;
+  c.modified(1);
+  events.modified(dstDb, buf, off, len);
+  c.notify(NotifyClass.GENERIC, 'move_from', 1);
+  events.notify(NotifyClass.GENERIC, 'move_to', dstDb, buf, off, len);
+  c.reply.raw(R_ONE);
 }
 
 function cmdKeys(c: Client): void {
@@ -282,8 +345,16 @@ function expireGeneric(c: Client, relative: boolean, seconds: boolean): void {
     if ((flags & ExpireFlag.GT) !== 0 && (!hasTtl || when <= BigInt(current))) return void c.reply.raw(R_ZERO);
     if ((flags & ExpireFlag.LT) !== 0 && hasTtl && when >= BigInt(current)) return void c.reply.raw(R_ZERO);
   }
-  if (when <= BigInt(c.server.clock.now)) c.store.deleteHandle(h);
-  else c.store.setExpireAt(h, at);
+  if (when <= BigInt(c.server.clock.now)) {
+    // checkAlreadyExpired: the key is deleted, and that is a `del`, not an `expired`.
+    c.store.deleteHandle(h);
+    c.modified(1);
+    c.notify(NotifyClass.GENERIC, 'del', 1);
+  } else {
+    c.store.setExpireAt(h, at);
+    c.modified(1);
+    c.notify(NotifyClass.GENERIC, 'expire', 1);
+  }
   c.reply.raw(R_ONE);
 }
 
@@ -307,6 +378,7 @@ function cmdPexpireat(c: Client): void {
 function ttlGeneric(c: Client, ms: boolean, absolute: boolean): void {
   const h = c.lookupArg(1, Lookup.PEEK);
   if (h < 0) {
+    keyMiss(c, 1);
     c.reply.int(-2);
     return;
   }
@@ -340,7 +412,13 @@ function cmdPexpiretime(c: Client): void {
 
 function cmdPersist(c: Client): void {
   const h = c.lookupArg(1, Lookup.WRITE);
-  c.reply.raw(h >= 0 && c.store.persist(h) ? R_ONE : R_ZERO);
+  if (h >= 0 && c.store.persist(h)) {
+    c.modified(1);
+    c.notify(NotifyClass.GENERIC, 'persist', 1);
+    c.reply.raw(R_ONE);
+  } else {
+    c.reply.raw(R_ZERO);
+  }
 }
 
 const LFU_POLICIES: ReadonlySet<number> = new Set([EvictionPolicy.ALLKEYS_LFU, EvictionPolicy.VOLATILE_LFU]);

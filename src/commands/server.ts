@@ -33,14 +33,22 @@ function flushOption(c: Client): boolean {
   return true;
 }
 
+/*
+ * WATCH and whole databases: as emptyData's signalFlushedDb and dbSwapDatabases do, watched keys
+ * are touched (touchAllWatchedKeysInDb) while the keys are still there, before the databases
+ * are emptied (events.flushed, which also invalidates tracking) or swapped. Redis publishes no
+ * keyspace event for these commands.
+ */
 function cmdFlushdb(c: Client): void {
   if (!flushOption(c)) return;
+  c.server.events.flushed(c.db);
   c.store.flushDb(c.db);
   c.reply.raw(R_OK);
 }
 
 function cmdFlushall(c: Client): void {
   if (!flushOption(c)) return;
+  c.server.events.flushed(-1);
   c.store.flushAll();
   c.reply.raw(R_OK);
 }
@@ -55,7 +63,12 @@ function cmdSwapdb(c: Client): void {
     c.reply.error('ERR DB index is out of range');
     return;
   }
-  c.store.swapDb(a, b);
+  if (a !== b) {
+    const watches = c.server.watches;
+    watches.touchDb(a, b);
+    watches.touchDb(b, a);
+    c.store.swapDb(a, b);
+  }
   c.reply.raw(R_OK);
 }
 
@@ -379,7 +392,7 @@ export function infoSection(server: ServerState, section: string): string | null
         add('client_recent_max_output_buffer', maxOutput);
       }
       add('blocked_clients', server.blocking.blockedCount);
-      add('tracking_clients', 0);
+      add('tracking_clients', server.tracking.clients);
       add('clients_in_timeout_table', server.blocking.timeoutCount);
       break;
     case 'memory': {
@@ -486,9 +499,9 @@ export function infoSection(server: ServerState, section: string): string | null
       add('current_eviction_exceeded_time', 0);
       add('keyspace_hits', s.keyspaceHits);
       add('keyspace_misses', s.keyspaceMisses);
-      add('pubsub_channels', 0);
-      add('pubsub_patterns', 0);
-      add('pubsubshard_channels', 0);
+      add('pubsub_channels', server.pubsub.channels.size);
+      add('pubsub_patterns', server.pubsub.patterns.size);
+      add('pubsubshard_channels', server.pubsub.shardChannels.size);
       add('latest_fork_usec', 0);
       add('total_forks', 0);
       add('migrate_cached_sockets', 0);
@@ -499,9 +512,9 @@ export function infoSection(server: ServerState, section: string): string | null
       add('active_defrag_key_misses', 0);
       add('total_active_defrag_time', 0);
       add('current_active_defrag_time', 0);
-      add('tracking_total_keys', 0);
-      add('tracking_total_items', 0);
-      add('tracking_total_prefixes', 0);
+      add('tracking_total_keys', server.tracking.table.size);
+      add('tracking_total_items', server.tracking.totalItems);
+      add('tracking_total_prefixes', server.tracking.prefixes.size);
       add('unexpected_error_replies', 0);
       add('total_error_replies', errors);
       add('dump_payload_sanitizations', 0);
