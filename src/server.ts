@@ -348,6 +348,8 @@ function applyToStore(state: ServerState, name: string): void {
   switch (name) {
     case 'maxmemory':
       store.setMaxmemory(settings.maxmemory);
+      // updateMaxmemory: evict down to the new limit at once.
+      store.evictIfNeeded();
       break;
     case 'maxmemory-policy':
       store.setPolicy(settings.maxmemoryPolicy);
