@@ -9,6 +9,14 @@
  * Arguments are parsed in Redis's order (some before the key lookup, some after), so the same
  * error wins when several apply. Replies stream from the list's nodes into the reply writer
  * (LRANGE of a million elements builds no array). Elements are bytes, never decoded.
+ *
+ * Observers: every write calls Client.modified (signalModifiedKey: WATCH) and Client.notify
+ * (notifyKeyspaceEvent) where, when and in the order t_list.c does, relative to the reply too
+ * (a RESP3 client subscribed to its own events sees them in Redis's order): only when the key
+ * really changed (LPUSHX on a missing key, LREM or LINSERT finding nothing, LPOP k 0: nothing),
+ * "del" when a list empties, and for a blocked client served later exactly what
+ * serveClientBlockedOnList emits (BLPOP/BRPOP/BLMOVE's source are not signalled there: the push
+ * that readied the key was). The store itself emits "new" (dbAdd), "expired" and "evicted".
  */
 import type { Client } from '../client.ts';
 import type { Registry } from '../registry.ts';
@@ -20,6 +28,7 @@ import { Status, KeyType, Lookup } from '../../store/types.ts';
 import { parsed, INT64_MIN } from '../numbers.ts';
 import { ListValue, ListCursor, ElementRef } from '../types/list-value.ts';
 import { parseTimeoutOrReply, blockForKeys, signalKeyReady } from '../blocking.ts';
+import { NotifyClass } from '../keyspace-events.ts';
 
 function err(text: string): Buffer {
   return Buffer.from(`-${text}\r\n`, 'latin1');
@@ -123,26 +132,46 @@ function replyRange(c: Client, list: ListValue, from: number, count: number, rev
   }
 }
 
-/** Pop up to `count` elements from one end of the list at h, replying them as an array (LPOP k n). */
-function popRange(c: Client, h: number, list: ListValue, head: boolean, count: number): void {
+/**
+ * After popping from the list at h (key: argument i; estimate `before`): the "lpop"/"rpop"
+ * event, an emptied key deleted with "del", else re-charged; then the WATCH signal unless
+ * `served` (listElementsRemoved; serveClientBlockedOnList for BLPOP/BRPOP, which does not
+ * signal).
+ */
+function elementsRemoved(c: Client, h: number, i: number, list: ListValue, before: number, head: boolean, served: boolean): void {
+  c.notify(NotifyClass.LIST, head ? 'lpop' : 'rpop', i);
+  if (list.length === 0) {
+    c.store.deleteHandle(h);
+    c.notify(NotifyClass.GENERIC, 'del', i);
+  } else {
+    c.store.adjustObjectBytes(h, list.bytes - before);
+  }
+  if (!served) c.modified(i);
+}
+
+/** Pop up to `count` elements from one end of the list at h (key: argument i), replying them as an array (LPOP k n). */
+function popRange(c: Client, h: number, i: number, list: ListValue, head: boolean, count: number): void {
   const len = list.length;
   const n = count > len ? len : count;
   const before = list.bytes;
   replyRange(c, list, head ? 0 : len - 1, n, !head);
   if (head) list.trimHead(n);
   else list.trimTail(n);
-  commitList(c, h, list, before);
+  elementsRemoved(c, h, i, list, before, head, false);
 }
 
 /** LMPOP / BLMPOP reply: [key, [elements]] popping up to `count` from the list at h (key: argument i). */
 function popRangeWithKey(c: Client, h: number, i: number, head: boolean, count: number): void {
   c.reply.arrayLen(2);
   c.reply.bulk(c.argBuf, c.argOff[i], c.argLen[i]);
-  popRange(c, h, listOf(c, h), head, count);
+  popRange(c, h, i, listOf(c, h), head, count);
 }
 
-/** BLPOP / BRPOP reply: [key, element], popping one element from the list at h (key: argument i). */
-function popOneWithKey(c: Client, h: number, i: number, head: boolean): void {
+/**
+ * BLPOP / BRPOP reply: [key, element], popping one element from the list at h (key: argument
+ * i); `served`: a blocked client served later (no WATCH signal, as serveClientBlockedOnList).
+ */
+function popOneWithKey(c: Client, h: number, i: number, head: boolean, served: boolean): void {
   const list = listOf(c, h);
   const before = list.bytes;
   if (head) list.peekHead(ref);
@@ -153,7 +182,7 @@ function popOneWithKey(c: Client, h: number, i: number, head: boolean): void {
   reply.bulk(ref.buf, ref.off, ref.len);
   if (head) list.popHead();
   else list.popTail();
-  commitList(c, h, list, before);
+  elementsRemoved(c, h, i, list, before, head, served);
 }
 
 /** A copy of the element being moved (LMOVE): source and destination may be the same list. */
@@ -161,9 +190,12 @@ let moved = Buffer.allocUnsafeSlow(1024);
 
 /**
  * LMOVE core (lmoveGenericCommand after the checks): pop from the list at sh (argument 1), push
- * onto the list at dh (argument 2; -1 when missing: created), reply the element.
+ * onto the list at dh (argument 2; -1 when missing: created), reply the element. Observers in
+ * lmoveHandlePush's then lmoveGenericCommand's order: the destination signalled and its push
+ * event, the reply, the source's pop event and "del" when it emptied, the source signalled
+ * unless `served` (serveClientBlockedOnList does not signal it).
  */
-function moveElement(c: Client, sh: number, dh: number, fromHead: boolean, toHead: boolean): void {
+function moveElement(c: Client, sh: number, dh: number, fromHead: boolean, toHead: boolean, served: boolean): void {
   const store = c.store;
   const src = listOf(c, sh);
   if (fromHead) src.peekHead(ref);
@@ -180,11 +212,13 @@ function moveElement(c: Client, sh: number, dh: number, fromHead: boolean, toHea
   const srcBefore = src.bytes;
   if (fromHead) src.popHead();
   else src.popTail();
+  let srcDeleted = false;
   if (dh === sh) {
     if (toHead) src.pushHead(moved, 0, len);
     else src.pushTail(moved, 0, len);
     store.adjustObjectBytes(sh, src.bytes - srcBefore);
   } else {
+    srcDeleted = src.length === 0;
     commitList(c, sh, src, srcBefore);
     if (dh >= 0) {
       const dst = listOf(c, dh);
@@ -194,7 +228,12 @@ function moveElement(c: Client, sh: number, dh: number, fromHead: boolean, toHea
       store.adjustObjectBytes(dh, dst.bytes - before);
     }
   }
+  c.modified(2);
+  c.notify(NotifyClass.LIST, toHead ? 'lpush' : 'rpush', 2);
   c.reply.bulk(moved, 0, len);
+  c.notify(NotifyClass.LIST, fromHead ? 'lpop' : 'rpop', 1);
+  if (srcDeleted) c.notify(NotifyClass.GENERIC, 'del', 1);
+  if (!served) c.modified(1);
 }
 
 // ---- pushes ----
@@ -219,6 +258,8 @@ function pushGeneric(c: Client, head: boolean, xx: boolean): void {
     if (!createList(c, 1, list)) return;
   }
   c.reply.int(list.length);
+  c.modified(1);
+  c.notify(NotifyClass.LIST, head ? 'lpush' : 'rpush', 1);
 }
 
 function cmdLpush(c: Client): void {
@@ -272,6 +313,8 @@ function cmdLinsert(c: Client): void {
   const bytesBefore = list.bytes;
   list.insertAt(before ? index : index + 1, c.argBuf, c.argOff[4], c.argLen[4]);
   c.store.adjustObjectBytes(h, list.bytes - bytesBefore);
+  c.modified(1);
+  c.notify(NotifyClass.LIST, 'linsert', 1);
   c.reply.int(list.length);
 }
 
@@ -444,10 +487,10 @@ function popGeneric(c: Client, head: boolean): void {
     c.reply.bulk(ref.buf, ref.off, ref.len);
     if (head) list.popHead();
     else list.popTail();
-    commitList(c, h, list, before);
+    elementsRemoved(c, h, 1, list, before, head, false);
     return;
   }
-  popRange(c, h, list, head, count);
+  popRange(c, h, 1, list, head, count);
 }
 
 function cmdLpop(c: Client): void {
@@ -477,6 +520,8 @@ function cmdLset(c: Client): void {
   list.setAt(index, c.argBuf, c.argOff[3], c.argLen[3]);
   c.store.adjustObjectBytes(h, list.bytes - before);
   c.reply.raw(R_OK);
+  c.modified(1);
+  c.notify(NotifyClass.LIST, 'lset', 1);
 }
 
 function cmdLtrim(c: Client): void {
@@ -508,7 +553,15 @@ function cmdLtrim(c: Client): void {
   const before = list.bytes;
   list.trimHead(ltrim);
   list.trimTail(rtrim);
-  commitList(c, h, list, before);
+  // Redis notifies and signals even when nothing was trimmed.
+  c.notify(NotifyClass.LIST, 'ltrim', 1);
+  if (list.length === 0) {
+    c.store.deleteHandle(h);
+    c.notify(NotifyClass.GENERIC, 'del', 1);
+  } else {
+    c.store.adjustObjectBytes(h, list.bytes - before);
+  }
+  c.modified(1);
   c.reply.raw(R_OK);
 }
 
@@ -525,7 +578,16 @@ function cmdLrem(c: Client): void {
   const list = listOf(c, h);
   const before = list.bytes;
   const removed = list.removeMatches(c.argBuf, c.argOff[3], c.argLen[3], limit, fromTail);
-  if (removed > 0) commitList(c, h, list, before);
+  if (removed > 0) {
+    c.modified(1);
+    c.notify(NotifyClass.LIST, 'lrem', 1);
+    if (list.length === 0) {
+      c.store.deleteHandle(h);
+      c.notify(NotifyClass.GENERIC, 'del', 1);
+    } else {
+      c.store.adjustObjectBytes(h, list.bytes - before);
+    }
+  }
   c.reply.int(removed);
 }
 
@@ -539,7 +601,7 @@ function lmoveGeneric(c: Client, fromHead: boolean, toHead: boolean): void {
   }
   const dh = lookupList(c, 2, Lookup.WRITE);
   if (dh === -2) return;
-  moveElement(c, sh, dh, fromHead, toHead);
+  moveElement(c, sh, dh, fromHead, toHead, false);
 }
 
 function cmdLmove(c: Client): void {
@@ -623,11 +685,11 @@ function cmdLmpop(c: Client): void {
 function retryPop(c: Client, keyArg: number, arg: number): boolean {
   const h = c.lookupArg(keyArg, Lookup.WRITE);
   if (h < 0 || c.store.typeOf(h) !== KeyType.LIST) return false;
-  popOneWithKey(c, h, keyArg, arg === 1);
+  popOneWithKey(c, h, keyArg, arg === 1, true);
   return true;
 }
 
-/** Retry of BLMPOP (arg: +count from the head, -count from the tail). */
+/** Retry of BLMPOP (arg: +count from the head, -count from the tail); signals the key, as Redis's listElementsRemoved. */
 function retryMpop(c: Client, keyArg: number, arg: number): boolean {
   const h = c.lookupArg(keyArg, Lookup.WRITE);
   if (h < 0 || c.store.typeOf(h) !== KeyType.LIST) return false;
@@ -641,7 +703,7 @@ function retryMove(c: Client, keyArg: number, arg: number): boolean {
   if (sh < 0 || c.store.typeOf(sh) !== KeyType.LIST) return false;
   // A destination of another type answers WRONGTYPE and releases the client (Redis 7.0).
   const dh = lookupList(c, 2, Lookup.WRITE);
-  if (dh !== -2) moveElement(c, sh, dh, (arg & 1) !== 0, (arg & 2) !== 0);
+  if (dh !== -2) moveElement(c, sh, dh, (arg & 1) !== 0, (arg & 2) !== 0, true);
   return true;
 }
 
@@ -653,7 +715,7 @@ function blockingPop(c: Client, first: number, last: number, head: boolean, time
   if (h === -2) return;
   if (h >= 0) {
     if (count > 0) popRangeWithKey(c, h, foundArg, head, count);
-    else popOneWithKey(c, h, foundArg, head);
+    else popOneWithKey(c, h, foundArg, head, false);
     return;
   }
   if (c.denyBlocking) {
