@@ -46,10 +46,12 @@
  *   that signalled them (connection.ts calls afterCommand): for each ready key that exists, its
  *   waiters are retried first-blocked first, until the key is gone. A BLMOVE served into another
  *   key signals that key, handled in the next round of the same loop.
- * - Besides explicit signals, after every executed write command (while someone is blocked) the
- *   keys of its legacy key range are signalled: RENAME, COPY, RESTORE, SORT ... STORE creating a
- *   key wake its waiters as Redis's dbAdd does, without their families knowing. Spurious signals
- *   are harmless: a retry that cannot serve writes nothing.
+ * - Besides explicit signals, every key the store adds while someone is blocked is signalled
+ *   (Keyspace.onAdd, keyspace-events.ts), as Redis's dbAdd calls signalKeyAsReady: RENAME, COPY,
+ *   MOVE, SORT ... STORE creating a key wake its waiters without their families knowing; an
+ *   overwrite in place does not (Redis's dbOverwrite does not either), except where Redis
+ *   deletes and re-adds the key (Client.added). Spurious signals are harmless: a retry that
+ *   cannot serve writes nothing.
  * - Replies to other clients: each client has its own output buffer (output.ts), so a woken
  *   client's reply is appended to its buffer and flushed with this turn's writes. Serving only
  *   happens between two commands, never inside a handler; CLIENT UNBLOCK only detaches the
@@ -60,7 +62,6 @@
  */
 import type { Client } from './client.ts';
 import type { ServerState } from './server-state.ts';
-import { CommandFlag } from './registry.ts';
 import { parseLongDouble } from './long-double.ts';
 import { parsed, parseInt64 } from './numbers.ts';
 import { Lookup } from '../store/types.ts';
@@ -208,7 +209,7 @@ export class BlockingRegistry {
       st.waiters.push(w);
     }
     c.blocked = st;
-    this.blockedCount++;
+    if (this.blockedCount++ === 0) server.events.updateAddHook();
     if (deadline > 0) {
       this.heapPush(st);
       this.arm();
@@ -251,7 +252,7 @@ export class BlockingRegistry {
     }
     if (st.heapIndex >= 0) this.heapRemove(st);
     st.client.blocked = null;
-    this.blockedCount--;
+    if (--this.blockedCount === 0) this.server!.events.updateAddHook();
   }
 
   // ---- signals ----
@@ -266,24 +267,13 @@ export class BlockingRegistry {
   }
 
   /**
-   * The keys of a write command's legacy key range (first_key, last_key, step). MOVE, COPY (their
-   * destination db) and SWAPDB (a whole db) bring keys in from elsewhere: after them every waited
-   * key is retried, as Redis rescans the swapped dbs.
+   * Keys come to exist through the store's add hook (Redis's dbAdd calls signalKeyAsReady),
+   * installed while someone is blocked: whatever command created them. SWAPDB brings a whole
+   * db in: after it every waited key is retried, as Redis rescans the swapped dbs.
    */
   private signalCommandKeys(c: Client): void {
     const cmd = c.lastCommand;
-    if (cmd === null || (cmd.flags & CommandFlag.WRITE) === 0) return;
-    if (cmd.parent === null && (cmd.name === 'swapdb' || cmd.name === 'move' || cmd.name === 'copy')) {
-      this.signalAll();
-      return;
-    }
-    const meta = cmd.meta;
-    const first = meta.first_key;
-    if (first <= 0) return;
-    let last = meta.last_key;
-    if (last < 0) last += c.argc;
-    const step = meta.step > 0 ? meta.step : 1;
-    for (let i = first; i <= last && i < c.argc; i += step) this.signal(c.db, c.argBuf, c.argOff[i], c.argLen[i]);
+    if (cmd !== null && cmd.parent === null && cmd.name === 'swapdb') this.signalAll();
   }
 
   private signalAll(): void {

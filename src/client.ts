@@ -146,6 +146,15 @@ export class Client {
     this.server.events.modified(this.db, this.argBuf, this.argOff[i], this.argLen[i]);
   }
 
+  /**
+   * dbAdd's effects for the key in argument i when a command re-creates a key the store
+   * overwrote in place (Redis deletes then adds it: RENAME onto an existing key, COPY REPLACE):
+   * the `new` event and a wake-up of clients blocked on it.
+   */
+  added(i: number): void {
+    this.server.events.onAdd(this.db, this.argBuf, this.argOff[i], this.argLen[i]);
+  }
+
   /** notifyKeyspaceEvent of class `type` for the key in argument i of the current db. */
   notify(type: number, event: string, i: number): void {
     const events = this.server.events;

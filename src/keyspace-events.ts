@@ -15,7 +15,8 @@
  * Keys the store removes on its own (expiry, lazy or active, and eviction) arrive through
  * Keyspace.onRemove, which is installed only while someone can observe it (a watcher, or the
  * x or e class enabled), so a mass expiry costs nothing extra otherwise. Keys the store adds
- * (Redis's dbAdd) arrive through Keyspace.onAdd for the `new` event, installed only with class n.
+ * (Redis's dbAdd) arrive through Keyspace.onAdd, for the `new` event and to wake clients blocked
+ * on them, installed only while class n is on or someone is blocked.
  */
 import type { ServerState } from './server-state.ts';
 import type { Client } from './client.ts';
@@ -67,8 +68,11 @@ export class KeyspaceEvents {
     this.modifiedBy(null, db, key, off, len);
   };
 
-  private readonly onAdd = (db: number, key: Uint8Array, off: number, len: number): void => {
+  /** dbAdd: the `new` event, and signalKeyAsReady for clients blocked on the key. */
+  readonly onAdd = (db: number, key: Uint8Array, off: number, len: number): void => {
     this.notify(NotifyClass.NEW, 'new', db, key, off, len);
+    const blocking = this.server!.blocking;
+    if (blocking.blockedCount !== 0) blocking.signal(db, key, off, len);
   };
 
   attach(server: ServerState): void {
@@ -78,7 +82,13 @@ export class KeyspaceEvents {
   setClasses(classes: number): void {
     this.classes = classes;
     this.updateRemovalHook();
-    this.server!.store.onAdd = (classes & NotifyClass.NEW) !== 0 ? this.onAdd : null;
+    this.updateAddHook();
+  }
+
+  /** Install the store's add hook only while class n is on or a client is blocked on keys. */
+  updateAddHook(): void {
+    const server = this.server!;
+    server.store.onAdd = (this.classes & NotifyClass.NEW) !== 0 || server.blocking.blockedCount !== 0 ? this.onAdd : null;
   }
 
   /** Install the store's removal hook only while a watcher, a tracked key or an x/e class can see it. */

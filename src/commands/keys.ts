@@ -86,14 +86,15 @@ function renameGeneric(c: Client, nx: boolean): void {
     return;
   }
   // lookupKeyWrite(dst) (an expired destination goes first, as the store's rename does too);
-  // only needed to know whether Redis's dbDelete + dbAdd of an existing destination says `new`.
-  const overwrites = (c.server.events.classes & NotifyClass.NEW) !== 0 && c.lookupArg(2, Lookup.PEEK) >= 0;
+  // only needed to know whether Redis's dbDelete + dbAdd of an existing destination says `new`
+  // and wakes clients blocked on it.
+  const overwrites = ((c.server.events.classes & NotifyClass.NEW) !== 0 || c.server.blocking.blockedCount !== 0) && c.lookupArg(2, Lookup.PEEK) >= 0;
   const status = c.store.rename(c.db, c.argBuf, c.argOff[1], c.argLen[1], c.argBuf, c.argOff[2], c.argLen[2], nx);
   if (status === Status.EXISTS) c.reply.raw(R_ZERO);
   else if (status === Status.OOM) c.reply.raw(E_OOM);
   else {
     // A new destination said `new` from the store already.
-    if (overwrites) c.notify(NotifyClass.NEW, 'new', 2);
+    if (overwrites) c.added(2);
     c.modified(1);
     c.modified(2);
     c.notify(NotifyClass.GENERIC, 'rename_from', 1);
@@ -159,7 +160,7 @@ function cmdCopy(c: Client): void {
   if (status === Status.OK) {
     const events = c.server.events;
     // dbDelete + dbAdd of the replaced destination; a new one said `new` from the store.
-    if (overwrites) events.notify(NotifyClass.NEW, 'new', dstDb, buf, doff, dlen);
+    if (overwrites) events.onAdd(dstDb, buf, doff, dlen);
     events.modified(dstDb, buf, doff, dlen);
     events.notify(NotifyClass.GENERIC, 'copy_to', dstDb, buf, doff, dlen);
     c.reply.raw(R_ONE);

@@ -187,7 +187,7 @@ function cmdSmove(c: Client): void {
   settleAfterWrite(store, src, srcSet.size(), srcSet.memoryBytes() - srcBefore);
   c.notify(NotifyClass.SET, 'srem', 1);
   if (srcRemoved) c.notify(NotifyClass.GENERIC, 'del', 1);
-  if (dst < 0) c.notify(NotifyClass.NEW, 'new', 2);
+  if (dst < 0) c.added(2);
   c.modified(1);
   if (added) {
     c.modified(2);
