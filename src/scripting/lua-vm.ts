@@ -65,6 +65,9 @@ interface Exports {
   fn_free(ref: number): void;
   fn_run(ref: number, nkeys: number, nargs: number, resp: number, hook: number): number;
   fn_memory(): number;
+  lzf_pack(len: number, outlen: number): number;
+  lzf_unpack(len: number, outlen: number): number;
+  crc64_of(len: number): bigint;
   invoke(f: number, L: number, ud: number): void;
 }
 
@@ -199,7 +202,7 @@ export class LuaVM {
     return this.i32[IO_OUT_ERROR];
   }
 
-  /** Set the running script's name (f_<sha1> or the function's name), ASCII, < 128 bytes. */
+  /** Set the running script's name (its sha1, or the function's name), latin1, < 128 bytes. */
   setName(name: string): void {
     this.refresh();
     const at = this.ioAddr + IO_NAME_BYTE;
@@ -254,6 +257,24 @@ export class LuaVM {
 
   functionsMemory(): number {
     return this.x.fn_memory();
+  }
+
+  /** Redis's lzf_compress into at most outlen bytes, or null when it does not fit. */
+  lzfCompress(data: Uint8Array, outlen: number): Buffer | null {
+    this.memory().set(data, this.reserveInput(data.length));
+    return this.x.lzf_pack(data.length, outlen) === 0 ? null : this.output();
+  }
+
+  /** lzf_decompress to exactly outlen bytes, or null when the data is not that. */
+  lzfDecompress(data: Uint8Array, outlen: number): Buffer | null {
+    this.memory().set(data, this.reserveInput(data.length));
+    return this.x.lzf_unpack(data.length, outlen) !== outlen ? null : this.output();
+  }
+
+  /** Redis's crc64 (Jones polynomial) of data. */
+  crc64(data: Uint8Array): bigint {
+    this.memory().set(data, this.reserveInput(data.length));
+    return BigInt.asUintN(64, this.x.crc64_of(data.length));
   }
 
   /** Bytes of linear memory the VM holds. */

@@ -1,0 +1,527 @@
+/*
+ * The scripting engine of one server (Redis 7.0's eval.c, script.c and the run half of
+ * functions.c): the Lua VM (lua-vm.ts), the EVAL script cache, the FUNCTION libraries
+ * (function-libraries.ts), and the run context of the script being executed.
+ *
+ * A script's redis.call runs on the engine's own Client (Redis's script "fake client"): its
+ * argument view points straight into the VM's memory, server.callCommand runs the command with
+ * the usual stats, keyspace signals and blocked-client wakeups, and the RESP reply it wrote goes
+ * back to the VM, which turns it into Lua values. scriptCall's checks run first, with Redis's
+ * error texts: unknown command, arity, NOSCRIPT, writes from read-only runs, OOM on the first
+ * write. Blocking commands answer at once (denyBlocking), as for Redis's CLIENT_DENY_BLOCKING.
+ *
+ * Runaway scripts: the VM's count hook (every 100000 instructions, as Redis) asks interrupt().
+ * Before busy-reply-threshold nothing happens: like redis-server, the server is simply busy.
+ * Past it the script is suspended (a coroutine yield inside the VM) and resumed from
+ * setImmediate, so the event loop turns between slices: meanwhile every command without the
+ * allow-busy flag answers -BUSY (a gate swapped into the command table, see BusyGate), the
+ * caller's own pipeline waits (its `postponed` slot holds the script's command), the store is
+ * frozen (no expiry or eviction, as Redis's script time snapshot), and SCRIPT KILL / FUNCTION
+ * KILL / SHUTDOWN get through. A script can only be suspended where Lua can yield: in its own
+ * code, not inside pcall, a metamethod or a sort comparator, and not when it runs inside
+ * MULTI/EXEC (EXEC must answer in one go); there it runs to its end.
+ *
+ * A short script never leaves the event-loop turn it started in: the hook's check is one call
+ * and a subtraction.
+ */
+import net from 'node:net';
+import { createHash } from 'node:crypto';
+import { Client } from '../client.ts';
+import { RequestParser } from '../../protocol/parser.ts';
+import { E_BUSY_FUNCTION, E_BUSY_SCRIPT, E_NOSCRIPT, E_NOT_INTEGER, E_OOM, errorText } from '../../protocol/replies.ts';
+import { CommandFlag, type CommandEntry, type Handler } from '../registry.ts';
+import type { ServerState } from '../server-state.ts';
+import { QueuedCommand } from '../transactions.ts';
+import { parsed } from '../numbers.ts';
+import { Status } from '../../store/types.ts';
+import { LuaVM, type LuaHost } from './lua-vm.ts';
+import { extractShebangFlags, ScriptFlag } from './shebang.ts';
+import { FunctionLibraries, type FunctionInfo } from './function-libraries.ts';
+
+/** A script in the EVAL cache. */
+interface CachedScript {
+  readonly body: Buffer;
+  readonly flags: number;
+}
+
+/** Redis's CMD_MAY_REPLICATE commands that scripts may call: writes for read-only runs. */
+const MAY_REPLICATE = new Set(['pfcount', 'publish', 'spublish']);
+const E_UNKILLABLE = '-UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.';
+const E_OOM_TEXT = errorText(E_OOM);
+const EMPTY_REPLY = Buffer.from('$-1\r\n');
+
+/** The run context of the script being executed (scriptRunCtx). */
+class ScriptRun {
+  readonly caller: Client;
+  readonly isEval: boolean;
+  /** The script's sha1 or the function's name (what errors and FUNCTION STATS quote). */
+  readonly name: string;
+  readonly readOnly: boolean;
+  readonly allowOom: boolean;
+  /** Used memory was over maxmemory when the script started (pre_command_oom_state). */
+  readonly oomAtStart: boolean;
+  /** It can be suspended (not inside MULTI/EXEC). */
+  readonly canYield: boolean;
+  readonly start: number;
+  writeDirty = false;
+  killed = false;
+  timedOut = false;
+  suspended = false;
+  /** The caller's reply is to be dropped (CLIENT REPLY OFF/SKIP when it was suspended). */
+  silent = false;
+  /** The caller's command, kept while suspended (FUNCTION STATS shows it). */
+  command: Buffer[] | null = null;
+
+  constructor(caller: Client, isEval: boolean, name: string, readOnly: boolean, allowOom: boolean, oomAtStart: boolean) {
+    this.caller = caller;
+    this.isEval = isEval;
+    this.name = name;
+    this.readOnly = readOnly;
+    this.allowOom = allowOom;
+    this.oomAtStart = oomAtStart;
+    this.canYield = caller.multi === null;
+    this.start = performance.now();
+  }
+}
+
+/**
+ * While a script is suspended past busy-reply-threshold, every command without the allow-busy
+ * flag answers -BUSY: their handlers are swapped for one that says so, and swapped back when
+ * the script ends. (processCommand's isInsideYieldingLongCommand check; connection.ts has no
+ * hook for it, so the gate sits in the command table.)
+ */
+class BusyGate {
+  private saved: Array<[CommandEntry, Handler]> = [];
+
+  engage(server: ServerState, isEval: boolean): void {
+    if (this.saved.length !== 0) return;
+    const error = isEval ? E_BUSY_SCRIPT : E_BUSY_FUNCTION;
+    const busy: Handler = (c) => c.reply.raw(error);
+    for (const entry of server.registry.all) {
+      if (entry.handler === null || (entry.flags & CommandFlag.ALLOW_BUSY) !== 0) continue;
+      this.saved.push([entry, entry.handler]);
+      (entry as { handler: Handler | null }).handler = busy;
+    }
+  }
+
+  release(): void {
+    for (const [entry, handler] of this.saved) (entry as { handler: Handler | null }).handler = handler;
+    this.saved = [];
+  }
+}
+
+export class ScriptingEngine implements LuaHost {
+  readonly server: ServerState;
+  readonly functions: FunctionLibraries;
+  /** sha1 (lower-case hex) -> script. */
+  readonly scripts = new Map<string, CachedScript>();
+  /** Bytes of cached script bodies (used_memory_scripts_eval's share). */
+  scriptsBytes = 0;
+  /** The script being executed (also while suspended), or null. */
+  run: ScriptRun | null = null;
+  private vm: LuaVM;
+  private readonly fake: Client;
+  private readonly gate = new BusyGate();
+  private busyThreshold: number;
+  private frozenBefore = false;
+
+  constructor(server: ServerState) {
+    this.server = server;
+    this.vm = new LuaVM();
+    this.vm.setHost(this);
+    this.functions = new FunctionLibraries(this.vm);
+    this.fake = new Client(server.nextClientId++, new net.Socket(), new RequestParser(), server);
+    this.fake.denyBlocking = true;
+    this.fake.reply.hardLimit = 0;
+    this.busyThreshold = Number(server.config.value('busy-reply-threshold'));
+    server.config.onChange('busy-reply-threshold', (_name, value) => {
+      this.busyThreshold = Number(value);
+    });
+  }
+
+  // ---- EVAL, EVALSHA, EVAL_RO, EVALSHA_RO -------------------------------------------------
+
+  /** evalGenericCommand. */
+  eval(c: Client, evalsha: boolean, ro: boolean): void {
+    if (evalsha && c.argLen[1] !== 40) {
+      c.reply.raw(E_NOSCRIPT);
+      return;
+    }
+    const numkeys = this.numkeysOrReply(c, false);
+    if (numkeys < 0) return;
+    const sha = evalsha ? c.argString(1).toLowerCase() : sha1hex(c.argBuf, c.argOff[1], c.argLen[1]);
+    let script = this.scripts.get(sha);
+    if (script === undefined) {
+      if (evalsha) {
+        c.reply.raw(E_NOSCRIPT);
+        return;
+      }
+      const created = this.createScript(c, Buffer.from(c.argBuf.subarray(c.argOff[1], c.argOff[1] + c.argLen[1])), sha);
+      if (created === null) return;
+      script = created;
+    }
+    const run = this.prepare(c, sha, script.flags, ro, true);
+    if (run === null) return;
+    this.vm.setName(run.name);
+    this.writeKeysAndArgs(c, numkeys);
+    this.execute(run, () => this.vm.evalRun(numkeys, c.argc - 3 - numkeys, c.resp, this.busyThreshold > 0));
+  }
+
+  /** SCRIPT LOAD: the sha1, or null after replying the error. */
+  load(c: Client, body: Buffer): string | null {
+    const sha = sha1hex(body, 0, body.length);
+    if (this.scripts.has(sha)) return sha;
+    return this.createScript(c, body, sha) === null ? null : sha;
+  }
+
+  /** SCRIPT FLUSH: a new interpreter, an empty cache. */
+  flushScripts(): void {
+    this.scripts.clear();
+    this.scriptsBytes = 0;
+    this.vm.evalReset();
+  }
+
+  /** Memory of the EVAL interpreter (used_memory_vm_eval). */
+  evalVmMemory(): number {
+    return this.vm.evalMemory();
+  }
+
+  /** luaCreateFunction: shebang flags, compile, cache; null after replying the error. */
+  private createScript(c: Client, body: Buffer, sha: string): CachedScript | null {
+    const header = extractShebangFlags(body.toString('latin1', 0, Math.min(body.length, 4096)));
+    if (typeof header === 'string') {
+      c.reply.error(`ERR ${header}`);
+      return null;
+    }
+    const vm = this.vm;
+    const code = body.subarray(header.shebangLen);
+    vm.memory().set(code, vm.reserveInput(code.length));
+    vm.setName(sha);
+    if (this.guard(c, () => vm.evalCompile(code.length)) !== 0) {
+      if (!vm.broken) c.reply.raw(vm.outputView());
+      return null;
+    }
+    const script: CachedScript = { body, flags: header.flags };
+    this.scripts.set(sha, script);
+    this.scriptsBytes += body.length + 40;
+    return script;
+  }
+
+  // ---- FCALL, FCALL_RO ----------------------------------------------------------------------
+
+  /** fcallCommandGeneric. */
+  fcall(c: Client, ro: boolean): void {
+    const fn = this.functions.lookup(c.argString(1));
+    if (fn === undefined) {
+      c.reply.error('ERR Function not found');
+      return;
+    }
+    const numkeys = this.numkeysOrReply(c, true);
+    if (numkeys < 0) return;
+    const run = this.prepare(c, fn.name, fn.flags, ro, false);
+    if (run === null) return;
+    this.vm.setName(fn.name);
+    this.writeKeysAndArgs(c, numkeys);
+    this.execute(run, () => this.vm.fnRun(fn.ref, numkeys, c.argc - 3 - numkeys, c.resp, this.busyThreshold > 0));
+  }
+
+  lookupFunction(name: string): FunctionInfo | undefined {
+    return this.functions.lookup(name);
+  }
+
+  // ---- SCRIPT KILL, FUNCTION KILL -------------------------------------------------------------
+
+  /** scriptKill. */
+  kill(c: Client, isEval: boolean): void {
+    const run = this.run;
+    if (run === null) {
+      c.reply.error('NOTBUSY No scripts in execution right now.');
+      return;
+    }
+    if (run.writeDirty) {
+      c.reply.error(E_UNKILLABLE.slice(1));
+      return;
+    }
+    if (isEval && !run.isEval) {
+      c.reply.raw(E_BUSY_FUNCTION);
+      return;
+    }
+    if (!isEval && run.isEval) {
+      c.reply.raw(E_BUSY_SCRIPT);
+      return;
+    }
+    run.killed = true;
+    c.reply.simple('OK');
+  }
+
+  // ---- running a script ---------------------------------------------------------------------
+
+  /** The numkeys argument: its value, or -1 after replying the error. */
+  private numkeysOrReply(c: Client, fcall: boolean): number {
+    if (!c.argInt64(2) || parsed.isBig) {
+      if (fcall) c.reply.error('ERR Bad number of keys provided');
+      else c.reply.raw(E_NOT_INTEGER);
+      return -1;
+    }
+    const numkeys = parsed.num;
+    if (numkeys > c.argc - 3) {
+      c.reply.error("ERR Number of keys can't be greater than number of args");
+      return -1;
+    }
+    if (numkeys < 0) {
+      c.reply.error("ERR Number of keys can't be negative");
+      return -1;
+    }
+    return numkeys;
+  }
+
+  /** scriptPrepareForRun's checks on the script's flags; the run context, or null after replying. */
+  private prepare(c: Client, name: string, flags: number, ro: boolean, isEval: boolean): ScriptRun | null {
+    const server = this.server;
+    const compat = (flags & ScriptFlag.EVAL_COMPAT_MODE) !== 0;
+    const oom = server.settings.maxmemory > 0 && !c.noEvict && server.store.evictIfNeeded() === Status.OOM;
+    if (!compat) {
+      if ((flags & ScriptFlag.NO_WRITES) === 0) {
+        if (ro) {
+          c.reply.error('ERR Can not execute a script with write flag using *_ro command.');
+          return null;
+        }
+      }
+      if (oom && (flags & (ScriptFlag.ALLOW_OOM | ScriptFlag.NO_WRITES)) === 0) {
+        // processCommand rejects such a script as a deny-oom command; inside EXEC it gets here.
+        if (c.multi === null) c.reply.raw(E_OOM);
+        else c.reply.error("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
+        return null;
+      }
+    }
+    const readOnly = ro || (!compat && (flags & ScriptFlag.NO_WRITES) !== 0);
+    const allowOom = !compat && (flags & ScriptFlag.ALLOW_OOM) !== 0;
+    const fake = this.fake;
+    fake.db = c.db;
+    fake.resp = 2;
+    return new ScriptRun(c, isEval, name, readOnly, allowOom, oom);
+  }
+
+  /** KEYS then ARGV (arguments 3..argc) into the VM's input: a 32-bit length and the bytes each. */
+  private writeKeysAndArgs(c: Client, numkeys: number): void {
+    void numkeys;
+    let total = 0;
+    for (let i = 3; i < c.argc; i++) total += 4 + c.argLen[i];
+    const vm = this.vm;
+    let p = vm.reserveInput(total);
+    const mem = vm.memory();
+    for (let i = 3; i < c.argc; i++) {
+      const len = c.argLen[i];
+      mem.writeInt32LE(len, p);
+      p += 4;
+      c.argBuf.copy(mem, p, c.argOff[i], c.argOff[i] + len);
+      p += len;
+    }
+  }
+
+  private execute(run: ScriptRun, start: () => number): void {
+    this.run = run;
+    const status = this.guard(run.caller, start);
+    if (this.vm.broken) {
+      this.run = null;
+      return;
+    }
+    if (status === 0) {
+      this.run = null;
+      this.deliver(run);
+      return;
+    }
+    this.suspend(run);
+  }
+
+  /** Run a VM entry point; a fault inside the VM replaces the VM (its state is unknown) and is rethrown. */
+  private guard(c: Client, step: () => number): number {
+    try {
+      return step();
+    } catch (err) {
+      if (!this.vm.broken) throw err;
+      this.server.logger.error({ err, client: c.id }, 'the Lua VM failed; scripts and functions are reloaded in a new one');
+      this.replaceVm();
+      throw err;
+    }
+  }
+
+  /** A fresh VM: the script cache is emptied (scripts are compiled again on EVAL), libraries reloaded. */
+  private replaceVm(): void {
+    this.run = null;
+    this.gate.release();
+    this.vm = new LuaVM();
+    this.vm.setHost(this);
+    this.scripts.clear();
+    this.scriptsBytes = 0;
+    this.functions.moveTo(this.vm);
+  }
+
+  /** The script's reply (or error) to its caller. */
+  private deliver(run: ScriptRun): void {
+    const vm = this.vm;
+    const reply = run.caller.reply;
+    const out = vm.outputView();
+    const error = vm.outputError();
+    if (error === 1) reply.raw(out);
+    else {
+      reply.rawSlice(out, 0, out.length);
+      if (error === 2) reply.errorCount++;
+    }
+  }
+
+  /** Past busy-reply-threshold: let the event loop turn; other clients get -BUSY meanwhile. */
+  private suspend(run: ScriptRun): void {
+    const c = run.caller;
+    run.suspended = true;
+    run.silent = c.replyOff || c.skipCurrentReply;
+    const command: Buffer[] = [];
+    for (let i = 0; i < c.argc; i++) command.push(Buffer.from(c.argBuf.subarray(c.argOff[i], c.argOff[i] + c.argLen[i])));
+    run.command = command;
+    // Nothing more of the caller's runs until the script ends (Redis protects the client).
+    c.postponed = new QueuedCommand(c, c.lastCommand!);
+    const store = this.server.store;
+    this.frozenBefore = store.frozen;
+    store.frozen = true;
+    this.gate.engage(this.server, run.isEval);
+    setImmediate(this.resumeStep);
+  }
+
+  private readonly resumeStep = (): void => {
+    const run = this.run;
+    if (run === null) return;
+    if (this.server.shuttingDown) run.killed = true;
+    let status: number;
+    try {
+      status = this.guard(run.caller, () => this.vm.resume());
+    } catch (err) {
+      this.server.logger.error({ err }, 'internal error while running a script');
+      status = -1;
+    }
+    if (status === 1) {
+      setImmediate(this.resumeStep);
+      return;
+    }
+    this.run = null;
+    this.gate.release();
+    const server = this.server;
+    server.store.frozen = this.frozenBefore || server.pause.type !== 0;
+    const c = run.caller;
+    if (!c.closed) {
+      if (status === -1) c.reply.error("ERR internal error while executing a script (logged by the server)");
+      else if (!run.silent) this.deliver(run);
+      c.postponed = null;
+      c.queueOutput();
+    }
+    if (server.blocking.pending) server.blocking.afterCommand(c, false);
+    if (server.tracking.hasPending()) server.tracking.afterCommand(c);
+    if (!c.closed) server.resumeClient(c);
+  };
+
+  // ---- LuaHost: what the VM asks while a script runs ----------------------------------------
+
+  /** scriptCall: the checks, then the command on the script client; its reply goes to the VM. */
+  call(argc: number, resp: number): number {
+    const vm = this.vm;
+    const fake = this.fake;
+    const run = this.run!;
+    fake.argc = argc;
+    fake.argBuf = vm.memory();
+    fake.argOff = vm.argvOffsets();
+    fake.argLen = vm.argvLengths();
+    fake.resp = resp as 2 | 3;
+    const cmd = this.lookupCommand(fake);
+    if (cmd === undefined) return this.reject(null, 'Unknown Redis command called from script');
+    if ((cmd.arity > 0 && cmd.arity !== argc) || argc < -cmd.arity || cmd.handler === null) {
+      return this.reject(cmd, 'Wrong number of args calling Redis command from script');
+    }
+    const flags = cmd.flags;
+    if ((flags & CommandFlag.NOSCRIPT) !== 0) return this.reject(cmd, 'This Redis command is not allowed from script');
+    if (run.readOnly && ((flags & CommandFlag.WRITE) !== 0 || (cmd.parent === null && MAY_REPLICATE.has(cmd.name)))) {
+      return this.reject(cmd, 'Write commands are not allowed from read-only scripts.');
+    }
+    if (!run.allowOom && run.oomAtStart && !run.writeDirty && (flags & CommandFlag.DENYOOM) !== 0 && this.server.settings.maxmemory > 0) {
+      return this.reject(cmd, `-${E_OOM_TEXT}`);
+    }
+    if ((flags & CommandFlag.WRITE) !== 0) run.writeDirty = true;
+    this.server.callCommand(fake, cmd);
+    const reply = fake.reply.take();
+    const len = vm.putReply(reply ?? EMPTY_REPLY);
+    fake.reply.recycle();
+    return len;
+  }
+
+  log(level: number, message: string): void {
+    const logger = this.server.logger;
+    if (level >= 3) logger.warn(message);
+    else if (level === 2) logger.info(message);
+    else logger.debug(message);
+  }
+
+  interrupt(): number {
+    const run = this.run;
+    if (run === null) return 0;
+    if (run.killed) return 2;
+    if (!run.canYield) return 0;
+    if (!run.timedOut) {
+      const elapsed = performance.now() - run.start;
+      if (elapsed < this.busyThreshold) return 0;
+      run.timedOut = true;
+      this.server.logger.warn(`Slow script detected: still in execution after ${Math.floor(elapsed)} milliseconds. You can try killing the script using the ${run.isEval ? 'SCRIPT KILL' : 'FUNCTION KILL'} command. Script name is: ${run.name}.`);
+    }
+    return 1;
+  }
+
+  aclCheck(argc: number): number {
+    const fake = this.fake;
+    fake.argc = argc;
+    fake.argBuf = this.vm.memory();
+    fake.argOff = this.vm.argvOffsets();
+    fake.argLen = this.vm.argvLengths();
+    return this.lookupCommand(fake) === undefined ? -1 : 1;
+  }
+
+  registerFunction(name: Buffer, description: Buffer | null, ref: number, flags: number): number {
+    const error = this.functions.registerFunction(name, description, ref, flags);
+    if (error === null) return 0;
+    return -(this.vm.putReply(Buffer.from(error, 'latin1')) + 1);
+  }
+
+  /** lookupCommand(argv, argc): the command, or its subcommand when it has them and argc > 1. */
+  private lookupCommand(c: Client): CommandEntry | undefined {
+    const cmd = this.server.registry.lookup(c.argBuf, c.argOff[0], c.argLen[0]);
+    if (cmd === undefined || cmd.subcommands === null || c.argc === 1) return cmd;
+    return cmd.subcommands.get(c.argLower(1));
+  }
+
+  /** A rejected redis.call: counted as Redis's afterErrorReply and rejected_calls do. */
+  private reject(cmd: CommandEntry | null, text: string): number {
+    const stats = this.server.stats;
+    if (cmd !== null) stats.rejectedCalls[cmd.id]++;
+    const counted = text.startsWith('-') ? text.slice(1) : `ERR ${text}`;
+    const bytes = Buffer.from(counted, 'latin1');
+    this.server.onErrorReply(bytes, 0, bytes.length);
+    return -(this.vm.putReply(Buffer.from(text, 'latin1')) + 1);
+  }
+}
+
+function sha1hex(buf: Uint8Array, off: number, len: number): string {
+  return createHash('sha1').update(buf.subarray(off, off + len)).digest('hex');
+}
+
+const engines = new WeakMap<ServerState, ScriptingEngine>();
+
+/** The server's scripting engine, created on first use (the VM costs ~15 ms and ~2 MB). */
+export function scriptingEngine(server: ServerState): ScriptingEngine {
+  let engine = engines.get(server);
+  if (engine === undefined) {
+    engine = new ScriptingEngine(server);
+    engines.set(server, engine);
+  }
+  return engine;
+}
+
+/** The engine if one was created (INFO and FUNCTION STATS need not create it). */
+export function existingScriptingEngine(server: ServerState): ScriptingEngine | undefined {
+  return engines.get(server);
+}

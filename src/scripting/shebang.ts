@@ -1,0 +1,155 @@
+/*
+ * Script and library headers, parsed as Redis 7.0 parses them: sdssplitargs (sds.c) for the
+ * words of a "#!" line, evalExtractShebangFlags (eval.c) for EVAL's "#!lua flags=..." and
+ * functionExtractLibMetaData (functions.c) for FUNCTION LOAD's "#!lua name=...". Texts are
+ * latin1 strings (one char per byte), so binary bodies survive; error texts are Redis's.
+ */
+
+/** Script flags (script.h): the bits, their names in Redis's order (scripts_flags_def). */
+export const ScriptFlag = {
+  NO_WRITES: 1 << 0,
+  ALLOW_OOM: 1 << 1,
+  ALLOW_STALE: 1 << 2,
+  NO_CLUSTER: 1 << 3,
+  /** A script with no shebang: EVAL's backwards-compatible mode. */
+  EVAL_COMPAT_MODE: 1 << 4,
+  ALLOW_CROSS_SLOT: 1 << 5,
+} as const;
+
+export const SCRIPT_FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
+  [ScriptFlag.NO_WRITES, 'no-writes'],
+  [ScriptFlag.ALLOW_OOM, 'allow-oom'],
+  [ScriptFlag.ALLOW_STALE, 'allow-stale'],
+  [ScriptFlag.NO_CLUSTER, 'no-cluster'],
+  [ScriptFlag.ALLOW_CROSS_SLOT, 'allow-cross-slot-keys'],
+];
+
+function isSpace(ch: number): boolean {
+  return ch === 32 || (ch >= 9 && ch <= 13);
+}
+
+function hexValue(ch: number): number {
+  if (ch >= 48 && ch <= 57) return ch - 48;
+  if (ch >= 97 && ch <= 102) return ch - 87;
+  if (ch >= 65 && ch <= 70) return ch - 55;
+  return -1;
+}
+
+/** sdssplitargs: the words of a line with Redis's quoting rules, or null on unbalanced quotes. */
+export function splitArgs(line: string): string[] | null {
+  const out: string[] = [];
+  let p = 0;
+  const n = line.length;
+  const at = (i: number): number => (i < n ? line.charCodeAt(i) : 0);
+  for (;;) {
+    while (p < n && at(p) !== 0 && isSpace(at(p))) p++;
+    if (p >= n || at(p) === 0) return out;
+    let inq = false;
+    let insq = false;
+    let done = false;
+    let current = '';
+    while (!done) {
+      const c = at(p);
+      if (inq) {
+        if (c === 92 && at(p + 1) === 120 && hexValue(at(p + 2)) >= 0 && hexValue(at(p + 3)) >= 0) {
+          current += String.fromCharCode(hexValue(at(p + 2)) * 16 + hexValue(at(p + 3)));
+          p += 3;
+        } else if (c === 92 && at(p + 1) !== 0) {
+          p++;
+          const e = at(p);
+          current += e === 110 ? '\n' : e === 114 ? '\r' : e === 116 ? '\t' : e === 98 ? '\b' : e === 97 ? '\x07' : String.fromCharCode(e);
+        } else if (c === 34) {
+          if (at(p + 1) !== 0 && !isSpace(at(p + 1))) return null;
+          done = true;
+        } else if (c === 0) {
+          return null;
+        } else {
+          current += line[p];
+        }
+      } else if (insq) {
+        if (c === 92 && at(p + 1) === 39) {
+          p++;
+          current += "'";
+        } else if (c === 39) {
+          if (at(p + 1) !== 0 && !isSpace(at(p + 1))) return null;
+          done = true;
+        } else if (c === 0) {
+          return null;
+        } else {
+          current += line[p];
+        }
+      } else if (c === 32 || c === 10 || c === 13 || c === 9 || c === 0) {
+        done = true;
+      } else if (c === 34) {
+        inq = true;
+      } else if (c === 39) {
+        insq = true;
+      } else {
+        current += line[p];
+      }
+      if (at(p) !== 0) p++;
+    }
+    out.push(current);
+  }
+}
+
+/** evalExtractShebangFlags: the flags and the shebang's length, or an error text (without "ERR "). */
+export function extractShebangFlags(body: string): { flags: number; shebangLen: number } | string {
+  if (!body.startsWith('#!')) return { flags: ScriptFlag.EVAL_COMPAT_MODE, shebangLen: 0 };
+  const end = body.indexOf('\n');
+  if (end < 0) return 'Invalid script shebang';
+  const parts = splitArgs(cString(body.slice(0, end)));
+  if (parts === null || parts.length === 0) return 'Invalid engine in script shebang';
+  if (parts[0] !== '#!lua') return `Unexpected engine in script shebang: ${parts[0]}`;
+  let flags = 0;
+  for (let j = 1; j < parts.length; j++) {
+    const part = parts[j];
+    if (!part.startsWith('flags=')) return `Unknown lua shebang option: ${part}`;
+    for (const name of part.slice(6).split(',')) {
+      const def = SCRIPT_FLAG_NAMES.find(([, n]) => n === name);
+      if (def === undefined) return `Unexpected flag in script shebang: ${name}`;
+      flags |= def[0];
+    }
+  }
+  return { flags, shebangLen: end };
+}
+
+export interface LibraryMetadata {
+  engine: string;
+  name: string;
+  /** The code after the shebang line (from its '\n' on, so line numbers are kept). */
+  code: string;
+}
+
+/** functionExtractLibMetaData: the library's engine, name and code, or an error text. */
+export function extractLibraryMetadata(payload: string): LibraryMetadata | string {
+  if (!payload.startsWith('#!')) return 'Missing library metadata';
+  const end = payload.indexOf('\n');
+  if (end < 0) return 'Invalid library metadata';
+  const parts = splitArgs(cString(payload.slice(0, end)));
+  if (parts === null || parts.length === 0) return 'Invalid library metadata';
+  const engine = parts[0].slice(2);
+  let name: string | null = null;
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i];
+    if (part.slice(0, 5).toLowerCase() === 'name=') {
+      if (name !== null) return 'Invalid metadata value, name argument was given multiple times';
+      name = part.slice(5);
+      continue;
+    }
+    return `Invalid metadata value given: ${part}`;
+  }
+  if (name === null) return 'Library name was not given';
+  return { engine, name, code: payload.slice(end) };
+}
+
+/** functionsVerifyName: letters, digits and '_', at least one. */
+export function isValidName(name: string): boolean {
+  return /^[A-Za-z0-9_]+$/.test(name);
+}
+
+/** C string view: up to the first NUL byte (the C code reads the header with strchr/strncmp). */
+function cString(s: string): string {
+  const nul = s.indexOf('\0');
+  return nul < 0 ? s : s.slice(0, nul);
+}
