@@ -28,6 +28,7 @@ import { ClientPause } from './pause.ts';
 import { KeyspaceEvents, parseNotifyClasses } from './keyspace-events.ts';
 import { registerTransactionCommands } from './commands/transactions.ts';
 import { registerPubsubCommands } from './commands/pubsub.ts';
+import { registerScriptingCommands } from './commands/scripting.ts';
 import { registerConnectionCommands, REDIS_COMPAT_VERSION } from './commands/connection.ts';
 import packageJson from '../package.json' with { type: 'json' };
 import { registerServerCommands } from './commands/server.ts';
@@ -81,6 +82,7 @@ export function buildRegistry(): Registry {
   registerIntrospectionCommands(registry);
   registerTransactionCommands(registry);
   registerPubsubCommands(registry);
+  registerScriptingCommands(registry);
   return registry;
 }
 

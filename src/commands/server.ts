@@ -1,7 +1,7 @@
 /*
  * Server commands (Redis 7.0 server.c / db.c / config.c semantics): INFO, DBSIZE, FLUSHDB,
- * FLUSHALL, SWAPDB, TIME, CONFIG, COMMAND, SHUTDOWN, LASTSAVE, ROLE, and FUNCTION / SCRIPT
- * answering truthfully for a server with no scripts or functions loaded.
+ * FLUSHALL, SWAPDB, TIME, CONFIG, COMMAND, SHUTDOWN, LASTSAVE, ROLE. (SCRIPT and FUNCTION are
+ * in scripting.ts.)
  */
 import os from 'node:os';
 import type { Client } from '../client.ts';
@@ -284,42 +284,6 @@ const COMMAND_HELP = [
   'HELP',
   '    Prints this help.',
 ];
-
-// ---- FUNCTION / SCRIPT (nothing loaded yet) ----
-
-function cmdFunctionList(c: Client): void {
-  for (let j = 2; j < c.argc; j++) {
-    if (c.argIs(j, 'withcode')) continue;
-    if (c.argIs(j, 'libraryname') && j + 1 < c.argc) {
-      j++;
-      continue;
-    }
-    c.reply.error(`ERR Unknown argument ${c.argString(j)}`);
-    return;
-  }
-  c.reply.arrayLen(0);
-}
-
-function cmdFunctionFlush(c: Client): void {
-  if (c.argc > 3 || (c.argc === 3 && !c.argIs(2, 'async') && !c.argIs(2, 'sync'))) {
-    c.reply.error('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
-    return;
-  }
-  c.reply.raw(R_OK);
-}
-
-function cmdScriptExists(c: Client): void {
-  c.reply.arrayLen(c.argc - 2);
-  for (let j = 2; j < c.argc; j++) c.reply.int(0);
-}
-
-function cmdScriptFlush(c: Client): void {
-  if (c.argc > 3 || (c.argc === 3 && !c.argIs(2, 'async') && !c.argIs(2, 'sync'))) {
-    c.reply.error('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
-    return;
-  }
-  c.reply.raw(R_OK);
-}
 
 // ---- INFO ----
 
@@ -651,10 +615,4 @@ export function registerServerCommands(registry: Registry): void {
   registry.add('command|list', cmdCommandList);
   registry.add('command|getkeys', cmdCommandGetkeys);
   registry.add('command|help', (c) => replyHelp(c, COMMAND_HELP));
-  registry.add('function', null);
-  registry.add('function|list', cmdFunctionList);
-  registry.add('function|flush', cmdFunctionFlush);
-  registry.add('script', null);
-  registry.add('script|exists', cmdScriptExists);
-  registry.add('script|flush', cmdScriptFlush);
 }
