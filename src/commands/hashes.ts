@@ -211,7 +211,8 @@ function hgetallGeneric(c: Client, what: number): void {
   const reply = c.reply;
   if (both) reply.mapLen(hv.size());
   else reply.arrayLen(hv.size());
-  for (let e = hv.first(); e >= 0; e = hv.next(e)) {
+  // A doomed client (past its output hard limit) gets nothing more: stop building.
+  for (let e = hv.first(); e >= 0 && !reply.overLimit; e = hv.next(e)) {
     hv.readEntry(e, entry);
     if (what & WITH_FIELDS) replyField(c);
     if (what & WITH_VALUES) replyValue(c);

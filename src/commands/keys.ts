@@ -204,6 +204,8 @@ function cmdKeys(c: Client): void {
   });
   reply.arrayLen(matched.length);
   for (const h of matched) {
+    // A doomed client (past its output hard limit) gets nothing more: stop building.
+    if (reply.overLimit) break;
     const len = store.keyLength(h);
     reply.bulk(store.keyBytes(h), store.offset, len);
   }

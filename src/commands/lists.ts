@@ -126,7 +126,8 @@ function replyRange(c: Client, list: ListValue, from: number, count: number, rev
   cursor.seek(list, from);
   for (let i = 1; ; i++) {
     reply.bulk(cursor.buf, cursor.off, cursor.len);
-    if (i === count) break;
+    // A doomed client (past its output hard limit) gets nothing more: stop building.
+    if (i === count || reply.overLimit) break;
     if (reverse) cursor.prev();
     else cursor.next();
   }

@@ -236,7 +236,8 @@ function cmdSmembers(c: Client): void {
   }
   const sv = c.store.objectOf(h) as SetValue;
   c.reply.setLen(sv.size());
-  for (let e = sv.first(); e >= 0; e = sv.next(e)) replyMember(c, sv, e);
+  // A doomed client (past its output hard limit) gets nothing more: stop building.
+  for (let e = sv.first(); e >= 0 && !c.reply.overLimit; e = sv.next(e)) replyMember(c, sv, e);
 }
 
 // ---- SRANDMEMBER ----

@@ -518,7 +518,8 @@ function replyRun(c: Client, zv: ZsetValue, reverse: boolean, withscores: boolea
   const nested = withscores && reply.resp === 3;
   reply.arrayLen(withscores && !nested ? n * 2 : n);
   let p = run.pos;
-  for (let k = 0; k < n; k++) {
+  // A doomed client (past its output hard limit) gets nothing more: stop building.
+  for (let k = 0; k < n && !reply.overLimit; k++) {
     if (nested) reply.arrayLen(2);
     replyMember(c, zv, p);
     if (withscores) replyScore(c, zv.scoreAt(p));

@@ -254,14 +254,8 @@ describe('defect 5: an exception reaches only its own client, and never kills th
 });
 
 describe('defect 6: the output limit is checked while a reply grows', () => {
-  it('LRANGE over a 20 MB list with a 1 MB hard limit closes the client without building the reply', async () => {
-    const admin = await client();
-    const value = 'v'.repeat(100);
-    for (let i = 0; i < 200; i++) {
-      await admin.call('RPUSH', 'big', ...Array.from({ length: 1000 }, () => value));
-    }
-    expect(text(await admin.call('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 1mb 0 0'))).toBe('+OK\r\n');
-    const reader = await client();
+  /** The largest buffer the server allocates while `fn` runs. */
+  async function largestAllocation(fn: () => Promise<void>): Promise<number> {
     const largest = { size: 0 };
     const original = Buffer.allocUnsafeSlow;
     Buffer.allocUnsafeSlow = (size: number) => {
@@ -269,13 +263,34 @@ describe('defect 6: the output limit is checked while a reply grows', () => {
       return original(size);
     };
     try {
-      reader.write(encodeCommand(['LRANGE', 'big', '0', '-1']));
-      await reader.waitClosed(10_000);
+      await fn();
     } finally {
       Buffer.allocUnsafeSlow = original;
     }
-    expect(reader.isClosed).toBe(true);
-    expect(largest.size).toBeLessThan(4 * 1024 * 1024);
-    expect(text(await admin.call('LLEN', 'big'))).toBe(':200000\r\n');
-  });
+    return largest.size;
+  }
+
+  it('LRANGE, HGETALL, SMEMBERS, ZRANGE and KEYS over ~10 MB with a 1 MB hard limit close the client without building the reply', async () => {
+    const admin = await client();
+    const value = 'v'.repeat(100);
+    for (let i = 0; i < 100; i++) {
+      const ids = Array.from({ length: 1000 }, (_, k) => `${value}${i * 1000 + k}`);
+      await admin.call('RPUSH', 'big:list', ...ids);
+      await admin.call('SADD', 'big:set', ...ids);
+      await admin.call('HSET', 'big:hash', ...ids.flatMap((id) => [id, value]));
+      await admin.call('ZADD', 'big:zset', ...ids.flatMap((id, k) => [String(k), id]));
+      await admin.call('MSET', ...ids.flatMap((id) => [id, '1']));
+    }
+    expect(text(await admin.call('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 1mb 0 0'))).toBe('+OK\r\n');
+    for (const command of [['LRANGE', 'big:list', '0', '-1'], ['HGETALL', 'big:hash'], ['SMEMBERS', 'big:set'], ['ZRANGE', 'big:zset', '0', '-1', 'WITHSCORES'], ['KEYS', 'v*']]) {
+      const reader = await client();
+      const largest = await largestAllocation(async () => {
+        reader.write(encodeCommand(command));
+        await reader.waitClosed(10_000);
+      });
+      expect(reader.isClosed, command[0]).toBe(true);
+      expect(largest, command[0]).toBeLessThan(4 * 1024 * 1024);
+    }
+    expect(text(await admin.call('LLEN', 'big:list'))).toBe(':100000\r\n');
+  }, 60_000);
 });
