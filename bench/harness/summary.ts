@@ -218,8 +218,29 @@ export function generatorNotes(results: readonly WorkloadResult[]): string[] {
       g.kind === 'fanout'
         ? `ops = deliveries (messages received, summed over the ${g.subscribers.toLocaleString('en-US')} subscribers), latency = publish to receipt per delivery, CPU us/op = server CPU per delivery`
         : `ops = transactions (MULTI, ${g.sets} x SET, EXEC), latency = write to EXEC reply per transaction, CPU us/op = server CPU per transaction`;
-    const gen = SERVERS.filter((k) => r.median[k]?.generatorCpuPercent !== undefined).map((k) => `${SERVER_LABEL[k]} ${pct(r.median[k]!.generatorCpuPercent!)}`);
+    const ran = SERVERS.filter((k) => r.median[k]?.generatorCpuPercent !== undefined);
+    const gen = ran.map((k) => `${SERVER_LABEL[k]} ${pct(r.median[k]!.generatorCpuPercent!)}`);
     lines.push(`${r.workload.label}: ${what}${gen.length > 0 ? `; load-gen CPU (median, of one core): ${gen.join(', ')}` : ''}.`);
+    for (const k of ran) {
+      const s = r.median[k]!;
+      if (!generatorBound(s)) continue;
+      lines.push(
+        `  caution: against ${SERVER_LABEL[k]} load-gen was the busier side (CPU + CPU wait ${pct(s.generatorCpuPercent! + s.clientWaitPercent)}, ` +
+          `server ${pct(s.cpuPercent + s.serverWaitPercent)}): its ops/s there may be the generator's limit, not the server's.`,
+      );
+    }
   }
   return lines;
+}
+
+/**
+ * Did the generator, rather than the server, likely set the pace? Busy = CPU used plus time
+ * spent waiting for a CPU (other work on the machine): the generator busy 90% or more of
+ * the run, and busier than the server.
+ */
+export function generatorBound(s: Summary): boolean {
+  if (s.generatorCpuPercent === undefined) return false;
+  const gen = s.generatorCpuPercent + (Number.isFinite(s.clientWaitPercent) ? s.clientWaitPercent : 0);
+  const srv = s.cpuPercent + (Number.isFinite(s.serverWaitPercent) ? s.serverWaitPercent : 0);
+  return gen >= 90 && gen > srv;
 }

@@ -10,7 +10,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatorFigures, parseGenOutput } from '../../bench/harness/gen-output.ts';
-import { checkTargets, generatorNotes, summarise, tableRows, type WorkloadResult } from '../../bench/harness/summary.ts';
+import { checkTargets, generatorBound, generatorNotes, summarise, tableRows, type Summary, type WorkloadResult } from '../../bench/harness/summary.ts';
 import { FANOUT, generatorArgs, generatorMaxSeconds, MULTI_EXEC, WORKLOADS } from '../../bench/harness/workloads.ts';
 import { runFanout } from '../../bench/lib/fanout-load.ts';
 import {
@@ -369,8 +369,31 @@ describe('the fan-out and MULTI/EXEC workloads', () => {
     expect(notes[0]).toContain('ops = deliveries');
     expect(notes[0]).toContain('redis-server 70%, slabcache 75%');
     expect(notes[1]).toContain('ops = transactions');
+    expect(notes.some((l) => l.includes('caution'))).toBe(false);
     // The floor row says why it did not run.
     expect(tableRows(results).some((row) => row[1] === 'Node floor' && row[2].includes('constants'))).toBe(true);
+  });
+});
+
+describe('generator-bound runs', () => {
+  const s = (cpu: number, srvWait: number, gen: number, genWait: number): Summary => ({
+    rounds: 1, rps: 1, rpsMin: 1, rpsMax: 1, p50: 1, p99: 1, p999: 1, cpuUsPerOp: 1, cpuPercent: cpu, serverWaitPercent: srvWait, clientWaitPercent: genWait,
+    ...(Number.isNaN(gen) ? {} : { generatorCpuPercent: gen }),
+  });
+
+  it('flags a run where the generator was busy and busier than the server', () => {
+    expect(generatorBound(s(80, 5, 85, 10))).toBe(true);
+    expect(generatorBound(s(95, 5, 85, 10))).toBe(false); // the server was busier
+    expect(generatorBound(s(40, 5, 60, 10))).toBe(false); // neither saturated
+    expect(generatorBound(s(40, 5, NaN, 10))).toBe(false); // not a load-gen run
+  });
+
+  it('says so under the table', () => {
+    const w = WORKLOADS.find((x) => x.id === 'publish-fanout')!;
+    const r: WorkloadResult = { workload: w, requests: 1, skipped: {}, rounds: { redis: [], slabcache: [], floor: [] }, median: { redis: s(70, 5, 88, 8), slabcache: s(90, 5, 40, 5) } };
+    const notes = generatorNotes([r]);
+    expect(notes.filter((l) => l.includes('caution'))).toHaveLength(1);
+    expect(notes[1]).toContain('against redis-server load-gen was the busier side (CPU + CPU wait 96%, server 75%)');
   });
 });
 
