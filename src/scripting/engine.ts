@@ -93,14 +93,18 @@ class ScriptRun {
 class BusyGate {
   private saved: Array<[CommandEntry, Handler]> = [];
 
-  engage(server: ServerState, isEval: boolean): void {
+  /** Gate every command but the script's own (those of `scriptClient`). */
+  engage(server: ServerState, isEval: boolean, scriptClient: Client): void {
     if (this.saved.length !== 0) return;
     const error = isEval ? E_BUSY_SCRIPT : E_BUSY_FUNCTION;
-    const busy: Handler = (c) => c.reply.raw(error);
     for (const entry of server.registry.all) {
-      if (entry.handler === null || (entry.flags & CommandFlag.ALLOW_BUSY) !== 0) continue;
-      this.saved.push([entry, entry.handler]);
-      (entry as { handler: Handler | null }).handler = busy;
+      const handler = entry.handler;
+      if (handler === null || (entry.flags & CommandFlag.ALLOW_BUSY) !== 0) continue;
+      this.saved.push([entry, handler]);
+      (entry as { handler: Handler | null }).handler = (c) => {
+        if (c === scriptClient) handler(c);
+        else c.reply.raw(error);
+      };
     }
   }
 
@@ -383,7 +387,7 @@ export class ScriptingEngine implements LuaHost {
     const store = this.server.store;
     this.frozenBefore = store.frozen;
     store.frozen = true;
-    this.gate.engage(this.server, run.isEval);
+    this.gate.engage(this.server, run.isEval, this.fake);
     setImmediate(this.resumeStep);
   }
 

@@ -56,7 +56,8 @@ describe.each(IOREDIS_MAJORS)('ioredis defineCommand ($name)', ({ connect }) => 
       expect(await c.echoArgs('a', 'b', '')).toEqual(['a', 'b', '']);
       // A pipeline of defined commands (EVALSHA, then EVAL for the ones the server lacks).
       await c.script('FLUSH');
-      const results = await c.pipeline().incrAndGet(key, 1).incrAndGet(key, 1).exec();
+      type IncrPipeline = { incrAndGet(key: string, by: number): IncrPipeline; exec(): Promise<unknown> };
+      const results = await (c.pipeline() as unknown as IncrPipeline).incrAndGet(key, 1).incrAndGet(key, 1).exec();
       expect(results).toEqual([[null, 9], [null, 10]]);
     } finally {
       await closeAll([c]);
