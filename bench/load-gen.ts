@@ -11,7 +11,8 @@
  * fanout: PUBLISH to `subscribers` subscribers of one channel (bench/lib/fanout-load.ts);
  * multi: MULTI, SET x `sets`, EXEC per transaction (bench/lib/multi-load.ts). Prints one
  * JSON line (bench/lib/gen-result.ts: operations, window seconds, rate, latency
- * percentiles, server CPU in the window read from /proc/SERVER_PID, the generator's own
+ * percentiles, server CPU in the window summed over /proc/SERVER_PID/task/<tid>/schedstat
+ * (nanoseconds: runs under a second are too short for /proc/PID/stat's 10 ms ticks), the generator's own
  * CPU, errors) and exits 0 when it measured, even with errors (the harness rejects those
  * runs); exits 1 when it could not set up. Every loop is bounded: by the count, by
  * --max-seconds, by --drain-seconds after the last request and by --setup-seconds for
@@ -19,7 +20,7 @@
  */
 import { parseArgs } from 'node:util';
 import { runQueueWaitNs } from './harness/measure.ts';
-import { cpuSeconds } from './harness/processes.ts';
+import { cpuSecondsPrecise } from './harness/processes.ts';
 import { runFanout } from './lib/fanout-load.ts';
 import type { GenResult, WindowSample } from './lib/gen-result.ts';
 import { runMulti } from './lib/multi-load.ts';
@@ -71,14 +72,14 @@ async function main(): Promise<void> {
     const u = process.cpuUsage();
     return {
       at: performance.now(),
-      serverCpu: pid === undefined ? NaN : cpuSeconds(pid),
+      serverCpu: pid === undefined ? NaN : cpuSecondsPrecise(pid),
       serverWaitNs: runQueueWaitNs(pid),
       genCpuUs: u.user + u.system,
       genSystemUs: u.system,
       genWaitNs: runQueueWaitNs(process.pid),
     };
   };
-  sample(); // the first reading looks up the clock tick rate (a child process): not inside the window
+  sample(); // a first reading (compiling, opening /proc) outside the window
   const bounds = { maxSeconds: num('max-seconds'), drainSeconds: num('drain-seconds'), setupSeconds: num('setup-seconds') };
   let result: GenResult;
   if (kind === 'fanout') {

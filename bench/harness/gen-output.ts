@@ -2,8 +2,9 @@
  * bench/load-gen.ts's report, read for the load harness: the last JSON line of its stdout
  * (bench/lib/gen-result.ts; JSON null stands for NaN) turned into the harness's figures.
  * The generator measures its own window (from the first request written to the last reply
- * or message received, connection set-up excluded) and reads the server's CPU and
- * run-queue wait at its two ends, so those replace the harness's whole-process readings.
+ * or message received, connection set-up excluded) and reads the server's CPU (summed
+ * over its threads' schedstat, in nanoseconds) and run-queue wait at its two ends, so those
+ * replace the harness's whole-process readings.
  * A run that saw any error (a wrong reply, a lost, repeated or reordered message, a closed
  * connection, replies still missing at the drain bound) is a failed run.
  */

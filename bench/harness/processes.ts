@@ -207,6 +207,28 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * CPU seconds of a process's live threads, from each /proc/PID/task/TID/schedstat (time on
+ * a CPU, user and kernel, in nanoseconds): the same quantity as cpuSeconds() without its
+ * 10 ms tick granularity, for short windows (bench/load-gen.ts). A thread that exits in
+ * the window takes its time with it. NaN when unreadable.
+ */
+export function cpuSecondsPrecise(pid: number): number {
+  try {
+    let ns = 0;
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // the thread exited between the listing and the read
+      }
+    }
+    return ns / 1e9;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Soft limit on open files of this process (children inherit it; Node raises it to the hard limit). */
 export function openFileLimit(): number {
   try {

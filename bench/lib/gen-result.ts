@@ -4,7 +4,7 @@
  * first request is written (every connection is open and, for fan-out, every subscriber
  * has its SUBSCRIBE confirmed) and closes when the last expected reply or message arrives,
  * so connecting and subscribing 1,000 clients counts neither in the time nor in the server
- * CPU, which the generator reads from /proc/PID/stat at the two ends of the window.
+ * CPU, which the generator reads from /proc/PID/task/TID/schedstat (every thread) at the two ends of the window.
  */
 import type { LatencyHistogram } from './latency-histogram.ts';
 
