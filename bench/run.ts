@@ -51,9 +51,9 @@ import { RespClient } from './lib/resp-client.ts';
 import { NODE, onPath, processMemory, ROOT } from './lib/servers.ts';
 
 const LOAD_GEN_LINE =
-  `PUBLISH fan-out and MULTI/EXEC: bench/load-gen.ts (node:net; fan-out: ${FANOUT.subscribers} subscribers, ${FANOUT.pipeline} PUBLISH in flight, ` +
-  `at most ${FANOUT.window} messages not yet received by all, ${FANOUT.payloadBytes}-byte payloads, ops = deliveries; MULTI/EXEC: ${MULTI_EXEC.connections} connections, ` +
-  `${MULTI_EXEC.pipeline} transaction of ${MULTI_EXEC.sets} SETs in flight each, ops = transactions); not run on the floor`;
+  `PUBLISH fan-out and MULTI/EXEC: bench/load-gen.ts (node:net, pinned like the other generators; fan-out: ${FANOUT.subscribers} subscribers, ${FANOUT.pipeline} PUBLISH in flight, ` +
+  `at most ${FANOUT.window} messages not yet received by all, ${FANOUT.payloadBytes}-byte payloads; MULTI/EXEC: ${MULTI_EXEC.connections} connections, ` +
+  `${MULTI_EXEC.pipeline} transaction of ${MULTI_EXEC.sets} SETs in flight on each); not run on the floor`;
 
 const USAGE = `npm run bench -- [options]
 
