@@ -280,7 +280,8 @@ async function profileMode(outDir: string, place: Placement, machine: MachineInf
 
 async function main(): Promise<void> {
   const quick = opts.flag('quick');
-  // Three servers and 18 workloads: 54 runs a round (quick: 45-65 s a round on 2 shared vCPUs, warm-up as long).
+  // Three servers and 20 workloads: 58 runs a round (the floor runs neither load-gen workload; quick: about 55-75 s a
+  // round on 2 shared vCPUs, warm-up as long; a round that would pass --max-seconds does not start).
   const rounds = Math.max(1, Math.floor(opts.num('rounds', quick ? 3 : 7)));
   const seconds = opts.num('seconds', quick ? 0.6 : 2);
   const maxSeconds = opts.num('max-seconds', quick ? 300 : 1500);
