@@ -34,6 +34,13 @@ test('the corpus holds at least 300 commands', () => {
   expect(total).toBeGreaterThanOrEqual(300);
 });
 
+test('the messaging corpora (issue 9) hold at least 400 commands, several of them multi-connection', () => {
+  const messaging = scripts.filter((s) => /^(transactions|pubsub|keyspace-events|tracking|client-pause)/.test(s.name));
+  expect(messaging.reduce((n, s) => n + s.commandCount, 0)).toBeGreaterThanOrEqual(400);
+  const multiConnection = messaging.filter((s) => s.items.some((it) => it.kind === 'step' && it.step.conn > 1));
+  expect(multiConnection.length).toBeGreaterThanOrEqual(5);
+});
+
 describe.skipIf(!enabled)('differential: redis-server vs the server under test', () => {
   let ref: RedisServerHandle | null = null;
   let target: TargetServer | null = null;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { RawClient, decodeReply, encodeCommand, escapeBytes, replyEnd } from '../helpers/raw-client.ts';
 import { redisServerPath, startRedisServer, type RedisServerHandle } from '../helpers/redis-server.ts';
 import { compareReplies, compareUnordered, runScript } from './runner.ts';
-import { parseScript, splitArgs, substitute, unescapeRaw, type Step } from './script.ts';
+import { parseScript, splitArgs, substitute, unescapeRaw, type Mode, type Step } from './script.ts';
 
 const args = (s: string): string[] | null => splitArgs(Buffer.from(s, 'latin1'))?.map((b) => b.toString('latin1')) ?? null;
 
@@ -165,7 +165,7 @@ describe.skipIf(redisServerPath() === null)('runScript reports mismatches', () =
   });
 
   const run = (source: string, all = true) =>
-    runScript(parseScript('t', 't.txt', source), { label: 'redis-server', host: ref.host, port: ref.port }, { label: 'yes', host: '127.0.0.1', port: yes.port }, { all });
+    runScript(parseScript('t', 't.txt', source), { label: 'redis-server', host: ref.host, port: ref.port }, { label: 'yes', host: '127.0.0.1', port: yes.port }, { all, commandWaitMs: 3000 });
 
   test('agreeing replies pass, differing replies are reported with both escaped', async () => {
     const r = await run('SET a b\nGET a\nPING\nDBSIZE\n!closes QUIT\n');
@@ -288,7 +288,7 @@ describe('multi-connection modifiers: comparison', () => {
   test('!ids compares remembered values by name, at any depth', () => {
     const va = new Map([['sub', b('5')]]);
     const vb = new Map([['sub', b('12')]]);
-    const mode = { kind: 'ids', names: ['sub'] } as const;
+    const mode: Mode = { kind: 'ids', names: ['sub'] };
     expect(compareReplies(b(':5\r\n'), b(':12\r\n'), mode, va, vb)).toBeNull();
     expect(compareReplies(b(':5\r\n'), b(':5\r\n'), mode, va, vb)).not.toBeNull();
     expect(compareReplies(b(':-1\r\n'), b(':-1\r\n'), mode, va, vb)).toBeNull();

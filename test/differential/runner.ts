@@ -223,14 +223,16 @@ class Side {
   private readonly conns = new Map<number, RawClient>();
   /** Values remembered by !let on this server. */
   readonly vars = new Map<string, Buffer>();
-  constructor(ep: Endpoint) {
+  private readonly waitMs: number;
+  constructor(ep: Endpoint, waitMs = COMMAND_WAIT_MS) {
     this.ep = ep;
+    this.waitMs = waitMs;
   }
 
   async conn(n: number): Promise<RawClient> {
     let c = this.conns.get(n);
     if (!c || c.isClosed) {
-      c = await RawClient.connect(this.ep.port, this.ep.host, { timeoutMs: COMMAND_WAIT_MS });
+      c = await RawClient.connect(this.ep.port, this.ep.host, { timeoutMs: this.waitMs });
       this.conns.set(n, c);
     }
     return c;
@@ -396,11 +398,13 @@ export interface RunOptions {
   all?: boolean;
   /** When given, receives one line per command with the reference's reply (for reviewing a script). */
   transcript?: string[];
+  /** How long a command's reply may take (COMMAND_WAIT_MS by default). */
+  commandWaitMs?: number;
 }
 
 export async function runScript(script: Script, ref: Endpoint, target: Endpoint, options: RunOptions = {}): Promise<RunResult> {
-  const a = new Side(ref);
-  const b = new Side(target);
+  const a = new Side(ref, options.commandWaitMs);
+  const b = new Side(target, options.commandWaitMs);
   const mismatches: Mismatch[] = [];
   let commands = 0;
   try {
