@@ -105,7 +105,9 @@ export function extractShebangFlags(body: string): { flags: number; shebangLen: 
   for (let j = 1; j < parts.length; j++) {
     const part = parts[j];
     if (!part.startsWith('flags=')) return `Unknown lua shebang option: ${part}`;
-    for (const name of part.slice(6).split(',')) {
+    const list = part.slice(6);
+    // sdssplitlen: an empty string has no elements.
+    for (const name of list === '' ? [] : list.split(',')) {
       const def = SCRIPT_FLAG_NAMES.find(([, n]) => n === name);
       if (def === undefined) return `Unexpected flag in script shebang: ${name}`;
       flags |= def[0];
