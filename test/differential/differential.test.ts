@@ -56,7 +56,7 @@ describe.skipIf(!enabled)('differential: redis-server vs the server under test',
       ref = await startRedisServer(script.directives);
       target = await startTarget(script.directives);
       const targetLabel = target.kind === 'slabcache' ? 'slabcache' : 'redis-server#2';
-      const missing = await missingCommands({ label: targetLabel, host: target.host, port: target.port }, script.requires);
+      const missing = await missingCommands({ label: targetLabel, host: target.host, port: target.port }, script.requires, script.directives['requirepass']);
       if (missing.length > 0) {
         console.warn(`${script.file} skipped: ${targetLabel} does not implement ${missing.join(', ')} yet`);
         ctx.skip();

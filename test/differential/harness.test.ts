@@ -8,7 +8,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { RawClient, decodeReply, encodeCommand, escapeBytes, replyEnd } from '../helpers/raw-client.ts';
 import { redisServerPath, startRedisServer, type RedisServerHandle } from '../helpers/redis-server.ts';
-import { compareReplies, compareUnordered, runScript } from './runner.ts';
+import { compareReplies, compareUnordered, missingCommands, runScript } from './runner.ts';
 import { parseScript, splitArgs, substitute, unescapeRaw, type Mode, type Step } from './script.ts';
 
 const args = (s: string): string[] | null => splitArgs(Buffer.from(s, 'latin1'))?.map((b) => b.toString('latin1')) ?? null;
@@ -387,5 +387,22 @@ describe.skipIf(redisServerPath() === null)('multi-connection modifiers: runScri
   test('!closes on a !read line expects another connection to kill this one', async () => {
     const r = await againstRedis('!conn=2 !let=victim CLIENT ID\nCLIENT KILL ID ${victim}\n!conn=2 !closes !read=0\n!conn=2 PING\n');
     expect(r.mismatches).toEqual([]);
+  });
+});
+
+describe.skipIf(redisServerPath() === null)('%requires', () => {
+  test('missingCommands names unknown commands and subcommands, authenticating when the script has a password', async () => {
+    const open = await startRedisServer();
+    const locked = await startRedisServer({ requirepass: 'pw' });
+    try {
+      const ep = { label: 'r', host: open.host, port: open.port };
+      expect(await missingCommands(ep, ['get', 'client|tracking', 'nosuch', 'client|nosuch'])).toEqual(['nosuch', 'client|nosuch']);
+      const lockedEp = { label: 'r', host: locked.host, port: locked.port };
+      expect(await missingCommands(lockedEp, ['multi', 'nosuch'], 'pw')).toEqual(['nosuch']);
+      // without the password every command looks missing: the script would be skipped for nothing
+      expect(await missingCommands(lockedEp, ['multi'])).toEqual(['multi']);
+    } finally {
+      await Promise.all([open.stop(), locked.stop()]);
+    }
   });
 });

@@ -375,11 +375,18 @@ function stepText(steps: Step[]): string {
   return steps.length === 1 ? steps[0]!.text : `pipeline { ${steps.map((s) => s.text).join(' ; ')} }`;
 }
 
-/** The subset of `names` the server does not know (COMMAND INFO answers null for them). */
-export async function missingCommands(ep: Endpoint, names: string[]): Promise<string[]> {
+/**
+ * The subset of `names` the server does not know (COMMAND INFO answers null for them). With
+ * `password` (a script's requirepass), the connection authenticates first.
+ */
+export async function missingCommands(ep: Endpoint, names: string[], password?: string): Promise<string[]> {
   if (names.length === 0) return [];
   const c = await RawClient.connect(ep.port, ep.host, { timeoutMs: 3000 });
   try {
+    if (password) {
+      const r = await c.call('AUTH', password);
+      if (r.toString() !== '+OK\r\n') throw new Error(`${ep.label}: AUTH answered ${escapeBytes(r)}`);
+    }
     const v = decodeReply(await c.call('COMMAND', 'INFO', ...names));
     if (v.kind !== 'aggregate') return names;
     return names.filter((_, i) => v.items[i] === undefined || v.items[i]!.kind === 'null');
