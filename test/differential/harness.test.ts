@@ -101,6 +101,11 @@ describe('comparison modes', () => {
     };
     expect(compareReplies(infoText('7.0.15'), infoText('7.2.4'), { kind: 'info', fields: ['redis_mode'] })).toBeNull();
     expect(compareReplies(infoText('7.0.15'), infoText('7.2.4'), { kind: 'info', fields: ['redis_version'] })).not.toBeNull();
+    const mon = (line: string): Buffer => b(`+${line}\r\n`);
+    expect(compareReplies(mon('1700000000.123456 [0 127.0.0.1:5000] "set" "k"'), mon('1800000000.000001 [0 [::1]:61000] "set" "k"'), { kind: 'monitor' })).toBeNull();
+    expect(compareReplies(mon('1700000000.123456 [0 127.0.0.1:5000] "set" "k"'), mon('1700000000.123456 [1 127.0.0.1:5000] "set" "k"'), { kind: 'monitor' })).not.toBeNull();
+    expect(compareReplies(mon('1700000000.123456 [0 127.0.0.1:5000] "set" "k"'), mon('1700000000.123456 [0 127.0.0.1:5000] "get" "k"'), { kind: 'monitor' })).not.toBeNull();
+    expect(compareReplies(mon('OK'), mon('1700000000.123456 [0 lua] "get"'), { kind: 'monitor' })).not.toBeNull();
   });
 });
 

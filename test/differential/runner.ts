@@ -127,6 +127,12 @@ export function canonical(reply: Buffer, mode: Mode, vars: ReadonlyMap<string, B
     case 'kv': return canonKv(v, mode.fields);
     case 'info': return canonInfo(v, mode.fields);
     case 'scanall': return repr(v);
+    case 'monitor': {
+      // +<seconds>.<micros> [<db> <addr>] "cmd" "arg"...; addr is ip:port, unix:path or lua
+      if (v.kind !== 'scalar' || v.type !== '+') return repr(v);
+      const m = /^\d+\.\d{6} \[(\d+) [^\]]+\] (.*)$/s.exec(v.data.toString('latin1'));
+      return m ? `+<time> [${m[1]} <addr>] ${m[2]}` : repr(v);
+    }
   }
 }
 

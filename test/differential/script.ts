@@ -35,6 +35,8 @@
  *                    server and the SETS of keys returned are compared (cursor values and the
  *                    order of keys legitimately differ between implementations); errors are
  *                    compared byte for byte
+ *   !monitor         a MONITOR line (`+1700000000.123456 [0 127.0.0.1:5000] "set" "k"`): the time
+ *                    and the client address are not compared, the database and the command are
  *   !conn=N          send on client connection N (1 by default; opened on first use)
  *   !inline          the rest of the line is sent verbatim followed by CRLF (an inline command
  *                    as telnet sends it; nothing is unescaped)
@@ -88,6 +90,7 @@ export type Mode =
   | { kind: 'kv'; fields: string[] }
   | { kind: 'info'; fields: string[] }
   | { kind: 'scanall' }
+  | { kind: 'monitor' }
   | { kind: 'ids'; names: string[] };
 
 export interface Step {
@@ -337,6 +340,7 @@ export function parseScript(name: string, file: string, source: string): Script 
         case 'sorted': mode = { kind: 'sorted' }; break;
         case 'pairs': mode = { kind: 'pairs' }; break;
         case 'scanall': mode = { kind: 'scanall' }; break;
+        case 'monitor': mode = { kind: 'monitor' }; break;
         case 'approx': mode = { kind: 'approx', tolerance: count('!approx', 0) }; break;
         case 'mask': mode = { kind: 'mask', fields: fieldList(val, '!mask', where) }; break;
         case 'kv': mode = { kind: 'kv', fields: val === '' ? [] : fieldList(val, '!kv', where) }; break;
