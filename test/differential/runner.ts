@@ -130,7 +130,7 @@ export function canonical(reply: Buffer, mode: Mode, vars: ReadonlyMap<string, B
     case 'monitor': {
       // +<seconds>.<micros> [<db> <addr>] "cmd" "arg"...; addr is ip:port, unix:path or lua
       if (v.kind !== 'scalar' || v.type !== '+') return repr(v);
-      const m = /^\d+\.\d{6} \[(\d+) [^\]]+\] (.*)$/s.exec(v.data.toString('latin1'));
+      const m = /^\d+\.\d{6} \[(\d+) \S+\] (.*)$/s.exec(v.data.toString('latin1'));
       return m ? `+<time> [${m[1]} <addr>] ${m[2]}` : repr(v);
     }
   }
