@@ -115,7 +115,7 @@ function workload(id: string, label: string, pipeline: number, parts: Part[], ne
 export const FANOUT = { kind: 'fanout', subscribers: 1000, pipeline: 16, window: 32, payloadBytes: VALUE_BYTES } as const;
 /** The transaction workload's shape (issue 9: MULTI/EXEC of 10 SETs). */
 export const MULTI_EXEC = { kind: 'multi', connections: 50, pipeline: 1, sets: 10 } as const;
-const NO_FLOOR = 'not run: the floor answers constants (no fan-out, no queued transaction)';
+const NO_FLOOR = 'n/a: answers constants';
 
 const single = (clients: number, ...test: string[]): Part[] => [{ share: 1, clients, test }];
 const mgetArgs = ['mget', ...Array.from({ length: 10 }, () => 'key:__rand_int__')];
