@@ -37,7 +37,11 @@
  *   unanswered and at most 32 messages not yet received by every subscriber, 32-byte
  *   payloads. An operation is a delivery (a message received by one subscriber): ops/s is
  *   deliveries per second, latency is publish to receipt per delivery, CPU per op is server
- *   CPU per delivery. Every subscriber must receive every message, in order, once.
+ *   CPU per delivery. Every subscriber must receive every message, in order, once. A
+ *   delivery waits behind the others in flight (up to 32 x 1,000), so its latency is mostly
+ *   that queue: about 16-32 messages' fan-out time, i.e. it grows as throughput falls. A
+ *   server writes each subscriber about once per 16 PUBLISHes it reads (one per pipelined
+ *   batch), so the generator reads about 16 messages per read.
  * - MULTI/EXEC: MULTI, 10 x SET (random keys of the preloaded 100,000, 32-byte values),
  *   EXEC, one transaction in flight on each of 50 connections. An operation is a
  *   transaction: transactions per second, latency per transaction (write to EXEC reply),
