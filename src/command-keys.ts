@@ -4,13 +4,14 @@
  * (with lastkey, keystep and limit) or keynum. A spec Redis cannot resolve (unknown, or an
  * incomplete one) makes Redis fall back to the command's own getkeys function; here the
  * fallback is the legacy first/last/step range, which is what those functions return for
- * every command slabcache implements (SORT_RO: the sorted key).
+ * every command slabcache implements with fixed key positions; a movable-keys command whose
+ * specs fail (a numkeys that is not a number ...) has none, as its getkeys function finds.
  *
- * Used by client-side caching (the keys a read command fetched). Positions go into one
+ * Used by client-side caching (the keys a read command fetched) and COMMAND GETKEYS. Positions go into one
  * reusable Int32Array: no allocation per command.
  */
 import type { Client } from './client.ts';
-import type { CommandEntry } from './registry.ts';
+import { CommandFlag, type CommandEntry } from './registry.ts';
 import type { CommandMeta } from './commands/command-meta.ts';
 import { parsed } from './numbers.ts';
 
@@ -20,7 +21,9 @@ export const keyPositions = new Int32Array(1024);
 /** Fill keyPositions with the key argument positions of c's current command; returns their count. */
 export function commandKeys(cmd: CommandEntry, c: Client): number {
   const n = fromKeySpecs(cmd.meta, c);
-  return n >= 0 ? n : fromLegacyRange(cmd.meta, c.argc);
+  if (n >= 0) return n;
+  // A movable-keys command whose specs cannot resolve (a bad numkeys ...) has no keys.
+  return (cmd.flags & CommandFlag.MOVABLE_KEYS) !== 0 ? 0 : fromLegacyRange(cmd.meta, c.argc);
 }
 
 function fromKeySpecs(meta: CommandMeta, c: Client): number {

@@ -17,6 +17,7 @@ import { replyHelp } from './keys.ts';
 import { REDIS_COMPAT_VERSION } from './connection.ts';
 import { writeCommandInfo, writeCommandDocs } from './command-meta.ts';
 import { memoryOverview } from './introspection.ts';
+import { commandKeys, keyPositions } from '../command-keys.ts';
 import { valueAtPercentile, METRIC_NET_INPUT, METRIC_NET_OUTPUT } from '../metrics.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 
@@ -232,6 +233,7 @@ function cmdCommandList(c: Client): void {
   for (const name of names) c.reply.bulkString(name);
 }
 
+/** COMMAND GETKEYS (getKeysSubcommandImpl): the keys found by the command's key specs. */
 function cmdCommandGetkeys(c: Client): void {
   const cmd = c.server.registry.byFullName(c.argLower(2));
   if (cmd === undefined) {
@@ -240,27 +242,33 @@ function cmdCommandGetkeys(c: Client): void {
   }
   const argc = c.argc - 2;
   const effective = cmd.subcommands !== null && argc >= 2 ? cmd.subcommands.get(c.argLower(3)) ?? cmd : cmd;
+  if (!effective.meta.key_specs.some((spec) => !spec.flags.includes('not_key'))) {
+    c.reply.error('ERR The command has no key arguments');
+    return;
+  }
   if ((effective.arity > 0 && effective.arity !== argc) || argc < -effective.arity) {
     c.reply.error('ERR Invalid number of arguments specified for command');
     return;
   }
-  const keys = keyPositions(effective, argc);
-  if (keys.length === 0) {
-    c.reply.error('ERR The command has no key arguments');
+  // Find the keys with the argument view shifted past "COMMAND GETKEYS".
+  const { argOff, argLen } = c;
+  c.argc = argc;
+  c.argOff = argOff.subarray(2);
+  c.argLen = argLen.subarray(2);
+  const n = commandKeys(effective, c);
+  c.argc = argc + 2;
+  c.argOff = argOff;
+  c.argLen = argLen;
+  if (n === 0) {
+    if (effective.meta.flags.includes('no_mandatory_keys')) c.reply.arrayLen(0);
+    else c.reply.error('ERR Invalid arguments specified for command');
     return;
   }
-  c.reply.arrayLen(keys.length);
-  for (const pos of keys) c.reply.bulk(c.argBuf, c.argOff[pos + 2], c.argLen[pos + 2]);
-}
-
-/** Key argument positions from first/last/step (the legacy key spec Redis derives from key specs). */
-function keyPositions(cmd: CommandEntry, argc: number): number[] {
-  const { first_key: firstKey, last_key: lastKey, step } = cmd.meta;
-  if (firstKey === 0 || (cmd.flags & CommandFlag.MOVABLE_KEYS) !== 0) return [];
-  const last = lastKey < 0 ? argc + lastKey : lastKey;
-  const positions: number[] = [];
-  for (let i = firstKey; i <= last && i < argc; i += step) positions.push(i);
-  return positions;
+  c.reply.arrayLen(n);
+  for (let k = 0; k < n; k++) {
+    const pos = keyPositions[k] + 2;
+    c.reply.bulk(c.argBuf, c.argOff[pos], c.argLen[pos]);
+  }
 }
 
 const COMMAND_HELP = [
