@@ -167,8 +167,7 @@ export class ScriptingEngine implements LuaHost {
     const run = this.prepare(c, sha, script.flags, ro, true);
     if (run === null) return;
     this.vm.setName(run.name);
-    this.writeKeysAndArgs(c, numkeys);
-    this.execute(run, () => this.vm.evalRun(numkeys, c.argc - 3 - numkeys, c.resp, this.busyThreshold > 0));
+    this.execute(run, () => this.vm.evalRun(sha, c.argBuf, c.argOff, c.argLen, 3, numkeys, c.argc, c.resp, this.busyThreshold > 0 && run.canYield));
   }
 
   /** SCRIPT LOAD: the sha1, or null after replying the error. */
@@ -199,9 +198,8 @@ export class ScriptingEngine implements LuaHost {
     }
     const vm = this.vm;
     const code = body.subarray(header.shebangLen);
-    vm.memory().set(code, vm.reserveInput(code.length));
     vm.setName(sha);
-    if (this.guard(c, () => vm.evalCompile(code.length)) !== 0) {
+    if (this.guard(c, () => vm.evalCompile(sha, code)) !== 0) {
       if (!vm.broken) c.reply.raw(vm.outputView());
       return null;
     }
@@ -225,8 +223,7 @@ export class ScriptingEngine implements LuaHost {
     const run = this.prepare(c, fn.name, fn.flags, ro, false);
     if (run === null) return;
     this.vm.setName(fn.name);
-    this.writeKeysAndArgs(c, numkeys);
-    this.execute(run, () => this.vm.fnRun(fn.ref, numkeys, c.argc - 3 - numkeys, c.resp, this.busyThreshold > 0));
+    this.execute(run, () => this.vm.fnRun(fn.ref, c.argBuf, c.argOff, c.argLen, 3, numkeys, c.argc, c.resp, this.busyThreshold > 0 && run.canYield));
   }
 
   lookupFunction(name: string): FunctionInfo | undefined {
@@ -306,23 +303,6 @@ export class ScriptingEngine implements LuaHost {
     return new ScriptRun(c, isEval, name, readOnly, allowOom, oom);
   }
 
-  /** KEYS then ARGV (arguments 3..argc) into the VM's input: a 32-bit length and the bytes each. */
-  private writeKeysAndArgs(c: Client, numkeys: number): void {
-    void numkeys;
-    let total = 0;
-    for (let i = 3; i < c.argc; i++) total += 4 + c.argLen[i];
-    const vm = this.vm;
-    let p = vm.reserveInput(total);
-    const mem = vm.memory();
-    for (let i = 3; i < c.argc; i++) {
-      const len = c.argLen[i];
-      mem.writeInt32LE(len, p);
-      p += 4;
-      c.argBuf.copy(mem, p, c.argOff[i], c.argOff[i] + len);
-      p += len;
-    }
-  }
-
   private execute(run: ScriptRun, start: () => number): void {
     this.run = run;
     const status = this.guard(run.caller, start);
@@ -354,6 +334,7 @@ export class ScriptingEngine implements LuaHost {
   private replaceVm(): void {
     this.run = null;
     this.gate.release();
+    this.vm.close();
     this.vm = new LuaVM();
     this.vm.setHost(this);
     this.scripts.clear();
@@ -425,14 +406,16 @@ export class ScriptingEngine implements LuaHost {
   // ---- LuaHost: what the VM asks while a script runs ----------------------------------------
 
   /** scriptCall: the checks, then the command on the script client; its reply goes to the VM. */
-  call(argc: number, resp: number): number {
+  call(argc: number, resp: number): Buffer | string {
     const vm = this.vm;
     const fake = this.fake;
     const run = this.run!;
+    // The previous call's reply has been turned into Lua values: its buffer can be reused.
+    fake.reply.recycle();
     fake.argc = argc;
-    fake.argBuf = vm.memory();
-    fake.argOff = vm.argvOffsets();
-    fake.argLen = vm.argvLengths();
+    fake.argBuf = vm.argBuf;
+    fake.argOff = vm.argOff;
+    fake.argLen = vm.argLen;
     fake.resp = resp as 2 | 3;
     const cmd = this.lookupCommand(fake);
     if (cmd === undefined) return this.reject(null, 'Unknown Redis command called from script');
@@ -449,10 +432,7 @@ export class ScriptingEngine implements LuaHost {
     }
     if ((flags & CommandFlag.WRITE) !== 0) run.writeDirty = true;
     this.server.callCommand(fake, cmd);
-    const reply = fake.reply.take();
-    const len = vm.putReply(reply ?? EMPTY_REPLY);
-    fake.reply.recycle();
-    return len;
+    return fake.reply.take() ?? EMPTY_REPLY;
   }
 
   log(level: number, message: string): void {
@@ -479,16 +459,14 @@ export class ScriptingEngine implements LuaHost {
   aclCheck(argc: number): number {
     const fake = this.fake;
     fake.argc = argc;
-    fake.argBuf = this.vm.memory();
-    fake.argOff = this.vm.argvOffsets();
-    fake.argLen = this.vm.argvLengths();
+    fake.argBuf = this.vm.argBuf;
+    fake.argOff = this.vm.argOff;
+    fake.argLen = this.vm.argLen;
     return this.lookupCommand(fake) === undefined ? -1 : 1;
   }
 
-  registerFunction(name: Buffer, description: Buffer | null, ref: number, flags: number): number {
-    const error = this.functions.registerFunction(name, description, ref, flags);
-    if (error === null) return 0;
-    return -(this.vm.putReply(Buffer.from(error, 'latin1')) + 1);
+  registerFunction(name: Buffer, description: Buffer | null, ref: number, flags: number): string | null {
+    return this.functions.registerFunction(name, description, ref, flags);
   }
 
   /** lookupCommand(argv, argc): the command, or its subcommand when it has them and argc > 1. */
@@ -499,13 +477,13 @@ export class ScriptingEngine implements LuaHost {
   }
 
   /** A rejected redis.call: counted as Redis's afterErrorReply and rejected_calls do. */
-  private reject(cmd: CommandEntry | null, text: string): number {
+  private reject(cmd: CommandEntry | null, text: string): string {
     const stats = this.server.stats;
     if (cmd !== null) stats.rejectedCalls[cmd.id]++;
     const counted = text.startsWith('-') ? text.slice(1) : `ERR ${text}`;
     const bytes = Buffer.from(counted, 'latin1');
     this.server.onErrorReply(bytes, 0, bytes.length);
-    return -(this.vm.putReply(Buffer.from(text, 'latin1')) + 1);
+    return text;
   }
 }
 

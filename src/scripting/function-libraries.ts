@@ -15,6 +15,8 @@
  * Libraries are listed in load order; Redis lists them in its hash table's order.
  */
 import type { LuaVM } from './lua-vm.ts';
+import { crc64 } from './crc64.ts';
+import { lzfCompress, lzfDecompress } from './lzf.ts';
 import { extractLibraryMetadata, isValidName } from './shebang.ts';
 
 export interface FunctionInfo {
@@ -125,7 +127,7 @@ export class FunctionLibraries {
     parts.push(Buffer.from([RDB_VERSION & 0xff, (RDB_VERSION >> 8) & 0xff]));
     const body = Buffer.concat(parts);
     const crc = Buffer.alloc(8);
-    crc.writeBigUInt64LE(this.vm.crc64(body));
+    crc.writeBigUInt64LE(crc64(body));
     return Buffer.concat([body, crc]);
   }
 
@@ -135,7 +137,7 @@ export class FunctionLibraries {
     const ctx = new LibraryContext();
     let pos = 0;
     let error: string | null = null;
-    const reader = new RdbReader(data, this.vm);
+    const reader = new RdbReader(data);
     while (data.length - pos > 10) {
       reader.pos = pos;
       const type = data[reader.pos++];
@@ -202,11 +204,10 @@ export class FunctionLibraries {
     const lib: Library = { name: md.name, code, functions: new Map() };
     const vm = this.vm;
     const body = Buffer.from(md.code, 'latin1');
-    vm.memory().set(body, vm.reserveInput(body.length));
     this.pending = lib;
     let failed: number;
     try {
-      failed = vm.fnCreate(body.length, timeoutMs);
+      failed = vm.fnCreate(body, timeoutMs);
     } finally {
       this.pending = null;
     }
@@ -281,13 +282,13 @@ export class FunctionLibraries {
     const footer = data.length - 10;
     const version = data[footer] | (data[footer + 1] << 8);
     if (version > RDB_VERSION) return false;
-    return this.vm.crc64(data.subarray(0, data.length - 8)) === data.readBigUInt64LE(data.length - 8);
+    return crc64(data.subarray(0, data.length - 8)) === data.readBigUInt64LE(data.length - 8);
   }
 
   /** rdbSaveRawString for a library's code (never integer-like: it starts with "#!"). */
   private rdbString(s: Buffer): Buffer {
     if (s.length > 20 && s.length > 4) {
-      const packed = this.vm.lzfCompress(s, s.length - 4);
+      const packed = lzfCompress(s, s.length - 4);
       if (packed !== null) return Buffer.concat([Buffer.from([0xc3]), rdbLength(packed.length), rdbLength(s.length), packed]);
     }
     return Buffer.concat([rdbLength(s.length), s]);
@@ -314,13 +315,11 @@ function rdbLength(len: number): Buffer {
 class RdbReader {
   pos = 0;
   private readonly data: Buffer;
-  private readonly vm: LuaVM;
   /** The last length read was an encoding marker (RDB_ENCVAL). */
   private encoded = false;
 
-  constructor(data: Buffer, vm: LuaVM) {
+  constructor(data: Buffer) {
     this.data = data;
-    this.vm = vm;
   }
 
   length(): number | null {
@@ -369,7 +368,7 @@ class RdbReader {
         const clen = this.length();
         const olen = clen === null ? null : this.length();
         if (clen === null || olen === null || this.pos + clen > d.length) return null;
-        const out = this.vm.lzfDecompress(d.subarray(this.pos, this.pos + clen), olen);
+        const out = lzfDecompress(d.subarray(this.pos, this.pos + clen), olen);
         this.pos += clen;
         return out;
       }
