@@ -7,8 +7,8 @@
  * RESP3-only shapes degrade to their RESP2 forms exactly as redis-server 7.0 does
  * (networking.c addReply*).
  *
- * Memory: an idle writer holds nothing. The first byte written takes a chunk (default 16 KB)
- * from an OutputPool shared by all clients; take() hands the bytes written so far out as one
+ * Memory: an idle writer holds nothing. The first byte written takes a small buffer (2 KB; a
+ * 16 KB chunk once that is outgrown) from an OutputPool shared by all clients; take() hands the bytes written so far out as one
  * view and detaches the chunk, and recycle() gives it back to the pool once the socket no longer
  * needs it (the write completed synchronously, the common case). So the chunks in use are
  * bounded by the clients with output pending in this turn, not by the clients connected. Output
@@ -33,31 +33,43 @@
  */
 
 export const DEFAULT_CHUNK_SIZE = 16 * 1024;
-/** Free chunks an OutputPool keeps (4 MB at the default chunk size). */
+/** Free chunks an OutputPool keeps: 256 chunks (4 MB at the default size) and 4096 small ones (8 MB). */
 const POOL_KEEP = 256;
+const SMALL_KEEP = 4096;
 const EMPTY = Buffer.alloc(0);
 
-/** Fixed-size output chunks shared by every client's ReplyWriter: a free stack. */
+/**
+ * Output buffers shared by every client's ReplyWriter, in two fixed sizes with a free stack
+ * each: small ones (an eighth of a chunk) for the usual few replies per turn, so a thousand
+ * subscribers with a message each hold 2 MB rather than 16 MB, and chunks for bigger output.
+ */
 export class OutputPool {
   readonly chunkSize: number;
+  readonly smallSize: number;
   /** Buffers allocated so far (chunks and dedicated buffers), for tests and metrics. */
   allocations = 0;
   private readonly free: Buffer[] = [];
+  private readonly freeSmall: Buffer[] = [];
 
   constructor(chunkSize: number = DEFAULT_CHUNK_SIZE) {
     this.chunkSize = chunkSize < 64 ? 64 : chunkSize;
+    this.smallSize = this.chunkSize >>> 3;
   }
 
-  acquire(): Buffer {
-    const b = this.free.pop();
+  /** A buffer for `need` bytes (at most chunkSize): a small one when it fits. */
+  acquire(need: number): Buffer {
+    const small = need <= this.smallSize;
+    const b = small ? this.freeSmall.pop() : this.free.pop();
     if (b !== undefined) return b;
     this.allocations++;
-    return Buffer.allocUnsafeSlow(this.chunkSize);
+    return Buffer.allocUnsafeSlow(small ? this.smallSize : this.chunkSize);
   }
 
-  /** Takes back a buffer nothing references any more (only chunks are kept). */
+  /** Takes back a buffer nothing references any more (only the two pooled sizes are kept). */
   release(b: Buffer): void {
-    if (b.length === this.chunkSize && this.free.length < POOL_KEEP) this.free.push(b);
+    if (b.length === this.chunkSize) {
+      if (this.free.length < POOL_KEEP) this.free.push(b);
+    } else if (b.length === this.smallSize && this.freeSmall.length < SMALL_KEEP) this.freeSmall.push(b);
   }
 
   /** A buffer of at least `size` bytes for output that outgrew a chunk. */
@@ -66,9 +78,9 @@ export class OutputPool {
     return Buffer.allocUnsafeSlow(size);
   }
 
-  /** Bytes held by free chunks. */
+  /** Bytes held by free buffers. */
   freeBytes(): number {
-    return this.free.length * this.chunkSize;
+    return this.free.length * this.chunkSize + this.freeSmall.length * this.smallSize;
   }
 }
 
@@ -262,8 +274,12 @@ export class ReplyWriter {
       if (need <= this.buf.length) return;
     }
     const pool = this.pool;
-    if (this.buf.length === 0 && need <= pool.chunkSize) {
-      this.buf = pool.acquire();
+    if (need <= pool.chunkSize && this.buf.length < pool.chunkSize) {
+      // Empty, or a small buffer outgrown: take a pooled one that fits.
+      const next = pool.acquire(need);
+      if (this.pos > 0) this.buf.copy(next, 0, 0, this.pos);
+      pool.release(this.buf);
+      this.buf = next;
       return;
     }
     let cap = this.buf.length * 2;

@@ -17,11 +17,16 @@
  *
  * A buffer handed to socket.write is recycled into the shared output pool when the write
  * completed synchronously (the socket then holds no bytes), which is the common case; otherwise
- * the socket keeps it and the writer starts a fresh one.
+ * the socket keeps it and the writer starts a fresh one. When the socket already queues bytes
+ * (a slow reader, a subscriber behind on its messages) a small output is copied instead, so
+ * the chunk stays in the pool.
  */
 import type { Client } from './client.ts';
 import type { ServerState } from './server-state.ts';
 import type { OutputLimit } from './settings.ts';
+
+/** Output up to this size is copied when the socket already queues bytes (its chunk is kept). */
+const COPY_WHEN_QUEUED = 4096;
 
 /** Stop reading a client whose socket holds more than this many unsent bytes. */
 export const OUTPUT_PAUSE_BYTES = 1 << 20;
@@ -104,8 +109,16 @@ export function flushClient(server: ServerState, c: Client): void {
   if (out !== null) {
     server.stats.netOutputBytes += out.length;
     server.stats.writesProcessed++;
-    socket.write(out);
-    if (socket.writableLength === 0) reply.recycle();
+    if (socket.writableLength !== 0 && out.length <= COPY_WHEN_QUEUED) {
+      // The socket still holds earlier bytes, so this write will wait in its queue: hand it
+      // a copy (small: from Node's buffer pool) and keep the chunk, rather than losing a
+      // 16 KB chunk per turn to a subscriber that reads slowly.
+      socket.write(Buffer.from(out));
+      reply.recycle();
+    } else {
+      socket.write(out);
+      if (socket.writableLength === 0) reply.recycle();
+    }
   }
   const unsent = socket.writableLength;
   reply.queuedBytes = unsent;

@@ -338,7 +338,7 @@ describe('ReplyWriter output buffer: take/recycle/mark/truncate, the output pool
     w.recycle(); // a dedicated buffer is not kept by the pool
     w.raw(R.R_QUEUED);
     const after = w.take()!;
-    expect(after.buffer.byteLength).toBe(1024);
+    expect(after.buffer.byteLength).toBe(pool.smallSize); // a small pooled buffer again
   });
 
   it('grows a dedicated buffer by doubling for many large replies', () => {
@@ -379,13 +379,24 @@ describe('ReplyWriter output buffer: take/recycle/mark/truncate, the output pool
     expect(w.pending()).toBeLessThan(64 * 1024);
   });
 
+  it('starts with a small buffer and moves to a chunk only when that is outgrown', () => {
+    const pool = new OutputPool(1024);
+    const w = new ReplyWriter(pool);
+    w.raw(R.R_OK);
+    expect(w.capacity()).toBe(pool.smallSize);
+    w.bulk(Buffer.alloc(500, 0x61), 0, 500);
+    expect(w.capacity()).toBe(1024);
+    expect(decode(w.take())).toEqual([s('OK'), Buffer.alloc(500, 0x61)]);
+    expect(pool.freeBytes()).toBe(pool.smallSize); // the outgrown small buffer went back
+  });
+
   it('dispose drops pending output and gives the chunk back', () => {
     const pool = new OutputPool(1024);
     const w = new ReplyWriter(pool);
     w.raw(R.R_OK);
     w.dispose();
     expect(w.pending()).toBe(0);
-    expect(pool.freeBytes()).toBe(1024);
+    expect(pool.freeBytes()).toBe(pool.smallSize);
   });
 
   it('streams a value stored in pieces with bulkHeader/rawSlice/crlf', () => {
