@@ -22,7 +22,38 @@ export type Em = { HEAPU8: Uint8Array; HEAPU32: Uint32Array; HEAP32: Int32Array;
 const requireCjs = createRequire(import.meta.url);
 const wasmoon = requireCjs('wasmoon-lua5.1') as { LuaApi: { initialize(): Promise<{ module: unknown }> } };
 
-export const M = (await wasmoon.LuaApi.initialize()).module as Em;
+/**
+ * The module, its exported C functions replaced by the raw WebAssembly exports: the package's
+ * Emscripten build wraps each export in a checking closure (a rest-arguments call and two
+ * assertion messages built per call), which would dominate a short script's cost.
+ */
+async function instantiate(): Promise<Em> {
+  const original = WebAssembly.instantiate;
+  let exports: WebAssembly.Exports | null = null;
+  (WebAssembly as { instantiate: unknown }).instantiate = async (...args: Parameters<typeof WebAssembly.instantiate>) => {
+    const result = (await (original as (...a: unknown[]) => Promise<unknown>)(...args)) as WebAssembly.WebAssemblyInstantiatedSource | WebAssembly.Instance;
+    const instance = 'instance' in result ? result.instance : result;
+    exports ??= instance.exports;
+    return result;
+  };
+  let module: Em;
+  try {
+    module = (await wasmoon.LuaApi.initialize()).module as Em;
+  } finally {
+    (WebAssembly as { instantiate: unknown }).instantiate = original;
+  }
+  const raw = exports as WebAssembly.Exports | null;
+  if (raw !== null) {
+    for (const key of Object.keys(module)) {
+      if (!key.startsWith('_lua') && key !== '_malloc' && key !== '_free') continue;
+      const f = raw[key.slice(1)];
+      if (typeof f === 'function') module[key] = f;
+    }
+  }
+  return module;
+}
+
+export const M = await instantiate();
 
 export const LUA_REGISTRYINDEX = -10000;
 export const LUA_GLOBALSINDEX = -10002;

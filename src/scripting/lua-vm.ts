@@ -33,7 +33,7 @@ import {
   setNumber, globalOf, canYield, formatG, upvalueIndex,
 } from './lua-api.ts';
 import { pushErrorTable, pushRespReply, writeLuaReply, RespWriter } from './lua-resp.ts';
-import { openLibraries } from './lua-libs.ts';
+import { openLibraries, forgetLibraryState } from './lua-libs.ts';
 import { SCRIPT_FLAG_NAMES } from './shebang.ts';
 
 /** What the VM asks of the server while a script runs (implemented by engine.ts). */
@@ -640,12 +640,17 @@ class Interpreter {
   readonly isEval: boolean;
   realOfRef = -1;
   metaViewRef = -1;
+  private realGlobalsRef = -1;
   /** Functions only: the metatable of the globals proxy, whose __index is switched during LOAD. */
   private fnGlobalsMetaRef = -1;
   private libApiRef = -1;
   private globalsRef = -1;
   /** The coroutine of the running script, or 0. */
   co = 0;
+  /** The coroutine kept for the next script (it ended normally), or 0. */
+  private idle = 0;
+  /** EVAL scripts by sha1: registry references of their compiled functions. */
+  private readonly scripts = new Map<string, number>();
   /** The count hook suspended the script (as opposed to the script calling coroutine.yield). */
   hookYield = false;
   private coRef = -1;
@@ -823,6 +828,7 @@ class Interpreter {
 
   close(): void {
     interpreters.delete(globalOf(this.L));
+    forgetLibraryState(this.L);
     M._lua_close(this.L);
   }
 
@@ -845,11 +851,15 @@ class Interpreter {
    */
   start(nargs: number, hookOn: boolean): number {
     const L = this.L;
-    const co = M._lua_newthread(L) as number;
-    this.coRef = M._luaL_ref(L, LUA_REGISTRYINDEX);
+    // A coroutine that ended normally is reused (Lua 5.1 lets a finished one run again).
+    if (this.idle === 0) {
+      this.idle = M._lua_newthread(L) as number;
+      this.coRef = M._luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    const co = this.idle;
     M._lua_xmove(L, co, nargs + 1);
     this.co = co;
-    if (hookOn) M._lua_sethook(co, hook, LUA_MASKCOUNT, HOOK_COUNT);
+    M._lua_sethook(co, hookOn ? hook : 0, hookOn ? LUA_MASKCOUNT : 0, hookOn ? HOOK_COUNT : 0);
     return this.step(nargs);
   }
 
@@ -897,9 +907,13 @@ class Interpreter {
       this.errorReply(co);
     }
     M._lua_sethook(co, 0, 0, 0);
-    M._luaL_unref(this.L, LUA_REGISTRYINDEX, this.coRef);
+    M._lua_settop(co, 0);
+    if (status !== 0 || (M._lua_status(co) as number) !== 0) {
+      M._luaL_unref(this.L, LUA_REGISTRYINDEX, this.coRef);
+      this.coRef = -1;
+      this.idle = 0;
+    }
     this.co = 0;
-    this.coRef = -1;
     if (++this.gcCount === GC_CYCLE_PERIOD) {
       M._lua_gc(this.L, LUA_GCSTEP, GC_CYCLE_PERIOD);
       this.gcCount = 0;
@@ -942,22 +956,39 @@ class Interpreter {
       pop(L, 1);
       return msg;
     }
-    M._lua_setfield(L, LUA_REGISTRYINDEX, cs(`f_${sha}`));
+    const old = this.scripts.get(sha);
+    if (old !== undefined) M._luaL_unref(L, LUA_REGISTRYINDEX, old);
+    this.scripts.set(sha, M._luaL_ref(L, LUA_REGISTRYINDEX));
     return null;
   }
 
   pushScript(sha: string): boolean {
-    M._lua_getfield(this.L, LUA_REGISTRYINDEX, cs(`f_${sha}`));
-    if (M._lua_type(this.L, -1) !== T_FUNCTION) {
-      pop(this.L, 1);
-      return false;
-    }
+    const ref = this.scripts.get(sha);
+    if (ref === undefined) return false;
+    M._lua_rawgeti(this.L, LUA_REGISTRYINDEX, ref);
     return true;
   }
 
   forgetScript(sha: string): void {
-    M._lua_pushnil(this.L);
-    M._lua_setfield(this.L, LUA_REGISTRYINDEX, cs(`f_${sha}`));
+    const ref = this.scripts.get(sha);
+    if (ref === undefined) return;
+    M._luaL_unref(this.L, LUA_REGISTRYINDEX, ref);
+    this.scripts.delete(sha);
+  }
+
+  /** The real globals table (behind the read-only proxy), pushed. */
+  pushRealGlobals(): void {
+    const L = this.L;
+    if (this.realGlobalsRef < 0) {
+      M._lua_rawgeti(L, LUA_REGISTRYINDEX, this.realOfRef);
+      M._lua_pushvalue(L, LUA_GLOBALSINDEX);
+      M._lua_rawget(L, -2);
+      M._lua_remove(L, -2);
+      M._lua_pushvalue(L, -1);
+      this.realGlobalsRef = M._luaL_ref(L, LUA_REGISTRYINDEX);
+      return;
+    }
+    M._lua_rawgeti(L, LUA_REGISTRYINDEX, this.realGlobalsRef);
   }
 }
 
@@ -995,7 +1026,11 @@ function registerVersion(L: number): void {
 }
 
 export class LuaVM {
-  /** Never set: a failed interpreter is not detected separately (kept for the engine's checks). */
+  /**
+   * Something other than a Lua error came out of the VM (a bug, a V8 stack overflow inside a
+   * C function, an Emscripten abort): the interpreters' state is unknown, the engine replaces
+   * the whole VM.
+   */
   broken = false;
   host: LuaHost | null = null;
   /** A script is running (or suspended): redis.call and friends are allowed. */
@@ -1088,7 +1123,7 @@ export class LuaVM {
 
   /** Compile an EVAL body (shebang removed) as f_<sha>: 0, or 1 with the error reply in the output. */
   evalCompile(sha: string, body: Buffer): number {
-    const msg = this.evalInterp.compileScript(sha, body);
+    const msg = this.guard(() => this.evalInterp.compileScript(sha, body));
     if (msg === null) return 0;
     this.out.reset();
     this.out.errorLine(sanitize(`-ERR Error compiling script (new function): ${msg}`));
@@ -1108,15 +1143,13 @@ export class LuaVM {
     if (!it.pushScript(sha)) throw new Error(`script f_${sha} is not compiled`);
     this.begin(it, resp);
     // KEYS and ARGV are globals (rawset into the real globals, behind the read-only proxy).
-    M._lua_rawgeti(L, LUA_REGISTRYINDEX, it.realOfRef);
-    M._lua_pushvalue(L, LUA_GLOBALSINDEX);
-    M._lua_rawget(L, -2);
+    it.pushRealGlobals();
     pushArray(L, argBuf, argOff, argLen, first, first + numkeys);
     M._lua_setfield(L, -2, cs('KEYS'));
     pushArray(L, argBuf, argOff, argLen, first + numkeys, argc);
     M._lua_setfield(L, -2, cs('ARGV'));
-    pop(L, 2);
-    return this.afterStep(it, it.start(0, hookOn));
+    pop(L, 1);
+    return this.afterStep(it, this.guard(() => it.start(0, hookOn)));
   }
 
   // ---- FUNCTION ----
@@ -1135,7 +1168,7 @@ export class LuaVM {
       }
       this.loading = { start: performance.now(), timeout: timeoutMs };
       M._lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_COUNT);
-      const status = M._lua_pcall(L, 0, 0, 0) as number;
+      const status = this.guard(() => M._lua_pcall(L, 0, 0, 0) as number);
       if (status !== 0) {
         let msg: string | null = null;
         if (M._lua_isstring(L, -1)) msg = `ERR ${toCStr(L, -1)}`;
@@ -1151,9 +1184,11 @@ export class LuaVM {
       return 0;
     } finally {
       this.loading = null;
-      M._lua_sethook(L, 0, 0, 0);
-      it.useLibraryApi(false);
-      M._lua_settop(L, 0);
+      if (!this.broken) {
+        M._lua_sethook(L, 0, 0, 0);
+        it.useLibraryApi(false);
+        M._lua_settop(L, 0);
+      }
     }
   }
 
@@ -1169,13 +1204,25 @@ export class LuaVM {
     this.begin(it, resp);
     pushArray(L, argBuf, argOff, argLen, first, first + numkeys);
     pushArray(L, argBuf, argOff, argLen, first + numkeys, argc);
-    return this.afterStep(it, it.start(2, hookOn));
+    return this.afterStep(it, this.guard(() => it.start(2, hookOn)));
   }
 
   /** Resume a yielded script: 0 ended (reply in output), 1 yielded again. */
   resume(): number {
     const it = this.current!;
-    return this.afterStep(it, it.resume());
+    return this.afterStep(it, this.guard(() => it.resume()));
+  }
+
+  private guard<T>(step: () => T): T {
+    try {
+      return step();
+    } catch (err) {
+      this.broken = true;
+      this.running = false;
+      this.loading = null;
+      this.current = null;
+      throw err;
+    }
   }
 
   private begin(it: Interpreter, resp: number): void {
@@ -1208,8 +1255,13 @@ export class LuaVM {
   }
 
   close(): void {
-    this.evalInterp.close();
-    this.fnInterp.close();
+    for (const it of [this.evalInterp, this.fnInterp]) {
+      try {
+        it.close();
+      } catch {
+        // A broken interpreter may fail to close; its memory stays with the module.
+      }
+    }
   }
 }
 
