@@ -248,3 +248,21 @@ export function toLongLong(x: number): string {
   if (Number.isSafeInteger(t)) return String(t === 0 ? 0 : t);
   return BigInt(t).toString();
 }
+
+/** C's (int) of (long long) of a double, as x86-64 redis-server computes luaL_checkint. */
+export function toInt(x: number): number {
+  if (Number.isNaN(x) || x >= TWO63 || x < -TWO63) return 0;
+  const t = Math.trunc(x);
+  if (Number.isSafeInteger(t)) return t | 0;
+  return Number(BigInt.asIntN(32, BigInt(t)));
+}
+
+/** luaL_checkint with redis-server's 64-bit lua_Integer (this build's is 32-bit). */
+export function checkInt(L: number, arg: number): number {
+  return toInt(M._luaL_checknumber(L, arg) as number);
+}
+
+/** luaL_optint likewise. */
+export function optInt(L: number, arg: number, def: number): number {
+  return (M._lua_type(L, arg) as number) <= 0 ? def : checkInt(L, arg);
+}

@@ -14,7 +14,7 @@
  */
 import {
   M, T_NIL, T_BOOLEAN, T_LIGHTUSERDATA, T_NUMBER, T_STRING, T_TABLE, LUA_GLOBALSINDEX, cs, cfunction, pushBytes, pushLiteral, toBytes,
-  toStr, pop, raise, argError, setFunction, globalOf, formatG,
+  toStr, pop, raise, argError, setFunction, globalOf, formatG, checkInt, optInt,
 } from './lua-api.ts';
 
 // ---- bit ----
@@ -299,9 +299,10 @@ class JsonDecoder {
     this.error('invalid token');
   }
 
-  private error(msg: string): void {
+  private error(msg: string, at = this.index): void {
     this.type = ERROR;
     this.str = msg;
+    this.index = at;
   }
 
   private number(): void {
@@ -325,7 +326,7 @@ class JsonDecoder {
     let p = this.pos + 1;
     let out = '';
     for (;;) {
-      if (p >= d.length) return this.error('unexpected end of string');
+      if (p >= d.length) return this.error('unexpected end of string', p);
       const ch = d[p];
       if (ch === '"') break;
       if (ch !== '\\') {
@@ -340,17 +341,18 @@ class JsonDecoder {
         p += 2;
         continue;
       }
-      if (e !== 'u') return this.error('invalid escape code');
+      if (e === undefined) return this.error('invalid escape code', p);
+      if (e !== 'u') return this.error('invalid escape code', p);
       let cp = hex4(d, p + 2);
-      if (cp < 0) return this.error('invalid unicode escape code');
+      if (cp < 0) return this.error('invalid unicode escape code', p);
       let used = 6;
       if (cp >= 0xd800 && cp <= 0xdbff) {
-        if (d[p + 6] !== '\\' || d[p + 7] !== 'u') return this.error('invalid unicode escape code');
+        if (d[p + 6] !== '\\' || d[p + 7] !== 'u') return this.error('invalid unicode escape code', p);
         const lo = hex4(d, p + 8);
-        if (lo < 0xdc00 || lo > 0xdfff) return this.error('invalid unicode escape code');
+        if (lo < 0xdc00 || lo > 0xdfff) return this.error('invalid unicode escape code', p);
         cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
         used = 12;
-      } else if (cp >= 0xdc00 && cp <= 0xdfff) return this.error('invalid unicode escape code');
+      } else if (cp >= 0xdc00 && cp <= 0xdfff) return this.error('invalid unicode escape code', p);
       out += Buffer.from(String.fromCodePoint(cp), 'utf8').toString('latin1');
       p += used;
     }
@@ -458,7 +460,7 @@ function optBoolean(L: number, idx: number, current: boolean): boolean {
 
 function optInteger(L: number, idx: number, current: number, min: number, max: number): number {
   if (M._lua_type(L, idx) <= T_NIL) return current;
-  const n = M._luaL_checkinteger(L, idx) as number;
+  const n = checkInt(L, idx);
   if (n < min || n > max) argError(L, idx, `expected integer between ${min} and ${max}`);
   return n;
 }
@@ -838,7 +840,7 @@ function unpackFull(L: number, limit: number, offset: number): number {
   const s = toBytes(L, 1);
   if (s === null) argError(L, 1, 'string expected');
   const decodeAll = limit === 0 && offset === 0;
-  if (offset < 0 || limit < 0) raise(L, `Invalid request to unpack with offset of ${offset} and limit of ${limit}.`);
+  if (offset < 0 || limit < 0) raise(L, `Invalid request to unpack with offset of ${offset} and limit of ${s.length}.`);
   else if (offset > s.length) raise(L, `Start offset ${offset} greater than input length ${s.length}.`);
   if (decodeAll) limit = 2147483647;
   const u = unpacker;
@@ -878,13 +880,13 @@ function cmsgpackLibrary(L: number): void {
     return unpackFull(L, 0, 0);
   }));
   setFunction(L, 'unpack_one', cfunction((L) => {
-    const offset = M._luaL_optinteger(L, 2, 0) as number;
+    const offset = optInt(L, 2, 0);
     M._lua_settop(L, 1);
     return unpackFull(L, 1, offset);
   }));
   setFunction(L, 'unpack_limit', cfunction((L) => {
-    const limit = M._luaL_checkinteger(L, 2) as number;
-    const offset = M._luaL_optinteger(L, 3, 0) as number;
+    const limit = checkInt(L, 2);
+    const offset = optInt(L, 3, 0);
     M._lua_settop(L, 1);
     return unpackFull(L, limit, offset);
   }));
@@ -989,6 +991,7 @@ function structLibrary(L: number): void {
     const h: Header = { little: true, align: 1 };
     let arg = 2;
     const out: number[] = [];
+    M._lua_pushnil(L); // as struct.c: a mark after the arguments (a missing one is "got nil")
     while (f.i < f.s.length) {
       const opt = f.s[f.i++];
       let size = optsize(L, opt, f);
@@ -1020,7 +1023,7 @@ function structLibrary(L: number): void {
           if (M._lua_isstring(L, a) === 0) M._luaL_checklstring(L, a, 0);
           const s = toBytes(L, a)!;
           if (size === 0) size = s.length;
-          if (!(s.length >= size)) argError(L, a, 'string too short');
+          if (!(s.length >= size)) argError(L, arg, 'string too short');
           out.push(...s.subarray(0, size));
           if (opt === 's') out.push(0);
           break;
@@ -1037,7 +1040,7 @@ function structLibrary(L: number): void {
     if (fmt === null) M._luaL_checklstring(L, 1, 0);
     if (M._lua_isstring(L, 2) === 0) M._luaL_checklstring(L, 2, 0);
     const data = toBytes(L, 2)!;
-    let pos = (M._luaL_optinteger(L, 3, 1) as number) - 1;
+    let pos = optInt(L, 3, 1) - 1;
     if (!(pos >= 0 && pos <= data.length)) argError(L, 3, 'offset must be 1 or greater');
     const f = new Fmt();
     f.s = fmt!;
@@ -1078,7 +1081,7 @@ function structLibrary(L: number): void {
           break;
         case 'c': {
           if (size === 0) {
-            if (n === 0 || !M._lua_isnumber(L, -1)) raise(L, "format `c0' needs a previous size");
+            if (n === 0 || !M._lua_isnumber(L, -1)) raise(L, "format 'c0' needs a previous size");
             size = Math.trunc(M._lua_tonumber(L, -1) as number);
             pop(L, 1);
             n--;

@@ -12,7 +12,8 @@
  *    its Lua for them), so each protected table is reached through an empty proxy whose
  *    metatable reads from the real table and refuses writes with Redis's error. rawset, rawget,
  *    next, pairs, ipairs, getmetatable, setmetatable, table.insert and table.remove see through
- *    proxies (and refuse to write into them), so scripts observe what Redis's tables give them;
+ *    proxies (and refuse to write into them), so scripts observe what Redis's tables give them
+ *    (other library functions see a proxy as the empty table it is: see the README);
  *  - reading a missing global raises "Script attempted to access nonexistent global variable".
  *
  * Scripts run in a coroutine of the interpreter so that a count hook can suspend a runaway
@@ -30,7 +31,7 @@ import {
   M, LUA_REGISTRYINDEX, LUA_GLOBALSINDEX, LUA_MULTRET, T_NIL, T_BOOLEAN, T_NUMBER, T_STRING, T_TABLE, T_FUNCTION,
   LUA_YIELD, LUA_GCCOUNT, LUA_GCCOUNTB, LUA_GCSTEP, LUA_MASKCOUNT, LUA_MASKLINE,
   cs, cfunction, pushBytes, pushString, pushLiteral, toBytes, toStr, toCStr, pop, raise, raiseTop, argError, setFunction,
-  setNumber, globalOf, canYield, formatG, upvalueIndex,
+  setNumber, globalOf, canYield, formatG, checkInt, optInt,
 } from './lua-api.ts';
 import { pushErrorTable, pushRespReply, writeLuaReply, RespWriter } from './lua-resp.ts';
 import { openLibraries, forgetLibraryState } from './lua-libs.ts';
@@ -291,14 +292,14 @@ const fnRandom = cfunction((L) => {
       M._lua_pushnumber(L, r);
       break;
     case 1: {
-      const u = M._luaL_checkinteger(L, 1) | 0;
+      const u = checkInt(L, 1);
       if (!(1 <= u)) argError(L, 1, 'interval is empty');
       M._lua_pushnumber(L, Math.floor(r * u) + 1);
       break;
     }
     case 2: {
-      const l = M._luaL_checkinteger(L, 1) | 0;
-      const u = M._luaL_checkinteger(L, 2) | 0;
+      const l = checkInt(L, 1);
+      const u = checkInt(L, 2);
       if (!(l <= u)) argError(L, 2, 'interval is empty');
       M._lua_pushnumber(L, Math.floor(r * (u - l + 1)) + l);
       break;
@@ -312,7 +313,7 @@ const fnRandom = cfunction((L) => {
 const fnRandomseed = cfunction((L) => {
   const vm = interp(L).vm;
   if (!vm.running) raise(L, 'math.randomseed can only be called inside a script invocation');
-  vm.rand.seed(M._luaL_checkinteger(L, 1) | 0);
+  vm.rand.seed(checkInt(L, 1));
   return 0;
 });
 
@@ -500,7 +501,7 @@ const fnPairs = cfunction((L) => {
 });
 
 const fnIpairsAux = cfunction((L) => {
-  const i = (M._luaL_checkinteger(L, 2) as number) + 1;
+  const i = checkInt(L, 2) + 1;
   M._luaL_checktype(L, 1, T_TABLE);
   pushReal(L, 1);
   M._lua_pushnumber(L, i);
@@ -549,14 +550,52 @@ const fnSetmetatable = cfunction((L) => {
   return 1;
 });
 
-/** table.insert / table.remove: refused on a read-only table, else the original (upvalue 1). */
-const fnTableGuard = cfunction((L) => {
-  if (M._lua_type(L, 1) === T_TABLE && isProxy(L, 1)) readonlyError(L);
-  const argc = M._lua_gettop(L) as number;
-  M._lua_pushvalue(L, upvalueIndex(1));
-  M._lua_insert(L, 1);
-  M._lua_call(L, argc, LUA_MULTRET);
-  return M._lua_gettop(L);
+/** lua_rawseti that refuses a read-only table (as Redis's patched lua_rawseti does). */
+function checkedRawseti(L: number, proxy: boolean, n: number): void {
+  if (proxy) readonlyError(L);
+  M._lua_rawseti(L, 1, n);
+}
+
+/** Lua 5.1's table.insert, whose writes refuse read-only tables. */
+const fnTableInsert = cfunction((L) => {
+  M._luaL_checktype(L, 1, T_TABLE);
+  const proxy = isProxy(L, 1);
+  let e = (M._lua_objlen(L, 1) as number) + 1;
+  let pos: number;
+  switch (M._lua_gettop(L)) {
+    case 2:
+      pos = e;
+      break;
+    case 3:
+      pos = checkInt(L, 2);
+      if (pos > e) e = pos;
+      for (let i = e; i > pos; i--) {
+        M._lua_rawgeti(L, 1, i - 1);
+        checkedRawseti(L, proxy, i);
+      }
+      break;
+    default:
+      return raise(L, "wrong number of arguments to 'insert'");
+  }
+  checkedRawseti(L, proxy, pos);
+  return 0;
+});
+
+/** Lua 5.1's table.remove, whose writes refuse read-only tables. */
+const fnTableRemove = cfunction((L) => {
+  M._luaL_checktype(L, 1, T_TABLE);
+  const proxy = isProxy(L, 1);
+  const e = M._lua_objlen(L, 1) as number;
+  let pos = optInt(L, 2, e);
+  if (!(1 <= pos && pos <= e)) return 0;
+  M._lua_rawgeti(L, 1, pos);
+  for (; pos < e; pos++) {
+    M._lua_rawgeti(L, 1, pos + 1);
+    checkedRawseti(L, proxy, pos);
+  }
+  M._lua_pushnil(L);
+  checkedRawseti(L, proxy, e);
+  return 1;
 });
 
 // ---- the count hook ----
@@ -685,11 +724,8 @@ class Interpreter {
       M._lua_setfield(L, G, cs(name));
     }
     M._lua_getfield(L, G, cs('table'));
-    for (const name of ['insert', 'remove']) {
-      M._lua_getfield(L, -1, cs(name));
-      M._lua_pushcclosure(L, fnTableGuard, 1);
-      M._lua_setfield(L, -2, cs(name));
-    }
+    setFunction(L, 'insert', fnTableInsert);
+    setFunction(L, 'remove', fnTableRemove);
     pop(L, 1);
     M._lua_getfield(L, G, cs('math'));
     setFunction(L, 'random', fnRandom);
@@ -944,7 +980,7 @@ class Interpreter {
     }
     let text = `-${msg ?? '(null)'}`;
     if (info !== null) text += ` script: ${vm.name}, on ${info.source}:${info.line}.`;
-    out.errorLine(text);
+    out.errorLine(text.replace(/[\r\n]/g, ' '));
     vm.outError = ignoreStats ? 2 : 1;
   }
 
