@@ -167,7 +167,7 @@ export class ScriptingEngine implements LuaHost {
     const run = this.prepare(c, sha, script.flags, ro, true);
     if (run === null) return;
     this.vm.setName(run.name);
-    this.execute(run, () => this.vm.evalRun(sha, c.argBuf, c.argOff, c.argLen, 3, numkeys, c.argc, c.resp, this.busyThreshold > 0 && run.canYield));
+    this.execute(run, () => this.vm.evalRun(sha, c.argBuf, c.argOff, c.argLen, 3, numkeys, c.argc, c.resp, this.busyThreshold > 0));
   }
 
   /** SCRIPT LOAD: the sha1, or null after replying the error. */
@@ -223,7 +223,7 @@ export class ScriptingEngine implements LuaHost {
     const run = this.prepare(c, fn.name, fn.flags, ro, false);
     if (run === null) return;
     this.vm.setName(fn.name);
-    this.execute(run, () => this.vm.fnRun(fn.ref, c.argBuf, c.argOff, c.argLen, 3, numkeys, c.argc, c.resp, this.busyThreshold > 0 && run.canYield));
+    this.execute(run, () => this.vm.fnRun(fn.ref, c.argBuf, c.argOff, c.argLen, 3, numkeys, c.argc, c.resp, this.busyThreshold > 0));
   }
 
   lookupFunction(name: string): FunctionInfo | undefined {
@@ -446,14 +446,29 @@ export class ScriptingEngine implements LuaHost {
     const run = this.run;
     if (run === null) return 0;
     if (run.killed) return 2;
-    if (!run.canYield) return 0;
     if (!run.timedOut) {
       const elapsed = performance.now() - run.start;
       if (elapsed < this.busyThreshold) return 0;
       run.timedOut = true;
       this.server.logger.warn(`Slow script detected: still in execution after ${Math.floor(elapsed)} milliseconds. You can try killing the script using the ${run.isEval ? 'SCRIPT KILL' : 'FUNCTION KILL'} command. Script name is: ${run.name}.`);
     }
+    if (!run.canYield) return this.unyieldable();
     return 1;
+  }
+
+  /**
+   * Past busy-reply-threshold where the script cannot be suspended (inside MULTI/EXEC, or, as
+   * the VM reports through this call, inside pcall, a metamethod, a sort comparator or a
+   * coroutine of its own): the event loop cannot turn, so no SCRIPT KILL could ever arrive.
+   * A script that has not written is ended as SCRIPT KILL would end it; one that has written
+   * runs on (Redis too would only let SHUTDOWN NOSAVE stop it).
+   */
+  unyieldable(): number {
+    const run = this.run;
+    if (run === null || run.writeDirty) return 0;
+    run.killed = true;
+    this.server.logger.warn(`Script ${run.name} ended: past busy-reply-threshold where it cannot be suspended (inside MULTI, pcall, a metamethod or a coroutine), it is killed as by ${run.isEval ? 'SCRIPT KILL' : 'FUNCTION KILL'}.`);
+    return 2;
   }
 
   aclCheck(argc: number): number {

@@ -44,6 +44,8 @@ export interface LuaHost {
   log(level: number, message: string): void;
   /** Count hook: 0 go on, 1 yield to the event loop, 2 kill. */
   interrupt(): number;
+  /** interrupt() said yield, but the script is where Lua cannot yield: 0 go on, 2 kill. */
+  unyieldable(): number;
   /** redis.acl_check_cmd: -1 unknown command, 0 denied, 1 permitted. */
   aclCheck(argc: number): number;
   /** redis.register_function during FUNCTION LOAD: null, or an error text. */
@@ -614,7 +616,8 @@ const hook = M.addFunction((L: number): void => {
     return;
   }
   if (vm.host === null || !vm.running) return;
-  const r = vm.host.interrupt();
+  let r = vm.host.interrupt();
+  if (r === 1 && !(L === it.co && canYield(L))) r = vm.host.unyieldable();
   if (r === 2) {
     vm.host.log(3, 'Lua script killed by user with SCRIPT KILL.');
     M._lua_sethook(L, hook, LUA_MASKLINE, 0);
@@ -623,7 +626,7 @@ const hook = M.addFunction((L: number): void => {
     M._lua_error(L);
     return;
   }
-  if (r === 1 && L === it.co && canYield(L)) {
+  if (r === 1) {
     it.hookYield = true;
     M._lua_yield(L, 0);
   }

@@ -138,6 +138,33 @@ describe('a runaway script', () => {
     }
   });
 
+  // slabcache only: redis-server keeps serving (BUSY) from inside its hook and waits for SCRIPT
+  // KILL. slabcache can only turn its event loop where Lua can yield, so past the threshold a
+  // script spinning inside pcall (or in MULTI) that has not written is ended as SCRIPT KILL would.
+  it('a loop inside pcall past busy-reply-threshold is ended as by SCRIPT KILL (slabcache)', { timeout: 20000 }, async (ctx) => {
+    if (target.kind !== 'slabcache') ctx.skip();
+    const admin = new Conn(target.port);
+    const runner = new Conn(target.port);
+    try {
+      expect(await admin.call(2000, 'CONFIG', 'SET', 'busy-reply-threshold', '100')).toBe('+OK');
+      const started = Date.now();
+      // After the kill the hook fires on every line, so pcall cannot keep the script alive.
+      const reply = await runner.call(5000, 'EVAL', 'local ok, e = pcall(function() while true do end end)\nreturn {tostring(ok), e}', '0');
+      expect(reply).toMatch(/^-ERR Script killed by user with SCRIPT KILL\.\.\. script: [0-9a-f]{40}, on @user_script:2\.$/);
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(await runner.call(2000, 'PING')).toBe('+PONG');
+      // In MULTI the same holds.
+      expect(await runner.call(2000, 'MULTI')).toBe('+OK');
+      expect(await runner.call(2000, 'EVAL', 'while true do end', '0')).toBe('+QUEUED');
+      expect(await runner.call(5000, 'EXEC')).toBe('*1');
+      expect(await runner.next(2000)).toMatch(/^-ERR Script killed by user with SCRIPT KILL\.\.\./);
+    } finally {
+      await admin.call(2000, 'CONFIG', 'SET', 'busy-reply-threshold', '5000');
+      admin.close();
+      runner.close();
+    }
+  });
+
   it('FUNCTION KILL ends a runaway function; SCRIPT KILL is refused for it', { timeout: 20000 }, async () => {
     const admin = new Conn(target.port);
     const runner = new Conn(target.port);
