@@ -298,8 +298,69 @@ function rawField(L: number, name: string): number {
   return M._lua_type(L, -1) as number;
 }
 
-/** luaReplyToRedisReply: the value on top of L's stack (consumed) as a reply. */
+const ARRAY = 0;
+const MAP_KEY = 1;
+const MAP_VALUE = 2;
+const SET = 3;
+
+/** An open container while writing: its kind (and for arrays, the next index and the length). */
+interface Frame {
+  kind: number;
+  j: number;
+  n: number;
+}
+
+/**
+ * luaReplyToRedisReply: the value on top of L's stack (consumed) as a reply. Iterative (an
+ * explicit stack of open containers), so a table nested as deep as Lua's own stack allows
+ * (lua_checkstack fails at Redis's depth, with Redis's "reached lua stack limit") does not
+ * overflow the JavaScript stack.
+ */
 export function writeLuaReply(L: number, w: RespWriter, resp: number, scriptResp: number): void {
+  const frames: Frame[] = [];
+  let emit = true;
+  for (;;) {
+    if (emit) writeValue(L, w, resp, scriptResp, frames);
+    const f = frames.at(-1);
+    if (f === undefined) return;
+    emit = true;
+    switch (f.kind) {
+      case ARRAY:
+        if (f.j <= f.n) {
+          M._lua_rawgeti(L, -1, f.j++);
+          continue;
+        }
+        pop(L, 1);
+        break;
+      case MAP_KEY:
+        // stack: t, inner, key
+        if (M._lua_next(L, -2) !== 0) {
+          M._lua_pushvalue(L, -2);
+          f.kind = MAP_VALUE;
+          continue;
+        }
+        pop(L, 2);
+        break;
+      case MAP_VALUE:
+        // stack: t, inner, key, value
+        f.kind = MAP_KEY;
+        continue;
+      case SET:
+        if (M._lua_next(L, -2) !== 0) {
+          pop(L, 1);
+          M._lua_pushvalue(L, -1);
+          continue;
+        }
+        pop(L, 2);
+        break;
+    }
+    frames.pop();
+    emit = false;
+  }
+}
+
+/** Write (and pop) a scalar or special table; for a container, write its header and open a frame. */
+function writeValue(L: number, w: RespWriter, resp: number, scriptResp: number, frames: Frame[]): void {
   if (!M._lua_checkstack(L, 4)) {
     w.errorLine('-ERR reached lua stack limit');
     pop(L, 1);
@@ -323,7 +384,7 @@ export function writeLuaReply(L: number, w: RespWriter, resp: number, scriptResp
       w.line(`:${toLongLong(M._lua_tonumber(L, -1) as number)}`);
       break;
     case T_TABLE:
-      writeTable(L, w, resp, scriptResp);
+      writeTable(L, w, resp, frames);
       return;
     default:
       w.nil(resp);
@@ -331,7 +392,17 @@ export function writeLuaReply(L: number, w: RespWriter, resp: number, scriptResp
   pop(L, 1);
 }
 
-function writeTable(L: number, w: RespWriter, resp: number, scriptResp: number): void {
+function countPairs(L: number): number {
+  let n = 0;
+  M._lua_pushnil(L);
+  while (M._lua_next(L, -2) !== 0) {
+    pop(L, 1);
+    n++;
+  }
+  return n;
+}
+
+function writeTable(L: number, w: RespWriter, resp: number, frames: Frame[]): void {
   if (rawField(L, 'err') === T_STRING) {
     pop(L, 1);
     M._lua_getfield(L, -1, cs('err'));
@@ -394,38 +465,18 @@ function writeTable(L: number, w: RespWriter, resp: number, scriptResp: number):
   }
   pop(L, 1);
   if (rawField(L, 'map') === T_TABLE) {
-    let n = 0;
-    M._lua_pushnil(L);
-    while (M._lua_next(L, -2) !== 0) {
-      pop(L, 1);
-      n++;
-    }
+    const n = countPairs(L);
     w.line(resp === 2 ? `*${n * 2}` : `%${n}`);
     M._lua_pushnil(L);
-    while (M._lua_next(L, -2) !== 0) {
-      M._lua_pushvalue(L, -2);
-      writeLuaReply(L, w, resp, scriptResp);
-      writeLuaReply(L, w, resp, scriptResp);
-    }
-    pop(L, 2);
+    frames.push({ kind: MAP_KEY, j: 0, n });
     return;
   }
   pop(L, 1);
   if (rawField(L, 'set') === T_TABLE) {
-    let n = 0;
-    M._lua_pushnil(L);
-    while (M._lua_next(L, -2) !== 0) {
-      pop(L, 1);
-      n++;
-    }
+    const n = countPairs(L);
     w.line(resp === 2 ? `*${n}` : `~${n}`);
     M._lua_pushnil(L);
-    while (M._lua_next(L, -2) !== 0) {
-      pop(L, 1);
-      M._lua_pushvalue(L, -1);
-      writeLuaReply(L, w, resp, scriptResp);
-    }
-    pop(L, 2);
+    frames.push({ kind: SET, j: 0, n });
     return;
   }
   pop(L, 1);
@@ -438,9 +489,5 @@ function writeTable(L: number, w: RespWriter, resp: number, scriptResp: number):
     n++;
   }
   w.line(`*${n}`);
-  for (let j = 1; j <= n; j++) {
-    M._lua_rawgeti(L, -1, j);
-    writeLuaReply(L, w, resp, scriptResp);
-  }
-  pop(L, 1);
+  frames.push({ kind: ARRAY, j: 1, n });
 }

@@ -940,6 +940,10 @@ class Interpreter {
         ignoreStats = M._lua_type(co, -1) === T_BOOLEAN && M._lua_toboolean(co, -1) !== 0;
         pop(co, 1);
       }
+      // Below the result, where Redis's stack has the error handler (lua_checkstack's limits
+      // then fall at the same depth).
+      M._lua_pushnil(co);
+      M._lua_insert(co, -2);
       writeLuaReply(co, out, vm.callerResp, vm.scriptResp);
       if (out.view()[0] === 0x2d) vm.outError = ignoreStats ? 2 : 1;
     } else {
