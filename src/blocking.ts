@@ -60,7 +60,7 @@
  * - A released client's buffered commands run from a setImmediate (Redis's unblocked_clients
  *   list processed in beforeSleep), never inside another client's batch.
  */
-import type { Client } from './client.ts';
+import { SavedArguments, type Client } from './client.ts';
 import type { ServerState } from './server-state.ts';
 import { parseLongDouble } from './long-double.ts';
 import { parsed, parseInt64 } from './numbers.ts';
@@ -180,22 +180,11 @@ export class BlockingRegistry {
   block(c: Client, first: number, last: number, deadline: number, retry: RetryFn, arg: number): void {
     const server = this.server!;
     // Keep the command's arguments: the parser's buffer moves on while the client waits.
-    let total = 0;
-    for (let i = 0; i < c.argc; i++) total += c.argLen[i];
-    const buf = Buffer.allocUnsafe(total);
-    const offs = new Int32Array(c.argc);
-    const lens = new Int32Array(c.argc);
-    let p = 0;
-    for (let i = 0; i < c.argc; i++) {
-      const len = c.argLen[i];
-      c.argBuf.copy(buf, p, c.argOff[i], c.argOff[i] + len);
-      offs[i] = p;
-      lens[i] = len;
-      p += len;
-    }
-    c.argBuf = buf;
-    c.argOff = offs;
-    c.argLen = lens;
+    const saved = new SavedArguments(c);
+    c.useArguments(saved);
+    const buf = saved.buf;
+    const offs = saved.off;
+    const lens = saved.len;
     const st = new BlockState(c, retry, arg, deadline, c.replyOff || c.skipCurrentReply, server.clock.now);
     for (let i = first; i <= last; i++) {
       const kw = this.keyWaiters(c.db, buf, offs[i], lens[i], true)!;

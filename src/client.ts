@@ -182,6 +182,14 @@ export class Client {
     this.argLen = p.argLen;
   }
 
+  /** Point the argument view at arguments saved earlier (EXEC's queue, a postponed or blocked command). */
+  useArguments(a: SavedArguments): void {
+    this.argc = a.argc;
+    this.argBuf = a.buf;
+    this.argOff = a.off;
+    this.argLen = a.len;
+  }
+
   /** Case-insensitive comparison of argument i with a lower-case ASCII word. */
   argIs(i: number, lowerWord: string): boolean {
     const len = this.argLen[i];
@@ -272,6 +280,40 @@ export class Client {
     // lookupKeyRead's keymiss event (class m).
     if (h < 0 && mode === 0 && (this.server.events.classes & NotifyClass.KEY_MISS) !== 0) this.notify(NotifyClass.KEY_MISS, 'keymiss', i);
     return h;
+  }
+}
+
+/** A command's arguments copied out of the parser's buffer, which moves on while they wait. */
+export class SavedArguments {
+  readonly argc: number;
+  readonly buf: Buffer;
+  readonly off: Int32Array;
+  readonly len: Int32Array;
+
+  constructor(c: Client) {
+    const argc = c.argc;
+    let total = 0;
+    for (let i = 0; i < argc; i++) total += c.argLen[i];
+    const buf = Buffer.allocUnsafe(total);
+    const off = new Int32Array(argc);
+    const len = new Int32Array(argc);
+    let p = 0;
+    for (let i = 0; i < argc; i++) {
+      const n = c.argLen[i];
+      c.argBuf.copy(buf, p, c.argOff[i], c.argOff[i] + n);
+      off[i] = p;
+      len[i] = n;
+      p += n;
+    }
+    this.argc = argc;
+    this.buf = buf;
+    this.off = off;
+    this.len = len;
+  }
+
+  /** Bytes held (CLIENT LIST multi-mem). */
+  bytes(): number {
+    return this.buf.length + this.argc * 8;
   }
 }
 

@@ -199,10 +199,7 @@ export function resumePostponed(server: ServerState, client: Client): void {
   const q = client.postponed;
   client.postponed = null;
   if (q === null || client.closed || client.closeAfterReply) return;
-  client.argc = q.argc;
-  client.argBuf = q.buf;
-  client.argOff = q.off;
-  client.argLen = q.len;
+  client.useArguments(q);
   server.currentClient = client;
   const ran = executeGuarded(server, client);
   const blocking = server.blocking;

@@ -15,43 +15,17 @@
  * WATCHed is marked `expired`, and its later deletion is no change; a key that expires after
  * WATCH makes EXEC fail (isWatchedKeyExpired).
  */
-import type { Client } from './client.ts';
+import { SavedArguments, type Client } from './client.ts';
 import type { CommandEntry } from './registry.ts';
 import type { Keyspace } from '../store/keyspace.ts';
 
-/** A command queued inside MULTI, with its own copy of the arguments. */
-export class QueuedCommand {
+/** A command queued inside MULTI (or postponed by CLIENT PAUSE), with its own copy of the arguments. */
+export class QueuedCommand extends SavedArguments {
   readonly cmd: CommandEntry;
-  readonly argc: number;
-  readonly buf: Buffer;
-  readonly off: Int32Array;
-  readonly len: Int32Array;
 
   constructor(c: Client, cmd: CommandEntry) {
-    const argc = c.argc;
-    let total = 0;
-    for (let i = 0; i < argc; i++) total += c.argLen[i];
-    const buf = Buffer.allocUnsafe(total);
-    const off = new Int32Array(argc);
-    const len = new Int32Array(argc);
-    let p = 0;
-    for (let i = 0; i < argc; i++) {
-      const n = c.argLen[i];
-      c.argBuf.copy(buf, p, c.argOff[i], c.argOff[i] + n);
-      off[i] = p;
-      len[i] = n;
-      p += n;
-    }
+    super(c);
     this.cmd = cmd;
-    this.argc = argc;
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
-  }
-
-  /** Bytes of arguments held (CLIENT LIST multi-mem). */
-  bytes(): number {
-    return this.buf.length + this.argc * 8;
   }
 }
 

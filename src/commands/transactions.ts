@@ -52,10 +52,7 @@ function cmdExec(c: Client): void {
   const { argc, argBuf, argOff, argLen } = c;
   c.reply.arrayLen(queued.length);
   for (const q of queued) {
-    c.argc = q.argc;
-    c.argBuf = q.buf;
-    c.argOff = q.off;
-    c.argLen = q.len;
+    c.useArguments(q);
     server.callCommand(c, q.cmd);
   }
   c.argc = argc;
