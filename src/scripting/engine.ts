@@ -17,9 +17,11 @@
  * allow-busy flag answers -BUSY (a gate swapped into the command table, see BusyGate), the
  * caller's own pipeline waits (its `postponed` slot holds the script's command), the store is
  * frozen (no expiry or eviction, as Redis's script time snapshot), and SCRIPT KILL / FUNCTION
- * KILL / SHUTDOWN get through. A script can only be suspended where Lua can yield: in its own
- * code, not inside pcall, a metamethod or a sort comparator, and not when it runs inside
- * MULTI/EXEC (EXEC must answer in one go); there it runs to its end.
+ * KILL / SHUTDOWN get through. A script can only be suspended where Lua 5.1 can yield: in its
+ * own code, not inside pcall, a metamethod, a sort comparator or a coroutine of its own, and
+ * not when it runs inside MULTI/EXEC (EXEC must answer in one go). There the event loop cannot
+ * turn, so no SCRIPT KILL could arrive: past the threshold such a script is ended as SCRIPT
+ * KILL ends one, unless it has written (then, as UNKILLABLE in Redis, it runs to its end).
  *
  * A short script never leaves the event-loop turn it started in: the hook's check is one call
  * and a subtraction.
@@ -508,7 +510,7 @@ function sha1hex(buf: Uint8Array, off: number, len: number): string {
 
 const engines = new WeakMap<ServerState, ScriptingEngine>();
 
-/** The server's scripting engine, created on first use (the VM costs ~15 ms and ~2 MB). */
+/** The server's scripting engine, created on first use (two Lua interpreters: ~10-20 ms, ~70 KB of the shared WebAssembly heap). */
 export function scriptingEngine(server: ServerState): ScriptingEngine {
   let engine = engines.get(server);
   if (engine === undefined) {
