@@ -59,10 +59,20 @@ const GC_CYCLE_PERIOD = 50;
 const E_READONLY = 'Attempt to modify a readonly table';
 
 /** Interpreters by their global_State, so a C function can find its own from any coroutine. */
-const interpreters = new Map<number, Interpreter>();
+/**
+ * Interpreters by their global_State, so a C function can find its own from any coroutine.
+ * Weakly: a server that is gone (its engine unreachable) lets its interpreters be collected,
+ * and the finalizer closes their lua_States in the shared module.
+ */
+const interpreters = new Map<number, WeakRef<Interpreter>>();
+const closer = new FinalizationRegistry<number>((L) => {
+  interpreters.delete(globalOf(L));
+  forgetLibraryState(L);
+  M._lua_close(L);
+});
 
 function interp(L: number): Interpreter {
-  return interpreters.get(globalOf(L))!;
+  return interpreters.get(globalOf(L))!.deref()!;
 }
 
 // ---- lua_Debug (Lua 5.1, wasm32 layout) ----
@@ -603,7 +613,7 @@ const fnTableRemove = cfunction((L) => {
 // ---- the count hook ----
 
 const hook = M.addFunction((L: number): void => {
-  const it = interpreters.get(globalOf(L));
+  const it = interpreters.get(globalOf(L))?.deref();
   if (it === undefined) return;
   const vm = it.vm;
   if (vm.loading !== null) {
@@ -703,7 +713,8 @@ class Interpreter {
     this.isEval = isEval;
     const L = M._luaL_newstate() as number;
     this.L = L;
-    interpreters.set(globalOf(L), this);
+    interpreters.set(globalOf(L), new WeakRef(this));
+    closer.register(this, L, this);
     M._luaL_openlibs(L);
     const G = LUA_GLOBALSINDEX;
     for (const name of GLOBALS_REMOVED) {
@@ -866,6 +877,7 @@ class Interpreter {
   }
 
   close(): void {
+    closer.unregister(this);
     interpreters.delete(globalOf(this.L));
     forgetLibraryState(this.L);
     M._lua_close(this.L);
