@@ -291,6 +291,7 @@ function runCommand(server: ServerState, client: Client): boolean {
   if (subscribed && control !== Control.PUBSUB_ALLOWED && control !== Control.QUIT && control !== Control.RESET) {
     return reject(server, client, cmd, `ERR Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
   }
+  if (server.busyReply !== null && (cmd.flags & CommandFlag.ALLOW_BUSY) === 0) return rejectWith(server, client, cmd, server.busyReply);
   if (server.metrics.monitors.size !== 0 && (cmd.flags & (CommandFlag.WRITE | CommandFlag.READONLY)) !== 0 && server.metrics.monitors.has(client)) {
     return reject(server, client, cmd, "ERR Replica can't interact with the keyspace");
   }

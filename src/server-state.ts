@@ -69,6 +69,12 @@ export interface ServerState {
   readonly events: KeyspaceEvents;
   /** Client-side caching (tracking.ts). */
   readonly tracking: Tracking;
+  /**
+   * While a script runs past busy-reply-threshold (suspended between event-loop turns): the
+   * -BUSY error every command without the allow-busy flag gets (processCommand's
+   * isInsideYieldingLongCommand check), else null.
+   */
+  busyReply: Uint8Array | null;
   /** CLIENT PAUSE (pause.ts). */
   readonly pause: ClientPause;
   /** Run a client's command postponed by CLIENT PAUSE, then its buffered input (connection.ts). */

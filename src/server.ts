@@ -181,6 +181,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
     events,
     tracking: new Tracking(),
     pause: new ClientPause(),
+    busyReply: null,
     resumePostponed: (client: Client) => resumePostponed(state, client),
     lastSave: clock.now,
     shutdown: (reason: string) => {

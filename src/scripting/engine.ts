@@ -14,7 +14,7 @@
  * Before busy-reply-threshold nothing happens: like redis-server, the server is simply busy.
  * Past it the script is suspended (a coroutine yield inside the VM) and resumed from
  * setImmediate, so the event loop turns between slices: meanwhile every command without the
- * allow-busy flag answers -BUSY (a gate swapped into the command table, see BusyGate), the
+ * allow-busy flag answers -BUSY (server.busyReply, a generic check in connection.ts), the
  * caller's own pipeline waits (its `postponed` slot holds the script's command), the store is
  * frozen (no expiry or eviction, as Redis's script time snapshot), and SCRIPT KILL / FUNCTION
  * KILL / SHUTDOWN get through. A script can only be suspended where Lua 5.1 can yield: in its
@@ -31,7 +31,7 @@ import { createHash } from 'node:crypto';
 import { Client } from '../client.ts';
 import { RequestParser } from '../../protocol/parser.ts';
 import { E_BUSY_FUNCTION, E_BUSY_SCRIPT, E_NOSCRIPT, E_NOT_INTEGER, E_OOM, errorText } from '../../protocol/replies.ts';
-import { CommandFlag, type CommandEntry, type Handler } from '../registry.ts';
+import { CommandFlag, type CommandEntry } from '../registry.ts';
 import type { ServerState } from '../server-state.ts';
 import { QueuedCommand } from '../transactions.ts';
 import { parsed } from '../numbers.ts';
@@ -86,36 +86,6 @@ class ScriptRun {
   }
 }
 
-/**
- * While a script is suspended past busy-reply-threshold, every command without the allow-busy
- * flag answers -BUSY: their handlers are swapped for one that says so, and swapped back when
- * the script ends. (processCommand's isInsideYieldingLongCommand check; connection.ts has no
- * hook for it, so the gate sits in the command table.)
- */
-class BusyGate {
-  private saved: Array<[CommandEntry, Handler]> = [];
-
-  /** Gate every command but the script's own (those of `scriptClient`). */
-  engage(server: ServerState, isEval: boolean, scriptClient: Client): void {
-    if (this.saved.length !== 0) return;
-    const error = isEval ? E_BUSY_SCRIPT : E_BUSY_FUNCTION;
-    for (const entry of server.registry.all) {
-      const handler = entry.handler;
-      if (handler === null || (entry.flags & CommandFlag.ALLOW_BUSY) !== 0) continue;
-      this.saved.push([entry, handler]);
-      (entry as { handler: Handler | null }).handler = (c) => {
-        if (c === scriptClient) handler(c);
-        else c.reply.raw(error);
-      };
-    }
-  }
-
-  release(): void {
-    for (const [entry, handler] of this.saved) (entry as { handler: Handler | null }).handler = handler;
-    this.saved = [];
-  }
-}
-
 export class ScriptingEngine implements LuaHost {
   readonly server: ServerState;
   readonly functions: FunctionLibraries;
@@ -127,7 +97,6 @@ export class ScriptingEngine implements LuaHost {
   run: ScriptRun | null = null;
   private vm: LuaVM;
   private readonly fake: Client;
-  private readonly gate = new BusyGate();
   private busyThreshold: number;
   private frozenBefore = false;
 
@@ -335,7 +304,7 @@ export class ScriptingEngine implements LuaHost {
   /** A fresh VM: the script cache is emptied (scripts are compiled again on EVAL), libraries reloaded. */
   private replaceVm(): void {
     this.run = null;
-    this.gate.release();
+    this.server.busyReply = null;
     this.vm.close();
     this.vm = new LuaVM();
     this.vm.setHost(this);
@@ -370,7 +339,7 @@ export class ScriptingEngine implements LuaHost {
     const store = this.server.store;
     this.frozenBefore = store.frozen;
     store.frozen = true;
-    this.gate.engage(this.server, run.isEval, this.fake);
+    this.server.busyReply = run.isEval ? E_BUSY_SCRIPT : E_BUSY_FUNCTION;
     setImmediate(this.resumeStep);
   }
 
@@ -390,7 +359,7 @@ export class ScriptingEngine implements LuaHost {
       return;
     }
     this.run = null;
-    this.gate.release();
+    this.server.busyReply = null;
     const server = this.server;
     server.store.frozen = this.frozenBefore || server.pause.type !== 0;
     const c = run.caller;
