@@ -39,6 +39,7 @@ import { BlockingRegistry } from './blocking.ts';
 import { registerHashCommands } from './commands/hashes.ts';
 import { registerSetCommands } from './commands/sets.ts';
 import { registerZsetCommands } from './commands/zsets.ts';
+import { registerStreamCommands } from './commands/streams.ts';
 import { registerBitmapCommands } from './commands/bitmaps.ts';
 import { registerIntrospectionCommands } from './commands/introspection.ts';
 import { Metrics, METRIC_COMMAND } from './metrics.ts';
@@ -78,6 +79,7 @@ export function buildRegistry(): Registry {
   registerHashCommands(registry);
   registerSetCommands(registry);
   registerZsetCommands(registry);
+  registerStreamCommands(registry);
   registerBitmapCommands(registry);
   registerIntrospectionCommands(registry);
   registerTransactionCommands(registry);

@@ -24,10 +24,11 @@ export const KeyType = {
   SET: 3,
   ZSET: 4,
   HASH: 5,
+  STREAM: 6,
 } as const;
 export type KeyTypeCode = (typeof KeyType)[keyof typeof KeyType];
 
-export const KEY_TYPE_NAMES = ['none', 'string', 'list', 'set', 'zset', 'hash'] as const;
+export const KEY_TYPE_NAMES = ['none', 'string', 'list', 'set', 'zset', 'hash', 'stream'] as const;
 
 /** Value encodings as OBJECT ENCODING names them. Object encodings follow in the data-types issue. */
 export const Encoding = {

@@ -8,8 +8,9 @@
  *   - rate-limiter-flexible's RateLimiterRedis (ioredis): consume until rejected, then the
  *     remaining points and the reset time;
  *   - BullMQ: Queue.add, a Worker completing jobs, a delayed job, a failed job retried, a
- *     repeatable job (a job scheduler), queue counts. BullMQ's scripts write Redis streams (XADD) on every
- *     change: against a server without stream commands the suite says so and is skipped.
+ *     repeatable job (a job scheduler), queue counts, QueueEvents (XREAD BLOCK on the events stream:
+ *     completion events, Job.waitUntilFinished). BullMQ's scripts write Redis streams (XADD) on
+ *     every change: against a server without stream commands the suite says so and is skipped.
  * Runs against slabcache (default) or redis-server (DIFF_TARGET=redis), via startTarget.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -233,6 +234,9 @@ describe('BullMQ', () => {
     const events = new QueueEvents(name, { connection });
     const attempts = new Map<string, number>();
     const done: string[] = [];
+    // QueueEvents reads the events stream with XREAD BLOCK: completions arrive through it.
+    const completedEvents = new Set<string>();
+    events.on('completed', ({ jobId }: { jobId: string }) => completedEvents.add(jobId));
     let finishedResolve: () => void = () => {};
     const allDone = new Promise<void>((resolve) => (finishedResolve = resolve));
     const worker = new Worker(
@@ -259,6 +263,7 @@ describe('BullMQ', () => {
       await queue.upsertJobScheduler('every200', { every: 200, limit: 2 }, { name: 'repeat', data: { n: 5 } });
       const counts = await queue.getJobCounts('wait', 'delayed', 'active', 'completed', 'failed');
       expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(4);
+      expect(await plain.waitUntilFinished(events, 10000)).toEqual({ doubled: 2 });
       await within(allDone, 'all BullMQ jobs completed', 20000);
       expect(attempts.get('flaky')).toBe(2);
       const finished = await queue.getJob(plain.id!);
@@ -268,6 +273,7 @@ describe('BullMQ', () => {
       const after = await queue.getJobCounts('completed', 'failed');
       expect(after.completed).toBeGreaterThanOrEqual(6);
       expect(after.failed).toBe(0);
+      expect(completedEvents.has(plain.id!)).toBe(true);
     } finally {
       await worker.close();
       await events.close();

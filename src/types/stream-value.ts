@@ -1,0 +1,599 @@
+/*
+ * StreamValue: a Redis stream in the store's object table (Redis 7.0 t_stream.c semantics).
+ *
+ * Layout: struct-of-arrays over entry slots, no JS object per entry.
+ * - slot s (head <= s < tail) holds one entry: its ID in `ids` (ms at 2s, seq at 2s+1, exact
+ *   unsigned 64-bit), the offset of its fields in `data`, its field count, and a deleted flag.
+ *   Slots are in ID order; the live range slides right as the head is trimmed and is compacted
+ *   (slots and bytes together) once the dead part outweighs the live one.
+ * - `data` holds each entry's field/value pairs as [u32 length][bytes] runs, appended.
+ * - Redis groups entries into listpack nodes of at most stream-node-max-entries entries and
+ *   about stream-node-max-bytes bytes, and its trimming (MAXLEN ~, the LIMIT budget, what an
+ *   exact trim marks deleted instead of removing) and XDEL (a node whose last live entry goes is
+ *   freed) work node by node. The visible results (XLEN after XADD MAXLEN ~ 1000, XINFO's
+ *   radix-tree-keys) depend on those boundaries, so they are modelled: a node is a run of
+ *   slots (nodeFirst) with its live count and an estimate of its listpack size; entries that
+ *   Redis only marks deleted stay as flagged slots until their node goes.
+ *
+ * Cost: XADD is amortised O(1); a lookup by ID is a binary search; XDEL of an entry in the
+ * middle of a node is O(1), freeing a middle node moves the slots after it. IDs are BigInts in
+ * the API (exact to 2^64); the scratch StreamId objects are reused by the caller.
+ */
+import type { Collection } from '../commands/collection.ts';
+
+export const U64_MAX = 0xffffffffffffffffn;
+
+/** A stream ID (ms-seq). Used as reusable scratch by callers, never stored per entry. */
+export class StreamId {
+  ms = 0n;
+  seq = 0n;
+  set(ms: bigint, seq: bigint): this {
+    this.ms = ms;
+    this.seq = seq;
+    return this;
+  }
+  copy(o: StreamId): this {
+    this.ms = o.ms;
+    this.seq = o.seq;
+    return this;
+  }
+  compare(o: StreamId): number {
+    return compareId(this.ms, this.seq, o.ms, o.seq);
+  }
+  isZero(): boolean {
+    return this.ms === 0n && this.seq === 0n;
+  }
+  /** streamIncrID: false when already the largest ID. */
+  incr(): boolean {
+    if (this.seq === U64_MAX) {
+      if (this.ms === U64_MAX) return false;
+      this.ms++;
+      this.seq = 0n;
+    } else {
+      this.seq++;
+    }
+    return true;
+  }
+  /** streamDecrID: false when already 0-0. */
+  decr(): boolean {
+    if (this.seq === 0n) {
+      if (this.ms === 0n) return false;
+      this.ms--;
+      this.seq = U64_MAX;
+    } else {
+      this.seq--;
+    }
+    return true;
+  }
+  toString(): string {
+    return `${this.ms}-${this.seq}`;
+  }
+}
+
+export function compareId(ams: bigint, aseq: bigint, bms: bigint, bseq: bigint): number {
+  if (ams !== bms) return ams < bms ? -1 : 1;
+  if (aseq !== bseq) return aseq < bseq ? -1 : 1;
+  return 0;
+}
+
+/** Size of an integer element in a listpack (encoding plus backlen). */
+function lpIntBytes(v: number): number {
+  if (v >= 0 && v <= 127) return 2;
+  if (v >= -4096 && v <= 4095) return 3;
+  if (v >= -32768 && v <= 32767) return 4;
+  if (v >= -8388608 && v <= 8388607) return 5;
+  if (v >= -2147483648 && v <= 2147483647) return 6;
+  return 10;
+}
+
+/** Size of a string element in a listpack (an integer-looking string is stored as an integer). */
+function lpStrBytes(buf: Uint8Array, off: number, len: number): number {
+  if (len > 0 && len <= 18) {
+    let i = 0;
+    const neg = buf[off] === 45;
+    if (neg) i = 1;
+    let v = 0;
+    let ok = i < len && !(buf[off + i] === 48 && len - i > 1);
+    for (; ok && i < len; i++) {
+      const d = buf[off + i] - 48;
+      if (d < 0 || d > 9) ok = false;
+      else v = v * 10 + d;
+    }
+    if (ok && !(neg && v === 0)) return lpIntBytes(neg ? -v : v);
+  }
+  const enc = len < 64 ? 1 : len < 4096 ? 2 : 5;
+  const n = enc + len;
+  return n + (n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4);
+}
+
+const OBJECT_BYTES = 200;
+
+export class StreamValue implements Collection {
+  ids = new BigUint64Array(16);
+  dataOff = new Uint32Array(8);
+  fieldCount = new Uint32Array(8);
+  dead = new Uint8Array(8);
+  head = 0;
+  tail = 0;
+  data = new Uint8Array(128);
+  dataEnd = 0;
+  /** Bytes of data no slot refers to any more. */
+  garbage = 0;
+  /** Nodes: first slot, live entries, estimated listpack bytes. */
+  nodeFirst = new Int32Array(4);
+  nodeLive = new Int32Array(4);
+  nodeBytes = new Float64Array(4);
+  nodeCount = 0;
+
+  length = 0;
+  lastMs = 0n;
+  lastSeq = 0n;
+  firstMs = 0n;
+  firstSeq = 0n;
+  maxDelMs = 0n;
+  maxDelSeq = 0n;
+  entriesAdded = 0n;
+
+  encodingName(): string {
+    return 'stream';
+  }
+
+  size(): number {
+    return this.length;
+  }
+
+  get bytes(): number {
+    return OBJECT_BYTES + this.ids.byteLength + this.dataOff.byteLength * 2 + this.dead.byteLength + this.data.byteLength + this.nodeFirst.byteLength * 4;
+  }
+
+  clone(): StreamValue {
+    const s = new StreamValue();
+    s.ids = this.ids.slice();
+    s.dataOff = this.dataOff.slice();
+    s.fieldCount = this.fieldCount.slice();
+    s.dead = this.dead.slice();
+    s.head = this.head;
+    s.tail = this.tail;
+    s.data = this.data.slice();
+    s.dataEnd = this.dataEnd;
+    s.garbage = this.garbage;
+    s.nodeFirst = this.nodeFirst.slice();
+    s.nodeLive = this.nodeLive.slice();
+    s.nodeBytes = this.nodeBytes.slice();
+    s.nodeCount = this.nodeCount;
+    s.length = this.length;
+    s.lastMs = this.lastMs;
+    s.lastSeq = this.lastSeq;
+    s.firstMs = this.firstMs;
+    s.firstSeq = this.firstSeq;
+    s.maxDelMs = this.maxDelMs;
+    s.maxDelSeq = this.maxDelSeq;
+    s.entriesAdded = this.entriesAdded;
+    return s;
+  }
+
+  // ---- slot access ----
+
+  msAt(s: number): bigint {
+    return this.ids[2 * s];
+  }
+
+  seqAt(s: number): bigint {
+    return this.ids[2 * s + 1];
+  }
+
+  isDead(s: number): boolean {
+    return this.dead[s] !== 0;
+  }
+
+  /** Offset in `data` of the first field of slot s ([u32 len][bytes] runs: field, value, ...). */
+  fieldsAt(s: number): number {
+    return this.dataOff[s];
+  }
+
+  fieldsCountAt(s: number): number {
+    return this.fieldCount[s];
+  }
+
+  /** Length of the element whose run starts at p in data. */
+  elementLen(p: number): number {
+    const d = this.data;
+    return d[p] | (d[p + 1] << 8) | (d[p + 2] << 16) | (d[p + 3] << 24);
+  }
+
+  /** First slot whose ID is >= (ms, seq), or tail. */
+  lowerBound(ms: bigint, seq: bigint): number {
+    let lo = this.head;
+    let hi = this.tail;
+    const ids = this.ids;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareId(ids[2 * mid], ids[2 * mid + 1], ms, seq) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** First live slot at or after s, or tail. */
+  nextLive(s: number): number {
+    while (s < this.tail && this.dead[s] !== 0) s++;
+    return s;
+  }
+
+  /** Last live slot at or before s, or head - 1. */
+  prevLive(s: number): number {
+    while (s >= this.head && this.dead[s] !== 0) s--;
+    return s;
+  }
+
+  /** streamLastValidID: the ID of the last live entry (0-0 when empty). */
+  lastValid(out: StreamId): StreamId {
+    const s = this.prevLive(this.tail - 1);
+    return s < this.head ? out.set(0n, 0n) : out.set(this.ids[2 * s], this.ids[2 * s + 1]);
+  }
+
+  // ---- appending ----
+
+  private ensureSlots(): void {
+    if (this.tail < this.dead.length) return;
+    if (this.head > 0 && this.head * 2 >= this.tail) {
+      this.compact();
+      if (this.tail < this.dead.length) return;
+    }
+    const cap = this.dead.length * 2;
+    const ids = new BigUint64Array(cap * 2);
+    ids.set(this.ids);
+    this.ids = ids;
+    const off = new Uint32Array(cap);
+    off.set(this.dataOff);
+    this.dataOff = off;
+    const fc = new Uint32Array(cap);
+    fc.set(this.fieldCount);
+    this.fieldCount = fc;
+    const dead = new Uint8Array(cap);
+    dead.set(this.dead);
+    this.dead = dead;
+  }
+
+  private ensureData(extra: number): void {
+    if (this.dataEnd + extra <= this.data.length) return;
+    if (this.garbage > 0 && this.garbage * 2 >= this.dataEnd) {
+      this.compact();
+      if (this.dataEnd + extra <= this.data.length) return;
+    }
+    let cap = this.data.length * 2;
+    while (cap < this.dataEnd + extra) cap *= 2;
+    const d = new Uint8Array(cap);
+    d.set(this.data.subarray(0, this.dataEnd));
+    this.data = d;
+  }
+
+  private ensureNodes(): void {
+    if (this.nodeCount < this.nodeFirst.length) return;
+    const cap = this.nodeFirst.length * 2;
+    const f = new Int32Array(cap);
+    f.set(this.nodeFirst);
+    this.nodeFirst = f;
+    const l = new Int32Array(cap);
+    l.set(this.nodeLive);
+    this.nodeLive = l;
+    const b = new Float64Array(cap);
+    b.set(this.nodeBytes);
+    this.nodeBytes = b;
+  }
+
+  /** Move the live slots to 0 and drop unreferenced bytes. */
+  private compact(): void {
+    const head = this.head;
+    const n = this.tail - head;
+    const d = new Uint8Array(Math.max(128, this.dataEnd - this.garbage));
+    let p = 0;
+    for (let s = head; s < this.tail; s++) {
+      const from = this.dataOff[s];
+      const end = this.entryEnd(s);
+      d.set(this.data.subarray(from, end), p);
+      this.dataOff[s - head] = p;
+      p += end - from;
+    }
+    this.data = d;
+    this.dataEnd = p;
+    this.garbage = 0;
+    if (head > 0) {
+      this.ids.copyWithin(0, 2 * head, 2 * this.tail);
+      this.fieldCount.copyWithin(0, head, this.tail);
+      this.dead.copyWithin(0, head, this.tail);
+      this.dead.fill(0, n, this.tail);
+      for (let k = 0; k < this.nodeCount; k++) this.nodeFirst[k] -= head;
+      this.head = 0;
+      this.tail = n;
+    }
+  }
+
+  /** Offset just past slot s's field/value runs. */
+  private entryEnd(s: number): number {
+    let p = this.dataOff[s];
+    for (let i = 2 * this.fieldCount[s]; i > 0; i--) p += 4 + this.elementLen(p);
+    return p;
+  }
+
+  /** The entry fields of slot s equal those of slot m (Redis's SAMEFIELDS flag). */
+  private sameFields(s: number, m: number): boolean {
+    const n = this.fieldCount[s];
+    if (n !== this.fieldCount[m]) return false;
+    let ps = this.dataOff[s];
+    let pm = this.dataOff[m];
+    const d = this.data;
+    for (let i = 0; i < n; i++) {
+      const ls = this.elementLen(ps);
+      const lm = this.elementLen(pm);
+      if (ls !== lm) return false;
+      for (let j = 0; j < ls; j++) if (d[ps + 4 + j] !== d[pm + 4 + j]) return false;
+      ps += 4 + ls;
+      pm += 4 + lm;
+      ps += 4 + this.elementLen(ps);
+      pm += 4 + this.elementLen(pm);
+    }
+    return true;
+  }
+
+  /**
+   * Total field and value bytes of the pairs in argument slots from..argc-1 (the size Redis
+   * checks against the listpack limit and its node size).
+   */
+  static pairBytes(lens: Int32Array, from: number, argc: number): number {
+    let t = 0;
+    for (let i = from; i < argc; i++) t += lens[i];
+    return t;
+  }
+
+  /**
+   * Append an entry with ID (ms, seq) and the field/value arguments from..argc-1 (an even
+   * count), under the node limits. The caller has checked that the ID is above lastId.
+   */
+  append(ms: bigint, seq: bigint, buf: Uint8Array, offs: Int32Array, lens: Int32Array, from: number, argc: number, nodeMaxBytes: number, nodeMaxEntries: number): void {
+    const totel = StreamValue.pairBytes(lens, from, argc);
+    let newNode = this.nodeCount === 0;
+    if (!newNode) {
+      const k = this.nodeCount - 1;
+      const maxBytes = nodeMaxBytes === 0 || nodeMaxBytes > 0x3fffffff ? 0x3fffffff : nodeMaxBytes;
+      if (this.nodeBytes[k] + totel >= maxBytes) newNode = true;
+      else if (nodeMaxEntries !== 0 && this.tail - this.nodeFirst[k] >= nodeMaxEntries) newNode = true;
+    }
+    this.ensureSlots();
+    let size = 0;
+    for (let i = from; i < argc; i++) size += 4 + lens[i];
+    this.ensureData(size);
+    const s = this.tail++;
+    this.ids[2 * s] = ms;
+    this.ids[2 * s + 1] = seq;
+    this.dataOff[s] = this.dataEnd;
+    this.fieldCount[s] = (argc - from) >> 1;
+    this.dead[s] = 0;
+    const d = this.data;
+    let p = this.dataEnd;
+    for (let i = from; i < argc; i++) {
+      const len = lens[i];
+      d[p] = len & 0xff;
+      d[p + 1] = (len >>> 8) & 0xff;
+      d[p + 2] = (len >>> 16) & 0xff;
+      d[p + 3] = (len >>> 24) & 0xff;
+      d.set(buf.subarray(offs[i], offs[i] + len), p + 4);
+      p += 4 + len;
+    }
+    this.dataEnd = p;
+    if (newNode) {
+      this.ensureNodes();
+      const k = this.nodeCount++;
+      this.nodeFirst[k] = s;
+      this.nodeLive[k] = 1;
+      // Header and end, the master entry (count, deleted, num-fields, fields, terminator).
+      let b = 7 + 2 + 2 + lpIntBytes(this.fieldCount[s]) + 2;
+      for (let i = from; i < argc; i += 2) b += lpStrBytes(buf, offs[i], lens[i]);
+      this.nodeBytes[k] = b + this.entryBytes(s, s, ms, seq, buf, offs, lens, from, argc);
+    } else {
+      const k = this.nodeCount - 1;
+      this.nodeLive[k]++;
+      this.nodeBytes[k] += this.entryBytes(s, this.nodeFirst[k], ms, seq, buf, offs, lens, from, argc);
+    }
+    this.length++;
+    this.entriesAdded++;
+    this.lastMs = ms;
+    this.lastSeq = seq;
+    if (this.length === 1) {
+      this.firstMs = ms;
+      this.firstSeq = seq;
+    }
+  }
+
+  /** Listpack bytes of one entry in the node whose master is slot m. */
+  private entryBytes(s: number, m: number, ms: bigint, seq: bigint, buf: Uint8Array, offs: Int32Array, lens: Int32Array, from: number, argc: number): number {
+    const dms = Number(ms - this.ids[2 * m]);
+    const dseq = Number(seq - this.ids[2 * m + 1]);
+    let b = 2 + lpIntBytes(dms) + lpIntBytes(dseq);
+    const same = this.sameFields(s, m);
+    let elements = (argc - from) >> 1;
+    if (!same) {
+      b += lpIntBytes((argc - from) >> 1);
+      for (let i = from; i < argc; i += 2) b += lpStrBytes(buf, offs[i], lens[i]);
+      elements += elements + 1;
+    }
+    for (let i = from + 1; i < argc; i += 2) b += lpStrBytes(buf, offs[i], lens[i]);
+    return b + lpIntBytes(elements + 3);
+  }
+
+  // ---- removing ----
+
+  /** Index of the node holding slot s. */
+  private nodeOf(s: number): number {
+    let lo = 0;
+    let hi = this.nodeCount - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.nodeFirst[mid] <= s) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  private nodeEnd(k: number): number {
+    return k + 1 < this.nodeCount ? this.nodeFirst[k + 1] : this.tail;
+  }
+
+  /** Free node k and its slots. */
+  private removeNode(k: number): void {
+    const first = this.nodeFirst[k];
+    const end = this.nodeEnd(k);
+    const n = end - first;
+    for (let s = first; s < end; s++) this.garbage += this.entryEnd(s) - this.dataOff[s];
+    if (first === this.head) {
+      this.head = end;
+    } else {
+      this.ids.copyWithin(2 * first, 2 * end, 2 * this.tail);
+      this.dataOff.copyWithin(first, end, this.tail);
+      this.fieldCount.copyWithin(first, end, this.tail);
+      this.dead.copyWithin(first, end, this.tail);
+      this.tail -= n;
+      for (let j = k + 1; j < this.nodeCount; j++) this.nodeFirst[j] -= n;
+    }
+    this.nodeFirst.copyWithin(k, k + 1, this.nodeCount);
+    this.nodeLive.copyWithin(k, k + 1, this.nodeCount);
+    this.nodeBytes.copyWithin(k, k + 1, this.nodeCount);
+    this.nodeCount--;
+    if (this.nodeCount === 0) {
+      this.head = 0;
+      this.tail = 0;
+      this.dataEnd = 0;
+      this.garbage = 0;
+    }
+  }
+
+  /** streamDeleteItem: delete the entry with exactly this ID; false when there is none. */
+  deleteId(ms: bigint, seq: bigint): boolean {
+    const s = this.lowerBound(ms, seq);
+    if (s >= this.tail || this.dead[s] !== 0 || this.ids[2 * s] !== ms || this.ids[2 * s + 1] !== seq) return false;
+    const k = this.nodeOf(s);
+    this.length--;
+    if (this.nodeLive[k] === 1) {
+      this.removeNode(k);
+    } else {
+      this.dead[s] = 1;
+      this.nodeLive[k]--;
+    }
+    return true;
+  }
+
+  /** The first live entry's ID into first (streamGetEdgeID first, skipping tombstones), 0-0 when empty. */
+  private refreshFirst(): void {
+    const s = this.nextLive(this.head);
+    if (s >= this.tail) {
+      this.firstMs = 0n;
+      this.firstSeq = 0n;
+    } else {
+      this.firstMs = this.ids[2 * s];
+      this.firstSeq = this.ids[2 * s + 1];
+    }
+  }
+
+  /** After XDEL: first_id as xdelCommand sets it. */
+  afterDelete(firstDeleted: boolean): void {
+    if (this.length === 0) {
+      this.firstMs = 0n;
+      this.firstSeq = 0n;
+    } else if (firstDeleted) {
+      this.refreshFirst();
+    }
+  }
+
+  /**
+   * streamTrim: MAXLEN (maxlen >= 0) or MINID (minMs/minSeq, when maxlen < 0), approximate or
+   * exact, with a work limit (0: none). Returns the number of entries removed.
+   */
+  trim(maxlen: number, minMs: bigint, minSeq: bigint, approx: boolean, limit: number): number {
+    const byLen = maxlen >= 0;
+    let deleted = 0;
+    while (this.nodeCount > 0) {
+      if (byLen && this.length <= maxlen) break;
+      const entries = this.nodeLive[0];
+      if (limit !== 0 && deleted + entries > limit) break;
+      let remove: boolean;
+      const end = this.nodeEnd(0);
+      if (byLen) {
+        remove = this.length - entries >= maxlen;
+      } else {
+        const last = end - 1;
+        remove = compareId(this.ids[2 * last], this.ids[2 * last + 1], minMs, minSeq) < 0;
+      }
+      if (remove) {
+        this.removeNode(0);
+        this.length -= entries;
+        deleted += entries;
+        continue;
+      }
+      if (approx) break;
+      let marked = 0;
+      for (let s = this.nodeFirst[0]; s < end; s++) {
+        const stop = byLen ? this.length <= maxlen : compareId(this.ids[2 * s], this.ids[2 * s + 1], minMs, minSeq) >= 0;
+        if (stop) break;
+        if (this.dead[s] === 0) {
+          this.dead[s] = 1;
+          marked++;
+          this.length--;
+        }
+      }
+      this.nodeLive[0] -= marked;
+      deleted += marked;
+      break;
+    }
+    if (this.length === 0) {
+      this.firstMs = 0n;
+      this.firstSeq = 0n;
+    } else if (deleted !== 0) {
+      this.refreshFirst();
+    }
+    return deleted;
+  }
+
+  // ---- XINFO ----
+
+  /** raxSize of the node tree: one key per node. */
+  get radixKeys(): number {
+    return this.nodeCount;
+  }
+
+  /** rax numnodes for the nodes' 16-byte big-endian master IDs (the canonical compressed trie). */
+  radixNodes(): number {
+    const n = this.nodeCount;
+    if (n === 0) return 1;
+    const keys = new Uint8Array(n * 16);
+    const v = new DataView(keys.buffer);
+    for (let k = 0; k < n; k++) {
+      const s = this.nodeFirst[k];
+      v.setBigUint64(k * 16, this.ids[2 * s]);
+      v.setBigUint64(k * 16 + 8, this.ids[2 * s + 1]);
+    }
+    return countRax(keys, 0, n, 0);
+  }
+}
+
+/** Nodes of a compressed trie holding keys lo..hi-1 (sorted, distinct, 16 bytes) from byte depth. */
+function countRax(keys: Uint8Array, lo: number, hi: number, depth: number): number {
+  if (depth === 16) return 1;
+  // Common prefix of the range (sorted keys: of the first and the last).
+  let l = 0;
+  while (depth + l < 16 && keys[lo * 16 + depth + l] === keys[(hi - 1) * 16 + depth + l]) l++;
+  if (l > 0) return 1 + (depth + l === 16 ? 1 : branch(keys, lo, hi, depth + l));
+  return branch(keys, lo, hi, depth);
+}
+
+function branch(keys: Uint8Array, lo: number, hi: number, depth: number): number {
+  let total = 1;
+  let i = lo;
+  while (i < hi) {
+    const b = keys[i * 16 + depth];
+    let j = i + 1;
+    while (j < hi && keys[j * 16 + depth] === b) j++;
+    total += depth + 1 === 16 ? 1 : countRax(keys, i, j, depth + 1);
+    i = j;
+  }
+  return total;
+}
