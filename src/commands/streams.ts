@@ -52,7 +52,6 @@ const E_NOACK_XREAD = err('ERR The NOACK option is only supported by XREADGROUP.
 const E_GT_XREAD = err('ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.');
 const E_TIMEOUT_INT = err('ERR timeout is not an integer or out of range');
 const E_TIMEOUT_NEG = err('ERR timeout is negative');
-const E_TIMEOUT_RANGE = err('ERR timeout is out of range');
 const E_ENTRIES_ADDED_NEG = err('ERR entries_added must be positive');
 const E_SETID_MAXDEL = err('ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id');
 const E_SETID_SMALL = err('ERR The ID specified in XSETID is smaller than the target stream top item');
@@ -616,7 +615,11 @@ const waits = new WeakMap<Client, XreadWait>();
 /** Scratch for XREAD's parsed IDs. */
 let readIds = new BigUint64Array(32);
 
-/** getTimeoutFromObjectOrReply in milliseconds: the absolute deadline (0: forever), or -1 after replying. */
+/**
+ * getTimeoutFromObjectOrReply in milliseconds: the absolute deadline (0: forever), -2 for a
+ * deadline past the 64-bit clock (Redis's sum wraps negative: the client times out at once), or
+ * -1 after replying.
+ */
 function blockTimeoutOrReply(c: Client, i: number): number {
   if (!c.argInt64(i)) {
     c.reply.raw(E_TIMEOUT_INT);
@@ -629,10 +632,7 @@ function blockTimeoutOrReply(c: Client, i: number): number {
   }
   if (v === 0n) return 0;
   const now = BigInt(c.server.clock.now);
-  if (v > LLONG_MAX - now) {
-    c.reply.raw(E_TIMEOUT_RANGE);
-    return -1;
-  }
+  if (v > LLONG_MAX - now) return -2;
   return Number(v + now);
 }
 
@@ -659,7 +659,7 @@ function cmdXread(c: Client): void {
       }
       i++;
       timeout = blockTimeoutOrReply(c, i);
-      if (timeout < 0) return;
+      if (timeout === -1) return;
     } else if (c.argIs(i, 'count') && more > 0) {
       i++;
       if (!longLongOrReply(c, i, E_NOT_INTEGER)) return;
@@ -744,7 +744,7 @@ function cmdXread(c: Client): void {
     c.reply.nullArray();
     return;
   }
-  if (c.denyBlocking) {
+  if (c.denyBlocking || timeout === -2) {
     c.reply.nullArray();
     return;
   }
