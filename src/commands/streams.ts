@@ -1,7 +1,8 @@
 /*
  * Stream commands (Redis 7.0 t_stream.c semantics): XADD, XLEN, XRANGE, XREVRANGE, XDEL, XTRIM,
- * XREAD (with BLOCK on top of blocking.ts), XSETID and XINFO STREAM. Consumer groups are not
- * implemented yet.
+ * XREAD and XREADGROUP (with BLOCK on top of blocking.ts), XSETID, XINFO STREAM/GROUPS/
+ * CONSUMERS, and the consumer groups: XGROUP CREATE/SETID/DESTROY/CREATECONSUMER/DELCONSUMER,
+ * XACK, XPENDING, XCLAIM, XAUTOCLAIM.
  *
  * Values are StreamValue objects in the store's object table (types/stream-value.ts). IDs are
  * parsed as Redis does (string2ull, then strtoull's leniency: "+1", " 1", "01" are accepted, a
@@ -11,9 +12,14 @@
  *
  * Observers: XADD signals the key (WATCH), emits "xadd", then "xtrim" when its trim removed
  * anything, and readies the key for blocked XREADs on every add (signalKeyAsReady), as
- * xaddCommand; XTRIM / XDEL / XSETID emit their events as Redis does. A blocked XREAD resolves
- * its "$" IDs when it blocks; they are kept beside the client (one small record per blocked
- * client), the saved arguments still say "$".
+ * xaddCommand; XTRIM / XDEL / XSETID / XGROUP emit their events as Redis does, and a consumer
+ * created by XREADGROUP, XCLAIM or XAUTOCLAIM emits "xgroup-createconsumer". A blocked XREAD
+ * resolves its "$" IDs when it blocks; they are kept beside the client (one small record per
+ * blocked client), the saved arguments still say "$". A blocked XREADGROUP waits for entries
+ * past its group's last delivered ID at the time it is served (">"), and is answered NOGROUP
+ * when the group is destroyed meanwhile (XGROUP DESTROY readies the key).
+ *
+ * Replies that Redis sizes after the fact (deferred lengths) are counted first, then emitted.
  */
 import type { Client } from '../client.ts';
 import type { Registry } from '../registry.ts';
@@ -22,7 +28,7 @@ import {
 } from '../../protocol/replies.ts';
 import { Status, KeyType, Lookup } from '../../store/types.ts';
 import { parsed } from '../numbers.ts';
-import { StreamValue, StreamId, U64_MAX, compareId } from '../types/stream-value.ts';
+import { StreamValue, StreamId, StreamGroup, StreamConsumer, U64_MAX, compareId } from '../types/stream-value.ts';
 import { blockForKeys, signalKeyReady } from '../blocking.ts';
 import { NotifyClass } from '../keyspace-events.ts';
 import { existingScriptingEngine } from '../scripting/engine.ts';
@@ -57,11 +63,44 @@ const E_SETID_MAXDEL = err('ERR The ID specified in XSETID is smaller than the p
 const E_SETID_SMALL = err('ERR The ID specified in XSETID is smaller than the target stream top item');
 const E_SETID_ENTRIES = err('ERR The entries_added specified in XSETID is smaller than the target stream length');
 
+const E_ENTRIESREAD = err('ERR value for ENTRIESREAD must be positive or -1');
+const E_XGROUP_NOKEY = err('ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.');
+const E_BUSYGROUP = err('BUSYGROUP Consumer Group name already exists');
+const E_MISSING_GROUP = err('ERR Missing GROUP option for XREADGROUP');
+const E_DOLLAR_GROUP = err('ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.');
+const E_GROUP_GONE = err('NOGROUP the consumer group this client was blocked on no longer exists');
+const E_CLAIM_MINIDLE = err('ERR Invalid min-idle-time argument for XCLAIM');
+const E_CLAIM_IDLE = err('ERR Invalid IDLE option argument for XCLAIM');
+const E_CLAIM_TIME = err('ERR Invalid TIME option argument for XCLAIM');
+const E_CLAIM_RETRY = err('ERR Invalid RETRYCOUNT option argument for XCLAIM');
+const E_AUTOCLAIM_MINIDLE = err('ERR Invalid min-idle-time argument for XAUTOCLAIM');
+const E_AUTOCLAIM_COUNT = err('ERR COUNT must be > 0');
+
 /** The listpack size limit of one entry (STREAM_LISTPACK_MAX_SIZE). */
 const LISTPACK_MAX_SIZE = 1 << 30;
 /** What a blocked XREAD without COUNT is served at most (XREAD_BLOCKED_DEFAULT_COUNT). */
 const BLOCKED_DEFAULT_COUNT = 1000;
 const LLONG_MAX = 9223372036854775807n;
+
+const XGROUP_HELP = [
+  'XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'CREATE <key> <groupname> <id|$> [option]',
+  '    Create a new consumer group. Options are:',
+  '    * MKSTREAM',
+  '      Create the empty stream if it does not exist.',
+  '    * ENTRIESREAD entries_read',
+  "      Set the group's entries_read counter (internal use).",
+  'CREATECONSUMER <key> <groupname> <consumer>',
+  '    Create a new consumer in the specified group.',
+  'DELCONSUMER <key> <groupname> <consumer>',
+  '    Remove the specified consumer.',
+  'DESTROY <key> <groupname>',
+  '    Remove the specified group.',
+  'SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]',
+  '    Set the current group ID and entries_read counter.',
+  'HELP',
+  '    Prints this help.',
+];
 
 const XINFO_HELP = [
   'XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
@@ -609,17 +648,16 @@ function cmdXtrim(c: Client): void {
 interface XreadWait {
   ids: BigUint64Array;
   count: number;
+  /** XREADGROUP: the argument holding the group name (the consumer's follows), else -1. */
+  groupArg: number;
+  noack: boolean;
 }
 const waits = new WeakMap<Client, XreadWait>();
 
 /** Scratch for XREAD's parsed IDs. */
 let readIds = new BigUint64Array(32);
 
-/**
- * getTimeoutFromObjectOrReply in milliseconds: the absolute deadline (0: forever), -2 for a
- * deadline past the 64-bit clock (Redis's sum wraps negative: the client times out at once), or
- * -1 after replying.
- */
+/** getTimeoutFromObjectOrReply in milliseconds: the absolute deadline (0: forever), or -1 after replying. */
 function blockTimeoutOrReply(c: Client, i: number): number {
   if (!c.argInt64(i)) {
     c.reply.raw(E_TIMEOUT_INT);
@@ -636,6 +674,90 @@ function blockTimeoutOrReply(c: Client, i: number): number {
   return Number(v + now);
 }
 
+function argLatin1(c: Client, i: number): string {
+  return c.argBuf.toString('latin1', c.argOff[i], c.argOff[i] + c.argLen[i]);
+}
+
+/** streamLookupConsumer (refreshing its seen time) or streamCreateConsumer with its event. */
+function consumerFor(c: Client, g: StreamGroup, nameArg: number, keyArg: number): StreamConsumer {
+  const now = c.server.clock.now;
+  let consumer = g.findConsumer(c.argBuf, c.argOff[nameArg], c.argLen[nameArg]);
+  if (consumer !== null) {
+    consumer.seenTime = now;
+    return consumer;
+  }
+  consumer = g.createConsumer(c.argBuf, c.argOff[nameArg], c.argLen[nameArg], now)!;
+  c.notify(NotifyClass.STREAM, 'xgroup-createconsumer', keyArg);
+  return consumer;
+}
+
+/**
+ * streamReplyWithRange for a group reading new entries (from startId on): each delivered entry
+ * advances the group's last ID and read counter and, unless NOACK, enters the PEL owned by
+ * `consumer` (taken over if it was pending elsewhere).
+ */
+function replyGroupRange(c: Client, s: StreamValue, g: StreamGroup, consumer: StreamConsumer, count: number, noack: boolean): void {
+  let n = 0;
+  let slot = s.nextLive(s.lowerBound(startId.ms, startId.seq));
+  const first = slot;
+  while (slot < s.tail && (count === 0 || n < count)) {
+    n++;
+    slot = s.nextLive(slot + 1);
+  }
+  c.reply.arrayLen(n);
+  const now = c.server.clock.now;
+  slot = first;
+  for (let k = 0; k < n; k++) {
+    const ms = s.msAt(slot);
+    const seq = s.seqAt(slot);
+    if (compareId(ms, seq, g.lastMs, g.lastSeq) > 0) {
+      if (g.entriesRead !== -1n && !s.hasTombstonesFrom(ms, seq)) g.entriesRead++;
+      else if (s.entriesAdded !== 0n) g.entriesRead = s.estimateDistance(ms, seq);
+      g.lastMs = ms;
+      g.lastSeq = seq;
+    }
+    replyEntry(c, s, slot);
+    if (!noack) {
+      const i = g.pelLowerBound(ms, seq);
+      if (i < g.pelLen && g.pelMs(i) === ms && g.pelSeq(i) === seq) {
+        g.pelSetOwner(i, consumer);
+        g.pelTime[i] = now;
+        g.pelCount[i] = 1;
+      } else {
+        g.pelInsert(i, ms, seq, now, 1, consumer);
+      }
+    }
+    slot = s.nextLive(slot + 1);
+  }
+}
+
+/**
+ * streamReplyWithRangeFromConsumerPEL: the consumer's own pending entries from startId on (at
+ * most `count`); an entry deleted since is [id, nil]; each one served counts a delivery.
+ */
+function replyConsumerHistory(c: Client, s: StreamValue, g: StreamGroup, consumer: StreamConsumer, count: number): void {
+  const from = g.pelLowerBound(startId.ms, startId.seq);
+  let n = 0;
+  for (let i = from; i < g.pelLen && (count === 0 || n < count); i++) if (g.pelOwner[i] === consumer.id) n++;
+  c.reply.arrayLen(n);
+  const now = c.server.clock.now;
+  let emitted = 0;
+  for (let i = from; emitted < n; i++) {
+    if (g.pelOwner[i] !== consumer.id) continue;
+    emitted++;
+    const slot = s.hasEntry(g.pelMs(i), g.pelSeq(i));
+    if (slot < 0) {
+      c.reply.arrayLen(2);
+      replyId(c, g.pelMs(i), g.pelSeq(i));
+      c.reply.nullArray();
+    } else {
+      replyEntry(c, s, slot);
+      g.pelTime[i] = now;
+      g.pelCount[i]++;
+    }
+  }
+}
+
 /** Serve one stream of an XREAD reply: [key, entries] (RESP2) or key => entries (RESP3). */
 function replyStreamFrom(c: Client, s: StreamValue, keyArg: number, count: number): void {
   if (c.resp === 2) c.reply.arrayLen(2);
@@ -644,17 +766,21 @@ function replyStreamFrom(c: Client, s: StreamValue, keyArg: number, count: numbe
   replyRange(c, s, startId, maxId, count, false);
 }
 
+/** xreadCommand: XREAD and XREADGROUP. */
 function cmdXread(c: Client): void {
+  const xreadgroup = c.argLen[0] === 10;
   let timeout = -1;
   let count = 0;
   let streamsArg = 0;
   let n = 0;
+  let groupArg = -1;
+  let noack = false;
   for (let i = 1; i < c.argc; i++) {
     const more = c.argc - i - 1;
     if (c.argIs(i, 'block') && more > 0) {
       const engine = existingScriptingEngine(c.server);
       if (engine !== undefined && engine.run !== null && c.denyBlocking) {
-        c.reply.error(`ERR ${c.argString(0)} command is not allowed with BLOCK option from scripts`);
+        c.reply.error(`ERR ${argLatin1(c, 0)} command is not allowed with BLOCK option from scripts`);
         return;
       }
       i++;
@@ -674,11 +800,18 @@ function cmdXread(c: Client): void {
       n /= 2;
       break;
     } else if (c.argIs(i, 'group') && more >= 2) {
-      c.reply.raw(E_GROUP_XREAD);
-      return;
+      if (!xreadgroup) {
+        c.reply.raw(E_GROUP_XREAD);
+        return;
+      }
+      groupArg = i + 1;
+      i += 2;
     } else if (c.argIs(i, 'noack')) {
-      c.reply.raw(E_NOACK_XREAD);
-      return;
+      if (!xreadgroup) {
+        c.reply.raw(E_NOACK_XREAD);
+        return;
+      }
+      noack = true;
     } else {
       c.reply.raw(E_SYNTAX);
       return;
@@ -688,6 +821,10 @@ function cmdXread(c: Client): void {
     c.reply.raw(E_SYNTAX);
     return;
   }
+  if (xreadgroup && groupArg < 0) {
+    c.reply.raw(E_MISSING_GROUP);
+    return;
+  }
   if (readIds.length < 2 * n) readIds = new BigUint64Array(4 * n);
   const ids = readIds;
   for (let k = 0; k < n; k++) {
@@ -695,7 +832,15 @@ function cmdXread(c: Client): void {
     const idArg = keyArg + n;
     const h = c.lookupTyped(keyArg, KeyType.STREAM, Lookup.READ);
     if (h === -2) return;
+    if (groupArg >= 0 && (h < 0 || streamOf(c, h).findGroup(c.argBuf, c.argOff[groupArg], c.argLen[groupArg]) === null)) {
+      c.reply.error(`NOGROUP No such key '${argLatin1(c, keyArg)}' or consumer group '${argLatin1(c, groupArg)}' in XREADGROUP with GROUP option`);
+      return;
+    }
     if (c.argLen[idArg] === 1 && c.argBuf[c.argOff[idArg]] === 36) {
+      if (xreadgroup) {
+        c.reply.raw(E_DOLLAR_GROUP);
+        return;
+      }
       if (h >= 0) {
         const s = streamOf(c, h);
         ids[2 * k] = s.lastMs;
@@ -707,20 +852,41 @@ function cmdXread(c: Client): void {
       continue;
     }
     if (c.argLen[idArg] === 1 && c.argBuf[c.argOff[idArg]] === 62) {
-      c.reply.raw(E_GT_XREAD);
-      return;
+      if (!xreadgroup) {
+        c.reply.raw(E_GT_XREAD);
+        return;
+      }
+      ids[2 * k] = U64_MAX;
+      ids[2 * k + 1] = U64_MAX;
+      continue;
     }
     if (!parseIdOrReply(c, idArg, 0n, true)) return;
     ids[2 * k] = pid.ms;
     ids[2 * k + 1] = pid.seq;
   }
-  // Which streams can be served now (the reply's length comes first).
+  // Which streams can be served now (the reply's length comes first): 1 new entries, 2 history.
   let served = 0;
   const serve = new Uint8Array(n);
   for (let k = 0; k < n; k++) {
     const h = c.lookupArg(streamsArg + k, Lookup.READ);
     if (h < 0) continue;
     const s = streamOf(c, h);
+    if (groupArg >= 0) {
+      const g = s.findGroup(c.argBuf, c.argOff[groupArg], c.argLen[groupArg])!;
+      if (ids[2 * k] !== U64_MAX || ids[2 * k + 1] !== U64_MAX) {
+        serve[k] = 2;
+        served++;
+      } else if (s.length !== 0) {
+        s.lastValid(maxId);
+        if (compareId(maxId.ms, maxId.seq, g.lastMs, g.lastSeq) > 0) {
+          serve[k] = 1;
+          served++;
+          ids[2 * k] = g.lastMs;
+          ids[2 * k + 1] = g.lastSeq;
+        }
+      }
+      continue;
+    }
     if (s.length === 0) continue;
     s.lastValid(maxId);
     if (compareId(maxId.ms, maxId.seq, ids[2 * k], ids[2 * k + 1]) > 0) {
@@ -733,10 +899,20 @@ function cmdXread(c: Client): void {
     else c.reply.mapLen(served);
     for (let k = 0; k < n; k++) {
       if (serve[k] === 0) continue;
-      const s = streamOf(c, c.store.lookup(c.db, c.argBuf, c.argOff[streamsArg + k], c.argLen[streamsArg + k], Lookup.PEEK));
+      const keyArg = streamsArg + k;
+      const s = streamOf(c, c.store.lookup(c.db, c.argBuf, c.argOff[keyArg], c.argLen[keyArg], Lookup.PEEK));
       startId.set(ids[2 * k], ids[2 * k + 1]);
       startId.incr();
-      replyStreamFrom(c, s, streamsArg + k, count);
+      if (groupArg < 0) {
+        replyStreamFrom(c, s, keyArg, count);
+        continue;
+      }
+      if (c.resp === 2) c.reply.arrayLen(2);
+      c.reply.bulk(c.argBuf, c.argOff[keyArg], c.argLen[keyArg]);
+      const g = s.findGroup(c.argBuf, c.argOff[groupArg], c.argLen[groupArg])!;
+      const consumer = consumerFor(c, g, groupArg + 1, keyArg);
+      if (serve[k] === 2) replyConsumerHistory(c, s, g, consumer, count);
+      else replyGroupRange(c, s, g, consumer, count, noack);
     }
     return;
   }
@@ -748,11 +924,11 @@ function cmdXread(c: Client): void {
     c.reply.nullArray();
     return;
   }
-  waits.set(c, { ids: ids.slice(0, 2 * n), count: count !== 0 ? count : BLOCKED_DEFAULT_COUNT });
+  waits.set(c, { ids: ids.slice(0, 2 * n), count: count !== 0 ? count : BLOCKED_DEFAULT_COUNT, groupArg, noack });
   blockForKeys(c, streamsArg, streamsArg + n - 1, timeout, retryXread, streamsArg);
 }
 
-/** A blocked XREAD's key may have new entries (serveClientsBlockedOnStreamKey). */
+/** A blocked XREAD / XREADGROUP's key may have new entries (serveClientsBlockedOnStreamKey). */
 function retryXread(c: Client, keyArg: number, streamsArg: number): boolean {
   const wait = waits.get(c);
   if (wait === undefined) return false;
@@ -760,16 +936,512 @@ function retryXread(c: Client, keyArg: number, streamsArg: number): boolean {
   if (h < 0 || c.store.typeOf(h) !== KeyType.STREAM) return false;
   const s = streamOf(c, h);
   const k = keyArg - streamsArg;
-  const gms = wait.ids[2 * k];
-  const gseq = wait.ids[2 * k + 1];
+  let gms = wait.ids[2 * k];
+  let gseq = wait.ids[2 * k + 1];
+  let g: StreamGroup | null = null;
+  if (wait.groupArg >= 0) {
+    g = s.findGroup(c.argBuf, c.argOff[wait.groupArg], c.argLen[wait.groupArg]);
+    if (g === null) {
+      waits.delete(c);
+      c.reply.raw(E_GROUP_GONE);
+      return true;
+    }
+    gms = g.lastMs;
+    gseq = g.lastSeq;
+  }
   if (compareId(s.lastMs, s.lastSeq, gms, gseq) <= 0) return false;
   waits.delete(c);
   startId.set(gms, gseq);
   startId.incr();
   if (c.resp === 2) c.reply.arrayLen(1);
   else c.reply.mapLen(1);
-  replyStreamFrom(c, s, keyArg, wait.count);
+  if (g === null) {
+    replyStreamFrom(c, s, keyArg, wait.count);
+    return true;
+  }
+  const consumer = consumerFor(c, g, wait.groupArg + 1, keyArg);
+  if (c.resp === 2) c.reply.arrayLen(2);
+  c.reply.bulk(c.argBuf, c.argOff[keyArg], c.argLen[keyArg]);
+  replyGroupRange(c, s, g, consumer, wait.count, wait.noack);
   return true;
+}
+
+// ---- XGROUP ----
+
+function noGroupForKey(c: Client, groupArg: number, keyArg: number): void {
+  c.reply.error(`NOGROUP No such consumer group '${argLatin1(c, groupArg)}' for key name '${argLatin1(c, keyArg)}'`);
+}
+
+/** xgroupCommand: CREATE, SETID, DESTROY, CREATECONSUMER, DELCONSUMER (one prologue, as Redis). */
+function cmdXgroup(c: Client): void {
+  const create = c.argIs(1, 'create');
+  const setid = c.argIs(1, 'setid');
+  let mkstream = false;
+  let entriesRead = -1n;
+  let s: StreamValue | null = null;
+  let h = -1;
+  let g: StreamGroup | null = null;
+  for (let i = 5; i < c.argc;) {
+    if (create && c.argIs(i, 'mkstream')) {
+      mkstream = true;
+      i++;
+    } else if ((create || setid) && c.argIs(i, 'entriesread') && i + 1 < c.argc) {
+      if (!longLongOrReply(c, i + 1, E_NOT_INTEGER)) return;
+      if (argBig < 0n && argBig !== -1n) {
+        c.reply.raw(E_ENTRIESREAD);
+        return;
+      }
+      entriesRead = argBig;
+      i += 2;
+    } else {
+      subcommandSyntaxError(c);
+      return;
+    }
+  }
+  h = c.lookupTyped(2, KeyType.STREAM, Lookup.WRITE);
+  if (h === -2) return;
+  if (h >= 0) s = streamOf(c, h);
+  if (!mkstream) {
+    if (s === null) {
+      c.reply.raw(E_XGROUP_NOKEY);
+      return;
+    }
+    g = s.findGroup(c.argBuf, c.argOff[3], c.argLen[3]);
+    if (g === null && !create && !c.argIs(1, 'destroy')) {
+      noGroupForKey(c, 3, 2);
+      return;
+    }
+  }
+  if (create) {
+    if (c.argc > 8) {
+      subcommandSyntaxError(c);
+      return;
+    }
+    let ms = 0n;
+    let seq = 0n;
+    if (c.argLen[4] === 1 && c.argBuf[c.argOff[4]] === 36) {
+      if (s !== null) {
+        ms = s.lastMs;
+        seq = s.lastSeq;
+      }
+    } else {
+      if (!parseIdOrReply(c, 4, 0n, true)) return;
+      ms = pid.ms;
+      seq = pid.seq;
+    }
+    if (s === null) {
+      s = new StreamValue();
+      if (c.store.setObject(c.db, c.argBuf, c.argOff[2], c.argLen[2], KeyType.STREAM, s, s.bytes) !== Status.OK) {
+        c.reply.raw(E_OOM);
+        return;
+      }
+      h = c.lookupArg(2, Lookup.PEEK);
+      c.modified(2);
+    }
+    const before = s.bytes;
+    if (s.createGroup(c.argBuf, c.argOff[3], c.argLen[3], ms, seq, entriesRead) !== null) {
+      settle(c, h, s, before);
+      c.reply.raw(R_OK);
+      c.notify(NotifyClass.STREAM, 'xgroup-create', 2);
+    } else {
+      c.reply.raw(E_BUSYGROUP);
+    }
+  } else if (setid) {
+    if (c.argc !== 5 && c.argc !== 7) {
+      subcommandSyntaxError(c);
+      return;
+    }
+    let ms: bigint;
+    let seq: bigint;
+    if (c.argLen[4] === 1 && c.argBuf[c.argOff[4]] === 36) {
+      ms = s!.lastMs;
+      seq = s!.lastSeq;
+    } else {
+      if (!parseIdOrReply(c, 4, 0n, false)) return;
+      ms = pid.ms;
+      seq = pid.seq;
+    }
+    g!.lastMs = ms;
+    g!.lastSeq = seq;
+    g!.entriesRead = entriesRead;
+    c.reply.raw(R_OK);
+    c.notify(NotifyClass.STREAM, 'xgroup-setid', 2);
+  } else if (c.argIs(1, 'destroy')) {
+    if (g !== null) {
+      const before = s!.bytes;
+      s!.destroyGroup(g);
+      settle(c, h, s!, before);
+      c.reply.int(1);
+      c.notify(NotifyClass.STREAM, 'xgroup-destroy', 2);
+      signalKeyReady(c, c.db, c.argBuf, c.argOff[2], c.argLen[2]);
+    } else {
+      c.reply.raw(R_ZERO);
+    }
+  } else if (c.argIs(1, 'createconsumer')) {
+    const before = s!.bytes;
+    const created = g!.createConsumer(c.argBuf, c.argOff[4], c.argLen[4], c.server.clock.now);
+    if (created !== null) {
+      c.notify(NotifyClass.STREAM, 'xgroup-createconsumer', 2);
+      settle(c, h, s!, before);
+    }
+    c.reply.int(created !== null ? 1 : 0);
+  } else {
+    // DELCONSUMER
+    const consumer = g!.findConsumer(c.argBuf, c.argOff[4], c.argLen[4]);
+    let pending = 0;
+    if (consumer !== null) {
+      const before = s!.bytes;
+      pending = g!.deleteConsumer(consumer);
+      settle(c, h, s!, before);
+      c.notify(NotifyClass.STREAM, 'xgroup-delconsumer', 2);
+    }
+    c.reply.int(pending);
+  }
+}
+
+// ---- XACK, XPENDING ----
+
+/** The group named by argument 2 of the stream at argument 1 (read lookup), or null; undefined after WRONGTYPE. */
+function groupOf(c: Client): { s: StreamValue; g: StreamGroup | null; h: number } | null | undefined {
+  const h = c.lookupTyped(1, KeyType.STREAM, Lookup.READ);
+  if (h === -2) return undefined;
+  if (h < 0) return null;
+  const s = streamOf(c, h);
+  return { s, g: s.findGroup(c.argBuf, c.argOff[2], c.argLen[2]), h };
+}
+
+function cmdXack(c: Client): void {
+  const found = groupOf(c);
+  if (found === undefined) return;
+  if (found === null || found.g === null) {
+    c.reply.raw(R_ZERO);
+    return;
+  }
+  const g = found.g;
+  const n = c.argc - 3;
+  const ids = new BigUint64Array(2 * n);
+  for (let j = 3; j < c.argc; j++) {
+    if (!parseIdOrReply(c, j, 0n, true)) return;
+    ids[2 * (j - 3)] = pid.ms;
+    ids[2 * (j - 3) + 1] = pid.seq;
+  }
+  let acked = 0;
+  for (let k = 0; k < n; k++) {
+    const i = g.pelFind(ids[2 * k], ids[2 * k + 1]);
+    if (i >= 0) {
+      g.pelRemove(i);
+      acked++;
+    }
+  }
+  c.reply.int(acked);
+}
+
+function cmdXpending(c: Client): void {
+  const justinfo = c.argc === 3;
+  let count = 0;
+  let minidle = 0;
+  let consumerArg = -1;
+  if (c.argc !== 3 && (c.argc < 6 || c.argc > 9)) {
+    c.reply.raw(E_SYNTAX);
+    return;
+  }
+  if (c.argc >= 6) {
+    let startIdx = 3;
+    if (c.argIs(3, 'idle')) {
+      if (!longLongOrReply(c, 4, E_NOT_INTEGER)) return;
+      minidle = argNum;
+      if (c.argc < 8) {
+        c.reply.raw(E_SYNTAX);
+        return;
+      }
+      startIdx += 2;
+    }
+    if (!longLongOrReply(c, startIdx + 2, E_NOT_INTEGER)) return;
+    count = argBig < 0n ? 0 : argNum;
+    if (!parseIntervalOrReply(c, startIdx, 0n)) return;
+    startId.copy(pid);
+    if (exclusive && !startId.incr()) {
+      c.reply.raw(E_START_ID);
+      return;
+    }
+    if (!parseIntervalOrReply(c, startIdx + 1, U64_MAX)) return;
+    endId.copy(pid);
+    if (exclusive && !endId.decr()) {
+      c.reply.raw(E_END_ID);
+      return;
+    }
+    if (startIdx + 3 < c.argc) consumerArg = startIdx + 3;
+  }
+  const found = groupOf(c);
+  if (found === undefined) return;
+  if (found === null || found.g === null) {
+    c.reply.error(`NOGROUP No such key '${argLatin1(c, 1)}' or consumer group '${argLatin1(c, 2)}'`);
+    return;
+  }
+  const g = found.g;
+  const reply = c.reply;
+  if (justinfo) {
+    reply.arrayLen(4);
+    reply.int(g.pelLen);
+    if (g.pelLen === 0) {
+      reply.nullBulk();
+      reply.nullBulk();
+      reply.nullArray();
+      return;
+    }
+    replyId(c, g.pelMs(0), g.pelSeq(0));
+    replyId(c, g.pelMs(g.pelLen - 1), g.pelSeq(g.pelLen - 1));
+    let withPending = 0;
+    for (const consumer of g.consumers) if (consumer.pending !== 0) withPending++;
+    reply.arrayLen(withPending);
+    for (const consumer of g.consumers) {
+      if (consumer.pending === 0) continue;
+      reply.arrayLen(2);
+      reply.bulk(consumer.name, 0, consumer.name.length);
+      reply.bulkInt(consumer.pending);
+    }
+    return;
+  }
+  let consumer: StreamConsumer | null = null;
+  if (consumerArg >= 0) {
+    consumer = g.findConsumer(c.argBuf, c.argOff[consumerArg], c.argLen[consumerArg]);
+    if (consumer === null) {
+      reply.raw(R_EMPTY_ARRAY);
+      return;
+    }
+  }
+  const now = c.server.clock.now;
+  const from = g.pelLowerBound(startId.ms, startId.seq);
+  // Two passes: count the matches, then emit them.
+  let n = 0;
+  let i = from;
+  for (; i < g.pelLen && n < count && compareId(g.pelMs(i), g.pelSeq(i), endId.ms, endId.seq) <= 0; i++) {
+    if (consumer !== null && g.pelOwner[i] !== consumer.id) continue;
+    if (minidle !== 0 && now - g.pelTime[i] < minidle) continue;
+    n++;
+  }
+  reply.arrayLen(n);
+  let emitted = 0;
+  for (i = from; emitted < n; i++) {
+    if (consumer !== null && g.pelOwner[i] !== consumer.id) continue;
+    if (minidle !== 0 && now - g.pelTime[i] < minidle) continue;
+    emitted++;
+    reply.arrayLen(4);
+    replyId(c, g.pelMs(i), g.pelSeq(i));
+    const owner = consumer ?? g.consumerById(g.pelOwner[i]);
+    reply.bulk(owner.name, 0, owner.name.length);
+    const elapsed = now - g.pelTime[i];
+    reply.int(elapsed < 0 ? 0 : elapsed);
+    reply.int(g.pelCount[i]);
+  }
+}
+
+// ---- XCLAIM, XAUTOCLAIM ----
+
+/** Scratch: the slots (or -1 for JUSTID) and IDs a claim will reply. */
+let claimed = new BigUint64Array(64);
+let claimedSlots = new Int32Array(32);
+
+function claimPush(n: number, ms: bigint, seq: bigint, slot: number): void {
+  if (2 * n >= claimed.length) {
+    const ids = new BigUint64Array(claimed.length * 2);
+    ids.set(claimed);
+    claimed = ids;
+    const slots = new Int32Array(claimedSlots.length * 2);
+    slots.set(claimedSlots);
+    claimedSlots = slots;
+  }
+  claimed[2 * n] = ms;
+  claimed[2 * n + 1] = seq;
+  claimedSlots[n] = slot;
+}
+
+function replyClaimed(c: Client, s: StreamValue, n: number, justid: boolean): void {
+  c.reply.arrayLen(n);
+  for (let k = 0; k < n; k++) {
+    if (justid) replyId(c, claimed[2 * k], claimed[2 * k + 1]);
+    else replyEntry(c, s, claimedSlots[k]);
+  }
+}
+
+function cmdXclaim(c: Client): void {
+  const found = groupOf(c);
+  if (found === undefined) return;
+  if (found === null || found.g === null) {
+    c.reply.error(`NOGROUP No such key '${argLatin1(c, 1)}' or consumer group '${argLatin1(c, 2)}'`);
+    return;
+  }
+  const { s, g } = found;
+  if (!longLongOrReply(c, 4, E_CLAIM_MINIDLE)) return;
+  const minidle = argBig < 0n ? 0 : argNum;
+  // The IDs run up to the first argument that is not one (no error: options follow).
+  let j = 5;
+  const ids = new BigUint64Array(2 * (c.argc - 5));
+  for (; j < c.argc; j++) {
+    if (!parseIdBytesQuiet(c, j)) break;
+    ids[2 * (j - 5)] = pid.ms;
+    ids[2 * (j - 5) + 1] = pid.seq;
+  }
+  const lastIdArg = j - 1;
+  const now = c.server.clock.now;
+  let force = false;
+  let justid = false;
+  let deliveryTime = -1;
+  let retryCount = -1;
+  const lastId = tmp.set(0n, 0n);
+  for (; j < c.argc; j++) {
+    const more = c.argc - 1 - j;
+    if (c.argIs(j, 'force')) force = true;
+    else if (c.argIs(j, 'justid')) justid = true;
+    else if (c.argIs(j, 'idle') && more > 0) {
+      j++;
+      if (!longLongOrReply(c, j, E_CLAIM_IDLE)) return;
+      deliveryTime = now - argNum;
+    } else if (c.argIs(j, 'time') && more > 0) {
+      j++;
+      if (!longLongOrReply(c, j, E_CLAIM_TIME)) return;
+      deliveryTime = argNum;
+    } else if (c.argIs(j, 'retrycount') && more > 0) {
+      j++;
+      if (!longLongOrReply(c, j, E_CLAIM_RETRY)) return;
+      retryCount = argNum;
+    } else if (c.argIs(j, 'lastid') && more > 0) {
+      j++;
+      if (!parseIdOrReply(c, j, 0n, true)) return;
+      lastId.copy(pid);
+    } else {
+      c.reply.error(`ERR Unrecognized XCLAIM option '${argLatin1(c, j)}'`);
+      return;
+    }
+  }
+  if (compareId(lastId.ms, lastId.seq, g.lastMs, g.lastSeq) > 0) {
+    g.lastMs = lastId.ms;
+    g.lastSeq = lastId.seq;
+  }
+  if (deliveryTime !== -1) {
+    if (deliveryTime < 0 || deliveryTime > now) deliveryTime = now;
+  } else {
+    deliveryTime = now;
+  }
+  const before = s.bytes;
+  let consumer: StreamConsumer | null = null;
+  let n = 0;
+  for (let k = 0; k <= lastIdArg - 5; k++) {
+    const ms = ids[2 * k];
+    const seq = ids[2 * k + 1];
+    let i = g.pelFind(ms, seq);
+    const slot = s.hasEntry(ms, seq);
+    if (slot < 0) {
+      if (i >= 0) g.pelRemove(i);
+      continue;
+    }
+    if (force && i < 0) {
+      i = g.pelLowerBound(ms, seq);
+      g.pelInsert(i, ms, seq, now, 1, null);
+    }
+    if (i < 0) continue;
+    if (g.pelOwner[i] !== 0 && minidle !== 0 && now - g.pelTime[i] < minidle) continue;
+    if (consumer === null) consumer = consumerFor(c, g, 3, 1);
+    g.pelSetOwner(i, consumer);
+    g.pelTime[i] = deliveryTime;
+    if (retryCount >= 0) g.pelCount[i] = retryCount;
+    else if (!justid) g.pelCount[i]++;
+    claimPush(n++, ms, seq, slot);
+  }
+  settle(c, found.h, s, before);
+  replyClaimed(c, s, n, justid);
+}
+
+/** streamParseStrictIDOrReply with no client: true when argument i is an ID (into pid). */
+function parseIdBytesQuiet(c: Client, i: number): boolean {
+  const mark = c.reply.mark();
+  const errors = c.reply.errorCount;
+  const onError = c.reply.onError;
+  c.reply.onError = null;
+  const ok = parseIdOrReply(c, i, 0n, true);
+  c.reply.onError = onError;
+  if (!ok) {
+    c.reply.truncate(mark);
+    c.reply.errorCount = errors;
+  }
+  return ok;
+}
+
+function cmdXautoclaim(c: Client): void {
+  if (!longLongOrReply(c, 4, E_AUTOCLAIM_MINIDLE)) return;
+  const minidle = argBig < 0n ? 0 : argNum;
+  if (!parseIntervalOrReply(c, 5, 0n)) return;
+  startId.copy(pid);
+  if (exclusive && !startId.incr()) {
+    c.reply.raw(E_START_ID);
+    return;
+  }
+  let count = 100;
+  let justid = false;
+  for (let j = 6; j < c.argc; j++) {
+    const more = c.argc - 1 - j;
+    if (c.argIs(j, 'count') && more > 0) {
+      // getRangeLongFromObjectOrReply(1 .. LONG_MAX / 16)
+      if (!c.argInt64(j + 1) || parsed.isBig || parsed.num < 1 || parsed.num > 576460752303423487) {
+        c.reply.raw(E_AUTOCLAIM_COUNT);
+        return;
+      }
+      count = parsed.num;
+      j++;
+    } else if (c.argIs(j, 'justid')) {
+      justid = true;
+    } else {
+      c.reply.raw(E_SYNTAX);
+      return;
+    }
+  }
+  const found = groupOf(c);
+  if (found === undefined) return;
+  if (found === null || found.g === null) {
+    c.reply.error(`NOGROUP No such key '${argLatin1(c, 1)}' or consumer group '${argLatin1(c, 2)}'`);
+    return;
+  }
+  const { s, g } = found;
+  const before = s.bytes;
+  let attempts = count * 10;
+  const now = c.server.clock.now;
+  let consumer: StreamConsumer | null = null;
+  let n = 0;
+  let deletedIds: bigint[] | null = null;
+  let i = g.pelLowerBound(startId.ms, startId.seq);
+  while (attempts-- > 0 && count > 0 && i < g.pelLen) {
+    const ms = g.pelMs(i);
+    const seq = g.pelSeq(i);
+    const slot = s.hasEntry(ms, seq);
+    if (slot < 0) {
+      g.pelRemove(i);
+      (deletedIds ??= []).push(ms, seq);
+      count--;
+      continue;
+    }
+    if (minidle !== 0 && now - g.pelTime[i] < minidle) {
+      i++;
+      continue;
+    }
+    if (consumer === null) consumer = consumerFor(c, g, 3, 1);
+    g.pelSetOwner(i, consumer);
+    g.pelTime[i] = now;
+    if (!justid) g.pelCount[i]++;
+    claimPush(n++, ms, seq, slot);
+    count--;
+    i++;
+  }
+  settle(c, found.h, s, before);
+  c.reply.arrayLen(3);
+  if (i < g.pelLen) replyId(c, g.pelMs(i), g.pelSeq(i));
+  else replyId(c, 0n, 0n);
+  replyClaimed(c, s, n, justid);
+  if (deletedIds === null) {
+    c.reply.arrayLen(0);
+  } else {
+    c.reply.arrayLen(deletedIds.length / 2);
+    for (let k = 0; k < deletedIds.length; k += 2) replyId(c, deletedIds[k], deletedIds[k + 1]);
+  }
 }
 
 // ---- XSETID ----
@@ -877,7 +1549,7 @@ function cmdXinfoStream(c: Client): void {
   endId.set(U64_MAX, U64_MAX);
   if (!full) {
     reply.bulkString('groups');
-    reply.int(0);
+    reply.int(s.groupCount);
     reply.bulkString('first-entry');
     const first = s.nextLive(s.head);
     if (first < s.tail) replyEntry(c, s, first);
@@ -890,7 +1562,115 @@ function cmdXinfoStream(c: Client): void {
     reply.bulkString('entries');
     replyRange(c, s, startId, endId, count, false);
     reply.bulkString('groups');
-    reply.arrayLen(0);
+    reply.arrayLen(s.groupCount);
+    for (let k = 0; k < s.groupCount; k++) replyGroupFull(c, s, s.groups![k], count);
+  }
+}
+
+function replyEntriesRead(c: Client, g: StreamGroup): void {
+  if (g.entriesRead !== -1n) c.reply.int(g.entriesRead);
+  else c.reply.nullBulk();
+}
+
+function replyLag(c: Client, s: StreamValue, g: StreamGroup): void {
+  const lag = s.groupLag(g);
+  if (lag === null) c.reply.nullBulk();
+  else c.reply.int(lag);
+}
+
+/** One group of XINFO STREAM FULL: its PEL and its consumers' (at most `count` each, 0: all). */
+function replyGroupFull(c: Client, s: StreamValue, g: StreamGroup, count: number): void {
+  const reply = c.reply;
+  reply.mapLen(7);
+  reply.bulkString('name');
+  reply.bulk(g.name, 0, g.name.length);
+  reply.bulkString('last-delivered-id');
+  replyId(c, g.lastMs, g.lastSeq);
+  reply.bulkString('entries-read');
+  replyEntriesRead(c, g);
+  reply.bulkString('lag');
+  replyLag(c, s, g);
+  reply.bulkString('pel-count');
+  reply.int(g.pelLen);
+  reply.bulkString('pending');
+  const n = count === 0 ? g.pelLen : Math.min(count, g.pelLen);
+  reply.arrayLen(n);
+  for (let i = 0; i < n; i++) {
+    reply.arrayLen(4);
+    replyId(c, g.pelMs(i), g.pelSeq(i));
+    const owner = g.consumerById(g.pelOwner[i]);
+    reply.bulk(owner.name, 0, owner.name.length);
+    reply.int(g.pelTime[i]);
+    reply.int(g.pelCount[i]);
+  }
+  reply.bulkString('consumers');
+  reply.arrayLen(g.consumers.length);
+  for (const consumer of g.consumers) {
+    reply.mapLen(4);
+    reply.bulkString('name');
+    reply.bulk(consumer.name, 0, consumer.name.length);
+    reply.bulkString('seen-time');
+    reply.int(consumer.seenTime);
+    reply.bulkString('pel-count');
+    reply.int(consumer.pending);
+    reply.bulkString('pending');
+    const m = count === 0 ? consumer.pending : Math.min(count, consumer.pending);
+    reply.arrayLen(m);
+    for (let i = 0, k = 0; k < m; i++) {
+      if (g.pelOwner[i] !== consumer.id) continue;
+      k++;
+      reply.arrayLen(3);
+      replyId(c, g.pelMs(i), g.pelSeq(i));
+      reply.int(g.pelTime[i]);
+      reply.int(g.pelCount[i]);
+    }
+  }
+}
+
+function cmdXinfoGroups(c: Client): void {
+  const h = c.lookupTypedOrReply(2, KeyType.STREAM, Lookup.READ, E_NO_SUCH_KEY);
+  if (h < 0) return;
+  const s = streamOf(c, h);
+  const reply = c.reply;
+  reply.arrayLen(s.groupCount);
+  for (let k = 0; k < s.groupCount; k++) {
+    const g = s.groups![k];
+    reply.mapLen(6);
+    reply.bulkString('name');
+    reply.bulk(g.name, 0, g.name.length);
+    reply.bulkString('consumers');
+    reply.int(g.consumers.length);
+    reply.bulkString('pending');
+    reply.int(g.pelLen);
+    reply.bulkString('last-delivered-id');
+    replyId(c, g.lastMs, g.lastSeq);
+    reply.bulkString('entries-read');
+    replyEntriesRead(c, g);
+    reply.bulkString('lag');
+    replyLag(c, s, g);
+  }
+}
+
+function cmdXinfoConsumers(c: Client): void {
+  const h = c.lookupTypedOrReply(2, KeyType.STREAM, Lookup.READ, E_NO_SUCH_KEY);
+  if (h < 0) return;
+  const g = streamOf(c, h).findGroup(c.argBuf, c.argOff[3], c.argLen[3]);
+  if (g === null) {
+    noGroupForKey(c, 3, 2);
+    return;
+  }
+  const now = c.server.clock.now;
+  const reply = c.reply;
+  reply.arrayLen(g.consumers.length);
+  for (const consumer of g.consumers) {
+    reply.mapLen(3);
+    reply.bulkString('name');
+    reply.bulk(consumer.name, 0, consumer.name.length);
+    reply.bulkString('pending');
+    reply.int(consumer.pending);
+    reply.bulkString('idle');
+    const idle = now - consumer.seenTime;
+    reply.int(idle < 0 ? 0 : idle);
   }
 }
 
@@ -903,7 +1683,21 @@ export function registerStreamCommands(registry: Registry): void {
   registry.add('xtrim', cmdXtrim);
   registry.add('xread', cmdXread);
   registry.add('xsetid', cmdXsetid);
+  registry.add('xreadgroup', cmdXread);
+  registry.add('xgroup', null);
+  registry.add('xgroup|create', cmdXgroup);
+  registry.add('xgroup|setid', cmdXgroup);
+  registry.add('xgroup|destroy', cmdXgroup);
+  registry.add('xgroup|createconsumer', cmdXgroup);
+  registry.add('xgroup|delconsumer', cmdXgroup);
+  registry.add('xgroup|help', (c) => replyHelp(c, XGROUP_HELP));
+  registry.add('xack', cmdXack);
+  registry.add('xpending', cmdXpending);
+  registry.add('xclaim', cmdXclaim);
+  registry.add('xautoclaim', cmdXautoclaim);
   registry.add('xinfo', null);
   registry.add('xinfo|stream', cmdXinfoStream);
+  registry.add('xinfo|groups', cmdXinfoGroups);
+  registry.add('xinfo|consumers', cmdXinfoConsumers);
   registry.add('xinfo|help', (c) => replyHelp(c, XINFO_HELP));
 }

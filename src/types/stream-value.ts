@@ -133,6 +133,8 @@ export class StreamValue implements Collection {
   maxDelMs = 0n;
   maxDelSeq = 0n;
   entriesAdded = 0n;
+  /** Consumer groups in name order (null until the first XGROUP CREATE). */
+  groups: StreamGroup[] | null = null;
 
   encodingName(): string {
     return 'stream';
@@ -143,7 +145,9 @@ export class StreamValue implements Collection {
   }
 
   get bytes(): number {
-    return OBJECT_BYTES + this.ids.byteLength + this.dataOff.byteLength * 2 + this.dead.byteLength + this.data.byteLength + this.nodeFirst.byteLength * 4;
+    let b = OBJECT_BYTES + this.ids.byteLength + this.dataOff.byteLength * 2 + this.dead.byteLength + this.data.byteLength + this.nodeFirst.byteLength * 4;
+    if (this.groups !== null) for (const g of this.groups) b += g.bytes;
+    return b;
   }
 
   clone(): StreamValue {
@@ -169,6 +173,7 @@ export class StreamValue implements Collection {
     s.maxDelMs = this.maxDelMs;
     s.maxDelSeq = this.maxDelSeq;
     s.entriesAdded = this.entriesAdded;
+    s.groups = this.groups === null ? null : this.groups.map((g) => g.clone());
     return s;
   }
 
@@ -553,6 +558,85 @@ export class StreamValue implements Collection {
     return deleted;
   }
 
+  // ---- consumer groups ----
+
+  /** Position of the group named buf[off, off+len), or -(insertion point)-1. */
+  private groupIndex(buf: Uint8Array, off: number, len: number): number {
+    const groups = this.groups;
+    if (groups === null) return -1;
+    let lo = 0;
+    let hi = groups.length;
+    const key = buf.subarray(off, off + len);
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const cmp = Buffer.compare(groups[mid].name, key);
+      if (cmp === 0) return mid;
+      if (cmp < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return -lo - 1;
+  }
+
+  findGroup(buf: Uint8Array, off: number, len: number): StreamGroup | null {
+    const i = this.groupIndex(buf, off, len);
+    return i >= 0 ? this.groups![i] : null;
+  }
+
+  /** streamCreateCG: null when the name is taken. */
+  createGroup(buf: Uint8Array, off: number, len: number, ms: bigint, seq: bigint, entriesRead: bigint): StreamGroup | null {
+    const i = this.groupIndex(buf, off, len);
+    if (i >= 0) return null;
+    const g = new StreamGroup(Buffer.from(buf.subarray(off, off + len)), ms, seq, entriesRead);
+    if (this.groups === null) this.groups = [];
+    this.groups.splice(-i - 1, 0, g);
+    return g;
+  }
+
+  destroyGroup(g: StreamGroup): void {
+    this.groups!.splice(this.groups!.indexOf(g), 1);
+  }
+
+  get groupCount(): number {
+    return this.groups === null ? 0 : this.groups.length;
+  }
+
+  /** streamEntryExists: a live entry with exactly this ID. */
+  hasEntry(ms: bigint, seq: bigint): number {
+    const s = this.lowerBound(ms, seq);
+    return s < this.tail && this.dead[s] === 0 && this.ids[2 * s] === ms && this.ids[2 * s + 1] === seq ? s : -1;
+  }
+
+  /** streamRangeHasTombstones from (ms, seq) to the end. */
+  hasTombstonesFrom(ms: bigint, seq: bigint): boolean {
+    if (this.length === 0 || (this.maxDelMs === 0n && this.maxDelSeq === 0n)) return false;
+    if (compareId(this.firstMs, this.firstSeq, this.maxDelMs, this.maxDelSeq) > 0) return false;
+    return compareId(ms, seq, this.maxDelMs, this.maxDelSeq) <= 0;
+  }
+
+  /** streamEstimateDistanceFromFirstEverEntry: the ID's read counter, or -1n when unknown. */
+  estimateDistance(ms: bigint, seq: bigint): bigint {
+    if (this.entriesAdded === 0n) return 0n;
+    const cmpLast = compareId(ms, seq, this.lastMs, this.lastSeq);
+    if (this.length === 0 && cmpLast < 1) return this.entriesAdded;
+    if (cmpLast === 0) return this.entriesAdded;
+    if (cmpLast > 0) return -1n;
+    const cmpFirst = compareId(ms, seq, this.firstMs, this.firstSeq);
+    const noTombstones = (this.maxDelMs === 0n && this.maxDelSeq === 0n) || compareId(this.maxDelMs, this.maxDelSeq, this.firstMs, this.firstSeq) < 0;
+    if (noTombstones) {
+      if (cmpFirst < 0) return this.entriesAdded - BigInt(this.length);
+      if (cmpFirst === 0) return this.entriesAdded - BigInt(this.length) + 1n;
+    }
+    return -1n;
+  }
+
+  /** streamReplyWithCGLag's value: the lag (negative after a too-large ENTRIESREAD), or null when it cannot be known. */
+  groupLag(g: StreamGroup): bigint | null {
+    if (this.entriesAdded === 0n) return 0n;
+    if (g.entriesRead !== -1n && !this.hasTombstonesFrom(g.lastMs, g.lastSeq)) return this.entriesAdded - g.entriesRead;
+    const read = this.estimateDistance(g.lastMs, g.lastSeq);
+    return read === -1n ? null : this.entriesAdded - read;
+  }
+
   // ---- XINFO ----
 
   /** raxSize of the node tree: one key per node. */
@@ -596,4 +680,211 @@ function branch(keys: Uint8Array, lo: number, hi: number, depth: number): number
     i = j;
   }
   return total;
+}
+
+/** A consumer of a group: a small object per consumer (as Redis's streamConsumer). */
+export class StreamConsumer {
+  readonly name: Buffer;
+  /** Group-local number stored in the PEL's owner column. */
+  readonly id: number;
+  seenTime: number;
+  /** Entries of the group's PEL it owns. */
+  pending = 0;
+
+  constructor(name: Buffer, id: number, seenTime: number) {
+    this.name = name;
+    this.id = id;
+    this.seenTime = seenTime;
+  }
+}
+
+/**
+ * A consumer group: its last delivered ID and read counter, its consumers in name order, and
+ * its pending entries list as sorted parallel typed arrays (ID, delivery time, delivery count,
+ * owner); a consumer's own PEL is the group PEL filtered by owner, in the same ID order.
+ * Deliveries append at the end (IDs only grow); an acknowledgement or claim of an arbitrary
+ * entry moves the tail of the arrays.
+ */
+export class StreamGroup {
+  readonly name: Buffer;
+  lastMs: bigint;
+  lastSeq: bigint;
+  /** entries_read, -1n when unknown (SCG_INVALID_ENTRIES_READ). */
+  entriesRead: bigint;
+  consumers: StreamConsumer[] = [];
+  private nextConsumer = 1;
+  pelIds = new BigUint64Array(16);
+  pelTime = new Float64Array(8);
+  pelCount = new Float64Array(8);
+  pelOwner = new Int32Array(8);
+  pelLen = 0;
+
+  constructor(name: Buffer, ms: bigint, seq: bigint, entriesRead: bigint) {
+    this.name = name;
+    this.lastMs = ms;
+    this.lastSeq = seq;
+    this.entriesRead = entriesRead;
+  }
+
+  clone(): StreamGroup {
+    const g = new StreamGroup(this.name, this.lastMs, this.lastSeq, this.entriesRead);
+    g.consumers = this.consumers.map((c) => {
+      const k = new StreamConsumer(c.name, c.id, c.seenTime);
+      k.pending = c.pending;
+      return k;
+    });
+    g.nextConsumer = this.nextConsumer;
+    g.pelIds = this.pelIds.slice();
+    g.pelTime = this.pelTime.slice();
+    g.pelCount = this.pelCount.slice();
+    g.pelOwner = this.pelOwner.slice();
+    g.pelLen = this.pelLen;
+    return g;
+  }
+
+  get bytes(): number {
+    let b = 100 + this.name.length + this.pelIds.byteLength + this.pelTime.byteLength * 2 + this.pelOwner.byteLength;
+    for (const c of this.consumers) b += 64 + c.name.length;
+    return b;
+  }
+
+  // ---- consumers ----
+
+  /** Position of the consumer named buf[off, off+len) in name order, or -(insertion point)-1. */
+  private consumerIndex(buf: Uint8Array, off: number, len: number): number {
+    let lo = 0;
+    let hi = this.consumers.length;
+    const key = buf.subarray(off, off + len);
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const cmp = Buffer.compare(this.consumers[mid].name, key);
+      if (cmp === 0) return mid;
+      if (cmp < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return -lo - 1;
+  }
+
+  findConsumer(buf: Uint8Array, off: number, len: number): StreamConsumer | null {
+    const i = this.consumerIndex(buf, off, len);
+    return i >= 0 ? this.consumers[i] : null;
+  }
+
+  /** streamCreateConsumer: null when it already exists. */
+  createConsumer(buf: Uint8Array, off: number, len: number, now: number): StreamConsumer | null {
+    const i = this.consumerIndex(buf, off, len);
+    if (i >= 0) return null;
+    const c = new StreamConsumer(Buffer.from(buf.subarray(off, off + len)), this.nextConsumer++, now);
+    this.consumers.splice(-i - 1, 0, c);
+    return c;
+  }
+
+  consumerById(id: number): StreamConsumer {
+    for (const c of this.consumers) if (c.id === id) return c;
+    throw new Error('stream PEL entry owned by a missing consumer');
+  }
+
+  /** streamDelConsumer: drop it and its PEL entries; returns how many it had pending. */
+  deleteConsumer(consumer: StreamConsumer): number {
+    const pending = consumer.pending;
+    let w = 0;
+    for (let r = 0; r < this.pelLen; r++) {
+      if (this.pelOwner[r] === consumer.id) continue;
+      if (w !== r) this.moveEntry(r, w);
+      w++;
+    }
+    this.pelLen = w;
+    const i = this.consumers.indexOf(consumer);
+    this.consumers.splice(i, 1);
+    return pending;
+  }
+
+  // ---- the pending entries list ----
+
+  pelMs(i: number): bigint {
+    return this.pelIds[2 * i];
+  }
+
+  pelSeq(i: number): bigint {
+    return this.pelIds[2 * i + 1];
+  }
+
+  /** First PEL position with ID >= (ms, seq). */
+  pelLowerBound(ms: bigint, seq: bigint): number {
+    let lo = 0;
+    let hi = this.pelLen;
+    const ids = this.pelIds;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareId(ids[2 * mid], ids[2 * mid + 1], ms, seq) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** PEL position of exactly this ID, or -1. */
+  pelFind(ms: bigint, seq: bigint): number {
+    const i = this.pelLowerBound(ms, seq);
+    return i < this.pelLen && this.pelIds[2 * i] === ms && this.pelIds[2 * i + 1] === seq ? i : -1;
+  }
+
+  private moveEntry(from: number, to: number): void {
+    this.pelIds[2 * to] = this.pelIds[2 * from];
+    this.pelIds[2 * to + 1] = this.pelIds[2 * from + 1];
+    this.pelTime[to] = this.pelTime[from];
+    this.pelCount[to] = this.pelCount[from];
+    this.pelOwner[to] = this.pelOwner[from];
+  }
+
+  /** Insert an entry at PEL position i (owner 0: none, as XCLAIM FORCE creates it). */
+  pelInsert(i: number, ms: bigint, seq: bigint, time: number, count: number, owner: StreamConsumer | null): void {
+    if (this.pelLen === this.pelTime.length) {
+      const cap = this.pelTime.length * 2;
+      const ids = new BigUint64Array(cap * 2);
+      ids.set(this.pelIds);
+      this.pelIds = ids;
+      const t = new Float64Array(cap);
+      t.set(this.pelTime);
+      this.pelTime = t;
+      const n = new Float64Array(cap);
+      n.set(this.pelCount);
+      this.pelCount = n;
+      const o = new Int32Array(cap);
+      o.set(this.pelOwner);
+      this.pelOwner = o;
+    }
+    if (i < this.pelLen) {
+      this.pelIds.copyWithin(2 * i + 2, 2 * i, 2 * this.pelLen);
+      this.pelTime.copyWithin(i + 1, i, this.pelLen);
+      this.pelCount.copyWithin(i + 1, i, this.pelLen);
+      this.pelOwner.copyWithin(i + 1, i, this.pelLen);
+    }
+    this.pelIds[2 * i] = ms;
+    this.pelIds[2 * i + 1] = seq;
+    this.pelTime[i] = time;
+    this.pelCount[i] = count;
+    this.pelOwner[i] = owner === null ? 0 : owner.id;
+    if (owner !== null) owner.pending++;
+    this.pelLen++;
+  }
+
+  /** Remove the PEL entry at position i (acknowledged, or its message is gone). */
+  pelRemove(i: number): void {
+    const owner = this.pelOwner[i];
+    if (owner !== 0) this.consumerById(owner).pending--;
+    this.pelIds.copyWithin(2 * i, 2 * i + 2, 2 * this.pelLen);
+    this.pelTime.copyWithin(i, i + 1, this.pelLen);
+    this.pelCount.copyWithin(i, i + 1, this.pelLen);
+    this.pelOwner.copyWithin(i, i + 1, this.pelLen);
+    this.pelLen--;
+  }
+
+  /** Give the PEL entry at position i to `owner`. */
+  pelSetOwner(i: number, owner: StreamConsumer): void {
+    const prev = this.pelOwner[i];
+    if (prev === owner.id) return;
+    if (prev !== 0) this.consumerById(prev).pending--;
+    this.pelOwner[i] = owner.id;
+    owner.pending++;
+  }
 }
