@@ -28,7 +28,7 @@ import {
 } from '../../protocol/replies.ts';
 import { Status, KeyType, Lookup } from '../../store/types.ts';
 import { parsed } from '../numbers.ts';
-import { StreamValue, StreamId, StreamGroup, StreamConsumer, U64_MAX, compareId } from '../types/stream-value.ts';
+import { StreamValue, StreamId, StreamGroup, StreamConsumer, EntryCursor, U64_MAX, compareId } from '../types/stream-value.ts';
 import { blockForKeys, signalKeyReady } from '../blocking.ts';
 import { NotifyClass } from '../keyspace-events.ts';
 import { existingScriptingEngine } from '../scripting/engine.ts';
@@ -379,19 +379,19 @@ function replyId(c: Client, ms: bigint, seq: bigint): void {
   c.reply.bulkString(`${ms}-${seq}`);
 }
 
+const cursor = new EntryCursor();
+
 /** One entry: [id, [field, value, ...]]. */
 function replyEntry(c: Client, s: StreamValue, slot: number): void {
   const reply = c.reply;
   reply.arrayLen(2);
   replyId(c, s.msAt(slot), s.seqAt(slot));
-  const n = s.fieldsCountAt(slot) * 2;
+  const n = cursor.start(s, slot);
   reply.arrayLen(n);
-  let p = s.fieldsAt(slot);
   const data = s.data;
   for (let j = 0; j < n; j++) {
-    const len = s.elementLen(p);
-    reply.bulk(data, p + 4, len);
-    p += 4 + len;
+    cursor.next();
+    reply.bulk(data, cursor.off, cursor.len);
   }
 }
 

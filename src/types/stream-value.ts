@@ -6,7 +6,10 @@
  *   unsigned 64-bit), the offset of its fields in `data`, its field count, and a deleted flag.
  *   Slots are in ID order; the live range slides right as the head is trimmed and is compacted
  *   (slots and bytes together) once the dead part outweighs the live one.
- * - `data` holds each entry's field/value pairs as [u32 length][bytes] runs, appended.
+ * - `data` holds each entry's elements as [varint length][bytes] runs, appended: field, value,
+ *   field, value ...; or, when its fields are those of its node's first entry (Redis's
+ *   SAMEFIELDS flag, the common case of a stream of like events), only the values: the field
+ *   names are read from that first entry, which stays until its node goes.
  * - Redis groups entries into listpack nodes of at most stream-node-max-entries entries and
  *   about stream-node-max-bytes bytes, and its trimming (MAXLEN ~, the LIMIT budget, what an
  *   exact trim marks deleted instead of removing) and XDEL (a node whose last live entry goes is
@@ -108,11 +111,74 @@ function lpStrBytes(buf: Uint8Array, off: number, len: number): number {
 
 const OBJECT_BYTES = 200;
 
+/** Slot flags: deleted (a tombstone inside its node); fields shared with the node's first entry. */
+const DEAD = 1;
+const SAME = 2;
+
+/** Bytes of the varint length prefix of the element at p (set by readLen). */
+let prefix = 0;
+
+function varintBytes(n: number): number {
+  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
+}
+
+function writeVarint(d: Uint8Array, p: number, n: number): number {
+  while (n >= 0x80) {
+    d[p++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
+  }
+  d[p++] = n;
+  return p;
+}
+
+/**
+ * Walks the elements of one entry (field, value, field, value ...) as byte ranges of
+ * StreamValue.data, reading the field names of a SAMEFIELDS entry from its node's first entry.
+ * One reusable instance per caller; valid until the next write to the stream.
+ */
+export class EntryCursor {
+  off = 0;
+  len = 0;
+  private s: StreamValue | null = null;
+  private p = 0;
+  private mp = 0;
+  private same = false;
+  private field = true;
+
+  /** Position on slot's entry; returns its element count (2 x fields). */
+  start(s: StreamValue, slot: number): number {
+    this.s = s;
+    this.p = s.dataOff[slot];
+    this.same = (s.flags[slot] & SAME) !== 0;
+    if (this.same) this.mp = s.dataOff[s.masterOf(slot)];
+    this.field = true;
+    return 2 * s.fieldCount[slot];
+  }
+
+  /** Advance to the next element (off, len). */
+  next(): void {
+    const s = this.s!;
+    if (this.same && this.field) {
+      // The field comes from the master entry; skip the master's value after it.
+      this.len = s.readLen(this.mp);
+      this.off = this.mp + prefix;
+      const vp = this.off + this.len;
+      const vlen = s.readLen(vp);
+      this.mp = vp + prefix + vlen;
+    } else {
+      this.len = s.readLen(this.p);
+      this.off = this.p + prefix;
+      this.p = this.off + this.len;
+    }
+    this.field = !this.field;
+  }
+}
+
 export class StreamValue implements Collection {
   ids = new BigUint64Array(16);
   dataOff = new Uint32Array(8);
   fieldCount = new Uint32Array(8);
-  dead = new Uint8Array(8);
+  flags = new Uint8Array(8);
   head = 0;
   tail = 0;
   data = new Uint8Array(128);
@@ -145,7 +211,7 @@ export class StreamValue implements Collection {
   }
 
   get bytes(): number {
-    let b = OBJECT_BYTES + this.ids.byteLength + this.dataOff.byteLength * 2 + this.dead.byteLength + this.data.byteLength + this.nodeFirst.byteLength * 4;
+    let b = OBJECT_BYTES + this.ids.byteLength + this.dataOff.byteLength * 2 + this.flags.byteLength + this.data.byteLength + this.nodeFirst.byteLength * 4;
     if (this.groups !== null) for (const g of this.groups) b += g.bytes;
     return b;
   }
@@ -155,7 +221,7 @@ export class StreamValue implements Collection {
     s.ids = this.ids.slice();
     s.dataOff = this.dataOff.slice();
     s.fieldCount = this.fieldCount.slice();
-    s.dead = this.dead.slice();
+    s.flags = this.flags.slice();
     s.head = this.head;
     s.tail = this.tail;
     s.data = this.data.slice();
@@ -188,22 +254,28 @@ export class StreamValue implements Collection {
   }
 
   isDead(s: number): boolean {
-    return this.dead[s] !== 0;
+    return (this.flags[s] & DEAD) !== 0;
   }
 
-  /** Offset in `data` of the first field of slot s ([u32 len][bytes] runs: field, value, ...). */
-  fieldsAt(s: number): number {
-    return this.dataOff[s];
-  }
-
-  fieldsCountAt(s: number): number {
-    return this.fieldCount[s];
-  }
-
-  /** Length of the element whose run starts at p in data. */
-  elementLen(p: number): number {
+  /** Length of the element whose run starts at p in data (its prefix size in `prefix`). */
+  readLen(p: number): number {
     const d = this.data;
-    return d[p] | (d[p + 1] << 8) | (d[p + 2] << 16) | (d[p + 3] << 24);
+    let n = 0;
+    let shift = 0;
+    let i = p;
+    for (;;) {
+      const b = d[i++];
+      n += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) break;
+      shift += 7;
+    }
+    prefix = i - p;
+    return n;
+  }
+
+  /** The first slot of the node holding slot s (whose fields a SAMEFIELDS entry shares). */
+  masterOf(s: number): number {
+    return this.nodeFirst[this.nodeOf(s)];
   }
 
   /** First slot whose ID is >= (ms, seq), or tail. */
@@ -221,13 +293,13 @@ export class StreamValue implements Collection {
 
   /** First live slot at or after s, or tail. */
   nextLive(s: number): number {
-    while (s < this.tail && this.dead[s] !== 0) s++;
+    while (s < this.tail && (this.flags[s] & DEAD) !== 0) s++;
     return s;
   }
 
   /** Last live slot at or before s, or head - 1. */
   prevLive(s: number): number {
-    while (s >= this.head && this.dead[s] !== 0) s--;
+    while (s >= this.head && (this.flags[s] & DEAD) !== 0) s--;
     return s;
   }
 
@@ -240,12 +312,12 @@ export class StreamValue implements Collection {
   // ---- appending ----
 
   private ensureSlots(): void {
-    if (this.tail < this.dead.length) return;
+    if (this.tail < this.flags.length) return;
     if (this.head > 0 && this.head * 2 >= this.tail) {
       this.compact();
-      if (this.tail < this.dead.length) return;
+      if (this.tail < this.flags.length) return;
     }
-    const cap = this.dead.length * 2;
+    const cap = this.flags.length * 2;
     const ids = new BigUint64Array(cap * 2);
     ids.set(this.ids);
     this.ids = ids;
@@ -255,9 +327,9 @@ export class StreamValue implements Collection {
     const fc = new Uint32Array(cap);
     fc.set(this.fieldCount);
     this.fieldCount = fc;
-    const dead = new Uint8Array(cap);
-    dead.set(this.dead);
-    this.dead = dead;
+    const flags = new Uint8Array(cap);
+    flags.set(this.flags);
+    this.flags = flags;
   }
 
   private ensureData(extra: number): void {
@@ -306,8 +378,8 @@ export class StreamValue implements Collection {
     if (head > 0) {
       this.ids.copyWithin(0, 2 * head, 2 * this.tail);
       this.fieldCount.copyWithin(0, head, this.tail);
-      this.dead.copyWithin(0, head, this.tail);
-      this.dead.fill(0, n, this.tail);
+      this.flags.copyWithin(0, head, this.tail);
+      this.flags.fill(0, n, this.tail);
       for (let k = 0; k < this.nodeCount; k++) this.nodeFirst[k] -= head;
       this.head = 0;
       this.tail = n;
@@ -317,26 +389,28 @@ export class StreamValue implements Collection {
   /** Offset just past slot s's field/value runs. */
   private entryEnd(s: number): number {
     let p = this.dataOff[s];
-    for (let i = 2 * this.fieldCount[s]; i > 0; i--) p += 4 + this.elementLen(p);
+    for (let i = (this.flags[s] & SAME) !== 0 ? this.fieldCount[s] : 2 * this.fieldCount[s]; i > 0; i--) {
+      const len = this.readLen(p);
+      p += prefix + len;
+    }
     return p;
   }
 
-  /** The entry fields of slot s equal those of slot m (Redis's SAMEFIELDS flag). */
-  private sameFields(s: number, m: number): boolean {
-    const n = this.fieldCount[s];
-    if (n !== this.fieldCount[m]) return false;
-    let ps = this.dataOff[s];
+  /** The fields of the arguments from..argc-1 are those of slot m (a full entry): Redis's SAMEFIELDS. */
+  private sameFields(m: number, buf: Uint8Array, offs: Int32Array, lens: Int32Array, from: number, argc: number): boolean {
+    if ((argc - from) >> 1 !== this.fieldCount[m]) return false;
     let pm = this.dataOff[m];
     const d = this.data;
-    for (let i = 0; i < n; i++) {
-      const ls = this.elementLen(ps);
-      const lm = this.elementLen(pm);
-      if (ls !== lm) return false;
-      for (let j = 0; j < ls; j++) if (d[ps + 4 + j] !== d[pm + 4 + j]) return false;
-      ps += 4 + ls;
-      pm += 4 + lm;
-      ps += 4 + this.elementLen(ps);
-      pm += 4 + this.elementLen(pm);
+    for (let i = from; i < argc; i += 2) {
+      const lm = this.readLen(pm);
+      pm += prefix;
+      const len = lens[i];
+      if (len !== lm) return false;
+      const off = offs[i];
+      for (let j = 0; j < len; j++) if (d[pm + j] !== buf[off + j]) return false;
+      pm += lm;
+      const vl = this.readLen(pm);
+      pm += prefix + vl;
     }
     return true;
   }
@@ -364,26 +438,26 @@ export class StreamValue implements Collection {
       if (this.nodeBytes[k] + totel >= maxBytes) newNode = true;
       else if (nodeMaxEntries !== 0 && this.tail - this.nodeFirst[k] >= nodeMaxEntries) newNode = true;
     }
+    const same = !newNode && this.sameFields(this.nodeFirst[this.nodeCount - 1], buf, offs, lens, from, argc);
     this.ensureSlots();
+    const step = same ? 2 : 1;
+    const first = same ? from + 1 : from;
     let size = 0;
-    for (let i = from; i < argc; i++) size += 4 + lens[i];
+    for (let i = first; i < argc; i += step) size += varintBytes(lens[i]) + lens[i];
     this.ensureData(size);
     const s = this.tail++;
     this.ids[2 * s] = ms;
     this.ids[2 * s + 1] = seq;
     this.dataOff[s] = this.dataEnd;
     this.fieldCount[s] = (argc - from) >> 1;
-    this.dead[s] = 0;
+    this.flags[s] = same ? SAME : 0;
     const d = this.data;
     let p = this.dataEnd;
-    for (let i = from; i < argc; i++) {
+    for (let i = first; i < argc; i += step) {
       const len = lens[i];
-      d[p] = len & 0xff;
-      d[p + 1] = (len >>> 8) & 0xff;
-      d[p + 2] = (len >>> 16) & 0xff;
-      d[p + 3] = (len >>> 24) & 0xff;
-      d.set(buf.subarray(offs[i], offs[i] + len), p + 4);
-      p += 4 + len;
+      p = writeVarint(d, p, len);
+      d.set(buf.subarray(offs[i], offs[i] + len), p);
+      p += len;
     }
     this.dataEnd = p;
     if (newNode) {
@@ -394,11 +468,11 @@ export class StreamValue implements Collection {
       // Header and end, the master entry (count, deleted, num-fields, fields, terminator).
       let b = 7 + 2 + 2 + lpIntBytes(this.fieldCount[s]) + 2;
       for (let i = from; i < argc; i += 2) b += lpStrBytes(buf, offs[i], lens[i]);
-      this.nodeBytes[k] = b + this.entryBytes(s, s, ms, seq, buf, offs, lens, from, argc);
+      this.nodeBytes[k] = b + this.entryBytes(s, true, ms, seq, buf, offs, lens, from, argc);
     } else {
       const k = this.nodeCount - 1;
       this.nodeLive[k]++;
-      this.nodeBytes[k] += this.entryBytes(s, this.nodeFirst[k], ms, seq, buf, offs, lens, from, argc);
+      this.nodeBytes[k] += this.entryBytes(this.nodeFirst[k], same, ms, seq, buf, offs, lens, from, argc);
     }
     this.length++;
     this.entriesAdded++;
@@ -411,11 +485,10 @@ export class StreamValue implements Collection {
   }
 
   /** Listpack bytes of one entry in the node whose master is slot m. */
-  private entryBytes(s: number, m: number, ms: bigint, seq: bigint, buf: Uint8Array, offs: Int32Array, lens: Int32Array, from: number, argc: number): number {
+  private entryBytes(m: number, same: boolean, ms: bigint, seq: bigint, buf: Uint8Array, offs: Int32Array, lens: Int32Array, from: number, argc: number): number {
     const dms = Number(ms - this.ids[2 * m]);
     const dseq = Number(seq - this.ids[2 * m + 1]);
     let b = 2 + lpIntBytes(dms) + lpIntBytes(dseq);
-    const same = this.sameFields(s, m);
     let elements = (argc - from) >> 1;
     if (!same) {
       b += lpIntBytes((argc - from) >> 1);
@@ -429,7 +502,7 @@ export class StreamValue implements Collection {
   // ---- removing ----
 
   /** Index of the node holding slot s. */
-  private nodeOf(s: number): number {
+  nodeOf(s: number): number {
     let lo = 0;
     let hi = this.nodeCount - 1;
     while (lo < hi) {
@@ -456,7 +529,7 @@ export class StreamValue implements Collection {
       this.ids.copyWithin(2 * first, 2 * end, 2 * this.tail);
       this.dataOff.copyWithin(first, end, this.tail);
       this.fieldCount.copyWithin(first, end, this.tail);
-      this.dead.copyWithin(first, end, this.tail);
+      this.flags.copyWithin(first, end, this.tail);
       this.tail -= n;
       for (let j = k + 1; j < this.nodeCount; j++) this.nodeFirst[j] -= n;
     }
@@ -475,13 +548,13 @@ export class StreamValue implements Collection {
   /** streamDeleteItem: delete the entry with exactly this ID; false when there is none. */
   deleteId(ms: bigint, seq: bigint): boolean {
     const s = this.lowerBound(ms, seq);
-    if (s >= this.tail || this.dead[s] !== 0 || this.ids[2 * s] !== ms || this.ids[2 * s + 1] !== seq) return false;
+    if (s >= this.tail || (this.flags[s] & DEAD) !== 0 || this.ids[2 * s] !== ms || this.ids[2 * s + 1] !== seq) return false;
     const k = this.nodeOf(s);
     this.length--;
     if (this.nodeLive[k] === 1) {
       this.removeNode(k);
     } else {
-      this.dead[s] = 1;
+      this.flags[s] |= DEAD;
       this.nodeLive[k]--;
     }
     return true;
@@ -539,8 +612,8 @@ export class StreamValue implements Collection {
       for (let s = this.nodeFirst[0]; s < end; s++) {
         const stop = byLen ? this.length <= maxlen : compareId(this.ids[2 * s], this.ids[2 * s + 1], minMs, minSeq) >= 0;
         if (stop) break;
-        if (this.dead[s] === 0) {
-          this.dead[s] = 1;
+        if ((this.flags[s] & DEAD) === 0) {
+          this.flags[s] |= DEAD;
           marked++;
           this.length--;
         }
@@ -603,7 +676,7 @@ export class StreamValue implements Collection {
   /** streamEntryExists: a live entry with exactly this ID. */
   hasEntry(ms: bigint, seq: bigint): number {
     const s = this.lowerBound(ms, seq);
-    return s < this.tail && this.dead[s] === 0 && this.ids[2 * s] === ms && this.ids[2 * s + 1] === seq ? s : -1;
+    return s < this.tail && (this.flags[s] & DEAD) === 0 && this.ids[2 * s] === ms && this.ids[2 * s + 1] === seq ? s : -1;
   }
 
   /** streamRangeHasTombstones from (ms, seq) to the end. */

@@ -1,0 +1,115 @@
+/*
+ * StreamValue against a plain model, over random workloads: appends of entries sharing their
+ * node's fields or not (the SAMEFIELDS packing), binary and long values, XDEL of any entry
+ * (freeing emptied nodes in the middle), exact and approximate MAXLEN / MINID trims, small
+ * node limits, and the compactions these cause. After every step the live entries read back
+ * (IDs and every field and value) equal the model's, in order, and length matches.
+ */
+import { describe, it, expect } from 'vitest';
+import { StreamValue, EntryCursor } from '../../src/types/stream-value.ts';
+
+/** Deterministic PRNG (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface ModelEntry {
+  id: bigint;
+  elements: Buffer[];
+}
+
+function readAll(s: StreamValue): ModelEntry[] {
+  const out: ModelEntry[] = [];
+  const cur = new EntryCursor();
+  for (let slot = s.nextLive(s.head); slot < s.tail; slot = s.nextLive(slot + 1)) {
+    const n = cur.start(s, slot);
+    const elements: Buffer[] = [];
+    for (let j = 0; j < n; j++) {
+      cur.next();
+      elements.push(Buffer.from(s.data.subarray(cur.off, cur.off + cur.len)));
+    }
+    out.push({ id: (s.msAt(slot) << 32n) | s.seqAt(slot), elements });
+  }
+  return out;
+}
+
+function append(s: StreamValue, id: bigint, elements: Buffer[], maxBytes: number, maxEntries: number): void {
+  const buf = Buffer.concat(elements);
+  const offs = new Int32Array(elements.length);
+  const lens = new Int32Array(elements.length);
+  let p = 0;
+  elements.forEach((e, i) => {
+    offs[i] = p;
+    lens[i] = e.length;
+    p += e.length;
+  });
+  s.append(id >> 32n, id & 0xffffffffn, buf, offs, lens, 0, elements.length, maxBytes, maxEntries);
+}
+
+describe('StreamValue', () => {
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    it(`matches a model over a random workload (seed ${seed})`, () => {
+      const rand = rng(seed);
+      const maxEntries = seed % 2 === 0 ? 4 : 100;
+      const maxBytes = seed % 3 === 0 ? 200 : 4096;
+      const s = new StreamValue();
+      let model: ModelEntry[] = [];
+      let next = 1n;
+      const fieldSets = [['f'], ['a', 'b'], ['a', 'c'], ['temp', 'host', 'region']];
+      for (let step = 0; step < 2000; step++) {
+        const r = rand();
+        if (r < 0.7) {
+          const fields = fieldSets[Math.floor(rand() * fieldSets.length)];
+          const elements: Buffer[] = [];
+          for (const f of fields) {
+            elements.push(Buffer.from(f));
+            const big = rand() < 0.02;
+            const v = big ? Buffer.alloc(300 + Math.floor(rand() * 3000), step & 0xff) : Buffer.from(`v${step}\x00${Math.floor(rand() * 1000)}`);
+            elements.push(v);
+          }
+          const id = (next << 32n) | BigInt(Math.floor(rand() * 3));
+          next += 1n + BigInt(Math.floor(rand() * 3));
+          append(s, id, elements, maxBytes, maxEntries);
+          model.push({ id, elements });
+        } else if (r < 0.85 && model.length > 0) {
+          const victim = model[Math.floor(rand() * model.length)];
+          expect(s.deleteId(victim.id >> 32n, victim.id & 0xffffffffn)).toBe(true);
+          model = model.filter((e) => e !== victim);
+          expect(s.deleteId(victim.id >> 32n, victim.id & 0xffffffffn)).toBe(false);
+        } else if (r < 0.92) {
+          const keep = Math.floor(rand() * (model.length + 5));
+          const approx = rand() < 0.5;
+          const removed = s.trim(keep, 0n, 0n, approx, approx ? 10000 : 0);
+          if (approx) {
+            expect(s.length).toBeGreaterThanOrEqual(Math.min(keep, model.length));
+            model = model.slice(model.length - s.length);
+          } else {
+            const drop = Math.max(0, model.length - keep);
+            expect(removed).toBe(drop);
+            model = model.slice(drop);
+          }
+        } else if (model.length > 0) {
+          const pivot = model[Math.floor(rand() * model.length)].id;
+          const approx = rand() < 0.5;
+          s.trim(-1, pivot >> 32n, pivot & 0xffffffffn, approx, approx ? 10000 : 0);
+          if (approx) model = model.slice(model.length - s.length);
+          else model = model.filter((e) => e.id >= pivot);
+        }
+        expect(s.length).toBe(model.length);
+        if (step % 100 === 0 || step > 1980) expect(readAll(s)).toEqual(model);
+      }
+      // A copy reads the same and is independent.
+      const copy = s.clone();
+      expect(readAll(copy)).toEqual(model);
+      copy.trim(0, 0n, 0n, false, 0);
+      expect(readAll(s)).toEqual(model);
+    });
+  }
+});
