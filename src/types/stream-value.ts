@@ -68,9 +68,6 @@ export class StreamId {
     }
     return true;
   }
-  toString(): string {
-    return `${this.ms}-${this.seq}`;
-  }
 }
 
 export function compareId(ams: bigint, aseq: bigint, bms: bigint, bseq: bigint): number {
@@ -251,10 +248,6 @@ export class StreamValue implements Collection {
 
   seqAt(s: number): bigint {
     return this.ids[2 * s + 1];
-  }
-
-  isDead(s: number): boolean {
-    return (this.flags[s] & DEAD) !== 0;
   }
 
   /** Length of the element whose run starts at p in data (its prefix size in `prefix`). */
