@@ -596,7 +596,7 @@ function cmdXdel(c: Client): void {
   const h = c.lookupTypedOrReply(1, KeyType.STREAM, Lookup.WRITE, R_ZERO);
   if (h < 0) return;
   const n = c.argc - 2;
-  const ids = new BigUint64Array(n * 2);
+  const ids = idScratch(n);
   for (let j = 2; j < c.argc; j++) {
     if (!parseIdOrReply(c, j, 0n, true)) return;
     ids[2 * (j - 2)] = pid.ms;
@@ -654,8 +654,15 @@ interface XreadWait {
 }
 const waits = new WeakMap<Client, XreadWait>();
 
-/** Scratch for XREAD's parsed IDs. */
+/** Scratch for the IDs a command parses before applying them (XREAD, XDEL, XACK, XCLAIM). */
 let readIds = new BigUint64Array(32);
+/** Scratch for which of XREAD's streams are served. */
+let readServe = new Uint8Array(16);
+
+function idScratch(n: number): BigUint64Array {
+  if (readIds.length < 2 * n) readIds = new BigUint64Array(4 * n);
+  return readIds;
+}
 
 /** getTimeoutFromObjectOrReply in milliseconds: the absolute deadline (0: forever), or -1 after replying. */
 function blockTimeoutOrReply(c: Client, i: number): number {
@@ -825,8 +832,7 @@ function cmdXread(c: Client): void {
     c.reply.raw(E_MISSING_GROUP);
     return;
   }
-  if (readIds.length < 2 * n) readIds = new BigUint64Array(4 * n);
-  const ids = readIds;
+  const ids = idScratch(n);
   for (let k = 0; k < n; k++) {
     const keyArg = streamsArg + k;
     const idArg = keyArg + n;
@@ -866,7 +872,9 @@ function cmdXread(c: Client): void {
   }
   // Which streams can be served now (the reply's length comes first): 1 new entries, 2 history.
   let served = 0;
-  const serve = new Uint8Array(n);
+  if (readServe.length < n) readServe = new Uint8Array(2 * n);
+  const serve = readServe;
+  serve.fill(0, 0, n);
   for (let k = 0; k < n; k++) {
     const h = c.lookupArg(streamsArg + k, Lookup.READ);
     if (h < 0) continue;
@@ -1101,25 +1109,41 @@ function cmdXgroup(c: Client): void {
 
 // ---- XACK, XPENDING ----
 
-/** The group named by argument 2 of the stream at argument 1 (read lookup), or null; undefined after WRONGTYPE. */
-function groupOf(c: Client): { s: StreamValue; g: StreamGroup | null; h: number } | null | undefined {
+/** What groupLookup found: the stream, its handle, and the group (null when missing). */
+let foundStream: StreamValue | null = null;
+let foundHandle = -1;
+let foundGroup: StreamGroup | null = null;
+
+/**
+ * The stream at argument 1 (read lookup) and its group named by argument 2, into found*:
+ * false after replying WRONGTYPE. A missing key leaves foundStream and foundGroup null.
+ */
+function groupLookup(c: Client): boolean {
+  foundStream = null;
+  foundGroup = null;
   const h = c.lookupTyped(1, KeyType.STREAM, Lookup.READ);
-  if (h === -2) return undefined;
-  if (h < 0) return null;
-  const s = streamOf(c, h);
-  return { s, g: s.findGroup(c.argBuf, c.argOff[2], c.argLen[2]), h };
+  foundHandle = h;
+  if (h === -2) return false;
+  if (h >= 0) {
+    foundStream = streamOf(c, h);
+    foundGroup = foundStream.findGroup(c.argBuf, c.argOff[2], c.argLen[2]);
+  }
+  return true;
+}
+
+function noKeyOrGroup(c: Client): void {
+  c.reply.error(`NOGROUP No such key '${argLatin1(c, 1)}' or consumer group '${argLatin1(c, 2)}'`);
 }
 
 function cmdXack(c: Client): void {
-  const found = groupOf(c);
-  if (found === undefined) return;
-  if (found === null || found.g === null) {
+  if (!groupLookup(c)) return;
+  const g = foundGroup;
+  if (g === null) {
     c.reply.raw(R_ZERO);
     return;
   }
-  const g = found.g;
   const n = c.argc - 3;
-  const ids = new BigUint64Array(2 * n);
+  const ids = idScratch(n);
   for (let j = 3; j < c.argc; j++) {
     if (!parseIdOrReply(c, j, 0n, true)) return;
     ids[2 * (j - 3)] = pid.ms;
@@ -1172,13 +1196,12 @@ function cmdXpending(c: Client): void {
     }
     if (startIdx + 3 < c.argc) consumerArg = startIdx + 3;
   }
-  const found = groupOf(c);
-  if (found === undefined) return;
-  if (found === null || found.g === null) {
-    c.reply.error(`NOGROUP No such key '${argLatin1(c, 1)}' or consumer group '${argLatin1(c, 2)}'`);
+  if (!groupLookup(c)) return;
+  const g = foundGroup;
+  if (g === null) {
+    noKeyOrGroup(c);
     return;
   }
-  const g = found.g;
   const reply = c.reply;
   if (justinfo) {
     reply.arrayLen(4);
@@ -1265,18 +1288,19 @@ function replyClaimed(c: Client, s: StreamValue, n: number, justid: boolean): vo
 }
 
 function cmdXclaim(c: Client): void {
-  const found = groupOf(c);
-  if (found === undefined) return;
-  if (found === null || found.g === null) {
-    c.reply.error(`NOGROUP No such key '${argLatin1(c, 1)}' or consumer group '${argLatin1(c, 2)}'`);
+  if (!groupLookup(c)) return;
+  const s = foundStream;
+  const g = foundGroup;
+  if (s === null || g === null) {
+    noKeyOrGroup(c);
     return;
   }
-  const { s, g } = found;
+  const h = foundHandle;
   if (!longLongOrReply(c, 4, E_CLAIM_MINIDLE)) return;
   const minidle = argBig < 0n ? 0 : argNum;
   // The IDs run up to the first argument that is not one (no error: options follow).
   let j = 5;
-  const ids = new BigUint64Array(2 * (c.argc - 5));
+  const ids = idScratch(c.argc - 5);
   for (; j < c.argc; j++) {
     if (!parseIdBytesQuiet(c, j)) break;
     ids[2 * (j - 5)] = pid.ms;
@@ -1348,7 +1372,7 @@ function cmdXclaim(c: Client): void {
     else if (!justid) g.pelCount[i]++;
     claimPush(n++, ms, seq, slot);
   }
-  settle(c, found.h, s, before);
+  settle(c, h, s, before);
   replyClaimed(c, s, n, justid);
 }
 
@@ -1395,13 +1419,14 @@ function cmdXautoclaim(c: Client): void {
       return;
     }
   }
-  const found = groupOf(c);
-  if (found === undefined) return;
-  if (found === null || found.g === null) {
-    c.reply.error(`NOGROUP No such key '${argLatin1(c, 1)}' or consumer group '${argLatin1(c, 2)}'`);
+  if (!groupLookup(c)) return;
+  const s = foundStream;
+  const g = foundGroup;
+  if (s === null || g === null) {
+    noKeyOrGroup(c);
     return;
   }
-  const { s, g } = found;
+  const h = foundHandle;
   const before = s.bytes;
   let attempts = count * 10;
   const now = c.server.clock.now;
@@ -1431,7 +1456,7 @@ function cmdXautoclaim(c: Client): void {
     count--;
     i++;
   }
-  settle(c, found.h, s, before);
+  settle(c, h, s, before);
   c.reply.arrayLen(3);
   if (i < g.pelLen) replyId(c, g.pelMs(i), g.pelSeq(i));
   else replyId(c, 0n, 0n);
