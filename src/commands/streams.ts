@@ -908,19 +908,22 @@ function cmdXread(c: Client): void {
     for (let k = 0; k < n; k++) {
       if (serve[k] === 0) continue;
       const keyArg = streamsArg + k;
-      const s = streamOf(c, c.store.lookup(c.db, c.argBuf, c.argOff[keyArg], c.argLen[keyArg], Lookup.PEEK));
+      const h = c.store.lookup(c.db, c.argBuf, c.argOff[keyArg], c.argLen[keyArg], Lookup.PEEK);
+      const s = streamOf(c, h);
       startId.set(ids[2 * k], ids[2 * k + 1]);
       startId.incr();
       if (groupArg < 0) {
         replyStreamFrom(c, s, keyArg, count);
         continue;
       }
+      const before = s.bytes;
       if (c.resp === 2) c.reply.arrayLen(2);
       c.reply.bulk(c.argBuf, c.argOff[keyArg], c.argLen[keyArg]);
       const g = s.findGroup(c.argBuf, c.argOff[groupArg], c.argLen[groupArg])!;
       const consumer = consumerFor(c, g, groupArg + 1, keyArg);
       if (serve[k] === 2) replyConsumerHistory(c, s, g, consumer, count);
       else replyGroupRange(c, s, g, consumer, count, noack);
+      settle(c, h, s, before);
     }
     return;
   }
@@ -967,10 +970,12 @@ function retryXread(c: Client, keyArg: number, streamsArg: number): boolean {
     replyStreamFrom(c, s, keyArg, wait.count);
     return true;
   }
+  const before = s.bytes;
   const consumer = consumerFor(c, g, wait.groupArg + 1, keyArg);
   if (c.resp === 2) c.reply.arrayLen(2);
   c.reply.bulk(c.argBuf, c.argOff[keyArg], c.argLen[keyArg]);
   replyGroupRange(c, s, g, consumer, wait.count, wait.noack);
+  settle(c, h, s, before);
   return true;
 }
 
