@@ -778,6 +778,8 @@ export class StreamGroup {
   /** entries_read, -1n when unknown (SCG_INVALID_ENTRIES_READ). */
   entriesRead: bigint;
   consumers: StreamConsumer[] = [];
+  /** Consumers by their PEL owner number. */
+  private readonly byId = new Map<number, StreamConsumer>();
   private nextConsumer = 1;
   pelIds = new BigUint64Array(16);
   pelTime = new Float64Array(8);
@@ -797,6 +799,7 @@ export class StreamGroup {
     g.consumers = this.consumers.map((c) => {
       const k = new StreamConsumer(c.name, c.id, c.seenTime);
       k.pending = c.pending;
+      g.byId.set(k.id, k);
       return k;
     });
     g.nextConsumer = this.nextConsumer;
@@ -842,12 +845,14 @@ export class StreamGroup {
     if (i >= 0) return null;
     const c = new StreamConsumer(Buffer.from(buf.subarray(off, off + len)), this.nextConsumer++, now);
     this.consumers.splice(-i - 1, 0, c);
+    this.byId.set(c.id, c);
     return c;
   }
 
   consumerById(id: number): StreamConsumer {
-    for (const c of this.consumers) if (c.id === id) return c;
-    throw new Error('stream PEL entry owned by a missing consumer');
+    const c = this.byId.get(id);
+    if (c === undefined) throw new Error('stream PEL entry owned by a missing consumer');
+    return c;
   }
 
   /** streamDelConsumer: drop it and its PEL entries; returns how many it had pending. */
@@ -862,6 +867,7 @@ export class StreamGroup {
     this.pelLen = w;
     const i = this.consumers.indexOf(consumer);
     this.consumers.splice(i, 1);
+    this.byId.delete(consumer.id);
     return pending;
   }
 
