@@ -46,12 +46,24 @@
  *   EXEC, one transaction in flight on each of 50 connections. An operation is a
  *   transaction: transactions per second, latency per transaction (write to EXEC reply),
  *   server CPU per transaction. Every EXEC must answer 10 x +OK.
+ *
+ * EVALSHA (issue 10): a two-call script, `redis.call('SET', KEYS[1], ARGV[1]); return
+ * redis.call('GET', KEYS[1])`, loaded into each server with SCRIPT LOAD in the preload (its
+ * SHA1 is computed here and is the same on both servers; the preload checks SCRIPT LOAD
+ * answers it and that one EVALSHA answers the value), then driven by redis-benchmark as an
+ * arbitrary command, `EVALSHA <sha> 1 key:__rand_int__ <32-byte value>`, at pipeline 1 and
+ * 16 on 50 connections. An operation is one EVALSHA (two commands inside). redis-benchmark
+ * 7 exits non-zero on the first error reply (a NOSCRIPT would fail the run, not time a
+ * cheap error). Not run on the floor: it answers constants, with no script to run.
+ *
  * Memtier's arbitrary commands (--command=MULTI, --command="SET __key__ __data__"
  * --command-ratio=10, --command=EXEC) would send the sequence, but time each command
  * rather than the transaction and not check the EXEC reply. Neither runs on the do-nothing
  * Node floor: it answers every command with a constant, so it has no fan-out or queued
  * transaction to measure.
  */
+
+import { createHash } from 'node:crypto';
 
 export const KEYSPACE = 100_000;
 export const VALUE_BYTES = 32;
@@ -66,11 +78,17 @@ export interface Part {
   keyspace?: number;
 }
 
-/** Commands run once per server before the warm-ups: `count` commands, the i-th `command(i)`. */
+/**
+ * Commands run once per server before the warm-ups: `count` commands, the i-th `command(i)`
+ * (workloads sharing a preload name it by the same `what`: it runs once). `check`: commands
+ * sent one by one afterwards, each of whose replies must equal `reply` (a bulk or simple
+ * string), else the preload fails.
+ */
 export interface Preload {
   what: string;
   count: number;
   command: (i: number) => string[];
+  check?: Array<{ command: string[]; reply: string }>;
 }
 
 export interface Workload {
@@ -121,6 +139,11 @@ export const FANOUT = { kind: 'fanout', subscribers: 1000, pipeline: 16, window:
 export const MULTI_EXEC = { kind: 'multi', connections: 50, pipeline: 1, sets: 10 } as const;
 const NO_FLOOR = 'n/a: answers constants';
 
+/** The EVALSHA workload's script (issue 10: a small script with two redis.call's). */
+export const EVAL_SCRIPT = "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[1])";
+/** Its SHA1, what SCRIPT LOAD answers on any server. */
+export const EVAL_SHA = createHash('sha1').update(EVAL_SCRIPT).digest('hex');
+
 const single = (clients: number, ...test: string[]): Part[] => [{ share: 1, clients, test }];
 const mgetArgs = ['mget', ...Array.from({ length: 10 }, () => 'key:__rand_int__')];
 const mixParts: Part[] = [
@@ -137,6 +160,19 @@ export const HASH_KEY = 'myhash';
 const filler = 'x'.repeat(VALUE_BYTES);
 /** redis-benchmark's "element:__rand_int__" for id i. */
 export const elementName = (i: number): string => 'element:' + String(i).padStart(12, '0');
+
+const evalValue = 'v'.repeat(VALUE_BYTES);
+/** redis-benchmark's command line of the EVALSHA workloads. */
+export const EVALSHA_ARGS = ['evalsha', EVAL_SHA, '1', 'key:__rand_int__', evalValue];
+const evalPreload: Preload = {
+  what: `script ${EVAL_SHA.slice(0, 12)}.. (SCRIPT LOAD)`,
+  count: 1,
+  command: () => ['SCRIPT', 'LOAD', EVAL_SCRIPT],
+  check: [
+    { command: ['SCRIPT', 'LOAD', EVAL_SCRIPT], reply: EVAL_SHA },
+    { command: ['EVALSHA', EVAL_SHA, '1', 'key:000000000000', evalValue], reply: evalValue },
+  ],
+};
 
 export const WORKLOADS: readonly Workload[] = [
   workload('set-p1', 'SET P1', 1, single(50, '-t', 'set'), ['set'], 30_000),
@@ -168,6 +204,14 @@ export const WORKLOADS: readonly Workload[] = [
   workload('multi-exec', 'MULTI 10xSET EXEC', MULTI_EXEC.pipeline, [], ['multi', 'exec', 'set'], 10_000, {
     generator: MULTI_EXEC,
     unit: 'transaction',
+    notOn: { floor: NO_FLOOR },
+  }),
+  workload('evalsha-p1', 'EVALSHA 2 calls P1', 1, single(50, ...EVALSHA_ARGS), ['evalsha', 'script'], 20_000, {
+    preload: evalPreload,
+    notOn: { floor: NO_FLOOR },
+  }),
+  workload('evalsha-p16', 'EVALSHA 2 calls P16', 16, single(50, ...EVALSHA_ARGS), ['evalsha', 'script'], 60_000, {
+    preload: evalPreload,
     notOn: { floor: NO_FLOOR },
   }),
   workload(

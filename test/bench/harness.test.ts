@@ -13,7 +13,7 @@ import { placement } from '../../bench/harness/processes.ts';
 import { LOAD_END, LOAD_START, replaceLoadSection } from '../../bench/harness/readme.ts';
 import { checkTargets, markdownTable, ratioOf, summarise, tableRows, type WorkloadResult } from '../../bench/harness/summary.ts';
 import {
-  KEYSPACE, MEMTIER_KEY_MAX, MEMTIER_KEY_MIN, memtierArgs, namesMemtier, partArgs, runSeconds, WORKLOADS,
+  EVAL_SCRIPT, EVAL_SHA, KEYSPACE, MEMTIER_KEY_MAX, MEMTIER_KEY_MIN, memtierArgs, namesMemtier, partArgs, runSeconds, VALUE_BYTES, WORKLOADS,
 } from '../../bench/harness/workloads.ts';
 
 const SET_OUTPUT = [
@@ -196,6 +196,27 @@ describe('workloads', () => {
     for (const w of WORKLOADS) if (w.requestsOf !== undefined) expect(ids).toContain(w.requestsOf);
   });
 
+  it('drives EVALSHA of the two-call script at pipeline 1 and 16, after loading it, not on the floor', () => {
+    // SHA1 of the script text, as redis-server's SCRIPT LOAD answers it.
+    expect(EVAL_SHA).toBe('18d788194860a281b19910d462b1e96dabf3c984');
+    expect(EVAL_SCRIPT.match(/redis\.call/g)).toHaveLength(2);
+    for (const [id, pipeline] of [['evalsha-p1', 1], ['evalsha-p16', 16]] as const) {
+      const w = WORKLOADS.find((x) => x.id === id)!;
+      expect(w.pipeline).toBe(pipeline);
+      expect(w.connections).toBe(50);
+      expect(w.notOn?.floor).toBeDefined();
+      expect(w.needs).toEqual(expect.arrayContaining(['evalsha', 'script']));
+      const args = partArgs(w, w.parts[0], 22_000);
+      expect(args).toEqual(expect.arrayContaining(['-P', String(pipeline), '-c', '50', '-r', String(KEYSPACE)]));
+      const test = w.parts[0].test;
+      expect(test.slice(0, 4)).toEqual(['evalsha', EVAL_SHA, '1', 'key:__rand_int__']);
+      expect(test[4]).toHaveLength(VALUE_BYTES);
+      expect(w.preload!.command(0)).toEqual(['SCRIPT', 'LOAD', EVAL_SCRIPT]);
+      expect(w.preload!.check![0]).toEqual({ command: ['SCRIPT', 'LOAD', EVAL_SCRIPT], reply: EVAL_SHA });
+      expect(w.preload!.check![1].reply).toBe(test[4]);
+    }
+  });
+
   it('runs the default memtier run last (its SETs add keys)', () => {
     expect(WORKLOADS.at(-1)!.id).toBe('memtier-default');
   });
@@ -250,6 +271,17 @@ describe('medians, ratios and targets', () => {
     expect(line('MGET 10 keys P1', 'ops/s')).toMatchObject({ value: 0.9, met: false });
     expect(checks.some((c) => c.workload === 'SET P1' && c.what === 'ops/s')).toBe(false);
     expect(ratioOf(result('get-p1', [50], [100]), (s) => s.rps)).toBe(2);
+  });
+
+  it('checks EVALSHA CPU per call against 2.0x redis-server', () => {
+    // CPU per op is 1e6 / rps: slabcache at half redis's rate is 2.0x (met), below it missed.
+    const checks = checkTargets([result('evalsha-p1', [100], [50]), result('evalsha-p16', [100], [40])]);
+    const p1 = checks.find((c) => c.workload === 'EVALSHA 2 calls P1' && c.what === 'CPU us/op')!;
+    const p16 = checks.find((c) => c.workload === 'EVALSHA 2 calls P16' && c.what === 'CPU us/op')!;
+    expect(p1).toMatchObject({ limit: 2, higherIsBetter: false, met: true });
+    expect(p1.value).toBeCloseTo(2, 9);
+    expect(p16).toMatchObject({ limit: 2, met: false });
+    expect(p16.value).toBeCloseTo(2.5, 9);
   });
 
   it('renders a Markdown table with one ratio row per workload', () => {
