@@ -7,9 +7,13 @@
  *       [--pipeline 16] [--window 32] [--payload 32] [--channel bench:fanout] [--max-seconds 10]
  *   node bench/load-gen.ts multi --port P [--pid SERVER_PID] [--connections 50] [--transactions 20000]
  *       [--pipeline 1] [--sets 10] [--value 32] [--keyspace 100000] [--max-seconds 10]
+ *   node bench/load-gen.ts bullmq --port P [--pid SERVER_PID] [--jobs 2000] [--concurrency 8]
+ *       [--window 32] [--max-seconds 10]
  *
  * fanout: PUBLISH to `subscribers` subscribers of one channel (bench/lib/fanout-load.ts);
- * multi: MULTI, SET x `sets`, EXEC per transaction (bench/lib/multi-load.ts). Prints one
+ * multi: MULTI, SET x `sets`, EXEC per transaction (bench/lib/multi-load.ts); bullmq: BullMQ's
+ * Queue adds jobs (`window` add() calls in flight) and its Worker processes them with
+ * `concurrency` (bench/lib/bullmq-load.ts). Prints one
  * JSON line (bench/lib/gen-result.ts: operations, window seconds, rate, latency
  * percentiles, server CPU in the window summed over /proc/SERVER_PID/task/<tid>/schedstat
  * (nanoseconds: runs under a second are too short for /proc/PID/stat's 10 ms ticks), the generator's own
@@ -24,6 +28,7 @@ import { cpuSecondsPrecise } from './harness/processes.ts';
 import { runFanout } from './lib/fanout-load.ts';
 import type { GenResult, WindowSample } from './lib/gen-result.ts';
 import { runMulti } from './lib/multi-load.ts';
+import { runBullmq } from './lib/bullmq-load.ts';
 import { KEYSPACE, VALUE_BYTES } from './harness/workloads.ts';
 
 const { values, positionals } = parseArgs({
@@ -39,6 +44,8 @@ const { values, positionals } = parseArgs({
     channel: { type: 'string', default: 'bench:fanout' },
     connections: { type: 'string', default: '50' },
     transactions: { type: 'string', default: '20000' },
+    jobs: { type: 'string', default: '2000' },
+    concurrency: { type: 'string', default: '8' },
     sets: { type: 'string', default: '10' },
     value: { type: 'string', default: String(VALUE_BYTES) },
     keyspace: { type: 'string', default: String(KEYSPACE) },
@@ -107,8 +114,17 @@ async function main(): Promise<void> {
       sample,
       ...bounds,
     });
+  } else if (kind === 'bullmq') {
+    result = await runBullmq({
+      port,
+      jobs: int('jobs', 1),
+      concurrency: int('concurrency', 1),
+      window: int('window', 1),
+      sample,
+      ...bounds,
+    });
   } else {
-    throw new Error(`usage: node bench/load-gen.ts fanout|multi --port P [options] (got '${kind ?? ''}')`);
+    throw new Error(`usage: node bench/load-gen.ts fanout|multi|bullmq --port P [options] (got '${kind ?? ''}')`);
   }
   process.stdout.write(JSON.stringify(result, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
 }

@@ -12,7 +12,7 @@
  * order, ...), so a machine that drifts cannot favour one side. Load: redis-benchmark, and
  * memtier_benchmark for the workloads that name it when it is on PATH (else their
  * redis-benchmark fallback; the output and the JSON say which ran), and the harness's own
- * bench/load-gen.ts for PUBLISH fan-out and MULTI/EXEC (not on the floor). Bounded: rounds by
+ * bench/load-gen.ts for PUBLISH fan-out, MULTI/EXEC and BullMQ add+process (not on the floor). Bounded: rounds by
  * --rounds, the whole run by --max-seconds (no round starts that would not finish in time),
  * each load run by a timeout.
  *
@@ -42,7 +42,7 @@ import {
 } from './harness/output.ts';
 import { checkTargets, SERVER_LABEL, summarise, type WorkloadResult } from './harness/summary.ts';
 import {
-  FANOUT, KEYSPACE, MEMTIER_KEY_MAX, MEMTIER_KEY_MIN, MULTI_EXEC, namesMemtier, requestsFor, runSeconds, VALUE_BYTES, warmupRequests, WORKLOADS,
+  BULLMQ, FANOUT, KEYSPACE, MEMTIER_KEY_MAX, MEMTIER_KEY_MIN, MULTI_EXEC, namesMemtier, requestsFor, runSeconds, VALUE_BYTES, warmupRequests, WORKLOADS,
   type Workload,
 } from './harness/workloads.ts';
 import { loadKeys, pipelineCommands } from './lib/load.ts';
@@ -51,9 +51,10 @@ import { RespClient } from './lib/resp-client.ts';
 import { NODE, onPath, processMemory, ROOT } from './lib/servers.ts';
 
 const LOAD_GEN_LINE =
-  `PUBLISH fan-out and MULTI/EXEC: bench/load-gen.ts (node:net, pinned like the other generators; fan-out: ${FANOUT.subscribers} subscribers, ${FANOUT.pipeline} PUBLISH in flight, ` +
+  `PUBLISH fan-out, MULTI/EXEC and BullMQ: bench/load-gen.ts (node:net, pinned like the other generators; fan-out: ${FANOUT.subscribers} subscribers, ${FANOUT.pipeline} PUBLISH in flight, ` +
   `at most ${FANOUT.window} messages not yet received by all, ${FANOUT.payloadBytes}-byte payloads; MULTI/EXEC: ${MULTI_EXEC.connections} connections, ` +
-  `${MULTI_EXEC.pipeline} transaction of ${MULTI_EXEC.sets} SETs in flight on each); not run on the floor`;
+  `${MULTI_EXEC.pipeline} transaction of ${MULTI_EXEC.sets} SETs in flight on each); BullMQ add+process: bench/load-gen.ts bullmq (BullMQ's Queue, ` +
+  `${BULLMQ.window} add() calls in flight, and a Worker of concurrency ${BULLMQ.concurrency} in the same process); not run on the floor`;
 
 const USAGE = `npm run bench -- [options]
 

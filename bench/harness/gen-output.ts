@@ -37,7 +37,7 @@ export function parseGenOutput(stdout: string): GenResult {
     throw new Error(`load-gen printed no result: ${stdout.trim().slice(-300)}`);
   }
   const d = doc as Record<string, unknown>;
-  if (typeof d !== 'object' || d === null || (d.kind !== 'fanout' && d.kind !== 'multi') || typeof d.ops !== 'number') {
+  if (typeof d !== 'object' || d === null || (d.kind !== 'fanout' && d.kind !== 'multi' && d.kind !== 'bullmq') || typeof d.ops !== 'number') {
     throw new Error(`load-gen result has another layout: ${line.slice(0, 300)}`);
   }
   const detail: Record<string, number> = {};

@@ -107,6 +107,7 @@ export const THROUGHPUT_TARGETS: Readonly<Record<string, number>> = {
 export function opWords(unit: string | undefined): { rate: string; cpu: string } {
   if (unit === 'delivery') return { rate: 'deliveries/s', cpu: 'CPU us/delivery' };
   if (unit === 'transaction') return { rate: 'transactions/s', cpu: 'CPU us/transaction' };
+  if (unit === 'job') return { rate: 'jobs/s', cpu: 'CPU us/job' };
   return { rate: 'ops/s', cpu: 'CPU us/op' };
 }
 
@@ -219,7 +220,9 @@ export function generatorNotes(results: readonly WorkloadResult[]): string[] {
     const what =
       g.kind === 'fanout'
         ? `ops = deliveries (messages received, summed over the ${g.subscribers.toLocaleString('en-US')} subscribers), latency = publish to receipt per delivery, CPU us/op = server CPU per delivery`
-        : `ops = transactions (MULTI, ${g.sets} x SET, EXEC), latency = write to EXEC reply per transaction, CPU us/op = server CPU per transaction`;
+        : g.kind === 'multi'
+          ? `ops = transactions (MULTI, ${g.sets} x SET, EXEC), latency = write to EXEC reply per transaction, CPU us/op = server CPU per transaction`
+          : `ops = BullMQ jobs (Queue.add, then a Worker of concurrency ${g.concurrency} processes and completes it; ${g.window} adds in flight), latency = add() to 'completed' per job, CPU us/op = server CPU per job`;
     const ran = SERVERS.filter((k) => r.median[k]?.generatorCpuPercent !== undefined);
     const gen = ran.map((k) => `${SERVER_LABEL[k]} ${pct(r.median[k]!.generatorCpuPercent!)}`);
     lines.push(`${r.workload.label}: ${what}${gen.length > 0 ? `; load-gen CPU (median, of one core): ${gen.join(', ')}` : ''}.`);

@@ -56,6 +56,12 @@
  * 7 exits non-zero on the first error reply (a NOSCRIPT would fail the run, not time a
  * cheap error). Not run on the floor: it answers constants, with no script to run.
  *
+ * - BullMQ add + process (issue 10): BullMQ's Queue adds jobs (32 add() calls in flight)
+ *   while its Worker, in the same generator process, processes them with concurrency 8 (a
+ *   processor that does nothing); every job is added, processed and completed. An
+ *   operation is a job: jobs/s, latency from add() to the Worker's 'completed' event,
+ *   server CPU per job. The generator runs BullMQ's own JS, so it may set the pace: the
+ *   table's notes say when it was the busier side. A fresh queue per run, obliterated after.
  * Memtier's arbitrary commands (--command=MULTI, --command="SET __key__ __data__"
  * --command-ratio=10, --command=EXEC) would send the sequence, but time each command
  * rather than the transaction and not check the EXEC reply. Neither runs on the do-nothing
@@ -123,7 +129,8 @@ export interface Workload {
 
 export type GeneratorSpec =
   | { kind: 'fanout'; subscribers: number; pipeline: number; window: number; payloadBytes: number }
-  | { kind: 'multi'; connections: number; pipeline: number; sets: number };
+  | { kind: 'multi'; connections: number; pipeline: number; sets: number }
+  | { kind: 'bullmq'; connections: number; concurrency: number; window: number };
 
 type Extra = Pick<Workload, 'memtierRatio' | 'memtierDefault' | 'testSeconds' | 'requestsOf' | 'preload' | 'generator' | 'unit' | 'notOn'>;
 
@@ -135,6 +142,12 @@ function workload(id: string, label: string, pipeline: number, parts: Part[], ne
 
 /** The fan-out workload's shape (issue 9: 1 publisher, 1,000 subscribers). */
 export const FANOUT = { kind: 'fanout', subscribers: 1000, pipeline: 16, window: 32, payloadBytes: VALUE_BYTES } as const;
+/**
+ * The BullMQ workload's shape (issue 10: add + process): one Queue, one Worker of
+ * concurrency 8, 32 add() calls in flight; connections: the Queue's, the Worker's blocking
+ * one and its normal one.
+ */
+export const BULLMQ = { kind: 'bullmq', connections: 3, concurrency: 8, window: 32 } as const;
 /** The transaction workload's shape (issue 9: MULTI/EXEC of 10 SETs). */
 export const MULTI_EXEC = { kind: 'multi', connections: 50, pipeline: 1, sets: 10 } as const;
 const NO_FLOOR = 'n/a: answers constants';
@@ -212,6 +225,11 @@ export const WORKLOADS: readonly Workload[] = [
   }),
   workload('evalsha-p16', 'EVALSHA 2 calls P16', 16, single(50, ...EVALSHA_ARGS), ['evalsha', 'script'], 60_000, {
     preload: evalPreload,
+    notOn: { floor: NO_FLOOR },
+  }),
+  workload('bullmq', 'BullMQ add+process', 1, [], ['evalsha', 'bzpopmin', 'xadd'], 3_000, {
+    generator: BULLMQ,
+    unit: 'job',
     notOn: { floor: NO_FLOOR },
   }),
   workload(
@@ -319,7 +337,7 @@ export function generatorMaxSeconds(seconds: number): number {
 /**
  * bench/load-gen.ts arguments (after the script path) for a run of `requests` operations:
  * deliveries for fan-out (rounded up to whole messages: requests / subscribers), transactions
- * for MULTI/EXEC; bounded by generatorMaxSeconds(seconds).
+ * for MULTI/EXEC, jobs for BullMQ; bounded by generatorMaxSeconds(seconds).
  */
 export function generatorArgs(w: Workload, port: number | string, serverPid: number | string, requests: number, seconds: number): string[] {
   const g = w.generator;
@@ -331,6 +349,9 @@ export function generatorArgs(w: Workload, port: number | string, serverPid: num
       '--subscribers', String(g.subscribers), '--messages', String(Math.max(1, Math.ceil(requests / g.subscribers))),
       '--pipeline', String(g.pipeline), '--window', String(g.window), '--payload', String(g.payloadBytes),
     ];
+  }
+  if (g.kind === 'bullmq') {
+    return ['bullmq', ...common, '--jobs', String(Math.max(1, Math.round(requests))), '--concurrency', String(g.concurrency), '--window', String(g.window)];
   }
   return [
     'multi', ...common,

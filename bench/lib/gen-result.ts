@@ -8,11 +8,11 @@
  */
 import type { LatencyHistogram } from './latency-histogram.ts';
 
-export type GenKind = 'fanout' | 'multi';
+export type GenKind = 'fanout' | 'multi' | 'bullmq';
 
 export interface GenResult {
   kind: GenKind;
-  /** Operations completed in the window: deliveries (fan-out) or transactions (MULTI/EXEC). */
+  /** Operations completed in the window: deliveries (fan-out), transactions (MULTI/EXEC) or jobs (BullMQ). */
   ops: number;
   /** Length of the measured window, seconds. */
   seconds: number;

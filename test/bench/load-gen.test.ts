@@ -10,8 +10,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatorFigures, parseGenOutput } from '../../bench/harness/gen-output.ts';
-import { checkTargets, generatorBound, generatorNotes, summarise, tableRows, type Summary, type WorkloadResult } from '../../bench/harness/summary.ts';
-import { FANOUT, generatorArgs, generatorMaxSeconds, MULTI_EXEC, WORKLOADS } from '../../bench/harness/workloads.ts';
+import { checkTargets, generatorBound, generatorNotes, opWords, summarise, tableRows, type Summary, type WorkloadResult } from '../../bench/harness/summary.ts';
+import { BULLMQ, FANOUT, generatorArgs, generatorMaxSeconds, MULTI_EXEC, WORKLOADS } from '../../bench/harness/workloads.ts';
+import { runQueueName } from '../../bench/lib/bullmq-load.ts';
 import { runFanout } from '../../bench/lib/fanout-load.ts';
 import {
   command, fanoutFrames, publishBatch, ReplyMatcher, STAMP_BYTES, SubscriberStream, transactionBatch, transactionFrames,
@@ -372,6 +373,45 @@ describe('the fan-out and MULTI/EXEC workloads', () => {
     expect(notes.some((l) => l.includes('caution'))).toBe(false);
     // The floor row says why it did not run.
     expect(tableRows(results).some((row) => row[1] === 'Node floor' && row[2].includes('constants'))).toBe(true);
+  });
+});
+
+describe('the BullMQ workload', () => {
+  const bull = WORKLOADS.find((w) => w.id === 'bullmq')!;
+  const arg = (xs: string[], k: string) => xs[xs.indexOf(k) + 1];
+
+  it('runs on load-gen in jobs, not on the floor, before the default memtier run', () => {
+    expect(bull.generator).toEqual(BULLMQ);
+    expect(bull.unit).toBe('job');
+    expect(bull.connections).toBe(3);
+    expect(bull.parts).toEqual([]);
+    expect(bull.notOn?.floor).toMatch(/constants/);
+    expect(bull.needs).toContain('evalsha');
+    expect(WORKLOADS.at(-1)!.id).toBe('memtier-default');
+    expect(opWords('job')).toEqual({ rate: 'jobs/s', cpu: 'CPU us/job' });
+  });
+
+  it('sizes a run in jobs, with concurrency 8, bounded in time', () => {
+    const a = generatorArgs(bull, 7000, 123, 3_300, 0.6);
+    expect(a[0]).toBe('bullmq');
+    expect(arg(a, '--jobs')).toBe('3300');
+    expect(arg(a, '--concurrency')).toBe('8');
+    expect(arg(a, '--window')).toBe('32');
+    expect(arg(a, '--pid')).toBe('123');
+    expect(arg(a, '--max-seconds')).toBe('2');
+  });
+
+  it('reads a bullmq result line and names each run\'s queue apart', () => {
+    const line = JSON.stringify({
+      kind: 'bullmq', ops: 3000, seconds: 1.5, rps: 2000, p50: 300, p99: 350, p999: 351, maxMs: 352, serverCpuSeconds: 0.3, serverWaitMs: 15,
+      genCpuSeconds: 0.6, genWaitMs: 30, genSystemSeconds: 0.1, stoppedBy: 'count', errorCount: 0, errors: [], detail: { jobs: 3000, completed: 3000 },
+    });
+    const g = generatorFigures(parseGenOutput(line));
+    expect(g.rps).toBe(2000);
+    expect(g.cpuUsPerOp).toBeCloseTo(100, 9);
+    expect(g.detail.completed).toBe(3000);
+    expect(runQueueName('bench', 12, 1000)).not.toBe(runQueueName('bench', 12, 1001));
+    expect(runQueueName('bench', 12, 1000)).toMatch(/^bench-12-/);
   });
 });
 
