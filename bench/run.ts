@@ -12,8 +12,8 @@
  * order, ...), so a machine that drifts cannot favour one side. Load: redis-benchmark, and
  * memtier_benchmark for the workloads that name it when it is on PATH (else their
  * redis-benchmark fallback; the output and the JSON say which ran), and the harness's own
- * bench/load-gen.ts for PUBLISH fan-out, MULTI/EXEC and BullMQ add+process (not on the floor). Bounded: rounds by
- * --rounds, the whole run by --max-seconds (no round starts that would not finish in time),
+ * bench/load-gen.ts for PUBLISH fan-out, MULTI/EXEC and BullMQ add+process (EVALSHA and these
+ * three not on the floor). Bounded: rounds by --rounds, the whole run by --max-seconds (no round starts that would not finish in time),
  * each load run by a timeout.
  *
  * Prints a progress line per run (stderr), then a table of medians: ops/s, p50/p99/p99.9
@@ -293,7 +293,7 @@ async function profileMode(outDir: string, place: Placement, machine: MachineInf
 
 async function main(): Promise<void> {
   const quick = opts.flag('quick');
-  // Three servers and 22 workloads: 62 runs a round (the floor runs neither load-gen workload nor EVALSHA; quick: about 55-75 s a
+  // Three servers and 23 workloads: 64 runs a round (the floor runs none of the load-gen workloads nor EVALSHA; quick: about 55-75 s a
   // round on 2 shared vCPUs, warm-up as long; a round that would pass --max-seconds does not start).
   const rounds = Math.max(1, Math.floor(opts.num('rounds', quick ? 3 : 7)));
   const seconds = opts.num('seconds', quick ? 0.6 : 2);
