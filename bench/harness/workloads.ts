@@ -60,7 +60,8 @@
  *   while its Worker, in the same generator process, processes them with concurrency 8 (a
  *   processor that does nothing); every job is added, processed and completed. An
  *   operation is a job: jobs/s, latency from add() to the Worker's 'completed' event,
- *   server CPU per job. The generator runs BullMQ's own JS, so it may set the pace: the
+ *   server CPU per job. The adds run ahead of the Worker, so a job's latency is mostly the
+ *   backlog waiting before it (it grows with the run's length, like fan-out's queue). The generator runs BullMQ's own JS, so it may set the pace: the
  *   table's notes say when it was the busier side. A fresh queue per run, obliterated after.
  * Memtier's arbitrary commands (--command=MULTI, --command="SET __key__ __data__"
  * --command-ratio=10, --command=EXEC) would send the sequence, but time each command
