@@ -282,42 +282,35 @@ function parseAddOrTrimOrReply(c: Client, xadd: boolean): number {
   for (; i < argc; i++) {
     const more = argc - 1 - i;
     if (xadd && c.argLen[i] === 1 && c.argBuf[c.argOff[i]] === 42) break;
-    if (c.argIs(i, 'maxlen') && more > 0) {
+    const minid = c.argIs(i, 'minid');
+    if ((minid || c.argIs(i, 'maxlen')) && more > 0) {
       if (a.strategy !== TRIM_NONE) {
         c.reply.raw(E_MAXLEN_MINID);
         return -1;
       }
+      // An optional `~` (approximate) or `=` (exact) before the threshold.
       a.approx = false;
-      if (more >= 2 && c.argLen[i + 1] === 1 && c.argBuf[c.argOff[i + 1]] === 126) {
-        a.approx = true;
-        i++;
-      } else if (more >= 2 && c.argLen[i + 1] === 1 && c.argBuf[c.argOff[i + 1]] === 61) {
-        i++;
+      if (more >= 2 && c.argLen[i + 1] === 1) {
+        const op = c.argBuf[c.argOff[i + 1]];
+        if (op === 126) {
+          a.approx = true;
+          i++;
+        } else if (op === 61) i++;
       }
-      if (!longLongOrReply(c, i + 1, E_NOT_INTEGER)) return -1;
-      if (argBig < 0n) {
-        c.reply.raw(E_MAXLEN_NEG);
-        return -1;
+      if (minid) {
+        if (!parseIdOrReply(c, i + 1, 0n, true)) return -1;
+        a.minid.copy(pid);
+        a.strategy = TRIM_MINID;
+      } else {
+        if (!longLongOrReply(c, i + 1, E_NOT_INTEGER)) return -1;
+        if (argBig < 0n) {
+          c.reply.raw(E_MAXLEN_NEG);
+          return -1;
+        }
+        a.maxlen = argNum;
+        a.strategy = TRIM_MAXLEN;
       }
-      a.maxlen = argNum;
       i++;
-      a.strategy = TRIM_MAXLEN;
-    } else if (c.argIs(i, 'minid') && more > 0) {
-      if (a.strategy !== TRIM_NONE) {
-        c.reply.raw(E_MAXLEN_MINID);
-        return -1;
-      }
-      a.approx = false;
-      if (more >= 2 && c.argLen[i + 1] === 1 && c.argBuf[c.argOff[i + 1]] === 126) {
-        a.approx = true;
-        i++;
-      } else if (more >= 2 && c.argLen[i + 1] === 1 && c.argBuf[c.argOff[i + 1]] === 61) {
-        i++;
-      }
-      if (!parseIdOrReply(c, i + 1, 0n, true)) return -1;
-      a.minid.copy(pid);
-      i++;
-      a.strategy = TRIM_MINID;
     } else if (c.argIs(i, 'limit') && more > 0) {
       if (!longLongOrReply(c, i + 1, E_NOT_INTEGER)) return -1;
       if (argBig < 0n) {
