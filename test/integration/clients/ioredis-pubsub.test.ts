@@ -17,23 +17,12 @@
  * Runs against slabcache (default) or redis-server (DIFF_TARGET=redis), via startTarget.
  */
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
-import { startTarget, type TargetServer } from '../../helpers/target-server.ts';
-import { IOREDIS_MAJORS, type IORedis, ErrorLog, Inbox, RejectionGuard, closeAll, uniq, BINARY, TEST_MS } from './support.ts';
+import { IOREDIS_MAJORS, type IORedis, ErrorLog, Inbox, closeAll, uniq, BINARY, TEST_MS, useTarget } from './support.ts';
 
 type Event = [kind: string, ...args: Array<string | Buffer>];
 
-let target: TargetServer;
-const rejections = new RejectionGuard();
-
-beforeAll(async () => {
-  rejections.install();
-  target = await startTarget({ loglevel: 'warning' });
-});
-
-afterAll(async () => {
-  rejections.dispose();
-  await target?.stop();
-});
+const target = useTarget();
+const rejections = target.rejections;
 
 describe.each(IOREDIS_MAJORS)('$name: pub/sub', ({ connect, resp }) => {
   const errors = new ErrorLog();

@@ -13,8 +13,7 @@
  * Runs against slabcache (default) or redis-server (DIFF_TARGET=redis), via startTarget.
  */
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
-import { startTarget, type TargetServer } from '../../helpers/target-server.ts';
-import { IOREDIS_MAJORS, type IORedis, ErrorLog, RejectionGuard, barrier, closeAll, uniq, TEST_MS } from './support.ts';
+import { IOREDIS_MAJORS, type IORedis, ErrorLog, barrier, closeAll, uniq, TEST_MS, useTarget } from './support.ts';
 
 const NOT_INT = 'ERR value is not an integer or out of range';
 
@@ -39,18 +38,8 @@ async function incrementOptimistically(c: IORedis, key: string, afterFirstRead: 
   throw new Error(`${key}: gave up after 100 aborted attempts`);
 }
 
-let target: TargetServer;
-const rejections = new RejectionGuard();
-
-beforeAll(async () => {
-  rejections.install();
-  target = await startTarget({ loglevel: 'warning' });
-});
-
-afterAll(async () => {
-  rejections.dispose();
-  await target?.stop();
-});
+const target = useTarget();
+const rejections = target.rejections;
 
 describe.each(IOREDIS_MAJORS)('$name: transactions', ({ connect }) => {
   const errors = new ErrorLog();

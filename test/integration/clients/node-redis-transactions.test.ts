@@ -15,8 +15,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { WatchError, MultiErrorReply, ErrorReply } from 'redis';
-import { startTarget, type TargetServer } from '../../helpers/target-server.ts';
-import { NODE_REDIS_PROTOCOLS, nodeRedis, type NodeRedis, ErrorLog, RejectionGuard, barrier, closeAll, uniq, TEST_MS } from './support.ts';
+import { NODE_REDIS_PROTOCOLS, nodeRedis, type NodeRedis, ErrorLog, barrier, closeAll, uniq, TEST_MS, useTarget } from './support.ts';
 
 const NOT_INT = 'ERR value is not an integer or out of range';
 
@@ -43,18 +42,8 @@ async function incrementOptimistically(c: NodeRedis, key: string, afterFirstRead
   throw new Error(`${key}: gave up after 100 aborted attempts`);
 }
 
-let target: TargetServer;
-const rejections = new RejectionGuard();
-
-beforeAll(async () => {
-  rejections.install();
-  target = await startTarget({ loglevel: 'warning' });
-});
-
-afterAll(async () => {
-  rejections.dispose();
-  await target?.stop();
-});
+const target = useTarget();
+const rejections = target.rejections;
 
 describe.each(NODE_REDIS_PROTOCOLS)('$name: transactions', ({ resp }) => {
   const errors = new ErrorLog();

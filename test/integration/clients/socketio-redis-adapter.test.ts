@@ -22,7 +22,6 @@ import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { Server } from 'socket.io';
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import { createAdapter } from '@socket.io/redis-adapter';
-import { startTarget, type TargetServer } from '../../helpers/target-server.ts';
 import {
   IOREDIS_MAJORS,
   nodeRedis,
@@ -30,12 +29,13 @@ import {
   type NodeRedis,
   ErrorLog,
   Inbox,
-  RejectionGuard,
+ 
   closeAll,
   within,
   BINARY,
   WAIT_MS,
   TEST_MS,
+  useTarget,
 } from './support.ts';
 
 type Received = [event: string, ...args: unknown[]];
@@ -66,21 +66,8 @@ const CLIENT_KINDS: ReadonlyArray<{ name: string; pair: (port: number, errors: E
   })),
 ];
 
-let target: TargetServer;
-const rejections = new RejectionGuard();
-
-beforeAll(async () => {
-  rejections.install();
-  target = await startTarget({ loglevel: 'warning' });
-});
-
-afterAll(async () => {
-  await target?.stop();
-  // Let any rejection left by teardown surface before the last check.
-  await new Promise((r) => setImmediate(r));
-  rejections.dispose();
-  rejections.assertNone();
-});
+const target = useTarget();
+const rejections = target.rejections;
 
 /** A Socket.IO server on 127.0.0.1 and a free port, with the Redis adapter on the given pair. */
 async function startIo(name: string, pair: RedisPair): Promise<{ io: Server; url: string }> {

@@ -11,6 +11,8 @@
  *   that the test did not expect (RejectionGuard, ErrorLog).
  */
 import type { EventEmitter } from 'node:events';
+import { beforeAll, afterAll } from 'vitest';
+import { startTarget, type TargetServer } from '../../helpers/target-server.ts';
 import { Redis as IORedis5 } from 'ioredis';
 import { Redis as IORedis6 } from 'ioredis-v6';
 import { createClient } from 'redis';
@@ -84,6 +86,32 @@ export class RejectionGuard {
       throw new Error(`unhandled promise rejection(s): ${text}`);
     }
   }
+}
+
+/**
+ * The server under test around one file's suites (startTarget), with a RejectionGuard installed
+ * for the whole file; after the server stops, any rejection left by teardown fails the file.
+ */
+export function useTarget(): { readonly port: number; readonly rejections: RejectionGuard } {
+  let target: TargetServer | undefined;
+  const rejections = new RejectionGuard();
+  beforeAll(async () => {
+    rejections.install();
+    target = await startTarget({ loglevel: 'warning' });
+  });
+  afterAll(async () => {
+    await target?.stop();
+    // Let any rejection left by teardown surface before the last check.
+    await new Promise((r) => setImmediate(r));
+    rejections.dispose();
+    rejections.assertNone();
+  });
+  return {
+    get port(): number {
+      return target!.port;
+    },
+    rejections,
+  };
 }
 
 /** Listens for 'error' on every client it is given, so none crashes the process; tests assert it stayed empty. */

@@ -19,24 +19,12 @@ import { createClient, defineScript } from 'redis';
 import Redlock from 'redlock';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { Queue, Worker, QueueEvents, type Job } from 'bullmq';
-import { startTarget, type TargetServer } from '../../helpers/target-server.ts';
-import { IOREDIS_MAJORS, NODE_REDIS_PROTOCOLS, RejectionGuard, closeAll, uniq, within, type IORedis, type NodeRedis } from '../clients/support.ts';
+import { IOREDIS_MAJORS, NODE_REDIS_PROTOCOLS, closeAll, uniq, within, type IORedis, type NodeRedis, useTarget } from '../clients/support.ts';
 
 const TEST_MS = 15000;
 
-let target: TargetServer;
-const rejections = new RejectionGuard();
-
-beforeAll(async () => {
-  rejections.install();
-  target = await startTarget({ loglevel: 'warning' });
-});
-
-afterAll(async () => {
-  await target?.stop();
-  rejections.dispose();
-  rejections.assertNone();
-});
+const target = useTarget();
+const rejections = target.rejections;
 
 type Incr = IORedis & { incrAndGet(key: string, by: number): Promise<number>; echoArgs(...args: string[]): Promise<string[]> };
 
