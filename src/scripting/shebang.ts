@@ -4,6 +4,7 @@
  * functionExtractLibMetaData (functions.c) for FUNCTION LOAD's "#!lua name=...". Texts are
  * latin1 strings (one char per byte), so binary bodies survive; error texts are Redis's.
  */
+import { splitArgs } from '../split-args.ts';
 
 /** Script flags (script.h): the bits, their names in Redis's order (scripts_flags_def). */
 export const ScriptFlag = {
@@ -23,75 +24,6 @@ export const SCRIPT_FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
   [ScriptFlag.NO_CLUSTER, 'no-cluster'],
   [ScriptFlag.ALLOW_CROSS_SLOT, 'allow-cross-slot-keys'],
 ];
-
-function isSpace(ch: number): boolean {
-  return ch === 32 || (ch >= 9 && ch <= 13);
-}
-
-function hexValue(ch: number): number {
-  if (ch >= 48 && ch <= 57) return ch - 48;
-  if (ch >= 97 && ch <= 102) return ch - 87;
-  if (ch >= 65 && ch <= 70) return ch - 55;
-  return -1;
-}
-
-/** sdssplitargs: the words of a line with Redis's quoting rules, or null on unbalanced quotes. */
-export function splitArgs(line: string): string[] | null {
-  const out: string[] = [];
-  let p = 0;
-  const n = line.length;
-  const at = (i: number): number => (i < n ? line.charCodeAt(i) : 0);
-  for (;;) {
-    while (p < n && at(p) !== 0 && isSpace(at(p))) p++;
-    if (p >= n || at(p) === 0) return out;
-    let inq = false;
-    let insq = false;
-    let done = false;
-    let current = '';
-    while (!done) {
-      const c = at(p);
-      if (inq) {
-        if (c === 92 && at(p + 1) === 120 && hexValue(at(p + 2)) >= 0 && hexValue(at(p + 3)) >= 0) {
-          current += String.fromCharCode(hexValue(at(p + 2)) * 16 + hexValue(at(p + 3)));
-          p += 3;
-        } else if (c === 92 && at(p + 1) !== 0) {
-          p++;
-          const e = at(p);
-          current += e === 110 ? '\n' : e === 114 ? '\r' : e === 116 ? '\t' : e === 98 ? '\b' : e === 97 ? '\x07' : String.fromCharCode(e);
-        } else if (c === 34) {
-          if (at(p + 1) !== 0 && !isSpace(at(p + 1))) return null;
-          done = true;
-        } else if (c === 0) {
-          return null;
-        } else {
-          current += line[p];
-        }
-      } else if (insq) {
-        if (c === 92 && at(p + 1) === 39) {
-          p++;
-          current += "'";
-        } else if (c === 39) {
-          if (at(p + 1) !== 0 && !isSpace(at(p + 1))) return null;
-          done = true;
-        } else if (c === 0) {
-          return null;
-        } else {
-          current += line[p];
-        }
-      } else if (c === 32 || c === 10 || c === 13 || c === 9 || c === 0) {
-        done = true;
-      } else if (c === 34) {
-        inq = true;
-      } else if (c === 39) {
-        insq = true;
-      } else {
-        current += line[p];
-      }
-      if (at(p) !== 0) p++;
-    }
-    out.push(current);
-  }
-}
 
 /** evalExtractShebangFlags: the flags and the shebang's length, or an error text (without "ERR "). */
 export function extractShebangFlags(body: string): { flags: number; shebangLen: number } | string {
