@@ -48,6 +48,8 @@ import { startSidecar, type Sidecar } from './sidecar.ts';
 export interface RunningServer {
   host: string;
   port: number;
+  /** The HTTP sidecar's port; 0 when it is off. */
+  metricsPort: number;
   readonly state: ServerState;
   close(): Promise<void>;
 }
@@ -317,6 +319,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
   const running: RunningServer = {
     host: state.boundAddresses[0].slice(0, state.boundAddresses[0].lastIndexOf(':')),
     port: firstPort,
+    metricsPort: sidecar === null ? 0 : settings.metricsPort,
     state,
     close: () => {
       closing ??= (async () => {

@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+/*
+ * The `slabcache` command (package.json "bin", and `npm start`). Plain JavaScript, so that any
+ * Node can run it far enough to say what it needs. It runs, in this order of preference:
+ *   - the TypeScript sources (cli/main.ts) when they are here and this Node strips types: a
+ *     source checkout, where npm scripts run on the pinned Node 24;
+ *   - the JavaScript built from them (dist/, `npm run build`; the published package ships
+ *     only this), on Node 20 or newer;
+ *   - otherwise one line on stderr saying what is missing, and exit code 1.
+ * Start-up times of each form are in the README ("Running in production").
+ */
+import fs from 'node:fs';
+
+const MIN_NODE_MAJOR = 20;
+
+function fail(message) {
+  process.stderr.write(`slabcache: ${message}\n`);
+  process.exit(1);
+}
+
+if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR) {
+  fail(`needs Node.js ${MIN_NODE_MAJOR} or newer (this is ${process.version})`);
+}
+const sources = new URL('./main.ts', import.meta.url);
+const built = new URL('../dist/cli/main.js', import.meta.url);
+if (process.features.typescript && fs.existsSync(sources)) {
+  await import(sources.href);
+} else if (fs.existsSync(built)) {
+  await import(built.href);
+} else {
+  fail(`this checkout has no built JavaScript and Node ${process.version} cannot run TypeScript: ` +
+    'run `npm install` with the dev dependencies (it builds dist/), or use Node 22.18 or newer');
+}
