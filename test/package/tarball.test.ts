@@ -19,7 +19,7 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 /** PATH without node_modules/.bin entries, so `node` and `npx` are the machine's own. */
 const SYSTEM_PATH = (process.env['PATH'] ?? '').split(path.delimiter).filter((d) => !d.includes('node_modules')).join(path.delimiter);
-const env = { ...process.env, PATH: SYSTEM_PATH, npm_config_update_notifier: 'false' };
+const env = { ...process.env, PATH: SYSTEM_PATH, npm_config_update_notifier: 'false', NO_COLOR: '1', FORCE_COLOR: '0' };
 
 let work = '';
 let app = '';
@@ -69,7 +69,7 @@ describe(`the packed tarball, installed into an empty directory`, () => {
     for (const f of ['cli/slabcache.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/cli/main.js', 'dist/src/commands/redis-command-meta.json', 'redis.conf', 'README.md', 'package.json']) {
       expect(files, f).toContain(f);
     }
-    expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+    expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.startsWith('examples/'))).toEqual([]);
     expect(files.filter((f) => f.startsWith('test/') || f.startsWith('bench/'))).toEqual([]);
   });
 
@@ -119,4 +119,16 @@ describe(`the packed tarball, installed into an empty directory`, () => {
     expect(code, out()).toBe(0);
     expect(JSON.parse(out())).toEqual({ url: 'redis://127.0.0.1:PORT', reply: '+OK\r\n:2\r\n', node: systemNodeVersion() });
   }, 30_000);
+
+  it("the README's vitest example (globalSetup + BullMQ/ioredis) passes against the installed package", async () => {
+    const dev = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies;
+    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...['vitest', 'bullmq', 'ioredis'].map((p) => `${p}@${dev[p]}`)], { cwd: app, env, timeout: 180_000, stdio: 'ignore' });
+    fs.cpSync(path.join(ROOT, 'examples', 'vitest'), path.join(app, 'example'), { recursive: true });
+    const { out, exited } = run('npx', ['vitest', 'run', '--root', 'example']);
+    const killer = setTimeout(() => children.at(-1)!.kill('SIGKILL'), 60_000);
+    const code = await exited;
+    clearTimeout(killer);
+    expect(code, out()).toBe(0);
+    expect(out()).toMatch(/Tests\s+2 passed/);
+  }, 240_000);
 });
