@@ -89,10 +89,16 @@ function grown(buf: Buffer, used: number, need: number): Buffer {
   return next;
 }
 
+/** Short copies byte by byte: a subarray view per element would be garbage. */
+function copyBytes(src: Uint8Array, soff: number, dst: Uint8Array, doff: number, len: number): void {
+  if (len <= 32) for (let i = 0; i < len; i++) dst[doff + i] = src[soff + i];
+  else dst.set(src.subarray(soff, soff + len), doff);
+}
+
 /** Append element j of the vector (a copy of src[off, off+len)). */
 function pushElement(j: number, src: Uint8Array, off: number, len: number): void {
   elems = grown(elems, elemsUsed, len);
-  elems.set(src.subarray(off, off + len), elemsUsed);
+  copyBytes(src, off, elems, elemsUsed, len);
   elemOff[j] = elemsUsed;
   elemLen[j] = len;
   elemsUsed += len;
@@ -100,7 +106,7 @@ function pushElement(j: number, src: Uint8Array, off: number, len: number): void
 
 function setByValue(j: number, src: Uint8Array, off: number, len: number): void {
   by = grown(by, byUsed, len);
-  by.set(src.subarray(off, off + len), byUsed);
+  copyBytes(src, off, by, byUsed, len);
   byOff[j] = byUsed;
   byLen[j] = len;
   byUsed += len;
@@ -210,9 +216,9 @@ function lookupPattern(c: Client, p: Pattern, j: number): boolean {
   const postfix = p.keyEnd - p.star - 1;
   const klen = p.star + elen + postfix;
   if (keyName.length < klen) keyName = Buffer.allocUnsafeSlow(Math.max(klen, keyName.length * 2));
-  keyName.set(buf.subarray(p.off, p.off + p.star), 0);
-  keyName.set(elems.subarray(eoff, eoff + elen), p.star);
-  keyName.set(buf.subarray(p.off + p.star + 1, p.off + p.keyEnd), p.star + elen);
+  copyBytes(buf, p.off, keyName, 0, p.star);
+  copyBytes(elems, eoff, keyName, p.star, elen);
+  copyBytes(buf, p.off + p.star + 1, keyName, p.star + elen, postfix);
   const store = c.store;
   const h = c.lookupKey(keyName, 0, klen, Lookup.READ);
   if (h < 0) return false;
