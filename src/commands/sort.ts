@@ -135,9 +135,8 @@ const PatternKind = { SELF: 0, NONE: 1, KEY: 2 } as const;
 /** A BY or GET pattern, parsed once per command: offsets into the command's argument buffer. */
 class Pattern {
   kind = 0;
-  /** Start and length of the pattern argument. */
+  /** Start of the pattern argument. */
   off = 0;
-  len = 0;
   /** Position of the first '*' (relative to off). */
   star = 0;
   /** End of the key part (before "->field", else len). */
@@ -148,7 +147,6 @@ class Pattern {
 
   parse(buf: Uint8Array, off: number, len: number): void {
     this.off = off;
-    this.len = len;
     this.fieldLen = -1;
     if (len > 0 && buf[off] === 0x23 /* # */ && (len === 1 || buf[off + 1] === 0)) {
       this.kind = PatternKind.SELF;
