@@ -276,9 +276,15 @@ export class Client {
 
   /** Lookup of the key in argument i of the current db. */
   lookupArg(i: number, mode: 0 | 1 | 2): number {
-    const h = this.store.lookup(this.db, this.argBuf, this.argOff[i], this.argLen[i], this.noTouch && mode === 0 ? 2 : mode);
+    return this.lookupKey(this.argBuf, this.argOff[i], this.argLen[i], mode);
+  }
+
+  /** Lookup of the key buf[off, off+len) of the current db (a key named by a pattern, as SORT's BY and GET). */
+  lookupKey(buf: Uint8Array, off: number, len: number, mode: 0 | 1 | 2): number {
+    const h = this.store.lookup(this.db, buf, off, len, this.noTouch && mode === 0 ? 2 : mode);
     // lookupKeyRead's keymiss event (class m).
-    if (h < 0 && mode === 0 && (this.server.events.classes & NotifyClass.KEY_MISS) !== 0) this.notify(NotifyClass.KEY_MISS, 'keymiss', i);
+    const events = this.server.events;
+    if (h < 0 && mode === 0 && (events.classes & NotifyClass.KEY_MISS) !== 0) events.notify(NotifyClass.KEY_MISS, 'keymiss', this.db, buf, off, len);
     return h;
   }
 }

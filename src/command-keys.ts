@@ -4,8 +4,9 @@
  * (with lastkey, keystep and limit) or keynum. A spec Redis cannot resolve (unknown, or an
  * incomplete one) makes Redis fall back to the command's own getkeys function; here the
  * fallback is the legacy first/last/step range, which is what those functions return for
- * every command slabcache implements with fixed key positions; a movable-keys command whose
- * specs fail (a numkeys that is not a number ...) has none, as its getkeys function finds.
+ * every command slabcache implements with fixed key positions, except SORT and SORT_RO, whose
+ * getkeys functions are written out below; a movable-keys command whose specs fail (a numkeys
+ * that is not a number ...) has none, as its getkeys function finds.
  *
  * Used by client-side caching (the keys a read command fetched) and COMMAND GETKEYS. Positions go into one
  * reusable Int32Array: no allocation per command.
@@ -22,8 +23,34 @@ export const keyPositions = new Int32Array(1024);
 export function commandKeys(cmd: CommandEntry, c: Client): number {
   const n = fromKeySpecs(cmd.meta, c);
   if (n >= 0) return n;
+  if (cmd.fullName === 'sort') return sortKeys(c);
+  if (cmd.fullName === 'sort_ro') return sortRoKeys();
   // A movable-keys command whose specs cannot resolve (a bad numkeys ...) has no keys.
   return (cmd.flags & CommandFlag.MOVABLE_KEYS) !== 0 ? 0 : fromLegacyRange(cmd.meta, c.argc);
+}
+
+/**
+ * sortGetKeys: the sorted key, then the last STORE's destination. Options are skipped by
+ * their argument counts (LIMIT 2, GET and BY 1, anything else 0) without checking them, so
+ * `LIMIT STORE d` hides the STORE, as in Redis.
+ */
+function sortKeys(c: Client): number {
+  keyPositions[0] = 1;
+  let store = 0;
+  for (let i = 2; i < c.argc; i++) {
+    if (c.argIs(i, 'limit')) i += 2;
+    else if (c.argIs(i, 'get') || c.argIs(i, 'by')) i += 1;
+    else if (c.argIs(i, 'store') && i + 1 < c.argc) store = i + 1;
+  }
+  if (store === 0) return 1;
+  keyPositions[1] = store;
+  return 2;
+}
+
+/** sortROGetKeys: only the sorted key (SORT_RO has no STORE). */
+function sortRoKeys(): number {
+  keyPositions[0] = 1;
+  return 1;
 }
 
 function fromKeySpecs(meta: CommandMeta, c: Client): number {

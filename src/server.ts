@@ -35,6 +35,7 @@ import { registerServerCommands } from './commands/server.ts';
 import { registerStringCommands } from './commands/strings.ts';
 import { registerKeyCommands } from './commands/keys.ts';
 import { registerListCommands } from './commands/lists.ts';
+import { registerSortCommands } from './commands/sort.ts';
 import { BlockingRegistry } from './blocking.ts';
 import { registerHashCommands } from './commands/hashes.ts';
 import { registerSetCommands } from './commands/sets.ts';
@@ -78,6 +79,7 @@ export function buildRegistry(): Registry {
   registerStringCommands(registry);
   registerKeyCommands(registry);
   registerListCommands(registry);
+  registerSortCommands(registry);
   registerHashCommands(registry);
   registerSetCommands(registry);
   registerZsetCommands(registry);

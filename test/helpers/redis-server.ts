@@ -8,6 +8,8 @@
  * port 0 and closing; if another process takes it in between, redis-server exits at start and
  * the start is retried on a new port.
  *
+ * Locale: LC_ALL=C, the collation slabcache implements (see the comment at the spawn).
+ *
  * Every server started here is killed when the test process exits, even if a test forgot to
  * stop() it.
  */
@@ -161,7 +163,10 @@ export async function startRedisServer(directives: Record<string, string> = {}, 
       '--loglevel', 'warning',
     ];
     for (const [name, value] of Object.entries(directives)) args.push(`--${name}`, value);
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // redis-server collates (SORT ... ALPHA, Lua's string comparisons) with strcoll under its
+    // environment's locale; slabcache collates as the C locale does, so the reference runs
+    // under LC_ALL=C wherever the tests run (C.UTF-8, the usual default, collates the same).
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     live.add(child);
     let output = '';
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
