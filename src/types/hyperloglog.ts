@@ -237,7 +237,9 @@ function xzeroLen(b: Uint8Array, p: number, end: number): number {
 
 /**
  * hllSparseToDense's decoding: set the dense registers at dst[base] (zeroed) from the sparse
- * opcodes in b[p, end). False when they do not cover exactly 16384 registers.
+ * opcodes in b[p, end). False when they do not cover exactly 16384 registers, or a VAL run
+ * passes the last one (7.0.15 as patched for CVE-2025-32023, as distributions ship it; the
+ * original stopped there and accepted a value that had reached 16384).
  */
 function sparseToRegisters(b: Uint8Array, p: number, end: number, dst: Uint8Array, base: number): boolean {
   let idx = 0;
@@ -252,7 +254,7 @@ function sparseToRegisters(b: Uint8Array, p: number, end: number, dst: Uint8Arra
     } else {
       let runlen = valLen(op);
       const regval = valValue(op);
-      if (runlen + idx > HLL_REGISTERS) break;
+      if (runlen + idx > HLL_REGISTERS) return false;
       while (runlen-- > 0) setDenseRegister(dst, base, idx++, regval);
       p++;
     }
@@ -381,7 +383,8 @@ export function countRegisters(max: Uint8Array): number {
 
 /**
  * hllMerge: max[i] = MAX(max[i], register i) over the value b[off, off+len) (checked by
- * isHll). False when it is a sparse value that does not cover exactly 16384 registers.
+ * isHll). False when it is a sparse value that does not cover exactly 16384 registers (a VAL
+ * run past the last one included, as in sparseToRegisters).
  */
 export function mergeInto(max: Uint8Array, b: Uint8Array, off: number, len: number): boolean {
   if (b[off + HLL_ENCODING_BYTE] === HLL_DENSE) {
@@ -406,7 +409,7 @@ export function mergeInto(max: Uint8Array, b: Uint8Array, off: number, len: numb
     } else {
       let runlen = valLen(op);
       const regval = valValue(op);
-      if (runlen + i > HLL_REGISTERS) break;
+      if (runlen + i > HLL_REGISTERS) return false;
       while (runlen-- > 0) {
         if (regval > max[i]) max[i] = regval;
         i++;
