@@ -230,18 +230,23 @@ function valLen(op: number): number {
 function valOp(value: number, len: number): number {
   return ((value - 1) << 2) | (len - 1) | 0x80;
 }
-/** XZERO length at b[p]; its second byte is 0 when it lies at or past `end` (the sds NUL in C). */
-function xzeroLen(b: Uint8Array, p: number, end: number): number {
-  return (((b[p] & 0x3f) << 8) | (p + 1 < end ? b[p + 1] : 0)) + 1;
+/**
+ * XZERO length at b[p]. Its second byte may lie past the value's last byte (a truncated opcode
+ * in a crafted value), where C reads the byte after the sds: its NUL, or, in an HllBuffer, what
+ * an update wrote there. Bytes at or past `limit` read as 0; an HllBuffer passes len + 1.
+ */
+function xzeroLen(b: Uint8Array, p: number, limit: number): number {
+  return (((b[p] & 0x3f) << 8) | (p + 1 < limit ? b[p + 1] : 0)) + 1;
 }
 
 /**
  * hllSparseToDense's decoding: set the dense registers at dst[base] (zeroed) from the sparse
- * opcodes in b[p, end). False when they do not cover exactly 16384 registers, or a VAL run
- * passes the last one (7.0.15 as patched for CVE-2025-32023, as distributions ship it; the
- * original stopped there and accepted a value that had reached 16384).
+ * opcodes in b[p, end) (bytes readable up to `limit`, see xzeroLen). False when they do not
+ * cover exactly 16384 registers, or a VAL run passes the last one (7.0.15 as patched for
+ * CVE-2025-32023, as distributions ship it; the original stopped there and accepted a value
+ * that had reached 16384).
  */
-function sparseToRegisters(b: Uint8Array, p: number, end: number, dst: Uint8Array, base: number): boolean {
+function sparseToRegisters(b: Uint8Array, p: number, end: number, limit: number, dst: Uint8Array, base: number): boolean {
   let idx = 0;
   while (p < end) {
     const op = b[p];
@@ -249,7 +254,7 @@ function sparseToRegisters(b: Uint8Array, p: number, end: number, dst: Uint8Arra
       idx += (op & 0x3f) + 1;
       p++;
     } else if (isXzero(op)) {
-      idx += xzeroLen(b, p, end);
+      idx += xzeroLen(b, p, limit);
       p += 2;
     } else {
       let runlen = valLen(op);
@@ -446,7 +451,9 @@ export function decodeSparse(b: Uint8Array, off: number, len: number): string {
 const seq = new Uint8Array(5);
 
 /**
- * One HLL value being modified (hllSparseSet's sds): bytes[0, len) is the value. Reused across
+ * One HLL value being modified (hllSparseSet's sds): bytes[0, len) is the value and bytes[len]
+ * the byte C finds after the sds (its NUL, or what a split of a truncated last XZERO wrote
+ * there), so a crafted value changes exactly as in Redis within a command. Reused across
  * commands; it grows (never shrinks) to the largest value it has held.
  */
 export class HllBuffer {
@@ -457,7 +464,7 @@ export class HllBuffer {
   private reserve(n: number): void {
     if (this.bytes.length >= n) return;
     const grown = new Uint8Array(Math.max(n, this.bytes.length * 2));
-    grown.set(this.bytes.subarray(0, this.len));
+    grown.set(this.bytes.subarray(0, this.len + 1));
     this.bytes = grown;
   }
 
@@ -478,14 +485,16 @@ export class HllBuffer {
       p += 2;
       aux -= xzero;
     }
+    b[p] = 0;
     this.len = p;
   }
 
   /** Copy src[off, off+len) in. */
   load(src: Uint8Array, off: number, len: number): void {
     this.len = 0;
-    this.reserve(len + 4);
+    this.reserve(len + 5);
     this.bytes.set(src.subarray(off, off + len));
+    this.bytes[len] = 0;
     this.len = len;
   }
 
@@ -506,7 +515,7 @@ export class HllBuffer {
     d.fill(0, 0, HLL_DENSE_SIZE);
     d.set(b.subarray(0, HLL_HDR_SIZE));
     d[HLL_ENCODING_BYTE] = HLL_DENSE;
-    if (!sparseToRegisters(b, HLL_HDR_SIZE, this.len, d, HLL_HDR_SIZE)) return false;
+    if (!sparseToRegisters(b, HLL_HDR_SIZE, this.len, this.len + 1, d, HLL_HDR_SIZE)) return false;
     this.spare = b;
     this.bytes = d;
     this.len = HLL_DENSE_SIZE;
@@ -537,7 +546,7 @@ export class HllBuffer {
    */
   private sparseSet(index: number, count: number, sparseMaxBytes: number): number {
     if (count > SPARSE_VAL_MAX_VALUE) return this.promote(index, count);
-    this.reserve(this.len + 4);
+    this.reserve(this.len + 5);
     const b = this.bytes;
     const sparse = HLL_HDR_SIZE;
     let end = this.len;
@@ -551,7 +560,7 @@ export class HllBuffer {
       if (isZero(op)) span = (op & 0x3f) + 1;
       else if (op & 0x80) span = valLen(op);
       else {
-        span = xzeroLen(b, p, end);
+        span = xzeroLen(b, p, end + 1);
         oplen = 2;
       }
       if (index <= first + span - 1) break;
@@ -567,7 +576,7 @@ export class HllBuffer {
     const xzero = isXzero(op);
     let runlen: number;
     if (zero) runlen = (op & 0x3f) + 1;
-    else if (xzero) runlen = xzeroLen(b, p, end);
+    else if (xzero) runlen = xzeroLen(b, p, end + 1);
     else runlen = valLen(op);
 
     updated: {
@@ -600,6 +609,7 @@ export class HllBuffer {
       if (deltalen > 0 && this.len + deltalen > sparseMaxBytes) return this.promote(index, count);
       if (deltalen !== 0 && next >= 0) b.copyWithin(next + deltalen, next, end);
       this.len += deltalen;
+      b[this.len] = 0;
       for (let i = 0; i < n; i++) b[p + i] = seq[i];
       end += deltalen;
     }
@@ -622,8 +632,9 @@ export class HllBuffer {
           const len = valLen(op1) + valLen(b[p + 1]);
           if (len <= SPARSE_VAL_MAX_LEN) {
             b[p + 1] = valOp(v1, len);
-            b.copyWithin(p, p + 1, end);
+            b.copyWithin(p, p + 1, end + 1);
             this.len--;
+            b[this.len] = 0;
             end--;
             continue;
           }
