@@ -57,15 +57,19 @@ const M_LO1 = M_LO >>> 16;
 let outHi = 0;
 let outLo = 0;
 
-/** (hi:lo) * m mod 2^64 into outHi:outLo, exactly (every partial product stays below 2^53). */
+/**
+ * (hi:lo) * m mod 2^64 into outHi:outLo, exactly: lo * M_LO in 16-bit limbs (every partial
+ * product below 2^32, every sum below 2^53), the cross terms' low halves by Math.imul.
+ */
 function mulM(hi: number, lo: number): void {
   const a0 = lo & 0xffff;
   const a1 = lo >>> 16;
-  const mid = a0 * M_LO1 + a1 * M_LO0;
-  const low = a0 * M_LO0 + (mid % 65536) * 65536;
-  const carry = Math.floor(low / TWO32);
-  outLo = low >>> 0;
-  outHi = (a1 * M_LO1 + Math.floor(mid / 65536) + carry + Math.imul(hi, M_LO) + Math.imul(lo, M_HI)) >>> 0;
+  const p00 = a0 * M_LO0;
+  const p01 = a0 * M_LO1;
+  const p10 = a1 * M_LO0;
+  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+  outLo = ((mid << 16) | (p00 & 0xffff)) >>> 0;
+  outHi = ((mid >>> 16) + (p01 >>> 16) + (p10 >>> 16) + a1 * M_LO1 + Math.imul(hi, M_LO) + Math.imul(lo, M_HI)) >>> 0;
 }
 
 /**
