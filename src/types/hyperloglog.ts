@@ -8,8 +8,8 @@
  * of 6 bits follow: dense packs them LSB first into 12288 bytes; sparse run-length codes them
  * with ZERO (00xxxxxx, 1..64 zeros), XZERO (01xxxxxx xxxxxxxx, 1..16384 zeros) and VAL
  * (1vvvvvxx, 1..4 registers of value 1..32) opcodes. An element's register and value come from
- * MurmurHash64A (seed 0xadc83b19) computed on 32-bit halves with Math.imul-style exact
- * products, so no BigInt is made per element. The estimate is Ertl's (sigma/tau) as 7.0 has it,
+ * MurmurHash64A (seed 0xadc83b19) computed on 32-bit halves with exact integer products (16-bit
+ * limbs and Math.imul), so no BigInt is made per element. The estimate is Ertl's (sigma/tau) as 7.0 has it,
  * computed with the same double operations in the same order, so counts equal Redis's.
  *
  * Reads (validation, histogram, merge) work in place on any (bytes, offset, length) view, a
