@@ -4,7 +4,7 @@
  * hll-sparse-max-bytes, and both servers run the same PFADD / PFMERGE / PFCOUNT sequence. The
  * reference is a redis-server started here; every count (single-key, cached or recomputed, and
  * of several keys), and the value's bytes after each step, must be equal. Then the same for a
- * few large sets (dense values, 100k elements).
+ * few large sets (dense values, 100k elements), and PFSELFTEST (10M adds: a few seconds).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fc from 'fast-check';
@@ -99,5 +99,9 @@ describe.skipIf(!enabled)('HyperLogLog equals redis-server', () => {
       await both('pfmerge', 'union', 'half0', 'half1');
       await both('get', 'union');
     }
+  }, 120_000);
+
+  it('PFSELFTEST passes', async () => {
+    expect(String(await ours.call('pfselftest'))).toBe('OK');
   }, 120_000);
 });
