@@ -28,6 +28,8 @@ import {
   HLL_DENSE,
   HLL_SPARSE,
   HLL_HDR_SIZE,
+  HLL_CARD,
+  HLL_STALE_BYTE,
   HLL_REGISTERS,
   HLL_INVALID,
   isHll,
@@ -185,8 +187,8 @@ function pfaddDense(c: Client, h: number): void {
   }
   if (updated) {
     const page = store.stringBytes(h);
-    bytes8[0] = page[store.offset + 15] | 0x80;
-    store.setRange(c.db, key, koff, klen, 15, bytes8, 0, 1);
+    bytes8[0] = page[store.offset + HLL_STALE_BYTE] | 0x80;
+    store.setRange(c.db, key, koff, klen, HLL_STALE_BYTE, bytes8, 0, 1);
     c.modified(1);
     c.notify(NotifyClass.STRING, 'pfadd', 1);
   }
@@ -221,7 +223,7 @@ function cmdPfcount(c: Client): void {
     return;
   }
   writeCount(bytes8, 0, card);
-  store.setRange(c.db, c.argBuf, c.argOff[1], c.argLen[1], 8, bytes8, 0, 8);
+  store.setRange(c.db, c.argBuf, c.argOff[1], c.argLen[1], HLL_CARD, bytes8, 0, 8);
   c.modified(1);
   c.reply.int(card);
 }

@@ -32,7 +32,9 @@ export const HLL_DENSE_SIZE = HLL_HDR_SIZE + HLL_REGISTER_BYTES;
 export const HLL_DENSE = 0;
 export const HLL_SPARSE = 1;
 const HLL_ENCODING_BYTE = 4;
-const HLL_CARD = 8;
+/** Header offset of the cached cardinality, and of its top byte, whose top bit marks it stale. */
+export const HLL_CARD = 8;
+export const HLL_STALE_BYTE = HLL_CARD + 7;
 const SPARSE_VAL_MAX_VALUE = 32;
 const SPARSE_VAL_MAX_LEN = 4;
 const SPARSE_ZERO_MAX_LEN = 64;
@@ -152,7 +154,7 @@ export function encodingOf(b: Uint8Array, off: number): number {
 
 /** The cached cardinality is valid (its top bit clear). */
 export function cacheValid(b: Uint8Array, off: number): boolean {
-  return (b[off + HLL_CARD + 7] & 0x80) === 0;
+  return (b[off + HLL_STALE_BYTE] & 0x80) === 0;
 }
 
 /** The cached cardinality (when cacheValid), as a number when exact, else a bigint. */
@@ -508,7 +510,7 @@ export class HllBuffer {
 
   /** HLL_INVALIDATE_CACHE. */
   invalidateCache(): void {
-    this.bytes[HLL_CARD + 7] |= 0x80;
+    this.bytes[HLL_STALE_BYTE] |= 0x80;
   }
 
   /** hllSparseToDense: false (nothing changed) when the sparse opcodes are corrupt. */
