@@ -1,6 +1,6 @@
 /*
  * `npm run bench:collections`: memory per collection element, slabcache vs redis-server 7.0,
- * side by side in the same run (issue 5, "Memory accounting"). Five cases:
+ * side by side in the same run (issue 5, "Memory accounting"). Six cases:
  *
  *   hash          one hash of 1,000,000 fields       HSET bighash f0 v0 ... (field "f<i>")
  *   set           one set of 1,000,000 members       SADD bigset m0 m1 ...  (member "m<i>")
@@ -9,17 +9,23 @@
  *   token-hashes  20,000 hashes of 1 field whose     HSET t:<8 digits> token v<i>xxx... (100 bytes)
  *                 value is over 64 bytes (issue 8, defect 7: hashtable-encoded in Redis; each
  *                 used to cost a 4,096-record table, ~70 KB of RSS, in slabcache)
+ *   hll           one HyperLogLog of 1,000,000       PFADD bighll m0 m1 ... (issue 11): a dense
+ *                 elements                           value of 12,304 bytes in both servers, so
+ *                                                    its RSS figures are the cost of receiving
+ *                                                    1,000 commands of 1,000 arguments (slabcache
+ *                                                    grows about as much for an MGET load of the
+ *                                                    same shape), not of the value
  *
  * Values are 10-16 bytes ("v<i>" padded with 'x' to a length drawn from a seeded PRNG, never an
  * integer); set and sorted-set members are "m<i>" (not integers, so Redis does not use an
- * intset). --quick scales to 100,000 elements and 10,000 small hashes (token hashes stay at
+ * intset). The HyperLogLog is checked by its STRLEN (12,304: dense). --quick scales to 100,000 elements and 10,000 small hashes (token hashes stay at
  * 20,000; --tokens N sets their count).
  *
  * Every case (and every round) starts a fresh pair of servers (127.0.0.1, free ports,
  * --save '' --appendonly no, no maxmemory; slabcache through node_modules/.bin/node
  * cli/main.ts --metrics-port 0 --loglevel warning), then loads one server after the other
  * (so they never compete for the CPU) through the same pipelined raw-RESP loader:
- * --per-command elements per HSET/SADD/ZADD (default 1000), --per-write commands per socket
+ * --per-command elements per HSET/SADD/ZADD/PFADD (default 1000), --per-write commands per socket
  * write (default 1000), at most --window writes awaiting replies. Figures per element (per
  * hash for the small hashes):
  *
@@ -56,10 +62,10 @@ const USAGE = `usage: npx node bench/collections-memory.ts [options]
   --small N        hashes of 10 fields in the small-hashes case
   --tokens N       hashes of one 100-byte value in the token-hashes case (default 20,000)
   --rounds N       fresh-server rounds per case; figures are medians (default 1)
-  --cases L        hash,set,zset,small-hashes,token-hashes (default all; zset skipped on a server without ZADD)
+  --cases L        hash,set,zset,small-hashes,token-hashes,hll (default all; zset and hll skipped on a server without ZADD / PFADD)
   --servers L      redis,slabcache (default both)
   --settle MS      wait after a load before reading RSS (default 2000)
-  --per-command N  elements per HSET / SADD / ZADD of the big collections (default 1000)
+  --per-command N  elements per HSET / SADD / ZADD / PFADD of the big collections (default 1000)
   --per-write N    commands per socket write (default 1000)
   --window N       writes awaiting replies at most (default 4)
   --seed N         PRNG seed for value lengths and scores (default 1)`;
@@ -69,8 +75,10 @@ const SMALL_FIELDS = 10;
 const TOKEN_BYTES = 100;
 const LOAD_TIMEOUT_MS = 10 * 60_000;
 
-type CaseId = 'hash' | 'set' | 'zset' | 'small-hashes' | 'token-hashes';
-const CASE_IDS: readonly CaseId[] = ['hash', 'set', 'zset', 'small-hashes', 'token-hashes'];
+type CaseId = 'hash' | 'set' | 'zset' | 'small-hashes' | 'token-hashes' | 'hll';
+const CASE_IDS: readonly CaseId[] = ['hash', 'set', 'zset', 'small-hashes', 'token-hashes', 'hll'];
+/** STRLEN of a dense HyperLogLog: the 16-byte header and 16384 6-bit registers. */
+const HLL_DENSE_BYTES = 12304;
 
 interface Case {
   id: CaseId;
@@ -178,6 +186,11 @@ function cases(elements: number, small: number, tokens: number, perCommand: numb
         b.header(4).arg('HSET').arg(tokenKey(i)).arg('token');
         data.longValue(b, i, TOKEN_BYTES);
       },
+    },
+    {
+      id: 'hll', title: `HyperLogLog, ${fmt(elements)} elements`, units: elements, unit: 'element', commands: bigCommands, keys: 1,
+      probeKey: 'bighll', sizeCommand: 'STRLEN', probeSize: HLL_DENSE_BYTES, needs: 'pfadd',
+      encode: batched(1, 'PFADD', 'bighll', (b, j) => b.arg(`m${j}`)),
     },
   ];
 }
@@ -318,7 +331,7 @@ async function main(): Promise<void> {
 
   printHeader('slabcache benchmark: memory per collection element', commandLine('bench/collections-memory.ts'));
   console.log(`fresh servers per case and round (${rounds} round${rounds > 1 ? 's' : ''}, medians), persistence off, no maxmemory; loaded one after the other`);
-  console.log(`load: ${perCommand} elements per HSET/SADD/ZADD (10 fields per small-hash HSET), ${shape.perWrite} commands per write, ${shape.window} writes in flight; settle ${shape.settleMs} ms`);
+  console.log(`load: ${perCommand} elements per HSET/SADD/ZADD/PFADD (10 fields per small-hash HSET), ${shape.perWrite} commands per write, ${shape.window} writes in flight; settle ${shape.settleMs} ms`);
   console.log(`values 10-16 bytes (token hashes: ${TOKEN_BYTES}); fields f<i>, members m<i>; sorted-set scores uniform random doubles in [0, 1e6)\n`);
 
   const rows: Array<Array<string | number>> = [['case', 'figure', 'redis-server', 'slabcache', 'slabcache/redis']];

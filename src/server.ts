@@ -42,6 +42,7 @@ import { registerSetCommands } from './commands/sets.ts';
 import { registerZsetCommands } from './commands/zsets.ts';
 import { registerStreamCommands } from './commands/streams.ts';
 import { registerBitmapCommands } from './commands/bitmaps.ts';
+import { registerHyperLogLogCommands } from './commands/hyperloglog.ts';
 import { registerIntrospectionCommands } from './commands/introspection.ts';
 import { Metrics, METRIC_COMMAND } from './metrics.ts';
 import { startSidecar, type Sidecar } from './sidecar.ts';
@@ -85,6 +86,7 @@ export function buildRegistry(): Registry {
   registerZsetCommands(registry);
   registerStreamCommands(registry);
   registerBitmapCommands(registry);
+  registerHyperLogLogCommands(registry);
   registerIntrospectionCommands(registry);
   registerTransactionCommands(registry);
   registerPubsubCommands(registry);

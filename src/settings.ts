@@ -45,6 +45,8 @@ export class Settings {
   /** zset-max-listpack-entries / zset-max-listpack-value: when a sorted set leaves the listpack encoding. */
   zsetMaxListpackEntries = 128;
   zsetMaxListpackValue = 64;
+  /** hll-sparse-max-bytes: a sparse HyperLogLog growing past this becomes dense. */
+  hllSparseMaxBytes = 3000;
 
   /** Take a parameter's new value (already validated by the ConfigStore). */
   apply(name: string, value: string): void {
@@ -76,6 +78,7 @@ export class Settings {
       case 'metrics-port': this.metricsPort = Number(value); break;
       case 'zset-max-listpack-entries': this.zsetMaxListpackEntries = Number(value); break;
       case 'zset-max-listpack-value': this.zsetMaxListpackValue = Number(value); break;
+      case 'hll-sparse-max-bytes': this.hllSparseMaxBytes = Number(value); break;
       default: break;
     }
   }
