@@ -38,7 +38,7 @@ import { KeyType, Lookup } from '../../store/types.ts';
 import { NotifyClass } from '../keyspace-events.ts';
 import { parsed } from '../numbers.ts';
 import { string2d, strtodResult } from '../strtod.ts';
-import { formatFixed, formatHumanDouble } from '../format-fixed.ts';
+import { formatFixed, formatFixedPoint, formatHumanDouble } from '../format-fixed.ts';
 import { ZsetValue, ZaddIn, ZNIL, type ScoreRange } from '../types/zset-value.ts';
 import { zaddApply, storeNewZset, deleteDestination } from './zsets.ts';
 import {
@@ -146,27 +146,6 @@ function centreFromMember(zv: ZsetValue, c: Client, i: number): boolean {
   return true;
 }
 
-// ---- number formatting -----------------------------------------------------------------------
-
-const LLONG_MIN_TEXT = '-922337203685477.5808';
-
-/**
- * addReplyDoubleDistance's fixedpoint_d2string(d, 4): llrint(d * 10000) (ties to even; NaN
- * and out-of-range give LLONG_MIN on x86-64) written with four decimals.
- */
-function formatDistance(d: number): string {
-  if (d === 0) return '0.0000';
-  const x = d * 10000;
-  if (!(x > -9223372036854775808 && x < 9223372036854775808)) return LLONG_MIN_TEXT;
-  const f = Math.floor(x);
-  const rest = x - f;
-  const v = rest > 0.5 || (rest === 0.5 && f % 2 !== 0) ? f + 1 : f;
-  const neg = v < 0;
-  const a = neg ? -v : v;
-  const digits = (a <= Number.MAX_SAFE_INTEGER ? String(a) : BigInt(a).toString()).padStart(5, '0');
-  return (neg ? '-' : '') + digits.slice(0, digits.length - 4) + '.' + digits.slice(digits.length - 4);
-}
-
 // ---- GEOADD ----------------------------------------------------------------------------------
 
 let scoreScratch = new Float64Array(16);
@@ -224,7 +203,7 @@ function cmdGeodist(c: Client): void {
   const lon1 = lonLat[0];
   const lat1 = lonLat[1];
   decodeScore(s2);
-  c.reply.bulkLatin1(formatDistance(distance(lon1, lat1, lonLat[0], lonLat[1]) / toMeter));
+  c.reply.bulkLatin1(formatFixedPoint(distance(lon1, lat1, lonLat[0], lonLat[1]) / toMeter, 4));
 }
 
 const hashText = new Uint8Array(11);
@@ -669,7 +648,7 @@ function replyFound(c: Client, zv: ZsetValue, returned: number, withdist: boolea
     if (options !== 0) reply.arrayLen(options + 1);
     const bytes = zv.member(foundPos[g]);
     reply.bulk(bytes, zv.memberOff, zv.memberLen);
-    if (withdist) reply.bulkLatin1(formatDistance(foundDist[g] / shape.conversion));
+    if (withdist) reply.bulkLatin1(formatFixedPoint(foundDist[g] / shape.conversion, 4));
     // addReplyLongLong of the score: truncated (the scores a search finds lie in [0, 2^54)).
     if (withhash) reply.int(Math.trunc(foundScore[g]));
     if (withcoords) {

@@ -2,10 +2,11 @@
  * printf "%.Nf" and ld2string(LD_STR_HUMAN) of doubles (src/format-fixed.ts): exact ties, which
  * glibc rounds to even and V8's toFixed away from zero, signed zeros, values past 1e21 where
  * toFixed switches to exponent notation, and the non-finite spellings. Expected strings are
- * what glibc's printf prints for the same doubles.
+ * what glibc's printf prints for the same doubles; formatFixedPoint's are util.c's own unit
+ * cases for fixedpoint_d2string plus its rounding of the scaled value.
  */
 import { describe, expect, it } from 'vitest';
-import { formatFixed, formatHumanDouble } from '../../src/format-fixed.ts';
+import { formatFixed, formatFixedPoint, formatHumanDouble } from '../../src/format-fixed.ts';
 
 describe('formatFixed', () => {
   it('prints %f with six decimals', () => {
@@ -60,5 +61,36 @@ describe('formatHumanDouble', () => {
   it('spells the non-finite values as ld2string', () => {
     expect(formatHumanDouble(Infinity)).toBe('inf');
     expect(formatHumanDouble(-Infinity)).toBe('-inf');
+  });
+});
+
+describe('formatFixedPoint', () => {
+  it('passes util.c test_fixedpoint_d2string', () => {
+    expect(formatFixedPoint(0, 4)).toBe('0.0000');
+    expect(formatFixedPoint(0, 1)).toBe('0.0');
+    expect(formatFixedPoint(0.0001, 4)).toBe('0.0001');
+    expect(formatFixedPoint(6.0642951598391699e-05, 4)).toBe('0.0001');
+    expect(formatFixedPoint(0.01, 4)).toBe('0.0100');
+    expect(formatFixedPoint(0.01, 1)).toBe('0.0');
+    expect(formatFixedPoint(-0.01, 4)).toBe('-0.0100');
+    expect(formatFixedPoint(-0.1, 1)).toBe('-0.1');
+    expect(formatFixedPoint(0.1, 1)).toBe('0.1');
+    expect(formatFixedPoint(0.01, 17)).toBe('0.01000000000000000');
+    expect(formatFixedPoint(10.01, 4)).toBe('10.0100');
+  });
+
+  it('rounds the scaled value to even, and small negatives to 0', () => {
+    expect(formatFixedPoint(0.00005, 4)).toBe('0.0000');
+    expect(formatFixedPoint(0.25, 1)).toBe('0.2');
+    expect(formatFixedPoint(0.75, 1)).toBe('0.8');
+    // 0.00015 * 10000 is 1.4999999999999998 in double arithmetic.
+    expect(formatFixedPoint(0.00015, 4)).toBe('0.0001');
+    expect(formatFixedPoint(-0.00001, 4)).toBe('0.0000');
+    expect(formatFixedPoint(166274.15156960033, 4)).toBe('166274.1516');
+  });
+
+  it('prints LLONG_MIN for NaN and out-of-range values, as llrint on x86-64', () => {
+    expect(formatFixedPoint(NaN, 4)).toBe('-922337203685477.5808');
+    expect(formatFixedPoint(1e300, 4)).toBe('-922337203685477.5808');
   });
 });

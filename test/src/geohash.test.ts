@@ -3,15 +3,16 @@
  * Redis's own tests and replies, the limits of the valid area (indexes reaching 2^26), scores
  * no GEOADD writes (decoded with x86-64's double -> uint64 conversion), step estimation, the
  * nine search cells; then a seeded differential run against redis-server 7.0.15: random
- * points' scores, GEOPOS, GEOHASH, and the members of random radius and box searches
- * (computed here from areasByShape and the cell score ranges) in Redis's scan order.
+ * points' scores, GEOPOS, GEOHASH, GEODIST between random pairs in every unit, and the
+ * members of random radius and box searches (computed here from areasByShape and the cell
+ * score ranges) in Redis's scan order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   GEO_LAT_MAX, GEO_LAT_MIN, ShapeType, areas, areasByShape, cellScoreRange, decodeScore, distance,
   distanceIfWithin, encodeScore, estimateSteps, lonLat, range, shape, standardGeohash,
 } from '../../src/geohash.ts';
-import { formatHumanDouble } from '../../src/format-fixed.ts';
+import { formatFixedPoint, formatHumanDouble } from '../../src/format-fixed.ts';
 import { haveRedisServer, startRedisServer, type RedisServerHandle } from '../helpers/redis-server.ts';
 import { RawClient, decodeReply, type RespValue } from '../helpers/raw-client.ts';
 
@@ -221,6 +222,30 @@ describe('differential: geohash arithmetic against redis-server', () => {
       const h = scalar(hashes[i]!);
       if (h !== geohash(p.score)) mismatches.push(`GEOHASH ${p.lon},${p.lat}: redis ${h}, ours ${geohash(p.score)}`);
     });
+    expect(mismatches.slice(0, 10)).toEqual([]);
+  });
+
+  it.skipIf(!enabled)('prints the same GEODIST for 40000 seeded pairs', async () => {
+    const PAIRS = 40000;
+    const units: Array<[string, number]> = [['m', 1], ['km', 1000], ['ft', 0.3048], ['mi', 1609.34]];
+    const pairs: Array<[number, number, number]> = [];
+    for (let k = 0; k < PAIRS; k++) {
+      const i = Math.floor(r() * points.length);
+      const j = Math.floor(r() * points.length);
+      const u = k % units.length;
+      pairs.push([i, j, u]);
+      client!.send('GEODIST', 'pts', points[i]!.name, points[j]!.name, units[u]![0]);
+    }
+    const mismatches: string[] = [];
+    for (const [i, j, u] of pairs) {
+      const got = scalar(decodeReply(await client!.readReply()));
+      decodeScore(points[i]!.score);
+      const lon1 = lonLat[0];
+      const lat1 = lonLat[1];
+      decodeScore(points[j]!.score);
+      const ours = formatFixedPoint(distance(lon1, lat1, lonLat[0], lonLat[1]) / units[u]![1], 4);
+      if (got !== ours) mismatches.push(`GEODIST ${points[i]!.name} ${points[j]!.name} ${units[u]![0]}: redis ${got}, ours ${ours}`);
+    }
     expect(mismatches.slice(0, 10)).toEqual([]);
   });
 
