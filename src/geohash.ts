@@ -17,9 +17,12 @@
  * `lonLat`, `areas`, `range`).
  *
  * Floating point follows the C code operation by operation (same constants, same evaluation
- * order), so scores, decoded coordinates, search boxes and distances are the same doubles,
- * up to the last-bit differences between V8's and glibc's sin/cos/asin.
+ * order), so scores, decoded coordinates, search boxes and distances are the same doubles.
+ * sin, cos and asin come from trig.ts (correctly rounded, as glibc's are but in about 0.15%
+ * of cases) rather than V8's Math functions, which differ from glibc's in several percent.
  */
+
+import { asin, cos, sin } from './trig.ts';
 
 export const GEO_STEP_MAX = 26;
 export const GEO_LAT_MIN = -85.05112878;
@@ -223,13 +226,13 @@ export function latDistance(lat1d: number, lat2d: number): number {
 export function distance(lon1d: number, lat1d: number, lon2d: number, lat2d: number): number {
   const lon1r = degRad(lon1d);
   const lon2r = degRad(lon2d);
-  const v = Math.sin((lon2r - lon1r) / 2);
+  const v = sin((lon2r - lon1r) / 2);
   if (v === 0) return latDistance(lat1d, lat2d);
   const lat1r = degRad(lat1d);
   const lat2r = degRad(lat2d);
-  const u = Math.sin((lat2r - lat1r) / 2);
-  const a = u * u + Math.cos(lat1r) * Math.cos(lat2r) * v * v;
-  return 2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(a));
+  const u = sin((lat2r - lat1r) / 2);
+  const a = u * u + cos(lat1r) * cos(lat2r) * v * v;
+  return 2.0 * EARTH_RADIUS_IN_METERS * asin(Math.sqrt(a));
 }
 
 /**
@@ -275,8 +278,8 @@ function boundingBox(): void {
   const height = s.conversion * (circular ? s.radius : s.height / 2);
   const width = s.conversion * (circular ? s.radius : s.width / 2);
   const latDelta = radDeg(height / EARTH_RADIUS_IN_METERS);
-  const lonDeltaTop = radDeg(width / EARTH_RADIUS_IN_METERS / Math.cos(degRad(s.lat + latDelta)));
-  const lonDeltaBottom = radDeg(width / EARTH_RADIUS_IN_METERS / Math.cos(degRad(s.lat - latDelta)));
+  const lonDeltaTop = radDeg(width / EARTH_RADIUS_IN_METERS / cos(degRad(s.lat + latDelta)));
+  const lonDeltaBottom = radDeg(width / EARTH_RADIUS_IN_METERS / cos(degRad(s.lat - latDelta)));
   const southern = s.lat < 0;
   s.bounds[0] = southern ? s.lon - lonDeltaBottom : s.lon - lonDeltaTop;
   s.bounds[2] = southern ? s.lon + lonDeltaBottom : s.lon + lonDeltaTop;
