@@ -14,7 +14,9 @@
  * [min, max) walked in the set, and every point inside the circle or box is appended to a
  * struct-of-arrays result (set position, coordinates, distance, score) that is reused from
  * one query to the next: no object per point. The set is not written while a query runs, so
- * positions stay valid until the reply or the STORE copy is made.
+ * positions stay valid until the reply or the STORE copy is made. Cost: per cell O(log n)
+ * to find its first score plus one decode and one distance per member in its range, as in
+ * Redis; then O(m log m) to sort m results.
  *
  * Order: unsorted results come in scan order (cell by cell, score order within a cell), as
  * in Redis. A full sort is a top-down merge sort like glibc's qsort (stable, the same

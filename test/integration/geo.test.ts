@@ -7,8 +7,9 @@
  * GEORADIUS / GEORADIUSBYMEMBER options (BYRADIUS / BYBOX in every unit, COUNT with and
  * without ANY, ASC / DESC, WITHDIST / WITHHASH / WITHCOORD, STORE / STOREDIST read back with
  * ZRANGE WITHSCORES). Every reply must be byte-identical, except the scores STOREDIST writes:
- * full-precision distances, which V8's sin/cos/asin and glibc's can make differ in the last
- * bits (see the README's differences); those are compared within a relative 1e-14.
+ * full-precision distances, whose last bit can differ where glibc's sin/cos/asin are not
+ * correctly rounded and src/trig.ts's are (see the README's differences); those are compared
+ * within a relative 1e-14.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveRedisServer, startRedisServer, type RedisServerHandle } from '../helpers/redis-server.ts';
