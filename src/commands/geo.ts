@@ -250,33 +250,39 @@ function cmdGeopos(c: Client): void {
 
 // ---- search results ----------------------------------------------------------------------------
 
-/** The points found by a query (geoArray), struct-of-arrays, reused across queries. */
+/**
+ * The points found by a query (geoArray), struct-of-arrays, reused across queries; after a
+ * query that grew them past FOUND_RETAINED entries they are given back.
+ */
+const FOUND_INITIAL = 64;
+const FOUND_RETAINED = 1 << 16;
 let found = 0;
-let foundPos = new Int32Array(64);
-let foundLon = new Float64Array(64);
-let foundLat = new Float64Array(64);
-let foundDist = new Float64Array(64);
-let foundScore = new Float64Array(64);
+let foundPos = new Int32Array(FOUND_INITIAL);
+let foundLon = new Float64Array(FOUND_INITIAL);
+let foundLat = new Float64Array(FOUND_INITIAL);
+let foundDist = new Float64Array(FOUND_INITIAL);
+let foundScore = new Float64Array(FOUND_INITIAL);
 /** The reply order: indexes into the found arrays. */
-let order = new Int32Array(64);
-let mergeTmp = new Int32Array(64);
+let order = new Int32Array(FOUND_INITIAL);
+let mergeTmp = new Int32Array(FOUND_INITIAL);
 
-function growFound(): void {
-  const n = foundPos.length * 2;
+/** Fresh arrays of capacity n, keeping the first `found` points. */
+function allocateFound(n: number): void {
+  const keep = found < n ? found : n;
   const pos = new Int32Array(n);
-  pos.set(foundPos);
+  pos.set(foundPos.subarray(0, keep));
   foundPos = pos;
   const lon = new Float64Array(n);
-  lon.set(foundLon);
+  lon.set(foundLon.subarray(0, keep));
   foundLon = lon;
   const lat = new Float64Array(n);
-  lat.set(foundLat);
+  lat.set(foundLat.subarray(0, keep));
   foundLat = lat;
   const dist = new Float64Array(n);
-  dist.set(foundDist);
+  dist.set(foundDist.subarray(0, keep));
   foundDist = dist;
   const score = new Float64Array(n);
-  score.set(foundScore);
+  score.set(foundScore.subarray(0, keep));
   foundScore = score;
   order = new Int32Array(n);
   mergeTmp = new Int32Array(n);
@@ -297,7 +303,7 @@ function pointsInRange(zv: ZsetValue, min: number, max: number, limit: number): 
     decodeScore(score);
     const d = distanceIfWithin(lonLat[0], lonLat[1]);
     if (d !== -1) {
-      if (found === foundPos.length) growFound();
+      if (found === foundPos.length) allocateFound(found * 2);
       foundPos[found] = p;
       foundLon[found] = lonLat[0];
       foundLat[found] = lonLat[1];
@@ -608,10 +614,17 @@ function georadiusGeneric(c: Client, srcArg: number, flags: number): void {
     else partialSort(0, resultLength, 0, returned - 1);
   }
 
-  if (storeArg < 0) {
-    replyFound(c, zv, returned, withdist, withhash, withcoords);
-    return;
-  }
+  if (storeArg < 0) replyFound(c, zv, returned, withdist, withhash, withcoords);
+  else storeFound(c, zv, storeArg, storedist, returned, search ? 'geosearchstore' : 'georadiusstore');
+  if (foundPos.length > FOUND_RETAINED) allocateFound(FOUND_INITIAL);
+}
+
+/**
+ * The STORE forms: the first `returned` points in `order` become a sorted set at argument
+ * storeArg (scored by distance in the query's unit when storedist), or the destination is
+ * deleted when there are none.
+ */
+function storeFound(c: Client, zv: ZsetValue, storeArg: number, storedist: boolean, returned: number, event: string): void {
   if (returned === 0) {
     deleteDestination(c, storeArg);
     c.reply.raw(R_ZERO);
@@ -630,7 +643,7 @@ function georadiusGeneric(c: Client, srcArg: number, flags: number): void {
   dst.compactIfSmall(maxEntries, maxValue);
   if (!storeNewZset(c, storeArg, dst, true)) return;
   c.modified(storeArg);
-  c.notify(NotifyClass.ZSET, search ? 'geosearchstore' : 'georadiusstore', storeArg);
+  c.notify(NotifyClass.ZSET, event, storeArg);
   c.reply.int(returned);
 }
 
