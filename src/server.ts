@@ -40,6 +40,7 @@ import { BlockingRegistry } from './blocking.ts';
 import { registerHashCommands } from './commands/hashes.ts';
 import { registerSetCommands } from './commands/sets.ts';
 import { registerZsetCommands } from './commands/zsets.ts';
+import { registerGeoCommands } from './commands/geo.ts';
 import { registerStreamCommands } from './commands/streams.ts';
 import { registerBitmapCommands } from './commands/bitmaps.ts';
 import { registerHyperLogLogCommands } from './commands/hyperloglog.ts';
@@ -84,6 +85,7 @@ export function buildRegistry(): Registry {
   registerHashCommands(registry);
   registerSetCommands(registry);
   registerZsetCommands(registry);
+  registerGeoCommands(registry);
   registerStreamCommands(registry);
   registerBitmapCommands(registry);
   registerHyperLogLogCommands(registry);

@@ -245,7 +245,7 @@ function parseLexRange(c: Client, minArg: number, maxArg: number): boolean {
  * when `mayExist` and it exists, overwritten in place (dbOverwrite: neither). False after
  * replying OOM. Sets `handle`.
  */
-function storeNewZset(c: Client, keyArg: number, zv: ZsetValue, mayExist: boolean): boolean {
+export function storeNewZset(c: Client, keyArg: number, zv: ZsetValue, mayExist: boolean): boolean {
   const created = !mayExist || c.lookupArg(keyArg, Lookup.PEEK) < 0;
   const status = c.store.setObject(c.db, c.argBuf, c.argOff[keyArg], c.argLen[keyArg], KeyType.ZSET, zv, zv.bytes());
   if (status !== Status.OK) {
@@ -305,6 +305,18 @@ function zaddGeneric(c: Client, flags: number): void {
     if (v === null) return;
     scores[j] = v;
   }
+  zaddApply(c, flags, ch, scores, elements, scoreidx + 1, 2);
+}
+
+/**
+ * The rest of zaddGenericCommand once the arguments are parsed, shared with GEOADD (geo.c
+ * calls zaddCommand on a rewritten argument vector): look the key up (WRONGTYPE), create it
+ * unless XX, add each member (argument memberArg + j * stride) with scores[j], reply, and
+ * signal and notify when something changed.
+ */
+export function zaddApply(c: Client, flags: number, ch: boolean, scores: Float64Array, elements: number, memberArg: number, stride: number): void {
+  const incr = (flags & ZaddIn.INCR) !== 0;
+  const xx = (flags & ZaddIn.XX) !== 0;
   const settings = c.server.settings;
   const zv0 = zsetOrNull(c, 1, Lookup.WRITE);
   if (zv0 === false) return;
@@ -315,7 +327,7 @@ function zaddGeneric(c: Client, flags: number): void {
       else c.reply.raw(R_ZERO);
       return;
     }
-    const skiplist = settings.zsetMaxListpackEntries === 0 || settings.zsetMaxListpackValue < c.argLen[scoreidx + 1];
+    const skiplist = settings.zsetMaxListpackEntries === 0 || settings.zsetMaxListpackValue < c.argLen[memberArg];
     zv = new ZsetValue(skiplist, skiplist ? elements : Math.min(elements, 128));
     if (!storeNewZset(c, 1, zv, false)) return;
   } else {
@@ -330,7 +342,7 @@ function zaddGeneric(c: Client, flags: number): void {
   let processed = 0;
   let score = 0;
   for (let j = 0; j < elements; j++) {
-    const m = scoreidx + 1 + j * 2;
+    const m = memberArg + j * stride;
     const out = zv.add(c.argBuf, c.argOff[m], c.argLen[m], scores[j], flags, maxEntries, maxValue);
     if (out & ZaddOut.NAN) {
       afterWrite(c, h, zv, before);
@@ -550,7 +562,7 @@ function storeRun(c: Client, dstArg: number, zv: ZsetValue | null, reverse: bool
 }
 
 /** A STORE form's empty result: dbDelete the destination; del (and the WATCH touch) when it existed. */
-function deleteDestination(c: Client, dstArg: number): void {
+export function deleteDestination(c: Client, dstArg: number): void {
   if (c.store.delete(c.db, c.argBuf, c.argOff[dstArg], c.argLen[dstArg])) {
     c.modified(dstArg);
     c.notify(NotifyClass.GENERIC, 'del', dstArg);
