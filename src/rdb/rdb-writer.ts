@@ -47,6 +47,7 @@ export class RdbWriter {
 
   /** rdbSaveLen. */
   length(len: number | bigint): void {
+    if (typeof len === 'bigint' && len <= 0xffffffffn) len = Number(len);
     this.ensure(9);
     const b = this.buf;
     if (typeof len === 'number' && len < 64) {
