@@ -139,7 +139,8 @@ function cmdRestore(c: Client): void {
     c.reply.error(E_BAD_PAYLOAD);
     return;
   }
-  const value = readValue(new RdbReader(buf, off, off + len - 10), loadSettings(c.server.config));
+  // As Redis, the reader's input runs to the payload's end: a body cut short reads into the footer.
+  const value = readValue(new RdbReader(buf, off, off + len), loadSettings(c.server.config));
   if (value === null) {
     c.reply.error(E_BAD_FORMAT);
     return;

@@ -34,7 +34,7 @@ interface Scenario {
   sameBytes?: boolean;
 }
 
-const range = (n: number, f: (i: number) => string): string[] => Array.from({ length: n }, (_, i) => f(i));
+const range = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
 const pseudoRandom = (n: number, seed: number): Buffer => {
   const b = Buffer.alloc(n);
   let x = seed;
