@@ -34,8 +34,6 @@ const settings: RdbSettings = {
   zsetMaxListpackEntries: 128,
   zsetMaxListpackValue: 64,
   listMaxListpackSize: -2,
-  streamNodeMaxBytes: 4096,
-  streamNodeMaxEntries: 100,
 };
 
 /** The encoding thresholds as configured now (read per call: DUMP and RESTORE are not hot). */
@@ -47,8 +45,6 @@ function loadSettings(cfg: ConfigStore): RdbSettings {
   settings.zsetMaxListpackEntries = cfg.number('zset-max-listpack-entries');
   settings.zsetMaxListpackValue = cfg.number('zset-max-listpack-value');
   settings.listMaxListpackSize = cfg.number('list-max-listpack-size');
-  settings.streamNodeMaxBytes = cfg.number('stream-node-max-bytes');
-  settings.streamNodeMaxEntries = cfg.number('stream-node-max-entries');
   return settings;
 }
 
@@ -74,6 +70,7 @@ function cmdDump(c: Client): void {
   }
   sealDumpPayload(writer);
   c.reply.bulk(writer.buf, 0, writer.pos);
+  writer.reset();
 }
 
 /** getLongLongFromObjectOrReply for argument i: the value, or null after replying. */

@@ -32,9 +32,11 @@ export class ListpackWriter {
   private pos = HEADER;
   count = 0;
 
+  /** Start a new listpack; a buffer grown past 1 MB by an earlier one is dropped. */
   reset(): void {
     this.pos = HEADER;
     this.count = 0;
+    if (this.buf.length > 1 << 20) this.buf = Buffer.allocUnsafe(1024);
   }
 
   /** Bytes the listpack would have if finished now. */

@@ -66,8 +66,6 @@ export interface RdbSettings {
   zsetMaxListpackEntries: number;
   zsetMaxListpackValue: number;
   listMaxListpackSize: number;
-  streamNodeMaxBytes: number;
-  streamNodeMaxEntries: number;
 }
 
 /** A value read from a payload: a string's bytes, or a collection and its memory estimate. */

@@ -21,8 +21,10 @@ export class RdbWriter {
   buf = Buffer.allocUnsafe(256);
   pos = 0;
 
-  reset(): void {
+  /** Start over; a buffer grown past keepBytes is dropped so one big value does not pin it. */
+  reset(keepBytes = 1 << 20): void {
     this.pos = 0;
+    if (this.buf.length > keepBytes) this.buf = Buffer.allocUnsafe(256);
   }
 
   private ensure(n: number): void {

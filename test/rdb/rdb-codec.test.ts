@@ -34,8 +34,6 @@ const settings: RdbSettings = {
   zsetMaxListpackEntries: 128,
   zsetMaxListpackValue: 64,
   listMaxListpackSize: -2,
-  streamNodeMaxBytes: 4096,
-  streamNodeMaxEntries: 100,
 };
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
