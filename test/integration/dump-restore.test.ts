@@ -327,6 +327,25 @@ describe.skipIf(!enabled)('DUMP / RESTORE between redis-server and slabcache', (
     }
   });
 
+  it('cuts list nodes by list-max-listpack-size and reads redis-server\'s compressed nodes', async () => {
+    try {
+      for (const c of [rc, sc]) {
+        await c.config('SET', 'list-max-listpack-size', '5');
+        await c.rpush('fill5', ...range(23, (i) => `e${i}`));
+      }
+      expect(((await sc.dumpBuffer('fill5')) as Buffer).toString('hex')).toBe(((await rc.dumpBuffer('fill5')) as Buffer).toString('hex'));
+      await rc.config('SET', 'list-max-listpack-size', '-1');
+      await rc.config('SET', 'list-compress-depth', '1');
+      await rc.rpush('compressed', ...range(3000, (i) => `compressible element number ${i % 10}`));
+      const p = (await rc.dumpBuffer('compressed')) as Buffer;
+      expect(await sc.call('RESTORE', 'compressed', '0', p)).toBe('OK');
+      expect(await readBack(sc, 'compressed')).toEqual(await readBack(rc, 'compressed'));
+    } finally {
+      for (const c of [rc, sc]) await c.config('SET', 'list-max-listpack-size', '-2');
+      await rc.config('SET', 'list-compress-depth', '0');
+    }
+  });
+
   it('restores under the current thresholds, as redis-server does', async () => {
     for (const c of [rc, sc]) {
       await c.hset('thr:h', ...range(10, (i) => [`f${i}`, `v${i}`]).flat());
