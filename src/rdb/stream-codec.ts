@@ -16,7 +16,7 @@
  * slabcache's StreamValue keeps Redis's nodes (first slot = the master entry, tombstones kept
  * in their node), so nodes, tombstones and the master fields round-trip as they are. Reading
  * checks what the structure relies on: IDs strictly increasing, lp-count consistent, a PEL
- * without duplicates whose consumer entries exist in the group PEL and belong to one consumer.
+ * without duplicates whose entries each belong to exactly one consumer.
  * Anything else malformed is a null result, never a partial stream.
  */
 import { StreamValue, EntryCursor } from '../types/stream-value.ts';
@@ -299,6 +299,9 @@ export function readStream(r: RdbReader, v2: boolean): StreamValue | null {
         g.pelSetOwner(at, c);
       }
     }
+    // Every pending entry has a consumer (Redis's deep sanitization checks this; a NACK
+    // without one would crash it later, and slabcache's PEL readers rely on an owner too).
+    for (let j = 0; j < g.pelLen; j++) if (g.pelOwner[j] === 0) return null;
   }
   return sv;
 }

@@ -399,9 +399,9 @@ describe('values', () => {
     sv.maxDelSeq = 2n;
     const g = sv.createGroup(b('g'), 0, 1, 10n, 1n, 10n)!;
     const alice = g.createConsumer(b('alice'), 0, 5, 1000)!;
-    g.createConsumer(b('bob'), 0, 3, 2000);
+    const bob = g.createConsumer(b('bob'), 0, 3, 2000)!;
     g.pelInsert(0, 3n, 0n, 111, 2, alice);
-    g.pelInsert(1, 4n, 1n, 222, 1, null);
+    g.pelInsert(1, 4n, 1n, 222, 1, bob);
     sv.createGroup(b('empty'), 0, 5, 0n, 0n, -1n);
     const w = new RdbWriter();
     writeCollection(w, KeyType.STREAM, sv, settings);
@@ -428,8 +428,13 @@ describe('values', () => {
     expect(back.groups!.map((x) => x.name.toString())).toEqual(['empty', 'g']);
     const bg = back.findGroup(b('g'), 0, 1)!;
     expect([bg.lastMs, bg.lastSeq, bg.entriesRead, bg.pelLen]).toEqual([10n, 1n, 10n, 2]);
-    expect([bg.pelTime[0], bg.pelCount[0], bg.consumerById(bg.pelOwner[0]).name.toString(), bg.pelOwner[1]]).toEqual([111, 2, 'alice', 0]);
-    expect(bg.consumers.map((c) => `${c.name}:${c.seenTime}:${c.pending}`)).toEqual(['alice:1000:1', 'bob:2000:0']);
+    expect([bg.pelTime[0], bg.pelCount[0], bg.consumerById(bg.pelOwner[0]).name.toString(), bg.consumerById(bg.pelOwner[1]).name.toString()]).toEqual([111, 2, 'alice', 'bob']);
+    expect(bg.consumers.map((c) => `${c.name}:${c.seenTime}:${c.pending}`)).toEqual(['alice:1000:1', 'bob:2000:1']);
+    // A pending entry no consumer owns is refused.
+    g.pelInsert(2, 5n, 0n, 333, 1, null);
+    const orphan = new RdbWriter();
+    writeCollection(orphan, KeyType.STREAM, sv, settings);
+    expect(readValue(new RdbReader(orphan.result()), settings)).toBeNull();
     expect(back.findGroup(b('empty'), 0, 5)!.entriesRead).toBe(-1n);
     // Written again, the copy gives the same bytes.
     const w2 = new RdbWriter();
