@@ -327,6 +327,25 @@ describe.skipIf(!enabled)('DUMP / RESTORE between redis-server and slabcache', (
     }
   });
 
+  it('keeps a listpack hash or sorted set with long elements a listpack, as redis-server does', async () => {
+    await rc.config('SET', 'hash-max-listpack-value', '1000');
+    await rc.config('SET', 'zset-max-listpack-value', '1000');
+    try {
+      await rc.hset('longv:h', 'f', 'v'.repeat(500));
+      await rc.zadd('longv:z', '1', 'm'.repeat(500));
+    } finally {
+      await rc.config('SET', 'hash-max-listpack-value', '64');
+      await rc.config('SET', 'zset-max-listpack-value', '64');
+    }
+    for (const k of ['longv:h', 'longv:z']) {
+      const p = (await rc.dumpBuffer(k)) as Buffer;
+      for (const c of [rc, sc]) await c.call('RESTORE', `${k}:copy`, '0', p);
+      expect(await sc.call('OBJECT', 'ENCODING', `${k}:copy`)).toBe(await rc.call('OBJECT', 'ENCODING', `${k}:copy`));
+      expect(await readBack(sc, `${k}:copy`)).toEqual(await readBack(rc, k));
+      expect(((await sc.dumpBuffer(`${k}:copy`)) as Buffer).toString('hex')).toBe(p.toString('hex'));
+    }
+  });
+
   it('cuts list nodes by list-max-listpack-size and reads redis-server\'s compressed nodes', async () => {
     try {
       for (const c of [rc, sc]) {
