@@ -800,19 +800,16 @@ export class Keyspace implements EvictionHost {
     return lfuDecayed(lru, lfuMinutes(this.clock.now), this.evictor.lfuDecayTime);
   }
   /**
-   * RESTORE's IDLETIME / FREQ (objectSetLRUOrLFU): under an LFU policy a freq >= 0 becomes the
-   * key's counter; otherwise an idleMs >= 0 makes the key last touched that long ago. The
-   * other argument is ignored, as in Redis.
+   * RESTORE's access fields: a new object's (LFU_INIT_VAL, or touched now), then
+   * objectSetLRUOrLFU's: under an LFU policy a freq >= 0 becomes the counter, otherwise an
+   * idleMs >= 0 makes the key last touched that long ago; the other argument is ignored.
    */
   setAccessInfo(h: number, freq: number, idleMs: number): void {
     const shard = this.shardOf(h);
     const id = h >>> this.shardBits;
     const now = this.clock.now;
-    if (this.lfu) {
-      if (freq >= 0) shard.table.set(id, R_LRU, (lfuMinutes(now) << 8) | freq);
-    } else if (idleMs >= 0) {
-      shard.table.set(id, R_LRU, (now - idleMs) >>> 0);
-    }
+    if (this.lfu) shard.table.set(id, R_LRU, (lfuMinutes(now) << 8) | (freq >= 0 ? freq : LFU_INIT_VAL));
+    else shard.table.set(id, R_LRU, (now - (idleMs >= 0 ? idleMs : 0)) >>> 0);
   }
   /** Touch as an access would (TOUCH command). */
   touch(h: number): void {

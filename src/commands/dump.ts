@@ -5,10 +5,11 @@
  *
  * RESTORE checks in Redis's order: options, BUSYKEY, the TTL, the version and checksum, the
  * payload itself ("Bad data format"); only then does it change anything, so a bad payload
- * leaves the keyspace as it was. REPLACE deletes the old key first, as Redis does, and the
- * store announces the new one (`new`); a TTL already in the past creates nothing (and, after
- * deleting an old key, says `del`). IDLETIME / FREQ set the LRU or LFU field as the current
- * maxmemory-policy uses it.
+ * leaves the keyspace as it was. Redis's REPLACE deletes the old key and adds the new one;
+ * here the store overwrites it in place (so a failed allocation keeps the old value) and the
+ * handler says the `new` event dbAdd would. A TTL already in the past creates nothing (and,
+ * with REPLACE, deletes the old key: `del`). The key's LRU / LFU field starts as a new
+ * object's, then IDLETIME / FREQ apply as the current maxmemory-policy uses them.
  */
 import type { Client } from '../client.ts';
 import type { Registry } from '../registry.ts';
@@ -143,21 +144,23 @@ function cmdRestore(c: Client): void {
     return;
   }
   const store = c.store;
-  const deleted = replace && store.delete(c.db, buf, c.argOff[1], c.argLen[1]);
+  const koff = c.argOff[1];
+  const klen = c.argLen[1];
   const now = c.server.clock.now;
   // mstime() + ttl in C's signed 64-bit arithmetic.
   if (ttl !== 0n && !absttl) ttl = BigInt.asIntN(64, ttl + BigInt(now));
   if (ttl !== 0n && ttl <= BigInt(now)) {
-    if (deleted) {
+    if (replace && store.delete(c.db, buf, koff, klen)) {
       c.modified(1);
       c.notify(NotifyClass.GENERIC, 'del', 1);
     }
     c.reply.raw(R_OK);
     return;
   }
+  // REPLACE overwrites in place, so that running out of memory leaves the old value; Redis
+  // deletes and adds the key, so its `new` event is said here (the store says it for a new key).
+  const existed = replace && store.lookup(c.db, buf, koff, klen, Lookup.PEEK) >= 0;
   const expireAt = Number(ttl);
-  const koff = c.argOff[1];
-  const klen = c.argLen[1];
   let status: number;
   if (value.type === KeyType.STRING) {
     const v = value.string!;
@@ -169,11 +172,10 @@ function cmdRestore(c: Client): void {
     c.reply.raw(E_OOM);
     return;
   }
+  if (existed) c.added(1);
   const h = store.lookup(c.db, buf, koff, klen, Lookup.PEEK);
-  if (h >= 0) {
-    if (expireAt !== 0 && value.type !== KeyType.STRING) store.setExpireAt(h, expireAt);
-    store.setAccessInfo(h, freq, idle * 1000);
-  }
+  if (expireAt !== 0 && value.type !== KeyType.STRING) store.setExpireAt(h, expireAt);
+  store.setAccessInfo(h, freq, idle * 1000);
   c.modified(1);
   c.notify(NotifyClass.GENERIC, 'restore', 1);
   c.reply.raw(R_OK);
