@@ -314,6 +314,49 @@ describe.skipIf(!enabled)('DUMP / RESTORE between redis-server and slabcache', (
     }, 60_000);
   }
 
+  it('round-trips randomly built values of every type both ways', async () => {
+    let x = 2024;
+    const rand = (n: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 8) % n;
+    };
+    const word = (): string => (rand(3) === 0 ? String(rand(100000) - 50000) : `w${rand(50)}${'x'.repeat(rand(4) === 0 ? rand(80) : 0)}`);
+    const ops: Array<(k: string) => Cmd> = [
+      (k) => ['RPUSH', `${k}:l`, word(), word()],
+      (k) => ['LPUSH', `${k}:l`, word()],
+      (k) => ['LREM', `${k}:l`, '1', `w${rand(50)}`],
+      (k) => ['LINSERT', `${k}:l`, 'BEFORE', `w${rand(50)}`, word()],
+      (k) => ['HSET', `${k}:h`, word(), word()],
+      (k) => ['HDEL', `${k}:h`, `w${rand(50)}`],
+      (k) => ['SADD', `${k}:s`, word(), word()],
+      (k) => ['SADD', `${k}:i`, String(rand(1000)), String(rand(5) === 0 ? 2 ** 40 + rand(9) : rand(9))],
+      (k) => ['SREM', `${k}:s`, `w${rand(50)}`],
+      (k) => ['ZADD', `${k}:z`, String(rand(20) === 0 ? 'inf' : (rand(2000) - 1000) / 8), word()],
+      (k) => ['ZREM', `${k}:z`, `w${rand(50)}`],
+      (k) => ['XADD', `${k}:x`, '*', ...(rand(2) ? ['f', word()] : ['f', word(), 'g', word()])],
+      (k) => ['XDEL', `${k}:x`, `0-${rand(3)}`],
+      (k) => ['XTRIM', `${k}:x`, 'MAXLEN', rand(2) ? '~' : '=', String(20 + rand(40))],
+      (k) => ['APPEND', `${k}:str`, word()],
+    ];
+    const keys: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      const k = `rnd${round}`;
+      const cmds: Cmd[] = [];
+      for (let i = 0; i < 300; i++) cmds.push(ops[rand(ops.length)](k));
+      for (const c of [rc, sc]) for (const cmd of cmds) await errorOf(run(c, cmd));
+      for (const suffix of ['l', 'h', 's', 'i', 'z', 'x', 'str']) keys.push(`${k}:${suffix}`);
+    }
+    for (const key of keys) {
+      const fromRedis = (await rc.dumpBuffer(key)) as Buffer | null;
+      if (fromRedis === null) continue;
+      const fromSlab = (await sc.dumpBuffer(key)) as Buffer;
+      expect(await sc.call('RESTORE', `${key}:copy`, '0', fromRedis)).toBe('OK');
+      expect(await readBack(sc, `${key}:copy`)).toEqual(await readBack(rc, key));
+      expect(await rc.call('RESTORE', `${key}:back`, '0', fromSlab)).toBe('OK');
+      expect(await readBack(rc, `${key}:back`)).toEqual(await readBack(sc, key));
+    }
+  }, 60_000);
+
   it('writes verbatim strings when rdbcompression is off, as redis-server does', async () => {
     for (const c of [rc, sc]) {
       await c.config('SET', 'rdbcompression', 'no');
