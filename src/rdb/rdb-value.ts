@@ -23,6 +23,7 @@
 import { KeyType, type KeyTypeCode } from '../../store/types.ts';
 import { HashValue, HashEntry } from '../types/hash-value.ts';
 import { SetValue, SetKind } from '../types/set-value.ts';
+import { IntSet } from '../types/int-set.ts';
 import { ZsetValue } from '../types/zset-value.ts';
 import { ListValue, ListCursor } from '../types/list-value.ts';
 import { StreamValue } from '../types/stream-value.ts';
@@ -311,9 +312,16 @@ function readSet(r: RdbReader, type: number, s: RdbSettings): SetValue | null {
   const max = s.setMaxIntsetEntries;
   if (type === RdbType.SET_INTSET) {
     const blob = r.string();
-    if (blob === null) return null;
-    const ok = decodeIntset(blob, (v) => set.add(intText, 0, intMemberText(v), max));
-    return ok && set.size() > 0 ? set : null;
+    const members: Array<number | bigint> = [];
+    if (blob === null || !decodeIntset(blob, (v) => members.push(v) > 0) || members.length === 0) return null;
+    // A well-formed intset within the limit is taken in one pass; anything else member by member.
+    const ints = members.length <= max ? IntSet.fromAscending(members.length, (i) => members[i]) : null;
+    if (ints !== null) {
+      set.ints = ints;
+      return set;
+    }
+    for (const v of members) if (!set.add(intText, 0, intMemberText(v), max)) return null;
+    return set;
   }
   const n = r.length();
   if (n === null || n === 0 || n > r.remaining) return null;

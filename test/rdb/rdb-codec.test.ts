@@ -342,6 +342,25 @@ describe('values', () => {
     expect((roundTrip(KeyType.SET, ints, { ...settings, setMaxIntsetEntries: 2 }).value as SetValue).encodingName()).toBe('hashtable');
   });
 
+  it('intset blobs: a big one loads in one pass, one out of order is sorted, one with duplicates is refused', () => {
+    const load = (members: number[], max: number): SetValue | null => {
+      const blob = encodeIntset(members.length, (i) => members[i]);
+      const w = new RdbWriter();
+      w.byte(RdbType.SET_INTSET);
+      w.string(blob, 0, blob.length, false);
+      return (readValue(new RdbReader(w.result()), { ...settings, setMaxIntsetEntries: max })?.object as SetValue) ?? null;
+    };
+    const big = Array.from({ length: 200_000 }, (_, i) => i * 3 - 300_000);
+    const started = performance.now();
+    const loaded = load(big, 1_000_000)!;
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(loaded.encodingName()).toBe('intset');
+    expect(loaded.size()).toBe(200_000);
+    expect(loaded.ints!.get(0)).toBe(-300_000);
+    expect(setMembers(load([3, 1, 2], 512)!)).toEqual(['1', '2', '3']);
+    expect(load([1, 1], 512)).toBeNull();
+  });
+
   it('sorted sets: listpack and skiplist (greatest first), infinities, compacted when small', () => {
     const z = new ZsetValue(false);
     for (const [m, s] of [['a', 1.5], ['b', -Infinity], ['c', Infinity], ['d', 0.1]] as const) z.add(b(m), 0, 1, s, 0, 128, 64);
