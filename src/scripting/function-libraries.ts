@@ -9,8 +9,8 @@
  * and joins it with the current one, with Redis's FLUSH/APPEND/REPLACE policies and errors.
  *
  * DUMP's payload is Redis's: each library as an RDB_OPCODE_FUNCTION2 string (LZF-compressed
- * when that saves at least 4 bytes, as rdbSaveRawString), then RDB version 10 and a CRC64,
- * so payloads move between slabcache and redis-server 7.0 both ways.
+ * under rdbcompression when that saves at least 4 bytes, as rdbSaveRawString), then RDB
+ * version 10 and a CRC64, so payloads move between slabcache and redis-server 7.0 both ways.
  *
  * Libraries are listed in load order; Redis lists them in its hash table's order.
  */
@@ -117,12 +117,12 @@ export class FunctionLibraries {
     this.clear(this.current);
   }
 
-  /** FUNCTION DUMP's payload. */
-  dump(): Buffer {
+  /** FUNCTION DUMP's payload (library code LZF-compressed when rdbcompression is on, as rdbSaveRawString does). */
+  dump(compress: boolean): Buffer {
     const w = new RdbWriter();
     for (const lib of this.current.libraries.values()) {
       w.byte(RDB_OPCODE_FUNCTION2);
-      w.string(lib.code, 0, lib.code.length, true);
+      w.string(lib.code, 0, lib.code.length, compress);
     }
     sealDumpPayload(w);
     return w.result();
