@@ -34,6 +34,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { registerServerCommands } from './commands/server.ts';
 import { registerStringCommands } from './commands/strings.ts';
 import { registerKeyCommands } from './commands/keys.ts';
+import { registerDumpCommands } from './commands/dump.ts';
 import { registerListCommands } from './commands/lists.ts';
 import { registerSortCommands } from './commands/sort.ts';
 import { BlockingRegistry } from './blocking.ts';
@@ -80,6 +81,7 @@ export function buildRegistry(): Registry {
   registerServerCommands(registry);
   registerStringCommands(registry);
   registerKeyCommands(registry);
+  registerDumpCommands(registry);
   registerListCommands(registry);
   registerSortCommands(registry);
   registerHashCommands(registry);

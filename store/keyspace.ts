@@ -799,6 +799,18 @@ export class Keyspace implements EvictionHost {
     const lru = this.shardOf(h).table.lru(h >>> this.shardBits);
     return lfuDecayed(lru, lfuMinutes(this.clock.now), this.evictor.lfuDecayTime);
   }
+  /**
+   * RESTORE's access fields: a new object's (LFU_INIT_VAL, or touched now), then
+   * objectSetLRUOrLFU's: under an LFU policy a freq >= 0 becomes the counter, otherwise an
+   * idleMs >= 0 makes the key last touched that long ago; the other argument is ignored.
+   */
+  setAccessInfo(h: number, freq: number, idleMs: number): void {
+    const shard = this.shardOf(h);
+    const id = h >>> this.shardBits;
+    const now = this.clock.now;
+    if (this.lfu) shard.table.set(id, R_LRU, (lfuMinutes(now) << 8) | (freq >= 0 ? freq : LFU_INIT_VAL));
+    else shard.table.set(id, R_LRU, (now - (idleMs >= 0 ? idleMs : 0)) >>> 0);
+  }
   /** Touch as an access would (TOUCH command). */
   touch(h: number): void {
     this.touchEntry(this.shardOf(h), h >>> this.shardBits);

@@ -286,7 +286,7 @@ function cmdFunctionStats(c: Client): void {
 }
 
 function cmdFunctionDump(c: Client): void {
-  c.reply.bulkBytes(scriptingEngine(c.server).functions.dump());
+  c.reply.bulkBytes(scriptingEngine(c.server).functions.dump(c.server.config.flag('rdbcompression')));
 }
 
 function cmdFunctionRestore(c: Client): void {

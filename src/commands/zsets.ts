@@ -32,6 +32,7 @@ import {
   E_WRONGTYPE, E_SYNTAX, E_NOT_INTEGER, E_NOT_FLOAT, E_OOM,
 } from '../../protocol/replies.ts';
 import { formatDouble } from '../../protocol/encoder.ts';
+import { listpackScoreText } from '../rdb/listpack.ts';
 import { KeyType, Lookup, Status } from '../../store/types.ts';
 import { parsed } from '../numbers.ts';
 import { strtod, strtodResult, string2d } from '../strtod.ts';
@@ -1018,14 +1019,6 @@ function cmdZrandmember(c: Client): void {
 }
 
 // ---- ZSCAN ----------------------------------------------------------------------------------------
-
-/** A listpack score as the listpack holds it: integral values as integers, others %.17g. */
-function listpackScoreText(d: number): string {
-  if (d === Math.floor(d) && d >= -4611686018427387904 && d <= 4611686018427387904) {
-    return d <= 9007199254740991 && d >= -9007199254740991 ? String(d) : BigInt(d).toString();
-  }
-  return formatDouble(d);
-}
 
 const scanFound: number[] = [];
 

@@ -9,14 +9,15 @@
  * and joins it with the current one, with Redis's FLUSH/APPEND/REPLACE policies and errors.
  *
  * DUMP's payload is Redis's: each library as an RDB_OPCODE_FUNCTION2 string (LZF-compressed
- * when that saves at least 4 bytes, as rdbSaveRawString), then RDB version 10 and a CRC64,
- * so payloads move between slabcache and redis-server 7.0 both ways.
+ * under rdbcompression when that saves at least 4 bytes, as rdbSaveRawString), then RDB
+ * version 10 and a CRC64, so payloads move between slabcache and redis-server 7.0 both ways.
  *
  * Libraries are listed in load order; Redis lists them in its hash table's order.
  */
 import type { LuaVM } from './lua-vm.ts';
-import { crc64 } from './crc64.ts';
-import { lzfCompress, lzfDecompress } from './lzf.ts';
+import { RdbReader } from '../rdb/rdb-reader.ts';
+import { RdbWriter } from '../rdb/rdb-writer.ts';
+import { sealDumpPayload, verifyDumpPayload } from '../rdb/dump-payload.ts';
 import { extractLibraryMetadata, isValidName } from './shebang.ts';
 
 export interface FunctionInfo {
@@ -59,7 +60,6 @@ class LibraryContext {
 
 const RDB_OPCODE_FUNCTION2 = 245;
 const RDB_OPCODE_FUNCTION = 246;
-const RDB_VERSION = 10;
 /** FUNCTION LOAD's time limit for running a library's code (LOAD_TIMEOUT_MS). */
 const LOAD_TIMEOUT_MS = 500;
 const INVALID_NAME = 'Library names can only contain letters, numbers, or underscores(_) and must be at least one character long';
@@ -117,23 +117,20 @@ export class FunctionLibraries {
     this.clear(this.current);
   }
 
-  /** FUNCTION DUMP's payload. */
-  dump(): Buffer {
-    const parts: Buffer[] = [];
+  /** FUNCTION DUMP's payload (library code LZF-compressed when rdbcompression is on, as rdbSaveRawString does). */
+  dump(compress: boolean): Buffer {
+    const w = new RdbWriter();
     for (const lib of this.current.libraries.values()) {
-      parts.push(Buffer.from([RDB_OPCODE_FUNCTION2]));
-      parts.push(this.rdbString(lib.code));
+      w.byte(RDB_OPCODE_FUNCTION2);
+      w.string(lib.code, 0, lib.code.length, compress);
     }
-    parts.push(Buffer.from([RDB_VERSION & 0xff, (RDB_VERSION >> 8) & 0xff]));
-    const body = Buffer.concat(parts);
-    const crc = Buffer.alloc(8);
-    crc.writeBigUInt64LE(crc64(body));
-    return Buffer.concat([body, crc]);
+    sealDumpPayload(w);
+    return w.result();
   }
 
   /** FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]: null, or an error text (without "ERR "). */
   restore(data: Buffer, policy: 'flush' | 'append' | 'replace'): string | null {
-    if (!this.verifyPayload(data)) return 'DUMP payload version or checksum are wrong';
+    if (!verifyDumpPayload(data, 0, data.length)) return 'DUMP payload version or checksum are wrong';
     const ctx = new LibraryContext();
     let pos = 0;
     let error: string | null = null;
@@ -152,13 +149,14 @@ export class FunctionLibraries {
         const hasDesc = engine === null ? null : reader.length();
         const desc = hasDesc === null || hasDesc === 0 ? null : reader.string();
         const blob = hasDesc === null || (hasDesc !== 0 && desc === null) ? null : reader.string();
-        payload = blob === null ? null : Buffer.concat([Buffer.from(`#!${engine!.toString('latin1')} name=${name!.toString('latin1')}\n`, 'latin1'), blob]);
+        payload = blob === null ? null : Buffer.concat([Buffer.from(`#!${Buffer.from(engine!).toString('latin1')} name=${Buffer.from(name!).toString('latin1')}\n`, 'latin1'), blob]);
         if (payload === null) {
           error = 'failed loading the given functions payload';
           break;
         }
       } else {
-        payload = reader.string();
+        const code = reader.string();
+        payload = code === null ? null : Buffer.from(code);
         if (payload === null) {
           error = 'Failed loading library payload';
           break;
@@ -274,109 +272,5 @@ export class FunctionLibraries {
       if (fn.ref >= 0) this.vm.fnFree(fn.ref);
       fn.ref = -1;
     }
-  }
-
-  /** verifyDumpPayload: RDB version not newer than ours and the CRC64 matches. */
-  private verifyPayload(data: Buffer): boolean {
-    if (data.length < 10) return false;
-    const footer = data.length - 10;
-    const version = data[footer] | (data[footer + 1] << 8);
-    if (version > RDB_VERSION) return false;
-    return crc64(data.subarray(0, data.length - 8)) === data.readBigUInt64LE(data.length - 8);
-  }
-
-  /** rdbSaveRawString for a library's code (never integer-like: it starts with "#!"). */
-  private rdbString(s: Buffer): Buffer {
-    if (s.length > 20 && s.length > 4) {
-      const packed = lzfCompress(s, s.length - 4);
-      if (packed !== null) return Buffer.concat([Buffer.from([0xc3]), rdbLength(packed.length), rdbLength(s.length), packed]);
-    }
-    return Buffer.concat([rdbLength(s.length), s]);
-  }
-}
-
-/** rdbSaveLen. */
-function rdbLength(len: number): Buffer {
-  if (len < 64) return Buffer.from([len]);
-  if (len < 16384) return Buffer.from([0x40 | (len >> 8), len & 0xff]);
-  if (len <= 0xffffffff) {
-    const b = Buffer.alloc(5);
-    b[0] = 0x80;
-    b.writeUInt32BE(len, 1);
-    return b;
-  }
-  const b = Buffer.alloc(9);
-  b[0] = 0x81;
-  b.writeBigUInt64BE(BigInt(len), 1);
-  return b;
-}
-
-/** rdbLoadLen / rdbGenericLoadStringObject over a payload; null on malformed input. */
-class RdbReader {
-  pos = 0;
-  private readonly data: Buffer;
-  /** The last length read was an encoding marker (RDB_ENCVAL). */
-  private encoded = false;
-
-  constructor(data: Buffer) {
-    this.data = data;
-  }
-
-  length(): number | null {
-    const d = this.data;
-    if (this.pos >= d.length) return null;
-    const first = d[this.pos++];
-    const type = first >> 6;
-    this.encoded = false;
-    if (type === 3) {
-      this.encoded = true;
-      return first & 0x3f;
-    }
-    if (type === 0) return first & 0x3f;
-    if (type === 1) {
-      if (this.pos >= d.length) return null;
-      return ((first & 0x3f) << 8) | d[this.pos++];
-    }
-    if (first === 0x80) {
-      if (this.pos + 4 > d.length) return null;
-      const v = d.readUInt32BE(this.pos);
-      this.pos += 4;
-      return v;
-    }
-    if (first === 0x81) {
-      if (this.pos + 8 > d.length) return null;
-      const v = Number(d.readBigUInt64BE(this.pos));
-      this.pos += 8;
-      return v;
-    }
-    return null;
-  }
-
-  string(): Buffer | null {
-    const len = this.length();
-    if (len === null) return null;
-    const d = this.data;
-    if (this.encoded) {
-      if (len === 0 || len === 1 || len === 2) {
-        const size = 1 << len;
-        if (this.pos + size > d.length) return null;
-        const v = len === 0 ? d.readInt8(this.pos) : len === 1 ? d.readInt16LE(this.pos) : d.readInt32LE(this.pos);
-        this.pos += size;
-        return Buffer.from(String(v));
-      }
-      if (len === 3) {
-        const clen = this.length();
-        const olen = clen === null ? null : this.length();
-        if (clen === null || olen === null || this.pos + clen > d.length) return null;
-        const out = lzfDecompress(d.subarray(this.pos, this.pos + clen), olen);
-        this.pos += clen;
-        return out;
-      }
-      return null;
-    }
-    if (this.pos + len > d.length) return null;
-    const out = Buffer.from(d.subarray(this.pos, this.pos + len));
-    this.pos += len;
-    return out;
   }
 }

@@ -431,6 +431,55 @@ export class StreamValue implements Collection {
       if (this.nodeBytes[k] + totel >= maxBytes) newNode = true;
       else if (nodeMaxEntries !== 0 && this.tail - this.nodeFirst[k] >= nodeMaxEntries) newNode = true;
     }
+    this.appendEntry(ms, seq, buf, offs, lens, from, argc, newNode);
+    this.length++;
+    this.entriesAdded++;
+    this.lastMs = ms;
+    this.lastSeq = seq;
+    if (this.length === 1) {
+      this.firstMs = ms;
+      this.firstSeq = seq;
+    }
+  }
+
+  /**
+   * Append an entry read from a serialized node (RESTORE): it starts a new node when `newNode`
+   * (the first entry of a listpack), and is a tombstone when `deleted`. IDs must come in
+   * increasing order. Only the entry structure changes: the caller sets length, the first,
+   * last and max-deleted IDs and entries-added from the payload afterwards.
+   */
+  appendLoaded(ms: bigint, seq: bigint, buf: Uint8Array, offs: Int32Array, lens: Int32Array, from: number, argc: number, newNode: boolean, deleted: boolean): void {
+    this.appendEntry(ms, seq, buf, offs, lens, from, argc, newNode || this.nodeCount === 0);
+    if (deleted) {
+      this.flags[this.tail - 1] |= DEAD;
+      this.nodeLive[this.nodeCount - 1]--;
+    }
+  }
+
+  /** Entries that are not tombstones, counted over the nodes. */
+  liveEntries(): number {
+    let n = 0;
+    for (let k = 0; k < this.nodeCount; k++) n += this.nodeLive[k];
+    return n;
+  }
+
+  /** Whether slot s is a tombstone. */
+  isDeleted(s: number): boolean {
+    return (this.flags[s] & DEAD) !== 0;
+  }
+
+  /** Whether slot s stores only values, its fields being its node's first entry's (SAMEFIELDS). */
+  sharesMasterFields(s: number): boolean {
+    return (this.flags[s] & SAME) !== 0;
+  }
+
+  /** The slot after node k's last. */
+  nodeLimit(k: number): number {
+    return this.nodeEnd(k);
+  }
+
+  /** Store one entry in a new or the last node (no stream metadata). */
+  private appendEntry(ms: bigint, seq: bigint, buf: Uint8Array, offs: Int32Array, lens: Int32Array, from: number, argc: number, newNode: boolean): void {
     const same = !newNode && this.sameFields(this.nodeFirst[this.nodeCount - 1], buf, offs, lens, from, argc);
     this.ensureSlots();
     const step = same ? 2 : 1;
@@ -466,14 +515,6 @@ export class StreamValue implements Collection {
       const k = this.nodeCount - 1;
       this.nodeLive[k]++;
       this.nodeBytes[k] += this.entryBytes(this.nodeFirst[k], same, ms, seq, buf, offs, lens, from, argc);
-    }
-    this.length++;
-    this.entriesAdded++;
-    this.lastMs = ms;
-    this.lastSeq = seq;
-    if (this.length === 1) {
-      this.firstMs = ms;
-      this.firstSeq = seq;
     }
   }
 

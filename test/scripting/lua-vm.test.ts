@@ -1,14 +1,11 @@
 /*
  * The Lua VM boundary (src/scripting/lua-vm.ts) without a server: scripts compiled and run
- * against a stub host, the helpers that must match C (printf %.17g, the (long long) cast),
- * and the TypeScript LZF and CRC-64 that FUNCTION DUMP/RESTORE use.
+ * against a stub host, and the helpers that must match C (printf %.17g, the (long long) cast).
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { LuaVM, type LuaHost } from '../../src/scripting/lua-vm.ts';
 import { formatG, toLongLong } from '../../src/scripting/lua-api.ts';
-import { crc64 } from '../../src/scripting/crc64.ts';
-import { lzfCompress, lzfDecompress } from '../../src/scripting/lzf.ts';
 
 class StubHost implements LuaHost {
   calls: string[][] = [];
@@ -122,25 +119,5 @@ describe('C formatting helpers', () => {
     expect(toLongLong(-3.99)).toBe('-3');
     expect(toLongLong(2 ** 63)).toBe('-9223372036854775808');
     expect(toLongLong(2 ** 62)).toBe('4611686018427387904');
-  });
-});
-
-describe('LZF and CRC-64', () => {
-  it('crc64 is Redis crc64 (Jones)', () => {
-    expect(crc64(Buffer.from('123456789')).toString(16)).toBe('e9c6d914c4b8d9ca');
-  });
-
-  it('LZF round-trips', () => {
-    const samples = [Buffer.from('#!lua name=lib\n' + "redis.register_function('f', function() return 1 end)\n".repeat(20)), Buffer.from('abcabcabcabcabcabcabc'), Buffer.alloc(5000, 7)];
-    let seed = 1;
-    const random = Buffer.alloc(3000);
-    for (let i = 0; i < random.length; i++) random[i] = (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 7;
-    samples.push(random);
-    for (const s of samples) {
-      const c = lzfCompress(s, s.length - 4);
-      expect(c).not.toBeNull();
-      expect(lzfDecompress(c!, s.length)?.equals(s)).toBe(true);
-    }
-    expect(lzfCompress(Buffer.from('abcdefghijklmnopqrstuvwxyz'), 22)).toBeNull();
   });
 });
