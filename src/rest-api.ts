@@ -275,6 +275,7 @@ const Route = { COMMAND: 0, PIPELINE: 1, MULTI_EXEC: 2, PATH: 3 } as const;
 export function createRestApi(state: ServerState, token: string, maxBodyBytes: number): RestApi {
   const tokenDigest = sha256(token);
   const socket = new net.Socket();
+  const parser = new RequestParser();
   const reader = new ReplyReader();
   const waiting = new Set<RestClient>();
   const registry = state.registry;
@@ -289,7 +290,7 @@ export function createRestApi(state: ServerState, token: string, maxBodyBytes: n
   };
 
   const newClient = (): RestClient => {
-    const c = new RestClient(state.nextClientId++, socket, new RequestParser(), state);
+    const c = new RestClient(state.nextClientId++, socket, parser, state);
     c.authenticated = true;
     c.denyBlocking = true;
     return c;
