@@ -32,6 +32,10 @@
  * as (JSON.parse's source text, so 9007199254740993 and 1.50 arrive unchanged); booleans
  * true/false. Limits: the body (http-api-max-body-size, 413), each argument
  * (proto-max-bulk-len, 400), and the reply (client-output-buffer-limit's normal hard limit).
+ *
+ * Cost: per request a Client object, a SHA-256 of the token given, the JSON parse and the
+ * reply's conversion; the RESP path gains nothing (the sidecar only routes here when the
+ * token is set). Node's HTTP handling is most of a request's time (bench/rest.ts).
  */
 import net from 'node:net';
 import type http from 'node:http';
@@ -59,7 +63,7 @@ const REFUSED = new Set([
 
 const E_UNAUTHORIZED_MISSING = 'Unauthorized: send the token as "Authorization: Bearer <token>" (or ?_token=<token>)';
 const E_UNAUTHORIZED_WRONG = 'Unauthorized: invalid token';
-const E_METHOD = 'ERR method not allowed: use GET, HEAD, POST or PUT (POST for /, /pipeline and /multi-exec)';
+const E_METHOD = 'ERR method not allowed: use GET, POST or PUT (POST for /, /pipeline and /multi-exec)';
 const E_EMPTY_COMMAND = 'ERR empty command';
 
 /** One command's arguments, as a Client reads them. */
@@ -102,13 +106,12 @@ function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
-function send(res: Response, status: number, json: string, head: boolean): void {
+function send(res: Response, status: number, json: string): void {
   // Http2ServerResponse has ServerResponse's writeHead/end (the compatibility API).
   const r = res as http.ServerResponse;
   if (r.writableEnded || r.destroyed) return;
   r.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json), 'Cache-Control': 'no-store' });
-  if (head) r.end();
-  else r.end(json);
+  r.end(json);
 }
 
 function errorJson(message: string): string {
@@ -117,10 +120,18 @@ function errorJson(message: string): string {
 
 // ---- requests to arguments ----
 
-/** JSON.parse keeping each number as the text it was sent as (needs V8's source text access). */
+/** A JSON number as the text it was sent as. */
+class NumberText {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
+/** JSON.parse keeping each number as the text it was sent as (V8's JSON.parse source text access). */
 function parseJson(text: string): unknown {
   return JSON.parse(text, (_key, value: unknown, context?: { source?: string }) =>
-    typeof value === 'number' && context?.source !== undefined ? { numberText: context.source } : value);
+    typeof value === 'number' && context?.source !== undefined ? new NumberText(context.source) : value);
 }
 
 /** Arguments from a JSON command array; a BadRequest when it is not one. */
@@ -133,7 +144,7 @@ function argsFromJson(command: unknown, maxBulk: number): Args | BadRequest {
     let bytes: Buffer;
     if (typeof v === 'string') bytes = Buffer.from(v, 'utf8');
     else if (typeof v === 'boolean') bytes = Buffer.from(v ? 'true' : 'false', 'latin1');
-    else if (v !== null && typeof v === 'object' && 'numberText' in v) bytes = Buffer.from(String(v.numberText), 'latin1');
+    else if (v instanceof NumberText) bytes = Buffer.from(v.text, 'latin1');
     else return new BadRequest(400, `ERR argument ${i} of the command is ${v === null ? 'null' : Array.isArray(v) ? 'an array' : 'an object'}: arguments are strings, numbers or booleans`);
     if (bytes.length > maxBulk) return new BadRequest(400, ERR_INVALID_BULK);
     parts.push(bytes);
@@ -176,7 +187,7 @@ function savedArgs(parts: Buffer[]): Args {
     p += parts[i].length;
   }
   const buf = argc === 1 ? parts[0] : Buffer.concat(parts, p);
-  return { argc, buf, off, len, bytes: () => buf.length + argc * 8 } as Args;
+  return { argc, buf, off, len, bytes: () => buf.length + argc * 8 };
 }
 
 // ---- replies to JSON ----
@@ -371,7 +382,7 @@ export function createRestApi(state: ServerState, token: string, maxBodyBytes: n
         await new Promise((resolve) => setImmediate(resolve));
         c.lastInteraction = state.clock.refresh();
       }
-      if (c.released) return { status: 503, json: errorJson('ERR the request was cancelled') };
+      if (c.released || state.shuttingDown) return { status: 503, json: errorJson('ERR the server is shutting down') };
       const reply = await runNow(c, commands[i]);
       if (!multi) out += (i > 0 ? ',' : '') + reader.entry(reply, base64);
     }
@@ -386,20 +397,20 @@ export function createRestApi(state: ServerState, token: string, maxBodyBytes: n
    * Answer before the body was read (401, 405, 413): end the exchange so the rest of the body
    * is not read: HTTP/1.1 closes the connection, HTTP/2 resets the stream with NO_ERROR.
    */
-  const refuse = (req: Request, res: Response, status: number, message: string, head: boolean): void => {
+  const refuse = (req: Request, res: Response, status: number, message: string): void => {
     if (req.httpVersionMajor === 1) {
       if (!req.complete) res.setHeader('Connection', 'close');
     } else {
       const stream = (req as http2.Http2ServerRequest).stream;
       res.once('finish', () => stream.close(http2Constants.NGHTTP2_NO_ERROR));
     }
-    send(res, status, errorJson(message), head);
+    send(res, status, errorJson(message));
   };
 
   const readBody = (req: Request, res: Response, done: (body: Buffer) => void): void => {
     const tooLarge = `ERR request body over http-api-max-body-size (${maxBodyBytes} bytes)`;
     if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes) {
-      refuse(req, res, 413, tooLarge, false);
+      refuse(req, res, 413, tooLarge);
       return;
     }
     const chunks: Buffer[] = [];
@@ -411,7 +422,7 @@ export function createRestApi(state: ServerState, token: string, maxBodyBytes: n
       if (size > maxBodyBytes) {
         over = true;
         chunks.length = 0;
-        refuse(req, res, 413, tooLarge, false);
+        refuse(req, res, 413, tooLarge);
         return;
       }
       chunks.push(chunk);
@@ -430,18 +441,17 @@ export function createRestApi(state: ServerState, token: string, maxBodyBytes: n
     const path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? null : new URLSearchParams(url.slice(q + 1));
     const method = req.method ?? 'GET';
-    const head = method === 'HEAD';
     const unauthorized = authorize(req, query);
     if (unauthorized !== null) {
       res.setHeader('WWW-Authenticate', 'Bearer');
-      refuse(req, res, 401, unauthorized, head);
+      refuse(req, res, 401, unauthorized);
       return;
     }
     const route = path === '/' ? Route.COMMAND : path === '/pipeline' ? Route.PIPELINE : path === '/multi-exec' ? Route.MULTI_EXEC : Route.PATH;
     const hasBody = method === 'POST' || method === 'PUT';
-    if ((route !== Route.PATH && method !== 'POST') || (!hasBody && method !== 'GET' && !head)) {
-      res.setHeader('Allow', route === Route.PATH ? 'GET, HEAD, POST, PUT' : 'POST');
-      refuse(req, res, 405, E_METHOD, head);
+    if ((route !== Route.PATH && method !== 'POST') || (!hasBody && method !== 'GET')) {
+      res.setHeader('Allow', route === Route.PATH ? 'GET, POST, PUT' : 'POST');
+      refuse(req, res, 405, E_METHOD);
       return;
     }
     const base64 = String(req.headers['upstash-encoding'] ?? '').toLowerCase() === 'base64';
@@ -452,14 +462,14 @@ export function createRestApi(state: ServerState, token: string, maxBodyBytes: n
         if (!res.writableFinished) release(c);
       });
       execute(c, route, commands, base64).then(
-        (r) => send(res, r.status, r.json, head),
+        (r) => send(res, r.status, r.json),
         (err: unknown) => {
           state.logger.error({ err }, 'REST API: internal error');
-          send(res, 500, errorJson('ERR internal error (logged by the server)'), head);
+          send(res, 500, errorJson('ERR internal error (logged by the server)'));
         },
       ).finally(() => release(c));
     };
-    const fail = (bad: BadRequest): void => send(res, bad.status, errorJson(bad.message), head);
+    const fail = (bad: BadRequest): void => send(res, bad.status, errorJson(bad.message));
     if (!hasBody) {
       const args = argsFromPath(path, query, null, maxBulk);
       if (args instanceof BadRequest) fail(args);

@@ -263,6 +263,8 @@ describe('REST API', () => {
       expect(await call(base, '/', { body: '{"cmd":"GET"}' })).toEqual({ status: 400, body: { error: 'ERR a command is a JSON array of strings and numbers, e.g. ["SET","key","value"]' } });
       expect(await call(base, '/', { body: '[]' })).toEqual({ status: 400, body: { error: 'ERR empty command' } });
       expect((await call(base, '/', { body: '["SET","k",{"a":1}]' })).status).toBe(400);
+      expect((await call(base, '/', { body: '["SET","k",{"numberText":5}]' })).status).toBe(400);
+      expect((await call(base, '/', { body: '["SET","k",null]' })).body).toEqual({ error: 'ERR argument 2 of the command is null: arguments are strings, numbers or booleans' });
       expect((await call(base, '/pipeline', { body: '["GET","k"]' })).status).toBe(400);
       expect((await call(base, '/pipeline', { body: '[]' })).status).toBe(400);
     });
@@ -322,9 +324,12 @@ describe('REST API', () => {
       expect((info.body as { server: { redis_version: string } }).server.redis_version).toBe('7.0.15');
     });
 
-    it('methods other than GET, HEAD, POST and PUT are 405', async () => {
+    it('methods other than GET, POST and PUT are 405 (HEAD too: it would run the command)', async () => {
+      await command(base, ['SET', 'p:head', 'kept']);
       expect((await call(base, '/get/k', { method: 'DELETE' })).status).toBe(405);
+      expect((await call(base, '/set/p:head/changed', { method: 'HEAD' })).status).toBe(405);
       expect((await call(base, '/pipeline', { method: 'GET' })).status).toBe(405);
+      expect((await command(base, ['GET', 'p:head'])).body).toEqual({ result: 'kept' });
     });
   });
 
@@ -366,6 +371,17 @@ describe('REST API off', () => {
 
   it('needs the sidecar: http-api-token with metrics-port 0 does not start', async () => {
     await expect(startServer({ loglevel: 'warning', port: '0', bind: '127.0.0.1', 'metrics-port': '0', 'http-api-token': TOKEN })).rejects.toThrow(/http-api-token needs the sidecar/);
+  });
+
+  it('a reply over the normal client-output-buffer-limit is an error, as the RESP client would be closed', async () => {
+    const { server, base } = await start({ 'http-api-token': TOKEN, 'client-output-buffer-limit': 'normal 16kb 0 0' });
+    try {
+      await command(base, ['SET', 'big', 'x'.repeat(20_000)]);
+      expect(await command(base, ['GET', 'big'])).toEqual({ status: 400, body: { error: 'ERR reply over the client-output-buffer-limit hard limit of 16384 bytes' } });
+      expect(await command(base, ['STRLEN', 'big'])).toEqual({ status: 200, body: { result: 20_000 } });
+    } finally {
+      await server.close();
+    }
   });
 
   it('with requirepass, the token alone authenticates (as the default user)', async () => {
