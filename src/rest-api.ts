@@ -321,6 +321,8 @@ export function createRestApi(state: ServerState, token: string, maxBodyBytes: n
     c.reply.recycle();
     const no = refused(c);
     if (no !== null) {
+      // Rejected while queuing: EXEC will answer EXECABORT, as for any rejected command.
+      if (c.multi !== null) c.multiDirty = true;
       c.reply.error(`ERR '${no.fullName.replace('|', ' ')}' is not available over the REST API (it needs a connection that outlives the request)`);
     } else {
       state.currentClient = c;
@@ -399,7 +401,8 @@ export function createRestApi(state: ServerState, token: string, maxBodyBytes: n
    */
   const refuse = (req: Request, res: Response, status: number, message: string): void => {
     if (req.httpVersionMajor === 1) {
-      if (!req.complete) res.setHeader('Connection', 'close');
+      const bodyPending = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+      if (bodyPending && !req.complete) res.setHeader('Connection', 'close');
     } else {
       const stream = (req as http2.Http2ServerRequest).stream;
       res.once('finish', () => stream.close(http2Constants.NGHTTP2_NO_ERROR));

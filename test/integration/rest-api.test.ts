@@ -198,6 +198,9 @@ describe('REST API', () => {
       const aborted = await call(base, '/multi-exec', { body: JSON.stringify([['SET', 'p:w', 1], ['NOSUCH']]) });
       expect(aborted).toEqual({ status: 400, body: { error: 'EXECABORT Transaction discarded because of previous errors.' } });
       expect((await command(base, ['EXISTS', 'p:w'])).body).toEqual({ result: 0 });
+      const refusedInside = await call(base, '/multi-exec', { body: JSON.stringify([['SET', 'p:w', 1], ['SUBSCRIBE', 'ch']]) });
+      expect(refusedInside).toEqual({ status: 400, body: { error: 'EXECABORT Transaction discarded because of previous errors.' } });
+      expect((await command(base, ['EXISTS', 'p:w'])).body).toEqual({ result: 0 });
       // Each request is its own session: SELECT lasts for the request only.
       const selected = await call(base, '/pipeline', { body: JSON.stringify([['SELECT', 3], ['SET', 'p:db', 'three']]) });
       expect(selected.status).toBe(200);
