@@ -1,6 +1,6 @@
 /*
  * The HTTP metrics sidecar: a node:http server beside the RESP listener, on the same bind
- * addresses, port `metrics-port` (default 9121, redis_exporter's; 0 = off). It only reads.
+ * addresses, port `metrics-port` (default 9121, redis_exporter's; 0 = off). Its pages only read.
  *
  *   GET /metrics  Prometheus text exposition (metrics-page.ts)
  *   GET /healthz  200 while accepting connections, 503 once shutdown has begun
@@ -16,16 +16,16 @@
  * asks for the token; these three pages stay as they are, without it.
  *
  * HTTP/1.1 and HTTP/2 in cleartext (h2c with prior knowledge; TLS is not configured in
- * slabcache) share the port: each connection's first bytes are compared with HTTP/2's client
- * preface and the socket handed to a node:http or a node:http2 server accordingly; both call
- * the same request handler (HTTP/2 through its compatibility API).
+ * slabcache) share the port: the node:http server listens, and each connection's first bytes
+ * are compared with HTTP/2's client preface; an HTTP/2 one goes to a node:http2 server
+ * instead. Both call the same request handler (HTTP/2 through its compatibility API).
  *
  * Lifecycle: startSidecar() resolves once every address listens (rejects, with nothing left
  * open, if one cannot); close() drops pending pages and open connections.
  */
 import http from 'node:http';
 import http2 from 'node:http2';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { ServerState } from './server-state.ts';
 import { PromWriter } from './prometheus.ts';
 import { RuntimeMonitor } from './runtime-monitor.ts';
@@ -45,6 +45,8 @@ const FLUSH_CHARS = 32 * 1024;
  * with the REST API on, maxclients instead.
  */
 const MAX_CONNECTIONS = 64;
+/** An HTTP/2 session idle this long is closed. */
+const H2_IDLE_MS = 60_000;
 /** The first bytes an HTTP/2 client sends with prior knowledge (RFC 9113 3.4). */
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 /** Lines of an INFO section turned into JSON per step. */
@@ -264,7 +266,7 @@ function hostsOf(boundAddresses: readonly string[]): string[] {
   return hosts;
 }
 
-function listen(server: net.Server, host: string, port: number): Promise<number> {
+function listen(server: http.Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     server.once('error', onError);
@@ -287,16 +289,22 @@ type Request = http.IncomingMessage | http2.Http2ServerRequest;
 type Response = http.ServerResponse | http2.Http2ServerResponse;
 
 /**
- * Hand each accepted socket to the HTTP/1.1 or the HTTP/2 server once its first bytes show
- * which: the bytes read are put back (unshift) for the server to parse.
+ * Let `server` (node:http, listening) pass HTTP/2 connections to `h2`: its 'connection'
+ * handler runs once a socket's first bytes show HTTP/1.1; HTTP/2 sockets go to `h2`. The
+ * bytes read are put back (unshift) for the chosen server to parse. `others` holds the
+ * sockets node:http does not know of (not yet sorted, or HTTP/2), for close() to destroy.
  */
-function protocolSwitch(h1: http.Server, h2: http2.Http2Server, sockets: Set<net.Socket>): (socket: net.Socket) => void {
-  return (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+function divertHttp2(server: http.Server, h2: http2.Http2Server, others: Set<Socket>): void {
+  const h1Connection = server.listeners('connection') as Array<(socket: Socket) => void>;
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
+    others.add(socket);
+    socket.once('close', () => others.delete(socket));
     socket.on('error', () => {
       // Reset by the peer before a server took it: 'close' follows.
     });
+    // A peer that sends nothing is dropped as node:http drops one that sends no headers.
+    socket.setTimeout(server.headersTimeout, () => socket.destroy());
     let head: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
       head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
@@ -304,18 +312,20 @@ function protocolSwitch(h1: http.Server, h2: http2.Http2Server, sockets: Set<net
       const isH2 = head.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
       if (isH2 && n < H2_PREFACE.length) return;
       socket.off('data', onData);
+      socket.setTimeout(0);
       socket.pause();
       socket.unshift(head);
       if (isH2) {
         // The HTTP/2 session reads what was put back itself on its next tick.
         h2.emit('connection', socket);
       } else {
-        h1.emit('connection', socket);
+        others.delete(socket);
+        for (const listener of h1Connection) listener.call(server, socket);
         socket.resume();
       }
     };
     socket.on('data', onData);
-  };
+  });
 }
 
 /**
@@ -385,17 +395,20 @@ export async function startSidecar(state: ServerState, port: number, options: Si
     if (handlerJob !== null && ms > handlerJob.maxSliceMs) handlerJob.maxSliceMs = ms;
   };
 
-  const h1 = http.createServer(onRequest);
   const h2 = http2.createServer(onRequest);
+  // An idle HTTP/2 session is closed after this long (node:http's keep-alive closes idle
+  // HTTP/1.1 connections after 5 s).
+  h2.setTimeout(H2_IDLE_MS);
   h2.on('sessionError', () => {
     // A peer breaking the protocol: its session is destroyed, the others carry on.
   });
-  const sockets = new Set<net.Socket>();
-  const servers: net.Server[] = [];
+  const others = new Set<Socket>();
+  const servers: http.Server[] = [];
   const addresses: string[] = [];
   try {
     for (const host of hosts) {
-      const server = net.createServer(protocolSwitch(h1, h2, sockets));
+      const server = http.createServer(onRequest);
+      divertHttp2(server, h2, others);
       server.maxConnections = rest === null ? MAX_CONNECTIONS : state.settings.maxclients;
       const bound = await listen(server, host, port);
       servers.push(server);
@@ -419,7 +432,8 @@ export async function startSidecar(state: ServerState, port: number, options: Si
         rest?.close();
         runtime.stop();
         const stopped = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
-        for (const socket of sockets) socket.destroy();
+        for (const s of servers) s.closeAllConnections();
+        for (const socket of others) socket.destroy();
         await Promise.all(stopped);
       })();
       return closing;
