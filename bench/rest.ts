@@ -2,7 +2,8 @@
  * `npm run bench:rest`: the REST API's GET and SET throughput, beside RESP's on the same server.
  *
  * Starts slabcache through its CLI (its own process, 127.0.0.1, free ports) with the REST API
- * on (--http-api-token), stores one 32-byte value, then runs, one after the other:
+ * on (--http-api-token), warms both HTTP paths up for 3 s each (which also stores the 32-byte
+ * value GET reads), then runs, one after the other:
  *   - REST over HTTP/1.1 keep-alive: autocannon, --connections connections, POST / with
  *     ["SET","key:rest","<32 bytes>"] and ["GET","key:rest"] (the requests @upstash/redis sends,
  *     with its Upstash-Encoding: base64 header);
@@ -104,7 +105,9 @@ async function main(): Promise<void> {
   const server = await startSlabcache({ directives: { 'metrics-port': String(httpPort), 'http-api-token': TOKEN } });
   const base = `http://127.0.0.1:${httpPort}`;
   await withServers([server], async () => {
-    await h1Load(base, BODIES.SET, 1, 1000, 5); // warm-up, and the key exists for GET
+    // Warm-up of both paths (the server's JIT, this process's HTTP/2 client), and the key exists for GET.
+    await h1Load(base, BODIES.SET, connections, 20_000, 3);
+    await h2Load(base, BODIES.SET, sessions, connections, 20_000, 3);
     const rows: Array<Array<string | number>> = [['load', 'transport', 'ops/s', 'p50 ms', 'p99 ms', 'requests', 'failed']];
     const figures = new Map<string, number>();
     for (const cmd of ['SET', 'GET'] as const) {
