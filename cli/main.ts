@@ -24,6 +24,7 @@ const NAMED_OPTIONS: Array<[flag: string, directive: string, help: string]> = [
   ['--timeout <seconds>', 'timeout', 'close clients idle this long (default 0: never)'],
   ['--shards <count>', 'shards', 'store shards, a power of two (default 64)'],
   ['--metrics-port <port>', 'metrics-port', 'HTTP metrics port (default 9121; 0 turns it off)'],
+  ['--http-api-token <token>', 'http-api-token', 'turn on the REST API (Upstash-compatible) on the metrics port, with this bearer token'],
   ['--loglevel <level>', 'loglevel', 'debug, verbose, notice, warning (default notice)'],
 ];
 

@@ -28,8 +28,9 @@
  * with the old ones. Loading a configuration file runs neither: it happens before the runtime
  * starts, which then reads the values (as redis-server does).
  *
- * Two parameters are slabcache's own (shards, metrics-port): hidden from patterns, so
- * `CONFIG GET *` lists exactly redis-server's parameters.
+ * A few parameters are slabcache's own (shards, metrics-port, http-api-token,
+ * http-api-max-body-size): hidden from patterns, so `CONFIG GET *` lists exactly
+ * redis-server's parameters.
  *
  * Costs: control-plane only. A CONFIG GET pattern scans the ~190 names; nothing here runs per
  * data command (the runtime copies what it needs in its listeners).
@@ -681,6 +682,9 @@ export const CONFIG_PARAMS: readonly ParamDef[] = [
     check: (v) => ((v & (v - 1n)) === 0n ? null : 'argument must be a power of two'),
   }),
   int('metrics-port', 9121, 0n, 65535n, IMMUTABLE | HIDDEN),
+  // The REST API on the metrics port (rest-api.ts): on when the token is set.
+  str('http-api-token', '', IMMUTABLE | HIDDEN),
+  { ...mem('http-api-max-body-size', 10 * 1024 * 1024, 1024n, 256n * 1024n * 1024n, false), flags: IMMUTABLE | HIDDEN },
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -221,7 +221,7 @@ export function resumeClient(server: ServerState, client: Client): void {
  * client -ERR (whatever the command had written is dropped), is logged with the command's
  * name, and touches no other client. True when a handler ran.
  */
-function executeGuarded(server: ServerState, client: Client): boolean {
+export function executeGuarded(server: ServerState, client: Client): boolean {
   const mark = client.reply.mark();
   try {
     return executeCommand(server, client);

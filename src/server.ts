@@ -136,6 +136,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
   config.onAnyChange((name, value) => settings.apply(name, value));
   const refused = config.applyAll();
   if (refused !== null) throw new Error(refused);
+  if (settings.httpApiToken !== '' && settings.metricsPort === 0) throw new Error('http-api-token needs the sidecar: the REST API is served on metrics-port, which is 0 (off)');
   settings.configFile = options.configSource ?? '';
 
   const logger = options.logger ?? createLogger(settings.loglevel);

@@ -42,6 +42,10 @@ export class Settings {
   shards = 64;
   /** slabcache's own: HTTP metrics port, 0 = off. */
   metricsPort = 9121;
+  /** slabcache's own: the REST API's bearer token on the metrics port, '' = no REST API. */
+  httpApiToken = '';
+  /** slabcache's own: the largest REST request body accepted (413 beyond). */
+  httpApiMaxBodySize = 10 * 1024 * 1024;
   /** zset-max-listpack-entries / zset-max-listpack-value: when a sorted set leaves the listpack encoding. */
   zsetMaxListpackEntries = 128;
   zsetMaxListpackValue = 64;
@@ -76,6 +80,8 @@ export class Settings {
       case 'loglevel': this.loglevel = value; break;
       case 'shards': this.shards = Number(value); break;
       case 'metrics-port': this.metricsPort = Number(value); break;
+      case 'http-api-token': this.httpApiToken = value; break;
+      case 'http-api-max-body-size': this.httpApiMaxBodySize = Number(value); break;
       case 'zset-max-listpack-entries': this.zsetMaxListpackEntries = Number(value); break;
       case 'zset-max-listpack-value': this.zsetMaxListpackValue = Number(value); break;
       case 'hll-sparse-max-bytes': this.hllSparseMaxBytes = Number(value); break;

@@ -1,6 +1,6 @@
 /*
  * The HTTP metrics sidecar: a node:http server beside the RESP listener, on the same bind
- * addresses, port `metrics-port` (default 9121, redis_exporter's; 0 = off). It only reads.
+ * addresses, port `metrics-port` (default 9121, redis_exporter's; 0 = off). Its pages only read.
  *
  *   GET /metrics  Prometheus text exposition (metrics-page.ts)
  *   GET /healthz  200 while accepting connections, 503 once shutdown has begun
@@ -12,16 +12,26 @@
  * are served in arrival order; the text goes out in chunks as it is made. The longest slice of
  * each page is kept (slabcache_scrape_last_max_slice_seconds; bench/scrape-stall.ts).
  *
+ * With `http-api-token` set, every other request goes to the REST API (rest-api.ts), which
+ * asks for the token; these three pages stay as they are, without it.
+ *
+ * HTTP/1.1 and HTTP/2 in cleartext (h2c with prior knowledge; TLS is not configured in
+ * slabcache) share the port: the node:http server listens, and each connection's first bytes
+ * are compared with HTTP/2's client preface; an HTTP/2 one goes to a node:http2 server
+ * instead. Both call the same request handler (HTTP/2 through its compatibility API).
+ *
  * Lifecycle: startSidecar() resolves once every address listens (rejects, with nothing left
  * open, if one cannot); close() drops pending pages and open connections.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import http2 from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
 import type { ServerState } from './server-state.ts';
 import { PromWriter } from './prometheus.ts';
 import { RuntimeMonitor } from './runtime-monitor.ts';
 import { metricsPage, type ScrapeStats } from './metrics-page.ts';
 import { infoSection } from './commands/server.ts';
+import { createRestApi, type RestApi } from './rest-api.ts';
 
 /**
  * Time one event-loop turn spends on pages before yielding. A turn overruns it by at most one
@@ -30,8 +40,15 @@ import { infoSection } from './commands/server.ts';
 const SLICE_BUDGET_MS = 0.15;
 /** Write the text made so far once it passes this many characters. */
 const FLUSH_CHARS = 32 * 1024;
-/** Connections beyond this are refused (a scraper per Prometheus replica is the usual load). */
+/**
+ * Connections beyond this are refused (a scraper per Prometheus replica is the usual load);
+ * with the REST API on, maxclients instead.
+ */
 const MAX_CONNECTIONS = 64;
+/** An HTTP/2 session idle this long is closed. */
+const H2_IDLE_MS = 60_000;
+/** The first bytes an HTTP/2 client sends with prior knowledge (RFC 9113 3.4). */
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 /** Lines of an INFO section turned into JSON per step. */
 const INFO_LINES_PER_STEP = 100;
 /** INFO sections with a line per command, and how many commands' lines a step makes. */
@@ -266,6 +283,50 @@ function plain(res: http.ServerResponse, status: number, body: string, head: boo
 }
 
 const INDEX = 'slabcache metrics sidecar\n\n/metrics  Prometheus text exposition\n/healthz  200 while accepting connections, 503 while shutting down\n/info     INFO sections as JSON\n';
+const REST_INDEX = INDEX + '\nREST API (Authorization: Bearer <token>): POST / ["CMD","arg",...], POST /pipeline, POST /multi-exec, GET /cmd/arg/...\n';
+
+type Request = http.IncomingMessage | http2.Http2ServerRequest;
+type Response = http.ServerResponse | http2.Http2ServerResponse;
+
+/**
+ * Let `server` (node:http, listening) pass HTTP/2 connections to `h2`: its 'connection'
+ * handler runs once a socket's first bytes show HTTP/1.1; HTTP/2 sockets go to `h2`. The
+ * bytes read are put back (unshift) for the chosen server to parse. `others` holds the
+ * sockets node:http does not know of (not yet sorted, or HTTP/2), for close() to destroy.
+ */
+function divertHttp2(server: http.Server, h2: http2.Http2Server, others: Set<Socket>): void {
+  const h1Connection = server.listeners('connection') as Array<(socket: Socket) => void>;
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
+    others.add(socket);
+    socket.once('close', () => others.delete(socket));
+    socket.on('error', () => {
+      // Reset by the peer before a server took it: 'close' follows.
+    });
+    // A peer that sends nothing is dropped as node:http drops one that sends no headers.
+    socket.setTimeout(server.headersTimeout, () => socket.destroy());
+    let head: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+      const n = Math.min(head.length, H2_PREFACE.length);
+      const isH2 = head.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
+      if (isH2 && n < H2_PREFACE.length) return;
+      socket.off('data', onData);
+      socket.setTimeout(0);
+      socket.pause();
+      socket.unshift(head);
+      if (isH2) {
+        // The HTTP/2 session reads what was put back itself on its next tick.
+        h2.emit('connection', socket);
+      } else {
+        others.delete(socket);
+        for (const listener of h1Connection) listener.call(server, socket);
+        socket.resume();
+      }
+    };
+    socket.on('data', onData);
+  });
+}
 
 /**
  * Serve /metrics, /healthz and /info for `state` on `port` at every host the RESP side listens
@@ -286,14 +347,25 @@ export async function startSidecar(state: ServerState, port: number, options: Si
     scrape.worstSliceMs = scheduler.worstSliceMs;
   };
 
-  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    scheduler.probe?.start();
-    const t0 = performance.now();
-    let handlerJob: Job | null = null;
+  const token = state.settings.httpApiToken;
+  const rest: RestApi | null = token === '' ? null : createRestApi(state, token, state.settings.httpApiMaxBodySize);
+
+  const onRequest = (request: Request, response: Response): void => {
+    // The pages use ServerResponse's API, which Http2ServerResponse has too.
+    const req = request as http.IncomingMessage;
+    const res = response as http.ServerResponse;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const head = req.method === 'HEAD';
+    const page = (req.method === 'GET' || head) && (path === '/metrics' || path === '/info' || path === '/healthz' || path === '/');
+    if (rest !== null && !page) {
+      rest.handle(request, response);
+      return;
+    }
+    scheduler.probe?.start();
+    const t0 = performance.now();
+    let handlerJob: Job | null = null;
     if (req.method !== 'GET' && !head) {
       plain(res, 405, 'method not allowed\n', false, { Allow: 'GET, HEAD' });
     } else if (path === '/metrics' || path === '/info') {
@@ -314,7 +386,7 @@ export async function startSidecar(state: ServerState, port: number, options: Si
       if (state.shuttingDown) plain(res, 503, 'shutting down\n', head);
       else plain(res, 200, 'OK\n', head);
     } else if (path === '/') {
-      plain(res, 200, INDEX, head);
+      plain(res, 200, rest === null ? INDEX : REST_INDEX, head);
     } else {
       plain(res, 404, 'not found\n', head);
     }
@@ -323,12 +395,21 @@ export async function startSidecar(state: ServerState, port: number, options: Si
     if (handlerJob !== null && ms > handlerJob.maxSliceMs) handlerJob.maxSliceMs = ms;
   };
 
+  const h2 = http2.createServer(onRequest);
+  // An idle HTTP/2 session is closed after this long (node:http's keep-alive closes idle
+  // HTTP/1.1 connections after 5 s).
+  h2.setTimeout(H2_IDLE_MS);
+  h2.on('sessionError', () => {
+    // A peer breaking the protocol: its session is destroyed, the others carry on.
+  });
+  const others = new Set<Socket>();
   const servers: http.Server[] = [];
   const addresses: string[] = [];
   try {
     for (const host of hosts) {
       const server = http.createServer(onRequest);
-      server.maxConnections = MAX_CONNECTIONS;
+      divertHttp2(server, h2, others);
+      server.maxConnections = rest === null ? MAX_CONNECTIONS : state.settings.maxclients;
       const bound = await listen(server, host, port);
       servers.push(server);
       addresses.push(`${host}:${bound}`);
@@ -348,9 +429,11 @@ export async function startSidecar(state: ServerState, port: number, options: Si
     close: () => {
       closing ??= (async () => {
         scheduler.cancelAll();
+        rest?.close();
         runtime.stop();
         const stopped = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
         for (const s of servers) s.closeAllConnections();
+        for (const socket of others) socket.destroy();
         await Promise.all(stopped);
       })();
       return closing;

@@ -13,7 +13,7 @@ import { decodeReply, RawClient, type RespValue } from './helpers/raw-client.ts'
 import { haveRedisServer, startRedisServer, type RedisServerHandle } from './helpers/redis-server.ts';
 
 /** slabcache's own parameters, unknown to redis-server. */
-const SLABCACHE_ONLY = new Set(['shards', 'metrics-port']);
+const SLABCACHE_ONLY = new Set(['shards', 'metrics-port', 'http-api-token', 'http-api-max-body-size']);
 const ALL_NAMES = CONFIG_PARAMS.flatMap((d) => (d.alias === undefined ? [d.name] : [d.name, d.alias]));
 
 function loadError(text: string): ConfigError {
