@@ -333,6 +333,17 @@ export interface ConfigOptions {
    */
   'hll-sparse-max-bytes'?: number | `${number}${MemoryUnit}`;
   /**
+   * The largest REST request body; larger ones get 413. slabcache's own. Start-up only.
+   * Default: `10485760`.
+   */
+  'http-api-max-body-size'?: number | `${number}${MemoryUnit}`;
+  /**
+   * The REST API (Upstash-compatible) on the sidecar's port: off while empty. With a token, every
+   * REST request must carry `Authorization: Bearer <token>`. slabcache's own. Start-up only.
+   * Default: `""`.
+   */
+  'http-api-token'?: string;
+  /**
    * Redis's parameter, accepted with Redis's syntax and checks (the sample redis.conf lists those slabcache acts on).
    * Default: `10`.
    */
