@@ -29,5 +29,5 @@ if (process.features.typescript && fs.existsSync(sources)) {
   await import(built.href);
 } else {
   fail(`this checkout has no built JavaScript and Node ${process.version} cannot run TypeScript: ` +
-    'run `npm install` with the dev dependencies (it builds dist/), or use Node 22.18 or newer');
+    'install the dev dependencies (`npm install`; npm start then runs on the pinned Node 24) and `npm run build`, or use Node 22.18 or newer');
 }
