@@ -15,18 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveRedisServer, startRedisServer, type RedisServerHandle } from '../helpers/redis-server.ts';
 import { startTarget, type TargetServer } from '../helpers/target-server.ts';
 import { RawClient, decodeReply, escapeBytes, type RespValue } from '../helpers/raw-client.ts';
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/prng.ts';
 
 const enabled = haveRedisServer('redis-server not on PATH: geo side-by-side test skipped');
 

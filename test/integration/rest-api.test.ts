@@ -6,26 +6,15 @@
  * REST client as one more client of the same server (RESP sees its writes, CLIENT PAUSE holds
  * it, BLPOP does not block it).
  */
-import net from 'node:net';
 import http from 'node:http';
 import http2 from 'node:http2';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Redis as Upstash } from '@upstash/redis';
 import { Redis } from 'ioredis';
 import { startServer, type RunningServer } from '../../src/server.ts';
+import { freePort } from '../helpers/redis-server.ts';
 
 const TOKEN = 'test-token-0123456789';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function start(directives: Record<string, string>): Promise<{ server: RunningServer; base: string }> {
   const port = await freePort();

@@ -12,17 +12,7 @@ import { Redis } from 'ioredis';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { pino } from 'pino';
 import { startServer, type RunningServer } from '../../src/server.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../helpers/redis-server.ts';
 
 async function start(metricsPort: number): Promise<RunningServer> {
   return startServer({ loglevel: 'warning', port: '0', bind: '127.0.0.1', 'metrics-port': String(metricsPort) });

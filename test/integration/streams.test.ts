@@ -51,8 +51,8 @@ describe('streams', () => {
         }
       }
     })();
-    // Let the reader block on '$' first.
-    await new Promise((r) => setTimeout(r, 50));
+    // The reader must be blocked on '$' before the first XADD, or '$' would skip entries.
+    for (let i = 0; i < 500 && !/blocked_clients:1\r/.test(await producer.info('clients')); i++) await new Promise((r) => setTimeout(r, 10));
     for (let batch = 0; batch < total / 250; batch++) {
       const p = producer.pipeline();
       for (let i = 0; i < 250; i++) p.xadd('log', '*', 'n', String(batch * 250 + i));

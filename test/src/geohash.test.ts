@@ -15,6 +15,7 @@ import {
 import { formatFixedPoint, formatHumanDouble } from '../../src/format-fixed.ts';
 import { haveRedisServer, startRedisServer, type RedisServerHandle } from '../helpers/redis-server.ts';
 import { RawClient, decodeReply, type RespValue } from '../helpers/raw-client.ts';
+import { rng } from '../helpers/prng.ts';
 
 function position(score: number): [string, string] {
   decodeScore(score);
@@ -152,18 +153,6 @@ describe('areasByShape', () => {
     expect(areas.step[0]).not.toBe(0);
   });
 });
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function scalar(v: RespValue): string | null {
   return v.kind === 'scalar' ? v.data.toString('latin1') : null;

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addLongDouble, formatLongDoubleHuman, isFiniteLongDouble, parseLongDouble, type LongDouble } from '../../src/long-double.ts';
 import { haveRedisServer, startRedisServer, type RedisServerHandle } from '../helpers/redis-server.ts';
 import { RawClient } from '../helpers/raw-client.ts';
+import { rng } from '../helpers/prng.ts';
 
 function parse(text: string): LongDouble | null {
   const b = Buffer.from(text, 'latin1');
@@ -113,17 +114,6 @@ describe('addLongDouble and formatLongDoubleHuman', () => {
 });
 
 /** Deterministic PRNG (mulberry32) so every run sends the same cases. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const FIXED = [
   '0', '-0', '1', '-1', '+1', ' 1', '1 ', '', '0.1', '5.6', '10.5', '1e-20', '-1e-20', '3.0e21', '1e308', '1e400', '1e4930',
   '-1e4931', '1e4932', '1.18973149535723176502e4932', '-1.18973149535723176502e4932', '1.2e4932', '1e99999', '1e-99999',
