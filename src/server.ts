@@ -70,8 +70,14 @@ const DEFAULT_BIND = '127.0.0.1 -::1';
 const TICK_MS = 10;
 /** How long close() lets clients take their pending replies before cutting them off. */
 const CLOSE_GRACE_MS = 2000;
-/** Share of each tick the store's maintenance may use (Redis's active-expire 25% CPU budget). */
-const MAINTENANCE_SHARE = 0.25;
+/**
+ * Milliseconds of each tick the store's maintenance (active expiry, slab rebalancing) may use:
+ * Redis's slow expire cycle share of the CPU, 25% at active-expire-effort 1 plus 2 points per
+ * step of effort (43% at 10), never the whole loop.
+ */
+export function maintenanceBudgetMs(effort: number): number {
+  return (TICK_MS * (25 + 2 * (effort - 1))) / 100;
+}
 const DENIED = Buffer.from("-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n");
 const MAX_CLIENTS_REACHED = Buffer.from('-ERR max number of clients reached\r\n');
 
@@ -290,7 +296,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
   const runTick = (): void => {
     const now = clock.refresh();
     const maintenanceStart = performance.now();
-    store.maintenance(TICK_MS * MAINTENANCE_SHARE * settings.activeExpireEffort);
+    store.maintenance(maintenanceBudgetMs(settings.activeExpireEffort));
     state.stats.expireCycleUsec += (performance.now() - maintenanceStart) * 1000;
     if (now - lastOpsSample >= 100) {
       // Redis samples its instantaneous rates every 100 ms and reports the mean of the last 16.
