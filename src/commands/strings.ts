@@ -93,11 +93,20 @@ function optionsExpireOrReply(c: Client): boolean {
   return expireArgument(c, options.expireArg, seconds, relative);
 }
 
+/** The largest EX/PX/EXAT/PXAT value computed in plain numbers: x 1000, plus now, stays below 2^53. */
+const MAX_PLAIN_EXPIRE = 1e12;
+
 /** getExpireMillisecondsOrReply: argument i as an absolute ms time into options.expireAt. */
 function expireArgument(c: Client, i: number, seconds: boolean, relative: boolean): boolean {
   if (!c.argInt64(i)) {
     c.reply.raw(E_NOT_INTEGER);
     return false;
+  }
+  // Plain numbers while the result stays far below 2^53 (every realistic TTL); BigInt beyond.
+  if (!parsed.isBig && parsed.num > 0 && parsed.num <= MAX_PLAIN_EXPIRE) {
+    const ms = seconds ? parsed.num * 1000 : parsed.num;
+    options.expireAt = relative ? ms + c.server.clock.now : ms;
+    return true;
   }
   let ms = parsedBigInt();
   if (ms <= 0n || (seconds && ms > INT64_MAX / 1000n)) {
