@@ -130,7 +130,7 @@ export class Registry {
   }
 }
 
-/** FNV-1a over the ASCII-lower-cased bytes. */
+/** FNV-1a over the ASCII-lower-cased bytes, as a signed 32-bit integer (a Map key V8 keeps unboxed). */
 function hashName(buf: Uint8Array, off: number, len: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < len; i++) {
@@ -138,5 +138,5 @@ function hashName(buf: Uint8Array, off: number, len: number): number {
     if (ch >= 65 && ch <= 90) ch |= 0x20;
     h = Math.imul(h ^ ch, 0x01000193);
   }
-  return h >>> 0;
+  return h | 0;
 }
