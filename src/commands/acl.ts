@@ -406,13 +406,19 @@ export function registerAclCommands(registry: Registry): void {
 /**
  * The ACL check of a command about to run (processCommand, EXEC, scripts): null when the
  * client's user may run it; else the denial is logged in the ACL LOG (in `context`, with the
- * client info of `logAs`, the script's caller for a script), its AclResult is left in
+ * client info of `logAs`: the script's caller for a script, the client itself at EXEC, and
+ * when null the client as processCommand left it), its AclResult is left in
  * `lastDenial`, and processCommand's -NOPERM text is returned.
  */
-export function aclDenial(c: Client, cmd: CommandEntry, context: number, logAs: Client = c): string | null {
+export function aclDenial(c: Client, cmd: CommandEntry, context: number, logAs: Client | null = null): string | null {
   const acl = c.server.acl;
   const result = acl.check(c.user, cmd, c);
   if (result === AclResult.OK) return null;
+  // processCommand has already made the command the client's last one (CLIENT INFO cmd=).
+  if (logAs === null) {
+    c.lastCommand = cmd;
+    logAs = c;
+  }
   lastDenial.result = result;
   const object = result === AclResult.CMD ? cmd.fullName : latin1(c, acl.errorPos);
   acl.addLogEntry(result, context, object, c.user.name, Date.now(), logClientInfo(logAs));

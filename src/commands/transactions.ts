@@ -56,7 +56,7 @@ function cmdExec(c: Client): void {
   for (const q of queued) {
     c.useArguments(q);
     // ACL permissions are checked again: they may have changed since the command was queued.
-    if (!c.user.permissive && aclDenial(c, q.cmd, AclContext.MULTI) !== null) c.reply.error(execNopermText(lastDenial.result));
+    if (!c.user.permissive && aclDenial(c, q.cmd, AclContext.MULTI, c) !== null) c.reply.error(execNopermText(lastDenial.result));
     else server.callCommand(c, q.cmd);
   }
   c.argc = argc;

@@ -51,6 +51,10 @@ function textOf(v: RespValue): string | null {
 }
 
 function canonMask(v: RespValue, fields: string[]): string {
+  // An array of maps (ACL LOG entries): mask each.
+  if (v.kind === 'aggregate' && v.items.length > 0 && v.items.every((x) => x.kind === 'aggregate')) {
+    return `${v.type}${v.items.length}[${v.items.map((x) => canonMask(x, fields)).join(',')}]`;
+  }
   if (v.kind !== 'aggregate' || v.items.length % 2 !== 0) return repr(v);
   const parts: string[] = [];
   for (let i = 0; i < v.items.length; i += 2) {

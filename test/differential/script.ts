@@ -28,7 +28,8 @@
  *                    command dict's order, which changes with every process
  *   !approx=N        integers within N of each other (PTTL, TTL right after EXPIRE)
  *   !mask=f1,f2      map (or flat name/value array) whose listed fields are compared by shape
- *                    only (HELLO: server, version, id)
+ *                    only (HELLO: server, version, id); an array of maps has each masked
+ *                    (ACL LOG: age-seconds, client-info)
  *   !kv=f1,f2        `name=value name=value` text (CLIENT INFO / LIST): the same field names,
  *                    line by line, and equal values for the listed fields
  *   !info=f1,f2      INFO text: the same "# Section" headers, and equal values for the listed
