@@ -94,15 +94,22 @@ export class AclCommands {
   readonly words: number;
 
   constructor(registry: Registry) {
-    const metas = allCommandMeta().filter((m) => !m.name.includes('|'));
-    for (const entry of registry.commands) if (metaFor(entry.fullName) === undefined) metas.push(entry.meta);
-    for (const meta of metas) {
+    for (const meta of allCommandMeta()) {
+      if (meta.name.includes('|')) continue;
       const cmd = this.make(meta.name, meta.acl_categories, meta.flags, null);
       this.top.push(cmd);
       for (const subName of meta.subcommands) {
-        const sub = metaFor(subName) ?? registry.byFullName(subName)?.meta;
-        if (sub !== undefined) cmd.subs.push(this.make(sub.name, sub.acl_categories, sub.flags, cmd));
+        const sub = metaFor(subName)!;
+        cmd.subs.push(this.make(sub.name, sub.acl_categories, sub.flags, cmd));
       }
+    }
+    // Commands and subcommands of later Redis versions that slabcache implements.
+    for (const entry of registry.all) {
+      if (this.byName.has(entry.fullName)) continue;
+      const parent = entry.parent === null ? null : this.byName.get(entry.parent.fullName)!;
+      const cmd = this.make(entry.fullName, entry.meta.acl_categories, entry.meta.flags, parent);
+      if (parent === null) this.top.push(cmd);
+      else parent.subs.push(cmd);
     }
     this.words = (this.byId.length + 31) >>> 5;
     for (const entry of registry.all) this.ofEntry[entry.id] = this.byName.get(entry.fullName)!;
