@@ -103,11 +103,12 @@ export function buildRegistry(): Registry {
 
 /**
  * Why a new connection is refused, as the bytes Redis sends before closing it, or null to
- * admit it: maxclients reached, or protected mode (no password, client not on loopback).
+ * admit it: maxclients reached, or protected mode (the default user needs no password, client
+ * not on loopback).
  */
-export function admissionRefusal(settings: Settings, connectedClients: number, remoteAddress: string | undefined): Buffer | null {
+export function admissionRefusal(settings: Settings, connectedClients: number, remoteAddress: string | undefined, defaultUserNopass: boolean): Buffer | null {
   if (connectedClients >= settings.maxclients) return MAX_CLIENTS_REACHED;
-  if (settings.protectedMode && settings.requirepass === '' && !isLoopback(remoteAddress)) return DENIED;
+  if (settings.protectedMode && defaultUserNopass && !isLoopback(remoteAddress)) return DENIED;
   return null;
 }
 
@@ -272,7 +273,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
       socket.destroy();
       return;
     }
-    const refusal = admissionRefusal(settings, state.clients.size, socket.remoteAddress);
+    const refusal = admissionRefusal(settings, state.clients.size, socket.remoteAddress, acl.defaultUser.nopass);
     if (refusal !== null) {
       state.stats.rejectedConnections++;
       socket.end(refusal);
