@@ -110,6 +110,17 @@ describe.skipIf(!haveRedisServer())('aclfile: ACL LOAD / ACL SAVE against redis-
     expect(canonFile(fs.readFileSync(targetFile, 'latin1'))).toBe(canonFile(fs.readFileSync(refFile, 'latin1')));
   });
 
+  test('SLOWLOG shows ACL SETUSER with its arguments redacted, as Redis does', async () => {
+    await both('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
+    await both('ACL', 'SETUSER', 'zed', 'on', '>secret');
+    const [a, b] = await Promise.all([r.call('SLOWLOG', 'GET', '2'), t.call('SLOWLOG', 'GET', '2')]);
+    for (const reply of [a.toString('latin1'), b.toString('latin1')]) {
+      expect(reply).toContain('$3\r\nACL\r\n$7\r\nSETUSER\r\n$10\r\n(redacted)\r\n$10\r\n(redacted)\r\n$10\r\n(redacted)\r\n');
+      expect(reply).not.toContain('secret');
+    }
+    await both('CONFIG', 'SET', 'slowlog-log-slower-than', '10000');
+  });
+
   test('a client of a user that ACL LOAD removes is disconnected', async () => {
     const text = 'user default on nopass ~* &* +@all\nuser temp on nopass +@all ~*\n';
     fs.writeFileSync(targetFile, text);
