@@ -815,8 +815,8 @@ export class Acl {
       const linenum = i + 1;
       const line = lines[i]!.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
       if (line === '') continue;
-      const argv = line.split(' ').filter((w) => w !== '');
-      if (argv.length === 0) continue;
+      // sdssplitlen on single spaces: two spaces in a row make an empty argument.
+      const argv = line.split(' ');
       if (argv[0] !== 'user' || argv.length < 2) {
         errors += `${filename}:${linenum} should start with user keyword followed by the username. `;
         continue;
