@@ -121,6 +121,30 @@ describe.skipIf(!haveRedisServer())('aclfile: ACL LOAD / ACL SAVE against redis-
     await both('CONFIG', 'SET', 'slowlog-log-slower-than', '10000');
   });
 
+  test('random rule sequences are described as Redis describes them (ACL LIST, GETUSER)', async () => {
+    const cats = ['keyspace', 'read', 'write', 'set', 'sortedset', 'list', 'hash', 'string', 'bitmap', 'hyperloglog', 'geo', 'stream',
+      'pubsub', 'admin', 'fast', 'slow', 'blocking', 'dangerous', 'connection', 'transaction', 'scripting', 'all'];
+    const cmds = ['get', 'set', 'config', 'config|get', 'client|kill', 'flushall', 'debug', 'xinfo|stream', 'acl', 'select', 'object|freq', 'eval'];
+    let seed = 12345;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    for (let round = 0; round < 60; round++) {
+      const rules: string[] = [];
+      for (let k = 1 + rand(6); k > 0; k--) {
+        const kind = rand(10);
+        if (kind < 5) rules.push(`${rand(2) ? '+' : '-'}@${cats[rand(cats.length)]}`);
+        else if (kind < 8) rules.push(`${rand(2) ? '+' : '-'}${cmds[rand(cmds.length)]}`);
+        else if (kind < 9) rules.push(`+select|${rand(3)}`);
+        else rules.push(`(${rand(2) ? '+' : '-'}@${cats[rand(cats.length)]} ~k${rand(3)})`);
+      }
+      await both('ACL', 'SETUSER', `rnd${round % 5}`, 'reset', ...rules);
+      await both('ACL', 'GETUSER', `rnd${round % 5}`);
+    }
+    await both('ACL', 'LIST');
+  });
+
   test('a client of a user that ACL LOAD removes is disconnected', async () => {
     const text = 'user default on nopass ~* &* +@all\nuser temp on nopass +@all ~*\n';
     fs.writeFileSync(targetFile, text);
