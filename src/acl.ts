@@ -693,53 +693,68 @@ export class Acl {
    */
   check(u: AclUser, entry: CommandEntry, c: Client): number {
     if (u.permissive) return AclResult.OK;
-    const cmd = this.commands.ofEntry[entry.id]!;
     let relevant: number = AclResult.CMD;
     let lastIdx = 0;
-    let keysFound = -1;
+    this.keysFound = -1;
     for (const s of u.selectors) {
-      let result: number = AclResult.OK;
-      let pos = 0;
-      if ((s.flags & SEL_ALLCOMMANDS) === 0 && !cmd.noAuth && !s.bit(cmd.id) && !firstArgAllowed(s, cmd, c)) result = AclResult.CMD;
-      if (result === AclResult.OK && (s.flags & SEL_ALLKEYS) === 0 && hasKeys(entry)) {
-        if (keysFound < 0) keysFound = commandKeys(entry, c);
-        for (let j = 0; j < keysFound; j++) {
-          const idx = keyPositions[j]!;
-          if (!keyAllowed(s, c, idx, keyAccess[j]!)) {
-            result = AclResult.KEY;
-            pos = idx;
-            break;
-          }
-        }
-      }
-      if (result === AclResult.OK && (s.flags & SEL_ALLCHANNELS) === 0 && this.channelFlags[entry.id] !== 0) {
-        const last = this.channelFlags[entry.id] === 2 ? c.argc - 1 : 1;
-        const isPattern = this.channelPattern[entry.id] === 1;
-        for (let idx = 1; idx <= last; idx++) {
-          if (!channelAllowed(s.channels, c.argBuf, c.argOff[idx]!, c.argLen[idx]!, isPattern)) {
-            result = AclResult.CHANNEL;
-            pos = idx;
-            break;
-          }
-        }
-      }
+      const result = this.checkSelector(s, entry, c);
       if (result === AclResult.OK) return AclResult.OK;
-      if (result > relevant || (result === relevant && pos > lastIdx)) {
+      if (result > relevant || (result === relevant && this.selectorPos > lastIdx)) {
         relevant = result;
-        lastIdx = pos;
+        lastIdx = this.selectorPos;
       }
     }
     this.errorPos = lastIdx;
     return relevant;
   }
 
-  /** ACLUserCheckChannelPerm (literal pattern compare when isPattern). */
-  channelPermitted(u: AclUser, channel: Buffer, isPattern: boolean): boolean {
+  /**
+   * ACLUserCheckCmdWithUnrestrictedKeyAccess for read access: a selector both allows the
+   * command and may read every key (SORT's BY and GET patterns need it).
+   */
+  mayReadAnyKey(u: AclUser, entry: CommandEntry, c: Client): boolean {
+    if (u.permissive) return true;
+    this.keysFound = -1;
     for (const s of u.selectors) {
-      if ((s.flags & SEL_ALLCHANNELS) !== 0) return true;
-      if (channelAllowed(s.channels, channel, 0, channel.length, isPattern)) return true;
+      if (this.checkSelector(s, entry, c) !== AclResult.OK) continue;
+      if ((s.flags & SEL_ALLKEYS) !== 0 || s.patterns.some((p) => (p.flags & PERM_READ) !== 0 && p.pattern === '*')) return true;
     }
     return false;
+  }
+
+  /** The command's keys, found once per check (the selectors share them). */
+  private keysFound = -1;
+  /** Argument position of the last selector denial. */
+  private selectorPos = 0;
+
+  /** ACLSelectorCheckCmd. */
+  private checkSelector(s: Selector, entry: CommandEntry, c: Client): number {
+    const cmd = this.commands.ofEntry[entry.id]!;
+    if ((s.flags & SEL_ALLCOMMANDS) === 0 && !cmd.noAuth && !s.bit(cmd.id) && !firstArgAllowed(s, cmd, c)) {
+      this.selectorPos = 0;
+      return AclResult.CMD;
+    }
+    if ((s.flags & SEL_ALLKEYS) === 0 && hasKeys(entry)) {
+      if (this.keysFound < 0) this.keysFound = commandKeys(entry, c);
+      for (let j = 0; j < this.keysFound; j++) {
+        const idx = keyPositions[j]!;
+        if (!keyAllowed(s, c, idx, keyAccess[j]!)) {
+          this.selectorPos = idx;
+          return AclResult.KEY;
+        }
+      }
+    }
+    if ((s.flags & SEL_ALLCHANNELS) === 0 && this.channelFlags[entry.id] !== 0) {
+      const last = this.channelFlags[entry.id] === 2 ? c.argc - 1 : 1;
+      const isPattern = this.channelPattern[entry.id] === 1;
+      for (let idx = 1; idx <= last; idx++) {
+        if (!channelAllowed(s.channels, c.argBuf, c.argOff[idx]!, c.argLen[idx]!, isPattern)) {
+          this.selectorPos = idx;
+          return AclResult.CHANNEL;
+        }
+      }
+    }
+    return AclResult.OK;
   }
 
   /**
