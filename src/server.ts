@@ -262,9 +262,9 @@ export async function startServer(directives: Record<string, string> = {}, optio
   config.onChange('acl-pubsub-default', (_name, value) => {
     acl.pubsubDefault = value === 'allchannels' ? ACL_ALLCHANNELS : 0;
   });
+  // As in Redis, a shorter acllog-max-len trims the log at its next entry.
   config.onChange('acllog-max-len', (_name, value) => {
     acl.maxLogLen = Number(value);
-    if (acl.log.length > acl.maxLogLen) acl.log.length = acl.maxLogLen;
   });
 
   const onConnection = (socket: net.Socket) => {
