@@ -215,8 +215,6 @@ export class AclUser {
   selectors: Selector[];
   /** Every selector check passes at once: the root selector allows all commands, keys, channels. */
   permissive = false;
-  /** Deleted (ACL DELUSER, ACL LOAD): its clients are being disconnected. */
-  deleted = false;
   description: string | null = null;
 
   constructor(name: string, words: number, pubsubDefault: number) {

@@ -33,7 +33,6 @@ function cArg(c: Client, i: number): string {
  * (after this reply when one of them is running the command).
  */
 export function killUserClients(server: ServerState, user: AclUser): void {
-  user.deleted = true;
   for (const client of [...server.clients.values()]) {
     if (client.user !== user) continue;
     client.user = server.acl.defaultUser;
@@ -382,7 +381,7 @@ const ACL_HELP = [
 ];
 
 /** The client-info of an ACL LOG entry (catClientInfoString of the real client). */
-export function logClientInfo(c: Client): string {
+function logClientInfo(c: Client): string {
   return clientInfoLine(c, c.server.clock.now);
 }
 
