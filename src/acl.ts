@@ -249,7 +249,7 @@ export class AclUser {
   }
 }
 
-export function hashPassword(password: Buffer): string {
+function hashPassword(password: Buffer): string {
   return createHash('sha256').update(password).digest('hex');
 }
 
@@ -756,8 +756,9 @@ export class Acl {
   }
 
   /**
-   * ACLKillPubsubClientsIfNeeded's test: whether `client` (authenticated as `old`) holds a
-   * subscription the new rules no longer allow. Null when nothing can have been revoked.
+   * ACLKillPubsubClientsIfNeeded's first steps: null when the new rules cannot have revoked a
+   * channel (a selector allows all, or the new channel list holds every old one), else the
+   * new rules' channel patterns, against which `old`'s subscribers are then checked.
    */
   revokedChannels(newUser: AclUser, old: AclUser): ChannelPattern[] | null {
     if (newUser.selectors.some((s) => (s.flags & SEL_ALLCHANNELS) !== 0)) return null;
@@ -776,6 +777,7 @@ export class Acl {
     return superset ? null : upcoming;
   }
 
+  /** A subscription (latin1 channel or pattern name) against revokedChannels' list. */
   static subscriptionAllowed(upcoming: ChannelPattern[], channel: string, isPattern: boolean): boolean {
     const bytes = Buffer.from(channel, 'latin1');
     return channelAllowed(upcoming, bytes, 0, bytes.length, isPattern);

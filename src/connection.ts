@@ -2,8 +2,9 @@
  * A connection's read loop: each socket read feeds the parser, and every complete command in
  * it is checked and executed, its replies appended to the client's own output buffer, which
  * output.ts flushes once per event-loop turn (ARCHITECTURE.md principle 6). The generic checks
- * (unknown command, arity, auth, ACL permissions, OOM) run here, once, with Redis's exact wording, before any
- * handler (principle 2).
+ * (unknown command, arity, auth, ACL permissions, OOM) run here, once, with Redis's exact
+ * wording, before any handler (principle 2). The ACL check costs one boolean test for a user
+ * allowed everything (the default user).
  *
  * Input limits: a client whose unparsed input passes client-query-buffer-limit is closed and
  * logged, as Redis does. A protocol error is replied and the connection closed after the
