@@ -145,6 +145,33 @@ describe.skipIf(!haveRedisServer())('aclfile: ACL LOAD / ACL SAVE against redis-
     await both('ACL', 'LIST');
   });
 
+  test('key permissions follow the access flags of each key spec (ACL DRYRUN over the command families)', async () => {
+    await both('ACL', 'SETUSER', 'keys', 'on', 'nopass', '+@all', '%R~r:*', '%W~w:*', '~rw:*', 'resetchannels', '&c:*');
+    const templates = [
+      'get K', 'set K v', 'set K v get', 'append K v', 'getdel K', 'getex K', 'getrange K 0 1', 'incr K', 'mget K K2', 'mset K v K2 v',
+      'msetnx K v K2 v', 'strlen K', 'lcs K K2', 'del K', 'unlink K K2', 'exists K', 'touch K', 'type K', 'rename K K2', 'renamenx K K2',
+      'copy K K2', 'move K 1', 'expire K 10', 'ttl K', 'persist K', 'dump K', 'restore K 0 x', 'object encoding K', 'lpush K a',
+      'lpop K', 'lrange K 0 -1', 'lmove K K2 left right', 'blmove K K2 left right 0', 'rpoplpush K K2', 'lmpop 2 K K2 left', 'blpop K K2 0',
+      'hset K f v', 'hget K f', 'hgetall K', 'hincrby K f 1', 'sadd K m', 'smembers K', 'sinterstore K K2', 'sunion K K2', 'smove K K2 m',
+      'sintercard 2 K K2', 'zadd K 1 m', 'zrange K 0 -1', 'zrangestore K K2 0 -1', 'zunionstore K 2 K K2', 'zinter 2 K K2', 'zpopmin K',
+      'bzpopmin K 0', 'zmpop 1 K min', 'xadd K * f v', 'xrange K - +', 'xread streams K K2 0 0', 'xreadgroup group g c streams K 0',
+      'xgroup create K g $', 'xinfo stream K', 'xack K g 1-1', 'xclaim K g c 0 1-1', 'xautoclaim K g c 0 0', 'xtrim K maxlen 1',
+      'pfadd K a', 'pfcount K K2', 'pfmerge K K2', 'setbit K 1 1', 'getbit K 1', 'bitcount K', 'bitop and K K2', 'bitpos K 1',
+      'bitfield K get u8 0', 'bitfield K set u8 0 1', 'bitfield K incrby u8 0 1', 'bitfield_ro K get u8 0', 'geoadd K 1 1 m',
+      'geosearchstore K K2 frommember m byradius 1 km', 'georadius K 1 1 1 km store K2', 'georadius K 1 1 1 km', 'sort K', 'sort K store K2',
+      'sort_ro K', 'eval x 2 K K2', 'fcall f 1 K', 'watch K K2', 'publish K x', 'subscribe K K2', 'psubscribe K', 'spublish K x',
+    ];
+    const keys = ['r:1', 'w:1', 'rw:1', 'no', 'c:1'];
+    for (const template of templates) {
+      for (const k1 of keys) {
+        for (const k2 of ['rw:2', 'r:2', 'w:2']) {
+          const args = template.split(' ').map((a) => (a === 'K' ? k1 : a === 'K2' ? k2 : a));
+          await both('ACL', 'DRYRUN', 'keys', ...args);
+        }
+      }
+    }
+  });
+
   test('a client of a user that ACL LOAD removes is disconnected', async () => {
     const text = 'user default on nopass ~* &* +@all\nuser temp on nopass +@all ~*\n';
     fs.writeFileSync(targetFile, text);
