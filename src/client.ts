@@ -22,6 +22,7 @@ import { NotifyClass } from './keyspace-events.ts';
 import { parseInt64, parsed } from './numbers.ts';
 import { E_NOT_INTEGER, E_WRONGTYPE } from '../protocol/replies.ts';
 import type { KeyTypeCode } from '../store/types.ts';
+import type { AclUser } from './acl.ts';
 
 export class Client {
   readonly id: number;
@@ -41,8 +42,10 @@ export class Client {
   libName = '';
   libVersion = '';
   db = 0;
+  /** Authenticated (c->authenticated): by AUTH/HELLO, or at connection while the default user needs no password. */
   authenticated: boolean;
-  user = 'default';
+  /** The ACL user the client runs as. */
+  user: AclUser;
   noEvict = false;
   noTouch = false;
   /** CLIENT REPLY OFF is in force. */
@@ -106,7 +109,8 @@ export class Client {
     this.laddr = formatAddress(socket.localAddress, socket.localPort);
     this.createdAt = server.clock.now;
     this.lastInteraction = server.clock.now;
-    this.authenticated = server.settings.requirepass === '';
+    this.user = server.acl.defaultUser;
+    this.authenticated = !server.acl.authRequired;
     this.argBuf = parser.argBuf;
     this.argOff = parser.argOff;
     this.argLen = parser.argLen;

@@ -8,8 +8,10 @@
  * getkeys functions are written out below; a movable-keys command whose specs fail (a numkeys
  * that is not a number ...) has none, as its getkeys function finds.
  *
- * Used by client-side caching (the keys a read command fetched) and COMMAND GETKEYS. Positions go into one
- * reusable Int32Array: no allocation per command.
+ * Used by client-side caching (the keys a read command fetched), COMMAND GETKEYS and ACL key
+ * permissions. Positions go into one reusable Int32Array, and each key's access (read and/or
+ * write, from its spec's ACCESS / INSERT / DELETE / UPDATE flags, or from the getkeys function
+ * of SET and BITFIELD, whose specs have variable flags) into another: no allocation per command.
  */
 import type { Client } from './client.ts';
 import { CommandFlag, type CommandEntry } from './registry.ts';
@@ -19,8 +21,26 @@ import { parsed } from './numbers.ts';
 /** Key positions found by the last commandKeys() call. */
 export const keyPositions = new Int32Array(1024);
 
+/** Access bits of each key found: what ACL key patterns (%R~ / %W~) must grant. */
+export const KeyAccess = { READ: 1, WRITE: 2 } as const;
+export const keyAccess = new Uint8Array(1024);
+
+const specAccess = new WeakMap<object, number>();
+
+function accessOf(spec: { flags: string[] }): number {
+  let access = specAccess.get(spec);
+  if (access === undefined) {
+    const f = spec.flags;
+    access = (f.includes('access') ? KeyAccess.READ : 0) | (f.includes('insert') || f.includes('delete') || f.includes('update') ? KeyAccess.WRITE : 0);
+    specAccess.set(spec, access);
+  }
+  return access;
+}
+
 /** Fill keyPositions with the key argument positions of c's current command; returns their count. */
 export function commandKeys(cmd: CommandEntry, c: Client): number {
+  if (cmd.fullName === 'set') return setKeys(c);
+  if (cmd.fullName === 'bitfield') return bitfieldKeys(c);
   const n = fromKeySpecs(cmd.meta, c);
   if (n >= 0) return n;
   if (cmd.fullName === 'sort') return sortKeys(c);
@@ -36,6 +56,7 @@ export function commandKeys(cmd: CommandEntry, c: Client): number {
  */
 function sortKeys(c: Client): number {
   keyPositions[0] = 1;
+  keyAccess[0] = KeyAccess.READ;
   let store = 0;
   for (let i = 2; i < c.argc; i++) {
     if (c.argIs(i, 'limit')) i += 2;
@@ -44,12 +65,42 @@ function sortKeys(c: Client): number {
   }
   if (store === 0) return 1;
   keyPositions[1] = store;
+  keyAccess[1] = KeyAccess.WRITE;
   return 2;
+}
+
+/** setGetKeys: the key, read too when a GET option is there. */
+function setKeys(c: Client): number {
+  keyPositions[0] = 1;
+  keyAccess[0] = KeyAccess.WRITE;
+  for (let i = 3; i < c.argc; i++) if (c.argIs(i, 'get')) keyAccess[0] = KeyAccess.READ | KeyAccess.WRITE;
+  return 1;
+}
+
+/** bitfieldGetKeys: read-only while only GET (and OVERFLOW) operations are given. */
+function bitfieldKeys(c: Client): number {
+  let readonly = true;
+  for (let i = 2; i < c.argc; i++) {
+    const rem = c.argc - i - 1;
+    if (c.argIs(i, 'get') && rem >= 2) i += 2;
+    else if ((c.argIs(i, 'set') || c.argIs(i, 'incrby')) && rem >= 3) {
+      readonly = false;
+      break;
+    } else if (c.argIs(i, 'overflow') && rem >= 1) i += 1;
+    else {
+      readonly = false;
+      break;
+    }
+  }
+  keyPositions[0] = 1;
+  keyAccess[0] = readonly ? KeyAccess.READ : KeyAccess.READ | KeyAccess.WRITE;
+  return 1;
 }
 
 /** sortROGetKeys: only the sorted key (SORT_RO has no STORE). */
 function sortRoKeys(): number {
   keyPositions[0] = 1;
+  keyAccess[0] = KeyAccess.READ;
   return 1;
 }
 
@@ -95,7 +146,11 @@ function fromKeySpecs(meta: CommandMeta, c: Client): number {
       last = first + parsed.num - 1;
     } else return -1;
     if (last >= argc || last < first || first >= argc) return -1;
-    for (let i = first; i <= last && i < argc && count < keyPositions.length; i += step) keyPositions[count++] = i;
+    const access = accessOf(spec);
+    for (let i = first; i <= last && i < argc && count < keyPositions.length; i += step) {
+      keyAccess[count] = access;
+      keyPositions[count++] = i;
+    }
     if (spec.flags.includes('incomplete')) return -1;
   }
   return count;
@@ -107,6 +162,9 @@ function fromLegacyRange(meta: CommandMeta, argc: number): number {
   const last = meta.last_key < 0 ? argc + meta.last_key : meta.last_key;
   const step = meta.step > 0 ? meta.step : 1;
   let count = 0;
-  for (let i = first; i <= last && i < argc && count < keyPositions.length; i += step) keyPositions[count++] = i;
+  for (let i = first; i <= last && i < argc && count < keyPositions.length; i += step) {
+    keyAccess[count] = 0;
+    keyPositions[count++] = i;
+  }
   return count;
 }

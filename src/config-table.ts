@@ -821,7 +821,7 @@ export class ConfigError extends Error {
 
 /** Directives Redis accepts and ignores since 7.0, with the exact argument count it accepts. */
 const DEPRECATED = new Set(['list-max-ziplist-entries', 'list-max-ziplist-value', 'lua-replicate-commands']);
-const UNSUPPORTED = new Set(['include', 'rename-command', 'user', 'loadmodule', 'sentinel']);
+const UNSUPPORTED = new Set(['include', 'rename-command', 'loadmodule', 'sentinel']);
 
 // ---------------------------------------------------------------------------------------------
 // The store.
@@ -852,6 +852,13 @@ export class ConfigStore {
   private readonly values: string[];
   private readonly listeners: ConfigListener[][] = CONFIG_PARAMS.map(() => []);
   private readonly anyListeners: ConfigListener[] = [];
+  /** `user <name> <rules...>` lines of the configuration, in order (loaded once ACLs exist). */
+  readonly userLines: string[][] = [];
+  /**
+   * Checks a `user` line as ACLAppendUserForLoading does: null when valid, else the index of
+   * the argument to quote and the error (set by the server before loading a configuration).
+   */
+  validateUser: ((argv: string[]) => [number, string] | null) | null = null;
 
   /** Defaults of redis-server 7.0.15; `dir` starts as the process's working directory. */
   constructor() {
@@ -1043,6 +1050,13 @@ export class ConfigStore {
         if (typeof result !== 'string') return fail(ConfigErrorCode.BAD_VALUE, result.error);
         this.values[reg.index] = result;
         if (def.name === 'save') saveSeen = true;
+        return;
+      }
+      if (name === 'user' && argv.length >= 2) {
+        const duplicate = this.userLines.some((u) => u[1] === argv[1]);
+        const invalid = duplicate ? [1, 'Duplicate user found. A user can only be defined once in config files'] as const : this.validateUser?.(argv) ?? null;
+        if (invalid !== null) return fail(ConfigErrorCode.BAD_VALUE, `Error in user declaration '${argv[invalid[0]]}': ${invalid[1]}`);
+        this.userLines.push(argv);
         return;
       }
       if (DEPRECATED.has(name) && argv.length === 2) return;

@@ -2,8 +2,9 @@
  * A connection's read loop: each socket read feeds the parser, and every complete command in
  * it is checked and executed, its replies appended to the client's own output buffer, which
  * output.ts flushes once per event-loop turn (ARCHITECTURE.md principle 6). The generic checks
- * (unknown command, arity, auth, OOM) run here, once, with Redis's exact wording, before any
- * handler (principle 2).
+ * (unknown command, arity, auth, ACL permissions, OOM) run here, once, with Redis's exact
+ * wording, before any handler (principle 2). The ACL check costs one boolean test for a user
+ * allowed everything (the default user).
  *
  * Input limits: a client whose unparsed input passes client-query-buffer-limit is closed and
  * logged, as Redis does. A protocol error is replied and the connection closed after the
@@ -27,6 +28,8 @@ import { CommandFlag, type CommandEntry } from './registry.ts';
 import type { ServerState } from './server-state.ts';
 import { flushClient, OUTPUT_PAUSE_BYTES } from './output.ts';
 import { QueuedCommand, discardTransaction } from './transactions.ts';
+import { AclContext } from './acl.ts';
+import { aclDenial } from './commands/acl.ts';
 
 /** Commands one client may run per event-loop turn before the others get theirs (about 1 ms). */
 const MAX_COMMANDS_PER_TURN = 1024;
@@ -277,9 +280,13 @@ function runCommand(server: ServerState, client: Client): boolean {
   if ((cmd.arity > 0 && cmd.arity !== client.argc) || client.argc < -cmd.arity) {
     return reject(server, client, cmd, `ERR wrong number of arguments for '${cmd.fullName}' command`);
   }
-  if (!client.authenticated && (cmd.flags & CommandFlag.NO_AUTH) === 0) return rejectWith(server, client, cmd, E_NOAUTH);
+  if (!client.authenticated && server.acl.authRequired && (cmd.flags & CommandFlag.NO_AUTH) === 0) return rejectWith(server, client, cmd, E_NOAUTH);
   const inMulti = client.multi !== null;
   if (inMulti && (cmd.flags & CommandFlag.NO_MULTI) !== 0) return reject(server, client, cmd, 'ERR Command not allowed inside a transaction');
+  if (!client.user.permissive) {
+    const denied = aclDenial(client, cmd, inMulti ? AclContext.MULTI : AclContext.TOPLEVEL);
+    if (denied !== null) return reject(server, client, cmd, denied);
+  }
   const subscribed = client.resp === 2 && client.subscriptionCount() !== 0;
   const control = inMulti || subscribed ? transactionControl(cmd) : Control.NONE;
   if (server.settings.maxmemory > 0 && !client.noEvict) {

@@ -325,7 +325,7 @@ export class Metrics implements CommandObserver {
     for (let j = 0; j < slargc; j++) {
       if (slargc !== argc && j === slargc - 1) {
         argv[j] = Buffer.from(`... (${argc - slargc + 1} more arguments)`);
-      } else if (redact !== 0 && j < 31 && (redact & (1 << j)) !== 0) {
+      } else if (redact !== 0 && (j < 31 ? (redact & (1 << j)) !== 0 : redact < 0)) {
         argv[j] = REDACTED;
       } else {
         const off = client.argOff[j];
@@ -447,7 +447,7 @@ export class Metrics implements CommandObserver {
     let p = out.write(head, 0, 'latin1');
     for (let j = 0; j < client.argc; j++) {
       if (j !== 0) out[p++] = 32;
-      if (redact !== 0 && j < 31 && (redact & (1 << j)) !== 0) {
+      if (redact !== 0 && (j < 31 ? (redact & (1 << j)) !== 0 : redact < 0)) {
         p += out.write('"(redacted)"', p, 'latin1');
         continue;
       }
@@ -490,8 +490,8 @@ export class Metrics implements CommandObserver {
 
 /**
  * Which arguments Redis replaces with "(redacted)" in MONITOR and SLOWLOG, as a bit mask over
- * argument positions (0 when none): AUTH's credentials, HELLO's AUTH pair, CONFIG SET's values
- * of sensitive parameters. Mirrors where authCommand, helloCommand and configSetCommand call
+ * argument positions (0 when none): AUTH's credentials, HELLO's AUTH pair, ACL SETUSER's
+ * arguments, CONFIG SET's values of sensitive parameters. Mirrors where authCommand, helloCommand and configSetCommand call
  * redactClientCommandArgument, including the early returns that leave arguments as they are.
  */
 export function redactedArguments(client: Client, cmd: CommandEntry): number {
@@ -524,6 +524,9 @@ export function redactedArguments(client: Client, cmd: CommandEntry): number {
     }
     return 0;
   }
+  // ACL SETUSER: the user name and every rule (passwords among them); the sign bit stands for
+  // every argument from the 31st on.
+  if (cmd.parent.name === 'acl' && cmd.name === 'setuser') return ~0b11;
   if (cmd.parent.name === 'config' && cmd.name === 'set') {
     if (argc < 4 || argc % 2 !== 0) return 0;
     let mask = 0;

@@ -18,6 +18,7 @@ import type { ConfigStore } from './config-table.ts';
 import type { Settings } from './settings.ts';
 import type { BlockingRegistry } from './blocking.ts';
 import type { Metrics } from './metrics.ts';
+import type { Acl } from './acl.ts';
 
 export interface ServerStats {
   connectionsReceived: number;
@@ -81,6 +82,8 @@ export interface ServerState {
   resumePostponed(client: Client): void;
   readonly clock: CachedClock;
   readonly registry: Registry;
+  /** ACL users, the ACL log (acl.ts). */
+  readonly acl: Acl;
   readonly config: ConfigStore;
   readonly settings: Settings;
   readonly logger: Logger;

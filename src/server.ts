@@ -30,6 +30,8 @@ import { registerTransactionCommands } from './commands/transactions.ts';
 import { registerPubsubCommands } from './commands/pubsub.ts';
 import { registerScriptingCommands } from './commands/scripting.ts';
 import { registerConnectionCommands, REDIS_COMPAT_VERSION } from './commands/connection.ts';
+import { registerAclCommands, loadAclFile, defaultUserChanged } from './commands/acl.ts';
+import { Acl, ACL_ALLCHANNELS } from './acl.ts';
 import packageJson from '../package.json' with { type: 'json' };
 import { registerServerCommands } from './commands/server.ts';
 import { registerStringCommands } from './commands/strings.ts';
@@ -84,6 +86,7 @@ const MAX_CLIENTS_REACHED = Buffer.from('-ERR max number of clients reached\r\n'
 export function buildRegistry(): Registry {
   const registry = new Registry();
   registerConnectionCommands(registry);
+  registerAclCommands(registry);
   registerServerCommands(registry);
   registerStringCommands(registry);
   registerKeyCommands(registry);
@@ -106,12 +109,34 @@ export function buildRegistry(): Registry {
 
 /**
  * Why a new connection is refused, as the bytes Redis sends before closing it, or null to
- * admit it: maxclients reached, or protected mode (no password, client not on loopback).
+ * admit it: maxclients reached, or protected mode (the default user needs no password, client
+ * not on loopback).
  */
-export function admissionRefusal(settings: Settings, connectedClients: number, remoteAddress: string | undefined): Buffer | null {
+export function admissionRefusal(settings: Settings, connectedClients: number, remoteAddress: string | undefined, defaultUserNopass: boolean): Buffer | null {
   if (connectedClients >= settings.maxclients) return MAX_CLIENTS_REACHED;
-  if (settings.protectedMode && settings.requirepass === '' && !isLoopback(remoteAddress)) return DENIED;
+  if (settings.protectedMode && defaultUserNopass && !isLoopback(remoteAddress)) return DENIED;
   return null;
+}
+
+/**
+ * ACLLoadUsersAtStartup, after requirepass has set the default user's password: the
+ * configuration's `user` lines, or the aclfile (not both). Throws what Redis exits with.
+ */
+function loadUsersAtStartup(state: ServerState): void {
+  const { acl, config } = state;
+  acl.pubsubDefault = config.value('acl-pubsub-default') === 'allchannels' ? ACL_ALLCHANNELS : 0;
+  acl.maxLogLen = Number(config.value('acllog-max-len'));
+  acl.updateDefaultPassword(config.value('requirepass'));
+  const aclfile = config.value('aclfile');
+  if (aclfile !== '' && config.userLines.length > 0) {
+    throw new Error('Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.');
+  }
+  const error = acl.loadConfiguredUsers(config.userLines);
+  if (error !== null) throw new Error(`${error}. Critical error while loading ACLs. Exiting.`);
+  if (aclfile !== '') {
+    const fileError = loadAclFile(state, aclfile);
+    if (fileError !== null) throw new Error(`Aborting Redis startup because of ACL errors: ${fileError}`);
+  }
 }
 
 function isLoopback(address: string | undefined): boolean {
@@ -134,6 +159,9 @@ function listen(server: net.Server, host: string, port: number): Promise<number>
 export async function startServer(directives: Record<string, string> = {}, options: StartOptions = {}): Promise<RunningServer> {
   const settings = new Settings();
   const config = new ConfigStore();
+  const registry = buildRegistry();
+  const acl = new Acl(registry);
+  config.validateUser = (argv) => acl.validateUserLine(argv);
   // Redis's compiled-in bind is "* -::*"; slabcache starts on loopback, as redis.conf ships.
   config.set([['bind', DEFAULT_BIND]], { startup: true });
   if (options.configText !== undefined) config.loadConfigText(options.configText, options.configSource ?? 'command line');
@@ -163,7 +191,6 @@ export async function startServer(directives: Record<string, string> = {}, optio
     activeExpireEffort: settings.activeExpireEffort,
   }, clock);
   store.cloneObject = (value) => (value as Collection).clone();
-  const registry = buildRegistry();
   const metrics = new Metrics(registry, config, clock);
   metrics.noteStartup(store);
   const events = new KeyspaceEvents();
@@ -177,6 +204,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
     resumeClient: (client: Client) => resumeClient(state, client),
     clock,
     registry,
+    acl,
     config,
     settings,
     logger,
@@ -231,12 +259,18 @@ export async function startServer(directives: Record<string, string> = {}, optio
   config.onAnyChange((name) => applyToStore(state, name));
   config.onAnyChange((name, value) => {
     if (name === 'proto-max-bulk-len') for (const client of state.clients.values()) client.parser.maxBulkLen = Number(value);
-    if (name === 'requirepass' && value === '') {
-      for (const client of state.clients.values()) {
-        client.authenticated = true;
-        client.parser.authenticated = true;
-      }
-    }
+  });
+  loadUsersAtStartup(state);
+  config.onChange('requirepass', (_name, value) => {
+    acl.updateDefaultPassword(value);
+    defaultUserChanged(state);
+  });
+  config.onChange('acl-pubsub-default', (_name, value) => {
+    acl.pubsubDefault = value === 'allchannels' ? ACL_ALLCHANNELS : 0;
+  });
+  // As in Redis, a shorter acllog-max-len trims the log at its next entry.
+  config.onChange('acllog-max-len', (_name, value) => {
+    acl.maxLogLen = Number(value);
   });
 
   const onConnection = (socket: net.Socket) => {
@@ -245,7 +279,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
       socket.destroy();
       return;
     }
-    const refusal = admissionRefusal(settings, state.clients.size, socket.remoteAddress);
+    const refusal = admissionRefusal(settings, state.clients.size, socket.remoteAddress, acl.defaultUser.nopass);
     if (refusal !== null) {
       state.stats.rejectedConnections++;
       socket.end(refusal);

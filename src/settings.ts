@@ -15,7 +15,6 @@ export interface OutputLimit {
 export class Settings {
   port = 6379;
   bind: string[] = ['127.0.0.1', '-::1'];
-  requirepass = '';
   maxclients = 10000;
   /** Idle client timeout in seconds, 0 = never. */
   timeout = 0;
@@ -57,7 +56,6 @@ export class Settings {
     switch (name) {
       case 'port': this.port = Number(value); break;
       case 'bind': this.bind = value.split(/\s+/).filter(Boolean); break;
-      case 'requirepass': this.requirepass = value; break;
       case 'maxclients': this.maxclients = Number(value); break;
       case 'timeout': this.timeout = Number(value); break;
       case 'tcp-keepalive': this.tcpKeepalive = Number(value); break;

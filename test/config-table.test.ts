@@ -206,11 +206,20 @@ describe('loadConfigText', () => {
   });
 
   it('refuses include and the other directives slabcache does not implement', () => {
-    for (const line of ['include /etc/redis/other.conf', 'rename-command FLUSHALL ""', 'user alice on', 'loadmodule /x.so', 'mymodule.opt 1']) {
+    for (const line of ['include /etc/redis/other.conf', 'rename-command FLUSHALL ""', 'loadmodule /x.so', 'mymodule.opt 1']) {
       const err = loadError(line);
       expect(err.code).toBe(ConfigErrorCode.UNSUPPORTED);
       expect(err.message).toContain('is not supported by slabcache');
     }
+  });
+
+  it('collects user lines for the ACL users, checked as Redis checks them', () => {
+    const c = new ConfigStore();
+    c.validateUser = (argv) => (argv.includes('bogus') ? [argv.indexOf('bogus') - 2, 'Syntax error'] : null);
+    c.loadConfigText('user alice on >pw\nuser "bob" off', 'test.conf');
+    expect(c.userLines).toEqual([['user', 'alice', 'on', '>pw'], ['user', 'bob', 'off']]);
+    expect(() => c.loadConfigText('user carol on bogus', 'test.conf')).toThrow("Error in user declaration 'carol': Syntax error");
+    expect(() => c.loadConfigText('user alice on', 'test.conf')).toThrow("Error in user declaration 'alice': Duplicate user found. A user can only be defined once in config files");
   });
 });
 

@@ -91,6 +91,12 @@ export function metaFor(name: string): CommandMeta | undefined {
   return table.get(name.toLowerCase());
 }
 
+/** Every entry (commands and subcommands), in the file's order. */
+export function allCommandMeta(): CommandMeta[] {
+  table ??= load();
+  return [...table.values()];
+}
+
 function subcommandsOf(meta: CommandMeta): CommandMeta[] {
   return meta.subcommands.map((sub) => {
     const entry = metaFor(sub);

@@ -1,7 +1,7 @@
 /*
  * Connection commands (Redis 7.0 networking.c / server.c / acl.c semantics): PING, ECHO,
- * QUIT, RESET, HELLO, AUTH, SELECT and the CLIENT subcommands. Authentication knows one user,
- * `default`, guarded by requirepass, as a Redis without ACL rules does.
+ * QUIT, RESET, HELLO, AUTH, SELECT and the CLIENT subcommands. AUTH and HELLO AUTH check
+ * the ACL users (src/acl.ts); requirepass is the default user's password.
  */
 import type { Client } from '../client.ts';
 import { discardTransaction } from '../transactions.ts';
@@ -12,7 +12,7 @@ import type { ServerState } from '../server-state.ts';
 import { R_OK, R_ONE, R_ZERO, R_PONG, E_SYNTAX, E_WRONGPASS, E_NOT_INTEGER } from '../../protocol/replies.ts';
 import { parsed } from '../numbers.ts';
 import { replyHelp } from './keys.ts';
-import { timingSafeEqual } from 'node:crypto';
+import { AclContext, AclResult } from '../acl.ts';
 import type { CommandMeta } from './command-meta.ts';
 
 export const REDIS_COMPAT_VERSION = '7.0.15';
@@ -61,22 +61,31 @@ function cmdReset(c: Client): void {
   c.replyOff = false;
   c.skipNextReply = false;
   c.name = '';
-  setAuthenticated(c, c.server.settings.requirepass === '');
+  // clientSetDefaultAuth
+  c.user = c.server.acl.defaultUser;
+  setAuthenticated(c, !c.server.acl.authRequired);
   c.reply.simple('RESET');
 }
 
 function setAuthenticated(c: Client, authenticated: boolean): void {
   c.authenticated = authenticated;
-  c.parser.authenticated = authenticated;
+  c.parser.authenticated = authenticated || !c.server.acl.authRequired;
 }
 
-/** ACLAuthenticateUser for the single `default` user. */
-function checkPassword(server: ServerState, user: string, password: Buffer): boolean {
-  if (user !== 'default') return false;
-  const required = server.settings.requirepass;
-  if (required === '') return true;
-  const expected = Buffer.from(required);
-  return expected.length === password.length && timingSafeEqual(expected, password);
+/** ACLAuthenticateUser: on success the client runs as the user; a failure goes to the ACL LOG. */
+function authenticate(c: Client, user: string, password: Buffer): boolean {
+  const acl = c.server.acl;
+  if (acl.checkCredentials(user, password)) {
+    c.user = acl.users.get(user)!;
+    setAuthenticated(c, true);
+    return true;
+  }
+  acl.addLogEntry(AclResult.AUTH, c.multi !== null ? AclContext.MULTI : AclContext.TOPLEVEL, c.argString(0), user, Date.now(), clientInfoLine(c, c.server.clock.now));
+  return false;
+}
+
+function latin1(c: Client, i: number): string {
+  return c.argBuf.toString('latin1', c.argOff[i], c.argOff[i] + c.argLen[i]);
 }
 
 function argBytes(c: Client, i: number): Buffer {
@@ -91,17 +100,15 @@ function cmdAuth(c: Client): void {
   let user = 'default';
   let passwordArg = 1;
   if (c.argc === 2) {
-    if (c.server.settings.requirepass === '') {
+    if (c.server.acl.defaultUser.nopass) {
       c.reply.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
       return;
     }
   } else {
-    user = c.argString(1);
+    user = latin1(c, 1);
     passwordArg = 2;
   }
-  if (checkPassword(c.server, user, argBytes(c, passwordArg))) {
-    setAuthenticated(c, true);
-    c.user = user;
+  if (authenticate(c, user, argBytes(c, passwordArg))) {
     c.reply.raw(R_OK);
   } else {
     c.reply.raw(E_WRONGPASS);
@@ -136,7 +143,7 @@ function cmdHello(c: Client): void {
   for (let j = next; j < c.argc; j++) {
     const more = c.argc - 1 - j;
     if (c.argIs(j, 'auth') && more >= 2) {
-      user = c.argString(j + 1);
+      user = latin1(c, j + 1);
       password = argBytes(c, j + 2);
       j += 2;
     } else if (c.argIs(j, 'setname') && more >= 1) {
@@ -152,12 +159,10 @@ function cmdHello(c: Client): void {
     }
   }
   if (user !== null && password !== null) {
-    if (!checkPassword(c.server, user, password)) {
+    if (!authenticate(c, user, password)) {
       c.reply.raw(E_WRONGPASS);
       return;
     }
-    setAuthenticated(c, true);
-    c.user = user;
   }
   if (!c.authenticated) {
     c.reply.error('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
@@ -253,7 +258,7 @@ export function clientInfoLine(c: Client, now: number): string {
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${(c.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1} name=${c.name}` +
     ` age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flags}` +
     ` db=${c.db} sub=${c.channels?.size ?? 0} psub=${c.patterns?.size ?? 0} ssub=${c.shardChannels?.size ?? 0} multi=${c.multi === null ? -1 : c.multi.length} qbuf=${qbuf} qbuf-free=${qbufFree} argv-mem=0 multi-mem=${multiMem} rbs=0 rbp=0` +
-    ` obl=0 oll=0 omem=${omem} tot-mem=${c.memoryBytes()} events=r cmd=${cmd} user=${c.user} redir=${st === null ? -1 : st.redirect} resp=${c.resp}` +
+    ` obl=0 oll=0 omem=${omem} tot-mem=${c.memoryBytes()} events=r cmd=${cmd} user=${c.user.name} redir=${st === null ? -1 : st.redirect} resp=${c.resp}` +
     (c.libName || c.libVersion ? ` lib-name=${c.libName} lib-ver=${c.libVersion}` : '');
 }
 
@@ -338,8 +343,8 @@ function cmdClientKill(c: Client): void {
     } else if (c.argIs(j, 'laddr')) {
       laddr = c.argString(j + 1);
     } else if (c.argIs(j, 'user')) {
-      user = c.argString(j + 1);
-      if (user !== 'default') {
+      user = latin1(c, j + 1);
+      if (!server.acl.users.has(user)) {
         c.reply.error(`ERR No such user '${user}'`);
         return;
       }
@@ -360,7 +365,7 @@ function cmdClientKill(c: Client): void {
     if (id !== 0 && client.id !== id) continue;
     if (addr !== null && client.addr !== addr) continue;
     if (laddr !== null && client.laddr !== laddr) continue;
-    if (user !== null && client.user !== user) continue;
+    if (user !== null && client.user.name !== user) continue;
     if (type !== null && clientType(client) !== type) continue;
     if (client === c && skipMe) continue;
     server.killClient(client, 'CLIENT KILL');

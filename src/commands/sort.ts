@@ -325,6 +325,17 @@ function parsedLong(): number {
   return parsed.isBig ? Number(parsed.big) : parsed.num;
 }
 
+function hasStar(c: Client, j: number): boolean {
+  const end = c.argOff[j] + c.argLen[j];
+  for (let i = c.argOff[j]; i < end; i++) if (c.argBuf[i] === 42) return true;
+  return false;
+}
+
+/** BY and GET patterns name keys the ACLs cannot check one by one: they need read access to all. */
+function mayReadAnyKey(c: Client): boolean {
+  return c.user.permissive || c.server.acl.mayReadAnyKey(c.user, c.lastCommand!, c);
+}
+
 function sortGeneric(c: Client, readonly: boolean): void {
   let desc = false;
   let alpha = false;
@@ -357,10 +368,18 @@ function sortGeneric(c: Client, readonly: boolean): void {
     } else if (c.argIs(j, 'by') && left >= 1) {
       j++;
       sortby = true;
+      if (hasStar(c, j) && !mayReadAnyKey(c)) {
+        c.reply.error('ERR BY option of SORT denied due to insufficient ACL permissions.');
+        return;
+      }
       byPattern.parse(c.argBuf, c.argOff[j], c.argLen[j]);
       // A constant pattern (no '*'): nothing to sort by. Later BY options do not undo it.
       if (byPattern.kind !== PatternKind.KEY) dontsort = true;
     } else if (c.argIs(j, 'get') && left >= 1) {
+      if (!mayReadAnyKey(c)) {
+        c.reply.error('ERR GET option of SORT denied due to insufficient ACL permissions.');
+        return;
+      }
       j++;
       if (getPatterns.length === getop) getPatterns.push(new Pattern());
       getPatterns[getop++].parse(c.argBuf, c.argOff[j], c.argLen[j]);

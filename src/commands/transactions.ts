@@ -9,6 +9,8 @@
  */
 import { E_EXECABORT, R_OK } from '../../protocol/replies.ts';
 import type { Client } from '../client.ts';
+import { AclContext, execNopermText } from '../acl.ts';
+import { aclDenial, lastDenial } from './acl.ts';
 import type { Registry } from '../registry.ts';
 import { discardTransaction } from '../transactions.ts';
 
@@ -53,7 +55,9 @@ function cmdExec(c: Client): void {
   c.reply.arrayLen(queued.length);
   for (const q of queued) {
     c.useArguments(q);
-    server.callCommand(c, q.cmd);
+    // ACL permissions are checked again: they may have changed since the command was queued.
+    if (!c.user.permissive && aclDenial(c, q.cmd, AclContext.MULTI, c) !== null) c.reply.error(execNopermText(lastDenial.result));
+    else server.callCommand(c, q.cmd);
   }
   c.argc = argc;
   c.argBuf = argBuf;

@@ -34,6 +34,8 @@ import { E_BUSY_FUNCTION, E_BUSY_SCRIPT, E_NOSCRIPT, E_NOT_INTEGER, E_OOM, error
 import { CommandFlag, type CommandEntry } from '../registry.ts';
 import type { ServerState } from '../server-state.ts';
 import { QueuedCommand } from '../transactions.ts';
+import { AclContext, AclResult, aclErrorMessage } from '../acl.ts';
+import { aclDenial, lastDenial } from '../commands/acl.ts';
 import { parsed } from '../numbers.ts';
 import { Status } from '../../store/types.ts';
 import { LuaVM, type LuaHost } from './lua-vm.ts';
@@ -395,6 +397,10 @@ export class ScriptingEngine implements LuaHost {
     }
     const flags = cmd.flags;
     if ((flags & CommandFlag.NOSCRIPT) !== 0) return this.reject(cmd, 'This Redis command is not allowed from script');
+    fake.user = run.caller.user;
+    if (!fake.user.permissive && aclDenial(fake, cmd, AclContext.LUA, run.caller) !== null) {
+      return this.reject(cmd, `The user executing the script ${aclErrorMessage(lastDenial.result)}`);
+    }
     if (run.readOnly && ((flags & CommandFlag.WRITE) !== 0 || (cmd.parent === null && MAY_REPLICATE.has(cmd.name)))) {
       return this.reject(cmd, 'Write commands are not allowed from read-only scripts.');
     }
@@ -448,7 +454,10 @@ export class ScriptingEngine implements LuaHost {
     fake.argBuf = this.vm.argBuf;
     fake.argOff = this.vm.argOff;
     fake.argLen = this.vm.argLen;
-    return this.lookupCommand(fake) === undefined ? -1 : 1;
+    const cmd = this.lookupCommand(fake);
+    if (cmd === undefined) return -1;
+    const user = this.run === null ? fake.user : this.run.caller.user;
+    return user.permissive || this.server.acl.check(user, cmd, fake) === AclResult.OK ? 1 : 0;
   }
 
   registerFunction(name: Buffer, description: Buffer | null, ref: number, flags: number): string | null {

@@ -51,6 +51,10 @@ function textOf(v: RespValue): string | null {
 }
 
 function canonMask(v: RespValue, fields: string[]): string {
+  // An array of maps (ACL LOG entries): mask each.
+  if (v.kind === 'aggregate' && v.items.length > 0 && v.items.every((x) => x.kind === 'aggregate')) {
+    return `${v.type}${v.items.length}[${v.items.map((x) => canonMask(x, fields)).join(',')}]`;
+  }
   if (v.kind !== 'aggregate' || v.items.length % 2 !== 0) return repr(v);
   const parts: string[] = [];
   for (let i = 0; i < v.items.length; i += 2) {
@@ -91,6 +95,39 @@ function canonInfo(v: RespValue, fields: string[]): string {
   return v.type + JSON.stringify(out);
 }
 
+/**
+ * ACL rule strings (ACL LIST, GETUSER's "commands"): each run of single-command rules
+ * (`+get -set +config|get`, not `+@category`) is compared as a multiset, since Redis emits them
+ * in its command dict's hash order, which changes with every process. Everything else keeps
+ * its order.
+ */
+function canonAclRules(v: RespValue): string {
+  if (v.kind === 'aggregate') return `${v.type}${v.items.length}[${v.items.map(canonAclRules).join(',')}]`;
+  const text = textOf(v);
+  if (text === null || v.type === '-') return repr(v);
+  const out: string[] = [];
+  let run: string[] = [];
+  const flush = (): void => {
+    out.push(...run.sort());
+    run = [];
+  };
+  for (const word of text.split(' ')) {
+    const close = word.endsWith(')');
+    const w = close ? word.slice(0, -1) : word;
+    if (/^[+-][^@]/.test(w)) run.push(w);
+    else {
+      flush();
+      out.push(w);
+    }
+    if (close) {
+      flush();
+      out.push(')');
+    }
+  }
+  flush();
+  return v.type + JSON.stringify(out);
+}
+
 /** repr, with scalars equal to a remembered value written as that value's name. */
 function canonIds(v: RespValue, names: string[], vars: ReadonlyMap<string, Buffer>): string {
   if (v.kind === 'scalar' && (v.type === ':' || v.type === '$' || v.type === '+')) {
@@ -127,6 +164,7 @@ export function canonical(reply: Buffer, mode: Mode, vars: ReadonlyMap<string, B
     case 'kv': return canonKv(v, mode.fields);
     case 'info': return canonInfo(v, mode.fields);
     case 'scanall': return repr(v);
+    case 'aclrules': return canonAclRules(v);
     case 'monitor': {
       // +<seconds>.<micros> [<db> <addr>] "cmd" "arg"...; addr is ip:port, unix:path or lua
       if (v.kind !== 'scalar' || v.type !== '+') return repr(v);

@@ -23,9 +23,13 @@
  *   !sorted          the top-level aggregate as a multiset (KEYS: hash table order)
  *   !pairs           a map (or flat name/value array) as a set of pairs (CONFIG GET with
  *                    several names or a glob: dictionary order)
+ *   !aclrules        ACL rule strings (ACL LIST, ACL GETUSER) at any depth, each run of
+ *                    single-command rules (`+get -set`) as a multiset: Redis writes them in its
+ *                    command dict's order, which changes with every process
  *   !approx=N        integers within N of each other (PTTL, TTL right after EXPIRE)
  *   !mask=f1,f2      map (or flat name/value array) whose listed fields are compared by shape
- *                    only (HELLO: server, version, id)
+ *                    only (HELLO: server, version, id); an array of maps has each masked
+ *                    (ACL LOG: age-seconds, client-info)
  *   !kv=f1,f2        `name=value name=value` text (CLIENT INFO / LIST): the same field names,
  *                    line by line, and equal values for the listed fields
  *   !info=f1,f2      INFO text: the same "# Section" headers, and equal values for the listed
@@ -85,6 +89,7 @@ export type Mode =
   | { kind: 'shape' }
   | { kind: 'sorted' }
   | { kind: 'pairs' }
+  | { kind: 'aclrules' }
   | { kind: 'approx'; tolerance: number }
   | { kind: 'mask'; fields: string[] }
   | { kind: 'kv'; fields: string[] }
@@ -339,6 +344,7 @@ export function parseScript(name: string, file: string, source: string): Script 
         case 'shape': mode = { kind: 'shape' }; break;
         case 'sorted': mode = { kind: 'sorted' }; break;
         case 'pairs': mode = { kind: 'pairs' }; break;
+        case 'aclrules': mode = { kind: 'aclrules' }; break;
         case 'scanall': mode = { kind: 'scanall' }; break;
         case 'monitor': mode = { kind: 'monitor' }; break;
         case 'approx': mode = { kind: 'approx', tolerance: count('!approx', 0) }; break;
