@@ -15,8 +15,11 @@ export interface ConfigOptions {
    */
   'acl-pubsub-default'?: 'allchannels' | 'resetchannels';
   /**
-   * Redis's parameter, accepted with Redis's syntax and checks (the sample redis.conf lists those slabcache acts on).
-   * Default: `""`. Start-up only.
+   * A file of ACL users in Redis's format, read at start-up and by ACL LOAD, written by ACL SAVE.
+   * Users can instead be `user` lines in this file, as in Redis, for example:
+   *   user worker on >s3cret ~jobs:* &jobs:* +@all -@dangerous
+   * Start-up only.
+   * Default: `""`.
    */
   'aclfile'?: string;
   /**
