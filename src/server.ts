@@ -352,7 +352,18 @@ export async function startServer(directives: Record<string, string> = {}, optio
     for (const server of tlsListeners) server.setSecureContext(tlsOptions);
     return undefined;
   });
-  config.onChange('tls-port', () => 'tls-port can only be set at start-up in slabcache');
+  // Listening is asynchronous in Node and CONFIG SET is not: the port is fixed at start-up.
+  // Without a usable context the refusal is Redis's own (applyTLSPort).
+  config.onChange('tls-port', () => {
+    try {
+      tlsServerOptions(config);
+    } catch (err) {
+      if (!(err instanceof TlsConfigError)) throw err;
+      logger.warn({ reason: err.message }, 'Unable to update TLS configuration');
+      return 'Unable to update TLS configuration. Check server logs.';
+    }
+    return 'tls-port can only be set at start-up in slabcache';
+  });
 
   // The HTTP metrics sidecar (sidecar.ts), on the same addresses; metrics-port 0 turns it off.
   if (settings.metricsPort !== 0) {

@@ -424,7 +424,7 @@ export async function startSidecar(state: ServerState, port: number, options: Si
       return server;
     }
     const server = rest === null
-      ? https.createServer(options.tls, onRequest)
+      ? https.createServer({ ...options.tls, ALPNProtocols: ['http/1.1'] }, onRequest)
       : http2.createSecureServer({ ...options.tls, allowHTTP1: true }, onRequest);
     if (!(server instanceof https.Server)) {
       server.setTimeout(H2_IDLE_MS);

@@ -166,7 +166,11 @@ export function tlsServerOptions(config: ConfigStore, clientAuth = true): tls.Tl
 
   // Each list alone first, so the error names the parameter at fault.
   if (cipherList !== '') tryContext({ ciphers: `${cipherList}:${DEFAULT_CIPHER_SUITES}` }, `Failed to configure ciphers: ${cipherList}`);
-  if (cipherSuites !== '') tryContext({ ciphers: `${DEFAULT_CIPHER_LIST}:${cipherSuites}` }, `Failed to configure ciphersuites: ${cipherSuites}`);
+  if (cipherSuites !== '') {
+    // Node routes names without the TLS_ prefix to the TLS 1.2 list: none is a TLS 1.3 suite.
+    if (cipherSuites.split(':').some((name) => !name.startsWith('TLS_'))) throw new TlsConfigError(`Failed to configure ciphersuites: ${cipherSuites}`);
+    tryContext({ ciphers: cipherSuites }, `Failed to configure ciphersuites: ${cipherSuites}`);
+  }
   tryContext(options, `Failed to load private key: ${keyFile}`);
   return options;
 }
