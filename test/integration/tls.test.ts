@@ -343,8 +343,9 @@ describe.runIf(haveOpenssl)('TLS configuration', () => {
 
 describe.runIf(haveOpenssl)('the sidecar over HTTPS (metrics-tls yes)', () => {
   const get = (port: number, pathname: string, headers: Record<string, string> = {}) =>
-    new Promise<{ status: number; body: string; alpn: string | false }>((resolve, reject) => {
-      const req = https.get({ host: '127.0.0.1', port, path: pathname, ca: read('ca.crt'), headers, ALPNProtocols: ['http/1.1'], agent: false }, (res) => {
+    new Promise<{ status: number; body: string; alpn: string | false | null }>((resolve, reject) => {
+      const options: https.RequestOptions & Pick<tls.ConnectionOptions, 'ALPNProtocols'> = { host: '127.0.0.1', port, path: pathname, ca: read('ca.crt'), headers, ALPNProtocols: ['http/1.1'], agent: false };
+      const req = https.get(options, (res) => {
         const alpn = (res.socket as tls.TLSSocket).alpnProtocol;
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));
