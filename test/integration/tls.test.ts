@@ -10,6 +10,7 @@
  * is the reference for replies and CONFIG SET refusals.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { constants as cryptoConstants } from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import http2 from 'node:http2';
@@ -19,6 +20,7 @@ import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { startServer, type RunningServer } from '../../src/server.ts';
+import { startServer as startEmbedded } from '../../src/index.ts';
 import { freePort, redisServerPath, startRedisServer, whichSync, type RedisServerHandle } from '../helpers/redis-server.ts';
 
 const haveOpenssl = whichSync('openssl') !== null;
@@ -258,6 +260,41 @@ describe.runIf(haveOpenssl)('TLS port', () => {
   });
 });
 
+describe.runIf(haveOpenssl)('TLS session-ID cache', () => {
+  it('resumes a TLS 1.2 session by ID for a client without tickets, within tls-session-cache-size', async () => {
+    const srv = await startTls({ 'tls-auth-clients': 'no' });
+    // No ticket: the session can only come back from the server's session-ID cache.
+    const opts: tls.ConnectionOptions = { maxVersion: 'TLSv1.2', secureOptions: cryptoConstants.SSL_OP_NO_TICKET };
+    const session = (): Promise<Buffer> =>
+      new Promise((resolve, reject) => {
+        const s = tls.connect({ host: '127.0.0.1', port: srv.tlsPort, ca: read('ca.crt'), ...opts }, () => {
+          resolve(s.getSession()!);
+          s.destroy();
+        });
+        s.once('error', reject);
+      });
+    const reused = async (saved: Buffer): Promise<boolean> => {
+      const r = await tlsPing(srv.tlsPort, { ...opts, session: saved });
+      if (!('reply' in r)) throw new Error(r.error);
+      return r.reused;
+    };
+    try {
+      const admin = new Redis({ port: srv.port, host: '127.0.0.1', lazyConnect: true });
+      await admin.connect();
+      expect(await admin.config('SET', 'tls-session-cache-size', '1')).toBe('OK');
+      const first = await session();
+      expect(await reused(first)).toBe(true);
+      // A second session takes the one place (and a failed resumption makes a new session too).
+      const second = await session();
+      expect(await reused(second)).toBe(true);
+      expect(await reused(first)).toBe(false);
+      admin.disconnect();
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
 describe.runIf(haveOpenssl)('TLS configuration', () => {
   it('port 0 with a tls-port serves TLS only; INFO tcp_port is the TLS port', async () => {
     const tlsPort = await freePort();
@@ -269,6 +306,22 @@ describe.runIf(haveOpenssl)('TLS configuration', () => {
       const client = tlsRedis(tlsPort, { cert: undefined, key: undefined });
       await client.connect();
       expect(await client.info('server')).toContain(`tcp_port:${tlsPort}\r\n`);
+      client.disconnect();
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('embedded (src/index.ts): a tls-port alone serves TLS only, with a rediss:// url', async () => {
+    const tlsPort = await freePort();
+    const srv = await startEmbedded({ logger: false, 'tls-port': tlsPort, 'tls-cert-file': f('server.crt'), 'tls-key-file': f('server.key'), 'tls-auth-clients': 'no' });
+    try {
+      expect(srv.port).toBe(0);
+      expect(srv.tlsPort).toBe(tlsPort);
+      expect(srv.url).toBe(`rediss://127.0.0.1:${tlsPort}`);
+      const client = new Redis(srv.url, { tls: { ca: read('ca.crt') }, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      await client.connect();
+      expect(await client.ping()).toBe('PONG');
       client.disconnect();
     } finally {
       await srv.close();
