@@ -280,9 +280,15 @@ export async function startServer(directives: Record<string, string> = {}, optio
     }
     onConnection(socket);
   };
+  // TCP connections of the TLS listeners: one still handshaking at close() is cut off.
+  const tlsSockets = new Set<net.Socket>();
   const createTlsListener = (options: tls.TlsOptions): tls.Server => {
     const server = tls.createServer({ ...options, noDelay: true }, onSecureConnection);
     sessions.attach(server);
+    server.on('connection', (socket: net.Socket) => {
+      tlsSockets.add(socket);
+      socket.once('close', () => tlsSockets.delete(socket));
+    });
     server.on('tlsClientError', (err, socket) => {
       logger.debug({ err: err.message, addr: `${socket.remoteAddress}:${socket.remotePort}` }, 'TLS handshake failed');
     });
@@ -441,6 +447,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
         }, CLOSE_GRACE_MS);
         await Promise.all([...closed]);
         clearTimeout(timer);
+        for (const socket of tlsSockets) socket.destroy();
         await stopped;
         // Last: /healthz answers 503 while the clients drain.
         await sidecar?.close();

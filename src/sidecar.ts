@@ -432,8 +432,8 @@ export async function startSidecar(state: ServerState, port: number, options: Si
         // As above.
       });
     }
-    // The secure HTTP/2 server has no closeAllConnections(): close() ends its sockets.
-    server.on('secureConnection', (socket: Socket) => {
+    // The secure servers' connections, handshaking ones included, are ended by close().
+    server.on('connection', (socket: Socket) => {
       others.add(socket);
       socket.once('close', () => others.delete(socket));
     });
