@@ -1,12 +1,15 @@
 /*
  * The server: builds the configuration, the store, the command table and the shared reply
- * writer, listens on every bind address, admits connections (maxclients, protected mode) and
+ * writer, listens on every bind address (the plain port, and the TLS port when `tls-port` is
+ * set: a TLS connection joins the same connection handling once its handshake is done and its
+ * client certificate passes tls-auth-clients; tls.ts), admits connections (maxclients, protected mode) and
  * runs the one periodic maintenance tick (clock, active expiry and slab rebalancing within a
  * time budget, idle-client timeouts, ops/s sampling). close() stops accepting, flushes what
  * each client is owed and resolves when every socket is closed.
  *
  * startServer takes redis.conf directives as strings (the same names and value syntax as a
- * config file or CONFIG SET); port '0' picks an ephemeral port, reported in `port`.
+ * config file or CONFIG SET); port '0' picks an ephemeral port, reported in `port`, unless a
+ * tls-port is set: then, as in Redis, there is no plain port.
  */
 import net from 'node:net';
 import tls from 'node:tls';
