@@ -21,9 +21,9 @@
  *     accept: `no` asks no certificate, `yes` needs a verified one, `optional` refuses only a
  *     certificate that does not verify.
  *   - tls-session-caching: resumption by session tickets and by session ID, the latter from an
- *     in-process cache (SessionCache) of tls-session-cache-size entries (0: unbounded) that
- *     live tls-session-cache-timeout seconds, which is also the tickets' lifetime; `no` turns
- *     both off.
+ *     in-process cache (SessionCache) of tls-session-cache-size TLS 1.2 sessions (0: unbounded)
+ *     that live tls-session-cache-timeout seconds, which is also the tickets' lifetime; `no`
+ *     turns both off.
  *
  * Cost: control plane only (start-up and CONFIG SET); a handshake's cost is OpenSSL's.
  */
@@ -193,6 +193,20 @@ export function checkClientCertificate(socket: tls.TLSSocket, auth: ClientAuth):
   return Object.keys(socket.getPeerCertificate()).length === 0;
 }
 
+const TLS1_3_VERSION = 0x0304;
+
+/**
+ * The protocol version in an SSL_SESSION's DER encoding (SEQUENCE { INTEGER 1, INTEGER
+ * sslVersion, ... }, OpenSSL's ssl_asn1.c), or -1 when the bytes are not laid out so.
+ */
+export function sessionVersion(der: Buffer): number {
+  if (der.length < 2 || der[0] !== 0x30) return -1;
+  let at = 2;
+  if (der[1]! & 0x80) at += der[1]! & 0x7f;
+  if (der[at] !== 0x02 || der[at + 1] !== 0x01 || der[at + 3] !== 0x02 || der[at + 4] !== 0x02) return -1;
+  return der.length < at + 7 ? -1 : der.readUInt16BE(at + 5);
+}
+
 /**
  * Session-ID resumption: the sessions a TLS server issued, by ID, at most `size` of them
  * (0: unbounded; the oldest goes first), each for `timeoutSeconds`.
@@ -223,7 +237,9 @@ export class SessionCache {
   }
 
   store(id: Buffer, data: Buffer): void {
-    if (!this.enabled) return;
+    // TLS 1.3 sessions come back by (stateless) ticket, never by ID: keeping them would only
+    // hold memory (two per handshake, ~850 bytes each).
+    if (!this.enabled || sessionVersion(data) === TLS1_3_VERSION) return;
     if (this.size > 0 && this.sessions.size >= this.size) this.sessions.delete(this.sessions.keys().next().value!);
     this.sessions.set(id.toString('hex'), { data, expires: Date.now() + this.timeoutSeconds * 1000 });
   }
