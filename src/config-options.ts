@@ -904,20 +904,20 @@ export interface ConfigOptions {
    */
   'tls-replication'?: boolean | 'yes' | 'no';
   /**
-   * TLS session resumption (session tickets and an in-process session-ID cache of at most
-   * tls-session-cache-size sessions, 0 for no bound), each session valid this many seconds.
+   * TLS session resumption (session tickets, and for TLS 1.2 an in-process session-ID cache of
+   * at most tls-session-cache-size sessions, 0 for no bound), each valid this many seconds.
    * Default: `20480`.
    */
   'tls-session-cache-size'?: number;
   /**
-   * TLS session resumption (session tickets and an in-process session-ID cache of at most
-   * tls-session-cache-size sessions, 0 for no bound), each session valid this many seconds.
+   * TLS session resumption (session tickets, and for TLS 1.2 an in-process session-ID cache of
+   * at most tls-session-cache-size sessions, 0 for no bound), each valid this many seconds.
    * Default: `300`.
    */
   'tls-session-cache-timeout'?: number;
   /**
-   * TLS session resumption (session tickets and an in-process session-ID cache of at most
-   * tls-session-cache-size sessions, 0 for no bound), each session valid this many seconds.
+   * TLS session resumption (session tickets, and for TLS 1.2 an in-process session-ID cache of
+   * at most tls-session-cache-size sessions, 0 for no bound), each valid this many seconds.
    * Default: `yes`.
    */
   'tls-session-caching'?: boolean | 'yes' | 'no';
