@@ -231,6 +231,11 @@ describe.runIf(haveOpenssl)('TLS port', () => {
     expect(await admin.ping()).toBe('PONG');
     await expect(admin.config('SET', 'tls-port', '1')).rejects.toThrow('tls-port can only be set at start-up in slabcache');
     expect(await admin.config('SET', 'tls-cert-file', f('server.crt'), 'tls-key-file', f('server.key'))).toBe('OK');
+    // An encrypted key without its passphrase is refused; with it (set first, as in Redis's tls.tcl), taken.
+    await expect(admin.config('SET', 'tls-key-file', f('server-enc.key'))).rejects.toThrow('Unable to update TLS configuration');
+    expect(await admin.config('SET', 'tls-key-file-pass', 's3cret')).toBe('OK');
+    expect(await admin.config('SET', 'tls-key-file', f('server-enc.key'))).toBe('OK');
+    expect(await serial()).toBe(first);
     admin.disconnect();
   });
 
