@@ -861,7 +861,7 @@ export interface ConfigOptions {
    */
   'tls-cluster'?: boolean | 'yes' | 'no';
   /**
-   * Diffie-Hellman parameters for DHE ciphers (PEM); empty: OpenSSL's built-in groups.
+   * Diffie-Hellman parameters for DHE ciphers (PEM); empty: OpenSSL picks a built-in group.
    * Default: `""`.
    */
   'tls-dh-params-file'?: string;

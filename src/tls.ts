@@ -161,8 +161,9 @@ export function tlsServerOptions(config: ConfigStore, clientAuth = true): tls.Tl
     rejectUnauthorized: false,
   };
   if (ca.length > 0) options.ca = ca;
+  // Without a file, OpenSSL's built-in groups (Redis 7.0 on OpenSSL 3: SSL_CTX_set_dh_auto).
   const dhFile = config.value('tls-dh-params-file');
-  if (dhFile !== '') options.dhparam = readOrFail(dhFile, 'Failed to load DH params file');
+  options.dhparam = dhFile === '' ? 'auto' : readOrFail(dhFile, 'Failed to load DH params file');
 
   // Each list alone first, so the error names the parameter at fault.
   if (cipherList !== '') tryContext({ ciphers: `${cipherList}:${DEFAULT_CIPHER_SUITES}` }, `Failed to configure ciphers: ${cipherList}`);

@@ -368,6 +368,14 @@ describe.runIf(haveOpenssl)('TLS configuration', () => {
     await srv.close();
   });
 
+  it('DHE ciphers work without tls-dh-params-file (OpenSSL picks the group, as Redis 7.0 on OpenSSL 3 does)', async () => {
+    const srv = await startTls({ 'tls-auth-clients': 'no', 'tls-protocols': 'TLSv1.2', 'tls-ciphers': 'DHE-RSA-AES128-GCM-SHA256' });
+    const r = await tlsPing(srv.tlsPort);
+    if (!('reply' in r)) throw new Error(r.error);
+    expect(r.cipher.name).toBe('DHE-RSA-AES128-GCM-SHA256');
+    await srv.close();
+  });
+
   it.each([
     [{ 'tls-key-file': f('server-enc.key'), 'tls-key-file-pass': 'wrong' }, /^Failed to configure TLS: Failed to load private key: .*server-enc\.key: .*bad decrypt/],
     [{ 'tls-key-file': f('missing.key') }, /^Failed to configure TLS: Failed to load private key: .*missing\.key: ENOENT$/],
