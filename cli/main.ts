@@ -14,7 +14,12 @@ import { ConfigError } from '../src/config-table.ts';
 import packageJson from '../package.json' with { type: 'json' };
 
 const NAMED_OPTIONS: Array<[flag: string, directive: string, help: string]> = [
-  ['--port <port>', 'port', 'TCP port (default 6379; 0 picks a free port)'],
+  ['--port <port>', 'port', 'TCP port (default 6379; 0 picks a free port, or with --tls-port serves TLS only)'],
+  ['--tls-port <port>', 'tls-port', 'TLS port (default 0: off); needs --tls-cert-file, --tls-key-file and, unless --tls-auth-clients no, --tls-ca-cert-file'],
+  ['--tls-cert-file <file>', 'tls-cert-file', "the server's certificate chain (PEM)"],
+  ['--tls-key-file <file>', 'tls-key-file', "the server's private key (PEM)"],
+  ['--tls-ca-cert-file <file>', 'tls-ca-cert-file', 'CA certificates that client certificates must chain to (PEM)'],
+  ['--tls-auth-clients <mode>', 'tls-auth-clients', 'yes (a client certificate is required, the default), optional, no'],
   ['--bind <addresses...>', 'bind', 'addresses to listen on (default "127.0.0.1 -::1")'],
   ['--maxmemory <bytes>', 'maxmemory', 'memory limit, e.g. 100mb, 2gb (default 0: no limit)'],
   ['--maxmemory-policy <policy>', 'maxmemory-policy', 'noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl'],

@@ -500,6 +500,13 @@ export interface ConfigOptions {
    */
   'metrics-port'?: number;
   /**
+   * Serve the sidecar over HTTPS with the TLS certificate above (tls-cert-file, tls-key-file),
+   * without asking for client certificates; with the REST API on, HTTP/2 is offered by ALPN.
+   * slabcache's own. Start-up only.
+   * Default: `no`.
+   */
+  'metrics-tls'?: boolean | 'yes' | 'no';
+  /**
    * Redis's parameter, accepted with Redis's syntax and checks (the sample redis.conf lists those slabcache acts on).
    * Default: `10`. Also named `min-slaves-max-lag`.
    */
@@ -799,32 +806,40 @@ export interface ConfigOptions {
    */
   'timeout'?: number;
   /**
-   * Redis's parameter, accepted with Redis's syntax and checks (the sample redis.conf lists those slabcache acts on).
+   * Client certificates: yes (required and verified), optional (verified when one is sent),
+   * no (not asked for). Read per connection: CONFIG SET applies to the next one.
    * Default: `yes`.
    */
   'tls-auth-clients'?: 'no' | 'yes' | 'optional';
   /**
-   * Redis's parameter, accepted with Redis's syntax and checks (the sample redis.conf lists those slabcache acts on).
+   * The CA certificates that client certificates must chain to: a PEM file, or a directory of
+   * PEM files (all are read when the context is built). Needed unless tls-auth-clients is no.
    * Default: `""`.
    */
   'tls-ca-cert-dir'?: string;
   /**
-   * Redis's parameter, accepted with Redis's syntax and checks (the sample redis.conf lists those slabcache acts on).
+   * The CA certificates that client certificates must chain to: a PEM file, or a directory of
+   * PEM files (all are read when the context is built). Needed unless tls-auth-clients is no.
    * Default: `""`.
    */
   'tls-ca-cert-file'?: string;
   /**
-   * Redis's parameter, accepted with Redis's syntax and checks (the sample redis.conf lists those slabcache acts on).
+   * The server's certificate (PEM, with its chain) and private key. A passphrase-protected key
+   * needs tls-key-file-pass. A file that cannot be read or a wrong passphrase stops start-up
+   * with one line. CONFIG SET of any tls-* file or option reloads the certificate and settings
+   * for new connections; one that cannot be loaded is refused and changes nothing.
    * Default: `""`.
    */
   'tls-cert-file'?: string;
   /**
-   * Redis's parameter, accepted with Redis's syntax and checks (the sample redis.conf lists those slabcache acts on).
+   * Ciphers for TLSv1.2 and below (OpenSSL cipher list syntax) and TLSv1.3 cipher suites
+   * (colon-separated TLS_* names); empty keeps Node's defaults.
    * Default: `""`.
    */
   'tls-ciphers'?: string;
   /**
-   * Redis's parameter, accepted with Redis's syntax and checks (the sample redis.conf lists those slabcache acts on).
+   * Ciphers for TLSv1.2 and below (OpenSSL cipher list syntax) and TLSv1.3 cipher suites
+   * (colon-separated TLS_* names); empty keeps Node's defaults.
    * Default: `""`.
    */
   'tls-ciphersuites'?: string;
@@ -849,32 +864,40 @@ export interface ConfigOptions {
    */
   'tls-cluster'?: boolean | 'yes' | 'no';
   /**
-   * Redis's parameter, accepted with Redis's syntax and checks (the sample redis.conf lists those slabcache acts on).
+   * Diffie-Hellman parameters for DHE ciphers (PEM); empty: OpenSSL picks a built-in group.
    * Default: `""`.
    */
   'tls-dh-params-file'?: string;
   /**
-   * Redis's parameter, accepted with Redis's syntax and checks (the sample redis.conf lists those slabcache acts on).
+   * The server's certificate (PEM, with its chain) and private key. A passphrase-protected key
+   * needs tls-key-file-pass. A file that cannot be read or a wrong passphrase stops start-up
+   * with one line. CONFIG SET of any tls-* file or option reloads the certificate and settings
+   * for new connections; one that cannot be loaded is refused and changes nothing.
    * Default: `""`.
    */
   'tls-key-file'?: string;
   /**
-   * Redis's parameter, accepted with Redis's syntax and checks (the sample redis.conf lists those slabcache acts on).
+   * The server's certificate (PEM, with its chain) and private key. A passphrase-protected key
+   * needs tls-key-file-pass. A file that cannot be read or a wrong passphrase stops start-up
+   * with one line. CONFIG SET of any tls-* file or option reloads the certificate and settings
+   * for new connections; one that cannot be loaded is refused and changes nothing.
    * Default: `""`.
    */
   'tls-key-file-pass'?: string;
   /**
-   * Redis's parameter, accepted with Redis's syntax and checks (the sample redis.conf lists those slabcache acts on).
+   * The TLS port, beside `port` (node:tls); 0 turns it off. With `port 0` and a tls-port,
+   * only TLS is served. Start-up only in slabcache (CONFIG SET refuses a new port).
    * Default: `0`.
    */
   'tls-port'?: number;
   /**
-   * Redis's parameter, accepted with Redis's syntax and checks (the sample redis.conf lists those slabcache acts on).
+   * Choose the cipher by the server's order rather than the client's.
    * Default: `no`.
    */
   'tls-prefer-server-ciphers'?: boolean | 'yes' | 'no';
   /**
-   * Redis's parameter, accepted with Redis's syntax and checks (the sample redis.conf lists those slabcache acts on).
+   * Protocol versions, any of TLSv1 TLSv1.1 TLSv1.2 TLSv1.3 separated by spaces; empty means
+   * "TLSv1.2 TLSv1.3".
    * Default: `""`.
    */
   'tls-protocols'?: string;
@@ -884,17 +907,20 @@ export interface ConfigOptions {
    */
   'tls-replication'?: boolean | 'yes' | 'no';
   /**
-   * Redis's parameter, accepted with Redis's syntax and checks (the sample redis.conf lists those slabcache acts on).
+   * TLS session resumption (session tickets, and for TLS 1.2 an in-process session-ID cache of
+   * at most tls-session-cache-size sessions, 0 for no bound), each valid this many seconds.
    * Default: `20480`.
    */
   'tls-session-cache-size'?: number;
   /**
-   * Redis's parameter, accepted with Redis's syntax and checks (the sample redis.conf lists those slabcache acts on).
+   * TLS session resumption (session tickets, and for TLS 1.2 an in-process session-ID cache of
+   * at most tls-session-cache-size sessions, 0 for no bound), each valid this many seconds.
    * Default: `300`.
    */
   'tls-session-cache-timeout'?: number;
   /**
-   * Redis's parameter, accepted with Redis's syntax and checks (the sample redis.conf lists those slabcache acts on).
+   * TLS session resumption (session tickets, and for TLS 1.2 an in-process session-ID cache of
+   * at most tls-session-cache-size sessions, 0 for no bound), each valid this many seconds.
    * Default: `yes`.
    */
   'tls-session-caching'?: boolean | 'yes' | 'no';

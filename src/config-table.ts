@@ -28,7 +28,7 @@
  * with the old ones. Loading a configuration file runs neither: it happens before the runtime
  * starts, which then reads the values (as redis-server does).
  *
- * A few parameters are slabcache's own (shards, metrics-port, http-api-token,
+ * A few parameters are slabcache's own (shards, metrics-port, metrics-tls, http-api-token,
  * http-api-max-body-size): hidden from patterns, so `CONFIG GET *` lists exactly
  * redis-server's parameters.
  *
@@ -643,9 +643,10 @@ export const CONFIG_PARAMS: readonly ParamDef[] = [
   mem('auto-aof-rewrite-min-size', 64 * 1024 * 1024, 0n, LLONG_MAX, false),
   int('loading-process-events-interval-bytes', 2 * 1024 * 1024, 1024n, INT_MAX, HIDDEN),
 
-  // TLS. Redis refuses to turn TLS on while it has no certificate (the reference server has
-  // none); slabcache has no TLS at all, so it refuses the same way, with the same words.
-  { ...int('tls-port', 0, 0n, 65535n), apply: refuseTls('0') },
+  // TLS (tls.ts). The server rebuilds its TLS context when these change (server.ts); TLS for
+  // replication and cluster links is refused as Redis refuses TLS it cannot configure, since
+  // slabcache has neither.
+  int('tls-port', 0, 0n, 65535n),
   int('tls-session-cache-size', 20 * 1024, 0n, INT_MAX),
   int('tls-session-cache-timeout', 300, 0n, INT_MAX, 0, SECONDS),
   { ...bool('tls-cluster', 'no'), apply: refuseTls('no') },
@@ -682,6 +683,8 @@ export const CONFIG_PARAMS: readonly ParamDef[] = [
     check: (v) => ((v & (v - 1n)) === 0n ? null : 'argument must be a power of two'),
   }),
   int('metrics-port', 9121, 0n, 65535n, IMMUTABLE | HIDDEN),
+  // The sidecar over HTTPS, with the tls-cert-file certificate (sidecar.ts).
+  bool('metrics-tls', 'no', IMMUTABLE | HIDDEN),
   // The REST API on the metrics port (rest-api.ts): on when the token is set.
   str('http-api-token', '', IMMUTABLE | HIDDEN),
   { ...mem('http-api-max-body-size', 10 * 1024 * 1024, 1024n, 256n * 1024n * 1024n, false), flags: IMMUTABLE | HIDDEN },

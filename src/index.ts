@@ -30,9 +30,14 @@ export interface ServerOptions extends ConfigOptions {
 export interface SlabcacheServer {
   /** The address clients connect to (the first `bind` address). */
   readonly host: string;
-  /** The RESP port (the one picked when `port` was 0, the default). */
+  /**
+   * The RESP port (the one picked when `port` was 0, the default); 0 when only TLS is served
+   * (`port` 0, the default, with a `tls-port`).
+   */
   readonly port: number;
-  /** `redis://host:port`, for ioredis, node-redis, BullMQ and friends. */
+  /** The TLS RESP port (`tls-port`), or 0 when TLS is off (the default). */
+  readonly tlsPort: number;
+  /** `redis://host:port` (`rediss://host:tlsPort` when only TLS is served), for ioredis, node-redis, BullMQ and friends. */
   readonly url: string;
   /** The HTTP sidecar's port, or 0 when it is off (the default). */
   readonly metricsPort: number;
@@ -69,7 +74,8 @@ export async function startServer(options: ServerOptions = {}): Promise<Slabcach
   return {
     host,
     port: running.port,
-    url: `redis://${host.includes(':') ? `[${host}]` : host}:${running.port}`,
+    tlsPort: running.tlsPort,
+    url: `${running.port === 0 ? 'rediss' : 'redis'}://${host.includes(':') ? `[${host}]` : host}:${running.port === 0 ? running.tlsPort : running.port}`,
     metricsPort: running.metricsPort,
     close: () => running.close(),
   };

@@ -1,14 +1,18 @@
 /*
  * The server: builds the configuration, the store, the command table and the shared reply
- * writer, listens on every bind address, admits connections (maxclients, protected mode) and
+ * writer, listens on every bind address (the plain port, and the TLS port when `tls-port` is
+ * set: a TLS connection joins the same connection handling once its handshake is done and its
+ * client certificate passes tls-auth-clients; tls.ts), admits connections (maxclients, protected mode) and
  * runs the one periodic maintenance tick (clock, active expiry and slab rebalancing within a
  * time budget, idle-client timeouts, ops/s sampling). close() stops accepting, flushes what
  * each client is owed and resolves when every socket is closed.
  *
  * startServer takes redis.conf directives as strings (the same names and value syntax as a
- * config file or CONFIG SET); port '0' picks an ephemeral port, reported in `port`.
+ * config file or CONFIG SET); port '0' picks an ephemeral port, reported in `port`, unless a
+ * tls-port is set: then, as in Redis, there is no plain port.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { OutputScheduler } from './output.ts';
 import { Keyspace } from '../store/keyspace.ts';
@@ -50,10 +54,14 @@ import { registerHyperLogLogCommands } from './commands/hyperloglog.ts';
 import { registerIntrospectionCommands } from './commands/introspection.ts';
 import { Metrics, METRIC_COMMAND } from './metrics.ts';
 import { startSidecar, type Sidecar } from './sidecar.ts';
+import { checkClientCertificate, SessionCache, TLS_CONTEXT_PARAMS, tlsServerOptions, TlsConfigError, type ClientAuth } from './tls.ts';
 
 export interface RunningServer {
   host: string;
+  /** The plain RESP port; 0 when only TLS is served (`port 0` with a `tls-port`). */
   port: number;
+  /** The TLS RESP port; 0 when it is off. */
+  tlsPort: number;
   /** The HTTP sidecar's port; 0 when it is off. */
   metricsPort: number;
   readonly state: ServerState;
@@ -292,32 +300,124 @@ export async function startServer(directives: Record<string, string> = {}, optio
     void client;
   };
 
-  let firstPort = settings.port;
-  for (const entry of settings.bind) {
-    const optional = entry.startsWith('-');
-    let host = optional ? entry.slice(1) : entry;
-    if (host === '*') host = '0.0.0.0';
-    if (host === '::*') host = '::';
-    const server = net.createServer({ noDelay: true }, onConnection);
-    try {
-      const port = await listen(server, host, firstPort);
-      if (firstPort === 0) firstPort = port;
-      listeners.push(server);
-      state.boundAddresses.push(`${host}:${port}`);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (optional && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT')) continue;
-      for (const l of listeners) l.close();
-      throw new Error(`Could not create server TCP listening socket ${host}:${firstPort}: ${(err as Error).message}`);
-    }
-  }
-  if (listeners.length === 0) throw new Error('Failed listening on port ' + settings.port + ': no bind address could be used');
-  state.port = firstPort;
-  // The HTTP metrics sidecar (sidecar.ts), on the same addresses; metrics-port 0 turns it off.
+  // TLS (tls.ts): built before anything listens, so a bad certificate, key or passphrase
+  // fails start-up with one line, as redis-server's "Failed to configure TLS" does.
+  const tlsPort = config.number('tls-port');
   let sidecar: Sidecar | null = null;
+  const sessions = new SessionCache();
+  let tlsOptions: tls.TlsOptions | null = null;
+  if (tlsPort !== 0 || settings.metricsTls) {
+    try {
+      tlsOptions = tlsServerOptions(config, tlsPort !== 0);
+    } catch (err) {
+      throw new Error(`Failed to configure TLS: ${(err as Error).message}`, { cause: err });
+    }
+    sessions.configure(config);
+  }
+  const onSecureConnection = (socket: tls.TLSSocket) => {
+    const auth = config.value('tls-auth-clients') as ClientAuth;
+    if (!checkClientCertificate(socket, auth)) {
+      logger.debug({ addr: `${socket.remoteAddress}:${socket.remotePort}`, reason: socket.authorizationError ?? 'no client certificate' }, 'TLS client refused by tls-auth-clients');
+      socket.destroy();
+      return;
+    }
+    onConnection(socket);
+  };
+  // TCP connections of the TLS listeners: one still handshaking at close() is cut off.
+  const tlsSockets = new Set<net.Socket>();
+  const createTlsListener = (options: tls.TlsOptions): tls.Server => {
+    const server = tls.createServer({ ...options, noDelay: true }, onSecureConnection);
+    sessions.attach(server);
+    server.on('connection', (socket: net.Socket) => {
+      tlsSockets.add(socket);
+      socket.once('close', () => tlsSockets.delete(socket));
+    });
+    server.on('tlsClientError', (err, socket) => {
+      logger.debug({ err: err.message, addr: `${socket.remoteAddress}:${socket.remotePort}` }, 'TLS handshake failed');
+    });
+    return server;
+  };
+
+  // `port 0` picks a free port, unless a tls-port is set: then, as in Redis, it serves TLS only.
+  const plainOff = settings.port === 0 && tlsPort !== 0;
+  const tlsListeners: tls.Server[] = [];
+  const bindAll = async (port: number, create: () => net.Server, kind: string): Promise<number> => {
+    for (const entry of settings.bind) {
+      const optional = entry.startsWith('-');
+      let host = optional ? entry.slice(1) : entry;
+      if (host === '*') host = '0.0.0.0';
+      if (host === '::*') host = '::';
+      const server = create();
+      try {
+        const bound = await listen(server, host, port);
+        if (port === 0) port = bound;
+        listeners.push(server);
+        state.boundAddresses.push(`${host}:${bound}`);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (optional && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT')) continue;
+        for (const l of listeners) l.close();
+        throw new Error(`Could not create server ${kind} listening socket ${host}:${port}: ${(err as Error).message}`);
+      }
+    }
+    return port;
+  };
+  let firstPort = 0;
+  if (!plainOff) firstPort = await bindAll(settings.port, () => net.createServer({ noDelay: true }, onConnection), 'TCP');
+  if (tlsOptions !== null && tlsPort !== 0) {
+    const options = tlsOptions;
+    const before = listeners.length;
+    await bindAll(tlsPort, () => createTlsListener(options), 'TLS');
+    for (const l of listeners.slice(before)) tlsListeners.push(l as tls.Server);
+  }
+  if (listeners.length === 0) throw new Error('Failed listening on port ' + (plainOff ? tlsPort : settings.port) + ': no bind address could be used');
+  // INFO's tcp_port: the plain port, else the TLS one (Redis: `port ? port : tls_port`).
+  state.port = plainOff ? tlsPort : firstPort;
+
+  // CONFIG SET of a tls-* parameter rebuilds the context while TLS is in use, as Redis's
+  // applyTlsCfg does; a context that cannot be built refuses the change with Redis's words and
+  // the reason in the log. Open connections keep the context they were accepted with.
+  const applyTls = (): string | undefined => {
+    if (tlsListeners.length === 0 && !settings.metricsTls) return undefined;
+    let options: tls.TlsOptions;
+    try {
+      options = tlsServerOptions(config, tlsListeners.length > 0);
+    } catch (err) {
+      if (!(err instanceof TlsConfigError)) throw err;
+      logger.warn({ reason: err.message }, 'Unable to update TLS configuration');
+      return 'Unable to update TLS configuration. Check server logs.';
+    }
+    tlsOptions = options;
+    sessions.configure(config);
+    for (const server of tlsListeners) server.setSecureContext(options);
+    sidecar?.setSecureContext({ ...options, requestCert: false });
+    return undefined;
+  };
+  for (const name of TLS_CONTEXT_PARAMS) config.onChange(name, applyTls);
+  // Read per connection; only whether a certificate is asked for lives in the context.
+  config.onChange('tls-auth-clients', (_name, value) => {
+    if (tlsOptions === null) return undefined;
+    tlsOptions = { ...tlsOptions, requestCert: value !== 'no' };
+    for (const server of tlsListeners) server.setSecureContext(tlsOptions);
+    return undefined;
+  });
+  // Listening is asynchronous in Node and CONFIG SET is not: the port is fixed at start-up.
+  // Without a usable context the refusal is Redis's own (applyTLSPort).
+  config.onChange('tls-port', () => {
+    try {
+      tlsServerOptions(config);
+    } catch (err) {
+      if (!(err instanceof TlsConfigError)) throw err;
+      logger.warn({ reason: err.message }, 'Unable to update TLS configuration');
+      return 'Unable to update TLS configuration. Check server logs.';
+    }
+    return 'tls-port can only be set at start-up in slabcache';
+  });
+
+  // The HTTP metrics sidecar (sidecar.ts), on the same addresses; metrics-port 0 turns it off.
   if (settings.metricsPort !== 0) {
     try {
-      sidecar = await startSidecar(state, settings.metricsPort);
+      sidecar = await startSidecar(state, settings.metricsPort, { tls: settings.metricsTls && tlsOptions !== null ? { ...tlsOptions, requestCert: false } : undefined });
     } catch (err) {
       for (const l of listeners) l.close();
       throw err;
@@ -367,7 +467,8 @@ export async function startServer(directives: Record<string, string> = {}, optio
   let closing: Promise<void> | null = null;
   const running: RunningServer = {
     host: state.boundAddresses[0].slice(0, state.boundAddresses[0].lastIndexOf(':')),
-    port: firstPort,
+    port: plainOff ? 0 : firstPort,
+    tlsPort: tlsListeners.length === 0 ? 0 : tlsPort,
     metricsPort: sidecar === null ? 0 : settings.metricsPort,
     state,
     close: () => {
@@ -389,6 +490,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
         }, CLOSE_GRACE_MS);
         await Promise.all([...closed]);
         clearTimeout(timer);
+        for (const socket of tlsSockets) socket.destroy();
         await stopped;
         // Last: /healthz answers 503 while the clients drain.
         await sidecar?.close();

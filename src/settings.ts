@@ -41,6 +41,8 @@ export class Settings {
   shards = 64;
   /** slabcache's own: HTTP metrics port, 0 = off. */
   metricsPort = 9121;
+  /** slabcache's own: the sidecar serves HTTPS with the TLS certificate (tls-cert-file). */
+  metricsTls = false;
   /** slabcache's own: the REST API's bearer token on the metrics port, '' = no REST API. */
   httpApiToken = '';
   /** slabcache's own: the largest REST request body accepted (413 beyond). */
@@ -78,6 +80,7 @@ export class Settings {
       case 'loglevel': this.loglevel = value; break;
       case 'shards': this.shards = Number(value); break;
       case 'metrics-port': this.metricsPort = Number(value); break;
+      case 'metrics-tls': this.metricsTls = value === 'yes'; break;
       case 'http-api-token': this.httpApiToken = value; break;
       case 'http-api-max-body-size': this.httpApiMaxBodySize = Number(value); break;
       case 'zset-max-listpack-entries': this.zsetMaxListpackEntries = Number(value); break;

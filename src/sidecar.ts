@@ -15,17 +15,24 @@
  * With `http-api-token` set, every other request goes to the REST API (rest-api.ts), which
  * asks for the token; these three pages stay as they are, without it.
  *
- * HTTP/1.1 and HTTP/2 in cleartext (h2c with prior knowledge; TLS is not configured in
- * slabcache) share the port: the node:http server listens, and each connection's first bytes
- * are compared with HTTP/2's client preface; an HTTP/2 one goes to a node:http2 server
- * instead. Both call the same request handler (HTTP/2 through its compatibility API).
+ * HTTP/1.1 and HTTP/2 in cleartext (h2c with prior knowledge) share the port: the node:http
+ * server listens, and each connection's first bytes are compared with HTTP/2's client
+ * preface; an HTTP/2 one goes to a node:http2 server instead. Both call the same request
+ * handler (HTTP/2 through its compatibility API).
+ *
+ * With `metrics-tls yes` the port serves HTTPS instead, with the RESP side's certificate
+ * (tls-cert-file, tls.ts; no client certificate is asked for): node:https, or, with the REST
+ * API on, node:http2's secure server with HTTP/1.1 allowed, the protocol chosen by ALPN (h2,
+ * else http/1.1). A CONFIG SET of the tls-* files swaps its context as it does the RESP port's.
  *
  * Lifecycle: startSidecar() resolves once every address listens (rejects, with nothing left
  * open, if one cannot); close() drops pending pages and open connections.
  */
 import http from 'node:http';
+import https from 'node:https';
 import http2 from 'node:http2';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import type { TlsOptions } from 'node:tls';
 import type { ServerState } from './server-state.ts';
 import { PromWriter } from './prometheus.ts';
 import { RuntimeMonitor } from './runtime-monitor.ts';
@@ -69,6 +76,8 @@ export interface SidecarOptions {
   hosts?: string[];
   /** Told when each synchronous slice the sidecar runs begins and ends (bench/scrape-stall.ts). */
   probe?: SliceProbe;
+  /** Serve HTTPS with these options (tls.ts's tlsServerOptions) instead of cleartext HTTP. */
+  tls?: TlsOptions;
 }
 
 export interface Sidecar {
@@ -77,6 +86,8 @@ export interface Sidecar {
   readonly port: number;
   /** Figures about the pages served so far (also printed on /metrics). */
   readonly scrape: Readonly<ScrapeStats> & { readonly worstSliceMs: number };
+  /** Swap the HTTPS listeners' certificate and settings (no-op in cleartext). */
+  setSecureContext(options: TlsOptions): void;
   close(): Promise<void>;
 }
 
@@ -266,7 +277,7 @@ function hostsOf(boundAddresses: readonly string[]): string[] {
   return hosts;
 }
 
-function listen(server: http.Server, host: string, port: number): Promise<number> {
+function listen(server: NetServer, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     server.once('error', onError);
@@ -403,13 +414,37 @@ export async function startSidecar(state: ServerState, port: number, options: Si
     // A peer breaking the protocol: its session is destroyed, the others carry on.
   });
   const others = new Set<Socket>();
-  const servers: http.Server[] = [];
+  const servers: NetServer[] = [];
+  const secure: Array<https.Server | http2.Http2SecureServer> = [];
+  const maxConnections = rest === null ? MAX_CONNECTIONS : state.settings.maxclients;
+  const createServer = (): NetServer => {
+    if (options.tls === undefined) {
+      const server = http.createServer(onRequest);
+      divertHttp2(server, h2, others);
+      return server;
+    }
+    const server = rest === null
+      ? https.createServer({ ...options.tls, ALPNProtocols: ['http/1.1'] }, onRequest)
+      : http2.createSecureServer({ ...options.tls, allowHTTP1: true }, onRequest);
+    if (!(server instanceof https.Server)) {
+      server.setTimeout(H2_IDLE_MS);
+      server.on('sessionError', () => {
+        // As above.
+      });
+    }
+    // The secure servers' connections, handshaking ones included, are ended by close().
+    server.on('connection', (socket: Socket) => {
+      others.add(socket);
+      socket.once('close', () => others.delete(socket));
+    });
+    secure.push(server);
+    return server;
+  };
   const addresses: string[] = [];
   try {
     for (const host of hosts) {
-      const server = http.createServer(onRequest);
-      divertHttp2(server, h2, others);
-      server.maxConnections = rest === null ? MAX_CONNECTIONS : state.settings.maxclients;
+      const server = createServer();
+      server.maxConnections = maxConnections;
       const bound = await listen(server, host, port);
       servers.push(server);
       addresses.push(`${host}:${bound}`);
@@ -419,20 +454,23 @@ export async function startSidecar(state: ServerState, port: number, options: Si
     throw new Error(`Could not create metrics HTTP listening socket on port ${port}: ${(err as Error).message}`, { cause: err });
   }
   runtime.start();
-  state.logger.info({ addresses }, 'metrics sidecar listening');
+  state.logger.info({ addresses, https: options.tls !== undefined }, 'metrics sidecar listening');
 
   let closing: Promise<void> | null = null;
   return {
     addresses,
     port: addresses.length > 0 ? Number(addresses[0].slice(addresses[0].lastIndexOf(':') + 1)) : port,
     scrape,
+    setSecureContext: (tlsOptions) => {
+      for (const server of secure) server.setSecureContext(tlsOptions);
+    },
     close: () => {
       closing ??= (async () => {
         scheduler.cancelAll();
         rest?.close();
         runtime.stop();
         const stopped = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
-        for (const s of servers) s.closeAllConnections();
+        for (const s of servers) if (s instanceof http.Server) s.closeAllConnections();
         for (const socket of others) socket.destroy();
         await Promise.all(stopped);
       })();

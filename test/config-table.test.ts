@@ -13,7 +13,7 @@ import { decodeReply, RawClient, type RespValue } from './helpers/raw-client.ts'
 import { haveRedisServer, startRedisServer, type RedisServerHandle } from './helpers/redis-server.ts';
 
 /** slabcache's own parameters, unknown to redis-server. */
-const SLABCACHE_ONLY = new Set(['shards', 'metrics-port', 'http-api-token', 'http-api-max-body-size']);
+const SLABCACHE_ONLY = new Set(['shards', 'metrics-port', 'metrics-tls', 'http-api-token', 'http-api-max-body-size']);
 const ALL_NAMES = CONFIG_PARAMS.flatMap((d) => (d.alias === undefined ? [d.name] : [d.name, d.alias]));
 
 function loadError(text: string): ConfigError {
@@ -321,8 +321,9 @@ const SET_CASES: string[][] = [
   ['client-output-buffer-limit', 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60'],
   ['oom-score-adj-values', ' 1 2 3'], ['proc-title-template', '{server-mode}'], ['proc-title-template', '{ title}'],
   ['proc-title-template', '{title} {listen-addr} {server-mode}'],
-  // apply steps: TLS cannot be turned on without a certificate; the backlog has a 16kb floor
-  ['tls-port', '1234'], ['tls-replication', 'yes'], ['tls-cluster', 'yes'], ['tls-port', '1', 'hz', 'abc'],
+  // apply steps: TLS links cannot be turned on without a certificate (tls-port is the running
+  // server's: test/integration/tls.test.ts); the backlog has a 16kb floor
+  ['tls-replication', 'yes'], ['tls-cluster', 'yes'], ['tls-port', '1', 'hz', 'abc'],
   ['tls-cert-file', '/nonexistent'], ['repl-backlog-size', '1'], ['repl-backlog-size', '1mb'],
   // hidden parameters
   ['key-load-delay', '-5'], ['key-load-delay', '0'], ['loading-process-events-interval-bytes', '1023'],
