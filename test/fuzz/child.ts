@@ -55,6 +55,8 @@ export function startChildServer(directives: Record<string, string> = {}): Promi
           handle = makeHandle(Number(m[1]));
           resolve(handle);
         }
+      } else if (line.startsWith('MEM ')) {
+        if (process.env['FUZZ_MEMLOG'] !== undefined) console.log(`  slabcache ${line}`);
       } else if (/internal error/i.test(line)) {
         handle.internalErrors.push(line);
       }
