@@ -306,8 +306,8 @@ export async function startServer(directives: Record<string, string> = {}, optio
     if (settings.timeout > 0 && now - lastTimeoutCheck >= 1000) {
       lastTimeoutCheck = now;
       for (const client of state.clients.values()) {
-        // Blocked clients are not idle (Redis skips them too).
-        if (client.blocked === null && now - client.lastInteraction > settings.timeout * 1000) {
+        // Blocked clients and Pub/Sub subscribers are never idle (timeout.c skips both).
+        if (client.blocked === null && client.subscriptionCount() === 0 && now - client.lastInteraction > settings.timeout * 1000) {
           client.closed = true;
           client.reply.dispose();
           client.socket.destroy();
