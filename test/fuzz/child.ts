@@ -36,8 +36,9 @@ export function readRss(pid: number): number {
   }
 }
 
-export function startChildServer(directives: Record<string, string> = {}): Promise<ChildServer> {
-  const child: ChildProcess = spawn(process.execPath, [CHILD_MAIN, JSON.stringify(directives)], {
+/** `nodeFlags` go to the child's node (e.g. --max-semi-space-size=16, to measure RSS under it). */
+export function startChildServer(directives: Record<string, string> = {}, nodeFlags: readonly string[] = []): Promise<ChildServer> {
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, CHILD_MAIN, JSON.stringify(directives)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: fs.mkdtempSync(path.join(process.env['TMPDIR'] ?? '/tmp', 'slabcache-fuzz-')),
   });

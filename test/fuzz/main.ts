@@ -5,11 +5,13 @@
  * count and by time; it stops by itself.
  *
  *   npm run fuzz -- [--seed N] [--frames N] [--seconds S] [--commands N] [--workers N]
- *                   [--level protocol|command|both] [--out DIR]
+ *                   [--level protocol|command|both] [--out DIR] [--node-flags "FLAGS"]
  *
  * Defaults: a random seed, 1,000,000 frames, 300 s for the protocol level, 20,000 commands for
  * the command level (at most a fifth of the time again), 16 workers, failures under
- * ./fuzz-failures. The same seed replays the same frames and commands.
+ * ./fuzz-failures. The same seed replays the same frames and commands. --node-flags passes V8
+ * or Node flags to slabcache's process (to measure RSS under --node-flags=--max-semi-space-size=16, say);
+ * FUZZ_MEMLOG=ms prints its heap spaces and longest event-loop stall periodically.
  */
 import { parseArgs } from 'node:util';
 import { startRedisServer } from '../helpers/redis-server.ts';
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '16' },
     level: { type: 'string', default: 'both' },
     out: { type: 'string', default: 'fuzz-failures' },
+    'node-flags': { type: 'string', default: '' },
   },
 });
 const seed = values.seed !== undefined ? Number(values.seed) >>> 0 : (Math.random() * 0x100000000) >>> 0;
@@ -36,7 +39,9 @@ const level = values.level!;
 const MiB = 1024 * 1024;
 console.log(`fuzz: seed ${seed} (replay with --seed ${seed})`);
 
-const child = await startChildServer();
+const nodeFlags = values['node-flags']!.split(' ').filter((f) => f !== '');
+const child = await startChildServer({}, nodeFlags);
+if (nodeFlags.length > 0) console.log(`slabcache runs under node ${nodeFlags.join(' ')}`);
 const redis = await startRedisServer();
 let failed = false;
 try {

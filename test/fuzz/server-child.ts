@@ -6,6 +6,7 @@
  * Nothing here catches errors: a fault slabcache does not contain itself must kill the process.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import { startServer } from '../../src/server.ts';
 
 const directives = JSON.parse(process.argv[2] ?? '{}') as Record<string, string>;
@@ -20,7 +21,7 @@ if (memlog > 0) {
   setInterval(() => {
     const m = process.memoryUsage();
     const mib = (n: number): string => (n / 1048576).toFixed(1);
-    process.stdout.write(`MEM rss ${mib(m.rss)} heapTotal ${mib(m.heapTotal)} heapUsed ${mib(m.heapUsed)} external ${mib(m.external)} arrayBuffers ${mib(m.arrayBuffers)} max-loop-delay-ms ${(delay.max / 1e6).toFixed(0)}\n`);
+    process.stdout.write(`MEM rss ${mib(m.rss)} heapTotal ${mib(m.heapTotal)} heapUsed ${mib(m.heapUsed)} external ${mib(m.external)} arrayBuffers ${mib(m.arrayBuffers)} max-loop-delay-ms ${(delay.max / 1e6).toFixed(0)} spaces ${v8.getHeapSpaceStatistics().map((sp) => `${sp.space_name}=${mib(sp.space_size)}/${mib(sp.space_used_size)}`).join(' ')}\n`);
     delay.reset();
   }, memlog).unref();
 }
