@@ -186,6 +186,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
     peakMemory: 0,
     instantaneousOps: 0,
     nextClientId: 1,
+    lastSecurityWarning: -Infinity,
     currentClient: null,
     blocking: new BlockingRegistry(),
     callCommand: (client: Client, cmd: CommandEntry) => callCommandGuarded(state, client, cmd),
