@@ -48,10 +48,16 @@ export class FuzzConn {
     socket.on('close', onClose);
     socket.on('end', () => {
       this.ended = true;
+      this.wake();
     });
     socket.on('error', () => {
       this.reset = true;
     });
+  }
+
+  /** The client side's port: what the server's CLIENT LIST shows as addr=127.0.0.1:<port>. */
+  get localPort(): number {
+    return this.socket.localPort ?? 0;
   }
 
   static open(host: string, port: number): Promise<FuzzConn> {

@@ -58,7 +58,7 @@ try {
     });
     child.sampleRss();
     console.log(`protocol level: ${stats.frames} frames in ${(stats.elapsedMs / 1000).toFixed(1)} s (${Math.round(stats.frames / (stats.elapsedMs / 1000))} frames/s), ${stats.sessions} sessions, ${stats.wildFrames} wild frames`);
-    console.log(`  hangs ${stats.hangs}, mismatches ${stats.mismatches}, resets ${stats.resets} (slabcache ${stats.slabResets}, redis ${stats.redisResets}), NUL-in-line differences ${stats.nulLine}, internal-error replies ${stats.internalErrors}, connections PINGed ${stats.pingChecked} (failed ${stats.pingFailed})`);
+    console.log(`  hangs ${stats.hangs}, mismatches ${stats.mismatches}, resets ${stats.resets} (slabcache ${stats.slabResets}, redis ${stats.redisResets}), NUL-in-line differences ${stats.nulLine}, late close events ${stats.lateCloseEvents}, internal-error replies ${stats.internalErrors}, connections PINGed ${stats.pingChecked} (failed ${stats.pingFailed})`);
     console.log(`  outcomes ${JSON.stringify(stats.outcomes)}`);
     for (const f of stats.failures) console.log(`  FAIL ${f}`);
     if (stats.failures.length > 0) failed = true;

@@ -52,6 +52,12 @@ export interface ProtocolFuzzStats {
   /** Sessions ended by a reset on either side (replies in flight lost): counts not compared. */
   resets: number;
   slabResets: number;
+  /**
+   * Connections the fuzzer still saw open after CONFIRM_MS although their server had closed
+   * them (CLIENT LIST no longer lists them): a late close event on the fuzzer's side, seen with
+   * both servers under load, not a hang.
+   */
+  lateCloseEvents: number;
   redisResets: number;
   /** Disagreements explained by a NUL inside a line (a documented difference): not failures. */
   nulLine: number;
@@ -270,7 +276,7 @@ function describe(o: Outcome): string {
 
 export async function runProtocolFuzz(opts: ProtocolFuzzOptions): Promise<ProtocolFuzzStats> {
   const stats: ProtocolFuzzStats = {
-    frames: 0, sessions: 0, wildFrames: 0, outcomes: {}, mismatches: 0, hangs: 0, resets: 0, slabResets: 0, redisResets: 0, nulLine: 0, internalErrors: 0,
+    frames: 0, sessions: 0, wildFrames: 0, outcomes: {}, mismatches: 0, hangs: 0, resets: 0, slabResets: 0, lateCloseEvents: 0, redisResets: 0, nulLine: 0, internalErrors: 0,
     pingChecked: 0, pingFailed: 0, elapsedMs: 0, failures: [],
   };
   const start = Date.now();
@@ -317,6 +323,15 @@ export async function runProtocolFuzz(opts: ProtocolFuzzOptions): Promise<Protoc
         await late.waitUntil(() => late.replies.length >= target || late.closed, CONFIRM_MS);
         so = outcomeOf(slab, session.sentinel);
         ro = outcomeOf(redis, session.sentinel);
+      }
+      // A connection still seen open after CONFIRM_MS, where the other server closed: ask the
+      // server itself (CLIENT LIST) whether it still holds it before believing in a hang.
+      if (so.kind === 'pending' && ro.kind === 'closed' && !(await serverHolds(opts.slab, slab))) {
+        so = { ...so, kind: 'closed' };
+        stats.lateCloseEvents++;
+      } else if (ro.kind === 'pending' && so.kind === 'closed' && !(await serverHolds(opts.redis, redis))) {
+        ro = { ...ro, kind: 'closed' };
+        stats.lateCloseEvents++;
       }
       stats.sessions++;
       if (so.reset) stats.slabResets++;
@@ -392,6 +407,18 @@ export async function runProtocolFuzz(opts: ProtocolFuzzOptions): Promise<Protoc
     }
   }
   return stats;
+}
+
+/** True when the server's CLIENT LIST still shows the connection (by the fuzzer's local port). */
+async function serverHolds(target: { host: string; port: number }, conn: FuzzConn): Promise<boolean> {
+  try {
+    const c = await FuzzConn.open(target.host, target.port);
+    const list = await c.call(encodeCommand(['CLIENT', 'LIST']), CONFIRM_MS);
+    c.destroy();
+    return list === null || list.toString('latin1').includes(`addr=127.0.0.1:${conn.localPort} `);
+  } catch {
+    return true;
+  }
 }
 
 async function flushAll(target: { host: string; port: number }): Promise<void> {
