@@ -15,7 +15,7 @@
  * slabcache must end the same way with the same count, the same protocol error text, and never
  * wait where Redis answered (a hang). A reply that is not RESP, or an "internal error" reply, is
  * a defect too. Connections whose sessions ended with the sentinel are kept for the next
- * session, and all of them must answer PING at the end.
+ * session, and all of them, and new ones, must answer PING at the end.
  *
  * Sessions draw from their own Rng seeded by (run seed, session index), so a session's bytes
  * are reproducible from the printed seed; a failing session is written to a JSON file.
@@ -404,6 +404,17 @@ export async function runProtocolFuzz(opts: ProtocolFuzzOptions): Promise<Protoc
       }
       slab.destroy();
       redis.destroy();
+    }
+    // And the server still takes new connections.
+    for (let i = 0; i < 4; i++) {
+      stats.pingChecked++;
+      const c = await FuzzConn.open(opts.slab.host, opts.slab.port);
+      const reply = await c.call(encodeCommand(['PING']), CONFIRM_MS);
+      c.destroy();
+      if (reply === null || reply.toString('latin1') !== '+PONG\r\n') {
+        stats.pingFailed++;
+        stats.failures.push(`a new connection did not answer PING (got ${reply === null ? 'nothing' : JSON.stringify(reply.toString('latin1'))})`);
+      }
     }
   }
   return stats;
