@@ -176,6 +176,10 @@ function runBatch(server: ServerState, client: Client): number {
     const result = parser.next();
     if (result === ParseResult.COMMAND) {
       client.loadArguments();
+      if (isCrossProtocolProbe(client)) {
+        abortCrossProtocol(server, client);
+        break;
+      }
       const ran = executeGuarded(server, client);
       executed++;
       if (server.tracking.hasPending()) server.tracking.afterCommand(client);
@@ -192,6 +196,29 @@ function runBatch(server: ServerState, client: Client): number {
   }
   server.currentClient = null;
   return end;
+}
+
+/** A request named POST or Host: (any case): an HTTP request sent to the RESP port. */
+function isCrossProtocolProbe(client: Client): boolean {
+  const len = client.argLen[0];
+  return (len === 4 && client.argIs(0, 'post')) || (len === 5 && client.argIs(0, 'host:'));
+}
+
+/**
+ * Redis's securityWarningCommand (processCommand, before anything else, MULTI included): a
+ * browser tricked into posting to the RESP port (cross-protocol scripting) must not get any
+ * command run past its HTTP headers, so the connection is dropped at once, the replies still
+ * owed to it included (Redis's CLIENT_CLOSE_ASAP skips the write). Logged at most once a minute.
+ */
+function abortCrossProtocol(server: ServerState, client: Client): void {
+  const now = server.clock.now;
+  if (now - server.lastSecurityWarning > 60_000) {
+    server.lastSecurityWarning = now;
+    server.logger.warn('Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.');
+  }
+  client.closed = true;
+  client.reply.dispose();
+  client.socket.destroy();
 }
 
 /**

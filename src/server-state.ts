@@ -102,6 +102,8 @@ export interface ServerState {
   /** Commands per second over the last sampling window (INFO instantaneous_ops_per_sec). */
   instantaneousOps: number;
   nextClientId: number;
+  /** When the cross-protocol warning was last logged (clock ms): at most once a minute, as Redis. */
+  lastSecurityWarning: number;
   /** The client whose batch is executing (CLIENT KILL of oneself closes after the reply). */
   currentClient: Client | null;
   /** Clients blocked in BLPOP & co., ready keys and blocking timeouts (blocking.ts). */

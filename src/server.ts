@@ -228,6 +228,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
     peakMemory: 0,
     instantaneousOps: 0,
     nextClientId: 1,
+    lastSecurityWarning: -Infinity,
     currentClient: null,
     blocking: new BlockingRegistry(),
     callCommand: (client: Client, cmd: CommandEntry) => callCommandGuarded(state, client, cmd),
@@ -446,8 +447,8 @@ export async function startServer(directives: Record<string, string> = {}, optio
     if (settings.timeout > 0 && now - lastTimeoutCheck >= 1000) {
       lastTimeoutCheck = now;
       for (const client of state.clients.values()) {
-        // Blocked clients are not idle (Redis skips them too).
-        if (client.blocked === null && now - client.lastInteraction > settings.timeout * 1000) {
+        // Blocked clients and Pub/Sub subscribers are never idle (timeout.c skips both).
+        if (client.blocked === null && client.subscriptionCount() === 0 && now - client.lastInteraction > settings.timeout * 1000) {
           client.closed = true;
           client.reply.dispose();
           client.socket.destroy();
