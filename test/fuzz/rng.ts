@@ -1,46 +1,18 @@
 /*
- * A small seeded PRNG (sfc32, seeded through splitmix32) for the fuzzer: every run is
- * reproducible from its printed seed. Not cryptographic; fast and well distributed.
+ * The fuzzer's seeded randomness: the benchmarks' xoshiro128** generator (bench/lib/prng.ts)
+ * plus the draws the fuzzer makes (a chance, an item of a list, random bytes). Every run is
+ * reproducible from its printed seed. Not cryptographic.
  */
-export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+import { Rng as Xoshiro } from '../../bench/lib/prng.ts';
 
-  constructor(seed: number) {
-    let s = seed >>> 0;
-    const mix = (): number => {
-      s = (s + 0x9e3779b9) >>> 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = mix();
-    this.b = mix();
-    this.c = mix();
-    this.d = mix();
-    for (let i = 0; i < 12; i++) this.u32();
-  }
-
+export class Rng extends Xoshiro {
+  /** Uniform uint32. */
   u32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
-  }
-
-  /** Uniform integer in [0, n). */
-  int(n: number): number {
-    return Math.floor((this.u32() / 0x100000000) * n);
+    return this.next();
   }
 
   chance(p: number): boolean {
-    return this.u32() / 0x100000000 < p;
+    return this.float() < p;
   }
 
   pick<T>(items: readonly T[]): T {
@@ -50,7 +22,7 @@ export class Rng {
   bytes(n: number, noNul = false): Buffer {
     const b = Buffer.allocUnsafe(n);
     for (let i = 0; i < n; i++) {
-      let v = this.u32() & 0xff;
+      let v = this.next() & 0xff;
       if (noNul && v === 0) v = 1;
       b[i] = v;
     }
