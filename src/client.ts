@@ -47,6 +47,8 @@ export class Client {
   /** The ACL user the client runs as. */
   user: AclUser;
   noEvict = false;
+  /** Memory last counted for it by client eviction (Redis's last_memory_usage), 0 when not counted. */
+  trackedMemory = 0;
   noTouch = false;
   /** CLIENT REPLY OFF is in force. */
   replyOff = false;

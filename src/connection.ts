@@ -68,6 +68,7 @@ export function attachConnection(server: ServerState, socket: Socket): Client {
       server.events.updateRemovalHook();
     }
     server.clients.delete(client.id);
+    server.clientEviction.forget(client);
     if (!client.flushQueued) client.reply.dispose();
   });
   return client;
@@ -84,6 +85,15 @@ function onData(server: ServerState, client: Client, chunk: Buffer): void {
     server.logger.warn({ client: client.id, addr: client.addr, qbuf: parser.bufferedBytes() }, 'Closing client that reached max query buffer length');
     server.killClient(client, 'query buffer over client-query-buffer-limit');
     return;
+  }
+  // maxmemory-clients: a growing query buffer is checked as it grows (Redis checks before each command).
+  const eviction = server.clientEviction;
+  if (eviction.limit !== 0) {
+    eviction.update(client);
+    if (eviction.over()) {
+      eviction.evict();
+      if (client.closed) return;
+    }
   }
   // While paused or yielding, what was already read waits for 'drain' or the next turn.
   if (!client.paused && !client.yielding) processBuffered(server, client);

@@ -15,6 +15,10 @@
  * the hard limit itself while a big reply grows (ReplyWriter.overLimit). A client whose socket
  * holds more than OUTPUT_PAUSE_BYTES unsent stops being read until 'drain'.
  *
+ * Client eviction (client-eviction.ts): each flushed client is re-measured after its limits are
+ * applied (a client closed by the output limits is never also evicted, as in Redis), and the
+ * flush turn ends with the maxmemory-clients check, Redis's evictClients in beforeSleep.
+ *
  * A buffer handed to socket.write is recycled into the shared output pool when the write
  * completed synchronously (the socket then holds no bytes), which is the common case; otherwise
  * the socket keeps it and the writer starts a fresh one. When the socket already queues bytes
@@ -81,6 +85,8 @@ export class OutputScheduler {
       }
     }
     list.length = 0;
+    // maxmemory-clients, once per turn after the writes (Redis: beforeSleep's evictClients).
+    if (server.clientEviction.over()) server.clientEviction.evict();
   };
 }
 
@@ -143,6 +149,7 @@ export function flushClient(server: ServerState, c: Client): void {
     c.paused = true;
     socket.pause();
   }
+  if (server.clientEviction.limit !== 0) server.clientEviction.update(c);
 }
 
 function killOverLimit(server: ServerState, c: Client, reason: string): void {

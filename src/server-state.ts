@@ -19,6 +19,7 @@ import type { Settings } from './settings.ts';
 import type { BlockingRegistry } from './blocking.ts';
 import type { Metrics } from './metrics.ts';
 import type { Acl } from './acl.ts';
+import type { ClientEviction } from './client-eviction.ts';
 
 export interface ServerStats {
   connectionsReceived: number;
@@ -31,6 +32,8 @@ export interface ServerStats {
   writesProcessed: number;
   /** Time the maintenance tick spent in active expiry and slab upkeep (expire_cycle_cpu_milliseconds). */
   expireCycleUsec: number;
+  /** Clients closed by maxmemory-clients (INFO evicted_clients). */
+  evictedClients: number;
   /** Per command id: calls, microseconds, rejected and failed calls. */
   calls: Float64Array;
   usec: Float64Array;
@@ -106,6 +109,8 @@ export interface ServerState {
   lastSecurityWarning: number;
   /** The client whose batch is executing (CLIENT KILL of oneself closes after the reply). */
   currentClient: Client | null;
+  /** maxmemory-clients: client memory accounting and eviction (client-eviction.ts). */
+  readonly clientEviction: ClientEviction;
   /** Clients blocked in BLPOP & co., ready keys and blocking timeouts (blocking.ts). */
   readonly blocking: BlockingRegistry;
   lastSave: number;
@@ -125,6 +130,7 @@ export function createStats(commandCount: number, now: number): ServerStats {
     readsProcessed: 0,
     writesProcessed: 0,
     expireCycleUsec: 0,
+    evictedClients: 0,
     calls: new Float64Array(commandCount),
     usec: new Float64Array(commandCount),
     rejectedCalls: new Float64Array(commandCount),
@@ -143,6 +149,7 @@ export function resetStats(stats: ServerStats, now: number): void {
   stats.readsProcessed = 0;
   stats.writesProcessed = 0;
   stats.expireCycleUsec = 0;
+  stats.evictedClients = 0;
   stats.calls.fill(0);
   stats.usec.fill(0);
   stats.rejectedCalls.fill(0);

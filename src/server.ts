@@ -15,6 +15,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { OutputScheduler } from './output.ts';
+import { ClientEviction } from './client-eviction.ts';
 import { Keyspace } from '../store/keyspace.ts';
 import { CachedClock } from './clock.ts';
 import { Registry, type CommandEntry } from './registry.ts';
@@ -231,6 +232,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
     lastSecurityWarning: -Infinity,
     currentClient: null,
     blocking: new BlockingRegistry(),
+    clientEviction: new ClientEviction(),
     callCommand: (client: Client, cmd: CommandEntry) => callCommandGuarded(state, client, cmd),
     watches: new WatchRegistry(store, () => events.updateRemovalHook()),
     pubsub: new PubSub(),
@@ -258,6 +260,14 @@ export async function startServer(directives: Record<string, string> = {}, optio
   };
 
   state.output.attach(state);
+  state.clientEviction.attach(state);
+  state.clientEviction.configure(settings.maxmemoryClients, settings.maxmemory);
+  // A new maxmemory-clients or maxmemory applies at the end of this turn (Redis: beforeSleep).
+  config.onAnyChange((name) => {
+    if (name !== 'maxmemory-clients' && name !== 'maxmemory') return;
+    state.clientEviction.configure(settings.maxmemoryClients, settings.maxmemory);
+    if (state.clientEviction.over()) state.output.wake();
+  });
   state.blocking.attach(state);
   events.attach(state);
   state.tracking.attach(state);

@@ -30,6 +30,8 @@ export class Settings {
   clientQueryBufferLimit = 1024 * 1024 * 1024;
   hz = 10;
   maxmemory = 0;
+  /** maxmemory-clients: bytes, or a percentage of maxmemory stored negated (as Redis does), 0 = off. */
+  maxmemoryClients = 0;
   maxmemoryPolicy: EvictionPolicyCode = 0;
   maxmemorySamples = 5;
   lfuLogFactor = 10;
@@ -72,6 +74,7 @@ export class Settings {
       case 'tracking-table-max-keys': this.trackingTableMaxKeys = Number(value); break;
       case 'hz': this.hz = Number(value); break;
       case 'maxmemory': this.maxmemory = Number(value); break;
+      case 'maxmemory-clients': this.maxmemoryClients = value.endsWith('%') ? -Number(value.slice(0, -1)) : Number(value); break;
       case 'maxmemory-policy': this.maxmemoryPolicy = EVICTION_POLICY_NAMES.indexOf(value as never) as EvictionPolicyCode; break;
       case 'maxmemory-samples': this.maxmemorySamples = Number(value); break;
       case 'lfu-log-factor': this.lfuLogFactor = Number(value); break;

@@ -540,6 +540,7 @@ function cmdClientNoEvict(c: Client): void {
   const on = onOffArgument(c, 2);
   if (on === null) return;
   c.noEvict = on;
+  if (c.server.clientEviction.limit !== 0) c.server.clientEviction.update(c);
   c.reply.raw(R_OK);
 }
 

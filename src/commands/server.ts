@@ -466,7 +466,7 @@ export function infoSection(server: ServerState, section: string): string | null
       add('expired_time_cap_reached_count', 0);
       add('expire_cycle_cpu_milliseconds', Math.floor(stats.expireCycleUsec / 1000));
       add('evicted_keys', s.evictedKeys);
-      add('evicted_clients', 0);
+      add('evicted_clients', stats.evictedClients);
       add('total_eviction_exceeded_time', 0);
       add('current_eviction_exceeded_time', 0);
       add('keyspace_hits', s.keyspaceHits);
