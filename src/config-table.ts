@@ -1049,7 +1049,11 @@ export class ConfigStore {
       if (reg !== undefined) {
         const def = CONFIG_PARAMS[reg.index]!;
         if ((def.flags & MULTI_ARG) === 0 && argv.length !== 2) return fail(ConfigErrorCode.BAD_DIRECTIVE, 'wrong number of arguments');
-        const result = setParam(def, argv.slice(1), { store: this, current: this.values[reg.index]!, appendSave: saveSeen });
+        // A MULTI_ARG parameter given one non-empty argument is split again (redis-server's
+        // `--client-output-buffer-limit "normal 1mb 512kb 10"`), as loadServerConfigFromString does.
+        const args = (def.flags & MULTI_ARG) !== 0 && argv.length === 2 && argv[1] !== '' ? splitArgs(argv[1]!) : argv.slice(1);
+        if (args === null) return fail(ConfigErrorCode.UNBALANCED_QUOTES, 'Unbalanced quotes in configuration line');
+        const result = setParam(def, args, { store: this, current: this.values[reg.index]!, appendSave: saveSeen });
         if (typeof result !== 'string') return fail(ConfigErrorCode.BAD_VALUE, result.error);
         this.values[reg.index] = result;
         if (def.name === 'save') saveSeen = true;

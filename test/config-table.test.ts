@@ -177,6 +177,13 @@ describe('loadConfigText', () => {
     expect(c.clientOutputBufferLimit('pubsub')).toEqual({ hardBytes: 64 * 1024 * 1024, softBytes: 16 * 1024 * 1024, softSeconds: 90 });
   });
 
+  it('splits a multi-argument directive given as one quoted argument (redis-server --client-output-buffer-limit "normal 1mb 512kb 10")', () => {
+    const c = new ConfigStore();
+    c.loadConfigText('client-output-buffer-limit "normal 1mb 512kb 10"\nsave "900 1"', 't');
+    expect(c.clientOutputBufferLimit('normal')).toEqual({ hardBytes: 1024 * 1024, softBytes: 512 * 1024, softSeconds: 10 });
+    expect(c.value('save')).toBe('900 1');
+  });
+
   it('treats save "" as a reset wherever it appears', () => {
     const load = (text: string): string => {
       const c = new ConfigStore();
