@@ -4,8 +4,9 @@
  * set: a TLS connection joins the same connection handling once its handshake is done and its
  * client certificate passes tls-auth-clients; tls.ts), admits connections (maxclients, protected mode) and
  * runs the one periodic maintenance tick (clock, active expiry and slab rebalancing within a
- * time budget, idle-client timeouts, ops/s sampling). close() stops accepting, flushes what
- * each client is owed and resolves when every socket is closed.
+ * time budget, idle-client timeouts, the soft output limit of clients that get no new output,
+ * ops/s sampling). close() stops accepting, flushes what each client is owed and resolves when
+ * every socket is closed.
  *
  * startServer takes redis.conf directives as strings (the same names and value syntax as a
  * config file or CONFIG SET); port '0' picks an ephemeral port, reported in `port`, unless a
@@ -14,7 +15,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
-import { OutputScheduler } from './output.ts';
+import { OutputScheduler, flushClient } from './output.ts';
 import { ClientEviction } from './client-eviction.ts';
 import { Keyspace } from '../store/keyspace.ts';
 import { CachedClock } from './clock.ts';
@@ -438,6 +439,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
   let lastOpsSample = clock.now;
   let lastPeakSample = clock.now;
   let lastTimeoutCheck = clock.now;
+  let lastSoftLimitCheck = clock.now;
   const runTick = (): void => {
     const now = clock.refresh();
     const maintenanceStart = performance.now();
@@ -453,6 +455,12 @@ export async function startServer(directives: Record<string, string> = {}, optio
     if (now - lastPeakSample >= 1000) {
       lastPeakSample = now;
       state.peakMemory = Math.max(state.peakMemory, store.usedMemory());
+    }
+    if (now - lastSoftLimitCheck >= 1000) {
+      lastSoftLimitCheck = now;
+      // clientsCron's closeClientOnOutputBufferLimitReached: a client over the soft output limit
+      // that gets no new output (it stopped being read) is re-checked, so its seconds run out.
+      for (const client of state.clients.values()) if (client.softLimitSince !== 0 && !client.flushQueued) flushClient(state, client);
     }
     if (settings.timeout > 0 && now - lastTimeoutCheck >= 1000) {
       lastTimeoutCheck = now;
