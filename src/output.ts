@@ -74,7 +74,10 @@ export class OutputScheduler {
     this.queue = this.spare;
     this.spare = list;
     const server = this.server!;
-    for (let i = 0; i < list.length; i++) {
+    // Newest first, as Redis's clients_pending_write (clients are added at its head): the
+    // client whose command fanned out to others (a publisher) gets its own reply before the
+    // thousand writes it caused, and sends its next commands sooner.
+    for (let i = list.length - 1; i >= 0; i--) {
       const c = list[i];
       c.flushQueued = false;
       try {
