@@ -8,13 +8,16 @@
  * (networking.c addReply*).
  *
  * Memory: an idle writer holds nothing. The first byte written takes a small buffer (2 KB; a
- * 16 KB chunk once that is outgrown) from an OutputPool shared by all clients; take() hands the bytes written so far out as one
- * view and detaches the chunk, and recycle() gives it back to the pool once the socket no longer
- * needs it (the write completed synchronously, the common case). So the chunks in use are
- * bounded by the clients with output pending in this turn, not by the clients connected. Output
- * that outgrows a chunk moves to a dedicated buffer grown by doubling (a big MGET or LRANGE),
- * which is dropped after its write: each byte is copied O(1) times amortized and steady-state
- * writes allocate only the view take() returns.
+ * 16 KB chunk once that is outgrown) from an OutputPool shared by all clients. Output that
+ * outgrows a chunk is chained, as Redis's reply list: the full chunk is sealed and a fresh one
+ * follows (a byte string over 4 KB is copied across chunks; any other element bigger than a
+ * chunk gets a dedicated buffer), so every byte is copied once into the writer and never again
+ * to grow it. take() hands the pending bytes out as views, oldest first and up to a budget
+ * (src/output.ts writes at most 64 KB per client per turn); a chunk whose bytes are all taken is
+ * let go of, and goes back to the pool once the socket no longer needs it: at once when the
+ * write completed synchronously (recycle(), the common case), else after the socket has sent it
+ * (hold(), then release()). So the chunks in use are bounded by the clients with output pending,
+ * not by the clients connected, and steady-state writes allocate only the views take() returns.
  *
  * Limits: `hardLimit` (the client's client-output-buffer-limit hard bytes, 0 = none) is checked
  * whenever the buffer grows, counting `queuedBytes` (what its socket still holds unsent). Past
@@ -87,6 +90,8 @@ export class OutputPool {
 /** The pool of a process's writers unless one is given. */
 export const sharedOutputPool = new OutputPool();
 
+/** Byte strings longer than this are copied across the chain's buffers rather than into one contiguous buffer. */
+const CHAIN_BYTES = 4096;
 const CRLF_0 = 13;
 const CRLF_1 = 10;
 const copyBytes = Buffer.prototype.copy;
@@ -200,95 +205,267 @@ export class ReplyWriter {
   overLimit = false;
 
   private readonly pool: OutputPool;
-  /** The buffer being written: EMPTY, a pool chunk, or a dedicated buffer for big output. */
+  /** The buffer being written (the chain's tail): EMPTY, a pool buffer, or a dedicated one for one big element. */
   private buf: Buffer = EMPTY;
+  /** First byte of buf not yet taken: the bytes before it were handed to the socket. */
+  private start = 0;
   private pos = 0;
-  /** The buffer the last take() handed out, until recycle() or the next take(). */
-  private taken: Buffer | null = null;
+  /**
+   * Filled buffers before buf, oldest first, with the range of each not yet taken
+   * [sealedFrom, sealedTo): output that outgrew one buffer is chained, never copied to grow.
+   * Entries before sealedHead were taken whole.
+   */
+  private sealedBufs: Buffer[] = [];
+  private sealedFrom: number[] = [];
+  private sealedTo: number[] = [];
+  private sealedHead = 0;
+  /** Untaken bytes, and buffer bytes, of the sealed buffers from sealedHead on. */
+  private sealedBytes = 0;
+  private sealedCapacity = 0;
+  /** Buffers take() detached since the last recycle() or hold(). */
+  private handed: Buffer[] = [];
+  /** A buffer take() handed a part of (it still holds untaken bytes), since the last recycle() or hold(). */
+  private handedPart: Buffer | null = null;
+  /** Buffers the socket may still read from (writes it queued): never reused until release(). */
+  private pinned: Buffer[] = [];
 
   constructor(pool: OutputPool = sharedOutputPool) {
     this.pool = pool;
   }
 
   /**
-   * The bytes written since the last take() as one view, or null when there are none. The
-   * writer lets go of the buffer: the next write starts a fresh one.
+   * Up to `max` of the bytes not yet taken, as one view, or null when there are none: the
+   * oldest first, at most one buffer's worth per call (takeMore() for the next). A buffer whose
+   * bytes are all taken is let go of (the next write starts a fresh one). After writing the
+   * views, the caller says whether the socket still references them: recycle() if not, hold()
+   * if it queued them; views it does neither for are left to the GC, never rewritten. take()
+   * with no bound returns everything as one buffer (copied together when the output was
+   * chained), for callers that want the whole reply.
    */
-  take(): Buffer | null {
-    if (this.pos === 0) return null;
-    const out = this.buf.subarray(0, this.pos);
-    this.taken = this.buf;
+  take(max: number = Infinity): Buffer | null {
+    this.handed.length = 0;
+    this.handedPart = null;
+    return this.takeMore(max);
+  }
+
+  /** The next view after take(), for the same recycle() or hold(). */
+  takeMore(max: number): Buffer | null {
+    if (this.sealedHead < this.sealedBufs.length) {
+      if (max === Infinity) return this.takeJoined();
+      const h = this.sealedHead;
+      const b = this.sealedBufs[h];
+      const from = this.sealedFrom[h];
+      const n = this.sealedTo[h] - from;
+      if (n > max) {
+        this.sealedFrom[h] = from + max;
+        this.sealedBytes -= max;
+        this.handedPart = b;
+        return b.subarray(from, from + max);
+      }
+      this.sealedHead = h + 1;
+      this.sealedBytes -= n;
+      this.sealedCapacity -= b.length;
+      this.handed.push(b);
+      if (this.sealedHead === this.sealedBufs.length) this.clearSealed();
+      return b.subarray(from, from + n);
+    }
+    const n = this.pos - this.start;
+    if (n === 0) return null;
+    if (n > max) {
+      const out = this.buf.subarray(this.start, this.start + max);
+      this.start += max;
+      this.handedPart = this.buf;
+      return out;
+    }
+    const out = this.buf.subarray(this.start, this.pos);
+    this.handed.push(this.buf);
     this.buf = EMPTY;
+    this.start = 0;
     this.pos = 0;
     return out;
   }
 
-  /** The view the last take() returned is no longer referenced (its write completed): reuse its buffer. */
-  recycle(): void {
-    if (this.taken !== null) this.pool.release(this.taken);
-    this.taken = null;
+  /** Everything untaken, chained output copied into one new buffer; the chain's buffers are let go of. */
+  private takeJoined(): Buffer {
+    const out = Buffer.allocUnsafe(this.pending());
+    let p = 0;
+    for (let i = this.sealedHead; i < this.sealedBufs.length; i++) {
+      const b = this.sealedBufs[i];
+      p += b.copy(out, p, this.sealedFrom[i], this.sealedTo[i]);
+      this.handed.push(b);
+    }
+    this.clearSealed();
+    if (this.pos > this.start) this.buf.copy(out, p, this.start, this.pos);
+    this.handed.push(this.buf);
+    this.buf = EMPTY;
+    this.start = 0;
+    this.pos = 0;
+    return out;
   }
 
-  /** Drop everything pending and give the buffer back (the client is gone). */
+  private clearSealed(): void {
+    this.sealedBufs.length = 0;
+    this.sealedFrom.length = 0;
+    this.sealedTo.length = 0;
+    this.sealedHead = 0;
+    this.sealedBytes = 0;
+    this.sealedCapacity = 0;
+  }
+
+  /** The views take() returned are no longer referenced (their writes completed): reuse their buffers. */
+  recycle(): void {
+    const handed = this.handed;
+    for (let i = 0; i < handed.length; i++) this.giveBack(handed[i]);
+    handed.length = 0;
+    this.handedPart = null;
+  }
+
+  /** The socket queued the views take() returned: keep their buffers out of reuse until release(). */
+  hold(): void {
+    const handed = this.handed;
+    for (let i = 0; i < handed.length; i++) this.pinned.push(handed[i]);
+    handed.length = 0;
+    if (this.handedPart !== null) this.pinned.push(this.handedPart);
+    this.handedPart = null;
+  }
+
+  /** The socket has written everything it was given: the buffers it held may be reused. */
+  release(): void {
+    const pinned = this.pinned;
+    if (pinned.length === 0) return;
+    for (let i = 0; i < pinned.length; i++) {
+      const b = pinned[i];
+      if (b !== this.buf && !this.isSealed(b)) this.pool.release(b);
+    }
+    pinned.length = 0;
+  }
+
+  /** Back to the pool, unless the socket may still read from it. */
+  private giveBack(b: Buffer): void {
+    if (b !== EMPTY && !this.pinned.includes(b)) this.pool.release(b);
+  }
+
+  private isSealed(b: Buffer): boolean {
+    const bufs = this.sealedBufs;
+    for (let i = this.sealedHead; i < bufs.length; i++) if (bufs[i] === b) return true;
+    return false;
+  }
+
+  /** Drop everything pending and give the buffers back (the client is gone). Held buffers are left to the GC. */
   dispose(): void {
-    if (this.buf !== EMPTY) this.pool.release(this.buf);
+    this.discardPending();
+    this.giveBack(this.buf);
     this.buf = EMPTY;
+    this.start = 0;
     this.pos = 0;
-    this.taken = null;
+    this.handed.length = 0;
+    this.handedPart = null;
+    this.pinned.length = 0;
+  }
+
+  /** Drop the untaken output (the client is doomed or gone): sealed buffers go back, the tail is rewound. */
+  private discardPending(): void {
+    for (let i = this.sealedHead; i < this.sealedBufs.length; i++) this.giveBack(this.sealedBufs[i]);
+    this.clearSealed();
+    this.pos = this.start;
   }
 
   /** Position marker in the pending output, for truncate() (CLIENT REPLY OFF/SKIP). */
   mark(): number {
-    return this.pos;
+    return this.pending();
   }
 
+  /** Drop what was written after mark() (no take() in between). */
   truncate(mark: number): void {
-    if (mark >= 0 && mark <= this.pos) this.pos = mark;
+    let excess = this.pending() - mark;
+    if (mark < 0 || excess <= 0) return;
+    while (excess > this.pos - this.start) {
+      // The whole tail goes: the last sealed buffer becomes the tail again.
+      excess -= this.pos - this.start;
+      this.giveBack(this.buf);
+      const last = this.sealedBufs.length - 1;
+      this.buf = this.sealedBufs[last];
+      this.start = this.sealedFrom[last];
+      this.pos = this.sealedTo[last];
+      this.sealedBytes -= this.pos - this.start;
+      this.sealedCapacity -= this.buf.length;
+      this.sealedBufs.length = last;
+      this.sealedFrom.length = last;
+      this.sealedTo.length = last;
+      if (this.sealedHead === last) this.clearSealed();
+    }
+    this.pos -= excess;
   }
 
   /** Bytes written and not yet taken. */
   pending(): number {
-    return this.pos;
+    return this.sealedBytes + this.pos - this.start;
   }
 
-  /** Bytes of buffer held (CLIENT LIST omem, used_memory). */
+  /** Bytes of buffer held, those the socket still holds included (CLIENT LIST omem, used_memory). */
   capacity(): number {
-    return this.buf.length;
+    let n = this.buf.length + this.sealedCapacity;
+    const pinned = this.pinned;
+    for (let i = 0; i < pinned.length; i++) if (pinned[i] !== this.buf) n += pinned[i].length;
+    return n;
   }
 
   // --- buffer management -----------------------------------------------------------------
 
-  /** Makes room for n more bytes. */
+  /** Makes room for n more contiguous bytes. */
   private ensure(n: number): void {
     if (this.pos + n > this.buf.length) this.grow(n);
   }
 
   private grow(n: number): void {
-    let need = this.pos + n;
-    if (this.overLimit || (this.hardLimit > 0 && need + this.queuedBytes > this.hardLimit)) {
-      // The client is doomed: keep writing over the start of the buffer, never growing it
-      // for more than one element.
+    if (this.overLimit || (this.hardLimit > 0 && this.pending() + n + this.queuedBytes > this.hardLimit)) {
+      // The client is doomed: drop what is pending and keep writing over the tail's free
+      // part, never growing for more than one element.
       this.overLimit = true;
-      this.pos = 0;
-      need = n;
-      if (need <= this.buf.length) return;
+      this.discardPending();
+      if (this.pos + n <= this.buf.length) return;
     }
     const pool = this.pool;
-    if (need <= pool.chunkSize && this.buf.length < pool.chunkSize) {
-      // Empty, or a small buffer outgrown: take a pooled one that fits.
-      const next = pool.acquire(need);
-      if (this.pos > 0) this.buf.copy(next, 0, 0, this.pos);
-      pool.release(this.buf);
+    const old = this.buf;
+    const used = this.pos - this.start;
+    if (used + n <= pool.chunkSize && old.length < pool.chunkSize) {
+      // Empty, or a small buffer outgrown: a pooled one that fits takes its few bytes.
+      const next = pool.acquire(used + n);
+      if (used > 0) old.copy(next, 0, this.start, this.pos);
+      if (this.handedPart !== old) this.giveBack(old);
       this.buf = next;
+      this.start = 0;
+      this.pos = used;
       return;
     }
-    let cap = this.buf.length * 2;
-    if (cap < pool.chunkSize * 2) cap = pool.chunkSize * 2;
-    if (cap < need + (need >>> 2)) cap = need + (need >>> 2);
-    const next = pool.allocateLarge(cap);
-    if (this.pos > 0) this.buf.copy(next, 0, 0, this.pos);
-    pool.release(this.buf);
-    this.buf = next;
+    // Chain: the tail is sealed as it is and a new buffer follows it (a chunk, or a dedicated
+    // buffer for one element bigger than a chunk).
+    if (used > 0) {
+      this.sealedBufs.push(old);
+      this.sealedFrom.push(this.start);
+      this.sealedTo.push(this.pos);
+      this.sealedBytes += used;
+      this.sealedCapacity += old.length;
+    } else if (this.handedPart !== old) this.giveBack(old);
+    this.buf = n <= pool.chunkSize ? pool.acquire(pool.chunkSize) : pool.allocateLarge(n);
+    this.start = 0;
+    this.pos = 0;
+  }
+
+  /** Copies bytes that may be bigger than a buffer, filling the chain's buffers one after another. */
+  private putBytesChained(bytes: Uint8Array, off: number, len: number): void {
+    while (len > 0) {
+      let room = this.buf.length - this.pos;
+      if (room === 0) {
+        this.grow(1);
+        room = this.buf.length - this.pos;
+      }
+      const n = len < room ? len : room;
+      copyBytes.call(bytes, this.buf, this.pos, off, off + n);
+      this.pos += n;
+      off += n;
+      len -= n;
+    }
   }
 
   private putBytes(bytes: Uint8Array, off: number, len: number): void {
@@ -361,8 +538,11 @@ export class ReplyWriter {
   /** A pre-encoded reply (protocol/replies.ts). */
   raw(bytes: Uint8Array): void {
     const len = bytes.length;
-    this.ensure(len);
-    this.putBytes(bytes, 0, len);
+    if (len > CHAIN_BYTES) this.putBytesChained(bytes, 0, len);
+    else {
+      this.ensure(len);
+      this.putBytes(bytes, 0, len);
+    }
     if (bytes[0] === 45 /* '-' */) {
       this.errorCount++;
       if (this.onError !== null) this.onError(bytes, 1, len - 3);
@@ -371,6 +551,10 @@ export class ReplyWriter {
 
   /** Pre-encoded bytes or any protocol fragment: bytes[off, off + len), written as they are. */
   rawSlice(bytes: Uint8Array, off: number, len: number): void {
+    if (len > CHAIN_BYTES) {
+      this.putBytesChained(bytes, off, len);
+      return;
+    }
     this.ensure(len);
     this.putBytes(bytes, off, len);
   }
@@ -425,6 +609,14 @@ export class ReplyWriter {
   }
 
   bulk(bytes: Uint8Array, off: number, len: number): void {
+    if (len > CHAIN_BYTES) {
+      this.ensure(24);
+      this.header(36, len);
+      this.putBytesChained(bytes, off, len);
+      this.ensure(2);
+      this.crlfUnsafe();
+      return;
+    }
     this.ensure(len + 26);
     this.header(36 /* '$' */, len);
     this.putBytes(bytes, off, len);

@@ -60,7 +60,7 @@ export class Client {
   lastCommand: CommandEntry | null = null;
   closeAfterReply = false;
   closed = false;
-  /** Reading stopped until 'drain': too many replies wait unsent. */
+  /** Reading stopped until its unsent output falls back under OUTPUT_PAUSE_BYTES (output.ts). */
   paused = false;
   /** Reading stopped until the next event-loop turn: this turn's command budget is spent. */
   yielding = false;
@@ -116,7 +116,16 @@ export class Client {
     this.argBuf = parser.argBuf;
     this.argOff = parser.argOff;
     this.argLen = parser.argLen;
+    this.onWritten = () => {
+      if (!this.closed && (this.paused || this.reply.pending() !== 0)) server.output.schedule(this);
+    };
   }
+
+  /**
+   * Callback of each socket write (one function per client): once the socket has sent what it
+   * was given, output held back for it, or a read paused for it, gets the next flush.
+   */
+  readonly onWritten: () => void;
 
   /** The client's protocol version (HELLO); its writer encodes in it. */
   get resp(): 2 | 3 {

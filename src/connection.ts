@@ -45,15 +45,6 @@ export function attachConnection(server: ServerState, socket: Socket): Client {
   if (server.settings.tcpKeepalive > 0) socket.setKeepAlive(true, server.settings.tcpKeepalive * 1000);
 
   socket.on('data', (chunk: Buffer) => onData(server, client, chunk));
-  socket.on('drain', () => {
-    if (client.paused && !client.closed && !client.closeAfterReply) {
-      client.paused = false;
-      processBuffered(server, client);
-      if (client.paused || client.yielding || client.closed) return;
-      if (server.shuttingDown) endAfterOutput(server, client);
-      else socket.resume();
-    }
-  });
   socket.on('error', () => {
     // ECONNRESET and friends: 'close' follows and cleans up.
   });
@@ -72,6 +63,20 @@ export function attachConnection(server: ServerState, socket: Socket): Client {
     if (!client.flushQueued) client.reply.dispose();
   });
   return client;
+}
+
+/**
+ * The client's unsent output fell back under OUTPUT_PAUSE_BYTES (output.ts calls this through
+ * OutputScheduler.onRoom): run what it sent meanwhile, then read again, or end it after its
+ * output when the server is shutting down.
+ */
+export function resumeAfterOutput(server: ServerState, client: Client): void {
+  if (client.closed || client.closeAfterReply) return;
+  client.paused = false;
+  processBuffered(server, client);
+  if (client.paused || client.yielding || client.closed) return;
+  if (server.shuttingDown) endAfterOutput(server, client);
+  else client.socket.resume();
 }
 
 function onData(server: ServerState, client: Client, chunk: Buffer): void {

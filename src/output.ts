@@ -1,7 +1,8 @@
 /*
  * The per-client output path: every client's replies accumulate in its own ReplyWriter, and
- * once per event-loop turn every client with pending output is flushed in one socket.write
- * (Redis's client->buf plus beforeSleep's handleClientsWithPendingWrites). Any module appends
+ * once per event-loop turn every client with pending output is flushed: one socket.write, a
+ * writev when its output is chained (Redis's client->buf plus beforeSleep's
+ * handleClientsWithPendingWrites). Any module appends
  * to any client (a blocked client served after another's command, a publisher's message to its
  * subscribers, a MONITOR line) and calls schedule(); it never needs to know whose command runs.
  *
@@ -12,32 +13,36 @@
  * the writer holds are compared with the client's class limits (normal, or pubsub while
  * subscribed); past the hard limit, or past the soft limit for longer than its seconds, the
  * client is closed at once and its pending output dropped, as Redis does. The writer checks
- * the hard limit itself while a big reply grows (ReplyWriter.overLimit). A client whose socket
- * holds more than OUTPUT_PAUSE_BYTES unsent stops being read until 'drain'.
+ * the hard limit itself while a big reply grows (ReplyWriter.overLimit). A client with more than
+ * OUTPUT_PAUSE_BYTES unsent (writer and socket) stops being read until it is back under it.
  *
  * Client eviction (client-eviction.ts): each flushed client is re-measured after its limits are
  * applied (a client closed by the output limits is never also evicted, as in Redis), and the
  * flush turn ends with the maxmemory-clients check, Redis's evictClients in beforeSleep.
  *
- * A buffer handed to socket.write is recycled into the shared output pool when the write
- * completed synchronously (the socket then holds no bytes), which is the common case; otherwise
- * the socket keeps it and the writer starts a fresh one. When the socket already queues bytes
- * (a slow reader, a subscriber behind on its messages) a small output is copied instead, so
- * the chunk stays in the pool.
+ * Writes, as Redis's writeToClient: at most 64 KB per client per turn, and nothing while the
+ * socket still holds an earlier write (it queues only what the kernel refused). The rest waits
+ * in the client's writer, counted against its limits, and the write's callback schedules the
+ * next flush. A client that does not read thus keeps its backlog in pooled chunks rather than
+ * in Node's stream queue, and one client's big reply cannot fill every other client's turn with
+ * copying into the kernel. The chunks a completed write used go back to the output pool at
+ * once; those of a queued write once the socket has sent them (ReplyWriter hold/release).
  */
 import type { Client } from './client.ts';
 import type { ServerState } from './server-state.ts';
 import type { OutputLimit } from './settings.ts';
 
-/** Output up to this size is copied when the socket already queues bytes (its chunk is kept). */
-const COPY_WHEN_QUEUED = 4096;
+/** Bytes one client may hand its socket per event-loop turn (Redis's NET_MAX_WRITES_PER_EVENT). */
+const MAX_WRITE_PER_TURN = 64 * 1024;
 
-/** Stop reading a client whose socket holds more than this many unsent bytes. */
+/** Stop reading a client with more than this many bytes unsent (in its writer and its socket). */
 export const OUTPUT_PAUSE_BYTES = 1 << 20;
 
 export class OutputScheduler {
   /** Runs at the start of each flush (client tracking's BCAST invalidations, as beforeSleep). */
   beforeFlush: (() => void) | null = null;
+  /** A client that stopped being read for its unsent output is back under OUTPUT_PAUSE_BYTES (connection.ts resumes it). */
+  onRoom: ((c: Client) => void) | null = null;
   private server: ServerState | null = null;
   private queue: Client[] = [];
   private spare: Client[] = [];
@@ -101,6 +106,12 @@ function limitsOf(server: ServerState, c: Client): OutputLimit {
 /**
  * Hand the client's pending output to its socket, then apply the output limits, the
  * close-after-reply flag and read backpressure.
+ *
+ * As Redis's writeToClient: at most MAX_WRITE_PER_TURN bytes per client per turn, and nothing
+ * while the socket still holds an earlier write (it queues only what the kernel refused); the
+ * rest stays in the client's writer, counted against its limits, and goes out on a later turn
+ * (the write's callback schedules it). A client that is closing, or a server shutting down,
+ * hands over everything at once.
  */
 export function flushClient(server: ServerState, c: Client): void {
   const reply = c.reply;
@@ -114,23 +125,38 @@ export function flushClient(server: ServerState, c: Client): void {
     killOverLimit(server, c, `output buffer over the hard limit of ${limits.hard} bytes`);
     return;
   }
-  const out = reply.take();
-  if (out !== null) {
-    server.stats.netOutputBytes += out.length;
-    server.stats.writesProcessed++;
-    if (socket.writableLength !== 0 && out.length <= COPY_WHEN_QUEUED) {
-      // The socket still holds earlier bytes, so this write will wait in its queue: hand it
-      // a copy (small: from Node's buffer pool) and keep the chunk, rather than losing a
-      // 16 KB chunk per turn to a subscriber that reads slowly.
-      socket.write(Buffer.from(out));
-      reply.recycle();
-    } else {
-      socket.write(out);
+  const final = c.closeAfterReply || server.shuttingDown;
+  if (socket.writableLength === 0 || final) {
+    if (socket.writableLength === 0) reply.release();
+    let budget = final ? Infinity : MAX_WRITE_PER_TURN;
+    const first = reply.take(budget);
+    if (first !== null) {
+      server.stats.writesProcessed++;
+      server.stats.netOutputBytes += first.length;
+      budget -= first.length;
+      let out = budget > 0 ? reply.takeMore(budget) : null;
+      if (out === null) socket.write(first, c.onWritten);
+      else {
+        // Chained output (more than one buffer) goes out in one writev: the socket is corked
+        // while its buffers are handed over.
+        socket.cork();
+        socket.write(first);
+        while (out !== null) {
+          server.stats.netOutputBytes += out.length;
+          budget -= out.length;
+          const next = budget > 0 ? reply.takeMore(budget) : null;
+          socket.write(out, next === null ? c.onWritten : undefined);
+          out = next;
+        }
+        socket.uncork();
+      }
       if (socket.writableLength === 0) reply.recycle();
+      else reply.hold();
     }
   }
-  const unsent = socket.writableLength;
-  reply.queuedBytes = unsent;
+  const queued = socket.writableLength;
+  const unsent = queued + reply.pending();
+  reply.queuedBytes = queued;
   reply.hardLimit = limits.hard;
   if (c.closeAfterReply) {
     socket.destroySoon();
@@ -148,10 +174,14 @@ export function flushClient(server: ServerState, c: Client): void {
       return;
     }
   } else c.softLimitSince = 0;
-  if (unsent > OUTPUT_PAUSE_BYTES && !c.paused) {
-    c.paused = true;
-    socket.pause();
-  }
+  // More than a turn's worth was pending and the socket took what it was given: go on next turn.
+  if (queued === 0 && reply.pending() !== 0) server.output.schedule(c);
+  if (unsent > OUTPUT_PAUSE_BYTES) {
+    if (!c.paused) {
+      c.paused = true;
+      socket.pause();
+    }
+  } else if (c.paused && server.output.onRoom !== null) server.output.onRoom(c);
   if (server.clientEviction.limit !== 0) server.clientEviction.update(c);
 }
 

@@ -26,7 +26,7 @@ import { createLogger, pinoLevel, type Logger } from './logger.ts';
 import { createStats, NO_OBSERVER, type ServerState } from './server-state.ts';
 import type { Client } from './client.ts';
 import type { Collection } from './commands/collection.ts';
-import { attachConnection, callCommandGuarded, countErrorReply, resumeClient, resumePostponed } from './connection.ts';
+import { attachConnection, callCommandGuarded, countErrorReply, resumeAfterOutput, resumeClient, resumePostponed } from './connection.ts';
 import { WatchRegistry } from './transactions.ts';
 import { PubSub } from './pubsub.ts';
 import { Tracking } from './tracking.ts';
@@ -261,6 +261,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
   };
 
   state.output.attach(state);
+  state.output.onRoom = (client) => resumeAfterOutput(state, client);
   state.clientEviction.attach(state);
   state.clientEviction.configure(settings.maxmemoryClients, settings.maxmemory);
   // A new maxmemory-clients or maxmemory applies at the end of this turn (Redis: beforeSleep).

@@ -287,6 +287,16 @@ export async function startRedis(opts: ServerOptions = {}): Promise<ServerProces
   return server;
 }
 
+/**
+ * Node flags for the slabcache processes these scripts start, from the environment variable
+ * SLABCACHE_NODE_FLAGS (space-separated), e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof' to profile
+ * slabcache under any benchmark's load (NODE_OPTIONS refuses --cpu-prof).
+ */
+function extraNodeFlags(): string[] {
+  const flags = process.env.SLABCACHE_NODE_FLAGS;
+  return flags === undefined || flags.trim() === '' ? [] : flags.trim().split(/\s+/);
+}
+
 function slabcacheArgs(port: number, opts: ServerOptions): string[] {
   const args = [
     '--port', String(port),
@@ -304,7 +314,7 @@ function slabcacheArgs(port: number, opts: ServerOptions): string[] {
 export async function startSlabcache(opts: ServerOptions = {}): Promise<ServerProcess> {
   installExitHandlers();
   const port = await freePort();
-  const child = spawn(NODE, ['cli/main.ts', ...slabcacheArgs(port, opts)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(NODE, [...extraNodeFlags(), 'cli/main.ts', ...slabcacheArgs(port, opts)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const server = new ServerProcess('slabcache', port, child);
   await server.waitReady();
   return server;
@@ -314,7 +324,7 @@ export async function startSlabcache(opts: ServerOptions = {}): Promise<ServerPr
 export async function startSlabcacheProbe(opts: ServerOptions = {}): Promise<ServerProcess> {
   installExitHandlers();
   const port = await freePort();
-  const child = spawn(NODE, ['bench/lib/pause-probe-server.ts', ...slabcacheArgs(port, opts)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(NODE, [...extraNodeFlags(), 'bench/lib/pause-probe-server.ts', ...slabcacheArgs(port, opts)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   const server = new ServerProcess('slabcache', port, child);
   const first = await server.nextLine(30_000).catch((err: Error) => {
     server.kill();

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import Parser from 'redis-parser';
 import { ReplyWriter, OutputPool, formatDouble } from '../../protocol/encoder.ts';
 import * as R from '../../protocol/replies.ts';
+import { rng } from '../helpers/prng.ts';
 
 /** Decodes RESP2 bytes with redis-parser (the decoder ioredis uses). Errors become { error }. */
 function decode(bytes: Buffer | null): unknown[] {
@@ -429,6 +430,97 @@ describe('replies.ts', () => {
         expect(decode(value), name).toEqual([{ error: text.slice(1, -2) }]);
       } else if (name.startsWith('R_') && name !== 'R_CRLF' && !name.startsWith('R_RESP3_')) {
         expect(decode(value).length, name).toBe(1);
+      }
+    }
+  });
+});
+
+/**
+ * The flush protocol of src/output.ts against a simulated socket, with several writers sharing
+ * one small pool: each turn takes at most a budget of views (take, then takeMore); the socket
+ * either sends them at once (recycle) or queues them (hold) and sends them at a later turn,
+ * before which release() is not called. Whatever the interleaving, every writer's receiver gets
+ * exactly the bytes written to it (truncated writes excluded), so no buffer was reused while
+ * the socket could still read it.
+ */
+describe('ReplyWriter chained output under the flush protocol (property)', () => {
+  interface Side {
+    w: ReplyWriter;
+    expected: number[];
+    received: number[];
+    queued: Buffer[];
+  }
+
+  function writeRandom(side: Side, r: () => number): void {
+    const kind = Math.floor(r() * 5);
+    const len = r() < 0.3 ? Math.floor(r() * 40_000) : Math.floor(r() * 300);
+    const payload = Buffer.alloc(len);
+    for (let i = 0; i < len; i += 97) payload[i] = Math.floor(r() * 256);
+    const before = side.w.pending();
+    if (kind === 0) side.w.bulk(payload, 0, len);
+    else if (kind === 1) side.w.rawSlice(payload, 0, len);
+    else if (kind === 2) side.w.int(len);
+    else if (kind === 3) side.w.arrayLen(len);
+    else {
+      // CLIENT REPLY OFF: written, then dropped.
+      const m = side.w.mark();
+      side.w.bulk(payload, 0, len);
+      side.w.truncate(m);
+      expect(side.w.pending()).toBe(before);
+      return;
+    }
+    const out = side.w.pending() - before;
+    // What the writer appended is checked at the receiver against a re-encoding.
+    const ref = new ReplyWriter(new OutputPool(1 << 20));
+    if (kind === 0) ref.bulk(payload, 0, len);
+    else if (kind === 1) ref.rawSlice(payload, 0, len);
+    else if (kind === 2) ref.int(len);
+    else ref.arrayLen(len);
+    const bytes = ref.take() ?? Buffer.alloc(0);
+    expect(bytes.length).toBe(out);
+    for (const b of bytes) side.expected.push(b);
+  }
+
+  function flush(side: Side, r: () => number): void {
+    if (side.queued.length > 0) {
+      if (r() < 0.5) return; // the socket still holds its earlier write
+      for (const v of side.queued) for (const b of v) side.received.push(b);
+      side.queued = [];
+    }
+    side.w.release();
+    let budget = r() < 0.5 ? 64 * 1024 : 1 + Math.floor(r() * 5000);
+    const views: Buffer[] = [];
+    let v = side.w.take(budget);
+    while (v !== null) {
+      views.push(v);
+      budget -= v.length;
+      v = budget > 0 ? side.w.takeMore(budget) : null;
+    }
+    if (views.length === 0) return;
+    if (r() < 0.5) {
+      for (const view of views) for (const b of view) side.received.push(b);
+      side.w.recycle();
+    } else {
+      side.queued = views;
+      side.w.hold();
+    }
+  }
+
+  it('delivers every writer its own bytes, whatever the budgets and socket delays', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const r = rng(seed);
+      const pool = new OutputPool(1024);
+      const sides: Side[] = Array.from({ length: 3 }, () => ({ w: new ReplyWriter(pool), expected: [], received: [], queued: [] }));
+      for (let step = 0; step < 300; step++) {
+        const side = sides[Math.floor(r() * sides.length)];
+        if (r() < 0.6) writeRandom(side, r);
+        else flush(side, r);
+      }
+      for (const side of sides) {
+        for (let i = 0; i < 10_000 && (side.w.pending() > 0 || side.queued.length > 0); i++) flush(side, () => 0.9);
+        expect(side.w.pending()).toBe(0);
+        expect(side.received.length).toBe(side.expected.length);
+        expect(Buffer.from(side.received).equals(Buffer.from(side.expected))).toBe(true);
       }
     }
   });
