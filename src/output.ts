@@ -2,9 +2,9 @@
  * The per-client output path: every client's replies accumulate in its own ReplyWriter, and
  * once per event-loop turn every client with pending output is flushed: one socket.write, a
  * writev when its output is chained (Redis's client->buf plus beforeSleep's
- * handleClientsWithPendingWrites). Any module appends
- * to any client (a blocked client served after another's command, a publisher's message to its
- * subscribers, a MONITOR line) and calls schedule(); it never needs to know whose command runs.
+ * handleClientsWithPendingWrites). Any module appends to any client (a blocked client served
+ * after another's command, a publisher's message to its subscribers, a MONITOR line) and calls
+ * schedule(); it never needs to know whose command runs.
  *
  * The flush runs from one setImmediate per turn: after the poll phase has delivered every
  * socket read of the turn, so the replies to several reads of one client leave in one write.
