@@ -222,7 +222,8 @@ export class ReplyWriter {
   /** Untaken bytes, and buffer bytes, of the sealed buffers from sealedHead on. */
   private sealedBytes = 0;
   private sealedCapacity = 0;
-  /** Buffers take() detached since the last recycle() or hold(). */
+  /** The buffer take() detached since the last recycle() or hold() (the usual one), and any more (chained output). */
+  private handedOne: Buffer | null = null;
   private handed: Buffer[] = [];
   /** A buffer take() handed a part of (it still holds untaken bytes), since the last recycle() or hold(). */
   private handedPart: Buffer | null = null;
@@ -243,7 +244,8 @@ export class ReplyWriter {
    * chained), for callers that want the whole reply.
    */
   take(max: number = Infinity): Buffer | null {
-    this.handed.length = 0;
+    this.handedOne = null;
+    if (this.handed.length !== 0) this.handed.length = 0;
     this.handedPart = null;
     return this.takeMore(max);
   }
@@ -265,7 +267,7 @@ export class ReplyWriter {
       this.sealedHead = h + 1;
       this.sealedBytes -= n;
       this.sealedCapacity -= b.length;
-      this.handed.push(b);
+      this.hand(b);
       if (this.sealedHead === this.sealedBufs.length) this.clearSealed();
       return b.subarray(from, from + n);
     }
@@ -278,7 +280,7 @@ export class ReplyWriter {
       return out;
     }
     const out = this.buf.subarray(this.start, this.pos);
-    this.handed.push(this.buf);
+    this.hand(this.buf);
     this.buf = EMPTY;
     this.start = 0;
     this.pos = 0;
@@ -292,15 +294,20 @@ export class ReplyWriter {
     for (let i = this.sealedHead; i < this.sealedBufs.length; i++) {
       const b = this.sealedBufs[i];
       p += b.copy(out, p, this.sealedFrom[i], this.sealedTo[i]);
-      this.handed.push(b);
+      this.hand(b);
     }
     this.clearSealed();
     if (this.pos > this.start) this.buf.copy(out, p, this.start, this.pos);
-    this.handed.push(this.buf);
+    this.hand(this.buf);
     this.buf = EMPTY;
     this.start = 0;
     this.pos = 0;
     return out;
+  }
+
+  private hand(b: Buffer): void {
+    if (this.handedOne === null) this.handedOne = b;
+    else this.handed.push(b);
   }
 
   private clearSealed(): void {
@@ -314,14 +321,24 @@ export class ReplyWriter {
 
   /** The views take() returned are no longer referenced (their writes completed): reuse their buffers. */
   recycle(): void {
+    if (this.handedOne !== null) {
+      this.giveBack(this.handedOne);
+      this.handedOne = null;
+    }
     const handed = this.handed;
-    for (let i = 0; i < handed.length; i++) this.giveBack(handed[i]);
-    handed.length = 0;
+    if (handed.length !== 0) {
+      for (let i = 0; i < handed.length; i++) this.giveBack(handed[i]);
+      handed.length = 0;
+    }
     this.handedPart = null;
   }
 
   /** The socket queued the views take() returned: keep their buffers out of reuse until release(). */
   hold(): void {
+    if (this.handedOne !== null) {
+      this.pinned.push(this.handedOne);
+      this.handedOne = null;
+    }
     const handed = this.handed;
     for (let i = 0; i < handed.length; i++) this.pinned.push(handed[i]);
     handed.length = 0;
@@ -342,7 +359,7 @@ export class ReplyWriter {
 
   /** Back to the pool, unless the socket may still read from it. */
   private giveBack(b: Buffer): void {
-    if (b !== EMPTY && !this.pinned.includes(b)) this.pool.release(b);
+    if (b !== EMPTY && (this.pinned.length === 0 || !this.pinned.includes(b))) this.pool.release(b);
   }
 
   private isSealed(b: Buffer): boolean {
@@ -358,6 +375,7 @@ export class ReplyWriter {
     this.buf = EMPTY;
     this.start = 0;
     this.pos = 0;
+    this.handedOne = null;
     this.handed.length = 0;
     this.handedPart = null;
     this.pinned.length = 0;
