@@ -326,23 +326,40 @@ describe('ReplyWriter output buffer: take/recycle/mark/truncate, the output pool
     expect(ws[1].take()!.toString()).toContain('_\r\n');
   });
 
-  it('moves output larger than a chunk into a dedicated buffer, then returns to pool chunks', () => {
+  it('chains output larger than a chunk in pool chunks (take() with no bound joins it), then starts small again', () => {
     const pool = new OutputPool(1024);
     const w = new ReplyWriter(pool);
     const big = Buffer.alloc(10_000, 0x78);
     w.raw(R.R_PONG);
     w.bulk(big, 0, big.length);
     w.int(5);
+    expect(w.capacity()).toBeLessThanOrEqual(12 * 1024); // chunks, no doubled copy
     const out = w.take()!;
     expect(decode(out)).toEqual([s('PONG'), big, 5]);
-    expect(out.buffer.byteLength).toBeGreaterThan(1024);
-    w.recycle(); // a dedicated buffer is not kept by the pool
+    w.recycle();
+    expect(pool.freeBytes()).toBeGreaterThanOrEqual(9 * 1024); // the chunks went back
     w.raw(R.R_QUEUED);
     const after = w.take()!;
     expect(after.buffer.byteLength).toBe(pool.smallSize); // a small pooled buffer again
   });
 
-  it('grows a dedicated buffer by doubling for many large replies', () => {
+  it('big values are copied once: 100 KB bulks fill chunks taken from the pool, never a buffer per reply', () => {
+    const pool = new OutputPool(16 * 1024);
+    const w = new ReplyWriter(pool);
+    const value = Buffer.alloc(100 * 1024, 0x61);
+    const before = pool.allocations;
+    for (let i = 0; i < 10; i++) w.bulk(value, 0, value.length);
+    expect(w.pending()).toBe(10 * (value.length + 11));
+    expect(w.capacity()).toBeLessThan(w.pending() + 16 * 1024);
+    // Every buffer allocated is a pool chunk (the first a small one): none is sized to a reply.
+    expect(pool.allocations - before).toBeLessThanOrEqual(Math.ceil(w.pending() / (16 * 1024)) + 2);
+    const views: Buffer[] = [];
+    for (let v = w.take(64 * 1024); v !== null; v = w.takeMore(64 * 1024)) views.push(v);
+    expect(views.reduce((n, v) => n + v.length, 0)).toBeLessThanOrEqual(64 * 1024);
+    expect(w.pending()).toBe(10 * (value.length + 11) - 64 * 1024);
+  });
+
+  it('chains many replies of a few KB', () => {
     const w = new ReplyWriter(new OutputPool(1024));
     const vals = Array.from({ length: 40 }, (_, i) => Buffer.alloc(3000 + i, 65 + (i % 26)));
     const out = batch(w, (w) => {
