@@ -23,7 +23,14 @@
  *   until reclaimed + 1 s, and how long after T the expired keys were reclaimed
  *   (DBSIZE <= 5% and = 0, used_memory back down by 95% of what the keys held).
  *
- * Both scenarios run both servers in this run, one after the other (never at the same time:
+ * Scenario C: flushes. Load F keys (default 10,000,000) into db 0 and 1,000 into db 1, then, with
+ *   the same light GET load running on db 0: (1) FLUSHDB of db 1 while db 0 holds the F keys;
+ *   (2) FLUSHDB ASYNC of db 0 (db 1 reloaded with 1,000 keys first, so it is one db of several);
+ *   (3) after reloading db 0, FLUSHALL ASYNC. Reported for each: the flush command's reply time,
+ *   slabcache's worst event-loop stall and the light load's worst latency (both servers) from
+ *   just before the flush until nothing is left to free in the background (INFO memory's
+ *   lazyfree_pending_objects is 0) plus 0.5 s, and how long that took.
+ * All scenarios run both servers in this run, one after the other (never at the same time:
  * the machine may have only two cores, and redis-benchmark needs one of them).
  *
  *   npx node bench/pauses.ts [--keys 10000000] [--expire-keys 5000000] [--requests 2000000] [--quick]
@@ -44,10 +51,11 @@ const USAGE = `usage: npx node bench/pauses.ts [options]
   --expire-keys N  scenario B keys expiring in the same second (default 5000000)
   --reclaim-timeout S  scenario B: give up waiting for reclamation after S seconds (default 120)
   --rounds N       scenario A redis-benchmark rounds on the loaded server; medians (default 3)
-  --scenario A|B   run one scenario only (default both)
+  --flush-keys N   scenario C keys in db 0 (default 10000000)
+  --scenario A|B|C  run these scenarios only, e.g. C or AB (default ABC)
   --servers L      redis,slabcache (default both)
   --maxmemory M    both servers (default 16gb, with allkeys-lru: set, never reached)
-  --quick          A: 500000 keys, 200000 requests, 1 round; B: 250000 keys`;
+  --quick          A: 500000 keys, 200000 requests, 1 round; B: 250000 keys; C: 500000 keys`;
 
 const VALUE_LEN = 32;
 const TARGET_MS = 10;
@@ -228,11 +236,109 @@ async function scenarioB(kind: ServerKind, opts: ServerOptions, keys: number, re
   }
 }
 
+interface FlushCase {
+  what: string;
+  replyMs: number;
+  /** Seconds from the flush until its memory was reclaimed; NaN if not within the timeout. */
+  reclaimSeconds: number;
+  loop: EventLoopReport | null;
+  getMax: number;
+}
+
+/** A light GET load on db 0 (one GET at a time, at most one per millisecond) whose worst latency the flush cases read. */
+function lightGets(getter: RespClient, keys: number): { maxMs: () => number; reset: () => void; stop: () => Promise<void> } {
+  let max = 0;
+  let going = true;
+  const rng = new Rng(11);
+  const builder = new BatchBuilder(256);
+  const loop = (async () => {
+    while (going) {
+      const id = rng.int(keys);
+      builder.header(2).arg('GET').argFill(KEY_LEN, (buf, off) => writeKey(buf, off, id));
+      const t0 = process.hrtime.bigint();
+      const r = await getter.pipeline(builder.take(), 1);
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (ms > max) max = ms;
+      if (r.errors > 0) throw new Error(`GET failed: ${r.firstError?.message}`);
+      await sleep(1);
+    }
+  })();
+  return {
+    maxMs: () => max,
+    reset: () => {
+      max = 0;
+    },
+    stop: async () => {
+      going = false;
+      await loop;
+    },
+  };
+}
+
+async function scenarioC(kind: ServerKind, opts: ServerOptions, keys: number, reclaimTimeoutS: number): Promise<FlushCase[]> {
+  const server = await start(kind, opts);
+  const probe = kind === 'slabcache';
+  try {
+    const client = await RespClient.connect(server.port);
+    const getter = await RespClient.connect(server.port);
+    const gets = lightGets(getter, keys);
+    try {
+      const loadDb = async (db: number, n: number): Promise<void> => {
+        await client.call('SELECT', db);
+        await loadKeys(client, n, { valueLen: VALUE_LEN, label: `${server.label} load db ${db}`, timeoutMs: 20 * 60_000 });
+        await client.call('SELECT', 0);
+      };
+      const flush = async (what: string, command: string[]): Promise<FlushCase> => {
+        await sleep(500);
+        if (probe) await server.resetLoopDelay();
+        gets.reset();
+        const t0 = process.hrtime.bigint();
+        const reply = await client.call(...command);
+        const replyMs = Number(process.hrtime.bigint() - t0) / 1e6;
+        if (reply !== 'OK') throw new Error(`${server.label}: ${command.join(' ')} answered ${String(reply)}`);
+        // Reclaimed: nothing left to free in the background (both servers report lazyfree_pending_objects).
+        const giveUp = Date.now() + reclaimTimeoutS * 1000;
+        let reclaimSeconds = NaN;
+        while (Date.now() < giveUp) {
+          if ((await infoNumber(client, 'memory', 'lazyfree_pending_objects')) === 0) {
+            reclaimSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+            break;
+          }
+          await sleep(20);
+        }
+        await sleep(500);
+        const loop = probe ? await server.loopDelay() : null;
+        const res: FlushCase = { what, replyMs, reclaimSeconds, loop, getMax: gets.maxMs() };
+        console.log(`  C ${server.label} ${what}: reply in ${replyMs.toFixed(2)} ms, memory reclaimed after ${reclaimSeconds.toFixed(2)} s; light GET max ${res.getMax.toFixed(2)} ms` +
+          (loop !== null ? `; event-loop max ${loop.max} ms (own max ${loop.ownMax} ms, GC max ${loop.gcMax} ms)` : ''));
+        return res;
+      };
+      await loadDb(0, keys);
+      await loadDb(1, 1000);
+      const cases: FlushCase[] = [];
+      await client.call('SELECT', 1);
+      cases.push(await flush(`FLUSHDB of db 1 (1,000 keys) beside ${fmt(keys)} in db 0`, ['FLUSHDB']));
+      await client.call('SELECT', 0);
+      await loadDb(1, 1000);
+      cases.push(await flush(`FLUSHDB ASYNC of db 0 (${fmt(keys)} keys; db 1 holds 1,000)`, ['FLUSHDB', 'ASYNC']));
+      await loadDb(0, keys);
+      cases.push(await flush(`FLUSHALL ASYNC (${fmt(keys + 1000)} keys)`, ['FLUSHALL', 'ASYNC']));
+      return cases;
+    } finally {
+      await gets.stop().catch(() => undefined);
+      client.close();
+      getter.close();
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const opt = parseOptions(
     {
       keys: { type: 'string' }, requests: { type: 'string' }, clients: { type: 'string' }, pipeline: { type: 'string' },
-      'expire-keys': { type: 'string' }, 'reclaim-timeout': { type: 'string' }, scenario: { type: 'string' },
+      'expire-keys': { type: 'string' }, 'reclaim-timeout': { type: 'string' }, scenario: { type: 'string' }, 'flush-keys': { type: 'string' },
       servers: { type: 'string' }, maxmemory: { type: 'string' }, quick: { type: 'boolean' }, rounds: { type: 'string' },
     },
     USAGE,
@@ -244,7 +350,8 @@ async function main(): Promise<void> {
   const pipeline = Math.floor(opt.num('pipeline', 16));
   const expireKeys = Math.floor(opt.num('expire-keys', quick ? 250_000 : 5_000_000));
   const reclaimTimeout = opt.num('reclaim-timeout', quick ? 30 : 120);
-  const scenario = opt.str('scenario', 'AB').toUpperCase();
+  const flushKeys = Math.floor(opt.num('flush-keys', quick ? 500_000 : 10_000_000));
+  const scenario = opt.str('scenario', 'ABC').toUpperCase();
   const rounds = Math.max(1, Math.floor(opt.num('rounds', quick ? 1 : 3)));
   const kinds = serverKinds(opt.str('servers', 'redis,slabcache'));
   const serverOpts: ServerOptions = { maxmemory: opt.str('maxmemory', '16gb'), policy: 'allkeys-lru' };
@@ -267,6 +374,12 @@ async function main(): Promise<void> {
   if (scenario.includes('B')) {
     console.log(`scenario B: ${fmt(expireKeys)} keys with PEXPIREAT at one instant, light GET load (1 at a time, every 1 ms)`);
     for (const kind of kinds) b.set(kind, await scenarioB(kind, serverOpts, expireKeys, reclaimTimeout));
+    console.log('');
+  }
+  const c = new Map<ServerKind, FlushCase[]>();
+  if (scenario.includes('C')) {
+    console.log(`scenario C: flushes beside ${fmt(flushKeys)} keys, light GET load (1 at a time, every 1 ms)`);
+    for (const kind of kinds) c.set(kind, await scenarioC(kind, serverOpts, flushKeys, reclaimTimeout));
     console.log('');
   }
 
@@ -349,6 +462,24 @@ async function main(): Promise<void> {
     const s = b.get('slabcache');
     if (s?.loop) verdicts.push(`B, ${fmt(expireKeys)} keys expiring in one second: worst event-loop stall ${s.loop.max} ms wall clock (p99.9 ${s.loop.p999} ms) -> target <= ${TARGET_MS} ms: ${s.loop.max <= TARGET_MS ? 'MET' : 'MISSED'}; own-stall worst ${s.loop.ownMax} ms: ${s.loop.ownMax <= TARGET_MS ? 'within' : 'OVER'} ${TARGET_MS} ms`);
     if (s && Number.isNaN(s.t100)) verdicts.push(`B: slabcache still had ${fmt(s.remainingAtTimeout)} keys ${reclaimTimeout} s after T`);
+  }
+  if (c.size > 0) {
+    const C = (k: ServerKind, i: number) => c.get(k)?.[i];
+    const names = (c.get('slabcache') ?? c.get('redis') ?? []).map((x) => x.what);
+    console.log(`scenario C: flushes (reply in ms; reclaimed = lazyfree_pending_objects back to 0, s after the flush; latencies in ms, from the flush until reclaimed + 0.5 s)`);
+    const rows: Array<Array<string | number>> = [['figure', 'redis-server', 'slabcache', 'slabcache/redis']];
+    names.forEach((name, i) => {
+      rows.push([name, '', '', '']);
+      rows.push(row('  flush reply', (k) => C(k, i)?.replyMs));
+      rows.push(row('  memory reclaimed after', (k) => C(k, i)?.reclaimSeconds));
+      rows.push(row('  light GET latency max', (k) => C(k, i)?.getMax));
+      rows.push(row('  event-loop delay max', (k) => C(k, i)?.loop?.max, false));
+      rows.push(row('  own stall max', (k) => C(k, i)?.loop?.ownMax, false));
+      const s = C('slabcache', i);
+      if (s?.loop) verdicts.push(`C, ${name}: worst event-loop stall ${s.loop.max} ms wall clock -> target <= ${TARGET_MS} ms: ${s.loop.max <= TARGET_MS ? 'MET' : 'MISSED'}; own-stall worst ${s.loop.ownMax} ms`);
+    });
+    printTable(rows);
+    console.log('');
   }
   for (const v of verdicts) console.log(v);
   printFooter();

@@ -84,6 +84,8 @@ export interface KeyspaceStats {
   evictedKeys: number;
   keyspaceHits: number;
   keyspaceMisses: number;
+  /** Keys of flushed dbs removed in the background (INFO lazyfreed_objects). */
+  lazyfreedObjects: number;
 }
 
 const TWO32 = 4294967296;
@@ -99,8 +101,13 @@ function copyBytes(src: Uint8Array, soff: number, dst: Uint8Array, doff: number,
   }
 }
 
+/** Spare internal db numbers for flushDb to switch a db to (the flushed one is reclaimed in the background). */
+const SPARE_INTERNAL_DBS = 64;
+/** Entry ids a reclamation step looks at between clock checks. */
+const RECLAIM_STEP = 4096;
+
 export class Keyspace implements EvictionHost {
-  readonly stats: KeyspaceStats = { expiredKeys: 0, evictedKeys: 0, keyspaceHits: 0, keyspaceMisses: 0 };
+  readonly stats: KeyspaceStats = { expiredKeys: 0, evictedKeys: 0, keyspaceHits: 0, keyspaceMisses: 0, lazyfreedObjects: 0 };
   /** Offset into the array returned by keyBytes / stringBytes. */
   offset = 0;
 
@@ -112,8 +119,17 @@ export class Keyspace implements EvictionHost {
   private readonly clock: TimeSource;
   private readonly ndb: number;
   private readonly dbMap: Int32Array;
-  /** Inverse of dbMap: the Redis db number of each internal db. */
+  /** Inverse of dbMap: the Redis db number of each internal db, -1 for one flushed or unused. */
   private readonly dbOfInternal: Int32Array;
+  /**
+   * Internal db numbers no Redis db maps to, free for the next flushDb (spares beyond ndb), and
+   * the flushed ones whose keys are still being reclaimed (maintenance removes them in budgeted
+   * steps; a flushed internal db is free again once its last key is gone).
+   */
+  private readonly freeInternal: number[] = [];
+  private readonly dying: number[] = [];
+  private reclaimShard = 0;
+  private reclaimId = 0;
   /**
    * Called right after a key is removed by expiry (lazy or active) or eviction, with the Redis
    * db number and the key's bytes (valid during the call only): the runtime touches WATCHed
@@ -162,12 +178,14 @@ export class Keyspace implements EvictionHost {
     this.shardMask = n - 1;
     this.slotShift = SLOT_BITS - this.shardBits;
     this.ndb = config.databases;
+    const internal = this.ndb + Math.min(this.ndb, SPARE_INTERNAL_DBS, 65536 - this.ndb);
     this.dbMap = new Int32Array(this.ndb);
-    this.dbOfInternal = new Int32Array(this.ndb);
+    this.dbOfInternal = new Int32Array(internal).fill(-1);
     for (let i = 0; i < this.ndb; i++) this.dbMap[i] = this.dbOfInternal[i] = i;
-    this.dbKeys = new Float64Array(this.ndb);
-    this.dbVolatile = new Float64Array(this.ndb);
-    this.dbTtlSum = new Float64Array(this.ndb);
+    for (let i = internal - 1; i >= this.ndb; i--) this.freeInternal.push(i);
+    this.dbKeys = new Float64Array(internal);
+    this.dbVolatile = new Float64Array(internal);
+    this.dbTtlSum = new Float64Array(internal);
     this.ttlBase = Math.floor(clock.now);
     this.alloc = new SlabAllocator(config.pageSize, config.growthFactor);
     this.alloc.onMove = (owner, loc) => {
@@ -178,9 +196,16 @@ export class Keyspace implements EvictionHost {
     for (let i = 0; i < n; i++) this.shards.push(new Shard(i, maxIds, this.alloc, this.meter, clock.now));
     this.wheelShard = this.shards[0];
     this.expireCallback = (id) => {
-      if (this.onRemove !== null) this.removeAnnounced(this.wheelShard, id, RemovalReason.EXPIRED);
-      else this.removeEntry(this.wheelShard, id);
-      this.stats.expiredKeys++;
+      const shard = this.wheelShard;
+      if (this.dbOfInternal[shard.table.db(id)] < 0) {
+        // A key of a flushed db: reclaimed, not expired (no event).
+        this.removeEntry(shard, id);
+        this.stats.lazyfreedObjects++;
+      } else {
+        if (this.onRemove !== null) this.removeAnnounced(shard, id, RemovalReason.EXPIRED);
+        else this.removeEntry(shard, id);
+        this.stats.expiredKeys++;
+      }
     };
     this.setMaxmemory(config.maxmemory);
     this.setPolicy(config.policy);
@@ -832,11 +857,26 @@ export class Keyspace implements EvictionHost {
     const avg = this.dbTtlSum[idb] / n + this.ttlBase - this.clock.now;
     return avg > 0 ? Math.round(avg) : 0;
   }
+  /**
+   * Empty db at once. When other dbs hold keys, db is pointed at a fresh internal db and the
+   * old one's keys (invisible from now on: every lookup compares the internal db) are removed by
+   * maintenance in budgeted steps, so the call costs nothing however many keys any db holds.
+   * Without a spare internal db (databases near 65536, or many flushes in a row) it removes
+   * them here, walking every shard.
+   */
   flushDb(db: number): void {
     const idb = this.dbMap[db];
     if (this.dbKeys[idb] === 0) return;
-    if (this.dbKeys[idb] === this.totalKeys()) {
+    if (this.dbKeys[idb] === this.keysTotal - this.dyingKeys()) {
       this.flushAll();
+      return;
+    }
+    const fresh = this.freeInternal.pop();
+    if (fresh !== undefined) {
+      this.dbMap[db] = fresh;
+      this.dbOfInternal[fresh] = db;
+      this.dbOfInternal[idb] = -1;
+      this.dying.push(idb);
       return;
     }
     const now = this.clock.now;
@@ -848,8 +888,61 @@ export class Keyspace implements EvictionHost {
       if (t.count === 0) shard.reset(now);
     }
   }
+
+  /** Keys of flushed dbs not yet reclaimed. */
+  private dyingKeys(): number {
+    let n = 0;
+    for (let i = 0; i < this.dying.length; i++) n += this.dbKeys[this.dying[i]];
+    return n;
+  }
+
+  /** Keys of flushed dbs still held (INFO lazyfree_pending_objects). */
+  pendingReclaim(): number {
+    return this.dyingKeys();
+  }
+
+  /**
+   * Remove keys of flushed dbs until the deadline, resuming where the last call stopped; a
+   * flushed internal db whose last key is gone is free again. False when none is left.
+   */
+  private reclaimFlushed(deadline: number): boolean {
+    const dying = this.dying;
+    while (dying.length > 0) {
+      for (let i = dying.length - 1; i >= 0; i--) {
+        if (this.dbKeys[dying[i]] === 0) {
+          this.freeInternal.push(dying[i]);
+          dying[i] = dying[dying.length - 1];
+          dying.pop();
+        }
+      }
+      if (dying.length === 0) break;
+      const shard = this.shards[this.reclaimShard];
+      const t = shard.table;
+      const end = Math.min(t.hw, this.reclaimId + RECLAIM_STEP);
+      for (let id = this.reclaimId; id < end && id < t.hw; id++) {
+        // (a shard whose table empties is reset, its hw back to 0: the loop ends there)
+        if (t.type(id) !== KeyType.NONE && this.dbOfInternal[t.db(id)] < 0) {
+          this.removeEntry(shard, id);
+          this.stats.lazyfreedObjects++;
+        }
+      }
+      if (end >= t.hw || t.count === 0) {
+        this.reclaimShard = (this.reclaimShard + 1) & this.shardMask;
+        this.reclaimId = 0;
+      } else this.reclaimId = end;
+      if (performance.now() >= deadline) return true;
+    }
+    this.reclaimShard = 0;
+    this.reclaimId = 0;
+    return false;
+  }
+
   flushAll(): void {
     const now = this.clock.now;
+    for (const idb of this.dying) this.freeInternal.push(idb);
+    this.dying.length = 0;
+    this.reclaimShard = 0;
+    this.reclaimId = 0;
     this.alloc.reset();
     for (const shard of this.shards) shard.reset(now);
     this.dbKeys.fill(0);
@@ -885,6 +978,12 @@ export class Keyspace implements EvictionHost {
   /** removeEntry, then onRemove with the key's bytes (copied out before the chunk is freed). */
   private removeAnnounced(shard: Shard, id: number, reason: RemovalReasonCode): void {
     const db = this.dbOfInternal[shard.table.db(id)];
+    if (db < 0) {
+      // A key of a flushed db not yet reclaimed: it is gone already for every client.
+      this.removeEntry(shard, id);
+      this.stats.lazyfreedObjects++;
+      return;
+    }
     const klen = shard.table.klen(id);
     if (this.removedKey.length < klen) this.removedKey = Buffer.allocUnsafeSlow(Math.max(klen, 2 * this.removedKey.length));
     const page = this.keyBytes((id << this.shardBits) | shard.num);
@@ -1053,6 +1152,7 @@ export class Keyspace implements EvictionHost {
       const index = this.shards[i].index;
       while (index.migrating && performance.now() < deadline) index.migrate(4096);
     }
+    if (this.dying.length > 0) this.reclaimFlushed(deadline);
     while (performance.now() < deadline && this.alloc.rebalanceStep()) {
       /* one page per step */
     }
@@ -1060,6 +1160,13 @@ export class Keyspace implements EvictionHost {
 
   // ---- EvictionHost ----
   evictHandle(h: number): void {
+    const shard = this.shardOf(h);
+    if (this.dbOfInternal[shard.table.db(h >>> this.shardBits)] < 0) {
+      // A key of a flushed db not yet reclaimed: freeing it is not an eviction.
+      this.removeEntry(shard, h >>> this.shardBits);
+      this.stats.lazyfreedObjects++;
+      return;
+    }
     if (this.onRemove !== null) this.removeAnnounced(this.shardOf(h), h >>> this.shardBits, RemovalReason.EVICTED);
     else this.removeEntry(this.shardOf(h), h >>> this.shardBits);
     this.stats.evictedKeys++;

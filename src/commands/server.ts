@@ -139,6 +139,7 @@ function cmdConfigResetstat(c: Client): void {
   s.evictedKeys = 0;
   s.keyspaceHits = 0;
   s.keyspaceMisses = 0;
+  s.lazyfreedObjects = 0;
   c.reply.raw(R_OK);
 }
 
@@ -422,8 +423,8 @@ export function infoSection(server: ServerState, section: string): string | null
       add('mem_aof_buffer', 0);
       add('mem_allocator', 'slabcache');
       add('active_defrag_running', 0);
-      add('lazyfree_pending_objects', 0);
-      add('lazyfreed_objects', 0);
+      add('lazyfree_pending_objects', server.store.pendingReclaim());
+      add('lazyfreed_objects', server.store.stats.lazyfreedObjects);
       break;
     }
     case 'persistence':

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Encoding, KeyType, Lookup, Status, KEEP_TTL, NO_TTL, DEFAULT_STORE_CONFIG } from '../../store/types.ts';
+import { Encoding, EvictionPolicy, KeyType, Lookup, Status, KEEP_TTL, NO_TTL, DEFAULT_STORE_CONFIG } from '../../store/types.ts';
 import { keyHashSlot } from '../../store/hash-slot.ts';
 import { Keyspace } from '../../store/keyspace.ts';
 import { b, makeStore, set, get, handle, del, keys, keyOf, T0 } from './helpers.ts';
@@ -380,6 +380,76 @@ describe('multi-key operations across shards', () => {
     expect(get(ks, 3, 'x')).toBeNull();
     set(ks, 3, 'x', 'y');
     expect(get(ks, 3, 'x')).toBe('y');
+  });
+
+  it('FLUSHDB of one db among others costs nothing at the call: its keys vanish at once and maintenance reclaims them in budgeted steps', () => {
+    const { ks, clock } = makeStore();
+    const removed: string[] = [];
+    ks.onRemove = (db, key, off, len) => removed.push(`${db}:${Buffer.from(key.subarray(off, off + len)).toString()}`);
+    for (let i = 0; i < 20_000; i++) {
+      set(ks, 0, `a${i}`, 'v'.repeat(40), i % 2 ? clock.now + 5 : NO_TTL);
+      set(ks, 1, `b${i}`, 'w');
+    }
+    const usedBefore = ks.usedMemory();
+    ks.flushDb(0);
+    expect(ks.dbSize(0)).toBe(0);
+    expect(ks.dbExpires(0)).toBe(0);
+    expect(get(ks, 0, 'a42')).toBeNull();
+    expect(keys(ks, 0)).toEqual([]);
+    expect(ks.dbSize(1)).toBe(20_000);
+    expect(ks.pendingReclaim()).toBe(20_000);
+    expect(ks.usedMemory()).toBe(usedBefore); // not yet reclaimed
+    // A key written to the flushed db now is a new key, untouched by the reclamation.
+    set(ks, 0, 'a7', 'fresh');
+    clock.now += 10; // half the flushed keys are past their TTL: reclaimed silently, not expired
+    let steps = 0;
+    while (ks.pendingReclaim() > 0 && steps < 10_000) {
+      ks.maintenance(0.05);
+      steps++;
+    }
+    expect(ks.pendingReclaim()).toBe(0);
+    expect(steps).toBeGreaterThan(1); // it took several budgeted steps
+    expect(removed).toEqual([]);
+    expect(ks.stats.expiredKeys).toBe(0);
+    expect(ks.stats.lazyfreedObjects).toBe(20_000);
+    expect(get(ks, 0, 'a7')).toBe('fresh');
+    expect(ks.dbSize(0)).toBe(1);
+    expect(ks.dbSize(1)).toBe(20_000);
+    expect(usedBefore - ks.usedMemory()).toBeGreaterThan(20_000 * 40); // at least the flushed values' bytes
+  });
+
+  it('FLUSHDB again and again before the reclamation ends: past the spare internal dbs it removes the keys at once', () => {
+    const { ks } = makeStore();
+    set(ks, 1, 'keep', 'k');
+    for (let round = 0; round < 100; round++) {
+      for (let i = 0; i < 50; i++) set(ks, 0, `r${round}:${i}`, 'v');
+      ks.flushDb(0);
+      expect(ks.dbSize(0)).toBe(0);
+      expect(get(ks, 0, `r${round}:3`)).toBeNull();
+    }
+    expect(ks.pendingReclaim()).toBeLessThanOrEqual(64 * 50);
+    ks.maintenance(1000);
+    expect(ks.pendingReclaim()).toBe(0);
+    expect(ks.totalKeys()).toBe(1);
+    expect(get(ks, 1, 'keep')).toBe('k');
+  });
+
+  it('SWAPDB and eviction meet flushed keys not yet reclaimed: neither sees them as keys of a db', () => {
+    const { ks } = makeStore();
+    for (let i = 0; i < 1000; i++) set(ks, 2, `x${i}`, 'v'.repeat(100));
+    set(ks, 3, 'y', 'w');
+    ks.flushDb(2);
+    ks.swapDb(2, 3);
+    expect(ks.dbSize(2)).toBe(1);
+    expect(ks.dbSize(3)).toBe(0);
+    expect(get(ks, 2, 'y')).toBe('w');
+    const removed: number[] = [];
+    ks.onRemove = (db) => removed.push(db);
+    ks.setPolicy(EvictionPolicy.ALLKEYS_RANDOM);
+    ks.setMaxmemory(ks.usedMemory() - 50_000);
+    expect(ks.evictIfNeeded()).toBe(Status.OK);
+    expect(removed.every((db) => db >= 0)).toBe(true);
+    expect(ks.stats.evictedKeys).toBe(removed.length);
   });
 
   it('randomKey returns live keys of the db and skips expired ones', () => {
