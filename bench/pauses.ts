@@ -30,6 +30,10 @@
  *   slabcache's worst event-loop stall and the light load's worst latency (both servers) from
  *   just before the flush until nothing is left to free in the background (INFO memory's
  *   lazyfree_pending_objects is 0) plus 0.5 s, and how long that took.
+ * Scenario D: load M keys (default 10,000,000) under allkeys-lru with no limit, then, with the
+ *   light GET load running, CONFIG SET maxmemory to half of used_memory. Reported: the CONFIG
+ *   SET reply time, slabcache's worst event-loop stall and the light load's worst latency until
+ *   used_memory is under the new limit (+ 0.5 s), and how long that took.
  * All scenarios run both servers in this run, one after the other (never at the same time:
  * the machine may have only two cores, and redis-benchmark needs one of them).
  *
@@ -52,10 +56,11 @@ const USAGE = `usage: npx node bench/pauses.ts [options]
   --reclaim-timeout S  scenario B: give up waiting for reclamation after S seconds (default 120)
   --rounds N       scenario A redis-benchmark rounds on the loaded server; medians (default 3)
   --flush-keys N   scenario C keys in db 0 (default 10000000)
-  --scenario A|B|C  run these scenarios only, e.g. C or AB (default ABC)
+  --evict-keys N   scenario D keys (default 10000000)
+  --scenario A|B|C|D  run these scenarios only, e.g. C or AB (default ABCD)
   --servers L      redis,slabcache (default both)
   --maxmemory M    both servers (default 16gb, with allkeys-lru: set, never reached)
-  --quick          A: 500000 keys, 200000 requests, 1 round; B: 250000 keys; C: 500000 keys`;
+  --quick          A: 500000 keys, 200000 requests, 1 round; B: 250000 keys; C and D: 500000 keys`;
 
 const VALUE_LEN = 32;
 const TARGET_MS = 10;
@@ -334,11 +339,64 @@ async function scenarioC(kind: ServerKind, opts: ServerOptions, keys: number, re
   }
 }
 
+interface EvictDown {
+  replyMs: number;
+  /** Seconds from CONFIG SET until used_memory <= the new limit; NaN if not within the timeout. */
+  seconds: number;
+  evicted: number;
+  loop: EventLoopReport | null;
+  getMax: number;
+}
+
+async function scenarioD(kind: ServerKind, opts: ServerOptions, keys: number, timeoutS: number): Promise<EvictDown> {
+  const server = await start(kind, { ...opts, maxmemory: '0' });
+  const probe = kind === 'slabcache';
+  try {
+    const client = await RespClient.connect(server.port);
+    const getter = await RespClient.connect(server.port);
+    const gets = lightGets(getter, keys);
+    try {
+      await loadKeys(client, keys, { valueLen: VALUE_LEN, label: `${server.label} load`, timeoutMs: 20 * 60_000 });
+      const used = await infoNumber(client, 'memory', 'used_memory');
+      const limit = Math.floor(used / 2);
+      await sleep(500);
+      if (probe) await server.resetLoopDelay();
+      gets.reset();
+      const t0 = process.hrtime.bigint();
+      const reply = await client.call('CONFIG', 'SET', 'maxmemory', String(limit));
+      const replyMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (reply !== 'OK') throw new Error(`${server.label}: CONFIG SET maxmemory answered ${String(reply)}`);
+      const giveUp = Date.now() + timeoutS * 1000;
+      let seconds = NaN;
+      while (Date.now() < giveUp) {
+        if ((await infoNumber(client, 'memory', 'used_memory')) <= limit) {
+          seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+          break;
+        }
+        await sleep(20);
+      }
+      await sleep(500);
+      const loop = probe ? await server.loopDelay() : null;
+      const evicted = await infoNumber(client, 'stats', 'evicted_keys');
+      const res: EvictDown = { replyMs, seconds, evicted, loop, getMax: gets.maxMs() };
+      console.log(`  D ${server.label}: CONFIG SET maxmemory ${mib(limit)} (half of ${mib(used)}) replied in ${replyMs.toFixed(2)} ms; under it after ${seconds.toFixed(2)} s, ${fmt(evicted)} keys evicted; light GET max ${res.getMax.toFixed(2)} ms` +
+        (loop !== null ? `; event-loop max ${loop.max} ms (own max ${loop.ownMax} ms, GC max ${loop.gcMax} ms)` : ''));
+      return res;
+    } finally {
+      await gets.stop().catch(() => undefined);
+      client.close();
+      getter.close();
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const opt = parseOptions(
     {
       keys: { type: 'string' }, requests: { type: 'string' }, clients: { type: 'string' }, pipeline: { type: 'string' },
-      'expire-keys': { type: 'string' }, 'reclaim-timeout': { type: 'string' }, scenario: { type: 'string' }, 'flush-keys': { type: 'string' },
+      'expire-keys': { type: 'string' }, 'reclaim-timeout': { type: 'string' }, scenario: { type: 'string' }, 'flush-keys': { type: 'string' }, 'evict-keys': { type: 'string' },
       servers: { type: 'string' }, maxmemory: { type: 'string' }, quick: { type: 'boolean' }, rounds: { type: 'string' },
     },
     USAGE,
@@ -351,7 +409,8 @@ async function main(): Promise<void> {
   const expireKeys = Math.floor(opt.num('expire-keys', quick ? 250_000 : 5_000_000));
   const reclaimTimeout = opt.num('reclaim-timeout', quick ? 30 : 120);
   const flushKeys = Math.floor(opt.num('flush-keys', quick ? 500_000 : 10_000_000));
-  const scenario = opt.str('scenario', 'ABC').toUpperCase();
+  const evictKeys = Math.floor(opt.num('evict-keys', quick ? 500_000 : 10_000_000));
+  const scenario = opt.str('scenario', 'ABCD').toUpperCase();
   const rounds = Math.max(1, Math.floor(opt.num('rounds', quick ? 1 : 3)));
   const kinds = serverKinds(opt.str('servers', 'redis,slabcache'));
   const serverOpts: ServerOptions = { maxmemory: opt.str('maxmemory', '16gb'), policy: 'allkeys-lru' };
@@ -380,6 +439,12 @@ async function main(): Promise<void> {
   if (scenario.includes('C')) {
     console.log(`scenario C: flushes beside ${fmt(flushKeys)} keys, light GET load (1 at a time, every 1 ms)`);
     for (const kind of kinds) c.set(kind, await scenarioC(kind, serverOpts, flushKeys, reclaimTimeout));
+    console.log('');
+  }
+  const d = new Map<ServerKind, EvictDown>();
+  if (scenario.includes('D')) {
+    console.log(`scenario D: ${fmt(evictKeys)} keys, allkeys-lru, then CONFIG SET maxmemory to half of used_memory, light GET load`);
+    for (const kind of kinds) d.set(kind, await scenarioD(kind, serverOpts, evictKeys, reclaimTimeout));
     console.log('');
   }
 
@@ -480,6 +545,23 @@ async function main(): Promise<void> {
     });
     printTable(rows);
     console.log('');
+  }
+  if (d.size > 0) {
+    const D = (k: ServerKind) => d.get(k);
+    console.log(`scenario D: CONFIG SET maxmemory to half the data (${fmt(evictKeys)} keys, allkeys-lru); latencies in ms until under the limit + 0.5 s`);
+    printTable([
+      ['figure', 'redis-server', 'slabcache', 'slabcache/redis'],
+      row('CONFIG SET reply, ms', (k) => D(k)?.replyMs),
+      row('under the new limit after, s', (k) => D(k)?.seconds),
+      row('keys evicted', (k) => D(k)?.evicted),
+      row('light GET latency max', (k) => D(k)?.getMax),
+      row('event-loop delay max', (k) => D(k)?.loop?.max, false),
+      row('own stall max', (k) => D(k)?.loop?.ownMax, false),
+      row('longest GC pause', (k) => D(k)?.loop?.gcMax, false),
+    ]);
+    console.log('');
+    const s = d.get('slabcache');
+    if (s?.loop) verdicts.push(`D, maxmemory lowered to half the data: worst event-loop stall ${s.loop.max} ms wall clock -> target <= ${TARGET_MS} ms: ${s.loop.max <= TARGET_MS ? 'MET' : 'MISSED'}; own-stall worst ${s.loop.ownMax} ms`);
   }
   for (const v of verdicts) console.log(v);
   printFooter();

@@ -478,7 +478,8 @@ export interface ConfigOptions {
    */
   'maxmemory-clients'?: number | `${number}${MemoryUnit}` | `${number}%`;
   /**
-   * Redis's parameter, accepted with Redis's syntax and checks (the sample redis.conf lists those slabcache acts on).
+   * How long one eviction step may run before the server serves others again, 0 to 100:
+   * 10 (the default) is 0.5 ms, each point above 10 adds 15%, 100 means no limit.
    * Default: `10`.
    */
   'maxmemory-eviction-tenacity'?: number;

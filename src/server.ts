@@ -201,6 +201,19 @@ export async function startServer(directives: Record<string, string> = {}, optio
     activeExpireEffort: settings.activeExpireEffort,
   }, clock);
   store.cloneObject = (value) => (value as Collection).clone();
+  store.setEvictionTenacity(settings.maxmemoryEvictionTenacity);
+  // Eviction that ran out of its time limit goes on next turn (Redis's evictionTimeProc).
+  let evictionScheduled = false;
+  const continueEviction = (): void => {
+    evictionScheduled = false;
+    if (store.evictionRunning) store.evictIfNeeded();
+  };
+  store.onEvictionRunning = () => {
+    if (!evictionScheduled) {
+      evictionScheduled = true;
+      setImmediate(continueEviction);
+    }
+  };
   const metrics = new Metrics(registry, config, clock);
   metrics.noteStartup(store);
   const events = new KeyspaceEvents();
@@ -527,7 +540,7 @@ function applyToStore(state: ServerState, name: string): void {
   switch (name) {
     case 'maxmemory':
       store.setMaxmemory(settings.maxmemory);
-      // updateMaxmemory: evict down to the new limit at once.
+      // updateMaxmemory: start evicting toward the new limit (time-limited steps, then next turns).
       store.evictIfNeeded();
       break;
     case 'maxmemory-policy':
@@ -535,6 +548,9 @@ function applyToStore(state: ServerState, name: string): void {
       break;
     case 'maxmemory-samples':
       store.setSamples(settings.maxmemorySamples);
+      break;
+    case 'maxmemory-eviction-tenacity':
+      store.setEvictionTenacity(settings.maxmemoryEvictionTenacity);
       break;
     case 'lfu-log-factor':
       store.setLfuLogFactor(settings.lfuLogFactor);

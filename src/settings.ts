@@ -34,6 +34,7 @@ export class Settings {
   maxmemoryClients = 0;
   maxmemoryPolicy: EvictionPolicyCode = 0;
   maxmemorySamples = 5;
+  maxmemoryEvictionTenacity = 10;
   lfuLogFactor = 10;
   lfuDecayTime = 1;
   activeExpireEffort = 1;
@@ -77,6 +78,7 @@ export class Settings {
       case 'maxmemory-clients': this.maxmemoryClients = value.endsWith('%') ? -Number(value.slice(0, -1)) : Number(value); break;
       case 'maxmemory-policy': this.maxmemoryPolicy = EVICTION_POLICY_NAMES.indexOf(value as never) as EvictionPolicyCode; break;
       case 'maxmemory-samples': this.maxmemorySamples = Number(value); break;
+      case 'maxmemory-eviction-tenacity': this.maxmemoryEvictionTenacity = Number(value); break;
       case 'lfu-log-factor': this.lfuLogFactor = Number(value); break;
       case 'lfu-decay-time': this.lfuDecayTime = Number(value); break;
       case 'active-expire-effort': this.activeExpireEffort = Number(value); break;

@@ -2,7 +2,12 @@
  * Eviction: maxmemory policies, Redis's way.
  *
  * What: evict() removes keys until usedMemory() <= maxmemory, one at a time, so it never evicts
- * more than needed. allkeys-random / volatile-random take a uniformly sampled key. The LRU, LFU
+ * more than needed. As Redis 7.0's performEvictions, one call stops after timeLimitMs
+ * (maxmemory-eviction-tenacity: 50 us per point up to 10, the default 0.5 ms, then 15% more per
+ * point, no limit at 100), checked every 16 keys, and answers RUNNING: the caller goes on
+ * serving (a write is not refused for it) and calls again on the next event-loop turn
+ * (evictionTimeProc) until it answers OK, or FAIL when nothing evictable is left. Lowering
+ * maxmemory to half of a 10M-key data set so costs many short steps, never one long stall. allkeys-random / volatile-random take a uniformly sampled key. The LRU, LFU
  * and TTL policies keep Redis's eviction pool (evict.c evictionPoolPopulate): 16 best candidates
  * ordered by score (idle ms; 255 - decayed LFU counter; sooner expire), refilled with
  * maxmemory-samples sampled keys before each eviction, best taken first. A pool entry remembers
@@ -75,10 +80,32 @@ export interface EvictionHost {
   totalVolatile(): number;
 }
 
+/** What evict() achieved. */
+export const EvictResult = {
+  /** Under maxmemory (or no limit). */
+  OK: 0,
+  /** Still over after this call's time limit: call again on the next turn. */
+  RUNNING: 1,
+  /** Over maxmemory with nothing evictable (or noeviction). */
+  FAIL: 2,
+} as const;
+export type EvictResultCode = (typeof EvictResult)[keyof typeof EvictResult];
+
+/** Redis's evictionTimeLimitUs, in ms, for maxmemory-eviction-tenacity 0..100. */
+export function evictionTimeLimitMs(tenacity: number): number {
+  if (tenacity <= 10) return 0.05 * tenacity;
+  if (tenacity < 100) return 0.5 * Math.pow(1.15, tenacity - 10);
+  return Infinity;
+}
+
 export class Evictor {
   policy: EvictionPolicyCode = EvictionPolicy.NOEVICTION;
   maxmemory = 0;
   samples = 5;
+  /** One evict() call's time budget (maxmemory-eviction-tenacity, 10: 0.5 ms). */
+  timeLimitMs = evictionTimeLimitMs(10);
+  /** The last evict() stopped at its time limit, still over maxmemory. */
+  running = false;
   lfuLogFactor = 10;
   lfuDecayTime = 1;
   private rng = 0x9e3779b9;
@@ -113,17 +140,34 @@ export class Evictor {
     this.prefixUses = 0;
   }
 
-  /** Evict until under maxmemory: true when under (or no limit), false when nothing evictable is left. */
-  evict(host: EvictionHost, now: number): boolean {
+  /** Evict until under maxmemory, for at most timeLimitMs (see the module comment). */
+  evict(host: EvictionHost, now: number): EvictResultCode {
     const max = this.maxmemory;
-    if (max <= 0 || host.usedMemory() <= max) return true;
-    if (this.policy === EvictionPolicy.NOEVICTION) return false;
+    if (max <= 0 || host.usedMemory() <= max) {
+      this.running = false;
+      return EvictResult.OK;
+    }
+    if (this.policy === EvictionPolicy.NOEVICTION) {
+      this.running = false;
+      return EvictResult.FAIL;
+    }
+    const started = performance.now();
+    let freed = 0;
     while (host.usedMemory() > max) {
       const h = this.pickVictim(host, now);
-      if (h < 0) return false;
+      if (h < 0) {
+        this.running = false;
+        return EvictResult.FAIL;
+      }
       host.evictHandle(h);
+      freed++;
+      if ((freed & 15) === 0 && performance.now() - started > this.timeLimitMs) {
+        this.running = true;
+        return EvictResult.RUNNING;
+      }
     }
-    return true;
+    this.running = false;
+    return EvictResult.OK;
   }
 
   private pickVictim(host: EvictionHost, now: number): number {

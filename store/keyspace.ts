@@ -76,7 +76,7 @@ import { SlabAllocator, CHUNK_HEADER } from './slab-allocator.ts';
 import { Shard } from './shard.ts';
 import { R_HASH, R_KLEN, R_LOC, R_LRU, R_META, R_VLEN, SEG_BITS, SEG_MASK, X_EXP, type MemoryMeter } from './entry-table.ts';
 import { WHEEL_BUDGET } from './expiry-wheel.ts';
-import { Evictor, isLfuPolicy, lfuDecayed, lfuLogIncr, lfuMinutes, LFU_INIT_VAL, type EvictionHost } from './eviction.ts';
+import { EvictResult, Evictor, evictionTimeLimitMs, isLfuPolicy, lfuDecayed, lfuLogIncr, lfuMinutes, LFU_INIT_VAL, type EvictionHost } from './eviction.ts';
 import { isCanonicalInt64, parseCanonicalInt, formatInteger } from './integer-text.ts';
 
 export interface KeyspaceStats {
@@ -141,6 +141,11 @@ export class Keyspace implements EvictionHost {
    * and the key's bytes: Redis's dbAdd "new" keyspace event. Null, the default, costs a branch.
    */
   onAdd: ((db: number, key: Uint8Array, off: number, len: number) => void) | null = null;
+  /**
+   * Called when an eviction call ran out of time with memory still over maxmemory: the runtime
+   * calls evictIfNeeded() again on the next event-loop turn (Redis's evictionTimeProc).
+   */
+  onEvictionRunning: (() => void) | null = null;
   /**
    * The dataset is held still (CLIENT PAUSE): expired keys read as missing but are not deleted,
    * active expiry does not run and nothing is evicted, as Redis does while clients are paused.
@@ -1124,12 +1129,27 @@ export class Keyspace implements EvictionHost {
     return this.alloc.allocatedBytes + this.meter.tableBytes + this.objectBytesTotal + this.alloc.overheadBytes();
   }
   /**
-   * Evict by the policy until usedMemory() <= maxmemory. Returns OK when under the limit (or no
-   * limit), OOM when the policy is noeviction or nothing evictable remains.
+   * Evict by the policy toward usedMemory() <= maxmemory, for at most the eviction time limit.
+   * OK when under the limit, or when eviction ran out of time and goes on (evictionRunning: the
+   * runtime calls again next turn, as Redis's evictionTimeProc; a write is not refused for it);
+   * OOM when the policy is noeviction or nothing evictable remains.
    */
   evictIfNeeded(): StatusCode {
-    if (this.evictor.maxmemory === 0 || this.usedMemory() <= this.evictor.maxmemory || this.frozen) return Status.OK;
-    return this.evictor.evict(this, this.clock.now) ? Status.OK : Status.OOM;
+    if (this.evictor.maxmemory === 0 || this.usedMemory() <= this.evictor.maxmemory || this.frozen) {
+      this.evictor.running = false;
+      return Status.OK;
+    }
+    const result = this.evictor.evict(this, this.clock.now);
+    if (result === EvictResult.RUNNING && this.onEvictionRunning !== null) this.onEvictionRunning();
+    return result === EvictResult.FAIL ? Status.OOM : Status.OK;
+  }
+  /** The last eviction stopped at its time limit with memory still over maxmemory. */
+  get evictionRunning(): boolean {
+    return this.evictor.running;
+  }
+  /** maxmemory-eviction-tenacity (0..100): the time one eviction call may take. */
+  setEvictionTenacity(n: number): void {
+    this.evictor.timeLimitMs = evictionTimeLimitMs(n);
   }
   /** Incremental active expiry and slab rebalancing, for at most budgetMs; called from the server's tick. */
   maintenance(budgetMs: number): void {

@@ -45,6 +45,44 @@ describe('eviction', () => {
     expect(ks.dbSize(0)).toBeGreaterThan(2500);
   });
 
+  it('maxmemory lowered to half the data: each call stops at the time limit and says eviction goes on; writes are not refused meanwhile', () => {
+    const { ks } = makeStore();
+    ks.setEvictionTenacity(10); // the default: 0.5 ms per call
+    load(ks, 200_000, 'k');
+    ks.setPolicy(EvictionPolicy.ALLKEYS_LRU);
+    const limit = limitFor(ks, 0.5);
+    ks.setMaxmemory(limit);
+    let running = 0;
+    ks.onEvictionRunning = () => running++;
+    let calls = 0;
+    for (; calls < 100_000 && ks.usedMemory() > limit; calls++) {
+      expect(ks.evictIfNeeded()).toBe(Status.OK); // running, not OOM
+      if (ks.usedMemory() > limit) expect(ks.evictionRunning).toBe(true);
+    }
+    expect(ks.usedMemory()).toBeLessThanOrEqual(limit);
+    expect(calls).toBeGreaterThan(1);
+    expect(running).toBe(calls - 1);
+    ks.evictIfNeeded();
+    expect(ks.evictionRunning).toBe(false);
+    expect(ks.stats.evictedKeys).toBeGreaterThan(50_000);
+  });
+
+  it('maxmemory-eviction-tenacity: 0 evicts 16 keys per call, 100 evicts all in one', () => {
+    for (const [tenacity, oneCall] of [
+      [0, false],
+      [100, true],
+    ] as const) {
+      const { ks } = makeStore();
+      ks.setEvictionTenacity(tenacity);
+      load(ks, 20_000, 'k');
+      ks.setPolicy(EvictionPolicy.ALLKEYS_RANDOM);
+      ks.setMaxmemory(limitFor(ks, 0.5));
+      ks.evictIfNeeded();
+      expect(ks.evictionRunning).toBe(!oneCall);
+      if (!oneCall) expect(ks.stats.evictedKeys).toBe(16);
+    }
+  });
+
   it('a write loop guarded by evictIfNeeded stays within 2% of maxmemory', () => {
     const { ks } = makeStore({ shards: 64, policy: EvictionPolicy.ALLKEYS_LRU, maxmemory: 8 * 1024 * 1024 });
     const key = new Uint8Array(16);

@@ -20,6 +20,9 @@ export function makeStore(cfg: Partial<StoreConfig> = {}, now = T0): { ks: Keysp
   const clock = { now };
   const ks = new Keyspace({ ...DEFAULT_STORE_CONFIG, ...cfg }, clock);
   ks.setRandomSeed(12345);
+  // One evictIfNeeded() evicts all the way (maxmemory-eviction-tenacity 100): the tests check
+  // where eviction ends; the time-limited steps have tests of their own.
+  ks.setEvictionTenacity(100);
   return { ks, clock };
 }
 
