@@ -17,12 +17,12 @@ interface ModelEntry {
 function readAll(s: StreamValue): ModelEntry[] {
   const out: ModelEntry[] = [];
   const cur = new EntryCursor();
-  for (let slot = s.nextLive(s.head); slot < s.tail; slot = s.nextLive(slot + 1)) {
+  for (let slot = s.nextLive(0); slot < s.tail; slot = s.nextLive(slot + 1)) {
     const n = cur.start(s, slot);
     const elements: Buffer[] = [];
     for (let j = 0; j < n; j++) {
       cur.next();
-      elements.push(Buffer.from(s.data.subarray(cur.off, cur.off + cur.len)));
+      elements.push(Buffer.from(cur.buf.subarray(cur.off, cur.off + cur.len)));
     }
     out.push({ id: (s.msAt(slot) << 32n) | s.seqAt(slot), elements });
   }
