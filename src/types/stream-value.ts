@@ -118,13 +118,14 @@ function lpStrBytes(buf: Uint8Array, off: number, len: number): number {
 const OBJECT_BYTES = 200;
 /** A node's Uint8Array and ArrayBuffer objects and its backing store's bookkeeping (estimate). */
 const NODE_OBJECT_BYTES = 160;
-/** Per node of capacity in the metadata arrays: master ID 16, first 4, live 4, used 4, estimate 8, array slot 8. */
-const NODE_META_BYTES = 44;
+/** Per node of capacity in the metadata arrays: master ID 16 (and 16 as numbers), first 4, live 4, used 4, estimate 8, array slot 8. */
+const NODE_META_BYTES = 60;
 /** Offset of the master entry's field count in its node (flags byte, then two zero deltas). */
 const MASTER_FIELDS_AT = 3;
 /** Varints up to this many bytes (49 bits) read exactly as numbers; longer ones as BigInts. */
 const NUMBER_VARINT_BYTES = 7;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MAX_SAFE_NUMBER = Number.MAX_SAFE_INTEGER;
 
 const EMPTY = new Uint8Array(0);
 
@@ -313,8 +314,10 @@ export class EntryCursor {
 export class StreamValue implements Collection {
   /** Node k's bytes: exactly its size once closed; the last node may be growBuf. */
   nodes: Uint8Array[] = [];
-  /** Node k's master ID: ms at 2k, seq at 2k+1. */
+  /** Node k's master ID: ms at 2k, seq at 2k+1; and each as a number, -1 when over 2^53 (IDs decode without BigInt arithmetic below that). */
   nodeIds = new BigUint64Array(2);
+  private nodeMsNum = new Float64Array(1);
+  private nodeSeqNum = new Float64Array(1);
   /** Node k's first slot, live entries, bytes used in nodes[k], estimated listpack bytes. */
   nodeFirst = new Int32Array(1);
   nodeLive = new Int32Array(1);
@@ -368,6 +371,8 @@ export class StreamValue implements Collection {
     s.growBuf = grow;
     s.closedBytes = this.closedBytes;
     s.nodeIds = this.nodeIds.slice();
+    s.nodeMsNum = this.nodeMsNum.slice();
+    s.nodeSeqNum = this.nodeSeqNum.slice();
     s.nodeFirst = this.nodeFirst.slice();
     s.nodeLive = this.nodeLive.slice();
     s.nodeUsed = this.nodeUsed.slice();
@@ -444,7 +449,22 @@ export class StreamValue implements Collection {
   /** Decode the ID of the entry at byte p of node k into idMs / idSeq. */
   private decodeId(k: number, p: number): void {
     const d = this.nodes[k];
-    const dms = readDelta(d, p + 1);
+    const a = p + 1;
+    const nms = readVar(d, a);
+    const b = vEnd;
+    const nseq = readVar(d, b);
+    const mms = this.nodeMsNum[k];
+    const mseq = this.nodeSeqNum[k];
+    if (b - a <= NUMBER_VARINT_BYTES && vEnd - b <= NUMBER_VARINT_BYTES && mms >= 0 && mseq >= 0) {
+      const ms = mms + nms;
+      const seq = nms === 0 ? mseq + nseq : nseq;
+      if (ms <= MAX_SAFE_NUMBER && seq <= MAX_SAFE_NUMBER) {
+        this.idMs = BigInt(ms);
+        this.idSeq = BigInt(seq);
+        return;
+      }
+    }
+    const dms = readDelta(d, a);
     const dseq = readDelta(d, vEnd);
     if (dms === 0n) {
       this.idMs = this.nodeIds[2 * k];
@@ -488,11 +508,26 @@ export class StreamValue implements Collection {
     this.idSlot = -1;
     const d = this.nodes[k];
     const end = this.nodeLimit(k);
+    // The target relative to the master (which is <= it), as numbers when exact (else -1):
+    // entries compare by their ms delta, then by their seq (relative at the master's ms).
+    const tdmsBig = ms - ids[2 * k];
+    const tdms = tdmsBig <= MAX_SAFE ? Number(tdmsBig) : -1;
+    const tseqBig = tdmsBig === 0n ? seq - ids[2 * k + 1] : seq;
+    const tseq = tdms >= 0 && tseqBig <= MAX_SAFE ? Number(tseqBig) : -1;
     let p = 0;
     for (let s = this.nodeFirst[k]; s < end; s++) {
-      this.decodeId(k, p);
-      if (compareId(this.idMs, this.idSeq, ms, seq) >= 0) {
-        this.idSlot = s;
+      const a = p + 1;
+      const edms = readVar(d, a);
+      const b = vEnd;
+      const eseq = readVar(d, b);
+      let cmp: number;
+      if (tseq >= 0 && b - a <= NUMBER_VARINT_BYTES && vEnd - b <= NUMBER_VARINT_BYTES) {
+        cmp = edms !== tdms ? edms - tdms : eseq - tseq;
+      } else {
+        this.decodeId(k, p);
+        cmp = compareId(this.idMs, this.idSeq, ms, seq);
+      }
+      if (cmp >= 0) {
         this.locNode = k;
         this.locSlot = s;
         this.locOff = p;
@@ -548,6 +583,12 @@ export class StreamValue implements Collection {
     const ids = new BigUint64Array(cap * 2);
     ids.set(this.nodeIds);
     this.nodeIds = ids;
+    const mn = new Float64Array(cap);
+    mn.set(this.nodeMsNum);
+    this.nodeMsNum = mn;
+    const sn = new Float64Array(cap);
+    sn.set(this.nodeSeqNum);
+    this.nodeSeqNum = sn;
     const f = new Int32Array(cap);
     f.set(this.nodeFirst);
     this.nodeFirst = f;
@@ -570,6 +611,8 @@ export class StreamValue implements Collection {
     this.nodes.push(this.growBuf);
     this.nodeIds[2 * k] = ms;
     this.nodeIds[2 * k + 1] = seq;
+    this.nodeMsNum[k] = ms <= MAX_SAFE ? Number(ms) : -1;
+    this.nodeSeqNum[k] = seq <= MAX_SAFE ? Number(seq) : -1;
     this.nodeFirst[k] = this.tail;
     this.nodeLive[k] = 0;
     this.nodeUsed[k] = 0;
@@ -745,6 +788,8 @@ export class StreamValue implements Collection {
     }
     nodes.length = total - count;
     this.nodeIds.copyWithin(2 * k, 2 * (k + count), 2 * total);
+    this.nodeMsNum.copyWithin(k, k + count, total);
+    this.nodeSeqNum.copyWithin(k, k + count, total);
     this.nodeLive.copyWithin(k, k + count, total);
     this.nodeUsed.copyWithin(k, k + count, total);
     this.nodeBytes.copyWithin(k, k + count, total);
