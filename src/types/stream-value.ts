@@ -129,6 +129,21 @@ const MAX_SAFE_NUMBER = Number.MAX_SAFE_INTEGER;
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * A number below 2^53 becomes a BigInt through a 64-bit word: its two 32-bit halves written
+ * into a Uint32Array view of a BigUint64Array, read back as one element (several times faster
+ * than BigInt(number)).
+ */
+const wide = new BigUint64Array(1);
+const halves = new Uint32Array(wide.buffer);
+const LOW = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
+
+function toBig(n: number): bigint {
+  halves[LOW] = n >>> 0;
+  halves[1 - LOW] = Math.floor(n / 4294967296);
+  return wide[0];
+}
+
 /** Entry flags: deleted (a tombstone inside its node); fields shared with the master entry. */
 const DEAD = 1;
 const SAME = 2;
@@ -137,6 +152,11 @@ const SAME = 2;
 let vEnd = 0;
 
 function readVar(d: Uint8Array, p: number): number {
+  const first = d[p];
+  if (first < 0x80) {
+    vEnd = p + 1;
+    return first;
+  }
   let n = 0;
   let mul = 1;
   let b: number;
@@ -417,6 +437,19 @@ export class StreamValue implements Collection {
   locate(s: number): number {
     if (s === this.locSlot) return this.locOff;
     let k = this.locNode;
+    if (this.locSlot >= 0) {
+      // The next or previous slot in the same node: one step (XRANGE, XREVRANGE, XREAD).
+      if (s === this.locSlot + 1 && s < this.nodeLimit(k)) {
+        this.locSlot = s;
+        this.locOff = entryEnd(this.nodes[k], this.locOff);
+        return this.locOff;
+      }
+      if (s === this.locSlot - 1 && s >= this.nodeFirst[k]) {
+        this.locSlot = s;
+        this.locOff = entryStartBefore(this.nodes[k], this.locOff);
+        return this.locOff;
+      }
+    }
     const near = this.locSlot >= 0 && s >= this.nodeFirst[k] && s < this.nodeLimit(k);
     if (!near) k = this.nodeOf(s);
     const d = this.nodes[k];
@@ -459,8 +492,8 @@ export class StreamValue implements Collection {
       const ms = mms + nms;
       const seq = nms === 0 ? mseq + nseq : nseq;
       if (ms <= MAX_SAFE_NUMBER && seq <= MAX_SAFE_NUMBER) {
-        this.idMs = BigInt(ms);
-        this.idSeq = BigInt(seq);
+        this.idMs = toBig(ms);
+        this.idSeq = toBig(seq);
         return;
       }
     }
