@@ -7,8 +7,8 @@
  *   trimming (MAXLEN ~, the LIMIT budget, what an exact trim marks deleted instead of removing)
  *   and XDEL (a node whose last live entry goes is freed) work node by node, and the visible
  *   results (XLEN after XADD MAXLEN ~ 1000, XINFO's radix-tree-keys) depend on those boundaries.
- *   So the nodes here are Redis's nodes: node k is one Uint8Array, nodes[k], and its master ID,
- *   first slot, live count, used bytes and an estimate of its listpack size sit in
+ *   So the nodes here are Redis's nodes: node k is a run of bytes, and its master ID, first
+ *   slot, live count, place, used bytes and an estimate of its listpack size sit in
  *   struct-of-arrays (nodeIds, nodeFirst, ...), in ID order, searched by binary search.
  * - An entry in its node's bytes: a flags byte (deleted; SAMEFIELDS), its ID as two varints
  *   relative to the master (ms - master ms; then seq - master seq when the ms is the master's,
@@ -23,13 +23,17 @@
  *   located, from the node's start or from its end: O(1) for the sequential reads of XRANGE and
  *   XREAD, at most one node's entries for a lookup.
  * - Only the last node grows. It lives in the stream's growth buffer (doubling); when the next
- *   node starts, it is copied into a buffer of exactly its size, so closed nodes carry no slack.
- *   A closed node that becomes the last again (its successor freed) moves back into it.
+ *   node starts, its bytes are copied to the end of the current page: closed nodes sit back to
+ *   back in pages (Uint8Arrays growing geometrically to PAGE_BYTES), so a node costs no slack
+ *   and no JS object of its own (an ArrayBuffer per node cost about 1 KB of RSS each, measured,
+ *   as V8 kept more heap). A page goes when its last node goes; when the pages hold more than
+ *   twice the closed nodes' bytes (nodes freed out of order) they are rewritten. A closed node
+ *   that becomes the last again (its successor freed) moves back into the growth buffer.
  *
  * Cost: XADD is amortised O(1) and allocates nothing per entry but the BigInt arithmetic of its
- * ID (one exact-size buffer per closed node). A lookup by ID is a binary search over the nodes
- * and a walk of one. XDEL flags the entry; freeing a node costs O(nodes). IDs are BigInts in
- * the API (exact to 2^64); the scratch StreamId objects are reused by the caller.
+ * ID. A lookup by ID is a binary search over the nodes and a walk of one. XDEL flags the entry;
+ * freeing a node costs O(nodes). IDs are BigInts in the API (exact to 2^64); the scratch
+ * StreamId objects are reused by the caller.
  */
 import type { Collection } from '../commands/collection.ts';
 
@@ -115,10 +119,12 @@ function lpStrBytes(buf: Uint8Array, off: number, len: number): number {
   return n + (n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4);
 }
 
-const OBJECT_BYTES = 200;
-/** A node's Uint8Array and ArrayBuffer objects and its backing store's bookkeeping (estimate). */
-const NODE_OBJECT_BYTES = 160;
-/** Per node of capacity in the metadata arrays: master ID 16 (and 16 as numbers), first 4, live 4, used 4, estimate 8, array slot 8. */
+const OBJECT_BYTES = 240;
+/** Largest page of closed nodes. */
+const PAGE_BYTES = 65536;
+/** A page's Uint8Array and ArrayBuffer objects, its backing store's bookkeeping and its array slots (estimate). */
+const PAGE_OBJECT_BYTES = 200;
+/** Per node of capacity in the metadata arrays: master ID 16 (and 16 as numbers), first 4, live 4, page 4, base 4, used 4, estimate 8. */
 const NODE_META_BYTES = 60;
 /** Offset of the master entry's field count in its node (flags byte, then two zero deltas). */
 const MASTER_FIELDS_AT = 3;
@@ -261,15 +267,15 @@ function skipElements(d: Uint8Array, p: number, count: number): number {
   return p;
 }
 
-/** Offset just past the entry at p of node buffer d (its backward length included). */
-function entryEnd(d: Uint8Array, p: number): number {
+/** Offset just past the entry at p of the node at `base` of d (its backward length included). */
+function entryEnd(d: Uint8Array, p: number, base: number): number {
   const flags = d[p];
   readVar(d, p + 1);
   readVar(d, vEnd);
   let q: number;
   if ((flags & SAME) !== 0) {
     const q0 = vEnd;
-    q = skipElements(d, q0, readVar(d, MASTER_FIELDS_AT));
+    q = skipElements(d, q0, readVar(d, base + MASTER_FIELDS_AT));
   } else {
     const n = readVar(d, vEnd);
     q = skipElements(d, vEnd, 2 * n);
@@ -294,7 +300,8 @@ export class EntryCursor {
   /** Position on slot's entry; returns its element count (2 x fields). */
   start(s: StreamValue, slot: number): number {
     const p = s.locate(slot);
-    const d = s.nodes[s.locNode];
+    const k = s.locNode;
+    const d = s.bufOf(k);
     this.buf = d;
     this.same = (d[p] & SAME) !== 0;
     readVar(d, p + 1);
@@ -302,7 +309,7 @@ export class EntryCursor {
     let n: number;
     if (this.same) {
       const q = vEnd;
-      n = readVar(d, MASTER_FIELDS_AT);
+      n = readVar(d, s.nodeBase[k] + MASTER_FIELDS_AT);
       this.mp = vEnd;
       this.p = q;
     } else {
@@ -332,15 +339,29 @@ export class EntryCursor {
 }
 
 export class StreamValue implements Collection {
-  /** Node k's bytes: exactly its size once closed; the last node may be growBuf. */
-  nodes: Uint8Array[] = [];
+  /**
+   * Pages of closed nodes: node k is at nodeBase[k] of pages[nodePage[k]], or at 0 of growBuf
+   * when nodePage[k] is -1 (only ever the last node). Per page: bytes placed, bytes of its nodes
+   * still there; freed page slots (EMPTY) are reused.
+   */
+  private pages: Uint8Array[] = [];
+  private pageFill: number[] = [];
+  private pageLive: number[] = [];
+  private freePages: number[] = [];
+  /** The page closed nodes go to, -1 before the first. */
+  private curPage = -1;
+  /** Capacity of the pages held, and bytes of the closed nodes in them. */
+  private pagedBytes = 0;
+  private closedBytes = 0;
   /** Node k's master ID: ms at 2k, seq at 2k+1; and each as a number, -1 when over 2^53 (IDs decode without BigInt arithmetic below that). */
   nodeIds = new BigUint64Array(2);
   private nodeMsNum = new Float64Array(1);
   private nodeSeqNum = new Float64Array(1);
-  /** Node k's first slot, live entries, bytes used in nodes[k], estimated listpack bytes. */
+  /** Node k's first slot, live entries, page and offset there, bytes, estimated listpack bytes. */
   nodeFirst = new Int32Array(1);
   nodeLive = new Int32Array(1);
+  private nodePage = new Int32Array(1);
+  nodeBase = new Int32Array(1);
   nodeUsed = new Int32Array(1);
   nodeBytes = new Float64Array(1);
   nodeCount = 0;
@@ -348,8 +369,6 @@ export class StreamValue implements Collection {
   tail = 0;
   /** The last node's buffer while it grows (EMPTY when none was needed yet). */
   private growBuf = EMPTY;
-  /** Bytes of the closed nodes' buffers. */
-  private closedBytes = 0;
   /** The node and byte offset of slot locSlot, the last located (-1: none). */
   locNode = 0;
   private locSlot = -1;
@@ -379,17 +398,23 @@ export class StreamValue implements Collection {
   }
 
   get bytes(): number {
-    let b = OBJECT_BYTES + this.closedBytes + this.growBuf.length + this.nodeCount * NODE_OBJECT_BYTES + this.nodeFirst.length * NODE_META_BYTES;
+    let b = OBJECT_BYTES + this.pagedBytes + this.growBuf.length + this.pages.length * PAGE_OBJECT_BYTES + this.nodeFirst.length * NODE_META_BYTES;
     if (this.groups !== null) for (const g of this.groups) b += g.bytes;
     return b;
   }
 
   clone(): StreamValue {
     const s = new StreamValue();
-    const grow = this.growBuf.length === 0 ? EMPTY : this.growBuf.slice();
-    for (let k = 0; k < this.nodeCount; k++) s.nodes.push(this.nodes[k] === this.growBuf ? grow : this.nodes[k].slice());
-    s.growBuf = grow;
+    s.growBuf = this.growBuf.length === 0 ? EMPTY : this.growBuf.slice();
+    s.pages = this.pages.map((p) => (p.length === 0 ? EMPTY : p.slice()));
+    s.pageFill = this.pageFill.slice();
+    s.pageLive = this.pageLive.slice();
+    s.freePages = this.freePages.slice();
+    s.curPage = this.curPage;
+    s.pagedBytes = this.pagedBytes;
     s.closedBytes = this.closedBytes;
+    s.nodePage = this.nodePage.slice();
+    s.nodeBase = this.nodeBase.slice();
     s.nodeIds = this.nodeIds.slice();
     s.nodeMsNum = this.nodeMsNum.slice();
     s.nodeSeqNum = this.nodeSeqNum.slice();
@@ -425,13 +450,19 @@ export class StreamValue implements Collection {
     return lo;
   }
 
+  /** The buffer holding node k (from nodeBase[k]). */
+  bufOf(k: number): Uint8Array {
+    const pg = this.nodePage[k];
+    return pg < 0 ? this.growBuf : this.pages[pg];
+  }
+
   /** The slot after node k's last. */
   nodeLimit(k: number): number {
     return k + 1 < this.nodeCount ? this.nodeFirst[k + 1] : this.tail;
   }
 
   /**
-   * Byte offset of slot s's entry in nodes[locNode] (0 <= s < tail), walking from the nearest
+   * Byte offset of slot s's entry in bufOf(locNode) (0 <= s < tail), walking from the nearest
    * of the last slot located, its node's start and its node's end.
    */
   locate(s: number): number {
@@ -441,32 +472,33 @@ export class StreamValue implements Collection {
       // The next or previous slot in the same node: one step (XRANGE, XREVRANGE, XREAD).
       if (s === this.locSlot + 1 && s < this.nodeLimit(k)) {
         this.locSlot = s;
-        this.locOff = entryEnd(this.nodes[k], this.locOff);
+        this.locOff = entryEnd(this.bufOf(k), this.locOff, this.nodeBase[k]);
         return this.locOff;
       }
       if (s === this.locSlot - 1 && s >= this.nodeFirst[k]) {
         this.locSlot = s;
-        this.locOff = entryStartBefore(this.nodes[k], this.locOff);
+        this.locOff = entryStartBefore(this.bufOf(k), this.locOff);
         return this.locOff;
       }
     }
     const near = this.locSlot >= 0 && s >= this.nodeFirst[k] && s < this.nodeLimit(k);
     if (!near) k = this.nodeOf(s);
-    const d = this.nodes[k];
+    const d = this.bufOf(k);
+    const base = this.nodeBase[k];
     const first = this.nodeFirst[k];
     const end = this.nodeLimit(k);
     let slot = first;
-    let p = 0;
+    let p = base;
     if (near && Math.abs(s - this.locSlot) < s - first) {
       slot = this.locSlot;
       p = this.locOff;
     }
     if (end - s < Math.abs(s - slot)) {
       slot = end;
-      p = this.nodeUsed[k];
+      p = base + this.nodeUsed[k];
     }
     while (slot < s) {
-      p = entryEnd(d, p);
+      p = entryEnd(d, p, base);
       slot++;
     }
     while (slot > s) {
@@ -481,7 +513,7 @@ export class StreamValue implements Collection {
 
   /** Decode the ID of the entry at byte p of node k into idMs / idSeq. */
   private decodeId(k: number, p: number): void {
-    const d = this.nodes[k];
+    const d = this.bufOf(k);
     const a = p + 1;
     const nms = readVar(d, a);
     const b = vEnd;
@@ -539,7 +571,8 @@ export class StreamValue implements Collection {
     if (lo === 0) return 0;
     const k = lo - 1;
     this.idSlot = -1;
-    const d = this.nodes[k];
+    const d = this.bufOf(k);
+    const base = this.nodeBase[k];
     const end = this.nodeLimit(k);
     // The target relative to the master (which is <= it), as numbers when exact (else -1):
     // entries compare by their ms delta, then by their seq (relative at the master's ms).
@@ -547,7 +580,7 @@ export class StreamValue implements Collection {
     const tdms = tdmsBig <= MAX_SAFE ? Number(tdmsBig) : -1;
     const tseqBig = tdmsBig === 0n ? seq - ids[2 * k + 1] : seq;
     const tseq = tdms >= 0 && tseqBig <= MAX_SAFE ? Number(tseqBig) : -1;
-    let p = 0;
+    let p = base;
     for (let s = this.nodeFirst[k]; s < end; s++) {
       const a = p + 1;
       const edms = readVar(d, a);
@@ -566,7 +599,7 @@ export class StreamValue implements Collection {
         this.locOff = p;
         return s;
       }
-      p = entryEnd(d, p);
+      p = entryEnd(d, p, base);
     }
     return end;
   }
@@ -574,13 +607,13 @@ export class StreamValue implements Collection {
   /** Whether slot s is a tombstone. */
   isDeleted(s: number): boolean {
     const p = this.locate(s);
-    return (this.nodes[this.locNode][p] & DEAD) !== 0;
+    return (this.bufOf(this.locNode)[p] & DEAD) !== 0;
   }
 
   /** Whether slot s stores only values, its fields being its node's master entry's (SAMEFIELDS). */
   sharesMasterFields(s: number): boolean {
     const p = this.locate(s);
-    return (this.nodes[this.locNode][p] & SAME) !== 0;
+    return (this.bufOf(this.locNode)[p] & SAME) !== 0;
   }
 
   /** First live slot at or after s, or tail. */
@@ -628,6 +661,12 @@ export class StreamValue implements Collection {
     const l = new Int32Array(cap);
     l.set(this.nodeLive);
     this.nodeLive = l;
+    const pg = new Int32Array(cap);
+    pg.set(this.nodePage);
+    this.nodePage = pg;
+    const nb = new Int32Array(cap);
+    nb.set(this.nodeBase);
+    this.nodeBase = nb;
     const u = new Int32Array(cap);
     u.set(this.nodeUsed);
     this.nodeUsed = u;
@@ -641,7 +680,8 @@ export class StreamValue implements Collection {
     if (this.nodeCount > 0) this.closeNode(this.nodeCount - 1);
     this.ensureNodes();
     const k = this.nodeCount++;
-    this.nodes.push(this.growBuf);
+    this.nodePage[k] = -1;
+    this.nodeBase[k] = 0;
     this.nodeIds[2 * k] = ms;
     this.nodeIds[2 * k + 1] = seq;
     this.nodeMsNum[k] = ms <= MAX_SAFE ? Number(ms) : -1;
@@ -653,37 +693,108 @@ export class StreamValue implements Collection {
     return k;
   }
 
-  /** Move node k out of the growth buffer into a buffer of exactly its size. */
+  /** Move node k out of the growth buffer to the end of the current page. */
   private closeNode(k: number): void {
-    if (this.nodes[k] !== this.growBuf) return;
-    const exact = this.growBuf.slice(0, this.nodeUsed[k]);
-    this.nodes[k] = exact;
-    this.closedBytes += exact.length;
+    if (this.nodePage[k] < 0) this.place(k, this.growBuf, 0);
+  }
+
+  /** Copy node k's bytes (at `from` of src) to the end of the current page, or of a new one. */
+  private place(k: number, src: Uint8Array, from: number): void {
+    const size = this.nodeUsed[k];
+    let pg = this.curPage;
+    if (pg < 0 || this.pages[pg].length - this.pageFill[pg] < size) pg = this.newPage(size);
+    const base = this.pageFill[pg];
+    this.pages[pg].set(src.subarray(from, from + size), base);
+    this.pageFill[pg] = base + size;
+    this.pageLive[pg] += size;
+    this.closedBytes += size;
+    this.nodePage[k] = pg;
+    this.nodeBase[k] = base;
+    this.locSlot = -1;
+  }
+
+  /** A new current page for at least `size` bytes: as large as the pages so far, up to PAGE_BYTES. */
+  private newPage(size: number): number {
+    const page = new Uint8Array(Math.max(size, Math.min(PAGE_BYTES, this.pagedBytes)));
+    let pg = this.freePages.length > 0 ? this.freePages.pop()! : this.pages.length;
+    if (pg === this.pages.length) {
+      this.pages.push(page);
+      this.pageFill.push(0);
+      this.pageLive.push(0);
+    } else {
+      this.pages[pg] = page;
+      this.pageFill[pg] = 0;
+      this.pageLive[pg] = 0;
+    }
+    this.pagedBytes += page.length;
+    this.curPage = pg;
+    return pg;
+  }
+
+  /** Node k leaves its page (freed, or moved back into the growth buffer); an emptied page goes. */
+  private releaseClosed(k: number): void {
+    const pg = this.nodePage[k];
+    if (pg < 0) return;
+    const size = this.nodeUsed[k];
+    this.closedBytes -= size;
+    this.pageLive[pg] -= size;
+    if (this.pageLive[pg] !== 0) return;
+    if (pg === this.curPage) {
+      this.pageFill[pg] = 0;
+    } else {
+      this.pagedBytes -= this.pages[pg].length;
+      this.pages[pg] = EMPTY;
+      this.freePages.push(pg);
+    }
+  }
+
+  /** Rewrite the closed nodes into fresh pages, back to back (after nodes were freed out of order). */
+  private compactPages(): void {
+    const old = this.pages;
+    this.pages = [];
+    this.pageFill = [];
+    this.pageLive = [];
+    this.freePages = [];
+    this.curPage = -1;
+    this.pagedBytes = 0;
+    this.closedBytes = 0;
+    for (let k = 0; k < this.nodeCount; k++) {
+      const pg = this.nodePage[k];
+      if (pg >= 0) this.place(k, old[pg], this.nodeBase[k]);
+    }
   }
 
   /** The last node k's buffer with room for `extra` more bytes: the growth buffer. */
   private room(k: number, extra: number): Uint8Array {
-    const d = this.nodes[k];
+    const pg = this.nodePage[k];
     const used = this.nodeUsed[k];
     const need = used + extra;
-    if (d === this.growBuf && need <= d.length) return d;
+    if (pg < 0 && need <= this.growBuf.length) return this.growBuf;
     let g = this.growBuf;
     if (need > g.length) {
       let cap = Math.max(64, g.length * 2);
       while (cap < need) cap *= 2;
       g = new Uint8Array(cap);
     }
-    if (g !== d) g.set(d.subarray(0, used));
-    if (d !== this.growBuf) this.closedBytes -= d.length;
+    if (pg >= 0) {
+      // A closed node that is the last again: back into the growth buffer (free scratch now).
+      const base = this.nodeBase[k];
+      g.set(this.pages[pg].subarray(base, base + used));
+      this.releaseClosed(k);
+      this.nodePage[k] = -1;
+      this.nodeBase[k] = 0;
+      this.locSlot = -1;
+    } else if (g !== this.growBuf) {
+      g.set(this.growBuf.subarray(0, used));
+    }
     this.growBuf = g;
-    this.nodes[k] = g;
     return g;
   }
 
   /** The fields of the arguments from..argc-1 are those of node k's master entry: Redis's SAMEFIELDS. */
   private sameFields(k: number, buf: Uint8Array, offs: Int32Array, lens: Int32Array, from: number, argc: number): boolean {
-    const d = this.nodes[k];
-    if ((argc - from) >> 1 !== readVar(d, MASTER_FIELDS_AT)) return false;
+    const d = this.bufOf(k);
+    if ((argc - from) >> 1 !== readVar(d, this.nodeBase[k] + MASTER_FIELDS_AT)) return false;
     let pm = vEnd;
     for (let i = from; i < argc; i += 2) {
       const lm = readVar(d, pm);
@@ -743,7 +854,7 @@ export class StreamValue implements Collection {
     const p = this.appendEntry(ms, seq, buf, offs, lens, from, argc, newNode || this.nodeCount === 0);
     if (deleted) {
       const k = this.nodeCount - 1;
-      this.nodes[k][p] |= DEAD;
+      this.bufOf(k)[p] |= DEAD;
       this.nodeLive[k]--;
     }
   }
@@ -812,14 +923,11 @@ export class StreamValue implements Collection {
     const first = this.nodeFirst[k];
     const end = this.nodeLimit(k + count - 1);
     const n = end - first;
-    const nodes = this.nodes;
-    for (let j = k; j < k + count; j++) if (nodes[j] !== this.growBuf) this.closedBytes -= nodes[j].length;
+    for (let j = k; j < k + count; j++) this.releaseClosed(j);
     const total = this.nodeCount;
-    for (let j = k + count; j < total; j++) {
-      nodes[j - count] = nodes[j];
-      this.nodeFirst[j - count] = this.nodeFirst[j] - n;
-    }
-    nodes.length = total - count;
+    for (let j = k + count; j < total; j++) this.nodeFirst[j - count] = this.nodeFirst[j] - n;
+    this.nodePage.copyWithin(k, k + count, total);
+    this.nodeBase.copyWithin(k, k + count, total);
     this.nodeIds.copyWithin(2 * k, 2 * (k + count), 2 * total);
     this.nodeMsNum.copyWithin(k, k + count, total);
     this.nodeSeqNum.copyWithin(k, k + count, total);
@@ -830,7 +938,17 @@ export class StreamValue implements Collection {
     this.tail -= n;
     this.locSlot = -1;
     this.idSlot = -1;
-    if (this.nodeCount === 0) this.growBuf = EMPTY;
+    if (this.nodeCount === 0) {
+      this.growBuf = EMPTY;
+      this.pages = [];
+      this.pageFill = [];
+      this.pageLive = [];
+      this.freePages = [];
+      this.curPage = -1;
+      this.pagedBytes = 0;
+    } else if (this.pagedBytes > 2 * this.closedBytes + PAGE_BYTES) {
+      this.compactPages();
+    }
   }
 
   /** streamDeleteItem: delete the entry with exactly this ID; false when there is none. */
@@ -842,7 +960,7 @@ export class StreamValue implements Collection {
     if (this.nodeLive[k] === 1) {
       this.removeNodes(k, 1);
     } else {
-      this.nodes[k][this.locate(s)] |= DEAD;
+      this.bufOf(k)[this.locate(s)] |= DEAD;
       this.nodeLive[k]--;
     }
     return true;
@@ -899,8 +1017,9 @@ export class StreamValue implements Collection {
       }
       if (approx) break;
       let marked = 0;
-      const d = this.nodes[k];
-      let p = 0;
+      const d = this.bufOf(k);
+      const base = this.nodeBase[k];
+      let p = base;
       for (let s = this.nodeFirst[k]; s < end; s++) {
         if (byLen) {
           if (this.length <= maxlen) break;
@@ -913,7 +1032,7 @@ export class StreamValue implements Collection {
           marked++;
           this.length--;
         }
-        p = entryEnd(d, p);
+        p = entryEnd(d, p, base);
       }
       this.idSlot = -1;
       this.nodeLive[k] -= marked;
