@@ -10,9 +10,11 @@
  *   So the nodes here are Redis's nodes: node k is a run of bytes, and its master ID, first
  *   slot, live count, place, used bytes and an estimate of its listpack size sit in
  *   struct-of-arrays (nodeIds, nodeFirst, ...), in ID order, searched by binary search.
- * - An entry in its node's bytes: a flags byte (deleted; SAMEFIELDS), its ID as two varints
- *   relative to the master (ms - master ms; then seq - master seq when the ms is the master's,
- *   else the seq itself), its field count (left out under SAMEFIELDS), its elements as
+ * - An entry in its node's bytes: a header varint holding its flags (deleted; SAMEFIELDS) in
+ *   the low bits of its first byte and its ID relative to the master (seq - master seq when the
+ *   ms is the master's; else ms - master ms, then the seq in a second varint), so an entry of a
+ *   busy stream spends one or two bytes on flags and ID; its field count (left out under
+ *   SAMEFIELDS), its elements as
  *   [varint length][bytes] runs (field, value, field, value ...; only the values when its fields
  *   are the master entry's: Redis's SAMEFIELDS, the common case of a stream of like events),
  *   and last its own length as a varint read backwards, so a node is walked both ways. The
@@ -126,8 +128,10 @@ const PAGE_BYTES = 65536;
 const PAGE_OBJECT_BYTES = 200;
 /** Per node of capacity in the metadata arrays: master ID 16 (and 16 as numbers), first 4, live 4, page 4, base 4, used 4, estimate 8. */
 const NODE_META_BYTES = 60;
-/** Offset of the master entry's field count in its node (flags byte, then two zero deltas). */
-const MASTER_FIELDS_AT = 3;
+/** Offset of the master entry's field count in its node (after its one-byte header). */
+const MASTER_FIELDS_AT = 1;
+/** Largest ID delta whose header (delta x 8 plus the low bits) is written from a number. */
+const MAX_HEADER_DELTA = (1n << 50n) - 1n;
 /** Varints up to this many bytes (49 bits) read exactly as numbers; longer ones as BigInts. */
 const NUMBER_VARINT_BYTES = 7;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -150,9 +154,13 @@ function toBig(n: number): bigint {
   return wide[0];
 }
 
-/** Entry flags: deleted (a tombstone inside its node); fields shared with the master entry. */
+/**
+ * Low bits of an entry's header: deleted (a tombstone inside its node); fields shared with the
+ * master entry; its ms is not the master's (the delta is of ms, and its seq follows).
+ */
 const DEAD = 1;
 const SAME = 2;
+const NEW_MS = 4;
 
 /** Offset just past the varint read last by readVar (module scratch: no allocation per read). */
 let vEnd = 0;
@@ -258,6 +266,56 @@ function entryStartBefore(d: Uint8Array, end: number): number {
   return q - n;
 }
 
+/**
+ * The entry header at p into hNewMs, hDelta and hSeq (module scratch), vEnd past it. hDelta
+ * and hSeq are -1 when their varint holds more than a number reads exactly (readHeaderExact).
+ */
+let hNewMs = false;
+let hDelta = 0;
+let hSeq = 0;
+
+function readHeader(d: Uint8Array, p: number): void {
+  const h = readVar(d, p);
+  hNewMs = (d[p] & NEW_MS) !== 0;
+  hDelta = vEnd - p > NUMBER_VARINT_BYTES ? -1 : Math.floor(h / 8);
+  hSeq = 0;
+  if (hNewMs) {
+    const q = vEnd;
+    hSeq = readVar(d, q);
+    if (vEnd - q > NUMBER_VARINT_BYTES) hSeq = -1;
+  }
+}
+
+/** The header's delta exactly (hNewMs set by readHeader), and hSeqExact after a new ms. */
+let hSeqExact = 0n;
+
+function readHeaderExact(d: Uint8Array, p: number): bigint {
+  const delta = readVarBig(d, p) >> 3n;
+  if ((d[p] & NEW_MS) !== 0) {
+    let q = p;
+    while (d[q++] >= 0x80);
+    hSeqExact = readDelta(d, q);
+  }
+  return delta;
+}
+
+/** Offset just past the header at p. */
+function skipHeader(d: Uint8Array, p: number): number {
+  let q = p;
+  while (d[q++] >= 0x80);
+  if ((d[p] & NEW_MS) !== 0) while (d[q++] >= 0x80);
+  return q;
+}
+
+function headerBytes(delta: bigint, newMs: boolean, seq: bigint): number {
+  return (delta <= MAX_HEADER_DELTA ? varintBytes(Number(delta) * 8) : varBigBytes(delta << 3n)) + (newMs ? varBigBytes(seq) : 0);
+}
+
+function writeHeader(d: Uint8Array, p: number, delta: bigint, low: number, seq: bigint): number {
+  p = delta <= MAX_HEADER_DELTA ? writeVarint(d, p, Number(delta) * 8 + low) : writeVarBig(d, p, (delta << 3n) | BigInt(low));
+  return (low & NEW_MS) !== 0 ? writeVarBig(d, p, seq) : p;
+}
+
 /** Offset just past the [varint length][bytes] runs of `count` elements from p. */
 function skipElements(d: Uint8Array, p: number, count: number): number {
   for (let i = count; i > 0; i--) {
@@ -269,15 +327,12 @@ function skipElements(d: Uint8Array, p: number, count: number): number {
 
 /** Offset just past the entry at p of the node at `base` of d (its backward length included). */
 function entryEnd(d: Uint8Array, p: number, base: number): number {
-  const flags = d[p];
-  readVar(d, p + 1);
-  readVar(d, vEnd);
+  const q0 = skipHeader(d, p);
   let q: number;
-  if ((flags & SAME) !== 0) {
-    const q0 = vEnd;
+  if ((d[p] & SAME) !== 0) {
     q = skipElements(d, q0, readVar(d, base + MASTER_FIELDS_AT));
   } else {
-    const n = readVar(d, vEnd);
+    const n = readVar(d, q0);
     q = skipElements(d, vEnd, 2 * n);
   }
   return q + varintBytes(q - p);
@@ -304,16 +359,14 @@ export class EntryCursor {
     const d = s.bufOf(k);
     this.buf = d;
     this.same = (d[p] & SAME) !== 0;
-    readVar(d, p + 1);
-    readVar(d, vEnd);
+    const q = skipHeader(d, p);
     let n: number;
     if (this.same) {
-      const q = vEnd;
       n = readVar(d, s.nodeBase[k] + MASTER_FIELDS_AT);
       this.mp = vEnd;
       this.p = q;
     } else {
-      n = readVar(d, vEnd);
+      n = readVar(d, q);
       this.p = vEnd;
     }
     this.field = true;
@@ -514,29 +567,25 @@ export class StreamValue implements Collection {
   /** Decode the ID of the entry at byte p of node k into idMs / idSeq. */
   private decodeId(k: number, p: number): void {
     const d = this.bufOf(k);
-    const a = p + 1;
-    const nms = readVar(d, a);
-    const b = vEnd;
-    const nseq = readVar(d, b);
+    readHeader(d, p);
     const mms = this.nodeMsNum[k];
     const mseq = this.nodeSeqNum[k];
-    if (b - a <= NUMBER_VARINT_BYTES && vEnd - b <= NUMBER_VARINT_BYTES && mms >= 0 && mseq >= 0) {
-      const ms = mms + nms;
-      const seq = nms === 0 ? mseq + nseq : nseq;
+    if (hDelta >= 0 && hSeq >= 0 && mms >= 0 && mseq >= 0) {
+      const ms = hNewMs ? mms + hDelta : mms;
+      const seq = hNewMs ? hSeq : mseq + hDelta;
       if (ms <= MAX_SAFE_NUMBER && seq <= MAX_SAFE_NUMBER) {
         this.idMs = toBig(ms);
         this.idSeq = toBig(seq);
         return;
       }
     }
-    const dms = readDelta(d, a);
-    const dseq = readDelta(d, vEnd);
-    if (dms === 0n) {
-      this.idMs = this.nodeIds[2 * k];
-      this.idSeq = this.nodeIds[2 * k + 1] + dseq;
+    const delta = readHeaderExact(d, p);
+    if (hNewMs) {
+      this.idMs = this.nodeIds[2 * k] + delta;
+      this.idSeq = hSeqExact;
     } else {
-      this.idMs = this.nodeIds[2 * k] + dms;
-      this.idSeq = dseq;
+      this.idMs = this.nodeIds[2 * k];
+      this.idSeq = this.nodeIds[2 * k + 1] + delta;
     }
   }
 
@@ -582,13 +631,11 @@ export class StreamValue implements Collection {
     const tseq = tdms >= 0 && tseqBig <= MAX_SAFE ? Number(tseqBig) : -1;
     let p = base;
     for (let s = this.nodeFirst[k]; s < end; s++) {
-      const a = p + 1;
-      const edms = readVar(d, a);
-      const b = vEnd;
-      const eseq = readVar(d, b);
+      readHeader(d, p);
       let cmp: number;
-      if (tseq >= 0 && b - a <= NUMBER_VARINT_BYTES && vEnd - b <= NUMBER_VARINT_BYTES) {
-        cmp = edms !== tdms ? edms - tdms : eseq - tseq;
+      if (tseq >= 0 && hDelta >= 0 && hSeq >= 0) {
+        const edms = hNewMs ? hDelta : 0;
+        cmp = edms !== tdms ? edms - tdms : (hNewMs ? hSeq : hDelta) - tseq;
       } else {
         this.decodeId(k, p);
         cmp = compareId(this.idMs, this.idSeq, ms, seq);
@@ -865,19 +912,18 @@ export class StreamValue implements Collection {
     const same = !newNode && this.sameFields(k, buf, offs, lens, from, argc);
     const mms = this.nodeIds[2 * k];
     const mseq = this.nodeIds[2 * k + 1];
-    const dms = ms - mms;
-    const dseq = dms === 0n ? seq - mseq : seq;
+    const newMs = ms !== mms;
+    const delta = newMs ? ms - mms : seq - mseq;
+    const low = (newMs ? NEW_MS : 0) | (same ? SAME : 0);
     const fields = (argc - from) >> 1;
     const step = same ? 2 : 1;
     const firstArg = same ? from + 1 : from;
-    let size = 1 + varBigBytes(dms) + varBigBytes(dseq) + (same ? 0 : varintBytes(fields));
+    let size = headerBytes(delta, newMs, seq) + (same ? 0 : varintBytes(fields));
     for (let i = firstArg; i < argc; i += step) size += varintBytes(lens[i]) + lens[i];
     const d = this.room(k, size + varintBytes(size));
     const start = this.nodeUsed[k];
     let p = start;
-    d[p++] = same ? SAME : 0;
-    p = writeVarBig(d, p, dms);
-    p = writeVarBig(d, p, dseq);
+    p = writeHeader(d, p, delta, low, seq);
     if (!same) p = writeVarint(d, p, fields);
     for (let i = firstArg; i < argc; i += step) {
       const len = lens[i];
