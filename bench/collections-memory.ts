@@ -1,6 +1,6 @@
 /*
  * `npm run bench:collections`: memory per collection element, slabcache vs redis-server 7.0,
- * side by side in the same run (issue 5, "Memory accounting"). Six cases:
+ * side by side in the same run (issue 5, "Memory accounting"). Seven cases:
  *
  *   hash          one hash of 1,000,000 fields       HSET bighash f0 v0 ... (field "f<i>")
  *   set           one set of 1,000,000 members       SADD bigset m0 m1 ...  (member "m<i>")
