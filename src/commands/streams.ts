@@ -397,7 +397,7 @@ function replyRange(c: Client, s: StreamValue, start: StreamId, end: StreamId, c
   if (!rev) {
     let slot = s.nextLive(s.lowerBound(start.ms, start.seq));
     const first = slot;
-    while (slot < s.tail && compareId(s.msAt(slot), s.seqAt(slot), end.ms, end.seq) <= 0 && (count === 0 || n < count)) {
+    while (slot < s.tail && s.compareAt(slot, end.ms, end.seq) <= 0 && (count === 0 || n < count)) {
       n++;
       slot = s.nextLive(slot + 1);
     }
@@ -412,7 +412,7 @@ function replyRange(c: Client, s: StreamValue, start: StreamId, end: StreamId, c
     // Last slot with ID <= end.
     let slot = s.prevLive(upperBound(s, end) - 1);
     const first = slot;
-    while (slot >= 0 && compareId(s.msAt(slot), s.seqAt(slot), start.ms, start.seq) >= 0 && (count === 0 || n < count)) {
+    while (slot >= 0 && s.compareAt(slot, start.ms, start.seq) >= 0 && (count === 0 || n < count)) {
       n++;
       slot = s.prevLive(slot - 1);
     }

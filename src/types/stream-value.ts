@@ -430,6 +430,16 @@ export class StreamValue implements Collection {
   private idSlot = -1;
   private idMs = 0n;
   private idSeq = 0n;
+  /**
+   * The target of compareAt relative to node cmpNode's master (-1: none): below it, or its ms
+   * delta and seq (relative at the master's ms) as numbers, -1 when not exact.
+   */
+  private cmpNode = -1;
+  private cmpMs = 0n;
+  private cmpSeq = 0n;
+  private cmpBelow = false;
+  private cmpDms = 0;
+  private cmpDseq = 0;
 
   length = 0;
   lastMs = 0n;
@@ -579,8 +589,14 @@ export class StreamValue implements Collection {
         return;
       }
     }
+    this.decodeIdExact(k, p);
+  }
+
+  /** decodeId for the IDs beyond 2^53, in BigInt arithmetic (apart, so decodeId stays lean). */
+  private decodeIdExact(k: number, p: number): void {
+    const d = this.bufOf(k);
     const delta = readHeaderExact(d, p);
-    if (hNewMs) {
+    if ((d[p] & NEW_MS) !== 0) {
       this.idMs = this.nodeIds[2 * k] + delta;
       this.idSeq = hSeqExact;
     } else {
@@ -604,6 +620,40 @@ export class StreamValue implements Collection {
   seqAt(s: number): bigint {
     this.loadId(s);
     return this.idSeq;
+  }
+
+  /**
+   * Slot s's ID compared with (ms, seq): negative, zero or positive. Compares numbers, not
+   * BigInts, where both are exact as numbers (the range loops of XRANGE and XREAD).
+   */
+  compareAt(s: number, ms: bigint, seq: bigint): number {
+    const p = this.locate(s);
+    const k = this.locNode;
+    if (k !== this.cmpNode || ms !== this.cmpMs || seq !== this.cmpSeq) this.setTarget(k, ms, seq);
+    if (this.cmpBelow) return 1;
+    if (this.cmpDseq >= 0) {
+      readHeader(this.bufOf(k), p);
+      if (hDelta >= 0 && hSeq >= 0) {
+        const dms = hNewMs ? hDelta : 0;
+        return dms !== this.cmpDms ? dms - this.cmpDms : (hNewMs ? hSeq : hDelta) - this.cmpDseq;
+      }
+    }
+    this.loadId(s);
+    return compareId(this.idMs, this.idSeq, ms, seq);
+  }
+
+  private setTarget(k: number, ms: bigint, seq: bigint): void {
+    this.cmpNode = k;
+    this.cmpMs = ms;
+    this.cmpSeq = seq;
+    const mms = this.nodeIds[2 * k];
+    const mseq = this.nodeIds[2 * k + 1];
+    this.cmpBelow = compareId(ms, seq, mms, mseq) < 0;
+    if (this.cmpBelow) return;
+    const dms = ms - mms;
+    this.cmpDms = dms <= MAX_SAFE ? Number(dms) : -1;
+    const dseq = dms === 0n ? seq - mseq : seq;
+    this.cmpDseq = this.cmpDms >= 0 && dseq <= MAX_SAFE ? Number(dseq) : -1;
   }
 
   /** First slot whose ID is >= (ms, seq), or tail. */
@@ -984,6 +1034,7 @@ export class StreamValue implements Collection {
     this.tail -= n;
     this.locSlot = -1;
     this.idSlot = -1;
+    this.cmpNode = -1;
     if (this.nodeCount === 0) {
       this.growBuf = EMPTY;
       this.pages = [];

@@ -4,8 +4,8 @@
  * varint deltas outgrow 2^53; shared and unshared fields, empty and long values), deletions
  * (XDEL), exact and approximate MAXLEN / MINID trims with and without a LIMIT, under small and
  * Redis-default node limits. After every step the stream's length matches the model; ranges
- * read forwards (lowerBound, nextLive) and backwards (prevLive), ID lookups (hasEntry), the
- * first live entry and a clone read the same as the model's.
+ * read forwards (lowerBound, nextLive) and backwards (prevLive), ID comparisons (compareAt),
+ * ID lookups (hasEntry), the first live entry and a clone read the same as the model's.
  */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
@@ -139,6 +139,8 @@ function run(ops: Op[], maxBytes: number, maxEntries: number): void {
       if (!op.rev) {
         for (let slot = s.nextLive(s.lowerBound(lo.ms, lo.seq)); slot < s.tail; slot = s.nextLive(slot + 1)) {
           const e = read(s, slot);
+          expect(Math.sign(s.compareAt(slot, hi.ms, hi.seq)) + 0).toBe(cmp(e, hi.ms, hi.seq));
+          expect(Math.sign(s.compareAt(slot, lo.ms, lo.seq)) + 0).toBe(cmp(e, lo.ms, lo.seq));
           if (cmp(e, hi.ms, hi.seq) > 0) break;
           got.push(e);
         }
@@ -146,6 +148,7 @@ function run(ops: Op[], maxBytes: number, maxEntries: number): void {
         const after = hi.seq === U64_MAX ? (hi.ms === U64_MAX ? s.tail : s.lowerBound(hi.ms + 1n, 0n)) : s.lowerBound(hi.ms, hi.seq + 1n);
         for (let slot = s.prevLive(after - 1); slot >= 0; slot = s.prevLive(slot - 1)) {
           const e = read(s, slot);
+          expect(Math.sign(s.compareAt(slot, lo.ms, lo.seq)) + 0).toBe(cmp(e, lo.ms, lo.seq));
           if (cmp(e, lo.ms, lo.seq) < 0) break;
           got.unshift(e);
         }
