@@ -431,6 +431,14 @@ export class StreamValue implements Collection {
   private idMs = 0n;
   private idSeq = 0n;
   /**
+   * The decoded ID as numbers when exact (idWide false), else as BigInts: kept as numbers so
+   * decoding stores no fresh BigInt into this long-lived object (each such store costs the
+   * write barrier and the next scavenge); msAt / seqAt make their BigInt for the caller.
+   */
+  private idWide = false;
+  private idMsNum = 0;
+  private idSeqNum = 0;
+  /**
    * The target of compareAt relative to node cmpNode's master (-1: none): below it, or its ms
    * delta and seq (relative at the master's ms) as numbers, -1 when not exact.
    */
@@ -574,7 +582,7 @@ export class StreamValue implements Collection {
     return p;
   }
 
-  /** Decode the ID of the entry at byte p of node k into idMs / idSeq. */
+  /** Decode the ID of the entry at byte p of node k (into idMsNum / idSeqNum, or idMs / idSeq when wide). */
   private decodeId(k: number, p: number): void {
     const d = this.bufOf(k);
     readHeader(d, p);
@@ -584,8 +592,9 @@ export class StreamValue implements Collection {
       const ms = hNewMs ? mms + hDelta : mms;
       const seq = hNewMs ? hSeq : mseq + hDelta;
       if (ms <= MAX_SAFE_NUMBER && seq <= MAX_SAFE_NUMBER) {
-        this.idMs = toBig(ms);
-        this.idSeq = toBig(seq);
+        this.idWide = false;
+        this.idMsNum = ms;
+        this.idSeqNum = seq;
         return;
       }
     }
@@ -596,6 +605,7 @@ export class StreamValue implements Collection {
   private decodeIdExact(k: number, p: number): void {
     const d = this.bufOf(k);
     const delta = readHeaderExact(d, p);
+    this.idWide = true;
     if ((d[p] & NEW_MS) !== 0) {
       this.idMs = this.nodeIds[2 * k] + delta;
       this.idSeq = hSeqExact;
@@ -612,14 +622,20 @@ export class StreamValue implements Collection {
     this.idSlot = s;
   }
 
+  /** The ID decodeId decoded last, compared with (ms, seq). */
+  private compareDecoded(ms: bigint, seq: bigint): number {
+    if (this.idWide) return compareId(this.idMs, this.idSeq, ms, seq);
+    return compareId(toBig(this.idMsNum), toBig(this.idSeqNum), ms, seq);
+  }
+
   msAt(s: number): bigint {
     this.loadId(s);
-    return this.idMs;
+    return this.idWide ? this.idMs : toBig(this.idMsNum);
   }
 
   seqAt(s: number): bigint {
     this.loadId(s);
-    return this.idSeq;
+    return this.idWide ? this.idSeq : toBig(this.idSeqNum);
   }
 
   /**
@@ -638,8 +654,7 @@ export class StreamValue implements Collection {
         return dms !== this.cmpDms ? dms - this.cmpDms : (hNewMs ? hSeq : hDelta) - this.cmpDseq;
       }
     }
-    this.loadId(s);
-    return compareId(this.idMs, this.idSeq, ms, seq);
+    return compareId(this.msAt(s), this.seqAt(s), ms, seq);
   }
 
   private setTarget(k: number, ms: bigint, seq: bigint): void {
@@ -688,7 +703,7 @@ export class StreamValue implements Collection {
         cmp = edms !== tdms ? edms - tdms : (hNewMs ? hSeq : hDelta) - tseq;
       } else {
         this.decodeId(k, p);
-        cmp = compareId(this.idMs, this.idSeq, ms, seq);
+        cmp = this.compareDecoded(ms, seq);
       }
       if (cmp >= 0) {
         this.locNode = k;
@@ -1122,7 +1137,7 @@ export class StreamValue implements Collection {
           if (this.length <= maxlen) break;
         } else {
           this.decodeId(k, p);
-          if (compareId(this.idMs, this.idSeq, minMs, minSeq) >= 0) break;
+          if (this.compareDecoded(minMs, minSeq) >= 0) break;
         }
         if ((d[p] & DEAD) === 0) {
           d[p] |= DEAD;
