@@ -13,12 +13,12 @@
  * - An entry in its node's bytes: a header varint holding its flags (deleted; SAMEFIELDS) in
  *   the low bits of its first byte and its ID relative to the master (seq - master seq when the
  *   ms is the master's; else ms - master ms, then the seq in a second varint), so an entry of a
- *   busy stream spends one or two bytes on flags and ID; its field count (left out under
- *   SAMEFIELDS), its elements as
- *   [varint length][bytes] runs (field, value, field, value ...; only the values when its fields
- *   are the master entry's: Redis's SAMEFIELDS, the common case of a stream of like events),
- *   and last its own length as a varint read backwards, so a node is walked both ways. The
- *   master entry is the node's first; it stays, flagged when deleted, until its node goes.
+ *   busy stream spends one or two bytes on flags and ID; then its field count (left out under
+ *   SAMEFIELDS), its elements as [varint length][bytes] runs (field, value, field, value ...;
+ *   only the values when its fields are the master entry's: Redis's SAMEFIELDS, the common case
+ *   of a stream of like events), and last its own length as a varint read backwards, so a node
+ *   is walked both ways. The master entry is the node's first; it stays, flagged when deleted,
+ *   until its node goes. Decoded IDs are numbers while below 2^53, BigInts beyond.
  * - An entry is addressed by its slot: its position in ID order over all nodes (node k holds
  *   slots nodeFirst[k] .. nodeFirst[k+1]-1, the stream 0 .. tail-1); freeing a node renumbers
  *   the slots after it. A slot's byte offset is found by walking its node from the last slot
@@ -27,14 +27,15 @@
  * - Only the last node grows. It lives in the stream's growth buffer (doubling); when the next
  *   node starts, its bytes are copied to the end of the current page: closed nodes sit back to
  *   back in pages (Uint8Arrays growing geometrically to PAGE_BYTES), so a node costs no slack
- *   and no JS object of its own (an ArrayBuffer per node cost about 1 KB of RSS each, measured,
+ *   and no JS object of its own (an ArrayBuffer per node cost 1 to 1.5 KB of RSS each, measured,
  *   as V8 kept more heap). A page goes when its last node goes; when the pages hold more than
  *   twice the closed nodes' bytes (nodes freed out of order) they are rewritten. A closed node
  *   that becomes the last again (its successor freed) moves back into the growth buffer.
  *
  * Cost: XADD is amortised O(1) and allocates nothing per entry but the BigInt arithmetic of its
  * ID. A lookup by ID is a binary search over the nodes and a walk of one. XDEL flags the entry;
- * freeing a node costs O(nodes). IDs are BigInts in the API (exact to 2^64); the scratch
+ * freeing a node costs O(nodes). Reading an entry's ID costs a header decode where a 64-bit
+ * array read used to do (XRANGE's range loops compare without BigInts: compareAt). IDs are BigInts in the API (exact to 2^64); the scratch
  * StreamId objects are reused by the caller.
  */
 import type { Collection } from '../commands/collection.ts';
