@@ -1,6 +1,6 @@
 /*
  * `npm run bench:collections`: memory per collection element, slabcache vs redis-server 7.0,
- * side by side in the same run (issue 5, "Memory accounting"). Six cases:
+ * side by side in the same run (issue 5, "Memory accounting"). Seven cases:
  *
  *   hash          one hash of 1,000,000 fields       HSET bighash f0 v0 ... (field "f<i>")
  *   set           one set of 1,000,000 members       SADD bigset m0 m1 ...  (member "m<i>")
@@ -15,6 +15,8 @@
  *                                                    1,000 commands of 1,000 arguments (slabcache
  *                                                    grows about as much for an MGET load of the
  *                                                    same shape), not of the value
+ *   stream        one stream of 1,000,000 entries    XADD bigstream * f v<i>xxx... (issue 11): one
+ *                                                    entry per command, auto IDs, one field
  *
  * Values are 10-16 bytes ("v<i>" padded with 'x' to a length drawn from a seeded PRNG, never an
  * integer); set and sorted-set members are "m<i>" (not integers, so Redis does not use an
@@ -47,7 +49,7 @@
  * every case and killed on error or interrupt (bench/lib/servers.ts).
  *
  *   npx node bench/collections-memory.ts [--quick] [--elements N] [--small N] [--tokens N]
- *     [--rounds N] [--cases hash,set,zset,small-hashes,token-hashes] [--servers redis,slabcache] [--settle MS]
+ *     [--rounds N] [--cases hash,set,zset,small-hashes,token-hashes,hll,stream] [--servers redis,slabcache] [--settle MS]
  *     [--per-command N] [--per-write N] [--window N] [--seed N]
  */
 import { BatchBuilder, RespClient, type RespValue } from './lib/resp-client.ts';
@@ -62,7 +64,7 @@ const USAGE = `usage: npx node bench/collections-memory.ts [options]
   --small N        hashes of 10 fields in the small-hashes case
   --tokens N       hashes of one 100-byte value in the token-hashes case (default 20,000)
   --rounds N       fresh-server rounds per case; figures are medians (default 1)
-  --cases L        hash,set,zset,small-hashes,token-hashes,hll (default all; zset and hll skipped on a server without ZADD / PFADD)
+  --cases L        hash,set,zset,small-hashes,token-hashes,hll,stream (default all; zset, hll and stream skipped on a server without ZADD / PFADD / XADD)
   --servers L      redis,slabcache (default both)
   --settle MS      wait after a load before reading RSS (default 2000)
   --per-command N  elements per HSET / SADD / ZADD / PFADD of the big collections (default 1000)
@@ -75,8 +77,8 @@ const SMALL_FIELDS = 10;
 const TOKEN_BYTES = 100;
 const LOAD_TIMEOUT_MS = 10 * 60_000;
 
-type CaseId = 'hash' | 'set' | 'zset' | 'small-hashes' | 'token-hashes' | 'hll';
-const CASE_IDS: readonly CaseId[] = ['hash', 'set', 'zset', 'small-hashes', 'token-hashes', 'hll'];
+type CaseId = 'hash' | 'set' | 'zset' | 'small-hashes' | 'token-hashes' | 'hll' | 'stream';
+const CASE_IDS: readonly CaseId[] = ['hash', 'set', 'zset', 'small-hashes', 'token-hashes', 'hll', 'stream'];
 /** STRLEN of a dense HyperLogLog: the 16-byte header and 16384 6-bit registers. */
 const HLL_DENSE_BYTES = 12304;
 
@@ -191,6 +193,14 @@ function cases(elements: number, small: number, tokens: number, perCommand: numb
       id: 'hll', title: `HyperLogLog, ${fmt(elements)} elements`, units: elements, unit: 'element', commands: bigCommands, keys: 1,
       probeKey: 'bighll', sizeCommand: 'STRLEN', probeSize: HLL_DENSE_BYTES, needs: 'pfadd',
       encode: batched(1, 'PFADD', 'bighll', (b, j) => b.arg(`m${j}`)),
+    },
+    {
+      id: 'stream', title: `stream, ${fmt(elements)} entries`, units: elements, unit: 'element', commands: elements, keys: 1,
+      probeKey: 'bigstream', sizeCommand: 'XLEN', probeSize: elements, needs: 'xadd',
+      encode: (b, i) => {
+        b.header(5).arg('XADD').arg('bigstream').arg('*').arg('f');
+        data.value(b, i);
+      },
     },
   ];
 }
@@ -331,7 +341,7 @@ async function main(): Promise<void> {
 
   printHeader('slabcache benchmark: memory per collection element', commandLine('bench/collections-memory.ts'));
   console.log(`fresh servers per case and round (${rounds} round${rounds > 1 ? 's' : ''}, medians), persistence off, no maxmemory; loaded one after the other`);
-  console.log(`load: ${perCommand} elements per HSET/SADD/ZADD/PFADD (10 fields per small-hash HSET), ${shape.perWrite} commands per write, ${shape.window} writes in flight; settle ${shape.settleMs} ms`);
+  console.log(`load: ${perCommand} elements per HSET/SADD/ZADD/PFADD (10 fields per small-hash HSET, one entry per XADD), ${shape.perWrite} commands per write, ${shape.window} writes in flight; settle ${shape.settleMs} ms`);
   console.log(`values 10-16 bytes (token hashes: ${TOKEN_BYTES}); fields f<i>, members m<i>; sorted-set scores uniform random doubles in [0, 1e6)\n`);
 
   const rows: Array<Array<string | number>> = [['case', 'figure', 'redis-server', 'slabcache', 'slabcache/redis']];

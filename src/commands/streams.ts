@@ -381,10 +381,9 @@ function replyEntry(c: Client, s: StreamValue, slot: number): void {
   replyId(c, s.msAt(slot), s.seqAt(slot));
   const n = cursor.start(s, slot);
   reply.arrayLen(n);
-  const data = s.data;
   for (let j = 0; j < n; j++) {
     cursor.next();
-    reply.bulk(data, cursor.off, cursor.len);
+    reply.bulk(cursor.buf, cursor.off, cursor.len);
   }
 }
 
@@ -398,7 +397,7 @@ function replyRange(c: Client, s: StreamValue, start: StreamId, end: StreamId, c
   if (!rev) {
     let slot = s.nextLive(s.lowerBound(start.ms, start.seq));
     const first = slot;
-    while (slot < s.tail && compareId(s.msAt(slot), s.seqAt(slot), end.ms, end.seq) <= 0 && (count === 0 || n < count)) {
+    while (slot < s.tail && s.compareAt(slot, end.ms, end.seq) <= 0 && (count === 0 || n < count)) {
       n++;
       slot = s.nextLive(slot + 1);
     }
@@ -413,7 +412,7 @@ function replyRange(c: Client, s: StreamValue, start: StreamId, end: StreamId, c
     // Last slot with ID <= end.
     let slot = s.prevLive(upperBound(s, end) - 1);
     const first = slot;
-    while (slot >= s.head && compareId(s.msAt(slot), s.seqAt(slot), start.ms, start.seq) >= 0 && (count === 0 || n < count)) {
+    while (slot >= 0 && s.compareAt(slot, start.ms, start.seq) >= 0 && (count === 0 || n < count)) {
       n++;
       slot = s.prevLive(slot - 1);
     }
@@ -1574,12 +1573,12 @@ function cmdXinfoStream(c: Client): void {
     reply.bulkString('groups');
     reply.int(s.groupCount);
     reply.bulkString('first-entry');
-    const first = s.nextLive(s.head);
+    const first = s.nextLive(0);
     if (first < s.tail) replyEntry(c, s, first);
     else reply.nullBulk();
     reply.bulkString('last-entry');
     const last = s.prevLive(s.tail - 1);
-    if (last >= s.head) replyEntry(c, s, last);
+    if (last >= 0) replyEntry(c, s, last);
     else reply.nullBulk();
   } else {
     reply.bulkString('entries');

@@ -53,7 +53,7 @@ export function writeStream(w: RdbWriter, sv: StreamValue, compression: boolean)
     lpw.appendInteger(fields);
     for (let i = 0; i < fields; i++) {
       entry.next();
-      lpw.appendString(sv.data, entry.off, entry.len);
+      lpw.appendString(entry.buf, entry.off, entry.len);
       entry.next();
     }
     lpw.appendInteger(0);
@@ -66,9 +66,9 @@ export function writeStream(w: RdbWriter, sv: StreamValue, compression: boolean)
       if (!same) lpw.appendInteger(n);
       for (let i = 0; i < n; i++) {
         entry.next();
-        if (!same) lpw.appendString(sv.data, entry.off, entry.len);
+        if (!same) lpw.appendString(entry.buf, entry.off, entry.len);
         entry.next();
-        lpw.appendString(sv.data, entry.off, entry.len);
+        lpw.appendString(entry.buf, entry.off, entry.len);
       }
       lpw.appendInteger(same ? n + 3 : 2 * n + 4);
     }
@@ -242,7 +242,7 @@ export function readStream(r: RdbReader, v2: boolean): StreamValue | null {
     sv.entriesAdded = added;
   } else {
     sv.entriesAdded = length;
-    const s = sv.nextLive(sv.head);
+    const s = sv.nextLive(0);
     if (s < sv.tail) {
       sv.firstMs = sv.msAt(s);
       sv.firstSeq = sv.seqAt(s);

@@ -1,26 +1,42 @@
 /*
  * StreamValue: a Redis stream in the store's object table (Redis 7.0 t_stream.c semantics).
  *
- * Layout: struct-of-arrays over entry slots, no JS object per entry.
- * - slot s (head <= s < tail) holds one entry: its ID in `ids` (ms at 2s, seq at 2s+1, exact
- *   unsigned 64-bit), the offset of its fields in `data`, its field count, and a deleted flag.
- *   Slots are in ID order; the live range slides right as the head is trimmed and is compacted
- *   (slots and bytes together) once the dead part outweighs the live one.
- * - `data` holds each entry's elements as [varint length][bytes] runs, appended: field, value,
- *   field, value ...; or, when its fields are those of its node's first entry (Redis's
- *   SAMEFIELDS flag, the common case of a stream of like events), only the values: the field
- *   names are read from that first entry, which stays until its node goes.
- * - Redis groups entries into listpack nodes of at most stream-node-max-entries entries and
- *   about stream-node-max-bytes bytes, and its trimming (MAXLEN ~, the LIMIT budget, what an
- *   exact trim marks deleted instead of removing) and XDEL (a node whose last live entry goes is
- *   freed) work node by node. The visible results (XLEN after XADD MAXLEN ~ 1000, XINFO's
- *   radix-tree-keys) depend on those boundaries, so they are modelled: a node is a run of
- *   slots (nodeFirst) with its live count and an estimate of its listpack size; entries that
- *   Redis only marks deleted stay as flagged slots until their node goes.
+ * Layout: entries packed into byte nodes, no JS object per entry.
+ * - Redis keeps entries in listpack nodes of at most stream-node-max-entries entries and about
+ *   stream-node-max-bytes bytes, under a radix tree keyed by each node's master (first) ID. Its
+ *   trimming (MAXLEN ~, the LIMIT budget, what an exact trim marks deleted instead of removing)
+ *   and XDEL (a node whose last live entry goes is freed) work node by node, and the visible
+ *   results (XLEN after XADD MAXLEN ~ 1000, XINFO's radix-tree-keys) depend on those boundaries.
+ *   So the nodes here are Redis's nodes: node k is a run of bytes, and its master ID, first
+ *   slot, live count, place, used bytes and an estimate of its listpack size sit in
+ *   struct-of-arrays (nodeIds, nodeFirst, ...), in ID order, searched by binary search.
+ * - An entry in its node's bytes: a header varint holding its flags (deleted; SAMEFIELDS) in
+ *   the low bits of its first byte and its ID relative to the master (seq - master seq when the
+ *   ms is the master's; else ms - master ms, then the seq in a second varint), so an entry of a
+ *   busy stream spends one or two bytes on flags and ID; then its field count (left out under
+ *   SAMEFIELDS), its elements as [varint length][bytes] runs (field, value, field, value ...;
+ *   only the values when its fields are the master entry's: Redis's SAMEFIELDS, the common case
+ *   of a stream of like events), and last its own length as a varint read backwards, so a node
+ *   is walked both ways. The master entry is the node's first; it stays, flagged when deleted,
+ *   until its node goes. Decoded IDs are numbers while below 2^53, BigInts beyond.
+ * - An entry is addressed by its slot: its position in ID order over all nodes (node k holds
+ *   slots nodeFirst[k] .. nodeFirst[k+1]-1, the stream 0 .. tail-1); freeing a node renumbers
+ *   the slots after it. A slot's byte offset is found by walking its node from the last slot
+ *   located, from the node's start or from its end: O(1) for the sequential reads of XRANGE and
+ *   XREAD, at most one node's entries for a lookup.
+ * - Only the last node grows. It lives in the stream's growth buffer (doubling); when the next
+ *   node starts, its bytes are copied to the end of the current page: closed nodes sit back to
+ *   back in pages (Uint8Arrays growing geometrically to PAGE_BYTES), so a node costs no slack
+ *   and no JS object of its own (an ArrayBuffer per node cost 1 to 1.5 KB of RSS each, measured,
+ *   as V8 kept more heap). A page goes when its last node goes; when the pages hold more than
+ *   twice the closed nodes' bytes (nodes freed out of order) they are rewritten. A closed node
+ *   that becomes the last again (its successor freed) moves back into the growth buffer.
  *
- * Cost: XADD is amortised O(1); a lookup by ID is a binary search; XDEL of an entry in the
- * middle of a node is O(1), freeing a middle node moves the slots after it. IDs are BigInts in
- * the API (exact to 2^64); the scratch StreamId objects are reused by the caller.
+ * Cost: XADD is amortised O(1) and allocates nothing per entry but the BigInt arithmetic of its
+ * ID. A lookup by ID is a binary search over the nodes and a walk of one. XDEL flags the entry;
+ * freeing a node costs O(nodes). Reading an entry's ID costs a header decode where a 64-bit
+ * array read used to do (XRANGE's range loops compare without BigInts: compareAt). IDs are BigInts in the API (exact to 2^64); the scratch
+ * StreamId objects are reused by the caller.
  */
 import type { Collection } from '../commands/collection.ts';
 
@@ -106,37 +122,232 @@ function lpStrBytes(buf: Uint8Array, off: number, len: number): number {
   return n + (n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4);
 }
 
-const OBJECT_BYTES = 200;
+const OBJECT_BYTES = 240;
+/** Largest page of closed nodes. */
+const PAGE_BYTES = 65536;
+/** A page's Uint8Array and ArrayBuffer objects, its backing store's bookkeeping and its array slots (estimate). */
+const PAGE_OBJECT_BYTES = 200;
+/** Per node of capacity in the metadata arrays: master ID 16 (and 16 as numbers), first 4, live 4, page 4, base 4, used 4, estimate 8. */
+const NODE_META_BYTES = 60;
+/** Offset of the master entry's field count in its node (after its one-byte header). */
+const MASTER_FIELDS_AT = 1;
+/** Largest ID delta whose header (delta x 8 plus the low bits) is written from a number. */
+const MAX_HEADER_DELTA = (1n << 50n) - 1n;
+/** Varints up to this many bytes (49 bits) read exactly as numbers; longer ones as BigInts. */
+const NUMBER_VARINT_BYTES = 7;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MAX_SAFE_NUMBER = Number.MAX_SAFE_INTEGER;
 
-/** Slot flags: deleted (a tombstone inside its node); fields shared with the node's first entry. */
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A number below 2^53 becomes a BigInt through a 64-bit word: its two 32-bit halves written
+ * into a Uint32Array view of a BigUint64Array, read back as one element (several times faster
+ * than BigInt(number)).
+ */
+const wide = new BigUint64Array(1);
+const halves = new Uint32Array(wide.buffer);
+const LOW = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
+
+function toBig(n: number): bigint {
+  halves[LOW] = n >>> 0;
+  halves[1 - LOW] = Math.floor(n / 4294967296);
+  return wide[0];
+}
+
+/**
+ * Low bits of an entry's header: deleted (a tombstone inside its node); fields shared with the
+ * master entry; its ms is not the master's (the delta is of ms, and its seq follows).
+ */
 const DEAD = 1;
 const SAME = 2;
+const NEW_MS = 4;
 
-/** Bytes of the varint length prefix of the element at p (set by readLen). */
-let prefix = 0;
+/** Offset just past the varint read last by readVar (module scratch: no allocation per read). */
+let vEnd = 0;
+
+function readVar(d: Uint8Array, p: number): number {
+  const first = d[p];
+  if (first < 0x80) {
+    vEnd = p + 1;
+    return first;
+  }
+  let n = 0;
+  let mul = 1;
+  let b: number;
+  do {
+    b = d[p++];
+    n += (b & 0x7f) * mul;
+    mul *= 128;
+  } while (b >= 0x80);
+  vEnd = p;
+  return n;
+}
+
+/** The varint at p exactly (for those longer than NUMBER_VARINT_BYTES). */
+function readVarBig(d: Uint8Array, p: number): bigint {
+  let n = 0n;
+  let shift = 0n;
+  let b: number;
+  do {
+    b = d[p++];
+    n |= BigInt(b & 0x7f) << shift;
+    shift += 7n;
+  } while (b >= 0x80);
+  return n;
+}
+
+/** The varint at p as a BigInt, and vEnd past it. */
+function readDelta(d: Uint8Array, p: number): bigint {
+  const n = readVar(d, p);
+  return vEnd - p > NUMBER_VARINT_BYTES ? readVarBig(d, p) : BigInt(n);
+}
 
 function varintBytes(n: number): number {
-  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
+  let b = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    b++;
+  }
+  return b;
+}
+
+function varBigBytes(v: bigint): number {
+  if (v <= MAX_SAFE) return varintBytes(Number(v));
+  let b = 1;
+  while (v >= 0x80n) {
+    v >>= 7n;
+    b++;
+  }
+  return b;
 }
 
 function writeVarint(d: Uint8Array, p: number, n: number): number {
   while (n >= 0x80) {
-    d[p++] = (n & 0x7f) | 0x80;
-    n >>>= 7;
+    d[p++] = (n % 128) | 0x80;
+    n = Math.floor(n / 128);
   }
   d[p++] = n;
   return p;
 }
 
+function writeVarBig(d: Uint8Array, p: number, v: bigint): number {
+  if (v <= MAX_SAFE) return writeVarint(d, p, Number(v));
+  while (v >= 0x80n) {
+    d[p++] = Number(v & 0x7fn) | 0x80;
+    v >>= 7n;
+  }
+  d[p++] = Number(v);
+  return p;
+}
+
+/** An entry's length n written to end at p + varintBytes(n), read backwards: low 7 bits last. */
+function writeBack(d: Uint8Array, p: number, n: number): number {
+  const size = varintBytes(n);
+  let q = p + size - 1;
+  for (let i = 0; i < size; i++) {
+    d[q--] = (n % 128) | (i < size - 1 ? 0x80 : 0);
+    n = Math.floor(n / 128);
+  }
+  return p + size;
+}
+
+/** Start of the entry that ends at `end` (just past its backward length). */
+function entryStartBefore(d: Uint8Array, end: number): number {
+  let q = end - 1;
+  let n = 0;
+  let mul = 1;
+  for (;;) {
+    const b = d[q];
+    n += (b & 0x7f) * mul;
+    if (b < 0x80) break;
+    mul *= 128;
+    q--;
+  }
+  return q - n;
+}
+
 /**
- * Walks the elements of one entry (field, value, field, value ...) as byte ranges of
- * StreamValue.data, reading the field names of a SAMEFIELDS entry from its node's first entry.
+ * The entry header at p into hNewMs, hDelta and hSeq (module scratch), vEnd past it. hDelta
+ * and hSeq are -1 when their varint holds more than a number reads exactly (readHeaderExact).
+ */
+let hNewMs = false;
+let hDelta = 0;
+let hSeq = 0;
+
+function readHeader(d: Uint8Array, p: number): void {
+  const h = readVar(d, p);
+  hNewMs = (d[p] & NEW_MS) !== 0;
+  hDelta = vEnd - p > NUMBER_VARINT_BYTES ? -1 : Math.floor(h / 8);
+  hSeq = 0;
+  if (hNewMs) {
+    const q = vEnd;
+    hSeq = readVar(d, q);
+    if (vEnd - q > NUMBER_VARINT_BYTES) hSeq = -1;
+  }
+}
+
+/** The header's delta exactly (hNewMs set by readHeader), and hSeqExact after a new ms. */
+let hSeqExact = 0n;
+
+function readHeaderExact(d: Uint8Array, p: number): bigint {
+  const delta = readVarBig(d, p) >> 3n;
+  if ((d[p] & NEW_MS) !== 0) {
+    let q = p;
+    while (d[q++] >= 0x80);
+    hSeqExact = readDelta(d, q);
+  }
+  return delta;
+}
+
+/** Offset just past the header at p. */
+function skipHeader(d: Uint8Array, p: number): number {
+  let q = p;
+  while (d[q++] >= 0x80);
+  if ((d[p] & NEW_MS) !== 0) while (d[q++] >= 0x80);
+  return q;
+}
+
+function headerBytes(delta: bigint, newMs: boolean, seq: bigint): number {
+  return (delta <= MAX_HEADER_DELTA ? varintBytes(Number(delta) * 8) : varBigBytes(delta << 3n)) + (newMs ? varBigBytes(seq) : 0);
+}
+
+function writeHeader(d: Uint8Array, p: number, delta: bigint, low: number, seq: bigint): number {
+  p = delta <= MAX_HEADER_DELTA ? writeVarint(d, p, Number(delta) * 8 + low) : writeVarBig(d, p, (delta << 3n) | BigInt(low));
+  return (low & NEW_MS) !== 0 ? writeVarBig(d, p, seq) : p;
+}
+
+/** Offset just past the [varint length][bytes] runs of `count` elements from p. */
+function skipElements(d: Uint8Array, p: number, count: number): number {
+  for (let i = count; i > 0; i--) {
+    const len = readVar(d, p);
+    p = vEnd + len;
+  }
+  return p;
+}
+
+/** Offset just past the entry at p of the node at `base` of d (its backward length included). */
+function entryEnd(d: Uint8Array, p: number, base: number): number {
+  const q0 = skipHeader(d, p);
+  let q: number;
+  if ((d[p] & SAME) !== 0) {
+    q = skipElements(d, q0, readVar(d, base + MASTER_FIELDS_AT));
+  } else {
+    const n = readVar(d, q0);
+    q = skipElements(d, vEnd, 2 * n);
+  }
+  return q + varintBytes(q - p);
+}
+
+/**
+ * Walks the elements of one entry (field, value, field, value ...) as byte ranges of `buf` (its
+ * node's bytes), reading the field names of a SAMEFIELDS entry from its node's master entry.
  * One reusable instance per caller; valid until the next write to the stream.
  */
 export class EntryCursor {
+  buf: Uint8Array = EMPTY;
   off = 0;
   len = 0;
-  private s: StreamValue | null = null;
   private p = 0;
   private mp = 0;
   private same = false;
@@ -144,27 +355,37 @@ export class EntryCursor {
 
   /** Position on slot's entry; returns its element count (2 x fields). */
   start(s: StreamValue, slot: number): number {
-    this.s = s;
-    this.p = s.dataOff[slot];
-    this.same = (s.flags[slot] & SAME) !== 0;
-    if (this.same) this.mp = s.dataOff[s.masterOf(slot)];
+    const p = s.locate(slot);
+    const k = s.locNode;
+    const d = s.bufOf(k);
+    this.buf = d;
+    this.same = (d[p] & SAME) !== 0;
+    const q = skipHeader(d, p);
+    let n: number;
+    if (this.same) {
+      n = readVar(d, s.nodeBase[k] + MASTER_FIELDS_AT);
+      this.mp = vEnd;
+      this.p = q;
+    } else {
+      n = readVar(d, q);
+      this.p = vEnd;
+    }
     this.field = true;
-    return 2 * s.fieldCount[slot];
+    return 2 * n;
   }
 
-  /** Advance to the next element (off, len). */
+  /** Advance to the next element (off, len in buf). */
   next(): void {
-    const s = this.s!;
+    const d = this.buf;
     if (this.same && this.field) {
       // The field comes from the master entry; skip the master's value after it.
-      this.len = s.readLen(this.mp);
-      this.off = this.mp + prefix;
-      const vp = this.off + this.len;
-      const vlen = s.readLen(vp);
-      this.mp = vp + prefix + vlen;
+      this.len = readVar(d, this.mp);
+      this.off = vEnd;
+      const vlen = readVar(d, this.off + this.len);
+      this.mp = vEnd + vlen;
     } else {
-      this.len = s.readLen(this.p);
-      this.off = this.p + prefix;
+      this.len = readVar(d, this.p);
+      this.off = vEnd;
       this.p = this.off + this.len;
     }
     this.field = !this.field;
@@ -172,21 +393,62 @@ export class EntryCursor {
 }
 
 export class StreamValue implements Collection {
-  ids = new BigUint64Array(16);
-  dataOff = new Uint32Array(8);
-  fieldCount = new Uint32Array(8);
-  flags = new Uint8Array(8);
-  head = 0;
-  tail = 0;
-  data = new Uint8Array(128);
-  dataEnd = 0;
-  /** Bytes of data no slot refers to any more. */
-  garbage = 0;
-  /** Nodes: first slot, live entries, estimated listpack bytes. */
-  nodeFirst = new Int32Array(4);
-  nodeLive = new Int32Array(4);
-  nodeBytes = new Float64Array(4);
+  /**
+   * Pages of closed nodes: node k is at nodeBase[k] of pages[nodePage[k]], or at 0 of growBuf
+   * when nodePage[k] is -1 (only ever the last node). Per page: bytes placed, bytes of its nodes
+   * still there; freed page slots (EMPTY) are reused.
+   */
+  private pages: Uint8Array[] = [];
+  private pageFill: number[] = [];
+  private pageLive: number[] = [];
+  private freePages: number[] = [];
+  /** The page closed nodes go to, -1 before the first. */
+  private curPage = -1;
+  /** Capacity of the pages held, and bytes of the closed nodes in them. */
+  private pagedBytes = 0;
+  private closedBytes = 0;
+  /** Node k's master ID: ms at 2k, seq at 2k+1; and each as a number, -1 when over 2^53 (IDs decode without BigInt arithmetic below that). */
+  nodeIds = new BigUint64Array(2);
+  private nodeMsNum = new Float64Array(1);
+  private nodeSeqNum = new Float64Array(1);
+  /** Node k's first slot, live entries, page and offset there, bytes, estimated listpack bytes. */
+  nodeFirst = new Int32Array(1);
+  nodeLive = new Int32Array(1);
+  private nodePage = new Int32Array(1);
+  nodeBase = new Int32Array(1);
+  nodeUsed = new Int32Array(1);
+  nodeBytes = new Float64Array(1);
   nodeCount = 0;
+  /** Slots in all (live and flagged). */
+  tail = 0;
+  /** The last node's buffer while it grows (EMPTY when none was needed yet). */
+  private growBuf = EMPTY;
+  /** The node and byte offset of slot locSlot, the last located (-1: none). */
+  locNode = 0;
+  private locSlot = -1;
+  private locOff = 0;
+  /** The ID of slot idSlot, the last decoded (-1: none). */
+  private idSlot = -1;
+  private idMs = 0n;
+  private idSeq = 0n;
+  /**
+   * The decoded ID as numbers when exact (idWide false), else as BigInts: kept as numbers so
+   * decoding stores no fresh BigInt into this long-lived object (each such store costs the
+   * write barrier and the next scavenge); msAt / seqAt make their BigInt for the caller.
+   */
+  private idWide = false;
+  private idMsNum = 0;
+  private idSeqNum = 0;
+  /**
+   * The target of compareAt relative to node cmpNode's master (-1: none): below it, or its ms
+   * delta and seq (relative at the master's ms) as numbers, -1 when not exact.
+   */
+  private cmpNode = -1;
+  private cmpMs = 0n;
+  private cmpSeq = 0n;
+  private cmpBelow = false;
+  private cmpDms = 0;
+  private cmpDseq = 0;
 
   length = 0;
   lastMs = 0n;
@@ -208,26 +470,32 @@ export class StreamValue implements Collection {
   }
 
   get bytes(): number {
-    let b = OBJECT_BYTES + this.ids.byteLength + this.dataOff.byteLength * 2 + this.flags.byteLength + this.data.byteLength + this.nodeFirst.byteLength * 4;
+    let b = OBJECT_BYTES + this.pagedBytes + this.growBuf.length + this.pages.length * PAGE_OBJECT_BYTES + this.nodeFirst.length * NODE_META_BYTES;
     if (this.groups !== null) for (const g of this.groups) b += g.bytes;
     return b;
   }
 
   clone(): StreamValue {
     const s = new StreamValue();
-    s.ids = this.ids.slice();
-    s.dataOff = this.dataOff.slice();
-    s.fieldCount = this.fieldCount.slice();
-    s.flags = this.flags.slice();
-    s.head = this.head;
-    s.tail = this.tail;
-    s.data = this.data.slice();
-    s.dataEnd = this.dataEnd;
-    s.garbage = this.garbage;
+    s.growBuf = this.growBuf.length === 0 ? EMPTY : this.growBuf.slice();
+    s.pages = this.pages.map((p) => (p.length === 0 ? EMPTY : p.slice()));
+    s.pageFill = this.pageFill.slice();
+    s.pageLive = this.pageLive.slice();
+    s.freePages = this.freePages.slice();
+    s.curPage = this.curPage;
+    s.pagedBytes = this.pagedBytes;
+    s.closedBytes = this.closedBytes;
+    s.nodePage = this.nodePage.slice();
+    s.nodeBase = this.nodeBase.slice();
+    s.nodeIds = this.nodeIds.slice();
+    s.nodeMsNum = this.nodeMsNum.slice();
+    s.nodeSeqNum = this.nodeSeqNum.slice();
     s.nodeFirst = this.nodeFirst.slice();
     s.nodeLive = this.nodeLive.slice();
+    s.nodeUsed = this.nodeUsed.slice();
     s.nodeBytes = this.nodeBytes.slice();
     s.nodeCount = this.nodeCount;
+    s.tail = this.tail;
     s.length = this.length;
     s.lastMs = this.lastMs;
     s.lastSeq = this.lastSeq;
@@ -242,168 +510,415 @@ export class StreamValue implements Collection {
 
   // ---- slot access ----
 
-  msAt(s: number): bigint {
-    return this.ids[2 * s];
-  }
-
-  seqAt(s: number): bigint {
-    return this.ids[2 * s + 1];
-  }
-
-  /** Length of the element whose run starts at p in data (its prefix size in `prefix`). */
-  readLen(p: number): number {
-    const d = this.data;
-    let n = 0;
-    let shift = 0;
-    let i = p;
-    for (;;) {
-      const b = d[i++];
-      n += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) break;
-      shift += 7;
-    }
-    prefix = i - p;
-    return n;
-  }
-
-  /** The first slot of the node holding slot s (whose fields a SAMEFIELDS entry shares). */
-  masterOf(s: number): number {
-    return this.nodeFirst[this.nodeOf(s)];
-  }
-
-  /** First slot whose ID is >= (ms, seq), or tail. */
-  lowerBound(ms: bigint, seq: bigint): number {
-    let lo = this.head;
-    let hi = this.tail;
-    const ids = this.ids;
+  /** Index of the node holding slot s. */
+  nodeOf(s: number): number {
+    let lo = 0;
+    let hi = this.nodeCount - 1;
     while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareId(ids[2 * mid], ids[2 * mid + 1], ms, seq) < 0) lo = mid + 1;
-      else hi = mid;
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.nodeFirst[mid] <= s) lo = mid;
+      else hi = mid - 1;
     }
     return lo;
   }
 
+  /** The buffer holding node k (from nodeBase[k]). */
+  bufOf(k: number): Uint8Array {
+    const pg = this.nodePage[k];
+    return pg < 0 ? this.growBuf : this.pages[pg];
+  }
+
+  /** The slot after node k's last. */
+  nodeLimit(k: number): number {
+    return k + 1 < this.nodeCount ? this.nodeFirst[k + 1] : this.tail;
+  }
+
+  /**
+   * Byte offset of slot s's entry in bufOf(locNode) (0 <= s < tail), walking from the nearest
+   * of the last slot located, its node's start and its node's end.
+   */
+  locate(s: number): number {
+    if (s === this.locSlot) return this.locOff;
+    let k = this.locNode;
+    if (this.locSlot >= 0) {
+      // The next or previous slot in the same node: one step (XRANGE, XREVRANGE, XREAD).
+      if (s === this.locSlot + 1 && s < this.nodeLimit(k)) {
+        this.locSlot = s;
+        this.locOff = entryEnd(this.bufOf(k), this.locOff, this.nodeBase[k]);
+        return this.locOff;
+      }
+      if (s === this.locSlot - 1 && s >= this.nodeFirst[k]) {
+        this.locSlot = s;
+        this.locOff = entryStartBefore(this.bufOf(k), this.locOff);
+        return this.locOff;
+      }
+    }
+    const near = this.locSlot >= 0 && s >= this.nodeFirst[k] && s < this.nodeLimit(k);
+    if (!near) k = this.nodeOf(s);
+    const d = this.bufOf(k);
+    const base = this.nodeBase[k];
+    const first = this.nodeFirst[k];
+    const end = this.nodeLimit(k);
+    let slot = first;
+    let p = base;
+    if (near && Math.abs(s - this.locSlot) < s - first) {
+      slot = this.locSlot;
+      p = this.locOff;
+    }
+    if (end - s < Math.abs(s - slot)) {
+      slot = end;
+      p = base + this.nodeUsed[k];
+    }
+    while (slot < s) {
+      p = entryEnd(d, p, base);
+      slot++;
+    }
+    while (slot > s) {
+      p = entryStartBefore(d, p);
+      slot--;
+    }
+    this.locNode = k;
+    this.locSlot = s;
+    this.locOff = p;
+    return p;
+  }
+
+  /** Decode the ID of the entry at byte p of node k (into idMsNum / idSeqNum, or idMs / idSeq when wide). */
+  private decodeId(k: number, p: number): void {
+    const d = this.bufOf(k);
+    readHeader(d, p);
+    const mms = this.nodeMsNum[k];
+    const mseq = this.nodeSeqNum[k];
+    if (hDelta >= 0 && hSeq >= 0 && mms >= 0 && mseq >= 0) {
+      const ms = hNewMs ? mms + hDelta : mms;
+      const seq = hNewMs ? hSeq : mseq + hDelta;
+      if (ms <= MAX_SAFE_NUMBER && seq <= MAX_SAFE_NUMBER) {
+        this.idWide = false;
+        this.idMsNum = ms;
+        this.idSeqNum = seq;
+        return;
+      }
+    }
+    this.decodeIdExact(k, p);
+  }
+
+  /** decodeId for the IDs beyond 2^53, in BigInt arithmetic (apart, so decodeId stays lean). */
+  private decodeIdExact(k: number, p: number): void {
+    const d = this.bufOf(k);
+    const delta = readHeaderExact(d, p);
+    this.idWide = true;
+    if ((d[p] & NEW_MS) !== 0) {
+      this.idMs = this.nodeIds[2 * k] + delta;
+      this.idSeq = hSeqExact;
+    } else {
+      this.idMs = this.nodeIds[2 * k];
+      this.idSeq = this.nodeIds[2 * k + 1] + delta;
+    }
+  }
+
+  private loadId(s: number): void {
+    if (s === this.idSlot) return;
+    const p = this.locate(s);
+    this.decodeId(this.locNode, p);
+    this.idSlot = s;
+  }
+
+  /** The ID decodeId decoded last, compared with (ms, seq). */
+  private compareDecoded(ms: bigint, seq: bigint): number {
+    if (this.idWide) return compareId(this.idMs, this.idSeq, ms, seq);
+    return compareId(toBig(this.idMsNum), toBig(this.idSeqNum), ms, seq);
+  }
+
+  msAt(s: number): bigint {
+    this.loadId(s);
+    return this.idWide ? this.idMs : toBig(this.idMsNum);
+  }
+
+  seqAt(s: number): bigint {
+    this.loadId(s);
+    return this.idWide ? this.idSeq : toBig(this.idSeqNum);
+  }
+
+  /**
+   * Slot s's ID compared with (ms, seq): negative, zero or positive. Compares numbers, not
+   * BigInts, where both are exact as numbers (the range loops of XRANGE and XREAD).
+   */
+  compareAt(s: number, ms: bigint, seq: bigint): number {
+    const p = this.locate(s);
+    const k = this.locNode;
+    if (k !== this.cmpNode || ms !== this.cmpMs || seq !== this.cmpSeq) this.setTarget(k, ms, seq);
+    if (this.cmpBelow) return 1;
+    if (this.cmpDseq >= 0) {
+      readHeader(this.bufOf(k), p);
+      if (hDelta >= 0 && hSeq >= 0) {
+        const dms = hNewMs ? hDelta : 0;
+        return dms !== this.cmpDms ? dms - this.cmpDms : (hNewMs ? hSeq : hDelta) - this.cmpDseq;
+      }
+    }
+    return compareId(this.msAt(s), this.seqAt(s), ms, seq);
+  }
+
+  private setTarget(k: number, ms: bigint, seq: bigint): void {
+    this.cmpNode = k;
+    this.cmpMs = ms;
+    this.cmpSeq = seq;
+    const mms = this.nodeIds[2 * k];
+    const mseq = this.nodeIds[2 * k + 1];
+    this.cmpBelow = compareId(ms, seq, mms, mseq) < 0;
+    if (this.cmpBelow) return;
+    const dms = ms - mms;
+    this.cmpDms = dms <= MAX_SAFE ? Number(dms) : -1;
+    const dseq = dms === 0n ? seq - mseq : seq;
+    this.cmpDseq = this.cmpDms >= 0 && dseq <= MAX_SAFE ? Number(dseq) : -1;
+  }
+
+  /** First slot whose ID is >= (ms, seq), or tail. */
+  lowerBound(ms: bigint, seq: bigint): number {
+    // The last node whose master ID is <= (ms, seq): the answer is in it or is the next node's first.
+    let lo = 0;
+    let hi = this.nodeCount;
+    const ids = this.nodeIds;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareId(ids[2 * mid], ids[2 * mid + 1], ms, seq) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === 0) return 0;
+    const k = lo - 1;
+    this.idSlot = -1;
+    const d = this.bufOf(k);
+    const base = this.nodeBase[k];
+    const end = this.nodeLimit(k);
+    // The target relative to the master (which is <= it), as numbers when exact (else -1):
+    // entries compare by their ms delta, then by their seq (relative at the master's ms).
+    const tdmsBig = ms - ids[2 * k];
+    const tdms = tdmsBig <= MAX_SAFE ? Number(tdmsBig) : -1;
+    const tseqBig = tdmsBig === 0n ? seq - ids[2 * k + 1] : seq;
+    const tseq = tdms >= 0 && tseqBig <= MAX_SAFE ? Number(tseqBig) : -1;
+    let p = base;
+    for (let s = this.nodeFirst[k]; s < end; s++) {
+      readHeader(d, p);
+      let cmp: number;
+      if (tseq >= 0 && hDelta >= 0 && hSeq >= 0) {
+        const edms = hNewMs ? hDelta : 0;
+        cmp = edms !== tdms ? edms - tdms : (hNewMs ? hSeq : hDelta) - tseq;
+      } else {
+        this.decodeId(k, p);
+        cmp = this.compareDecoded(ms, seq);
+      }
+      if (cmp >= 0) {
+        this.locNode = k;
+        this.locSlot = s;
+        this.locOff = p;
+        return s;
+      }
+      p = entryEnd(d, p, base);
+    }
+    return end;
+  }
+
+  /** Whether slot s is a tombstone. */
+  isDeleted(s: number): boolean {
+    const p = this.locate(s);
+    return (this.bufOf(this.locNode)[p] & DEAD) !== 0;
+  }
+
+  /** Whether slot s stores only values, its fields being its node's master entry's (SAMEFIELDS). */
+  sharesMasterFields(s: number): boolean {
+    const p = this.locate(s);
+    return (this.bufOf(this.locNode)[p] & SAME) !== 0;
+  }
+
   /** First live slot at or after s, or tail. */
   nextLive(s: number): number {
-    while (s < this.tail && (this.flags[s] & DEAD) !== 0) s++;
+    while (s < this.tail && this.isDeleted(s)) s++;
     return s;
   }
 
-  /** Last live slot at or before s, or head - 1. */
+  /** Last live slot at or before s, or -1. */
   prevLive(s: number): number {
-    while (s >= this.head && (this.flags[s] & DEAD) !== 0) s--;
+    while (s >= 0 && this.isDeleted(s)) s--;
     return s;
   }
 
   /** streamLastValidID: the ID of the last live entry (0-0 when empty). */
   lastValid(out: StreamId): StreamId {
     const s = this.prevLive(this.tail - 1);
-    return s < this.head ? out.set(0n, 0n) : out.set(this.ids[2 * s], this.ids[2 * s + 1]);
+    return s < 0 ? out.set(0n, 0n) : out.set(this.msAt(s), this.seqAt(s));
+  }
+
+  /** Entries that are not tombstones, counted over the nodes. */
+  liveEntries(): number {
+    let n = 0;
+    for (let k = 0; k < this.nodeCount; k++) n += this.nodeLive[k];
+    return n;
   }
 
   // ---- appending ----
 
-  private ensureSlots(): void {
-    if (this.tail < this.flags.length) return;
-    if (this.head > 0 && this.head * 2 >= this.tail) {
-      this.compact();
-      if (this.tail < this.flags.length) return;
-    }
-    const cap = this.flags.length * 2;
-    const ids = new BigUint64Array(cap * 2);
-    ids.set(this.ids);
-    this.ids = ids;
-    const off = new Uint32Array(cap);
-    off.set(this.dataOff);
-    this.dataOff = off;
-    const fc = new Uint32Array(cap);
-    fc.set(this.fieldCount);
-    this.fieldCount = fc;
-    const flags = new Uint8Array(cap);
-    flags.set(this.flags);
-    this.flags = flags;
-  }
-
-  private ensureData(extra: number): void {
-    if (this.dataEnd + extra <= this.data.length) return;
-    if (this.garbage > 0 && this.garbage * 2 >= this.dataEnd) {
-      this.compact();
-      if (this.dataEnd + extra <= this.data.length) return;
-    }
-    let cap = this.data.length * 2;
-    while (cap < this.dataEnd + extra) cap *= 2;
-    const d = new Uint8Array(cap);
-    d.set(this.data.subarray(0, this.dataEnd));
-    this.data = d;
-  }
-
   private ensureNodes(): void {
     if (this.nodeCount < this.nodeFirst.length) return;
     const cap = this.nodeFirst.length * 2;
+    const ids = new BigUint64Array(cap * 2);
+    ids.set(this.nodeIds);
+    this.nodeIds = ids;
+    const mn = new Float64Array(cap);
+    mn.set(this.nodeMsNum);
+    this.nodeMsNum = mn;
+    const sn = new Float64Array(cap);
+    sn.set(this.nodeSeqNum);
+    this.nodeSeqNum = sn;
     const f = new Int32Array(cap);
     f.set(this.nodeFirst);
     this.nodeFirst = f;
     const l = new Int32Array(cap);
     l.set(this.nodeLive);
     this.nodeLive = l;
+    const pg = new Int32Array(cap);
+    pg.set(this.nodePage);
+    this.nodePage = pg;
+    const nb = new Int32Array(cap);
+    nb.set(this.nodeBase);
+    this.nodeBase = nb;
+    const u = new Int32Array(cap);
+    u.set(this.nodeUsed);
+    this.nodeUsed = u;
     const b = new Float64Array(cap);
     b.set(this.nodeBytes);
     this.nodeBytes = b;
   }
 
-  /** Move the live slots to 0 and drop unreferenced bytes. */
-  private compact(): void {
-    const head = this.head;
-    const n = this.tail - head;
-    const d = new Uint8Array(Math.max(128, this.dataEnd - this.garbage));
-    let p = 0;
-    for (let s = head; s < this.tail; s++) {
-      const from = this.dataOff[s];
-      const end = this.entryEnd(s);
-      d.set(this.data.subarray(from, end), p);
-      this.dataOff[s - head] = p;
-      p += end - from;
+  /** Start node k = nodeCount with master ID (ms, seq), closing the last node. */
+  private openNode(ms: bigint, seq: bigint): number {
+    if (this.nodeCount > 0) this.closeNode(this.nodeCount - 1);
+    this.ensureNodes();
+    const k = this.nodeCount++;
+    this.nodePage[k] = -1;
+    this.nodeBase[k] = 0;
+    this.nodeIds[2 * k] = ms;
+    this.nodeIds[2 * k + 1] = seq;
+    this.nodeMsNum[k] = ms <= MAX_SAFE ? Number(ms) : -1;
+    this.nodeSeqNum[k] = seq <= MAX_SAFE ? Number(seq) : -1;
+    this.nodeFirst[k] = this.tail;
+    this.nodeLive[k] = 0;
+    this.nodeUsed[k] = 0;
+    this.nodeBytes[k] = 0;
+    return k;
+  }
+
+  /** Move node k out of the growth buffer to the end of the current page. */
+  private closeNode(k: number): void {
+    if (this.nodePage[k] < 0) this.place(k, this.growBuf, 0);
+  }
+
+  /** Copy node k's bytes (at `from` of src) to the end of the current page, or of a new one. */
+  private place(k: number, src: Uint8Array, from: number): void {
+    const size = this.nodeUsed[k];
+    let pg = this.curPage;
+    if (pg < 0 || this.pages[pg].length - this.pageFill[pg] < size) pg = this.newPage(size);
+    const base = this.pageFill[pg];
+    this.pages[pg].set(src.subarray(from, from + size), base);
+    this.pageFill[pg] = base + size;
+    this.pageLive[pg] += size;
+    this.closedBytes += size;
+    this.nodePage[k] = pg;
+    this.nodeBase[k] = base;
+    this.locSlot = -1;
+  }
+
+  /** A new current page for at least `size` bytes: as large as the pages so far, up to PAGE_BYTES. */
+  private newPage(size: number): number {
+    const page = new Uint8Array(Math.max(size, Math.min(PAGE_BYTES, this.pagedBytes)));
+    let pg = this.freePages.length > 0 ? this.freePages.pop()! : this.pages.length;
+    if (pg === this.pages.length) {
+      this.pages.push(page);
+      this.pageFill.push(0);
+      this.pageLive.push(0);
+    } else {
+      this.pages[pg] = page;
+      this.pageFill[pg] = 0;
+      this.pageLive[pg] = 0;
     }
-    this.data = d;
-    this.dataEnd = p;
-    this.garbage = 0;
-    if (head > 0) {
-      this.ids.copyWithin(0, 2 * head, 2 * this.tail);
-      this.fieldCount.copyWithin(0, head, this.tail);
-      this.flags.copyWithin(0, head, this.tail);
-      this.flags.fill(0, n, this.tail);
-      for (let k = 0; k < this.nodeCount; k++) this.nodeFirst[k] -= head;
-      this.head = 0;
-      this.tail = n;
+    this.pagedBytes += page.length;
+    this.curPage = pg;
+    return pg;
+  }
+
+  /** Node k leaves its page (freed, or moved back into the growth buffer); an emptied page goes. */
+  private releaseClosed(k: number): void {
+    const pg = this.nodePage[k];
+    if (pg < 0) return;
+    const size = this.nodeUsed[k];
+    this.closedBytes -= size;
+    this.pageLive[pg] -= size;
+    if (this.pageLive[pg] !== 0) return;
+    if (pg === this.curPage) {
+      this.pageFill[pg] = 0;
+    } else {
+      this.pagedBytes -= this.pages[pg].length;
+      this.pages[pg] = EMPTY;
+      this.freePages.push(pg);
     }
   }
 
-  /** Offset just past slot s's field/value runs. */
-  private entryEnd(s: number): number {
-    let p = this.dataOff[s];
-    for (let i = (this.flags[s] & SAME) !== 0 ? this.fieldCount[s] : 2 * this.fieldCount[s]; i > 0; i--) {
-      const len = this.readLen(p);
-      p += prefix + len;
+  /** Rewrite the closed nodes into fresh pages, back to back (after nodes were freed out of order). */
+  private compactPages(): void {
+    const old = this.pages;
+    this.pages = [];
+    this.pageFill = [];
+    this.pageLive = [];
+    this.freePages = [];
+    this.curPage = -1;
+    this.pagedBytes = 0;
+    this.closedBytes = 0;
+    for (let k = 0; k < this.nodeCount; k++) {
+      const pg = this.nodePage[k];
+      if (pg >= 0) this.place(k, old[pg], this.nodeBase[k]);
     }
-    return p;
   }
 
-  /** The fields of the arguments from..argc-1 are those of slot m (a full entry): Redis's SAMEFIELDS. */
-  private sameFields(m: number, buf: Uint8Array, offs: Int32Array, lens: Int32Array, from: number, argc: number): boolean {
-    if ((argc - from) >> 1 !== this.fieldCount[m]) return false;
-    let pm = this.dataOff[m];
-    const d = this.data;
+  /** The last node k's buffer with room for `extra` more bytes: the growth buffer. */
+  private room(k: number, extra: number): Uint8Array {
+    const pg = this.nodePage[k];
+    const used = this.nodeUsed[k];
+    const need = used + extra;
+    if (pg < 0 && need <= this.growBuf.length) return this.growBuf;
+    let g = this.growBuf;
+    if (need > g.length) {
+      let cap = Math.max(64, g.length * 2);
+      while (cap < need) cap *= 2;
+      g = new Uint8Array(cap);
+    }
+    if (pg >= 0) {
+      // A closed node that is the last again: back into the growth buffer (free scratch now).
+      const base = this.nodeBase[k];
+      g.set(this.pages[pg].subarray(base, base + used));
+      this.releaseClosed(k);
+      this.nodePage[k] = -1;
+      this.nodeBase[k] = 0;
+      this.locSlot = -1;
+    } else if (g !== this.growBuf) {
+      g.set(this.growBuf.subarray(0, used));
+    }
+    this.growBuf = g;
+    return g;
+  }
+
+  /** The fields of the arguments from..argc-1 are those of node k's master entry: Redis's SAMEFIELDS. */
+  private sameFields(k: number, buf: Uint8Array, offs: Int32Array, lens: Int32Array, from: number, argc: number): boolean {
+    const d = this.bufOf(k);
+    if ((argc - from) >> 1 !== readVar(d, this.nodeBase[k] + MASTER_FIELDS_AT)) return false;
+    let pm = vEnd;
     for (let i = from; i < argc; i += 2) {
-      const lm = this.readLen(pm);
-      pm += prefix;
+      const lm = readVar(d, pm);
+      pm = vEnd;
       const len = lens[i];
       if (len !== lm) return false;
       const off = offs[i];
       for (let j = 0; j < len; j++) if (d[pm + j] !== buf[off + j]) return false;
       pm += lm;
-      const vl = this.readLen(pm);
-      pm += prefix + vl;
+      const vl = readVar(d, pm);
+      pm = vEnd + vl;
     }
     return true;
   }
@@ -449,79 +964,59 @@ export class StreamValue implements Collection {
    * last and max-deleted IDs and entries-added from the payload afterwards.
    */
   appendLoaded(ms: bigint, seq: bigint, buf: Uint8Array, offs: Int32Array, lens: Int32Array, from: number, argc: number, newNode: boolean, deleted: boolean): void {
-    this.appendEntry(ms, seq, buf, offs, lens, from, argc, newNode || this.nodeCount === 0);
+    const p = this.appendEntry(ms, seq, buf, offs, lens, from, argc, newNode || this.nodeCount === 0);
     if (deleted) {
-      this.flags[this.tail - 1] |= DEAD;
-      this.nodeLive[this.nodeCount - 1]--;
+      const k = this.nodeCount - 1;
+      this.bufOf(k)[p] |= DEAD;
+      this.nodeLive[k]--;
     }
   }
 
-  /** Entries that are not tombstones, counted over the nodes. */
-  liveEntries(): number {
-    let n = 0;
-    for (let k = 0; k < this.nodeCount; k++) n += this.nodeLive[k];
-    return n;
-  }
-
-  /** Whether slot s is a tombstone. */
-  isDeleted(s: number): boolean {
-    return (this.flags[s] & DEAD) !== 0;
-  }
-
-  /** Whether slot s stores only values, its fields being its node's first entry's (SAMEFIELDS). */
-  sharesMasterFields(s: number): boolean {
-    return (this.flags[s] & SAME) !== 0;
-  }
-
-  /** The slot after node k's last. */
-  nodeLimit(k: number): number {
-    return this.nodeEnd(k);
-  }
-
-  /** Store one entry in a new or the last node (no stream metadata). */
-  private appendEntry(ms: bigint, seq: bigint, buf: Uint8Array, offs: Int32Array, lens: Int32Array, from: number, argc: number, newNode: boolean): void {
-    const same = !newNode && this.sameFields(this.nodeFirst[this.nodeCount - 1], buf, offs, lens, from, argc);
-    this.ensureSlots();
+  /** Store one entry in a new or the last node (no stream metadata); returns its byte offset. */
+  private appendEntry(ms: bigint, seq: bigint, buf: Uint8Array, offs: Int32Array, lens: Int32Array, from: number, argc: number, newNode: boolean): number {
+    const k = newNode ? this.openNode(ms, seq) : this.nodeCount - 1;
+    const same = !newNode && this.sameFields(k, buf, offs, lens, from, argc);
+    const mms = this.nodeIds[2 * k];
+    const mseq = this.nodeIds[2 * k + 1];
+    const newMs = ms !== mms;
+    const delta = newMs ? ms - mms : seq - mseq;
+    const low = (newMs ? NEW_MS : 0) | (same ? SAME : 0);
+    const fields = (argc - from) >> 1;
     const step = same ? 2 : 1;
-    const first = same ? from + 1 : from;
-    let size = 0;
-    for (let i = first; i < argc; i += step) size += varintBytes(lens[i]) + lens[i];
-    this.ensureData(size);
-    const s = this.tail++;
-    this.ids[2 * s] = ms;
-    this.ids[2 * s + 1] = seq;
-    this.dataOff[s] = this.dataEnd;
-    this.fieldCount[s] = (argc - from) >> 1;
-    this.flags[s] = same ? SAME : 0;
-    const d = this.data;
-    let p = this.dataEnd;
-    for (let i = first; i < argc; i += step) {
+    const firstArg = same ? from + 1 : from;
+    let size = headerBytes(delta, newMs, seq) + (same ? 0 : varintBytes(fields));
+    for (let i = firstArg; i < argc; i += step) size += varintBytes(lens[i]) + lens[i];
+    const d = this.room(k, size + varintBytes(size));
+    const start = this.nodeUsed[k];
+    let p = start;
+    p = writeHeader(d, p, delta, low, seq);
+    if (!same) p = writeVarint(d, p, fields);
+    for (let i = firstArg; i < argc; i += step) {
       const len = lens[i];
+      const off = offs[i];
       p = writeVarint(d, p, len);
-      d.set(buf.subarray(offs[i], offs[i] + len), p);
+      if (len <= 32) for (let j = 0; j < len; j++) d[p + j] = buf[off + j];
+      else d.set(buf.subarray(off, off + len), p);
       p += len;
     }
-    this.dataEnd = p;
+    this.nodeUsed[k] = writeBack(d, p, size);
+    this.tail++;
+    this.nodeLive[k]++;
     if (newNode) {
-      this.ensureNodes();
-      const k = this.nodeCount++;
-      this.nodeFirst[k] = s;
-      this.nodeLive[k] = 1;
       // Header and end, the master entry (count, deleted, num-fields, fields, terminator).
-      let b = 7 + 2 + 2 + lpIntBytes(this.fieldCount[s]) + 2;
+      let b = 7 + 2 + 2 + lpIntBytes(fields) + 2;
       for (let i = from; i < argc; i += 2) b += lpStrBytes(buf, offs[i], lens[i]);
-      this.nodeBytes[k] = b + this.entryBytes(s, true, ms, seq, buf, offs, lens, from, argc);
+      this.nodeBytes[k] = b + this.entryBytes(k, true, ms, seq, buf, offs, lens, from, argc);
     } else {
-      const k = this.nodeCount - 1;
-      this.nodeLive[k]++;
-      this.nodeBytes[k] += this.entryBytes(this.nodeFirst[k], same, ms, seq, buf, offs, lens, from, argc);
+      this.nodeBytes[k] += this.entryBytes(k, same, ms, seq, buf, offs, lens, from, argc);
     }
+    return start;
   }
 
-  /** Listpack bytes of one entry in the node whose master is slot m. */
-  private entryBytes(m: number, same: boolean, ms: bigint, seq: bigint, buf: Uint8Array, offs: Int32Array, lens: Int32Array, from: number, argc: number): number {
-    const dms = Number(ms - this.ids[2 * m]);
-    const dseq = Number(seq - this.ids[2 * m + 1]);
+  /** Listpack bytes of one entry in node k. */
+  private entryBytes(k: number, same: boolean, ms: bigint, seq: bigint, buf: Uint8Array, offs: Int32Array, lens: Int32Array, from: number, argc: number): number {
+    const dms = Number(ms - this.nodeIds[2 * k]);
+    const dseq = Number(seq - this.nodeIds[2 * k + 1]);
     let b = 2 + lpIntBytes(dms) + lpIntBytes(dseq);
     let elements = (argc - from) >> 1;
     if (!same) {
@@ -535,60 +1030,50 @@ export class StreamValue implements Collection {
 
   // ---- removing ----
 
-  /** Index of the node holding slot s. */
-  nodeOf(s: number): number {
-    let lo = 0;
-    let hi = this.nodeCount - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (this.nodeFirst[mid] <= s) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  }
-
-  private nodeEnd(k: number): number {
-    return k + 1 < this.nodeCount ? this.nodeFirst[k + 1] : this.tail;
-  }
-
-  /** Free node k and its slots. */
-  private removeNode(k: number): void {
+  /** Free nodes k .. k+count-1 and their slots; the slots after them move down. */
+  private removeNodes(k: number, count: number): void {
     const first = this.nodeFirst[k];
-    const end = this.nodeEnd(k);
+    const end = this.nodeLimit(k + count - 1);
     const n = end - first;
-    for (let s = first; s < end; s++) this.garbage += this.entryEnd(s) - this.dataOff[s];
-    if (first === this.head) {
-      this.head = end;
-    } else {
-      this.ids.copyWithin(2 * first, 2 * end, 2 * this.tail);
-      this.dataOff.copyWithin(first, end, this.tail);
-      this.fieldCount.copyWithin(first, end, this.tail);
-      this.flags.copyWithin(first, end, this.tail);
-      this.tail -= n;
-      for (let j = k + 1; j < this.nodeCount; j++) this.nodeFirst[j] -= n;
-    }
-    this.nodeFirst.copyWithin(k, k + 1, this.nodeCount);
-    this.nodeLive.copyWithin(k, k + 1, this.nodeCount);
-    this.nodeBytes.copyWithin(k, k + 1, this.nodeCount);
-    this.nodeCount--;
+    for (let j = k; j < k + count; j++) this.releaseClosed(j);
+    const total = this.nodeCount;
+    for (let j = k + count; j < total; j++) this.nodeFirst[j - count] = this.nodeFirst[j] - n;
+    this.nodePage.copyWithin(k, k + count, total);
+    this.nodeBase.copyWithin(k, k + count, total);
+    this.nodeIds.copyWithin(2 * k, 2 * (k + count), 2 * total);
+    this.nodeMsNum.copyWithin(k, k + count, total);
+    this.nodeSeqNum.copyWithin(k, k + count, total);
+    this.nodeLive.copyWithin(k, k + count, total);
+    this.nodeUsed.copyWithin(k, k + count, total);
+    this.nodeBytes.copyWithin(k, k + count, total);
+    this.nodeCount = total - count;
+    this.tail -= n;
+    this.locSlot = -1;
+    this.idSlot = -1;
+    this.cmpNode = -1;
     if (this.nodeCount === 0) {
-      this.head = 0;
-      this.tail = 0;
-      this.dataEnd = 0;
-      this.garbage = 0;
+      this.growBuf = EMPTY;
+      this.pages = [];
+      this.pageFill = [];
+      this.pageLive = [];
+      this.freePages = [];
+      this.curPage = -1;
+      this.pagedBytes = 0;
+    } else if (this.pagedBytes > 2 * this.closedBytes + PAGE_BYTES) {
+      this.compactPages();
     }
   }
 
   /** streamDeleteItem: delete the entry with exactly this ID; false when there is none. */
   deleteId(ms: bigint, seq: bigint): boolean {
-    const s = this.lowerBound(ms, seq);
-    if (s >= this.tail || (this.flags[s] & DEAD) !== 0 || this.ids[2 * s] !== ms || this.ids[2 * s + 1] !== seq) return false;
-    const k = this.nodeOf(s);
+    const s = this.hasEntry(ms, seq);
+    if (s < 0) return false;
+    const k = this.locNode;
     this.length--;
     if (this.nodeLive[k] === 1) {
-      this.removeNode(k);
+      this.removeNodes(k, 1);
     } else {
-      this.flags[s] |= DEAD;
+      this.bufOf(k)[this.locate(s)] |= DEAD;
       this.nodeLive[k]--;
     }
     return true;
@@ -596,13 +1081,13 @@ export class StreamValue implements Collection {
 
   /** The first live entry's ID into first (streamGetEdgeID first, skipping tombstones), 0-0 when empty. */
   private refreshFirst(): void {
-    const s = this.nextLive(this.head);
+    const s = this.nextLive(0);
     if (s >= this.tail) {
       this.firstMs = 0n;
       this.firstSeq = 0n;
     } else {
-      this.firstMs = this.ids[2 * s];
-      this.firstSeq = this.ids[2 * s + 1];
+      this.firstMs = this.msAt(s);
+      this.firstSeq = this.seqAt(s);
     }
   }
 
@@ -623,39 +1108,51 @@ export class StreamValue implements Collection {
   trim(maxlen: number, minMs: bigint, minSeq: bigint, approx: boolean, limit: number): number {
     const byLen = maxlen >= 0;
     let deleted = 0;
-    while (this.nodeCount > 0) {
+    // Whole nodes 0 .. k-1 go, at the end, in one move.
+    let k = 0;
+    while (k < this.nodeCount) {
       if (byLen && this.length <= maxlen) break;
-      const entries = this.nodeLive[0];
+      const entries = this.nodeLive[k];
       if (limit !== 0 && deleted + entries > limit) break;
+      const end = this.nodeLimit(k);
       let remove: boolean;
-      const end = this.nodeEnd(0);
       if (byLen) {
         remove = this.length - entries >= maxlen;
       } else {
         const last = end - 1;
-        remove = compareId(this.ids[2 * last], this.ids[2 * last + 1], minMs, minSeq) < 0;
+        remove = compareId(this.msAt(last), this.seqAt(last), minMs, minSeq) < 0;
       }
       if (remove) {
-        this.removeNode(0);
         this.length -= entries;
         deleted += entries;
+        k++;
         continue;
       }
       if (approx) break;
       let marked = 0;
-      for (let s = this.nodeFirst[0]; s < end; s++) {
-        const stop = byLen ? this.length <= maxlen : compareId(this.ids[2 * s], this.ids[2 * s + 1], minMs, minSeq) >= 0;
-        if (stop) break;
-        if ((this.flags[s] & DEAD) === 0) {
-          this.flags[s] |= DEAD;
+      const d = this.bufOf(k);
+      const base = this.nodeBase[k];
+      let p = base;
+      for (let s = this.nodeFirst[k]; s < end; s++) {
+        if (byLen) {
+          if (this.length <= maxlen) break;
+        } else {
+          this.decodeId(k, p);
+          if (this.compareDecoded(minMs, minSeq) >= 0) break;
+        }
+        if ((d[p] & DEAD) === 0) {
+          d[p] |= DEAD;
           marked++;
           this.length--;
         }
+        p = entryEnd(d, p, base);
       }
-      this.nodeLive[0] -= marked;
+      this.idSlot = -1;
+      this.nodeLive[k] -= marked;
       deleted += marked;
       break;
     }
+    if (k > 0) this.removeNodes(0, k);
     if (this.length === 0) {
       this.firstMs = 0n;
       this.firstSeq = 0n;
@@ -710,7 +1207,7 @@ export class StreamValue implements Collection {
   /** streamEntryExists: a live entry with exactly this ID. */
   hasEntry(ms: bigint, seq: bigint): number {
     const s = this.lowerBound(ms, seq);
-    return s < this.tail && (this.flags[s] & DEAD) === 0 && this.ids[2 * s] === ms && this.ids[2 * s + 1] === seq ? s : -1;
+    return s < this.tail && !this.isDeleted(s) && this.msAt(s) === ms && this.seqAt(s) === seq ? s : -1;
   }
 
   /** streamRangeHasTombstones from (ms, seq) to the end. */
@@ -758,9 +1255,8 @@ export class StreamValue implements Collection {
     const keys = new Uint8Array(n * 16);
     const v = new DataView(keys.buffer);
     for (let k = 0; k < n; k++) {
-      const s = this.nodeFirst[k];
-      v.setBigUint64(k * 16, this.ids[2 * s]);
-      v.setBigUint64(k * 16 + 8, this.ids[2 * s + 1]);
+      v.setBigUint64(k * 16, this.nodeIds[2 * k]);
+      v.setBigUint64(k * 16 + 8, this.nodeIds[2 * k + 1]);
     }
     return countRax(keys, 0, n, 0);
   }

@@ -432,12 +432,12 @@ describe('values', () => {
     const dump = (s: StreamValue): string[] => {
       const out: string[] = [];
       const c = new EntryCursor();
-      for (let slot = s.head; slot < s.tail; slot++) {
+      for (let slot = 0; slot < s.tail; slot++) {
         const n = c.start(s, slot);
         const parts: string[] = [];
         for (let i = 0; i < n; i++) {
           c.next();
-          parts.push(Buffer.from(s.data.subarray(c.off, c.off + c.len)).toString('latin1'));
+          parts.push(Buffer.from(c.buf.subarray(c.off, c.off + c.len)).toString('latin1'));
         }
         out.push(`${s.msAt(slot)}-${s.seqAt(slot)}${s.isDeleted(slot) ? ' (deleted)' : ''} ${parts.join(' ')}`);
       }
