@@ -43,6 +43,13 @@ export class OutputScheduler {
   beforeFlush: (() => void) | null = null;
   /** A client that stopped being read for its unsent output is back under OUTPUT_PAUSE_BYTES (connection.ts resumes it). */
   onRoom: ((c: Client) => void) | null = null;
+  /**
+   * End of this turn's command time (performance.now() ms), 0 until the turn's first batch.
+   * connection.ts runs no more commands past it: the clients with input left yield to the next
+   * turn, so one event-loop turn runs a bounded time of commands however many clients
+   * pipeline. The flush ends the turn.
+   */
+  turnDeadline = 0;
   private server: ServerState | null = null;
   private queue: Client[] = [];
   private spare: Client[] = [];
@@ -95,6 +102,7 @@ export class OutputScheduler {
     list.length = 0;
     // maxmemory-clients, once per turn after the writes (Redis: beforeSleep's evictClients).
     if (server.clientEviction.over()) server.clientEviction.evict();
+    this.turnDeadline = 0;
   };
 }
 
