@@ -1053,7 +1053,8 @@ export class Keyspace implements EvictionHost {
       const index = this.shards[i].index;
       while (index.migrating && performance.now() < deadline) index.migrate(4096);
     }
-    while (performance.now() < deadline && this.alloc.rebalanceStep()) {
+    // A page's evacuation stops at the deadline and resumes on the next tick.
+    while (performance.now() < deadline && this.alloc.rebalanceStep(deadline)) {
       /* one page per step */
     }
   }
