@@ -163,21 +163,24 @@ describe('SlabAllocator', () => {
   });
 
   it('tracks free chunks per page: random alloc / free / rebalance slices against a model', () => {
-    // 64 KiB pages of 16..64-byte chunks: a page holds 1,024..4,096 chunks, enough that a
-    // rebalance call given a deadline already past stops inside a page (at its first clock read).
-    const NEEDS = [12, 16, 20, 28, 60];
+    // 32 KiB pages of 16..64-byte chunks: a page holds 512..2,048 chunks, enough that a
+    // rebalance call given a deadline already past often stops inside a page (at its first clock
+    // read, after some 4,096 units of work).
+    const NEEDS = [12, 20, 28, 60];
     type Op = { kind: 'alloc'; n: number; size: number } | { kind: 'free'; percent: number } | { kind: 'slice' } | { kind: 'step' };
     const op: fc.Arbitrary<Op> = fc.oneof(
-      fc.record({ kind: fc.constant('alloc' as const), n: fc.integer({ min: 1, max: 3000 }), size: fc.integer({ min: 0, max: NEEDS.length - 1 }) }),
-      fc.record({ kind: fc.constant('free' as const), percent: fc.integer({ min: 0, max: 100 }) }),
-      fc.record({ kind: fc.constant('slice' as const) }),
-      fc.record({ kind: fc.constant('step' as const) }),
+      { arbitrary: fc.record({ kind: fc.constant('alloc' as const), n: fc.integer({ min: 1, max: 2000 }), size: fc.integer({ min: 0, max: NEEDS.length - 1 }) }), weight: 2 },
+      { arbitrary: fc.record({ kind: fc.constant('free' as const), percent: fc.integer({ min: 0, max: 100 }) }), weight: 2 },
+      { arbitrary: fc.record({ kind: fc.constant('slice' as const) }), weight: 3 },
+      { arbitrary: fc.record({ kind: fc.constant('step' as const) }), weight: 1 },
     );
     let moves = 0;
     let resumed = 0;
     fc.assert(
-      fc.property(fc.array(op, { minLength: 1, maxLength: 20 }), fc.integer({ min: 1, max: 0x7fffffff }), (ops, seed) => {
-        const a = new SlabAllocator(64 * 1024, 1.25);
+      fc.property(fc.array(op, { minLength: 1, maxLength: 12 }), fc.integer({ min: 1, max: 0x7fffffff }), (tail, seed) => {
+        // Start from a few pages of one class, mostly freed, so that most runs evacuate pages.
+        const ops: Op[] = [{ kind: 'alloc', n: 6000, size: seed % NEEDS.length }, { kind: 'free', percent: 50 + (seed % 40) }, ...tail];
+        const a = new SlabAllocator(32 * 1024, 1.25);
         const locOf = new Map<number, number>();
         const needOf = new Map<number, number>();
         const ownerAt = new Map<number, number>();
@@ -199,26 +202,28 @@ describe('SlabAllocator', () => {
         const check = () => {
           a.checkInvariants();
           const livePerPage = new Map<number, number>();
+          let damaged = 0;
           for (const [owner, loc] of locOf) {
-            expect(intact(a, loc, needOf.get(owner)!, owner)).toBe(true);
+            if (!intact(a, loc, needOf.get(owner)!, owner)) damaged++;
             const p = loc >>> a.locShift;
             livePerPage.set(p, (livePerPage.get(p) ?? 0) + 1);
           }
+          expect(damaged, 'live chunks whose owner or bytes changed').toBe(0);
           // Every class page but the carving page is fully carved: live + free = chunks per page.
+          let miscounted = 0;
           const partial = new Map<number, number>();
           for (let p = 0; p < a.pages.length; p++) {
             const c = a.pageClass[p];
             if (c < 0) continue;
             const live = livePerPage.get(p) ?? 0;
-            expect(a.pageLive[p]).toBe(live);
+            if (a.pageLive[p] !== live) miscounted++;
             const cpp = Math.floor(a.pageSize / a.classSize[c]);
             const sum = live + a.freeChunksOfPage(p);
-            if (sum !== cpp) {
-              expect(sum).toBeLessThan(cpp);
-              partial.set(c, (partial.get(c) ?? 0) + 1);
-            }
+            if (sum > cpp) miscounted++;
+            else if (sum < cpp) partial.set(c, (partial.get(c) ?? 0) + 1);
           }
-          for (const count of partial.values()) expect(count).toBe(1);
+          expect(miscounted, 'pages whose live or free count is wrong').toBe(0);
+          for (const count of partial.values()) expect(count, 'partly carved pages of one class').toBe(1);
         };
         for (const o of ops) {
           if (o.kind === 'alloc') {
@@ -259,7 +264,7 @@ describe('SlabAllocator', () => {
           expect(a.liveChunks(c)).toBe([...locOf.values()].filter((l) => a.pageClass[l >>> a.locShift] === c).length);
         }
       }),
-      { numRuns: 40 },
+      { numRuns: 15 },
     );
     expect(moves).toBeGreaterThan(0);
     expect(resumed, 'some runs resume a half-evacuated page').toBeGreaterThan(0);
