@@ -34,12 +34,12 @@
  * a 1.5x bigger table stalled the event loop up to 22 ms at 10M keys (all 64 shards grow within
  * the same few hundred writes). Why 4,096 entries: a full V8 GC visits every segment's typed
  * arrays; 1,024-entry segments made about 10,000 of them at 10M keys, 4,096-entry ones make
- * about 2,500, and the main-thread work of a full collection at 10M keys fell from 13-23 ms to
- * 6-10 ms (--single-threaded-gc, store alone, on a busy machine). 16,384-entry segments measured
- * 5.4-8.6 ms, no better within that noise, and a partly used one per shard can hold up to
- * 64 x 720 KB (+41 MiB of used_memory at 1.1M keys, against +8 MiB here). Why a small first
- * one: an empty shard holds 44 KB, as with 1,024-entry segments. Still no JS object per key: the
- * GC has nothing to trace.
+ * about 2,500. A full gc() of the store alone at 10M keys went from a median 11-12 ms to
+ * 1.8-7.3 ms (main thread, busy 2-core machine). 16,384-entry segments saved about a
+ * millisecond more (1.0-3.2 ms) but a partly used one per shard can hold up to 64 x 720 KB
+ * (+41 MiB of used_memory at 1.1M keys, against +8 MiB here). Why a small first one: an empty
+ * shard holds 44 KB, as with 1,024-entry segments. Still no JS object per key: the GC has
+ * nothing to trace.
  */
 import { KeyType } from './types.ts';
 
