@@ -21,7 +21,9 @@
  *   random keys of the set), wait through T until DBSIZE reaches 0 (bounded). Reported:
  *   slabcache's loop delay and the light load's client latency (both servers) from T - 1 s
  *   until reclaimed + 1 s, and how long after T the expired keys were reclaimed
- *   (DBSIZE <= 5% and = 0, used_memory back down by 95% of what the keys held).
+ *   (DBSIZE <= 5% and = 0, used_memory back down by 95% of what the keys held). The probe
+ *   also reports, over the same window, the worst single call of the store's maintenance (the
+ *   tick's active expiry and slab page reassignment) and of the slab rebalance step alone.
  *
  * Scenario C: flushes. Load F keys (default 10,000,000) into db 0 and 1,000 into db 1, then, with
  *   the same light GET load running on db 0: (1) FLUSHDB of db 1 while db 0 holds the F keys;
@@ -226,7 +228,8 @@ async function scenarioB(kind: ServerKind, opts: ServerOptions, keys: number, re
           getP999: latency.percentile(99.9) / 1e6, getMax: latency.max / 1e6, gets,
         };
         console.log(`  B ${server.label}: DBSIZE <= 5% after ${res.t95.toFixed(2)} s, 0 after ${res.t100.toFixed(2)} s; used_memory -95% after ${res.tMem95.toFixed(2)} s; light GET p99.9 ${res.getP999.toFixed(2)} ms, max ${res.getMax.toFixed(2)} ms (${gets} GETs)` +
-          (loop !== null ? `; event-loop max ${loop.max} ms, p99.9 ${loop.p999} ms (own max ${loop.ownMax} ms, p99.9 ${loop.ownP999} ms; ${loop.preemptions} preemptions, ${(loop.runQueueWait / 1000).toFixed(1)} s in the run queue; GC max ${loop.gcMax} ms)` : ''));
+          (loop !== null ? `; event-loop max ${loop.max} ms, p99.9 ${loop.p999} ms (own max ${loop.ownMax} ms, p99.9 ${loop.ownP999} ms; ${loop.preemptions} preemptions, ${(loop.runQueueWait / 1000).toFixed(1)} s in the run queue; GC max ${loop.gcMax} ms; ` +
+            `worst maintenance tick ${loop.maintenanceMax} ms own, worst of ${loop.rebalanceCalls} slab rebalance steps ${loop.rebalanceMax} ms own)` : ''));
         return res;
       } finally {
         getting = false;
@@ -522,6 +525,9 @@ async function main(): Promise<void> {
       row('main-thread preemptions', (k) => B(k)?.loop?.preemptions, false),
       row('run-queue wait, s', (k) => (B(k)?.loop == null ? NaN : B(k)!.loop!.runQueueWait / 1000), false),
       row('longest GC pause', (k) => B(k)?.loop?.gcMax, false),
+      row('worst store maintenance tick, own', (k) => B(k)?.loop?.maintenanceMax, false),
+      row('worst slab rebalance step, own', (k) => B(k)?.loop?.rebalanceMax, false),
+      row('slab rebalance steps', (k) => B(k)?.loop?.rebalanceCalls, false),
     ]);
     console.log('');
     const s = b.get('slabcache');

@@ -2,7 +2,7 @@
  * Keyspace: the store's public API, a facade routing every key to its shard.
  *
  * What: N shards (a power of two, default 64) each own a range of Redis Cluster hash slots
- * (CRC16 of the key or its {hash tag}); each has an entry table (32-byte records in 1024-entry
+ * (CRC16 of the key or its {hash tag}); each has an entry table (32-byte records in 4,096-entry
  * segments), a key index (open addressing, incremental resize), an expiry wheel and a dense
  * array of its volatile keys (shard.ts). One slab allocator holds every key's and value's bytes
  * (slab-allocator.ts); one evictor applies the maxmemory policy (eviction.ts); KeyRouter hashes
@@ -74,7 +74,7 @@ import { SLOT_BITS } from './hash-slot.ts';
 import { KeyRouter } from './key-router.ts';
 import { SlabAllocator, CHUNK_HEADER } from './slab-allocator.ts';
 import { Shard } from './shard.ts';
-import { R_HASH, R_KLEN, R_LOC, R_LRU, R_META, R_VLEN, SEG_BITS, SEG_MASK, X_EXP, type MemoryMeter } from './entry-table.ts';
+import { FIRST_SEG_SIZE, R_HASH, R_KLEN, R_LOC, R_LRU, R_META, R_VLEN, SEG_BITS, SEG_MASK, X_EXP, type MemoryMeter } from './entry-table.ts';
 import { WHEEL_BUDGET } from './expiry-wheel.ts';
 import { EvictResult, Evictor, evictionTimeLimitMs, isLfuPolicy, lfuDecayed, lfuLogIncr, lfuMinutes, LFU_INIT_VAL, type EvictionHost } from './eviction.ts';
 import { isCanonicalInt64, parseCanonicalInt, formatInteger } from './integer-text.ts';
@@ -362,7 +362,7 @@ export class Keyspace implements EvictionHost {
     this.dbKeys[idb]--;
     this.keysTotal--;
     // Ids cannot move, so a table only shrinks when its shard empties.
-    if (t.count === 0 && t.capacity > 1024) shard.reset(this.clock.now);
+    if (t.count === 0 && t.capacity > FIRST_SEG_SIZE) shard.reset(this.clock.now);
   }
 
   private setTtl(shard: Shard, id: number, at: number): void {
@@ -1173,7 +1173,8 @@ export class Keyspace implements EvictionHost {
       while (index.migrating && performance.now() < deadline) index.migrate(4096);
     }
     if (this.dying.length > 0) this.reclaimFlushed(deadline);
-    while (performance.now() < deadline && this.alloc.rebalanceStep()) {
+    // A page's evacuation stops at the deadline and resumes on the next tick.
+    while (performance.now() < deadline && this.alloc.rebalanceStep(deadline)) {
       /* one page per step */
     }
   }

@@ -20,6 +20,11 @@
  * measure, but on this kernel it advances in 4 ms scheduler ticks for a running thread.)
  * The main thread's involuntary context switches are counted as well, and GC pauses (from
  * PerformanceObserver 'gc' entries) so that a stall can be told apart from a collection.
+ *
+ * To tell the store's periodic work from the rest, the probe also times (own time, as above)
+ * every call of the store's maintenance() (the server tick's active expiry, index migration and
+ * slab page reassignment) and every slab rebalanceStep() call that reassigned (part of) a page,
+ * by wrapping the two methods on the running server's instances, and reports the worst of each.
  */
 import fs from 'node:fs';
 import { PerformanceObserver, createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
@@ -80,6 +85,9 @@ function snapshot(): Record<string, number> {
     gcTotal: Math.round(gcTotal * 1e3) / 1e3,
     gcCount,
     preemptions: preemptions() - preemptionsAtReset,
+    maintenanceMax: ms(maintenanceMax * 1e6),
+    rebalanceMax: ms(rebalanceMax * 1e6),
+    rebalanceCalls,
   };
 }
 
@@ -113,6 +121,35 @@ new PerformanceObserver((list) => {
 let preemptionsAtReset = preemptions();
 const server = await startServer({ 'metrics-port': '0', loglevel: 'warning', ...directives });
 
+/** Own ms since `start` (a performance.now() time), given the run-queue wait (ns) read then. */
+function ownSince(start: number, delayAtStart: number): number {
+  const wallMs = performance.now() - start;
+  const delay = runDelayNs();
+  return Number.isNaN(delay) ? wallMs : wallMs - (delay - delayAtStart) / 1e6;
+}
+let maintenanceMax = 0;
+let rebalanceMax = 0;
+let rebalanceCalls = 0;
+const store = server.state.store;
+const maintenance = store.maintenance.bind(store);
+store.maintenance = (budgetMs: number): void => {
+  const d = runDelayNs();
+  const t = performance.now();
+  maintenance(budgetMs);
+  maintenanceMax = Math.max(maintenanceMax, ownSince(t, d));
+};
+const rebalanceStep = store.alloc.rebalanceStep.bind(store.alloc);
+store.alloc.rebalanceStep = (deadline?: number): boolean => {
+  const d = runDelayNs();
+  const t = performance.now();
+  const worked = rebalanceStep(deadline);
+  if (worked) {
+    rebalanceCalls++;
+    rebalanceMax = Math.max(rebalanceMax, ownSince(t, d));
+  }
+  return worked;
+};
+
 /** Probe replies are tagged, so the benchmark can tell them from the server's own log lines on stdout. */
 const say = (obj: Record<string, unknown>) => process.stdout.write(JSON.stringify({ probe: true, ...obj }) + '\n');
 say({ ready: true, port: server.port, pid: process.pid });
@@ -134,6 +171,9 @@ process.stdin.on('data', (chunk: string) => {
       gcMax = 0;
       gcTotal = 0;
       gcCount = 0;
+      maintenanceMax = 0;
+      rebalanceMax = 0;
+      rebalanceCalls = 0;
       preemptionsAtReset = preemptions();
       say({ reset: true });
     } else if (line === 'report') {

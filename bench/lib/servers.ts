@@ -51,6 +51,11 @@ export interface EventLoopReport {
   gcMax: number;
   gcTotal: number;
   gcCount: number;
+  /** Worst own time of one store maintenance() call (the server tick's periodic store work), ms. */
+  maintenanceMax: number;
+  /** Worst own time of one slab rebalanceStep() call that reassigned (part of) a page, ms, and how many such calls. */
+  rebalanceMax: number;
+  rebalanceCalls: number;
 }
 
 const live = new Set<ChildProcess>();

@@ -10,12 +10,14 @@ function fill(a: SlabAllocator, loc: number, need: number, owner: number): void 
   const off = a.offsetOf(loc);
   for (let i = CHUNK_HEADER; i < need; i++) page[off + i] = (owner * 31 + i) & 255;
 }
-function intact(a: SlabAllocator, loc: number, need: number, owner: number): boolean {
+function payloadIntact(a: SlabAllocator, loc: number, need: number, owner: number): boolean {
   const page = a.pageOf(loc);
   const off = a.offsetOf(loc);
-  if (a.ownerOf(loc) !== owner) return false;
   for (let i = CHUNK_HEADER; i < need; i++) if (page[off + i] !== ((owner * 31 + i) & 255)) return false;
   return true;
+}
+function intact(a: SlabAllocator, loc: number, need: number, owner: number): boolean {
+  return a.ownerOf(loc) === owner && payloadIntact(a, loc, need, owner);
 }
 
 describe('SlabAllocator', () => {
@@ -85,6 +87,24 @@ describe('SlabAllocator', () => {
     expect(a.allocatedBytes).toBe(4096);
   });
 
+  it('reuses the most recently freed chunk first across pages too', () => {
+    const a = new SlabAllocator(4096, 1.25);
+    const per = Math.floor(4096 / a.classSize[a.classFor(40)]);
+    const locs: number[] = [];
+    for (let i = 0; i < per * 3; i++) locs.push(a.alloc(40, i));
+    const x = locs[1];
+    const y = locs[per + 5];
+    const z = locs[2 * per + 7];
+    expect(new Set([x, y, z].map((l) => l >>> a.locShift)).size).toBe(3);
+    a.free(y);
+    a.free(x);
+    a.free(z);
+    expect(a.alloc(40, 100)).toBe(z);
+    expect(a.alloc(40, 101)).toBe(x);
+    expect(a.alloc(40, 102)).toBe(y);
+    a.checkInvariants();
+  });
+
   it('gives large values their own allocation and releases it', () => {
     const a = new SlabAllocator(4096, 1.25);
     const loc = a.alloc(10_000, 7);
@@ -140,6 +160,200 @@ describe('SlabAllocator', () => {
     expect(a.allocatedBytes).toBe(before);
     fill(a, big, 1500, 9999);
     for (const [owner, loc] of where) expect(intact(a, loc, need, owner)).toBe(true);
+  });
+
+  it('tracks free chunks per page: random alloc / free / rebalance slices against a model', () => {
+    // 32 KiB pages of 16..64-byte chunks: a page holds 512..2,048 chunks, enough that a
+    // rebalance call given a deadline already past often stops inside a page (at its first clock
+    // read, after some 4,096 units of work).
+    const NEEDS = [12, 20, 28, 60];
+    type Op = { kind: 'alloc'; n: number; size: number } | { kind: 'free'; percent: number } | { kind: 'slice' } | { kind: 'step' };
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      { arbitrary: fc.record({ kind: fc.constant('alloc' as const), n: fc.integer({ min: 1, max: 2000 }), size: fc.integer({ min: 0, max: NEEDS.length - 1 }) }), weight: 2 },
+      { arbitrary: fc.record({ kind: fc.constant('free' as const), percent: fc.integer({ min: 0, max: 100 }) }), weight: 2 },
+      { arbitrary: fc.record({ kind: fc.constant('slice' as const) }), weight: 3 },
+      { arbitrary: fc.record({ kind: fc.constant('step' as const) }), weight: 1 },
+    );
+    let moves = 0;
+    let resumed = 0;
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 12 }), fc.integer({ min: 1, max: 0x7fffffff }), (tail, seed) => {
+        // Start from a few pages of one class, mostly freed, so that most runs evacuate pages.
+        const ops: Op[] = [{ kind: 'alloc', n: 6000, size: seed % NEEDS.length }, { kind: 'free', percent: 50 + (seed % 40) }, ...tail];
+        const a = new SlabAllocator(32 * 1024, 1.25);
+        const locOf = new Map<number, number>();
+        const needOf = new Map<number, number>();
+        const ownerAt = new Map<number, number>();
+        a.onMove = (owner, loc) => {
+          const old = locOf.get(owner);
+          expect(old, 'a moved chunk belongs to a live owner').toBeDefined();
+          expect(ownerAt.has(loc), 'a chunk moved onto a location in use').toBe(false);
+          ownerAt.delete(old!);
+          ownerAt.set(loc, owner);
+          locOf.set(owner, loc);
+          moves++;
+        };
+        let r = seed;
+        const rand = (n: number) => {
+          r = (Math.imul(r, 1103515245) + 12345) & 0x7fffffff;
+          return r % n;
+        };
+        let nextOwner = 0;
+        const check = () => {
+          a.checkInvariants();
+          const livePerPage = new Map<number, number>();
+          let damaged = 0;
+          for (const [owner, loc] of locOf) {
+            if (!intact(a, loc, needOf.get(owner)!, owner)) damaged++;
+            const p = loc >>> a.locShift;
+            livePerPage.set(p, (livePerPage.get(p) ?? 0) + 1);
+          }
+          expect(damaged, 'live chunks whose owner or bytes changed').toBe(0);
+          // Every class page but the carving page is fully carved: live + free = chunks per page.
+          let miscounted = 0;
+          const partial = new Map<number, number>();
+          for (let p = 0; p < a.pages.length; p++) {
+            const c = a.pageClass[p];
+            if (c < 0) continue;
+            const live = livePerPage.get(p) ?? 0;
+            if (a.pageLive[p] !== live) miscounted++;
+            const cpp = Math.floor(a.pageSize / a.classSize[c]);
+            const sum = live + a.freeChunksOfPage(p);
+            if (sum > cpp) miscounted++;
+            else if (sum < cpp) partial.set(c, (partial.get(c) ?? 0) + 1);
+          }
+          expect(miscounted, 'pages whose live or free count is wrong').toBe(0);
+          for (const count of partial.values()) expect(count, 'partly carved pages of one class').toBe(1);
+        };
+        for (const o of ops) {
+          if (o.kind === 'alloc') {
+            const need = NEEDS[o.size];
+            for (let i = 0; i < o.n; i++) {
+              const owner = nextOwner++;
+              const loc = a.alloc(need, owner);
+              expect(loc).toBeGreaterThanOrEqual(0);
+              expect(ownerAt.has(loc), 'chunk handed out twice').toBe(false);
+              expect(loc >>> a.locShift, 'chunk handed out of the page being evacuated').not.toBe(a.evacuatingPage());
+              fill(a, loc, need, owner);
+              locOf.set(owner, loc);
+              needOf.set(owner, need);
+              ownerAt.set(loc, owner);
+            }
+          } else if (o.kind === 'free') {
+            for (const [owner, loc] of [...locOf]) {
+              if (rand(100) >= o.percent) continue;
+              a.free(loc);
+              expect(a.ownerOf(loc)).toBe(-1);
+              expect(payloadIntact(a, loc, needOf.get(owner)!, owner), 'free() writes the header word only').toBe(true);
+              locOf.delete(owner);
+              ownerAt.delete(loc);
+            }
+          } else {
+            if (a.evacuatingPage() >= 0) resumed++;
+            a.rebalanceStep(o.kind === 'slice' ? 0 : Infinity);
+          }
+          check();
+        }
+        let steps = 0;
+        while (a.rebalanceStep() && steps < 10_000) steps++;
+        expect(a.evacuatingPage()).toBe(-1);
+        check();
+        for (let c = 0; c < a.classCount; c++) {
+          const cpp = Math.floor(a.pageSize / a.classSize[c]);
+          if (a.pagesOfClass(c) >= 2) expect(a.freeChunks(c)).toBeLessThan(cpp + (cpp >>> 1));
+          expect(a.liveChunks(c)).toBe([...locOf.values()].filter((l) => a.pageClass[l >>> a.locShift] === c).length);
+        }
+      }),
+      { numRuns: 15 },
+    );
+    expect(moves).toBeGreaterThan(0);
+    expect(resumed, 'some runs resume a half-evacuated page').toBeGreaterThan(0);
+  });
+
+  /** 16-byte chunks on 64 KiB pages, 90% freed in a scattered pattern. */
+  function scattered(): { a: SlabAllocator; locOf: Map<number, number>; c: number } {
+    const a = new SlabAllocator(64 * 1024, 1.25);
+    const locOf = new Map<number, number>();
+    a.onMove = (owner, loc) => {
+      expect(locOf.has(owner)).toBe(true);
+      locOf.set(owner, loc);
+    };
+    const per = (64 * 1024) / 16;
+    for (let i = 0; i < per * 10; i++) {
+      const loc = a.alloc(12, i);
+      fill(a, loc, 12, i);
+      locOf.set(i, loc);
+    }
+    for (let i = 0; i < per * 10; i++) {
+      if (i % 10 !== 3) {
+        a.free(locOf.get(i)!);
+        locOf.delete(i);
+      }
+    }
+    return { a, locOf, c: a.classFor(12) };
+  }
+
+  it('a page evacuation stops at its deadline and resumes where it stopped', () => {
+    const { a, locOf, c } = scattered();
+    expect(a.rebalanceStep(0)).toBe(true);
+    const ev = a.evacuatingPage();
+    expect(ev).toBeGreaterThanOrEqual(0);
+    expect(a.pageLive[ev]).toBeGreaterThan(0);
+    a.checkInvariants();
+    // The half-evacuated page still takes frees, and hands nothing out.
+    const onEv = [...locOf].filter(([, loc]) => loc >>> a.locShift === ev);
+    const [victimOwner, victimLoc] = onEv[onEv.length - 1];
+    a.free(victimLoc);
+    locOf.delete(victimOwner);
+    for (let i = 0; i < 500; i++) {
+      const owner = 1_000_000 + i;
+      const loc = a.alloc(12, owner);
+      expect(loc >>> a.locShift).not.toBe(ev);
+      fill(a, loc, 12, owner);
+      locOf.set(owner, loc);
+    }
+    a.checkInvariants();
+    let slices = 0;
+    while (a.evacuatingPage() === ev) {
+      a.rebalanceStep(0);
+      slices++;
+    }
+    expect(slices).toBeGreaterThan(0);
+    expect(a.pageClass[ev]).not.toBe(c);
+    a.checkInvariants();
+    while (a.rebalanceStep());
+    a.checkInvariants();
+    for (const [owner, loc] of locOf) expect(intact(a, loc, 12, owner)).toBe(true);
+    expect(a.liveChunks(c)).toBe(locOf.size);
+  });
+
+  it('puts a half-evacuated page back in service when allocations took the room it needed', () => {
+    const { a, locOf, c } = scattered();
+    a.rebalanceStep(0);
+    const ev = a.evacuatingPage();
+    expect(ev).toBeGreaterThanOrEqual(0);
+    const room = a.freeChunks(c) - a.freeChunksOfPage(ev);
+    const fillUp = room - a.pageLive[ev] + 1;
+    for (let i = 0; i < fillUp; i++) {
+      const owner = 2_000_000 + i;
+      const loc = a.alloc(12, owner);
+      fill(a, loc, 12, owner);
+      locOf.set(owner, loc);
+    }
+    const pages = a.pagesOfClass(c);
+    expect(a.rebalanceStep(0)).toBe(true);
+    expect(a.evacuatingPage()).toBe(-1);
+    expect(a.pageClass[ev]).toBe(c);
+    expect(a.pagesOfClass(c)).toBe(pages);
+    a.checkInvariants();
+    // Its free chunks are handed out again, and nothing was lost.
+    const owner = 3_000_000;
+    const loc = a.alloc(12, owner);
+    fill(a, loc, 12, owner);
+    locOf.set(owner, loc);
+    while (a.rebalanceStep());
+    a.checkInvariants();
+    for (const [o, l] of locOf) expect(intact(a, l, 12, o)).toBe(true);
   });
 
   it('keyspace: a switch from 64-byte to 4 KB values is bounded by live data after maintenance', () => {

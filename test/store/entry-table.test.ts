@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { ENTRY_BYTES, EntryTable, FIRST_SEG_SIZE, R_HASH, R_KLEN, R_LOC, SEG_SIZE, type MemoryMeter } from '../../store/entry-table.ts';
+import { KeyType } from '../../store/types.ts';
+
+function write(t: EntryTable, id: number): void {
+  t.set(id, R_LOC, id * 3);
+  t.set(id, R_KLEN, id & 0xffff);
+  t.set(id, R_HASH, (id * 2654435761) >>> 0);
+  t.setMeta(id, KeyType.STRING, 1, id & 0xff);
+  t.setExpire(id, 1_700_000_000_000 + id);
+  t.setWprev(id, id - 1);
+  t.setWnext(id, id + 1);
+  t.setVpos(id, id * 2);
+}
+
+function intact(t: EntryTable, id: number): boolean {
+  return (
+    t.loc(id) === id * 3 &&
+    t.klen(id) === (id & 0xffff) &&
+    t.hash(id) === (id * 2654435761) >>> 0 &&
+    t.type(id) === KeyType.STRING &&
+    t.enc(id) === 1 &&
+    t.db(id) === (id & 0xff) &&
+    t.expire(id) === 1_700_000_000_000 + id &&
+    t.wprev(id) === id - 1 &&
+    t.wnext(id) === id + 1 &&
+    t.vpos(id) === id * 2
+  );
+}
+
+describe('EntryTable', () => {
+  it('starts small, doubles its first segment up to full size, then adds segments, keeping every record', () => {
+    const meter: MemoryMeter = { tableBytes: 0 };
+    const t = new EntryTable(1 << 24, meter);
+    expect(t.capacity).toBe(FIRST_SEG_SIZE);
+    const capacities = [t.capacity];
+    const n = SEG_SIZE * 2 + 100;
+    for (let i = 0; i < n; i++) {
+      const id = t.alloc();
+      expect(id).toBe(i);
+      write(t, id);
+      if (t.capacity !== capacities[capacities.length - 1]) capacities.push(t.capacity);
+    }
+    const expected: number[] = [];
+    for (let c = FIRST_SEG_SIZE; c <= SEG_SIZE; c *= 2) expected.push(c);
+    expected.push(SEG_SIZE * 2, SEG_SIZE * 3);
+    expect(capacities).toEqual(expected);
+    expect(t.rs.length).toBe(3);
+    let damaged = 0;
+    for (let id = 0; id < n; id++) if (!intact(t, id)) damaged++;
+    expect(damaged).toBe(0);
+    expect(meter.tableBytes).toBe(t.bytes());
+    for (let id = 0; id < n; id++) t.free(id);
+    expect(t.count).toBe(0);
+    t.reset();
+    expect(t.capacity).toBe(FIRST_SEG_SIZE);
+    expect(meter.tableBytes).toBe(t.bytes());
+    expect(t.bytes()).toBe(FIRST_SEG_SIZE * ENTRY_BYTES);
+  });
+});
