@@ -140,6 +140,47 @@ interface ScenarioB {
   gets: number;
 }
 
+/** A light GET load: one GET at a time, at most one per millisecond, on random keys of 0..keys-1. */
+interface LightGets {
+  /** Latency since the last reset, ns. */
+  readonly latency: ReturnType<typeof createHistogram>;
+  count(): number;
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+function lightGets(getter: RespClient, keys: number, seed: number): LightGets {
+  const latency = createHistogram();
+  let gets = 0;
+  let going = true;
+  const rng = new Rng(seed);
+  const builder = new BatchBuilder(256);
+  const loop = (async () => {
+    while (going) {
+      const id = rng.int(keys);
+      builder.header(2).arg('GET').argFill(KEY_LEN, (buf, off) => writeKey(buf, off, id));
+      const t0 = process.hrtime.bigint();
+      const r = await getter.pipeline(builder.take(), 1);
+      latency.record(Math.max(1, Number(process.hrtime.bigint() - t0)));
+      if (r.errors > 0) throw new Error(`GET failed: ${r.firstError?.message}`);
+      gets++;
+      await sleep(1);
+    }
+  })();
+  return {
+    latency,
+    count: () => gets,
+    reset: () => {
+      latency.reset();
+      gets = 0;
+    },
+    stop: async () => {
+      going = false;
+      await loop;
+    },
+  };
+}
+
 const PEXPIREAT_HEAD = Buffer.from('*3\r\n$9\r\nPEXPIREAT\r\n');
 
 async function scenarioB(kind: ServerKind, opts: ServerOptions, keys: number, reclaimTimeoutS: number): Promise<ScenarioB> {
@@ -173,30 +214,12 @@ async function scenarioB(kind: ServerKind, opts: ServerOptions, keys: number, re
       const usedLoaded = await infoNumber(client, 'memory', 'used_memory');
       console.log(`  B ${server.label}: ${fmt(keys)} keys loaded in ${load.seconds.toFixed(1)} s, PEXPIREAT in ${ex.seconds.toFixed(1)} s; all expire at ${new Date(expireAt).toISOString()} (in ${((expireAt - Date.now()) / 1000).toFixed(1)} s)`);
 
-      // Light GET load: one GET at a time, at most one per millisecond, random keys of the set.
-      const latency = createHistogram();
-      let gets = 0;
-      let getting = true;
-      const rng = new Rng(7);
-      const builder = new BatchBuilder(256);
-      const getLoop = (async () => {
-        while (getting) {
-          const id = rng.int(keys);
-          builder.header(2).arg('GET').argFill(KEY_LEN, (buf, off) => writeKey(buf, off, id));
-          const t0 = process.hrtime.bigint();
-          const r = await getter.pipeline(builder.take(), 1);
-          latency.record(Math.max(1, Number(process.hrtime.bigint() - t0)));
-          if (r.errors > 0) throw new Error(`GET failed: ${r.firstError?.message}`);
-          gets++;
-          await sleep(1);
-        }
-      })();
+      const gets = lightGets(getter, keys, 7);
 
       try {
         await sleep(Math.max(0, expireAt - 1000 - Date.now()));
         if (probe) await server.resetLoopDelay();
-        latency.reset();
-        gets = 0;
+        gets.reset();
         let t95 = NaN;
         let t100 = NaN;
         let tMem95 = NaN;
@@ -219,21 +242,19 @@ async function scenarioB(kind: ServerKind, opts: ServerOptions, keys: number, re
         }
         await sleep(1000);
         const loop = probe ? await server.loopDelay() : null;
-        getting = false;
-        await getLoop;
+        await gets.stop();
         const usedAfter = await infoNumber(client, 'memory', 'used_memory');
         const res: ScenarioB = {
           expireAt, loadSeconds: load.seconds, expireSeconds: ex.seconds, t95, t100, tMem95, remainingAtTimeout: remaining,
           usedBefore, usedLoaded, usedAfter, loop,
-          getP999: latency.percentile(99.9) / 1e6, getMax: latency.max / 1e6, gets,
+          getP999: gets.latency.percentile(99.9) / 1e6, getMax: gets.latency.max / 1e6, gets: gets.count(),
         };
-        console.log(`  B ${server.label}: DBSIZE <= 5% after ${res.t95.toFixed(2)} s, 0 after ${res.t100.toFixed(2)} s; used_memory -95% after ${res.tMem95.toFixed(2)} s; light GET p99.9 ${res.getP999.toFixed(2)} ms, max ${res.getMax.toFixed(2)} ms (${gets} GETs)` +
+        console.log(`  B ${server.label}: DBSIZE <= 5% after ${res.t95.toFixed(2)} s, 0 after ${res.t100.toFixed(2)} s; used_memory -95% after ${res.tMem95.toFixed(2)} s; light GET p99.9 ${res.getP999.toFixed(2)} ms, max ${res.getMax.toFixed(2)} ms (${res.gets} GETs)` +
           (loop !== null ? `; event-loop max ${loop.max} ms, p99.9 ${loop.p999} ms (own max ${loop.ownMax} ms, p99.9 ${loop.ownP999} ms; ${loop.preemptions} preemptions, ${(loop.runQueueWait / 1000).toFixed(1)} s in the run queue; GC max ${loop.gcMax} ms; ` +
             `worst maintenance tick ${loop.maintenanceMax} ms own, worst of ${loop.rebalanceCalls} slab rebalance steps ${loop.rebalanceMax} ms own)` : ''));
         return res;
       } finally {
-        getting = false;
-        await getLoop.catch(() => undefined);
+        await gets.stop().catch(() => undefined);
       }
     } finally {
       client.close();
@@ -253,43 +274,13 @@ interface FlushCase {
   getMax: number;
 }
 
-/** A light GET load on db 0 (one GET at a time, at most one per millisecond) whose worst latency the flush cases read. */
-function lightGets(getter: RespClient, keys: number): { maxMs: () => number; reset: () => void; stop: () => Promise<void> } {
-  let max = 0;
-  let going = true;
-  const rng = new Rng(11);
-  const builder = new BatchBuilder(256);
-  const loop = (async () => {
-    while (going) {
-      const id = rng.int(keys);
-      builder.header(2).arg('GET').argFill(KEY_LEN, (buf, off) => writeKey(buf, off, id));
-      const t0 = process.hrtime.bigint();
-      const r = await getter.pipeline(builder.take(), 1);
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (ms > max) max = ms;
-      if (r.errors > 0) throw new Error(`GET failed: ${r.firstError?.message}`);
-      await sleep(1);
-    }
-  })();
-  return {
-    maxMs: () => max,
-    reset: () => {
-      max = 0;
-    },
-    stop: async () => {
-      going = false;
-      await loop;
-    },
-  };
-}
-
 async function scenarioC(kind: ServerKind, opts: ServerOptions, keys: number, reclaimTimeoutS: number): Promise<FlushCase[]> {
   const server = await start(kind, opts);
   const probe = kind === 'slabcache';
   try {
     const client = await RespClient.connect(server.port);
     const getter = await RespClient.connect(server.port);
-    const gets = lightGets(getter, keys);
+    const gets = lightGets(getter, keys, 11);
     try {
       const loadDb = async (db: number, n: number): Promise<void> => {
         await client.call('SELECT', db);
@@ -316,7 +307,7 @@ async function scenarioC(kind: ServerKind, opts: ServerOptions, keys: number, re
         }
         await sleep(500);
         const loop = probe ? await server.loopDelay() : null;
-        const res: FlushCase = { what, replyMs, reclaimSeconds, loop, getMax: gets.maxMs() };
+        const res: FlushCase = { what, replyMs, reclaimSeconds, loop, getMax: gets.latency.max / 1e6 };
         console.log(`  C ${server.label} ${what}: reply in ${replyMs.toFixed(2)} ms, memory reclaimed after ${reclaimSeconds.toFixed(2)} s; light GET max ${res.getMax.toFixed(2)} ms` +
           (loop !== null ? `; event-loop max ${loop.max} ms (own max ${loop.ownMax} ms, GC max ${loop.gcMax} ms)` : ''));
         return res;
@@ -357,7 +348,7 @@ async function scenarioD(kind: ServerKind, opts: ServerOptions, keys: number, ti
   try {
     const client = await RespClient.connect(server.port);
     const getter = await RespClient.connect(server.port);
-    const gets = lightGets(getter, keys);
+    const gets = lightGets(getter, keys, 11);
     try {
       await loadKeys(client, keys, { valueLen: VALUE_LEN, label: `${server.label} load`, timeoutMs: 20 * 60_000 });
       const used = await infoNumber(client, 'memory', 'used_memory');
@@ -381,7 +372,7 @@ async function scenarioD(kind: ServerKind, opts: ServerOptions, keys: number, ti
       await sleep(500);
       const loop = probe ? await server.loopDelay() : null;
       const evicted = await infoNumber(client, 'stats', 'evicted_keys');
-      const res: EvictDown = { replyMs, seconds, evicted, loop, getMax: gets.maxMs() };
+      const res: EvictDown = { replyMs, seconds, evicted, loop, getMax: gets.latency.max / 1e6 };
       console.log(`  D ${server.label}: CONFIG SET maxmemory ${mib(limit)} (half of ${mib(used)}) replied in ${replyMs.toFixed(2)} ms; under it after ${seconds.toFixed(2)} s, ${fmt(evicted)} keys evicted; light GET max ${res.getMax.toFixed(2)} ms` +
         (loop !== null ? `; event-loop max ${loop.max} ms (own max ${loop.ownMax} ms, GC max ${loop.gcMax} ms)` : ''));
       return res;

@@ -11,15 +11,15 @@
  * kept as the keyspace keeps them (onMove) and checked at the end. Bounded; stops by itself.
  *
  * Times are "own" times: wall time minus the time the thread waited in the kernel's run queue
- * (/proc/thread-self/schedstat), so that on a shared machine a call preempted by other
+ * (bench/lib/schedstat.ts), so that on a shared machine a call preempted by other
  * processes does not read as slow (as bench/lib/pause-probe-server.ts does); wall-clock worsts
  * are printed beside them.
  *
  *   npx node bench/slab-rebalance.ts [--chunks 5000000] [--size 56] [--free 0.9] [--budget-ms 2.5] [--seed 1]
  */
-import fs from 'node:fs';
 import { SlabAllocator } from '../store/slab-allocator.ts';
 import { Rng, permutation } from './lib/prng.ts';
+import { runQueueWaitNs } from './lib/schedstat.ts';
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -39,19 +39,10 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-/** The thread's total run-queue wait in ms (/proc/thread-self/schedstat, 2nd field), 0 without it. */
-let schedFd = -1;
-try {
-  schedFd = fs.openSync('/proc/thread-self/schedstat', 'r');
-} catch {
-  schedFd = -1;
-}
-const schedBuf = Buffer.alloc(128);
+/** The thread's total run-queue wait in ms, 0 where the kernel does not report it. */
 function runQueueMs(): number {
-  if (schedFd < 0) return 0;
-  const n = fs.readSync(schedFd, schedBuf, 0, schedBuf.length, 0);
-  const fields = schedBuf.toString('latin1', 0, n).split(' ');
-  return Number(fields[1]) / 1e6;
+  const ns = runQueueWaitNs();
+  return Number.isNaN(ns) ? 0 : ns / 1e6;
 }
 
 const FREE_BATCH = 4096;

@@ -29,6 +29,7 @@
 import fs from 'node:fs';
 import { PerformanceObserver, createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { startServer } from '../../src/server.ts';
+import { runQueueWaitNs } from './schedstat.ts';
 
 function directivesFromArgs(args: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -50,23 +51,6 @@ function preemptions(): number {
   }
 }
 
-/** Main thread's total run-queue wait in ns (/proc/thread-self/schedstat, 2nd field), or NaN. */
-let schedFd = -1;
-try {
-  schedFd = fs.openSync('/proc/thread-self/schedstat', 'r');
-} catch {
-  schedFd = -1;
-}
-const schedBuf = Buffer.alloc(128);
-function runDelayNs(): number {
-  if (schedFd < 0) return NaN;
-  const n = fs.readSync(schedFd, schedBuf, 0, schedBuf.length, 0);
-  const text = schedBuf.toString('latin1', 0, n);
-  const a = text.indexOf(' ');
-  const b = text.indexOf(' ', a + 1);
-  return Number(text.slice(a + 1, b));
-}
-
 function snapshot(): Record<string, number> {
   const ms = (ns: number) => Math.round(ns / 1e3) / 1e3;
   return {
@@ -80,7 +64,7 @@ function snapshot(): Record<string, number> {
     ownP99: ms(own.percentile(99)),
     ownP999: ms(own.percentile(99.9)),
     ownMax: ms(own.max),
-    runQueueWait: ms(runDelayNs() - runDelayAtReset),
+    runQueueWait: ms(runQueueWaitNs() - runDelayAtReset),
     gcMax: Math.round(gcMax * 1e3) / 1e3,
     gcTotal: Math.round(gcTotal * 1e3) / 1e3,
     gcCount,
@@ -97,17 +81,17 @@ wall.enable();
 /** Wall time between two ticks of a 1 ms interval minus the run-queue wait within it, in ns. */
 const own = createHistogram();
 let lastTick = process.hrtime.bigint();
-let lastDelay = runDelayNs();
+let lastDelay = runQueueWaitNs();
 const ownTicker = setInterval(() => {
   const now = process.hrtime.bigint();
-  const delay = runDelayNs();
+  const delay = runQueueWaitNs();
   const wallNs = Number(now - lastTick);
   const waited = Number.isNaN(delay) ? 0 : delay - lastDelay;
   own.record(Math.max(1, Math.round(wallNs - waited)));
   lastTick = now;
   lastDelay = delay;
 }, 1);
-let runDelayAtReset = runDelayNs();
+let runDelayAtReset = runQueueWaitNs();
 let gcMax = 0;
 let gcTotal = 0;
 let gcCount = 0;
@@ -124,7 +108,7 @@ const server = await startServer({ 'metrics-port': '0', loglevel: 'warning', ...
 /** Own ms since `start` (a performance.now() time), given the run-queue wait (ns) read then. */
 function ownSince(start: number, delayAtStart: number): number {
   const wallMs = performance.now() - start;
-  const delay = runDelayNs();
+  const delay = runQueueWaitNs();
   return Number.isNaN(delay) ? wallMs : wallMs - (delay - delayAtStart) / 1e6;
 }
 let maintenanceMax = 0;
@@ -133,14 +117,14 @@ let rebalanceCalls = 0;
 const store = server.state.store;
 const maintenance = store.maintenance.bind(store);
 store.maintenance = (budgetMs: number): void => {
-  const d = runDelayNs();
+  const d = runQueueWaitNs();
   const t = performance.now();
   maintenance(budgetMs);
   maintenanceMax = Math.max(maintenanceMax, ownSince(t, d));
 };
 const rebalanceStep = store.alloc.rebalanceStep.bind(store.alloc);
 store.alloc.rebalanceStep = (deadline?: number): boolean => {
-  const d = runDelayNs();
+  const d = runQueueWaitNs();
   const t = performance.now();
   const worked = rebalanceStep(deadline);
   if (worked) {
@@ -166,7 +150,7 @@ process.stdin.on('data', (chunk: string) => {
       wall.reset();
       own.reset();
       lastTick = process.hrtime.bigint();
-      lastDelay = runDelayNs();
+      lastDelay = runQueueWaitNs();
       runDelayAtReset = lastDelay;
       gcMax = 0;
       gcTotal = 0;
