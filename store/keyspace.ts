@@ -872,7 +872,7 @@ export class Keyspace implements EvictionHost {
   flushDb(db: number): void {
     const idb = this.dbMap[db];
     if (this.dbKeys[idb] === 0) return;
-    if (this.dbKeys[idb] === this.keysTotal - this.dyingKeys()) {
+    if (this.dbKeys[idb] === this.keysTotal - this.pendingReclaim()) {
       this.flushAll();
       return;
     }
@@ -894,16 +894,11 @@ export class Keyspace implements EvictionHost {
     }
   }
 
-  /** Keys of flushed dbs not yet reclaimed. */
-  private dyingKeys(): number {
+  /** Keys of flushed dbs not yet reclaimed (INFO lazyfree_pending_objects). */
+  pendingReclaim(): number {
     let n = 0;
     for (let i = 0; i < this.dying.length; i++) n += this.dbKeys[this.dying[i]];
     return n;
-  }
-
-  /** Keys of flushed dbs still held (INFO lazyfree_pending_objects). */
-  pendingReclaim(): number {
-    return this.dyingKeys();
   }
 
   /**
