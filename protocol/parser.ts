@@ -75,6 +75,8 @@ const SCRATCH_KEEP = 16 * 1024;
 const INLINE_KEEP = 16 * 1024;
 const ARGS_KEEP = 4096;
 const ARGS_INITIAL = 16;
+/** lookahead() passes over requests with more arguments than this (they are not small commands). */
+const LOOKAHEAD_MAX_ARGS = 64;
 
 export const ERR_TOO_BIG_INLINE = 'ERR Protocol error: too big inline request';
 export const ERR_UNBALANCED_QUOTES = 'ERR Protocol error: unbalanced quotes in request';
@@ -281,6 +283,50 @@ export class RequestParser {
       if (this.cpos >= this.cend) return ParseResult.INCOMPLETE;
       if (!this.appendFromChunk()) return ERROR;
     }
+  }
+
+  /**
+   * Look ahead, without consuming anything, over the complete multibulk requests that follow
+   * in the received chunk: for each of up to `max` of them with at least two arguments, the
+   * offset and length in `lookaheadBuffer()` of its second argument (the first key of most
+   * commands), for the store to prefetch before they run. Stops at the first request that is
+   * not a plain, complete multibulk of at most LOOKAHEAD_MAX_ARGS arguments; 0 in scratch mode.
+   */
+  lookahead(offs: Int32Array, lens: Int32Array, max: number): number {
+    if (this.inScratch || this.state !== ST_IDLE) return 0;
+    const buf = this.chunk;
+    const end = this.cend;
+    let pos = this.pos;
+    let n = 0;
+    while (n < max && pos < end && buf[pos] === 42 /* '*' */) {
+      let argc = 0;
+      let p = pos + 1;
+      for (let c = buf[p]; c >= 48 && c <= 57; c = buf[++p]) argc = argc * 10 + c - 48;
+      if (buf[p] !== CR || argc > LOOKAHEAD_MAX_ARGS) break;
+      p += 2;
+      let i = 0;
+      for (; i < argc && p < end; i++) {
+        if (buf[p] !== 36 /* '$' */) return n;
+        let len = 0;
+        for (let c = buf[++p]; c >= 48 && c <= 57; c = buf[++p]) len = len * 10 + c - 48;
+        if (buf[p] !== CR) return n;
+        p += 2;
+        if (i === 1) {
+          offs[n] = p;
+          lens[n] = len;
+        }
+        p += len + 2;
+      }
+      if (i < argc || p > end) break;
+      if (argc >= 2) n++;
+      pos = p;
+    }
+    return n;
+  }
+
+  /** The buffer lookahead()'s offsets point into. */
+  lookaheadBuffer(): Buffer {
+    return this.chunk;
   }
 
   /** Bytes buffered for a command not yet complete (CLIENT LIST qbuf, client-query-buffer-limit). */

@@ -102,6 +102,21 @@ export class KeyIndex {
     }
   }
 
+  /**
+   * The entry id of the first slot (from the home slot) whose hash is `h`, or -1: a candidate
+   * for prefetching only (keys are not compared, the old table of a migration is not probed).
+   */
+  candidate(h: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = h & mask;
+    for (let s = slots[i << 1]; s !== 0; s = slots[i << 1]) {
+      if (slots[(i << 1) + 1] === h && s !== TOMB) return s - 1;
+      i = (i + 1) & mask;
+    }
+    return -1;
+  }
+
   /** Insert entry id (its hash already in its record); the key must not be present. */
   insert(id: number): void {
     if ((this.count + 1) * 4 > (this.mask + 1) * 3) {

@@ -368,3 +368,41 @@ describe('RequestParser: memory and work bounds', () => {
     expect(p.bufferCapacity()).toBeLessThan(1 << 19);
   });
 });
+
+describe('RequestParser: lookahead for key prefetching', () => {
+  const offs = new Int32Array(8);
+  const lens = new Int32Array(8);
+  const keysSeen = (p: RequestParser, n: number): string[] =>
+    Array.from({ length: n }, (_, i) => p.lookaheadBuffer().toString('latin1', offs[i], offs[i] + lens[i]));
+
+  it('names the second argument of each complete request ahead, without consuming any', () => {
+    const p = newParser();
+    const stream = Buffer.concat([mb('GET', 'a'), mb('PING'), mb('SET', 'bb', 'v'), mb('DEL', 'ccc', 'x', 'y'), mb('GET', 'dddd').subarray(0, 9)]);
+    p.feed(stream);
+    const n = p.lookahead(offs, lens, 8);
+    expect(keysSeen(p, n)).toEqual(['a', 'bb', 'ccc']);
+    expect(p.next()).toBe(ParseResult.COMMAND);
+    expect(strs([argsOf(p)])).toEqual([['GET', 'a']]);
+    expect(keysSeen(p, p.lookahead(offs, lens, 8))).toEqual(['bb', 'ccc']);
+    expect(keysSeen(p, p.lookahead(offs, lens, 1))).toEqual(['bb']);
+  });
+
+  it('stops at the limit, at an inline request, and in scratch mode', () => {
+    const p = newParser();
+    p.feed(Buffer.concat([mb('GET', 'a'), mb('GET', 'b'), mb('GET', 'c')]));
+    expect(keysSeen(p, p.lookahead(offs, lens, 2))).toEqual(['a', 'b']);
+    const q = newParser();
+    q.feed(Buffer.concat([mb('GET', 'a'), Buffer.from('GET b\r\n'), mb('GET', 'c')]));
+    expect(keysSeen(q, q.lookahead(offs, lens, 8))).toEqual(['a']);
+    const r = newParser();
+    const split = Buffer.concat([mb('GET', 'a'), mb('GET', 'b')]);
+    r.feed(split.subarray(0, 10));
+    expect(r.next()).toBe(ParseResult.INCOMPLETE);
+    expect(r.lookahead(offs, lens, 8)).toBe(0);
+    r.feed(split.subarray(10));
+    expect(r.next()).toBe(ParseResult.COMMAND);
+    expect(strs([argsOf(r)])).toEqual([['GET', 'a']]);
+    expect(r.next()).toBe(ParseResult.COMMAND);
+    expect(strs([argsOf(r)])).toEqual([['GET', 'b']]);
+  });
+});

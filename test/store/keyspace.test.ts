@@ -547,3 +547,30 @@ describe('large values', () => {
     expect(ks.alloc.allocatedBytes).toBeLessThan(10 * 4096);
   });
 });
+
+describe('Keyspace.prefetch', () => {
+  it('changes nothing, whatever the keys: stored, deleted, missing, other dbs, mid-migration', () => {
+    const { ks } = makeStore({ shards: 1 });
+    const names: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      names.push(`k:${i}`);
+      set(ks, i % 3, `k:${i}`, `value ${i}`.repeat(1 + (i % 5)));
+      if (i % 7 === 0) del(ks, i % 3, `k:${i >> 1}`);
+    }
+    const snapshot = [0, 1, 2].map((db) => keys(ks, db).sort().map((k) => `${k}=${get(ks, db, k)}`));
+    const stats = { ...ks.stats };
+    const named = ['', 'missing', ...names.slice(0, 60)];
+    const batch = Buffer.from(named.join(''), 'latin1');
+    const offs = new Int32Array(named.length);
+    const lens = new Int32Array(named.length);
+    let off = 0;
+    named.forEach((k, i) => {
+      offs[i] = off;
+      lens[i] = k.length;
+      off += k.length;
+    });
+    for (let db = 0; db < 3; db++) ks.prefetch(db, batch, offs, lens, named.length);
+    expect([0, 1, 2].map((db) => keys(ks, db).sort().map((k) => `${k}=${get(ks, db, k)}`))).toEqual(snapshot);
+    expect(ks.stats).toEqual(stats);
+  });
+});
