@@ -289,6 +289,15 @@ export class Client {
     return h < 0 ? -1 : h;
   }
 
+  /**
+   * Prefetch the keys in arguments first, first + step, ... (up to PREFETCH_MAX of them) before
+   * a multi-key command looks them up one by one (Keyspace.prefetch).
+   */
+  prefetchArgs(first: number, step: number): void {
+    const n = ((this.argc - first + step - 1) / step) | 0;
+    if (n >= 2) this.store.prefetch(this.db, this.argBuf, this.argOff, this.argLen, first, n, step);
+  }
+
   /** Lookup of the key in argument i of the current db. */
   lookupArg(i: number, mode: 0 | 1 | 2): number {
     return this.lookupKey(this.argBuf, this.argOff[i], this.argLen[i], mode);

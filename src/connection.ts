@@ -262,7 +262,7 @@ function runBatch(server: ServerState, client: Client): number {
 function prefetchAhead(server: ServerState, client: Client): void {
   const parser = client.parser;
   const n = parser.lookahead(prefetchOffsets, prefetchLengths, PREFETCH_WINDOW);
-  if (n >= 2) server.store.prefetch(client.db, parser.lookaheadBuffer(), prefetchOffsets, prefetchLengths, n);
+  if (n >= 2) server.store.prefetch(client.db, parser.lookaheadBuffer(), prefetchOffsets, prefetchLengths, 0, n, 1);
 }
 /** A request named POST or Host: (any case): an HTTP request sent to the RESP port. */
 function isCrossProtocolProbe(client: Client): boolean {

@@ -5,8 +5,10 @@
  * redis-server's COMMAND INFO / COMMAND DOCS), so the generic checks, COMMAND INFO/DOCS/COUNT/
  * LIST/GETKEYS and the README's command list all derive from one table that matches Redis.
  *
- * Lookup by name works on the request bytes: a case-folded FNV-1a hash selects a candidate
- * and a byte comparison confirms it, so dispatch allocates nothing.
+ * Lookup by name works on the request bytes: a case-folded FNV-1a hash selects a candidate in
+ * an open-addressed table of Int32 hashes (a Map keyed by numbers outside V8's small-integer
+ * range would box each lookup's key), and a byte comparison confirms it, so dispatch
+ * allocates nothing.
  */
 import type { Client } from './client.ts';
 import { metaFor, type CommandMeta } from './commands/command-meta.ts';
@@ -67,11 +69,16 @@ export interface CommandEntry {
   readonly subcommands: Map<string, CommandEntry> | null;
 }
 
+/** Slots of the name table: a power of two, at least twice the number of top-level commands. */
+const NAME_SLOTS = 1024;
+
 export class Registry {
   readonly commands: CommandEntry[] = [];
   /** Every entry including subcommands, indexed by id. */
   readonly all: CommandEntry[] = [];
-  private readonly byHash = new Map<number, CommandEntry>();
+  /** Name hashes and their commands by slot (linear probing; an undefined entry ends a probe). */
+  private readonly slotHash = new Int32Array(NAME_SLOTS);
+  private readonly slotEntry: (CommandEntry | undefined)[] = new Array<CommandEntry | undefined>(NAME_SLOTS).fill(undefined);
   private readonly byName = new Map<string, CommandEntry>();
 
   /**
@@ -101,18 +108,36 @@ export class Registry {
     if (parent === null) {
       this.commands.push(entry);
       this.byName.set(fullName, entry);
-      const hash = hashName(Buffer.from(fullName), 0, fullName.length);
-      if (this.byHash.has(hash)) throw new Error(`command name hash collision: ${fullName}`);
-      this.byHash.set(hash, entry);
+      this.addName(entry);
     } else {
       parent.subcommands!.set(entry.name, entry);
     }
     return entry;
   }
 
+  private addName(entry: CommandEntry): void {
+    if (this.commands.length * 2 > NAME_SLOTS) throw new Error('command name table full: raise NAME_SLOTS');
+    const hash = hashName(Buffer.from(entry.name), 0, entry.name.length);
+    let i = hash & (NAME_SLOTS - 1);
+    for (let other = this.slotEntry[i]; other !== undefined; other = this.slotEntry[i]) {
+      if (this.slotHash[i] === hash) throw new Error(`command name hash collision: ${entry.name} and ${other.name}`);
+      i = (i + 1) & (NAME_SLOTS - 1);
+    }
+    this.slotHash[i] = hash;
+    this.slotEntry[i] = entry;
+  }
+
   /** The top-level command named by buf[off .. off+len), any case, or undefined. */
   lookup(buf: Uint8Array, off: number, len: number): CommandEntry | undefined {
-    const entry = this.byHash.get(hashName(buf, off, len));
+    const hash = hashName(buf, off, len);
+    const slotHash = this.slotHash;
+    const slotEntry = this.slotEntry;
+    let i = hash & (NAME_SLOTS - 1);
+    let entry = slotEntry[i];
+    while (entry !== undefined && slotHash[i] !== hash) {
+      i = (i + 1) & (NAME_SLOTS - 1);
+      entry = slotEntry[i];
+    }
     if (entry === undefined || entry.name.length !== len) return undefined;
     const name = entry.name;
     for (let i = 0; i < len; i++) {
@@ -130,7 +155,7 @@ export class Registry {
   }
 }
 
-/** FNV-1a over the ASCII-lower-cased bytes, as a signed 32-bit integer (a Map key V8 keeps unboxed). */
+/** FNV-1a over the ASCII-lower-cased bytes, as a signed 32-bit integer. */
 function hashName(buf: Uint8Array, off: number, len: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < len; i++) {

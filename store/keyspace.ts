@@ -69,6 +69,7 @@ import {
   type EncodingCode,
   type StatusCode,
   type EvictionPolicyCode,
+  PREFETCH_MAX,
 } from './types.ts';
 import { SLOT_BITS } from './hash-slot.ts';
 import { KeyRouter } from './key-router.ts';
@@ -105,8 +106,6 @@ function copyBytes(src: Uint8Array, soff: number, dst: Uint8Array, doff: number,
 const SPARE_INTERNAL_DBS = 64;
 /** Entry ids a reclamation step looks at between clock checks. */
 const RECLAIM_STEP = 4096;
-/** Keys one prefetch() call touches at most. */
-export const PREFETCH_MAX = 32;
 /** A prefetch slot with no chunk (chunks are 8-aligned and never the last 8 bytes of a page). */
 const NO_CHUNK = 0xffffffff;
 
@@ -482,7 +481,8 @@ export class Keyspace implements EvictionHost {
 
   // ---- prefetch ----
   /**
-   * Bring the index slots, entry records and chunks of up to PREFETCH_MAX keys into the cache
+   * Bring the index slots, entry records and chunks of up to PREFETCH_MAX keys (buf[offs[i],
+   * +lens[i]) for i = first, first + step, ...; n of them) into the cache
    * before the commands that name them run (Redis 8's memory_prefetch.c, for a pipelined batch
    * or a multi-key command). A lookup is three dependent cache misses (slot, record, chunk);
    * run one after another they are about a quarter of a pipelined GET or SET's CPU. Here each
@@ -490,15 +490,15 @@ export class Keyspace implements EvictionHost {
    * Advisory only: it changes nothing, and a key that is not stored, or an argument that is
    * not a key at all, only costs its hash and a slot read.
    */
-  prefetch(db: number, buf: Uint8Array, offs: Int32Array, lens: Int32Array, n: number): void {
+  prefetch(db: number, buf: Uint8Array, offs: Int32Array, lens: Int32Array, first: number, n: number, step: number): void {
     if (n > PREFETCH_MAX) n = PREFETCH_MAX;
     const idb = this.dbMap[db];
     const hashes = this.prefetchHash;
     const shardOf = this.prefetchShard;
     const locs = this.prefetchLoc;
     const shards = this.shards;
-    for (let i = 0; i < n; i++) {
-      hashes[i] = this.router.hash(buf, offs[i], lens[i], idb);
+    for (let i = 0, a = first; i < n; i++, a += step) {
+      hashes[i] = this.router.hash(buf, offs[a], lens[a], idb);
       shardOf[i] = this.router.slot >>> this.slotShift;
     }
     let sink = 0;

@@ -126,3 +126,5 @@ export type LookupMode = (typeof Lookup)[keyof typeof Lookup];
 export const KEEP_TTL = -1;
 /** expireAt argument / result meaning "no TTL". */
 export const NO_TTL = 0;
+/** Keys one Keyspace.prefetch() call touches at most (multi-key commands prefetch in windows of it). */
+export const PREFETCH_MAX = 32;

@@ -15,7 +15,7 @@ import {
   R_OK, R_ZERO, R_ONE, R_EMPTY_BULK,
   E_WRONGTYPE, E_SYNTAX, E_NOT_INTEGER, E_NOT_FLOAT, E_OVERFLOW, E_OOM, E_STRING_TOO_LONG, E_OFFSET,
 } from '../../protocol/replies.ts';
-import { Status, KeyType, Lookup, Encoding, KEEP_TTL, NO_TTL } from '../../store/types.ts';
+import { Status, KeyType, Lookup, Encoding, KEEP_TTL, NO_TTL, PREFETCH_MAX } from '../../store/types.ts';
 import { parsed, parsedBigInt, parseInt64, INT64_MAX, INT64_MIN } from '../numbers.ts';
 import { parseLongDouble, addLongDouble, isFiniteLongDouble, formatLongDoubleHuman, type LongDouble } from '../long-double.ts';
 import { NotifyClass } from '../keyspace-events.ts';
@@ -299,6 +299,7 @@ function cmdMget(c: Client): void {
   const store = c.store;
   c.reply.arrayLen(c.argc - 1);
   for (let i = 1; i < c.argc; i++) {
+    if ((i - 1) % PREFETCH_MAX === 0) c.prefetchArgs(i, 1);
     const h = c.lookupArg(i, Lookup.READ);
     if (h < 0 || store.typeOf(h) !== KeyType.STRING) c.reply.nullBulk();
     else replyString(c, h);
@@ -307,6 +308,7 @@ function cmdMget(c: Client): void {
 
 function msetPairs(c: Client): boolean {
   for (let i = 1; i < c.argc; i += 2) {
+    if ((i - 1) % (2 * PREFETCH_MAX) === 0) c.prefetchArgs(i, 2);
     if (!setStringOrReply(c, i, i + 1, NO_TTL)) {
       c.reply.raw(E_OOM);
       return false;

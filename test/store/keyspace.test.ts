@@ -569,7 +569,7 @@ describe('Keyspace.prefetch', () => {
       lens[i] = k.length;
       off += k.length;
     });
-    for (let db = 0; db < 3; db++) ks.prefetch(db, batch, offs, lens, named.length);
+    for (let db = 0; db < 3; db++) ks.prefetch(db, batch, offs, lens, 0, named.length, 1);
     expect([0, 1, 2].map((db) => keys(ks, db).sort().map((k) => `${k}=${get(ks, db, k)}`))).toEqual(snapshot);
     expect(ks.stats).toEqual(stats);
   });
