@@ -19,6 +19,7 @@ import type { BlockState } from './blocking.ts';
 import type { QueuedCommand, WatchedKey } from './transactions.ts';
 import type { TrackingState } from './tracking.ts';
 import { NotifyClass } from './keyspace-events.ts';
+import { directHandleOf, type StreamHandle } from './output.ts';
 import { parseInt64, parsed } from './numbers.ts';
 import { E_NOT_INTEGER, E_WRONGTYPE } from '../protocol/replies.ts';
 import type { KeyTypeCode } from '../store/types.ts';
@@ -119,7 +120,20 @@ export class Client {
     this.onWritten = () => {
       if (!this.closed && (this.paused || this.reply.pending() !== 0)) server.output.schedule(this);
     };
+    this.directHandle = directHandleOf(socket);
+    this.onDirectWritten = (status: number) => {
+      this.directUnsent = 0;
+      if (status < 0) this.socket.destroy();
+      else this.onWritten();
+    };
   }
+
+  /** The socket's handle when replies may be written to it directly (output.ts), else null. */
+  readonly directHandle: StreamHandle | null;
+  /** Bytes of a direct write the kernel did not take at once, until it completes. */
+  directUnsent = 0;
+  /** Completion of such a write (status < 0: the write failed, and the socket is destroyed as Node would). */
+  readonly onDirectWritten: (status: number) => void;
 
   /**
    * Callback of each socket write (one function per client): once the socket has sent what it
@@ -148,12 +162,17 @@ export class Client {
 
   /** Replies waiting: in its output buffer and unsent in its socket (CLIENT LIST omem). */
   outputBytes(): number {
-    return this.reply.pending() + this.socket.writableLength;
+    return this.reply.pending() + this.socketUnsent();
   }
 
   /** Buffer memory this client holds: input capacity, output buffer, unsent socket bytes (tot-mem). */
   memoryBytes(): number {
-    return this.parser.bufferCapacity() + this.reply.capacity() + this.socket.writableLength;
+    return this.parser.bufferCapacity() + this.reply.capacity() + this.socketUnsent();
+  }
+
+  /** Bytes handed to the socket and not yet sent: in its stream queue, or of a direct write (output.ts). */
+  socketUnsent(): number {
+    return this.socket.writableLength + this.directUnsent;
   }
 
   /** signalModifiedKey for the key in argument i of the current db (WATCH). */
