@@ -180,7 +180,7 @@ function continueAfterYield(server: ServerState, client: Client): void {
     client.yielding = false;
     return;
   }
-  if (turnSpent(server)) {
+  if (turnSpent(server, performance.now())) {
     yieldTurn(server, client);
     return;
   }
@@ -197,9 +197,8 @@ function endAfterOutput(server: ServerState, client: Client): void {
   client.socket.end();
 }
 
-/** This turn's command time is spent (the turn's first batch starts its budget). */
-function turnSpent(server: ServerState): boolean {
-  const now = performance.now();
+/** This turn's command time is spent at `now` (performance.now()); the turn's first batch starts its budget. */
+function turnSpent(server: ServerState, now: number): boolean {
   const output = server.output;
   if (output.turnDeadline === 0) {
     output.turnDeadline = now + TURN_BUDGET_MS;
@@ -210,7 +209,9 @@ function turnSpent(server: ServerState): boolean {
 
 /** One batch of at most MAX_COMMANDS_PER_TURN commands; says why it ended. */
 function runBatch(server: ServerState, client: Client): number {
-  if (turnSpent(server)) return BatchEnd.WORK_CAP;
+  const started = performance.now();
+  if (turnSpent(server, started)) return BatchEnd.WORK_CAP;
+  server.commandClock = started;
   client.lastInteraction = server.clock.refresh();
   const parser = client.parser;
   const reply = client.reply;
@@ -222,7 +223,7 @@ function runBatch(server: ServerState, client: Client): number {
       end = BatchEnd.OUTPUT_FULL;
       break;
     }
-    if (executed === MAX_COMMANDS_PER_TURN || (executed !== 0 && executed % CLOCK_EVERY === 0 && turnSpent(server))) {
+    if (executed === MAX_COMMANDS_PER_TURN || (executed !== 0 && executed % CLOCK_EVERY === 0 && turnSpent(server, performance.now()))) {
       end = BatchEnd.WORK_CAP;
       break;
     }
@@ -251,6 +252,7 @@ function runBatch(server: ServerState, client: Client): number {
     }
   }
   server.currentClient = null;
+  server.commandClock = 0;
   return end;
 }
 
@@ -473,16 +475,23 @@ function flagTransaction(client: Client): void {
   if (client.multi !== null) client.multiDirty = true;
 }
 
-/** call(): the handler, then the per-command accounting (stats, SLOWLOG, MONITOR, eviction). */
+/**
+ * call(): the handler, then the per-command accounting (stats, SLOWLOG, MONITOR, eviction).
+ * Inside a batch a command's duration runs from the end of the one before it (or the batch's
+ * start), so it includes its own parsing and checks, which Redis's excludes (README).
+ */
 function callCommand(server: ServerState, client: Client, cmd: CommandEntry): void {
   const reply = client.reply;
   const stats = server.stats;
-  const started = performance.now();
+  const inBatch = server.commandClock !== 0;
+  const started = inBatch ? server.commandClock : performance.now();
   const errorsBefore = reply.errorCount;
   client.lastCommand = cmd;
   cmd.handler!(client);
   if (client.tracking !== null && (cmd.flags & CommandFlag.READONLY) !== 0 && !client.tracking.bcast) server.tracking.rememberKeys(client, cmd);
-  const usec = (performance.now() - started) * 1000;
+  const ended = performance.now();
+  if (inBatch) server.commandClock = ended;
+  const usec = (ended - started) * 1000;
   server.observer.afterCommand(client, cmd, usec);
   stats.usec[cmd.id] += usec;
   stats.calls[cmd.id]++;

@@ -109,6 +109,12 @@ export interface ServerState {
   lastSecurityWarning: number;
   /** The client whose batch is executing (CLIENT KILL of oneself closes after the reply). */
   currentClient: Client | null;
+  /**
+   * performance.now() at the end of the last command of the batch executing (its start before
+   * the first), 0 outside a batch: a command's duration runs from it, so a pipelined command
+   * costs one clock read, not two (connection.ts callCommand).
+   */
+  commandClock: number;
   /** maxmemory-clients: client memory accounting and eviction (client-eviction.ts). */
   readonly clientEviction: ClientEviction;
   /** Clients blocked in BLPOP & co., ready keys and blocking timeouts (blocking.ts). */

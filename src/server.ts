@@ -245,6 +245,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
     nextClientId: 1,
     lastSecurityWarning: -Infinity,
     currentClient: null,
+    commandClock: 0,
     blocking: new BlockingRegistry(),
     clientEviction: new ClientEviction(),
     callCommand: (client: Client, cmd: CommandEntry) => callCommandGuarded(state, client, cmd),
