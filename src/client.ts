@@ -16,7 +16,7 @@ import type { Keyspace } from '../store/keyspace.ts';
 import type { ServerState } from './server-state.ts';
 import type { CommandEntry } from './registry.ts';
 import type { BlockState } from './blocking.ts';
-import type { QueuedCommand, WatchedKey } from './transactions.ts';
+import type { QueuedCommand, TransactionArguments, WatchedKey } from './transactions.ts';
 import type { TrackingState } from './tracking.ts';
 import { NotifyClass } from './keyspace-events.ts';
 import { directHandleOf, type StreamHandle } from './output.ts';
@@ -75,6 +75,8 @@ export class Client {
   // MULTI/EXEC and WATCH (transactions.ts).
   /** Queued commands while in MULTI, else null. */
   multi: QueuedCommand[] | null = null;
+  /** Where queued commands keep their arguments (created at the client's first MULTI, reused after). */
+  transactionArgs: TransactionArguments | null = null;
   /** Flags of the queued commands, OR-ed (EXEC is refused under OOM when one is denyoom). */
   multiFlags = 0;
   /** A command was rejected while queuing: EXEC answers EXECABORT (CLIENT_DIRTY_EXEC). */
@@ -84,7 +86,7 @@ export class Client {
   watched: WatchedKey[] | null = null;
 
   /** The command held back by CLIENT PAUSE (pause.ts); nothing more runs until it does. */
-  postponed: QueuedCommand | null = null;
+  postponed: SavedArguments | null = null;
   /** CLIENT TRACKING mode, null when off (tracking.ts). */
   tracking: TrackingState | null = null;
 

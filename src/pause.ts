@@ -8,11 +8,10 @@
  * were paused, then carry on with their buffered input. The dataset stays still meanwhile:
  * the store neither expires (lazily or actively) nor evicts keys while paused (Keyspace.frozen).
  */
-import type { Client } from './client.ts';
+import { SavedArguments, type Client } from './client.ts';
 import type { CommandEntry } from './registry.ts';
 import type { ServerState } from './server-state.ts';
 import { CommandFlag } from './registry.ts';
-import { QueuedCommand } from './transactions.ts';
 
 export const PauseType = {
   OFF: 0,
@@ -79,7 +78,7 @@ export class ClientPause {
 
   /** Hold c's current command until the pause ends. */
   postpone(c: Client, cmd: CommandEntry): void {
-    c.postponed = new QueuedCommand(c, cmd);
+    c.postponed = new SavedArguments(c);
     this.postponed.push(c);
   }
 

@@ -2,7 +2,7 @@
  * MULTI/EXEC state and WATCH (Redis 7.0 multi.c).
  *
  * A client in MULTI has `multi` (its queued commands, arguments copied out of the parser's
- * buffer) instead of null; connection.ts queues every command but EXEC, DISCARD, MULTI, WATCH,
+ * buffer into the client's TransactionArguments) instead of null; connection.ts queues every command but EXEC, DISCARD, MULTI, WATCH,
  * QUIT and RESET, and flags the transaction (`multiDirty`, Redis's CLIENT_DIRTY_EXEC) when one is
  * rejected while queuing. EXEC (commands/transactions.ts) runs the queue in one go: nothing
  * else runs on this single thread meanwhile, and blocked clients are served after it.
@@ -15,17 +15,119 @@
  * WATCHed is marked `expired`, and its later deletion is no change; a key that expires after
  * WATCH makes EXEC fail (isWatchedKeyExpired).
  */
-import { SavedArguments, type Client } from './client.ts';
+import type { Client } from './client.ts';
 import type { CommandEntry } from './registry.ts';
 import type { Keyspace } from '../store/keyspace.ts';
 
-/** A command queued inside MULTI (or postponed by CLIENT PAUSE), with its own copy of the arguments. */
-export class QueuedCommand extends SavedArguments {
+/** A command queued inside MULTI: its arguments are entries first .. first+argc-1 of the client's TransactionArguments. */
+export class QueuedCommand {
   readonly cmd: CommandEntry;
+  readonly first: number;
+  readonly argc: number;
+  /** Bytes it holds (CLIENT LIST multi-mem): its arguments and their offsets and lengths. */
+  readonly bytes: number;
 
-  constructor(c: Client, cmd: CommandEntry) {
-    super(c);
+  constructor(cmd: CommandEntry, first: number, argc: number, bytes: number) {
     this.cmd = cmd;
+    this.first = first;
+    this.argc = argc;
+    this.bytes = bytes;
+  }
+}
+
+/** Sizes a client's transaction arena keeps between transactions; a bigger transaction's buffers are dropped after it. */
+const ARENA_BYTES = 1024;
+const ARENA_KEEP_BYTES = 64 * 1024;
+const ARENA_ARGS = 64;
+const ARENA_KEEP_ARGS = 4096;
+
+/**
+ * The arguments of a client's queued commands, copied out of the parser's buffer into one
+ * buffer and one pair of offset/length arrays per client, all grown by doubling and reused by
+ * the next transaction: queuing a command allocates only its small QueuedCommand, where a copy
+ * of its own (a Buffer and two typed arrays) cost more than the command. EXEC points the
+ * client's argument view at the arena, one command at a time (load).
+ */
+export class TransactionArguments {
+  private buf = Buffer.allocUnsafeSlow(ARENA_BYTES);
+  private used = 0;
+  private off = new Int32Array(ARENA_ARGS);
+  private len = new Int32Array(ARENA_ARGS);
+  private count = 0;
+  /** The argument view of the command being executed (offsets into buf). */
+  private viewOff = new Int32Array(ARENA_ARGS);
+  private viewLen = new Int32Array(ARENA_ARGS);
+
+  /** Copy the client's current arguments in and queue them as cmd. */
+  queue(c: Client, cmd: CommandEntry): QueuedCommand {
+    const argc = c.argc;
+    let total = 0;
+    for (let i = 0; i < argc; i++) total += c.argLen[i];
+    if (this.used + total > this.buf.length) this.growBytes(this.used + total);
+    if (this.count + argc > this.off.length) this.growArgs(this.count + argc);
+    const first = this.count;
+    const buf = this.buf;
+    let p = this.used;
+    for (let i = 0; i < argc; i++) {
+      const n = c.argLen[i];
+      c.argBuf.copy(buf, p, c.argOff[i], c.argOff[i] + n);
+      this.off[first + i] = p;
+      this.len[first + i] = n;
+      p += n;
+    }
+    this.used = p;
+    this.count = first + argc;
+    return new QueuedCommand(cmd, first, argc, total + argc * 8);
+  }
+
+  /** Make q's arguments the client's current ones (until the next load or the caller restores its own). */
+  load(c: Client, q: QueuedCommand): void {
+    const argc = q.argc;
+    if (argc > this.viewOff.length) {
+      this.viewOff = new Int32Array(argc);
+      this.viewLen = new Int32Array(argc);
+    }
+    const viewOff = this.viewOff;
+    const viewLen = this.viewLen;
+    for (let i = 0; i < argc; i++) {
+      viewOff[i] = this.off[q.first + i];
+      viewLen[i] = this.len[q.first + i];
+    }
+    c.argc = argc;
+    c.argBuf = this.buf;
+    c.argOff = viewOff;
+    c.argLen = viewLen;
+  }
+
+  /** Forget every queued command (the transaction ended); drop what a big one grew. */
+  reset(): void {
+    this.used = 0;
+    this.count = 0;
+    if (this.buf.length > ARENA_KEEP_BYTES) this.buf = Buffer.allocUnsafeSlow(ARENA_BYTES);
+    if (this.off.length > ARENA_KEEP_ARGS) {
+      this.off = new Int32Array(ARENA_ARGS);
+      this.len = new Int32Array(ARENA_ARGS);
+    }
+    if (this.viewOff.length > ARENA_KEEP_ARGS) {
+      this.viewOff = new Int32Array(ARENA_ARGS);
+      this.viewLen = new Int32Array(ARENA_ARGS);
+    }
+  }
+
+  private growBytes(need: number): void {
+    const next = Buffer.allocUnsafeSlow(Math.max(need, this.buf.length * 2));
+    this.buf.copy(next, 0, 0, this.used);
+    this.buf = next;
+  }
+
+  private growArgs(need: number): void {
+    const size = Math.max(need, this.off.length * 2);
+    const off = new Int32Array(size);
+    const len = new Int32Array(size);
+    off.set(this.off.subarray(0, this.count));
+    len.set(this.len.subarray(0, this.count));
+    this.off = off;
+    this.len = len;
   }
 }
 
@@ -167,6 +269,7 @@ function findWatched(c: Client, db: number, key: string): WatchedKey | null {
 /** discardTransaction: leave MULTI, clear both dirty flags, unwatch everything. */
 export function discardTransaction(c: Client): void {
   c.multi = null;
+  if (c.transactionArgs !== null) c.transactionArgs.reset();
   c.multiFlags = 0;
   c.multiDirty = false;
   c.casDirty = false;

@@ -250,7 +250,7 @@ export function clientInfoLine(c: Client, now: number): string {
     (c.blocked !== null || c.postponed !== null ? 'b' : '') + (st !== null ? 't' : '') + (st !== null && st.brokenRedirect ? 'R' : '') + (st !== null && st.bcast ? 'B' : '') +
     (c.casDirty ? 'd' : '') + (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '') || 'N';
   let multiMem = 0;
-  if (c.multi !== null) for (const q of c.multi) multiMem += q.bytes();
+  if (c.multi !== null) for (const q of c.multi) multiMem += q.bytes;
   const qbuf = c.queryBufferBytes();
   const qbufFree = Math.max(0, c.parser.bufferCapacity() - qbuf);
   const cmd = c.lastCommand === null ? 'NULL' : c.lastCommand.fullName;

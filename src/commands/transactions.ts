@@ -53,8 +53,9 @@ function cmdExec(c: Client): void {
   const exec = c.lastCommand;
   const { argc, argBuf, argOff, argLen } = c;
   c.reply.arrayLen(queued.length);
+  const args = c.transactionArgs!;
   for (const q of queued) {
-    c.useArguments(q);
+    args.load(c, q);
     // ACL permissions are checked again: they may have changed since the command was queued.
     if (!c.user.permissive && aclDenial(c, q.cmd, AclContext.MULTI, c) !== null) c.reply.error(execNopermText(lastDenial.result));
     else server.callCommand(c, q.cmd);

@@ -28,12 +28,11 @@
  */
 import net from 'node:net';
 import { createHash } from 'node:crypto';
-import { Client } from '../client.ts';
+import { Client, SavedArguments } from '../client.ts';
 import { RequestParser } from '../../protocol/parser.ts';
 import { E_BUSY_FUNCTION, E_BUSY_SCRIPT, E_NOSCRIPT, E_NOT_INTEGER, E_OOM, errorText } from '../../protocol/replies.ts';
 import { CommandFlag, type CommandEntry } from '../registry.ts';
 import type { ServerState } from '../server-state.ts';
-import { QueuedCommand } from '../transactions.ts';
 import { AclContext, AclResult, aclErrorMessage } from '../acl.ts';
 import { aclDenial, lastDenial } from '../commands/acl.ts';
 import { parsed } from '../numbers.ts';
@@ -337,7 +336,7 @@ export class ScriptingEngine implements LuaHost {
     for (let i = 0; i < c.argc; i++) command.push(Buffer.from(c.argBuf.subarray(c.argOff[i], c.argOff[i] + c.argLen[i])));
     run.command = command;
     // Nothing more of the caller's runs until the script ends (Redis protects the client).
-    c.postponed = new QueuedCommand(c, c.lastCommand!);
+    c.postponed = new SavedArguments(c);
     const store = this.server.store;
     this.frozenBefore = store.frozen;
     store.frozen = true;

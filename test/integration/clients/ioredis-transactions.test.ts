@@ -96,6 +96,18 @@ describe.each(IOREDIS_MAJORS)('$name: transactions', ({ connect }) => {
     expect(await a.multi().exec()).toEqual([]);
   });
 
+  it('a transaction bigger than the queue keeps between transactions runs right, and so does a small one after it', { timeout: TEST_MS }, async () => {
+    const k = uniq('txbig');
+    const value = (i: number) => String(i).repeat(3000);
+    const big = a.multi();
+    for (let i = 0; i < 120; i++) big.set(`${k}:${i}`, value(i));
+    big.mget(...Array.from({ length: 120 }, (_, i) => `${k}:${i}`));
+    const result = (await big.exec())!;
+    expect(result.slice(0, 120)).toEqual(Array.from({ length: 120 }, () => [null, 'OK']));
+    expect(result[120]).toEqual([null, Array.from({ length: 120 }, (_, i) => value(i))]);
+    expect(await a.multi().set(`${k}:small`, 'v').get(`${k}:small`).get(`${k}:7`).exec()).toEqual([[null, 'OK'], [null, 'v'], [null, value(7)]]);
+  });
+
   it('a runtime error inside EXEC fails only that command; the rest still run', { timeout: TEST_MS }, async () => {
     const k = uniq('txerr');
     await a.set(`${k}:text`, 'not-a-number');
