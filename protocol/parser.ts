@@ -107,6 +107,19 @@ const LF = 10;
 
 const EMPTY = Buffer.alloc(0);
 
+/** buf[off, off+len) is EVAL, EVALSHA or FCALL in any case (their first key is argument 3). */
+function isScriptCall(buf: Buffer, off: number, len: number): boolean {
+  if (len === 7) return lowerIs(buf, off, 'evalsha');
+  if (len === 4) return lowerIs(buf, off, 'eval');
+  return len === 5 && lowerIs(buf, off, 'fcall');
+}
+
+/** buf[off, ...) is the lower-case letters of word, in any case. */
+function lowerIs(buf: Buffer, off: number, word: string): boolean {
+  for (let i = 0; i < word.length; i++) if ((buf[off + i] | 0x20) !== word.charCodeAt(i)) return false;
+  return true;
+}
+
 /**
  * string2ll() over buf[s, e): the value, or NaN when Redis would reject it. Values beyond 2^53
  * are approximate, which only matters for comparisons far above every limit.
@@ -287,9 +300,10 @@ export class RequestParser {
 
   /**
    * Look ahead, without consuming anything, over the complete multibulk requests that follow
-   * in the received chunk: for each of up to `max` of them with at least two arguments, the
-   * offset and length in `lookaheadBuffer()` of its second argument (the first key of most
-   * commands), for the store to prefetch before they run. Stops at the first request that is
+   * in the received chunk: for each of up to `max` of them that has one, the offset and length
+   * in `lookaheadBuffer()` of its first key as most commands place it (the second argument;
+   * the fourth of EVAL, EVALSHA and FCALL, after the script and the key count), for the store
+   * to prefetch before they run. Stops at the first request that is
    * not a plain, complete multibulk of at most LOOKAHEAD_MAX_ARGS arguments; 0 in scratch mode.
    */
   lookahead(offs: Int32Array, lens: Int32Array, max: number): number {
@@ -304,6 +318,7 @@ export class RequestParser {
       for (let c = buf[p]; c >= 48 && c <= 57; c = buf[++p]) argc = argc * 10 + c - 48;
       if (buf[p] !== CR || argc > LOOKAHEAD_MAX_ARGS) break;
       p += 2;
+      let keyArg = 1;
       let i = 0;
       for (; i < argc && p < end; i++) {
         if (buf[p] !== 36 /* '$' */) return n;
@@ -311,14 +326,15 @@ export class RequestParser {
         for (let c = buf[++p]; c >= 48 && c <= 57; c = buf[++p]) len = len * 10 + c - 48;
         if (buf[p] !== CR) return n;
         p += 2;
-        if (i === 1) {
+        if (i === 0 && isScriptCall(buf, p, len)) keyArg = 3;
+        else if (i === keyArg) {
           offs[n] = p;
           lens[n] = len;
         }
         p += len + 2;
       }
       if (i < argc || p > end) break;
-      if (argc >= 2) n++;
+      if (argc > keyArg) n++;
       pos = p;
     }
     return n;

@@ -109,6 +109,15 @@ export function pushBytes(L: number, b: Uint8Array): void {
   M._lua_pushlstring(L, p, b.length);
 }
 
+/** pushBytes of buf[off, off+len), without a view of it. */
+export function pushSlice(L: number, buf: Uint8Array, off: number, len: number): void {
+  const p = reserve(len + 1);
+  const heap = M.HEAPU8;
+  if (len <= 32) for (let i = 0; i < len; i++) heap[p + i] = buf[off + i];
+  else heap.set(buf.subarray(off, off + len), p);
+  M._lua_pushlstring(L, p, len);
+}
+
 /** A JavaScript string of bytes (one char per byte, latin1). */
 export function pushString(L: number, s: string): void {
   pushBytes(L, Buffer.from(s, 'latin1'));
@@ -126,6 +135,18 @@ export function toBytes(L: number, idx: number): Buffer | null {
   const n = M.HEAPU32[lenPtr >> 2];
   return Buffer.from(M.HEAPU8.subarray(p, p + n));
 }
+
+/**
+ * lua_tolstring without a copy: the address in the Lua heap (M.HEAPU8, read after this call) of
+ * the bytes of the string or number at idx (a number is converted in place), or 0 for another
+ * type; their count is then in `heapString.length`.
+ */
+export function heapStringAt(L: number, idx: number): number {
+  const p = M._lua_tolstring(L, idx, lenPtr) as number;
+  heapString.length = p === 0 ? 0 : M.HEAPU32[lenPtr >> 2];
+  return p;
+}
+export const heapString = { length: 0 };
 
 /** toBytes as latin1 text, or null. */
 export function toStr(L: number, idx: number): string | null {

@@ -12,7 +12,7 @@
  *    verbatim_string/map/set field, else an array up to the first nil.
  *  - pushErrorTable: luaPushErrorBuff's {err="CODE message"} tables.
  */
-import { M, T_NIL, T_BOOLEAN, T_NUMBER, T_STRING, T_TABLE, cs, pushBytes, pushString, pushLiteral, toBytes, toCStr, pop, formatG, toLongLong } from './lua-api.ts';
+import { M, T_NIL, T_BOOLEAN, T_NUMBER, T_STRING, T_TABLE, cs, pushBytes, pushSlice, pushString, pushLiteral, toBytes, toCStr, pop, formatG, toLongLong } from './lua-api.ts';
 
 /** A growable byte buffer for one reply. */
 export class RespWriter {
@@ -116,6 +116,18 @@ class ReplyParser {
     return e < 0 ? this.buf.length : e;
   }
 
+  /** A reply header's length (bulk or aggregate count, -1 for nil), read without a string. */
+  private takeLength(): number {
+    const buf = this.buf;
+    let p = this.pos + 1;
+    const negative = buf[p] === 45; // '-'
+    if (negative) p++;
+    let n = 0;
+    for (let c = buf[p]; c !== 13; c = buf[++p]) n = n * 10 + c - 48;
+    this.pos = p + 2;
+    return negative ? -n : n;
+  }
+
   private takeLine(): string {
     const e = this.lineEnd();
     const s = this.buf.toString('latin1', this.pos + 1, e);
@@ -133,7 +145,7 @@ class ReplyParser {
         const e = this.lineEnd();
         if (L !== 0) {
           M._lua_createtable(L, 0, 1);
-          pushBytes(L, buf.subarray(this.pos + 1, e));
+          pushSlice(L, buf, this.pos + 1, e - this.pos - 1);
           M._lua_setfield(L, -2, cs('ok'));
         }
         this.pos = e + 2;
@@ -155,18 +167,18 @@ class ReplyParser {
         return;
       }
       case 0x24: { // '$'
-        const n = Number(this.takeLine());
+        const n = this.takeLength();
         if (n < 0) {
           if (L !== 0) M._lua_pushboolean(L, 0);
           return;
         }
-        if (L !== 0) pushBytes(L, buf.subarray(this.pos, this.pos + n));
+        if (L !== 0) pushSlice(L, buf, this.pos, n);
         this.pos += n + 2;
         return;
       }
       case 0x2a: // '*'
       case 0x3e: { // '>'
-        const n = Number(this.takeLine());
+        const n = this.takeLength();
         if (n < 0) {
           if (L !== 0) M._lua_pushboolean(L, 0);
           return;
@@ -180,7 +192,7 @@ class ReplyParser {
         return;
       }
       case 0x25: { // '%'
-        const n = Number(this.takeLine());
+        const n = this.takeLength();
         if (L !== 0) {
           M._lua_createtable(L, 0, 1);
           pushLiteral(L, 'map');
@@ -195,7 +207,7 @@ class ReplyParser {
         return;
       }
       case 0x7e: { // '~'
-        const n = Number(this.takeLine());
+        const n = this.takeLength();
         if (L !== 0) {
           M._lua_createtable(L, 0, 1);
           pushLiteral(L, 'set');
@@ -212,7 +224,7 @@ class ReplyParser {
         return;
       }
       case 0x7c: { // '|' attribute: skipped, then the reply itself
-        const n = Number(this.takeLine());
+        const n = this.takeLength();
         for (let j = 0; j < n * 2; j++) this.parse(0);
         this.parse(L);
         return;
@@ -246,7 +258,7 @@ class ReplyParser {
         return;
       }
       case 0x3d: { // '=' verbatim: "fmt:" then the string
-        const n = Number(this.takeLine());
+        const n = this.takeLength();
         if (L !== 0) {
           M._lua_createtable(L, 0, 1);
           pushLiteral(L, 'verbatim_string');

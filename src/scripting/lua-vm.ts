@@ -30,7 +30,7 @@ import { createHash } from 'node:crypto';
 import {
   M, LUA_REGISTRYINDEX, LUA_GLOBALSINDEX, LUA_MULTRET, T_NIL, T_BOOLEAN, T_NUMBER, T_STRING, T_TABLE, T_FUNCTION,
   LUA_YIELD, LUA_GCCOUNT, LUA_GCCOUNTB, LUA_GCSTEP, LUA_MASKCOUNT, LUA_MASKLINE,
-  cs, cfunction, pushBytes, pushString, pushLiteral, toBytes, toStr, toCStr, pop, raise, raiseTop, argError, setFunction,
+  cs, cfunction, pushBytes, pushString, pushLiteral, toBytes, toStr, heapStringAt, heapString, toCStr, pop, raise, raiseTop, argError, setFunction,
   setNumber, globalOf, canYield, formatG, checkInt, optInt,
 } from './lua-api.ts';
 import { pushErrorTable, pushRespReply, writeLuaReply, RespWriter } from './lua-resp.ts';
@@ -56,6 +56,8 @@ const REDIS_VERSION = '7.0.15';
 const REDIS_VERSION_NUM = 0x07000f;
 const HOOK_COUNT = 100000;
 const GC_CYCLE_PERIOD = 50;
+/** Buffer.prototype.copy, applied to the Lua heap (a Uint8Array) as its source. */
+const copyBytes = Buffer.prototype.copy;
 const E_READONLY = 'Attempt to modify a readonly table';
 
 /** Interpreters by their global_State, so a C function can find its own from any coroutine. */
@@ -1129,26 +1131,37 @@ export class LuaVM {
     let ok = true;
     for (let j = 1; j <= argc; j++) {
       const t = M._lua_type(L, j);
-      let bytes: Buffer | null;
-      if (t === T_NUMBER) bytes = Buffer.from(formatG(M._lua_tonumber(L, j) as number, 17), 'latin1');
-      else if (t === T_STRING) bytes = toBytes(L, j);
-      else bytes = null;
-      if (bytes === null) {
+      let n: number;
+      if (t === T_NUMBER) {
+        const text = formatG(M._lua_tonumber(L, j) as number, 17);
+        this.argRoom(pos, text.length);
+        n = this.argBuf.write(text, pos, 'latin1');
+      } else if (t === T_STRING) {
+        const p = heapStringAt(L, j);
+        n = heapString.length;
+        this.argRoom(pos, n);
+        const heap = M.HEAPU8;
+        const dst = this.argBuf;
+        if (n <= 32) for (let i = 0; i < n; i++) dst[pos + i] = heap[p + i];
+        else copyBytes.call(heap, dst, pos, p, p + n);
+      } else {
         ok = false;
         break;
       }
-      if (pos + bytes.length > this.argBuf.length) {
-        const grown = Buffer.alloc(Math.max(this.argBuf.length * 2, pos + bytes.length));
-        this.argBuf.copy(grown, 0, 0, pos);
-        this.argBuf = grown;
-      }
-      bytes.copy(this.argBuf, pos);
       this.argOff[j - 1] = pos;
-      this.argLen[j - 1] = bytes.length;
-      pos += bytes.length;
+      this.argLen[j - 1] = n;
+      pos += n;
     }
     pop(L, argc);
     return ok;
+  }
+
+  /** Room in argBuf for n more bytes at pos (what is before pos is kept). */
+  private argRoom(pos: number, n: number): void {
+    if (pos + n <= this.argBuf.length) return;
+    const grown = Buffer.alloc(Math.max(this.argBuf.length * 2, pos + n));
+    this.argBuf.copy(grown, 0, 0, pos);
+    this.argBuf = grown;
   }
 
   /** The reply (or error text) of the last run or compile, copied out. */

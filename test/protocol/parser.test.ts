@@ -387,6 +387,12 @@ describe('RequestParser: lookahead for key prefetching', () => {
     expect(keysSeen(p, p.lookahead(offs, lens, 1))).toEqual(['bb']);
   });
 
+  it('names the first key of EVAL, EVALSHA and FCALL (the fourth argument), and skips them without keys', () => {
+    const p = newParser();
+    p.feed(Buffer.concat([mb('EvalSha', 'abc', '1', 'k1', 'v'), mb('eval', 'return 1', '0'), mb('FCALL', 'f', '2', 'k2', 'k3'), mb('GET', 'k4')]));
+    expect(keysSeen(p, p.lookahead(offs, lens, 8))).toEqual(['k1', 'k2', 'k4']);
+  });
+
   it('stops at the limit, at an inline request, and in scratch mode', () => {
     const p = newParser();
     p.feed(Buffer.concat([mb('GET', 'a'), mb('GET', 'b'), mb('GET', 'c')]));
