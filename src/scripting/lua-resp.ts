@@ -12,7 +12,7 @@
  *    verbatim_string/map/set field, else an array up to the first nil.
  *  - pushErrorTable: luaPushErrorBuff's {err="CODE message"} tables.
  */
-import { M, T_NIL, T_BOOLEAN, T_NUMBER, T_STRING, T_TABLE, cs, pushBytes, pushSlice, pushString, pushLiteral, toBytes, toCStr, pop, formatG, toLongLong } from './lua-api.ts';
+import { M, T_NIL, T_BOOLEAN, T_NUMBER, T_STRING, T_TABLE, cs, pushBytes, pushSlice, heapStringAt, heapString, pushString, pushLiteral, toBytes, toCStr, pop, formatG, toLongLong } from './lua-api.ts';
 
 /** A growable byte buffer for one reply. */
 export class RespWriter {
@@ -61,6 +61,26 @@ export class RespWriter {
     this.line(`$${b.length}`);
     this.bytes(b);
     this.text('\r\n');
+  }
+
+  /** bulk of src[off, off+n), with no string or view made. */
+  bulkSlice(src: Uint8Array, off: number, n: number): void {
+    this.ensure(n + 16);
+    const buf = this.buf;
+    let p = this.len;
+    buf[p++] = 36; // '$'
+    let digits = 1;
+    for (let v = n; v >= 10; v = (v / 10) | 0) digits++;
+    for (let v = n, i = p + digits - 1; i >= p; i--, v = (v / 10) | 0) buf[i] = 48 + (v % 10);
+    p += digits;
+    buf[p++] = 13;
+    buf[p++] = 10;
+    if (n <= 32) for (let i = 0; i < n; i++) buf[p + i] = src[off + i];
+    else buf.set(src.subarray(off, off + n), p);
+    p += n;
+    buf[p++] = 13;
+    buf[p++] = 10;
+    this.len = p;
   }
 
   bulkText(s: string): void {
@@ -380,9 +400,11 @@ function writeValue(L: number, w: RespWriter, resp: number, scriptResp: number, 
   }
   const t = M._lua_type(L, -1) as number;
   switch (t) {
-    case T_STRING:
-      w.bulk(toBytes(L, -1)!);
+    case T_STRING: {
+      const at = heapStringAt(L, -1);
+      w.bulkSlice(M.HEAPU8, at, heapString.length);
       break;
+    }
     case T_BOOLEAN: {
       const b = M._lua_toboolean(L, -1) !== 0;
       if (scriptResp === 2) {

@@ -30,7 +30,7 @@ import { createHash } from 'node:crypto';
 import {
   M, LUA_REGISTRYINDEX, LUA_GLOBALSINDEX, LUA_MULTRET, T_NIL, T_BOOLEAN, T_NUMBER, T_STRING, T_TABLE, T_FUNCTION,
   LUA_YIELD, LUA_GCCOUNT, LUA_GCCOUNTB, LUA_GCSTEP, LUA_MASKCOUNT, LUA_MASKLINE,
-  cs, cfunction, pushBytes, pushString, pushLiteral, toBytes, toStr, heapStringAt, heapString, toCStr, pop, raise, raiseTop, argError, setFunction,
+  cs, cfunction, pushBytes, pushSlice, pushString, pushLiteral, toBytes, toStr, heapStringAt, heapString, toCStr, pop, raise, raiseTop, argError, setFunction,
   setNumber, globalOf, canYield, formatG, checkInt, optInt,
 } from './lua-api.ts';
 import { pushErrorTable, pushRespReply, writeLuaReply, RespWriter } from './lua-resp.ts';
@@ -1336,7 +1336,7 @@ export class LuaVM {
 function pushArray(L: number, buf: Buffer, off: Int32Array, len: Int32Array, from: number, to: number): void {
   M._lua_createtable(L, to - from, 0);
   for (let i = from; i < to; i++) {
-    pushBytes(L, buf.subarray(off[i], off[i] + len[i]));
+    pushSlice(L, buf, off[i], len[i]);
     M._lua_rawseti(L, -2, i - from + 1);
   }
 }
