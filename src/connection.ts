@@ -24,7 +24,7 @@ import { RequestParser, ParseResult } from '../protocol/parser.ts';
 import { E_NOAUTH, E_OOM, R_QUEUED, errorText } from '../protocol/replies.ts';
 import { Status } from '../store/types.ts';
 import { Client } from './client.ts';
-import { CommandFlag, type CommandEntry } from './registry.ts';
+import { CommandFlag, type CommandEntry, type Registry } from './registry.ts';
 import type { ServerState } from './server-state.ts';
 import { flushClient, OUTPUT_PAUSE_BYTES } from './output.ts';
 import { TransactionArguments, discardTransaction } from './transactions.ts';
@@ -383,7 +383,7 @@ function runCommand(server: ServerState, client: Client): boolean {
     if (denied !== null) return reject(server, client, cmd, denied);
   }
   const subscribed = client.resp === 2 && client.subscriptionCount() !== 0;
-  const control = inMulti || subscribed ? transactionControl(cmd) : Control.NONE;
+  const control = inMulti || subscribed ? transactionControl(server, cmd) : Control.NONE;
   if (server.settings.maxmemory > 0 && !client.noEvict) {
     const denyOom = (cmd.flags & CommandFlag.DENYOOM) !== 0 ||
       (control === Control.EXEC && (client.multiFlags & CommandFlag.DENYOOM) !== 0) ||
@@ -442,8 +442,18 @@ const CONTROL_NAMES: Record<string, number> = {
   punsubscribe: Control.PUBSUB_ALLOWED,
 };
 
-function transactionControl(cmd: CommandEntry): number {
-  return cmd.parent === null ? CONTROL_NAMES[cmd.name] ?? Control.NONE : Control.NONE;
+/** Control of each command of `controlRegistry` by id (its ids are dense), filled at first use. */
+let controlById = new Uint8Array(0);
+let controlRegistry: Registry | null = null;
+
+function transactionControl(server: ServerState, cmd: CommandEntry): number {
+  if (controlRegistry !== server.registry || cmd.id >= controlById.length) {
+    const all = server.registry.all;
+    controlById = new Uint8Array(all.length);
+    for (const entry of all) controlById[entry.id] = entry.parent === null ? CONTROL_NAMES[entry.name] ?? Control.NONE : Control.NONE;
+    controlRegistry = server.registry;
+  }
+  return controlById[cmd.id];
 }
 
 /**
