@@ -27,7 +27,7 @@ import { Client } from './client.ts';
 import { CommandFlag, type CommandEntry, type Registry } from './registry.ts';
 import type { ServerState } from './server-state.ts';
 import { flushClient, OUTPUT_PAUSE_BYTES } from './output.ts';
-import { TransactionArguments, discardTransaction } from './transactions.ts';
+import { discardTransaction } from './transactions.ts';
 import { AclContext } from './acl.ts';
 import { aclDenial } from './commands/acl.ts';
 
@@ -403,7 +403,7 @@ function runCommand(server: ServerState, client: Client): boolean {
   }
   if (inMulti && control !== Control.EXEC && control !== Control.DISCARD && control !== Control.MULTI && control !== Control.WATCH && control !== Control.QUIT && control !== Control.RESET) {
     if (!client.casDirty && !client.multiDirty) {
-      client.multi!.push((client.transactionArgs ??= new TransactionArguments()).queue(client, cmd));
+      client.transactionArgs!.queue(client, cmd);
       client.multiFlags |= cmd.flags;
     }
     reply.raw(R_QUEUED);

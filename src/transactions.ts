@@ -19,19 +19,19 @@ import type { Client } from './client.ts';
 import type { CommandEntry } from './registry.ts';
 import type { Keyspace } from '../store/keyspace.ts';
 
-/** A command queued inside MULTI: its arguments are entries first .. first+argc-1 of the client's TransactionArguments. */
+/**
+ * A command queued inside MULTI: its arguments are entries first .. first+argc-1 of the
+ * client's TransactionArguments, which reuses these objects from one transaction to the next.
+ */
 export class QueuedCommand {
-  readonly cmd: CommandEntry;
-  readonly first: number;
-  readonly argc: number;
+  cmd: CommandEntry;
+  first = 0;
+  argc = 0;
   /** Bytes it holds (CLIENT LIST multi-mem): its arguments and their offsets and lengths. */
-  readonly bytes: number;
+  bytes = 0;
 
-  constructor(cmd: CommandEntry, first: number, argc: number, bytes: number) {
+  constructor(cmd: CommandEntry) {
     this.cmd = cmd;
-    this.first = first;
-    this.argc = argc;
-    this.bytes = bytes;
   }
 }
 
@@ -40,15 +40,21 @@ const ARENA_BYTES = 1024;
 const ARENA_KEEP_BYTES = 64 * 1024;
 const ARENA_ARGS = 64;
 const ARENA_KEEP_ARGS = 4096;
+const ARENA_KEEP_COMMANDS = 1024;
 
 /**
  * The arguments of a client's queued commands, copied out of the parser's buffer into one
  * buffer and one pair of offset/length arrays per client, all grown by doubling and reused by
- * the next transaction: queuing a command allocates only its small QueuedCommand, where a copy
- * of its own (a Buffer and two typed arrays) cost more than the command. EXEC points the
+ * the next transaction, as are the queue and its QueuedCommands: queuing a command allocates
+ * nothing once a client has run a transaction as long, where a copy of its own (a Buffer, two
+ * typed arrays and an object) cost more than the command. EXEC points the
  * client's argument view at the arena, one command at a time (load).
  */
 export class TransactionArguments {
+  /** The queue of the transaction being built: the client's `multi` while it is in MULTI. */
+  readonly commands: QueuedCommand[] = [];
+  /** Every QueuedCommand made so far, reused in order by later transactions. */
+  private readonly pool: QueuedCommand[] = [];
   private buf = Buffer.allocUnsafeSlow(ARENA_BYTES);
   private used = 0;
   private off = new Int32Array(ARENA_ARGS);
@@ -58,8 +64,8 @@ export class TransactionArguments {
   private viewOff = new Int32Array(ARENA_ARGS);
   private viewLen = new Int32Array(ARENA_ARGS);
 
-  /** Copy the client's current arguments in and queue them as cmd. */
-  queue(c: Client, cmd: CommandEntry): QueuedCommand {
+  /** Copy the client's current arguments in and queue them as cmd (at the end of `commands`). */
+  queue(c: Client, cmd: CommandEntry): void {
     const argc = c.argc;
     let total = 0;
     for (let i = 0; i < argc; i++) total += c.argLen[i];
@@ -81,7 +87,14 @@ export class TransactionArguments {
     }
     this.used = p;
     this.count = first + argc;
-    return new QueuedCommand(cmd, first, argc, total + argc * 8);
+    const n = this.commands.length;
+    if (n === this.pool.length) this.pool.push(new QueuedCommand(cmd));
+    const q = this.pool[n];
+    q.cmd = cmd;
+    q.first = first;
+    q.argc = argc;
+    q.bytes = total + argc * 8;
+    this.commands.push(q);
   }
 
   /** Make q's arguments the client's current ones (until the next load or the caller restores its own). */
@@ -107,6 +120,8 @@ export class TransactionArguments {
   reset(): void {
     this.used = 0;
     this.count = 0;
+    this.commands.length = 0;
+    if (this.pool.length > ARENA_KEEP_COMMANDS) this.pool.length = ARENA_KEEP_COMMANDS;
     if (this.buf.length > ARENA_KEEP_BYTES) this.buf = Buffer.allocUnsafeSlow(ARENA_BYTES);
     if (this.off.length > ARENA_KEEP_ARGS) {
       this.off = new Int32Array(ARENA_ARGS);

@@ -12,14 +12,14 @@ import type { Client } from '../client.ts';
 import { AclContext, execNopermText } from '../acl.ts';
 import { aclDenial, lastDenial } from './acl.ts';
 import type { Registry } from '../registry.ts';
-import { discardTransaction } from '../transactions.ts';
+import { TransactionArguments, discardTransaction } from '../transactions.ts';
 
 function cmdMulti(c: Client): void {
   if (c.multi !== null) {
     c.reply.error('ERR MULTI calls can not be nested');
     return;
   }
-  c.multi = [];
+  c.multi = (c.transactionArgs ??= new TransactionArguments()).commands;
   c.multiFlags = 0;
   c.reply.raw(R_OK);
 }
