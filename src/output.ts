@@ -1,6 +1,6 @@
 /*
  * The per-client output path: every client's replies accumulate in its own ReplyWriter, and
- * once per event-loop turn every client with pending output is flushed: one socket.write, a
+ * once per event-loop turn every client with pending output is flushed: one write, a
  * writev when its output is chained (Redis's client->buf plus beforeSleep's
  * handleClientsWithPendingWrites). Any module appends to any client (a blocked client served
  * after another's command, a publisher's message to its subscribers, a MONITOR line) and calls
@@ -88,9 +88,9 @@ export function directHandleOf(socket: Socket): StreamHandle | null {
  * Write one buffer straight to the client's handle, as net.Socket does beneath its Writable
  * stream, without the stream's per-write request, callbacks and nextTick. The handle first
  * tries a synchronous write (libuv's uv_try_write); what the kernel does not take at once stays
- * queued in libuv with the request, counted in directUnsent until its completion, and nothing
- * more is written to the client meanwhile (flushClient), so its buffers are held until then. A failed
- * write destroys the socket, as net.Socket does.
+ * queued in libuv with the request, counted in directUnsent until its completion. Meanwhile
+ * flushClient writes nothing more to the client and holds its buffers. A failed write destroys
+ * the socket, as net.Socket does.
  */
 function writeDirect(c: Client, handle: StreamHandle, bytes: Uint8Array): void {
   const req = directRequest!;
@@ -220,8 +220,8 @@ export function flushClient(server: ServerState, c: Client): void {
       budget -= first.length;
       let out = budget > 0 ? reply.takeMore(budget) : null;
       if (out === null) {
-        // One buffer and nothing queued in the stream: straight to the handle.
-        if (c.directHandle !== null && socket.writableLength === 0 && !final) writeDirect(c, c.directHandle, first);
+        // One buffer, and (not final) nothing unsent: straight to the handle.
+        if (c.directHandle !== null && !final) writeDirect(c, c.directHandle, first);
         else socket.write(first, c.onWritten);
       } else {
         // Chained output (more than one buffer) goes out in one writev: the socket is corked
