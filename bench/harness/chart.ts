@@ -8,7 +8,7 @@
  * the slabcache bar shows where the target falls.
  */
 import type { LoadServer } from './processes.ts';
-import { ratioOf, SERVER_LABEL, THROUGHPUT_TARGETS, type Summary, type WorkloadResult } from './summary.ts';
+import { ratioOf, SERVER_LABEL, THROUGHPUT_TARGETS, type Figures, type Summary, type WorkloadResult } from './summary.ts';
 
 const COLORS: Record<LoadServer, string> = { redis: '#c8423b', slabcache: '#2f6db3', floor: '#9a9a9a' };
 
@@ -62,7 +62,7 @@ export function renderChart(results: readonly WorkloadResult[], info: ChartInfo)
   }
   o.push(`<line x1="${lx}" y1="58" x2="${lx + 14}" y2="58" stroke="#222" stroke-width="2" stroke-dasharray="3,2"/>`);
   o.push(`<text x="${lx + 19}" y="62" fill="#222">issue's throughput target for slabcache</text>`);
-  const panels: Array<{ title: string; pick: (s: Summary) => number; text: (x: number) => string; betterHigh: boolean }> = [
+  const panels: Array<{ title: string; pick: (s: Figures) => number; text: (x: number) => string; betterHigh: boolean }> = [
     { title: 'Throughput, ops/s (higher is better)', pick: (s) => s.rps, text: kops, betterHigh: true },
     { title: 'p99 latency, ms (lower is better)', pick: (s) => s.p99, text: (x) => (Number.isFinite(x) ? x.toFixed(2) : '-'), betterHigh: false },
   ];
