@@ -211,20 +211,51 @@ export class RequestParser {
   private bulkLen = 0;
   private failed = false;
 
-  feed(chunk: Buffer): void {
+  /**
+   * The next input: chunk[0 .. length). A chunk the caller will reuse (a shared read buffer) is
+   * given back with detach() once the commands that can run have run.
+   */
+  feed(chunk: Buffer, length = chunk.length): void {
     if (this.failed) return;
     if (this.releasePending) this.release();
     if (this.cpos < this.cend) {
       // The previous input was not drained (a blocked, paused or yielding client keeps
       // sending): append to the unread bytes. Only possible between commands.
-      this.appendUnread(chunk);
+      this.appendUnread(chunk, length);
       if (!this.inScratch) this.pos = this.cpos;
       return;
     }
     if (this.held.length > SCRATCH_KEEP) this.held = EMPTY;
     this.chunk = chunk;
     this.cpos = 0;
-    this.cend = chunk.length;
+    this.cend = length;
+    if (!this.inScratch) this.pos = 0;
+  }
+
+  /**
+   * The caller is about to reuse `chunk`: the bytes of it not parsed yet (a blocked, paused or
+   * yielding client's) are copied into `held`, so nothing refers to it afterwards. Argument
+   * views of the last command returned may still point into it and are invalid from now on.
+   */
+  detach(chunk: Buffer): void {
+    if (this.chunk !== chunk) return;
+    const unread = this.cend - this.cpos;
+    if (unread === 0 || this.failed) {
+      this.chunk = EMPTY;
+      this.cpos = 0;
+      this.cend = 0;
+      if (!this.inScratch) this.pos = 0;
+      return;
+    }
+    if (this.held.length < unread) {
+      this.held = Buffer.allocUnsafeSlow(Math.max(unread * 2, SCRATCH_KEEP));
+      this.statAllocations++;
+    }
+    chunk.copy(this.held, 0, this.cpos, this.cend);
+    this.statCopiedBytes += unread;
+    this.chunk = this.held;
+    this.cpos = 0;
+    this.cend = unread;
     if (!this.inScratch) this.pos = 0;
   }
 
@@ -233,11 +264,11 @@ export class RequestParser {
    * byte is copied O(1) times amortized however long the client stays undrained (the
    * runtime's client-query-buffer-limit bounds it).
    */
-  private appendUnread(chunk: Buffer): void {
+  private appendUnread(chunk: Buffer, length: number): void {
     const unread = this.cend - this.cpos;
-    const total = unread + chunk.length;
+    const total = unread + length;
     const held = this.held;
-    if (this.chunk === held && this.cend + chunk.length <= held.length) {
+    if (this.chunk === held && this.cend + length <= held.length) {
       // Room after the unread bytes.
     } else if (this.chunk === held && total <= held.length) {
       held.copyWithin(0, this.cpos, this.cend);
@@ -254,9 +285,9 @@ export class RequestParser {
       this.cpos = 0;
       this.cend = unread;
     }
-    chunk.copy(this.chunk, this.cend);
-    this.statCopiedBytes += chunk.length;
-    this.cend += chunk.length;
+    chunk.copy(this.chunk, this.cend, 0, length);
+    this.statCopiedBytes += length;
+    this.cend += length;
   }
 
   next(): ParseResultCode {

@@ -317,6 +317,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
     const refusal = admissionRefusal(settings, state.clients.size, socket.remoteAddress, acl.defaultUser.nopass);
     if (refusal !== null) {
       state.stats.rejectedConnections++;
+      socket.resume();
       socket.end(refusal);
       return;
     }
@@ -390,7 +391,7 @@ export async function startServer(directives: Record<string, string> = {}, optio
     return port;
   };
   let firstPort = 0;
-  if (!plainOff) firstPort = await bindAll(settings.port, () => net.createServer({ noDelay: true }, onConnection), 'TCP');
+  if (!plainOff) firstPort = await bindAll(settings.port, () => net.createServer({ noDelay: true, pauseOnConnect: true }, onConnection), 'TCP');
   if (tlsOptions !== null && tlsPort !== 0) {
     const options = tlsOptions;
     const before = listeners.length;
