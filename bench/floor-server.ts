@@ -6,12 +6,15 @@
  *
  *   node bench/floor-server.ts --port 7000 [--bind 127.0.0.1]
  *
- * Same socket treatment as a real server: Nagle off, reading paused while a client's
- * replies wait unsent (backpressure). SIGTERM/SIGINT close the listener and exit 0.
+ * Same socket treatment as a real server: Nagle off, reads into one shared buffer as
+ * slabcache's (src/socket-input.ts: no allocation or 'data' event per read), reading paused
+ * while a client's replies wait unsent (backpressure). SIGTERM/SIGINT close the listener and
+ * exit 0.
  */
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { FloorConnection } from './lib/floor-protocol.ts';
+import { readIntoSharedBuffer } from '../src/socket-input.ts';
 
 const { values } = parseArgs({
   options: { port: { type: 'string', default: '6390' }, bind: { type: 'string', default: '127.0.0.1' } },
@@ -22,18 +25,22 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port
 
 const sockets = new Set<net.Socket>();
 
-const server = net.createServer({ noDelay: true }, (socket) => {
+const sharedReadBuffer = Buffer.allocUnsafeSlow(64 * 1024);
+
+const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => {
   sockets.add(socket);
   const conn = new FloorConnection();
   const resume = () => socket.resume();
-  socket.on('data', (chunk: Buffer) => {
+  const onChunk = (chunk: Buffer) => {
     const out = conn.feed(chunk);
     if (out !== null && !socket.write(out)) {
       socket.pause();
       socket.once('drain', resume);
     }
     if (conn.closing) socket.end();
-  });
+  };
+  if (!readIntoSharedBuffer(socket, sharedReadBuffer, (n) => onChunk(sharedReadBuffer.subarray(0, n)))) socket.on('data', onChunk);
+  socket.resume();
   socket.on('error', () => socket.destroy());
   socket.on('close', () => sockets.delete(socket));
 });

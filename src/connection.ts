@@ -15,18 +15,16 @@
  * stops reading until 'drain'. A client that does not read its replies cannot make the server
  * buffer without bound; client-output-buffer-limit closes it past the limits (output.ts).
  *
- * Reading: a plain TCP socket reads into one buffer shared by every connection (net.Socket's
- * onread, set on accepted sockets through its own symbols: net.Server has no such option), so
- * a read allocates nothing and skips the Readable stream's push and 'data' event. Commands run
- * synchronously inside the read callback; the bytes a client could not run yet (blocked, paused,
- * yielding) are copied out before the buffer is reused (RequestParser.detach). TLS sockets, and
- * runtimes whose net.Socket lacks those symbols, read through 'data' events.
+ * Reading: a plain TCP socket reads into one buffer shared by every connection
+ * (socket-input.ts). Commands run synchronously inside the read callback; the bytes a client
+ * could not run yet (blocked, paused, yielding) are copied out before the buffer is reused
+ * (RequestParser.detach). TLS sockets read through 'data' events.
  *
  * Faults: an exception thrown by a command is caught around that command alone: its client gets
  * an -ERR reply, the fault is logged with the command's name (never key or value bytes), and
  * every other client is untouched.
  */
-import net, { type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { RequestParser, ParseResult } from '../protocol/parser.ts';
 import { E_NOAUTH, E_OOM, R_QUEUED, errorText } from '../protocol/replies.ts';
 import { Status } from '../store/types.ts';
@@ -37,6 +35,7 @@ import { flushClient, OUTPUT_PAUSE_BYTES } from './output.ts';
 import { discardTransaction } from './transactions.ts';
 import { AclContext } from './acl.ts';
 import { aclDenial } from './commands/acl.ts';
+import { readIntoSharedBuffer } from './socket-input.ts';
 
 /** Commands one client may run per event-loop turn before the others get theirs (about 1 ms). */
 const MAX_COMMANDS_PER_TURN = 1024;
@@ -56,34 +55,6 @@ const MAX_UNKNOWN_ARGS_TEXT = 128;
 
 /** What a plain TCP read lands in: as large as the buffer Node allocates per read otherwise. */
 const sharedReadBuffer = Buffer.allocUnsafeSlow(64 * 1024);
-interface UserBufferHandle {
-  useUserBuffer(buffer: Uint8Array): void;
-}
-/** net.Socket's keys for its onread option (the buffer, the callback), or null where absent. */
-const onreadKeys = findOnreadKeys();
-
-function findOnreadKeys(): { buffer: symbol; callback: symbol } | null {
-  const symbols = Object.getOwnPropertySymbols(new net.Socket());
-  const buffer = symbols.find((s) => s.description === 'kBuffer');
-  const callback = symbols.find((s) => s.description === 'kBufferCb');
-  return buffer !== undefined && callback !== undefined ? { buffer, callback } : null;
-}
-
-/**
- * Make a plain TCP socket, accepted paused, read into sharedReadBuffer and call onRead(nread)
- * for each read, as net.Socket does with `onread: { buffer, callback }`. False if it cannot
- * (TLS, or the runtime lacks the keys): the caller reads through 'data' events.
- */
-function readIntoSharedBuffer(socket: Socket, onRead: (nread: number) => void): boolean {
-  if (onreadKeys === null || 'encrypted' in socket) return false;
-  const handle = (socket as unknown as { _handle: Partial<UserBufferHandle> | null })._handle;
-  if (handle === null || typeof handle.useUserBuffer !== 'function') return false;
-  const fields = socket as unknown as Record<symbol, unknown>;
-  fields[onreadKeys.buffer] = sharedReadBuffer;
-  fields[onreadKeys.callback] = onRead;
-  handle.useUserBuffer(sharedReadBuffer);
-  return true;
-}
 
 export function attachConnection(server: ServerState, socket: Socket): Client {
   const parser = new RequestParser();
@@ -98,7 +69,7 @@ export function attachConnection(server: ServerState, socket: Socket): Client {
     onData(server, client, sharedReadBuffer, nread);
     parser.detach(sharedReadBuffer);
   };
-  if (!readIntoSharedBuffer(socket, readShared)) socket.on('data', (chunk: Buffer) => onData(server, client, chunk, chunk.length));
+  if (!readIntoSharedBuffer(socket, sharedReadBuffer, readShared)) socket.on('data', (chunk: Buffer) => onData(server, client, chunk, chunk.length));
   // Plain TCP sockets are accepted paused (pauseOnConnect), so that no read precedes the choice.
   socket.resume();
   socket.on('error', () => {
