@@ -56,6 +56,20 @@ describe('input kept while a client cannot run it', () => {
     other.socket.destroy();
   });
 
+  it('a client postponed by CLIENT PAUSE WRITE runs the writes it pipelined with their own bytes', { timeout: 30_000 }, async () => {
+    const admin = await connect(server);
+    admin.socket.write(encodeCommand(['CLIENT', 'PAUSE', '400', 'WRITE']));
+    await until(() => admin.received() === '+OK\r\n');
+    const writer = await connect(server);
+    writer.socket.write(Buffer.concat([encodeCommand(['SET', 'srb:p1', 'first-value']), encodeCommand(['APPEND', 'srb:p1', '-more']), encodeCommand(['GET', 'srb:p1'])]));
+    const other = await connect(server);
+    for (let i = 0; i < 20; i++) other.socket.write(overwriteTraffic(100 + i));
+    const want = '+OK\r\n:16\r\n$16\r\nfirst-value-more\r\n';
+    await until(() => writer.received().length >= want.length);
+    expect(writer.received()).toBe(want);
+    for (const c of [admin, writer, other]) c.socket.destroy();
+  });
+
   it('a client past its per-turn command cap continues with its own bytes while others send', { timeout: 30_000 }, async () => {
     const busy = await connect(server);
     const other = await connect(server);
