@@ -55,9 +55,14 @@ const M_LO = 0x5bd1e995;
 const M_LO0 = M_LO & 0xffff;
 const M_LO1 = M_LO >>> 16;
 
-/** The 64-bit result of mulM / murmurHash64A, as unsigned 32-bit halves. */
-let outHi = 0;
-let outLo = 0;
+/**
+ * The 64-bit result of mulM / murmurHash64A, as unsigned 32-bit halves [high, low]. A typed
+ * array, not two module-level variables: a variable holding a number past the small-integer
+ * range is a boxed HeapNumber, allocated anew at every store (64 bytes per PFADD element).
+ */
+const hash64 = new Uint32Array(2);
+const HI = 0;
+const LO = 1;
 
 /**
  * (hi:lo) * m mod 2^64 into outHi:outLo, exactly: lo * M_LO in 16-bit limbs (every partial
@@ -70,8 +75,8 @@ function mulM(hi: number, lo: number): void {
   const p01 = a0 * M_LO1;
   const p10 = a1 * M_LO0;
   const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  outLo = ((mid << 16) | (p00 & 0xffff)) >>> 0;
-  outHi = ((mid >>> 16) + (p01 >>> 16) + (p10 >>> 16) + a1 * M_LO1 + Math.imul(hi, M_LO) + Math.imul(lo, M_HI)) >>> 0;
+  hash64[LO] = ((mid << 16) | (p00 & 0xffff)) >>> 0;
+  hash64[HI] = ((mid >>> 16) + (p01 >>> 16) + (p10 >>> 16) + a1 * M_LO1 + Math.imul(hi, M_LO) + Math.imul(lo, M_HI)) >>> 0;
 }
 
 /**
@@ -80,17 +85,17 @@ function mulM(hi: number, lo: number): void {
  */
 export function murmurHash64A(buf: Uint8Array, off: number, len: number, seed: number): void {
   mulM(0, len);
-  let hh = outHi;
-  let hl = (outLo ^ seed) >>> 0;
+  let hh = hash64[HI];
+  let hl = (hash64[LO] ^ seed) >>> 0;
   const end = off + len - (len & 7);
   let p = off;
   while (p !== end) {
     mulM(buf[p + 4] | (buf[p + 5] << 8) | (buf[p + 6] << 16) | (buf[p + 7] << 24), buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24));
-    const kh = outHi;
-    mulM(kh, outLo ^ (kh >>> 15));
-    mulM(hh ^ outHi, hl ^ outLo);
-    hh = outHi;
-    hl = outLo;
+    const kh = hash64[HI];
+    mulM(kh, hash64[LO] ^ (kh >>> 15));
+    mulM(hh ^ hash64[HI], hl ^ hash64[LO]);
+    hh = hash64[HI];
+    hl = hash64[LO];
     p += 8;
   }
   const tail = len & 7;
@@ -105,19 +110,19 @@ export function murmurHash64A(buf: Uint8Array, off: number, len: number, seed: n
       default: hl ^= buf[p];
     }
     mulM(hh, hl);
-    hh = outHi;
-    hl = outLo;
+    hh = hash64[HI];
+    hl = hash64[LO];
   }
   mulM(hh, hl ^ (hh >>> 15));
-  outLo = (outLo ^ (outHi >>> 15)) >>> 0;
+  hash64[LO] = hash64[LO] ^ (hash64[HI] >>> 15);
 }
 
 export function hashHi(): number {
-  return outHi;
+  return hash64[HI];
 }
 
 export function hashLo(): number {
-  return outLo;
+  return hash64[LO];
 }
 
 /** Number of trailing zero bits of a non-zero 32-bit value. */
@@ -131,9 +136,9 @@ function ctz(x: number): number {
  */
 export function patLen(buf: Uint8Array, off: number, len: number): number {
   murmurHash64A(buf, off, len, SEED);
-  const index = outLo & HLL_P_MASK;
-  const low = (outLo >>> 14) | (outHi << 18);
-  const count = low !== 0 ? ctz(low) + 1 : ctz((outHi >>> 14) | (1 << 18)) + 33;
+  const index = hash64[LO] & HLL_P_MASK;
+  const low = (hash64[LO] >>> 14) | (hash64[HI] << 18);
+  const count = low !== 0 ? ctz(low) + 1 : ctz((hash64[HI] >>> 14) | (1 << 18)) + 33;
   return (index << 6) | count;
 }
 
