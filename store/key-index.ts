@@ -71,7 +71,7 @@ export class KeyIndex {
     return this.old.length > 0;
   }
 
-  /** Entry id of (db, key), or -1. `h` is the key's unsigned 32-bit index hash. */
+  /** Entry id of (db, key), or -1. `h` is the key's 30-bit index hash (KeyRouter). */
   find(h: number, db: number, key: Uint8Array, off: number, len: number): number {
     const id = this.probe(this.slots, this.mask, h, db, key, off, len);
     if (id >= 0 || this.old.length === 0) return id;

@@ -1,12 +1,14 @@
 /*
  * Key router: one pass over a key's bytes gives both its cluster hash slot (which shard) and
- * its 32-bit index hash (where in the shard's index).
+ * its 30-bit index hash (where in the shard's index).
  *
  * What: KeyRouter.hash() reads the key four bytes at a time and, from the same loads, advances
  * CRC16-XMODEM by slicing-by-4 (four independent table lookups per word instead of a chain of
  * four), MurmurHash3_x86_32 seeded with the internal db id, and a SWAR test for '{'. Without a
  * '{' the slot is the CRC; with one, keyHashSlot() applies the {hash tag} rules (rare path).
- * The slot is left in `this.slot` so the hot path allocates nothing.
+ * The index hash is MurmurHash3's top 30 bits: a number past V8's small-integer range (2^30)
+ * is boxed, a HeapNumber allocated per lookup wherever it is returned or passed to a call that
+ * is not inlined. The slot and the hash are left in `this.slot` and `this.indexHash`.
  *
  * Invariants: slot === keyHashSlot(key); the hash equals hashKey(key, seed) (both tested).
  *
@@ -41,17 +43,20 @@ for (let x = 0; x < 256; x++) {
   S3[x] = crcOf([0, 0, 0, x]);
 }
 
-/** MurmurHash3_x86_32 of buf[off .. off+len) with the given seed, as an unsigned 32-bit number. */
+/** The top 30 bits of MurmurHash3_x86_32 of buf[off .. off+len) with the given seed. */
 export function hashKey(buf: Uint8Array, off: number, len: number, seed: number): number {
-  return shared.hash(buf, off, len, seed);
+  shared.hash(buf, off, len, seed);
+  return shared.indexHash;
 }
 
 export class KeyRouter {
   /** Cluster hash slot of the key last hashed. */
   slot = 0;
+  /** Index hash (30 bits) of the key last hashed. */
+  indexHash = 0;
 
-  /** Index hash of (seed, key) (unsigned 32-bit); sets this.slot. */
-  hash(buf: Uint8Array, off: number, len: number, seed: number): number {
+  /** Hash (seed, key): its index hash into this.indexHash, its slot into this.slot. */
+  hash(buf: Uint8Array, off: number, len: number, seed: number): void {
     let crc = 0;
     let h = seed | 0;
     let brace = 0;
@@ -101,7 +106,7 @@ export class KeyRouter {
     h = Math.imul(h, 0xc2b2ae35);
     h ^= h >>> 16;
     this.slot = brace === 0 ? crc & 0x3fff : keyHashSlot(buf, off, len);
-    return h >>> 0;
+    this.indexHash = h >>> 2;
   }
 }
 

@@ -270,7 +270,8 @@ export class Keyspace implements EvictionHost {
 
   /** Shard number of a key; this.hashOut receives its index hash for db `idb`. */
   private route(idb: number, key: Uint8Array, off: number, len: number): number {
-    this.hashOut = this.router.hash(key, off, len, idb);
+    this.router.hash(key, off, len, idb);
+    this.hashOut = this.router.indexHash;
     return this.router.slot >>> this.slotShift;
   }
   private hashOut = 0;
@@ -498,7 +499,8 @@ export class Keyspace implements EvictionHost {
     const locs = this.prefetchLoc;
     const shards = this.shards;
     for (let i = 0, a = first; i < n; i++, a += step) {
-      hashes[i] = this.router.hash(buf, offs[a], lens[a], idb);
+      this.router.hash(buf, offs[a], lens[a], idb);
+      hashes[i] = this.router.indexHash;
       shardOf[i] = this.router.slot >>> this.slotShift;
     }
     let sink = 0;

@@ -26,11 +26,11 @@ describe('KeyRouter', () => {
     const h1 = hashKey(b('hello'), 0, 5, 0);
     expect(hashKey(b('xhello'), 1, 5, 0)).toBe(h1);
     expect(h1).toBeGreaterThanOrEqual(0);
-    expect(h1).toBeLessThan(2 ** 32);
+    expect(h1).toBeLessThan(2 ** 30);
     expect(hashKey(b('hello'), 0, 5, 1)).not.toBe(h1);
-    // MurmurHash3_x86_32 reference values
+    // MurmurHash3_x86_32 reference values, top 30 bits
     expect(hashKey(b(''), 0, 0, 0)).toBe(0);
-    expect(hashKey(b('hello'), 0, 5, 0)).toBe(0x248bfa47);
-    expect(hashKey(b('The quick brown fox jumps over the lazy dog'), 0, 43, 0)).toBe(0x2e4ff723);
+    expect(hashKey(b('hello'), 0, 5, 0)).toBe(0x248bfa47 >>> 2);
+    expect(hashKey(b('The quick brown fox jumps over the lazy dog'), 0, 43, 0)).toBe(0x2e4ff723 >>> 2);
   });
 });
