@@ -693,6 +693,37 @@ export class ReplyWriter {
     this.bulkLatin1(this.bigDigits(n));
   }
 
+  /**
+   * A bulk string "a-b" of the two non-negative integers below 2^53 in pair (a stream ID), built
+   * in place. The digits are written here rather than by putUint(): a number past 2^30 passed
+   * to a call that is not inlined is boxed, and so is one passed in one by one (hence pair).
+   */
+  bulkDashed(pair: Float64Array): void {
+    let a = pair[0];
+    let b = pair[1];
+    let aDigits = 1;
+    for (let p = 10; p <= a; p *= 10) aDigits++;
+    let bDigits = 1;
+    for (let p = 10; p <= b; p *= 10) bDigits++;
+    this.ensure(64);
+    this.header(36, aDigits + 1 + bDigits);
+    const buf = this.buf;
+    let p = this.pos + aDigits + 1 + bDigits;
+    this.pos = p;
+    do {
+      const q = Math.floor(b / 10);
+      buf[--p] = 48 + (b - q * 10);
+      b = q;
+    } while (b > 0);
+    buf[--p] = 45;
+    do {
+      const q = Math.floor(a / 10);
+      buf[--p] = 48 + (a - q * 10);
+      a = q;
+    } while (a > 0);
+    this.crlfUnsafe();
+  }
+
   /** $-1 (RESP2) or _ (RESP3). */
   nullBulk(): void {
     this.ensure(5);

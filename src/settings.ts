@@ -55,6 +55,9 @@ export class Settings {
   zsetMaxListpackValue = 64;
   /** hll-sparse-max-bytes: a sparse HyperLogLog growing past this becomes dense. */
   hllSparseMaxBytes = 3000;
+  /** stream-node-max-bytes / stream-node-max-entries: when XADD starts a new stream node. */
+  streamNodeMaxBytes = 4096;
+  streamNodeMaxEntries = 100;
 
   /** Take a parameter's new value (already validated by the ConfigStore). */
   apply(name: string, value: string): void {
@@ -91,6 +94,8 @@ export class Settings {
       case 'zset-max-listpack-entries': this.zsetMaxListpackEntries = Number(value); break;
       case 'zset-max-listpack-value': this.zsetMaxListpackValue = Number(value); break;
       case 'hll-sparse-max-bytes': this.hllSparseMaxBytes = Number(value); break;
+      case 'stream-node-max-bytes': this.streamNodeMaxBytes = Number(value); break;
+      case 'stream-node-max-entries': this.streamNodeMaxEntries = Number(value); break;
       default: break;
     }
   }

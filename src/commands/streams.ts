@@ -9,6 +9,8 @@
  * canonical negative number is not; <ms> alone takes the command's missing sequence; <ms>-*
  * for XADD), compared as exact unsigned 64-bit BigInts. Arguments are checked in Redis's
  * order, so the same error wins when several apply. A stream is never deleted for being empty.
+ * XADD's common case, an auto ID (`*`) after a last ID below 2^53, is computed, stored and
+ * replied as numbers: it allocates no BigInt, string or other JS object per entry.
  *
  * Observers: XADD signals the key (WATCH), emits "xadd", then "xtrim" when its trim removed
  * anything, and readies the key for blocked XREADs on every add (signalKeyAsReady), as
@@ -347,7 +349,7 @@ function parseAddOrTrimOrReply(c: Client, xadd: boolean): number {
       return -1;
     }
   } else if (a.approx) {
-    let limit = 100 * c.server.config.number('stream-node-max-entries');
+    let limit = 100 * c.server.settings.streamNodeMaxEntries;
     if (limit <= 0) limit = 10000;
     if (limit > 1000000) limit = 1000000;
     a.limit = limit;
@@ -485,11 +487,26 @@ function cmdXadd(c: Client): void {
   } else {
     s = streamOf(c, h);
   }
+  const nodeMaxBytes = c.server.settings.streamNodeMaxBytes;
+  const nodeMaxEntries = c.server.settings.streamNodeMaxEntries;
+  // streamAppendItem: the new ID. An auto ID that numbers hold is made and appended by the
+  // stream (a last ID held as numbers is not the exhausted one).
+  if (!a.idGiven && s.lastNum[0] >= 0) {
+    if (StreamValue.pairBytes(c.argLen, fieldPos, c.argc) > LISTPACK_MAX_SIZE) {
+      c.reply.raw(E_TOO_LARGE);
+      return;
+    }
+    const before = s.bytes;
+    if (s.appendAuto(c.server.clock, c.argBuf, c.argOff, c.argLen, fieldPos, c.argc, nodeMaxBytes, nodeMaxEntries)) {
+      c.reply.bulkDashed(s.lastNum);
+      addedEntry(c, h, s, before);
+      return;
+    }
+  }
   if (s.lastMs === U64_MAX && s.lastSeq === U64_MAX) {
     c.reply.raw(E_EXHAUSTED);
     return;
   }
-  // streamAppendItem: the new ID.
   const id = tmp;
   if (a.idGiven) {
     if (a.seqGiven) {
@@ -521,12 +538,16 @@ function cmdXadd(c: Client): void {
     return;
   }
   const before = s.bytes;
-  const config = c.server.config;
-  s.append(id.ms, id.seq, c.argBuf, c.argOff, c.argLen, fieldPos, c.argc, config.number('stream-node-max-bytes'), config.number('stream-node-max-entries'));
+  s.append(id.ms, id.seq, c.argBuf, c.argOff, c.argLen, fieldPos, c.argc, nodeMaxBytes, nodeMaxEntries);
   replyId(c, id.ms, id.seq);
+  addedEntry(c, h, s, before);
+}
+
+/** XADD's work after the entry is in and its ID replied: events, trimming, accounting, wake-ups. */
+function addedEntry(c: Client, h: number, s: StreamValue, before: number): void {
   c.modified(1);
   c.notify(NotifyClass.STREAM, 'xadd', 1);
-  if (a.strategy !== TRIM_NONE && trimStream(s) !== 0) c.notify(NotifyClass.STREAM, 'xtrim', 1);
+  if (trimArgs.strategy !== TRIM_NONE && trimStream(s) !== 0) c.notify(NotifyClass.STREAM, 'xtrim', 1);
   settle(c, h, s, before);
   signalKeyReady(c, c.db, c.argBuf, c.argOff[1], c.argLen[1]);
 }

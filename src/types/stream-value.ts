@@ -32,8 +32,10 @@
  *   twice the closed nodes' bytes (nodes freed out of order) they are rewritten. A closed node
  *   that becomes the last again (its successor freed) moves back into the growth buffer.
  *
- * Cost: XADD is amortised O(1) and allocates nothing per entry but the BigInt arithmetic of its
- * ID. A lookup by ID is a binary search over the nodes and a walk of one. XDEL flags the entry;
+ * Cost: XADD is amortised O(1). An ID up to 2^50 (every Unix-time ID) is appended through
+ * numbers (appendNumeric, or append converting), with the last ID and entries-added kept as
+ * numbers while exact: nothing is allocated per entry, only two BigInts per node for its
+ * master ID; larger IDs take BigInt arithmetic. A lookup by ID is a binary search over the nodes and a walk of one. XDEL flags the entry;
  * freeing a node costs O(nodes). Reading an entry's ID costs a header decode where a 64-bit
  * array read used to do (XRANGE's range loops compare without BigInts: compareAt). IDs are BigInts in the API (exact to 2^64); the scratch
  * StreamId objects are reused by the caller.
@@ -133,6 +135,8 @@ const NODE_META_BYTES = 60;
 const MASTER_FIELDS_AT = 1;
 /** Largest ID delta whose header (delta x 8 plus the low bits) is written from a number. */
 const MAX_HEADER_DELTA = (1n << 50n) - 1n;
+/** IDs whose ms and seq are at most this are appended through numbers (every delta fits a header). */
+const MAX_NUMBER_ID = 2 ** 50 - 1;
 /** Varints up to this many bytes (49 bits) read exactly as numbers; longer ones as BigInts. */
 const NUMBER_VARINT_BYTES = 7;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -207,16 +211,6 @@ function varintBytes(n: number): number {
   let b = 1;
   while (n >= 0x80) {
     n = Math.floor(n / 128);
-    b++;
-  }
-  return b;
-}
-
-function varBigBytes(v: bigint): number {
-  if (v <= MAX_SAFE) return varintBytes(Number(v));
-  let b = 1;
-  while (v >= 0x80n) {
-    v >>= 7n;
     b++;
   }
   return b;
@@ -308,8 +302,23 @@ function skipHeader(d: Uint8Array, p: number): number {
   return q;
 }
 
-function headerBytes(delta: bigint, newMs: boolean, seq: bigint): number {
-  return (delta <= MAX_HEADER_DELTA ? varintBytes(Number(delta) * 8) : varBigBytes(delta << 3n)) + (newMs ? varBigBytes(seq) : 0);
+/** The ID appendNumbers() appends, [ms, seq]. */
+const idScratch = new Float64Array(2);
+
+/** An entry's header is assembled here, then copied into its node. */
+const headerScratch = new Uint8Array(32);
+
+/** Listpack bytes of one entry whose ID is (dms, dseq) from its node's master. */
+function entryBytes(same: boolean, dms: number, dseq: number, buf: Uint8Array, offs: Int32Array, lens: Int32Array, from: number, argc: number): number {
+  let b = 2 + lpIntBytes(dms) + lpIntBytes(dseq);
+  let elements = (argc - from) >> 1;
+  if (!same) {
+    b += lpIntBytes((argc - from) >> 1);
+    for (let i = from; i < argc; i += 2) b += lpStrBytes(buf, offs[i], lens[i]);
+    elements += elements + 1;
+  }
+  for (let i = from + 1; i < argc; i += 2) b += lpStrBytes(buf, offs[i], lens[i]);
+  return b + lpIntBytes(elements + 3);
 }
 
 function writeHeader(d: Uint8Array, p: number, delta: bigint, low: number, seq: bigint): number {
@@ -451,15 +460,45 @@ export class StreamValue implements Collection {
   private cmpDseq = 0;
 
   length = 0;
-  lastMs = 0n;
-  lastSeq = 0n;
+  /**
+   * The last ID [ms, seq] and entries-added as numbers while exact (-1 beyond 2^53, the value
+   * then in the *Big field): every stream whose IDs are Unix times stays on numbers, so XADD
+   * stores no BigInt per entry. A Float64Array, as the ID is read out of it (XADD's reply)
+   * without boxing a number past 2^30. lastMs, lastSeq and entriesAdded are the BigInt views.
+   */
+  readonly lastNum = new Float64Array(2);
+  private addedNum = 0;
+  private lastMsBig = 0n;
+  private lastSeqBig = 0n;
+  private addedBig = 0n;
   firstMs = 0n;
   firstSeq = 0n;
   maxDelMs = 0n;
   maxDelSeq = 0n;
-  entriesAdded = 0n;
   /** Consumer groups in name order (null until the first XGROUP CREATE). */
   groups: StreamGroup[] | null = null;
+
+  get lastMs(): bigint {
+    return this.lastNum[0] >= 0 ? BigInt(this.lastNum[0]) : this.lastMsBig;
+  }
+  set lastMs(v: bigint) {
+    this.lastNum[0] = v <= MAX_SAFE ? Number(v) : -1;
+    this.lastMsBig = v;
+  }
+  get lastSeq(): bigint {
+    return this.lastNum[1] >= 0 ? BigInt(this.lastNum[1]) : this.lastSeqBig;
+  }
+  set lastSeq(v: bigint) {
+    this.lastNum[1] = v <= MAX_SAFE ? Number(v) : -1;
+    this.lastSeqBig = v;
+  }
+  get entriesAdded(): bigint {
+    return this.addedNum >= 0 ? BigInt(this.addedNum) : this.addedBig;
+  }
+  set entriesAdded(v: bigint) {
+    this.addedNum = v <= MAX_SAFE ? Number(v) : -1;
+    this.addedBig = v;
+  }
 
   encodingName(): string {
     return 'stream';
@@ -938,22 +977,78 @@ export class StreamValue implements Collection {
    * count), under the node limits. The caller has checked that the ID is above lastId.
    */
   append(ms: bigint, seq: bigint, buf: Uint8Array, offs: Int32Array, lens: Int32Array, from: number, argc: number, nodeMaxBytes: number, nodeMaxEntries: number): void {
-    const totel = StreamValue.pairBytes(lens, from, argc);
-    let newNode = this.nodeCount === 0;
-    if (!newNode) {
-      const k = this.nodeCount - 1;
-      const maxBytes = nodeMaxBytes === 0 || nodeMaxBytes > 0x3fffffff ? 0x3fffffff : nodeMaxBytes;
-      if (this.nodeBytes[k] + totel >= maxBytes) newNode = true;
-      else if (nodeMaxEntries !== 0 && this.tail - this.nodeFirst[k] >= nodeMaxEntries) newNode = true;
+    const newNode = this.needsNewNode(lens, from, argc, nodeMaxBytes, nodeMaxEntries);
+    if (ms <= MAX_HEADER_DELTA && seq <= MAX_HEADER_DELTA && (newNode || this.nodeSeqNum[this.nodeCount - 1] >= 0)) {
+      idScratch[0] = Number(ms);
+      idScratch[1] = Number(seq);
+      this.appendNumbers(idScratch, buf, offs, lens, from, argc, newNode);
+      return;
     }
     this.appendEntry(ms, seq, buf, offs, lens, from, argc, newNode);
     this.length++;
-    this.entriesAdded++;
+    this.entriesAdded = this.entriesAdded + 1n;
     this.lastMs = ms;
     this.lastSeq = seq;
     if (this.length === 1) {
       this.firstMs = ms;
       this.firstSeq = seq;
+    }
+  }
+
+  /**
+   * XADD's auto ID (`*`) appended through numbers, when the last ID is held as numbers and the
+   * new one fits: streamAppendItem's ID (the clock's ms when it is past the last ms, else the
+   * last ID + 1), read afterwards from lastNum. False, changing nothing, when the ID needs
+   * BigInts (the caller then computes it and calls append()). The entry must fit a node.
+   */
+  appendAuto(clock: { now: number }, buf: Uint8Array, offs: Int32Array, lens: Int32Array, from: number, argc: number, nodeMaxBytes: number, nodeMaxEntries: number): boolean {
+    const lastMs = this.lastNum[0];
+    const lastSeq = this.lastNum[1];
+    const now = clock.now;
+    const ms = now > lastMs ? now : lastMs;
+    const seq = now > lastMs ? 0 : lastSeq + 1;
+    if (lastMs < 0 || lastSeq < 0 || ms > MAX_NUMBER_ID || seq > MAX_NUMBER_ID) return false;
+    const newNode = this.needsNewNode(lens, from, argc, nodeMaxBytes, nodeMaxEntries);
+    if (!newNode && this.nodeSeqNum[this.nodeCount - 1] < 0) return false;
+    idScratch[0] = ms;
+    idScratch[1] = seq;
+    this.appendNumbers(idScratch, buf, offs, lens, from, argc, newNode);
+    return true;
+  }
+
+  /** Whether an entry of the pairs from..argc-1 starts a new node under the node limits. */
+  private needsNewNode(lens: Int32Array, from: number, argc: number, nodeMaxBytes: number, nodeMaxEntries: number): boolean {
+    if (this.nodeCount === 0) return true;
+    const k = this.nodeCount - 1;
+    const maxBytes = nodeMaxBytes === 0 || nodeMaxBytes > 0x3fffffff ? 0x3fffffff : nodeMaxBytes;
+    if (this.nodeBytes[k] + StreamValue.pairBytes(lens, from, argc) >= maxBytes) return true;
+    return nodeMaxEntries !== 0 && this.tail - this.nodeFirst[k] >= nodeMaxEntries;
+  }
+
+  /**
+   * append() with numbers: the ID, id [ms, seq] (a Float64Array, so that no number past 2^30
+   * is boxed to pass it), and the last node's master seq are at most MAX_NUMBER_ID.
+   */
+  private appendNumbers(id: Float64Array, buf: Uint8Array, offs: Int32Array, lens: Int32Array, from: number, argc: number, newNode: boolean): void {
+    const ms = id[0];
+    const seq = id[1];
+    const k = newNode ? this.openNode(BigInt(ms), BigInt(seq)) : this.nodeCount - 1;
+    const same = !newNode && this.sameFields(k, buf, offs, lens, from, argc);
+    const mms = this.nodeMsNum[k];
+    const mseq = this.nodeSeqNum[k];
+    const newMs = ms !== mms;
+    const low = (newMs ? NEW_MS : 0) | (same ? SAME : 0);
+    let h = writeVarint(headerScratch, 0, (newMs ? ms - mms : seq - mseq) * 8 + low);
+    if (newMs) h = writeVarint(headerScratch, h, seq);
+    this.storeEntry(k, same, newNode, h, ms - mms, seq - mseq, buf, offs, lens, from, argc);
+    this.length++;
+    if (this.addedNum >= 0 && this.addedNum < MAX_SAFE_NUMBER) this.addedNum++;
+    else this.entriesAdded = this.entriesAdded + 1n;
+    this.lastNum[0] = ms;
+    this.lastNum[1] = seq;
+    if (this.length === 1) {
+      this.firstMs = BigInt(ms);
+      this.firstSeq = BigInt(seq);
     }
   }
 
@@ -979,17 +1074,25 @@ export class StreamValue implements Collection {
     const mms = this.nodeIds[2 * k];
     const mseq = this.nodeIds[2 * k + 1];
     const newMs = ms !== mms;
-    const delta = newMs ? ms - mms : seq - mseq;
     const low = (newMs ? NEW_MS : 0) | (same ? SAME : 0);
+    const h = writeHeader(headerScratch, 0, newMs ? ms - mms : seq - mseq, low, seq);
+    return this.storeEntry(k, same, newNode, h, Number(ms - mms), Number(seq - mseq), buf, offs, lens, from, argc);
+  }
+
+  /**
+   * Store one entry in node k whose header (ID and flags) is headerScratch[0, headerLength);
+   * (dms, dseq) is its ID relative to the node's master, for the listpack size estimate.
+   */
+  private storeEntry(k: number, same: boolean, newNode: boolean, headerLength: number, dms: number, dseq: number, buf: Uint8Array, offs: Int32Array, lens: Int32Array, from: number, argc: number): number {
     const fields = (argc - from) >> 1;
     const step = same ? 2 : 1;
     const firstArg = same ? from + 1 : from;
-    let size = headerBytes(delta, newMs, seq) + (same ? 0 : varintBytes(fields));
+    let size = headerLength + (same ? 0 : varintBytes(fields));
     for (let i = firstArg; i < argc; i += step) size += varintBytes(lens[i]) + lens[i];
     const d = this.room(k, size + varintBytes(size));
     const start = this.nodeUsed[k];
     let p = start;
-    p = writeHeader(d, p, delta, low, seq);
+    for (let i = 0; i < headerLength; i++) d[p++] = headerScratch[i];
     if (!same) p = writeVarint(d, p, fields);
     for (let i = firstArg; i < argc; i += step) {
       const len = lens[i];
@@ -1006,26 +1109,11 @@ export class StreamValue implements Collection {
       // Header and end, the master entry (count, deleted, num-fields, fields, terminator).
       let b = 7 + 2 + 2 + lpIntBytes(fields) + 2;
       for (let i = from; i < argc; i += 2) b += lpStrBytes(buf, offs[i], lens[i]);
-      this.nodeBytes[k] = b + this.entryBytes(k, true, ms, seq, buf, offs, lens, from, argc);
+      this.nodeBytes[k] = b + entryBytes(true, dms, dseq, buf, offs, lens, from, argc);
     } else {
-      this.nodeBytes[k] += this.entryBytes(k, same, ms, seq, buf, offs, lens, from, argc);
+      this.nodeBytes[k] += entryBytes(same, dms, dseq, buf, offs, lens, from, argc);
     }
     return start;
-  }
-
-  /** Listpack bytes of one entry in node k. */
-  private entryBytes(k: number, same: boolean, ms: bigint, seq: bigint, buf: Uint8Array, offs: Int32Array, lens: Int32Array, from: number, argc: number): number {
-    const dms = Number(ms - this.nodeIds[2 * k]);
-    const dseq = Number(seq - this.nodeIds[2 * k + 1]);
-    let b = 2 + lpIntBytes(dms) + lpIntBytes(dseq);
-    let elements = (argc - from) >> 1;
-    if (!same) {
-      b += lpIntBytes((argc - from) >> 1);
-      for (let i = from; i < argc; i += 2) b += lpStrBytes(buf, offs[i], lens[i]);
-      elements += elements + 1;
-    }
-    for (let i = from + 1; i < argc; i += 2) b += lpStrBytes(buf, offs[i], lens[i]);
-    return b + lpIntBytes(elements + 3);
   }
 
   // ---- removing ----

@@ -136,6 +136,22 @@ describe('ReplyWriter RESP2, decoded with redis-parser', () => {
     );
   });
 
+  it('writes a stream ID "ms-seq" from a Float64Array pair as exact digits (property)', () => {
+    const w = new ReplyWriter();
+    const pair = new Float64Array(2);
+    const edges = [0, 9, 10, 99, 100, 2 ** 30 - 1, 2 ** 30, 2 ** 31, 1796662662935, 10 ** 15, Number.MAX_SAFE_INTEGER];
+    fc.assert(
+      fc.property(fc.oneof(fc.constantFrom(...edges), fc.maxSafeNat()), fc.oneof(fc.constantFrom(...edges), fc.maxSafeNat()), (ms, seq) => {
+        pair[0] = ms;
+        pair[1] = seq;
+        const out = batch(w, (w) => w.bulkDashed(pair))!;
+        const id = `${ms}-${seq}`;
+        expect(out.toString('latin1')).toBe(`$${id.length}\r\n${id}\r\n`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('round-trips random bulk payloads through redis-parser (property)', () => {
     const w = new ReplyWriter(new OutputPool(256));
     fc.assert(
