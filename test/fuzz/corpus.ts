@@ -10,7 +10,11 @@
  * - may wait: BLPOP and the other blocking pops, WAIT, XREAD/XREADGROUP with BLOCK;
  * - may run forever or for long: EVAL/EVALSHA/FCALL/FUNCTION/SCRIPT (the corpus tests busy
  *   scripts), PFSELFTEST, PFDEBUG;
- * - allocate hundreds of MB by design: SETRANGE/SETBIT/BITFIELD with offsets past 1M.
+ * - allocate hundreds of MB by design: SETRANGE/SETBIT/BITFIELD with offsets past 1M;
+ * - reply billions of elements by design: SRANDMEMBER/HRANDFIELD/ZRANDMEMBER with a count of
+ *   7 digits or more. The corpus has negative counts at the edge of the accepted range (an
+ *   error there); one flipped digit brings one inside it, and both servers then build a reply
+ *   of 4.6e18 elements (a stalled run: redis-server stopped answering, slabcache grew to 4 GB).
  * The command level (command-fuzz.ts) covers most of these deliberately instead.
  */
 import fs from 'node:fs';
@@ -29,6 +33,7 @@ const EXCLUDED = new Set([
   'eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro', 'function', 'script', 'pfselftest', 'pfdebug',
 ]);
 const BIG_OFFSET_COMMANDS = new Set(['setrange', 'setbit', 'bitfield', 'bitfield_ro']);
+const RANDOM_COUNT_COMMANDS = new Set(['srandmember', 'hrandfield', 'zrandmember']);
 
 export function loadCorpus(dir = CORPUS_DIR): Buffer[][] {
   const out: Buffer[][] = [];
@@ -52,6 +57,7 @@ export function loadCorpus(dir = CORPUS_DIR): Buffer[][] {
       if (EXCLUDED.has(name)) continue;
       if ((name === 'xread' || name === 'xreadgroup') && args.some((a) => a.toLowerCase() === 'block')) continue;
       if (BIG_OFFSET_COMMANDS.has(name) && args.some((a) => /^#?\d{7,}$/.test(a))) continue;
+      if (RANDOM_COUNT_COMMANDS.has(name) && args.some((a) => /^[-+]?\d{7,}$/.test(a))) continue;
       out.push(args.map((a) => Buffer.from(a, 'latin1')));
     }
   }
