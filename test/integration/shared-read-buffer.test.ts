@@ -69,4 +69,23 @@ describe('input kept while a client cannot run it', () => {
     await busy.close();
     await other.close();
   });
+
+  it('several clients past the cap at once each keep their own bytes (held buffers pass between parsers)', { timeout: 60_000 }, async () => {
+    const clients = await Promise.all(Array.from({ length: 6 }, () => RawClient.connect(server.port, server.host)));
+    const count = 6000;
+    clients.forEach((client, c) => {
+      const parts: Buffer[] = [];
+      for (let i = 0; i < count; i++) parts.push(encodeCommand(['APPEND', `srb:pool:${c}`, `${String.fromCharCode(97 + c)}${i % 10}`]));
+      client.write(Buffer.concat(parts));
+    });
+    const replies = Array.from({ length: count }, (_, i) => `:${2 * (i + 1)}\r\n`).join('');
+    const got = await Promise.all(clients.map((client) => client.readBytes(replies.length, WAIT_MS)));
+    for (const r of got) expect(r.toString('latin1')).toBe(replies);
+    for (let c = 0; c < clients.length; c++) {
+      let expected = '';
+      for (let i = 0; i < count; i++) expected += `${String.fromCharCode(97 + c)}${i % 10}`;
+      expect((await clients[c]!.call('GET', `srb:pool:${c}`)).toString('latin1')).toBe(`$${2 * count}\r\n${expected}\r\n`);
+    }
+    for (const client of clients) await client.close();
+  });
 });
