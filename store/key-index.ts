@@ -224,6 +224,13 @@ export class KeyIndex {
 
   /** Empty the index (the shard was flushed). */
   reset(): void {
+    if (this.slots.length === INITIAL * 2 && this.old === EMPTY) {
+      // Still at its first size: cleared in place (see EntryTable.reset).
+      if (this.count !== 0) this.slots.fill(0);
+      this.count = 0;
+      this.cursor = 0;
+      return;
+    }
     this.meter.tableBytes -= this.slots.byteLength + this.old.byteLength;
     this.slots = new Uint32Array(INITIAL * 2);
     this.mask = INITIAL - 1;

@@ -89,8 +89,10 @@ export class Shard {
     this.table.reset();
     this.index.reset();
     this.wheel.reset(now);
-    this.meter.tableBytes -= this.vol.byteLength - 64;
-    this.vol = new Int32Array(16);
+    if (this.vol.length !== 16) {
+      this.meter.tableBytes -= this.vol.byteLength - 64;
+      this.vol = new Int32Array(16);
+    }
     this.volCount = 0;
     this.objects = [];
     this.objectBytes = [];

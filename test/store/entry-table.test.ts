@@ -57,4 +57,24 @@ describe('EntryTable', () => {
     expect(meter.tableBytes).toBe(t.bytes());
     expect(t.bytes()).toBe(FIRST_SEG_SIZE * ENTRY_BYTES);
   });
+
+  it('reset() of a table still at its first size clears it in place: fresh records, same memory', () => {
+    const meter: MemoryMeter = { tableBytes: 0 };
+    const t = new EntryTable(1 << 24, meter);
+    const fresh = new EntryTable(1 << 24, { tableBytes: 0 });
+    for (let i = 0; i < 300; i++) write(t, t.alloc());
+    for (let id = 0; id < 100; id++) t.free(id);
+    const records = t.rs[0];
+    t.reset();
+    expect(t.rs[0]).toBe(records);
+    expect(t.count).toBe(0);
+    expect(meter.tableBytes).toBe(t.bytes());
+    expect(t.bytes()).toBe(FIRST_SEG_SIZE * ENTRY_BYTES);
+    for (let i = 0; i < 300; i++) {
+      const id = t.alloc();
+      expect(id).toBe(fresh.alloc());
+      for (const f of [R_LOC, R_KLEN, R_HASH]) expect(t.get(id, f)).toBe(fresh.get(id, f));
+      expect([t.type(id), t.expire(id), t.wprev(id), t.wnext(id), t.vpos(id)]).toEqual([fresh.type(id), fresh.expire(id), fresh.wprev(id), fresh.wnext(id), fresh.vpos(id)]);
+    }
+  });
 });
