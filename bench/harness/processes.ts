@@ -20,7 +20,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { freePort, NODE, onPath, ROOT, ServerProcess, type ServerKind } from '../lib/servers.ts';
+import { freePort, NODE, onPath, ROOT, SERVER_NODE_FLAGS, ServerProcess, type ServerKind } from '../lib/servers.ts';
 
 /** A server of the load harness: the two compared, and the do-nothing Node floor. */
 export type LoadServer = ServerKind | 'floor';
@@ -164,7 +164,7 @@ export function commandString(cmd: string, args: readonly string[]): string {
 function serverArgv(kind: LoadServer, port: number, opts: StartOptions): [string, string[]] {
   if (kind === 'redis') return pinned(opts.cpu, 'redis-server', redisArgs(port));
   if (kind === 'floor') return pinned(opts.cpu, NODE, floorArgs(port));
-  return pinned(opts.cpu, NODE, [...(opts.nodeFlags ?? []), ...slabcacheArgs(port)]);
+  return pinned(opts.cpu, NODE, [...SERVER_NODE_FLAGS, ...(opts.nodeFlags ?? []), ...slabcacheArgs(port)]);
 }
 
 export async function startServer(kind: LoadServer, opts: StartOptions): Promise<StartedServer> {

@@ -15,6 +15,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RespClient } from './resp-client.ts';
+import launcherNodeFlags from '../../cli/node-flags.json' with { type: 'json' };
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** The pinned Node 24 binary (the system node may be older). */
@@ -293,13 +294,20 @@ export async function startRedis(opts: ServerOptions = {}): Promise<ServerProces
 }
 
 /**
- * Node flags for the slabcache processes these scripts start, from the environment variable
+ * The V8 flags the `slabcache` launcher gives Node (cli/node-flags.json): the benchmarks start
+ * cli/main.ts directly, so they add them themselves and measure the server as users run it.
+ */
+export const SERVER_NODE_FLAGS: readonly string[] = launcherNodeFlags;
+
+/**
+ * Node flags for the slabcache processes these scripts start: SERVER_NODE_FLAGS, then (a later
+ * value of the same flag wins) those of the environment variable
  * SLABCACHE_NODE_FLAGS (space-separated), e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof' to profile
  * slabcache under any benchmark's load (NODE_OPTIONS refuses --cpu-prof).
  */
 function extraNodeFlags(): string[] {
   const flags = process.env.SLABCACHE_NODE_FLAGS;
-  return flags === undefined || flags.trim() === '' ? [] : flags.trim().split(/\s+/);
+  return [...SERVER_NODE_FLAGS, ...(flags === undefined || flags.trim() === '' ? [] : flags.trim().split(/\s+/))];
 }
 
 function slabcacheArgs(port: number, opts: ServerOptions): string[] {

@@ -299,3 +299,44 @@ describe('npm start', () => {
     await expect(RawClient.connect(port, '127.0.0.1', { timeoutMs: 2000 })).rejects.toThrow();
   });
 });
+
+describe('the launcher (cli/slabcache.js) gives Node the flags of cli/node-flags.json', () => {
+  const LAUNCHER = path.join(ROOT, 'cli', 'slabcache.js');
+  const FLAGS = JSON.parse(fs.readFileSync(path.join(ROOT, 'cli', 'node-flags.json'), 'utf8')) as string[];
+  const commandLine = (pid: number): string[] => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+
+  async function startLauncher(env: NodeJS.ProcessEnv): Promise<{ r: Running; port: number; serverPid: number }> {
+    const port = await freePort();
+    const child = spawn(NODE, [LAUNCHER, '--port', String(port), '--metrics-port', '0', '--loglevel', 'warning'], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env },
+    });
+    children.push(child);
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    let gone = false;
+    void exited.then(() => (gone = true));
+    expect(await waitForPing('127.0.0.1', port, 20_000, () => gone), `launcher did not serve on ${port}; stderr: ${err}`).toBe(true);
+    const c = await raw(port);
+    const info = (await c.call('INFO', 'server')).toString();
+    const serverPid = Number(/process_id:(\d+)/.exec(info)![1]);
+    return { r: { child, stdout: () => '', stderr: () => err, exited }, port, serverPid };
+  }
+
+  it.skipIf(process.platform !== 'linux')('relaunches itself in place (same PID) with the flags added before the script', async () => {
+    const { r, serverPid } = await startLauncher({ NODE_OPTIONS: '' });
+    expect(serverPid).toBe(r.child.pid);
+    const argv = commandLine(serverPid);
+    expect(argv.slice(1, 1 + FLAGS.length)).toEqual(FLAGS);
+    expect(argv[1 + FLAGS.length]).toBe(LAUNCHER);
+    expect(await stop(r, 'SIGTERM')).toEqual({ code: 0, signal: null });
+  });
+
+  it.skipIf(process.platform !== 'linux')('leaves a flag the user set (here in NODE_OPTIONS, underscore spelling) alone', async () => {
+    const name = FLAGS[0].split('=')[0];
+    const { r, serverPid } = await startLauncher({ NODE_OPTIONS: `${name.replaceAll('-', '_').replace(/^__/, '--')}=8` });
+    expect(serverPid).toBe(r.child.pid);
+    expect(commandLine(serverPid).some((a) => a.startsWith(name))).toBe(false);
+    expect(await stop(r, 'SIGTERM')).toEqual({ code: 0, signal: null });
+  });
+});

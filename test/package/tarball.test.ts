@@ -66,7 +66,7 @@ function run(command: string, args: string[]): { child: ChildProcess; out: () =>
 describe(`the packed tarball, installed into an empty directory`, () => {
   it('ships the built JavaScript, its types, the launcher and the sample config, and no TypeScript sources or tests', () => {
     const files = JSON.parse(fs.readFileSync(path.join(work, 'files.json'), 'utf8')) as string[];
-    for (const f of ['cli/slabcache.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/cli/main.js', 'dist/src/commands/redis-command-meta.json', 'redis.conf', 'README.md', 'package.json']) {
+    for (const f of ['cli/slabcache.js', 'cli/node-flags.json', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/cli/main.js', 'dist/src/commands/redis-command-meta.json', 'redis.conf', 'README.md', 'package.json']) {
       expect(files, f).toContain(f);
     }
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.startsWith('examples/'))).toEqual([]);
