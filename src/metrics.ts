@@ -36,7 +36,6 @@ import type { CommandObserver } from './server-state.ts';
 import type { ConfigStore } from './config-table.ts';
 import type { CachedClock } from './clock.ts';
 import type { Keyspace } from '../store/keyspace.ts';
-import { ENTRY_BYTES } from '../store/entry-table.ts';
 import { parseInt64, parsed } from './numbers.ts';
 
 // ---- HdrHistogram (lowest 1, highest 1e9, 2 significant figures) ----------------------------
@@ -574,7 +573,7 @@ export function catRepr(out: Uint8Array, p: number, bytes: Uint8Array, off: numb
 export function storeTableBytes(store: Keyspace): number {
   let bytes = 0;
   for (const shard of store.shards) {
-    bytes += shard.table.capacity * ENTRY_BYTES + shard.index.bytes() + shard.vol.byteLength + shard.wheel.heads.byteLength * 2;
+    bytes += shard.table.bytes() + shard.index.bytes() + shard.vol.byteLength + shard.wheel.heads.byteLength * 2;
   }
   return bytes;
 }

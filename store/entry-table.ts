@@ -12,13 +12,17 @@
  *   X_EXP   absolute expire time in ms, 0 = none (words 6 and 7)
  * plus 12 cold bytes touched only by TTL work (cs): expiry-wheel links (prev: -1 = not in the
  * wheel, <= -2 = head of slot -(v+2); next) and the position in the shard's volatile array
- * (-1 = no TTL). 44 bytes per entry.
+ * (-1 = no TTL). A segment gets its cold words when one of its entries first gets a TTL (until
+ * then its cs slot is an empty array and every entry of it reads -1): so a key costs 32 bytes of
+ * table when no key near it has a TTL, 44 otherwise. Without TTLs that was 12 of the ~120 bytes
+ * a 16-byte key with a 32-byte value cost (1M keys: 127 -> see README's store table).
  *
  * Storage is segmented: SEG_SIZE (4,096) entries per segment, entry id -> segment id >>> 12,
  * record (id & 4095) * 8. The first segment starts at FIRST_SEG_SIZE (1,024) entries and
- * doubles by copying (at most 90 KB) until it is full size; after that, growing adds a segment
- * (180 KB) and never copies. So a table of any size grows without a pause, an empty shard holds
- * 44 KB, and a table wastes at most one partly used segment. A segment array fetched from rs /
+ * doubles by copying (at most 64 KB of records, 24 KB of cold words) until it is full size; after
+ * that, growing adds a segment (128 KB, and 48 KB of cold words once needed) and never copies. So
+ * a table of any size grows without a pause, an empty shard holds 36 KB, and a table wastes at
+ * most one partly used segment. A segment array fetched from rs /
  * xs / cs is therefore valid until the next alloc() (which may replace the first one). Free ids
  * sit on a LIFO stack; `hw` is the high-water mark (every id below it has been handed out),
  * which bounds scans and random sampling.
@@ -38,7 +42,7 @@
  * 1.8-7.3 ms (main thread, busy 2-core machine). 16,384-entry segments saved about a
  * millisecond more (1.0-3.2 ms) but a partly used one per shard can hold up to 64 x 720 KB
  * (+41 MiB of used_memory at 1.1M keys, against +8 MiB here). Why a small first one: an empty
- * shard holds 44 KB, as with 1,024-entry segments. Still no JS object per key: the GC has
+ * shard holds 36 KB, as with 1,024-entry segments. Still no JS object per key: the GC has
  * nothing to trace.
  */
 import { KeyType } from './types.ts';
@@ -70,7 +74,11 @@ const C_NEXT = 1;
 const C_VPOS = 2;
 
 /** Bytes per entry: record, cold words and free-stack slot. */
-export const ENTRY_BYTES = REC * 4 + COLD * 4 + 4;
+export const RECORD_BYTES = REC * 4;
+/** Cold bytes per entry of a segment that has them. */
+export const COLD_BYTES = COLD * 4;
+/** The cold words of a segment none of whose entries has had a TTL. */
+const NO_COLD = new Int32Array(0);
 
 export class EntryTable {
   capacity = 0;
@@ -81,8 +89,10 @@ export class EntryTable {
   /** Record segments (Uint32 words) and their Float64 views. */
   rs: Uint32Array[] = [];
   xs: Float64Array[] = [];
-  /** Cold segments: wheel prev / next, volatile position. */
+  /** Cold segments: wheel prev / next, volatile position; NO_COLD until needed. */
   cs: Int32Array[] = [];
+  /** Bytes of the cold segments allocated. */
+  private coldBytes = 0;
   private freeIds = new Int32Array(FIRST_SEG_SIZE);
   private freeTop = 0;
   private readonly meter: MemoryMeter;
@@ -152,22 +162,38 @@ export class EntryTable {
     this.xs[id >>> SEG_BITS][((id & SEG_MASK) << 2) + X_EXP] = at;
   }
   wprev(id: number): number {
-    return this.cs[id >>> SEG_BITS][(id & SEG_MASK) * COLD + C_PREV];
+    const c = this.cs[id >>> SEG_BITS];
+    return c.length === 0 ? -1 : c[(id & SEG_MASK) * COLD + C_PREV];
   }
   wnext(id: number): number {
-    return this.cs[id >>> SEG_BITS][(id & SEG_MASK) * COLD + C_NEXT];
+    const c = this.cs[id >>> SEG_BITS];
+    return c.length === 0 ? -1 : c[(id & SEG_MASK) * COLD + C_NEXT];
   }
   setWprev(id: number, v: number): void {
-    this.cs[id >>> SEG_BITS][(id & SEG_MASK) * COLD + C_PREV] = v;
+    this.coldOf(id)[(id & SEG_MASK) * COLD + C_PREV] = v;
   }
   setWnext(id: number, v: number): void {
-    this.cs[id >>> SEG_BITS][(id & SEG_MASK) * COLD + C_NEXT] = v;
+    this.coldOf(id)[(id & SEG_MASK) * COLD + C_NEXT] = v;
   }
   vpos(id: number): number {
-    return this.cs[id >>> SEG_BITS][(id & SEG_MASK) * COLD + C_VPOS];
+    const c = this.cs[id >>> SEG_BITS];
+    return c.length === 0 ? -1 : c[(id & SEG_MASK) * COLD + C_VPOS];
   }
   setVpos(id: number, v: number): void {
-    this.cs[id >>> SEG_BITS][(id & SEG_MASK) * COLD + C_VPOS] = v;
+    this.coldOf(id)[(id & SEG_MASK) * COLD + C_VPOS] = v;
+  }
+
+  /** The cold words of id's segment, allocated (every word -1) on first use. */
+  private coldOf(id: number): Int32Array {
+    const seg = id >>> SEG_BITS;
+    let c = this.cs[seg];
+    if (c.length === 0) {
+      c = new Int32Array((seg === 0 ? Math.min(this.capacity, SEG_SIZE) : SEG_SIZE) * COLD).fill(-1);
+      this.cs[seg] = c;
+      this.coldBytes += c.byteLength;
+      this.meter.tableBytes += c.byteLength;
+    }
+    return c;
   }
 
   /** A free id with links and volatile position -1 and no expire time; -1 when the table is at maxIds. */
@@ -182,10 +208,12 @@ export class EntryTable {
     }
     this.count++;
     const c = this.cs[id >>> SEG_BITS];
-    const ci = (id & SEG_MASK) * COLD;
-    c[ci + C_PREV] = -1;
-    c[ci + C_NEXT] = -1;
-    c[ci + C_VPOS] = -1;
+    if (c.length !== 0) {
+      const ci = (id & SEG_MASK) * COLD;
+      c[ci + C_PREV] = -1;
+      c[ci + C_NEXT] = -1;
+      c[ci + C_VPOS] = -1;
+    }
     this.xs[id >>> SEG_BITS][((id & SEG_MASK) << 2) + X_EXP] = 0;
     return id;
   }
@@ -210,13 +238,13 @@ export class EntryTable {
   reset(): void {
     if (this.capacity === FIRST_SEG_SIZE && this.freeIds.length === FIRST_SEG_SIZE) {
       this.rs[0].fill(0, 0, this.hw * REC);
-      this.cs[0].fill(0, 0, this.hw * COLD);
       this.count = 0;
       this.hw = 0;
       this.freeTop = 0;
       return;
     }
-    this.meter.tableBytes -= this.capacity * (REC * 4 + COLD * 4) + this.freeIds.byteLength;
+    this.meter.tableBytes -= this.bytes();
+    this.coldBytes = 0;
     this.count = 0;
     this.hw = 0;
     this.freeTop = 0;
@@ -230,7 +258,7 @@ export class EntryTable {
   }
 
   bytes(): number {
-    return this.capacity * (REC * 4 + COLD * 4) + this.freeIds.byteLength;
+    return this.capacity * RECORD_BYTES + this.coldBytes + this.freeIds.byteLength;
   }
 
   /** Room for more ids: the first segment doubles until it is full size, then a segment is added. */
@@ -239,21 +267,26 @@ export class EntryTable {
     const first = this.capacity < SEG_SIZE;
     const n = this.capacity === 0 ? FIRST_SEG_SIZE : first ? this.capacity * 2 : SEG_SIZE;
     const r = new Uint32Array(n * REC);
-    const c = new Int32Array(n * COLD);
     if (first && this.capacity > 0) {
       r.set(this.rs[0]);
-      c.set(this.cs[0]);
       this.rs[0] = r;
       this.xs[0] = new Float64Array(r.buffer);
-      this.cs[0] = c;
+      const old = this.cs[0];
+      if (old.length !== 0) {
+        const c = new Int32Array(n * COLD).fill(-1);
+        c.set(old);
+        this.cs[0] = c;
+        this.coldBytes += c.byteLength - old.byteLength;
+        this.meter.tableBytes += c.byteLength - old.byteLength;
+      }
     } else {
       this.rs.push(r);
       this.xs.push(new Float64Array(r.buffer));
-      this.cs.push(c);
+      this.cs.push(NO_COLD);
     }
     const added = n - (first ? this.capacity : 0);
     this.capacity += added;
-    this.meter.tableBytes += added * (REC * 4 + COLD * 4);
+    this.meter.tableBytes += added * RECORD_BYTES;
     const dt = performance.now() - t0;
     if (dt > this.worstResizeMs) this.worstResizeMs = dt;
   }

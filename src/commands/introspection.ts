@@ -11,7 +11,7 @@ import type { Registry, CommandEntry } from '../registry.ts';
 import type { ServerState } from '../server-state.ts';
 import type { Keyspace } from '../../store/keyspace.ts';
 import { KeyType, Lookup } from '../../store/types.ts';
-import { ENTRY_BYTES } from '../../store/entry-table.ts';
+import { COLD_BYTES, RECORD_BYTES } from '../../store/entry-table.ts';
 import { R_OK, E_SYNTAX, E_NOT_INTEGER } from '../../protocol/replies.ts';
 import { parsed } from '../numbers.ts';
 import { replyHelp } from './keys.ts';
@@ -477,15 +477,15 @@ const INDEX_BYTES_PER_KEY = 16;
 /**
  * Bytes a key and its value hold: its slab chunk (key and value bytes, rounded up to the size
  * class), its entry record, its index slot, the estimate of a complex value and, with a TTL,
- * its volatile-set slot. SAMPLES is accepted and has no effect: object estimates are kept
+ * its cold words (expiry-wheel links, volatile position) and volatile-set slot. SAMPLES is accepted and has no effect: object estimates are kept
  * up to date as the objects change, so there is nothing to sample.
  */
 export function keyMemoryUsage(store: Keyspace, h: number): number {
   const shard = store.shards[h & ((1 << store.shardBits) - 1)];
   const id = h >>> store.shardBits;
-  let bytes = store.alloc.chunkSize(shard.table.loc(id)) + ENTRY_BYTES + INDEX_BYTES_PER_KEY;
+  let bytes = store.alloc.chunkSize(shard.table.loc(id)) + RECORD_BYTES + INDEX_BYTES_PER_KEY;
   if (store.typeOf(h) !== KeyType.STRING) bytes += shard.objectBytes[shard.table.vlen(id)] ?? 0;
-  if (store.expireAt(h) !== 0) bytes += 4;
+  if (store.expireAt(h) !== 0) bytes += COLD_BYTES + 4;
   return bytes;
 }
 
