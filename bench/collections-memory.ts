@@ -18,6 +18,16 @@
  *   stream        one stream of 1,000,000 entries    XADD bigstream * f v<i>xxx... (issue 11): one
  *                                                    entry per command, auto IDs, one field
  *
+ * and, for issue 13 ("no collection costs more than Redis at any size"), the sized cases: the
+ * same 1,000,000 elements spread over keys of one size each, so a row is what an element costs
+ * in collections of that size, its key's share included (`--cases sizes` runs them all):
+ *
+ *   hash-N       1M/N hashes of N fields f<j>, 10-byte values     N = 1, 10, 100, 1000
+ *   hash100-N    the same with 100-byte values (hashtable-encoded in Redis: over 64 bytes)
+ *   set-N        1M/N sets of N members m<j>                      N = 1, 10, 100, 1000
+ *   zset-N       1M/N sorted sets of N members m<j>, random scores N = 1, 10, 100, 1000
+ *   list-N       1M/N lists of N 10-byte values (RPUSH)           N = 10, 10000
+ *
  * Values are 10-16 bytes ("v<i>" padded with 'x' to a length drawn from a seeded PRNG, never an
  * integer); set and sorted-set members are "m<i>" (not integers, so Redis does not use an
  * intset). The HyperLogLog is checked by its STRLEN (12,304: dense). --quick scales to 100,000 elements and 10,000 small hashes (token hashes stay at
@@ -64,7 +74,9 @@ const USAGE = `usage: npx node bench/collections-memory.ts [options]
   --small N        hashes of 10 fields in the small-hashes case
   --tokens N       hashes of one 100-byte value in the token-hashes case (default 20,000)
   --rounds N       fresh-server rounds per case; figures are medians (default 1)
-  --cases L        hash,set,zset,small-hashes,token-hashes,hll,stream (default all; zset, hll and stream skipped on a server without ZADD / PFADD / XADD)
+  --cases L        hash,set,zset,small-hashes,token-hashes,hll,stream, sized cases (hash-10,
+                   hash100-1000, set-1, zset-100, list-10000, ...) or \`sizes\` for all of them (default
+                   all; zset, hll and stream skipped on a server without ZADD / PFADD / XADD)
   --servers L      redis,slabcache (default both)
   --settle MS      wait after a load before reading RSS (default 2000)
   --per-command N  elements per HSET / SADD / ZADD / PFADD of the big collections (default 1000)
@@ -77,13 +89,40 @@ const SMALL_FIELDS = 10;
 const TOKEN_BYTES = 100;
 const LOAD_TIMEOUT_MS = 10 * 60_000;
 
-type CaseId = 'hash' | 'set' | 'zset' | 'small-hashes' | 'token-hashes' | 'hll' | 'stream';
-const CASE_IDS: readonly CaseId[] = ['hash', 'set', 'zset', 'small-hashes', 'token-hashes', 'hll', 'stream'];
+const BASE_CASE_IDS: readonly string[] = ['hash', 'set', 'zset', 'small-hashes', 'token-hashes', 'hll', 'stream'];
+
+/** A sized case's collection type: how its command names and fills an element. */
+interface SizedKind {
+  prefix: string;
+  /** The case's title for keys of n elements (n formatted). */
+  title: (n: string) => string;
+  command: string;
+  sizeCommand: string;
+  argsPerElement: number;
+  sizes: readonly number[];
+  /** Element j (index within its key) of global index g. */
+  element: (b: BatchBuilder, j: number, g: number, data: Data) => void;
+}
+
+const SIZED_KINDS: readonly SizedKind[] = [
+  { prefix: 'hash', title: (n) => `hashes of ${n} field${n === '1' ? '' : 's'}, 10 B values`, command: 'HSET', sizeCommand: 'HLEN', argsPerElement: 2, sizes: [1, 10, 100, 1000],
+    element: (b, j, g, data) => { b.arg(`f${j}`); data.longValue(b, g, 10); } },
+  { prefix: 'hash100', title: (n) => `hashes of ${n} field${n === '1' ? '' : 's'}, 100 B values`, command: 'HSET', sizeCommand: 'HLEN', argsPerElement: 2, sizes: [1, 10, 100, 1000],
+    element: (b, j, g, data) => { b.arg(`f${j}`); data.longValue(b, g, 100); } },
+  { prefix: 'set', title: (n) => `sets of ${n} member${n === '1' ? '' : 's'}`, command: 'SADD', sizeCommand: 'SCARD', argsPerElement: 1, sizes: [1, 10, 100, 1000],
+    element: (b, j) => { b.arg(`m${j}`); } },
+  { prefix: 'zset', title: (n) => `sorted sets of ${n} member${n === '1' ? '' : 's'}`, command: 'ZADD', sizeCommand: 'ZCARD', argsPerElement: 2, sizes: [1, 10, 100, 1000],
+    element: (b, j, g, data) => { b.arg(String(data.score[g])).arg(`m${j}`); } },
+  { prefix: 'list', title: (n) => `lists of ${n} 10 B values`, command: 'RPUSH', sizeCommand: 'LLEN', argsPerElement: 1, sizes: [10, 10_000],
+    element: (b, j, g, data) => { data.longValue(b, g, 10); } },
+];
+const SIZED_CASE_IDS: readonly string[] = SIZED_KINDS.flatMap((k) => k.sizes.map((n) => `${k.prefix}-${n}`));
+const CASE_IDS: readonly string[] = [...BASE_CASE_IDS, ...SIZED_CASE_IDS];
 /** STRLEN of a dense HyperLogLog: the 16-byte header and 16384 6-bit registers. */
 const HLL_DENSE_BYTES = 12304;
 
 interface Case {
-  id: CaseId;
+  id: string;
   title: string;
   /** What the figures are divided by, and its name. */
   units: number;
@@ -119,7 +158,7 @@ class Data {
     for (let i = 0; i < scores; i++) this.score[i] = rng.float() * 1e6;
   }
 
-  /** "v<i>" padded with 'x' to `len` bytes (len > 10). */
+  /** "v<i>" padded with 'x' to `len` bytes (len >= 10). */
   longValue(b: BatchBuilder, i: number, len: number): void {
     const digits = String(i);
     b.argFill(len, (buf, off) => {
@@ -205,6 +244,38 @@ function cases(elements: number, small: number, tokens: number, perCommand: numb
   ];
 }
 
+/**
+ * The sized cases: `elements` elements in keys of `size` elements each (c:<8 digits>), one
+ * command per key, or several of perCommand elements when a key holds more.
+ */
+function sizedCases(elements: number, perCommand: number, data: Data): Case[] {
+  const out: Case[] = [];
+  for (const kind of SIZED_KINDS) {
+    for (const size of kind.sizes) {
+      if (elements % size !== 0) continue;
+      const keys = elements / size;
+      const perKey = Math.ceil(size / perCommand);
+      out.push({
+        id: `${kind.prefix}-${size}`, title: `${keys.toLocaleString('en-US')} ${kind.title(size.toLocaleString('en-US'))}`, units: elements, unit: 'element',
+        commands: keys * perKey, keys, probeKey: sizedKey(keys >> 1), sizeCommand: kind.sizeCommand, probeSize: size, keyOf: sizedKey,
+        needs: kind.command.toLowerCase(),
+        encode: (b, i) => {
+          const key = Math.floor(i / perKey);
+          const from = (i % perKey) * perCommand;
+          const count = Math.min(perCommand, size - from);
+          b.header(2 + kind.argsPerElement * count).arg(kind.command).arg(sizedKey(key));
+          for (let j = from; j < from + count; j++) kind.element(b, j, key * size + j, data);
+        },
+      });
+    }
+  }
+  return out;
+}
+
+function sizedKey(i: number): string {
+  return 'c:' + String(i).padStart(8, '0');
+}
+
 function smallKey(i: number): string {
   return 'h:' + String(i).padStart(8, '0');
 }
@@ -243,8 +314,8 @@ async function memoryUsage(client: RespClient, c: Case): Promise<number> {
   if (keyOf === undefined) return Number(await client.call('MEMORY', 'USAGE', c.probeKey, 'SAMPLES', '0'));
   let total = 0;
   const per = 1000;
-  for (let from = 0; from < c.units; from += per) {
-    const n = Math.min(per, c.units - from);
+  for (let from = 0; from < c.keys; from += per) {
+    const n = Math.min(per, c.keys - from);
     const b = new BatchBuilder(n * 48);
     for (let i = from; i < from + n; i++) b.command(['MEMORY', 'USAGE', keyOf(i), 'SAMPLES', '0']);
     const r = await client.pipeline(b.take(), n, true, false);
@@ -332,12 +403,13 @@ async function main(): Promise<void> {
     settleMs: opt.num('settle', 2000),
   };
   const kinds = serverKinds(opt.str('servers', 'redis,slabcache'));
-  const wanted = opt.str('cases', CASE_IDS.join(',')).split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const w of wanted) if (!CASE_IDS.includes(w as CaseId)) throw new Error(`--cases: unknown case '${w}' (${CASE_IDS.join(', ')})`);
+  const wanted = opt.str('cases', CASE_IDS.join(',')).split(',').map((s) => s.trim()).filter((s) => s !== '')
+    .flatMap((w) => (w === 'sizes' ? SIZED_CASE_IDS : [w]));
+  for (const w of wanted) if (!CASE_IDS.includes(w)) throw new Error(`--cases: unknown case '${w}' (${BASE_CASE_IDS.join(', ')}, sizes: ${SIZED_CASE_IDS.join(', ')})`);
   if (elements < 1 || small < 2 || tokens < 2) throw new Error('--elements must be at least 1, --small and --tokens at least 2');
 
   const data = new Data(Math.max(elements, small * SMALL_FIELDS), elements, Math.floor(opt.num('seed', 1)));
-  const chosen = cases(elements, small, tokens, perCommand, data).filter((c) => wanted.includes(c.id));
+  const chosen = [...cases(elements, small, tokens, perCommand, data), ...sizedCases(elements, perCommand, data)].filter((c) => wanted.includes(c.id));
 
   printHeader('slabcache benchmark: memory per collection element', commandLine('bench/collections-memory.ts'));
   console.log(`fresh servers per case and round (${rounds} round${rounds > 1 ? 's' : ''}, medians), persistence off, no maxmemory; loaded one after the other`);

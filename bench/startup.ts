@@ -5,7 +5,8 @@
  *   npm run bench:startup [-- --runs 10]
  *
  * Forms: the TypeScript sources on the pinned Node 24 (type stripping, what `npm start` runs in
- * a checkout), and the built JavaScript (dist/, `npm run build`; what the published package
+ * a checkout, there through the launcher cli/slabcache.js, which first relaunches Node with the
+ * flags of cli/node-flags.json: a form of its own), and the built JavaScript (dist/, `npm run build`; what the published package
  * runs) on Node 24 and on the system's Node, when that is a different one. Each run is bounded:
  * a server that does not answer within 10 s fails the run.
  */
@@ -67,6 +68,7 @@ const serverArgs = (port: number) => ['--port', String(port), '--metrics-port', 
 const forms: Array<[string, string, (port: number) => string[]]> = [
   [`TypeScript sources, Node ${process.version}`, process.execPath, (p) => [path.join(root, 'cli', 'main.ts'), ...serverArgs(p)]],
   [`built JavaScript, Node ${process.version}`, process.execPath, (p) => [path.join(root, 'dist', 'cli', 'main.js'), ...serverArgs(p)]],
+  [`launcher (relaunch + sources), Node ${process.version}`, process.execPath, (p) => [path.join(root, 'cli', 'slabcache.js'), ...serverArgs(p)]],
 ];
 const system = systemNode();
 if (system !== null) {
