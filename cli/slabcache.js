@@ -14,8 +14,8 @@
  * and costs no CPU per command; the README's "Running in production" has the figures). V8 reads
  * them only at start-up, so when one is missing from this process's flags and NODE_OPTIONS the
  * launcher replaces itself (process.execve: same PID, same arguments, flags added). A flag the
- * user set wins. Where execve is missing (Windows, Node before 22.15) the server runs without
- * them: it works the same, with more RSS.
+ * user set wins. Where execve is missing (Windows, Node before 22.15) or fails, the server runs
+ * without them: it works the same, with more RSS.
  */
 import fs from 'node:fs';
 
@@ -34,7 +34,11 @@ const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\
 const flagName = (flag) => flag.split('=')[0].replaceAll('_', '-');
 const missing = wanted.filter((flag) => !given.some((g) => flagName(g) === flagName(flag)));
 if (missing.length > 0 && typeof process.execve === 'function') {
-  process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)], process.env);
+  try {
+    process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)], process.env);
+  } catch {
+    // The system refused the exec: this process goes on without the flags.
+  }
 }
 const sources = new URL('./main.ts', import.meta.url);
 const built = new URL('../dist/cli/main.js', import.meta.url);
