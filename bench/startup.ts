@@ -6,8 +6,8 @@
  *
  * Forms: the TypeScript sources on the pinned Node 24 (type stripping, what `npm start` runs in
  * a checkout, there through the launcher cli/slabcache.js, which first relaunches Node with the
- * flags of cli/node-flags.json: a form of its own), and the built JavaScript (dist/, `npm run build`; what the published package
- * runs) on Node 24 and on the system's Node, when that is a different one. Each run is bounded:
+ * flags of cli/node-flags.json: a form of its own), and the built JavaScript (dist/, `npm run
+ * build`; what the published package runs) on Node 24 and on the system's Node, when that is a different one. Each run is bounded:
  * a server that does not answer within 10 s fails the run.
  */
 import { spawn, execFileSync } from 'node:child_process';

@@ -15,15 +15,14 @@
  * (-1 = no TTL). A segment gets its cold words when one of its entries first gets a TTL (until
  * then its cs slot is an empty array and every entry of it reads -1): so a key costs 32 bytes of
  * table when no key near it has a TTL, 44 otherwise. Without TTLs that was 12 of the ~120 bytes
- * a 16-byte key with a 32-byte value cost (1M keys: 127 -> see README's store table).
+ * a 16-byte key with a 32-byte value cost (1M keys: 122 -> 111 bytes of RSS each).
  *
  * Storage is segmented: SEG_SIZE (4,096) entries per segment, entry id -> segment id >>> 12,
  * record (id & 4095) * 8. The first segment starts at FIRST_SEG_SIZE (1,024) entries and
  * doubles by copying (at most 64 KB of records, 24 KB of cold words) until it is full size; after
  * that, growing adds a segment (128 KB, and 48 KB of cold words once needed) and never copies. So
  * a table of any size grows without a pause, an empty shard holds 36 KB, and a table wastes at
- * most one partly used segment. A segment array fetched from rs /
- * xs / cs is therefore valid until the next alloc() (which may replace the first one). Free ids
+ * most one partly used segment. A segment array fetched from rs / xs / cs is therefore valid until the next alloc() (which may replace the first one). Free ids
  * sit on a LIFO stack; `hw` is the high-water mark (every id below it has been handed out),
  * which bounds scans and random sampling.
  *
@@ -73,7 +72,7 @@ const C_PREV = 0;
 const C_NEXT = 1;
 const C_VPOS = 2;
 
-/** Bytes per entry: record, cold words and free-stack slot. */
+/** Bytes of an entry's record. */
 export const RECORD_BYTES = REC * 4;
 /** Cold bytes per entry of a segment that has them. */
 export const COLD_BYTES = COLD * 4;

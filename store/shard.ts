@@ -54,8 +54,10 @@ export class Shard {
       this.meter.tableBytes += bigger.byteLength - v.byteLength;
       this.vol = v = bigger;
     }
-    v[this.volCount] = id;
-    this.table.setVpos(id, this.volCount++);
+    // The position first: it may allocate the segment's cold words, and a failure then leaves
+    // the volatile set as it was.
+    this.table.setVpos(id, this.volCount);
+    v[this.volCount++] = id;
   }
 
   removeVolatile(id: number): void {

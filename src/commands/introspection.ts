@@ -477,8 +477,9 @@ const INDEX_BYTES_PER_KEY = 16;
 /**
  * Bytes a key and its value hold: its slab chunk (key and value bytes, rounded up to the size
  * class), its entry record, its index slot, the estimate of a complex value and, with a TTL,
- * its cold words (expiry-wheel links, volatile position) and volatile-set slot. SAMPLES is accepted and has no effect: object estimates are kept
- * up to date as the objects change, so there is nothing to sample.
+ * its cold words (expiry-wheel links, volatile position) and volatile-set slot. SAMPLES is
+ * accepted and has no effect: object estimates are kept up to date as the objects change, so
+ * there is nothing to sample.
  */
 export function keyMemoryUsage(store: Keyspace, h: number): number {
   const shard = store.shards[h & ((1 << store.shardBits) - 1)];

@@ -1071,10 +1071,6 @@ export class ZListpack {
 }
 
 /**
- * A sorted set: one of the two encodings, switched as Redis switches them. Implements the
- * generic Collection contract (OBJECT ENCODING, COPY) and every operation the commands need.
- */
-/**
  * What member() (the member's offset and length) and add() (the score after it) report, shared by
  * every ZsetValue rather than kept in each: read it at once, as the accessors below say. Per set,
  * three fields and the heap number behind a fractional newScore were about 40 of the ~300 bytes of
@@ -1084,6 +1080,10 @@ export class ZListpack {
 const lastMember = new Int32Array(2);
 const lastScore = new Float64Array(1);
 
+/**
+ * A sorted set: one of the two encodings, switched as Redis switches them. Implements the
+ * generic Collection contract (OBJECT ENCODING, COPY) and every operation the commands need.
+ */
 export class ZsetValue implements Collection {
   lp: ZListpack | null;
   sl: ZSkiplist | null;
