@@ -17,6 +17,10 @@
  * and INCR parses at most 20 digits (integer-text.ts). This replaces the int64-in-chunk layout
  * first suggested: the same chunk class at these sizes, and no formatting on the far more
  * frequent reads.
+ * A small collection whose owner packs it (encoding PACKED or PACKED_HASHTABLE: a small hash)
+ * keeps its packed bytes in the value's place, like a string: setPacked / updatePacked write
+ * them, stringBytes reads them, and COPY, RENAME, MOVE, eviction and page moves treat them as
+ * bytes. Only other complex values are JS objects in the shard's object table (setObject).
  *
  * Conventions
  * - Keys and values are byte ranges (buf, off, len); the store copies what it keeps and never
@@ -70,6 +74,7 @@ import {
   type StatusCode,
   type EvictionPolicyCode,
   PREFETCH_MAX,
+  holdsObject,
 } from './types.ts';
 import { SLOT_BITS } from './hash-slot.ts';
 import { KeyRouter } from './key-router.ts';
@@ -360,7 +365,7 @@ export class Keyspace implements EvictionHost {
       this.dbTtlSum[idb] -= exp - this.ttlBase;
       t.setExpire(id, 0);
     }
-    if ((meta & 255) !== KeyType.STRING) this.objectBytesTotal -= shard.removeObject(r[base + R_VLEN]);
+    if (holdsObject(meta & 255, (meta >>> 8) & 255)) this.objectBytesTotal -= shard.removeObject(r[base + R_VLEN]);
     this.alloc.free(r[base + R_LOC]);
     t.free(id);
     this.dbKeys[idb]--;
@@ -430,14 +435,17 @@ export class Keyspace implements EvictionHost {
    */
   private dropValue(shard: Shard, id: number): void {
     const t = shard.table;
-    if (t.type(id) !== KeyType.STRING) {
+    if (holdsObject(t.type(id), t.enc(id))) {
       this.objectBytesTotal -= shard.removeObject(t.vlen(id));
       t.set(id, R_VLEN, 0);
     }
   }
 
-  /** Write a string value for (existing id or new key); shared by the string setters. */
-  private storeString(
+  /**
+   * Write a value of bytes for (existing id or new key): a string (type STRING) or a packed
+   * collection; shared by the string setters and setPacked.
+   */
+  private storeBytes(
     shard: Shard,
     id: number,
     idb: number,
@@ -449,6 +457,7 @@ export class Keyspace implements EvictionHost {
     voff: number,
     vlen: number,
     expireAt: number,
+    type: KeyTypeCode,
     enc: EncodingCode,
   ): StatusCode {
     const need = CHUNK_HEADER + klen + vlen;
@@ -457,13 +466,13 @@ export class Keyspace implements EvictionHost {
       // Every step that can fail comes before the first change: an OOM leaves the key as it was.
       if (!this.resizeChunk(shard, id, need, 0, false)) return Status.OOM;
       this.dropValue(shard, id);
-      t.setType(id, KeyType.STRING);
+      t.setType(id, type);
       this.touchEntry(shard, id);
       if (expireAt === NO_TTL) this.clearTtl(shard, id);
       else if (expireAt !== KEEP_TTL) this.setTtl(shard, id, expireAt);
       t.setEnc(id, enc);
     } else {
-      id = this.createEntry(shard, idb, h, key, koff, klen, need, KeyType.STRING, enc);
+      id = this.createEntry(shard, idb, h, key, koff, klen, need, type, enc);
       if (id < 0) return Status.OOM;
       if (expireAt > 0) this.setTtl(shard, id, expireAt);
     }
@@ -632,7 +641,7 @@ export class Keyspace implements EvictionHost {
           : vlen <= EMBSTR_SIZE_LIMIT
             ? Encoding.EMBSTR
             : Encoding.RAW;
-    return this.storeString(shard, id, idb, h, key, koff, klen, val, voff, vlen, expireAt, enc);
+    return this.storeBytes(shard, id, idb, h, key, koff, klen, val, voff, vlen, expireAt, KeyType.STRING, enc);
   }
   /** Create or overwrite db/key as an int-encoded string (INCR family); expireAt as in setString. */
   setInteger(db: number, key: Uint8Array, koff: number, klen: number, value: number | bigint, expireAt: number): StatusCode {
@@ -646,7 +655,7 @@ export class Keyspace implements EvictionHost {
       if (id >= 0) this.removeEntry(shard, id);
       return Status.OK;
     }
-    return this.storeString(shard, id, idb, h, key, koff, klen, this.scratch, 0, n, expireAt, Encoding.INT);
+    return this.storeBytes(shard, id, idb, h, key, koff, klen, this.scratch, 0, n, expireAt, KeyType.STRING, Encoding.INT);
   }
   /**
    * APPEND: append bytes to the string at db/key (creating it), keeping its TTL; the result is raw.
@@ -659,7 +668,7 @@ export class Keyspace implements EvictionHost {
     const shard = this.shards[si];
     const id = this.findLive(shard, idb, key, koff, klen, h);
     if (id < 0) {
-      const st = this.storeString(shard, -1, idb, h, key, koff, klen, val, voff, vlen, NO_TTL, Encoding.RAW);
+      const st = this.storeBytes(shard, -1, idb, h, key, koff, klen, val, voff, vlen, NO_TTL, KeyType.STRING, Encoding.RAW);
       return st === Status.OK ? vlen : -st;
     }
     const t = shard.table;
@@ -739,13 +748,14 @@ export class Keyspace implements EvictionHost {
     const st = ss.table;
     const type = st.type(sid);
     const enc = st.enc(sid);
-    const vlen = type === KeyType.STRING ? st.vlen(sid) : 0;
+    const isObject = holdsObject(type, enc);
+    const vlen = isObject ? 0 : st.vlen(sid);
     const need = CHUNK_HEADER + dlen + vlen;
     let ds: Shard;
     let nid: number;
     let obj: unknown = null;
     let objBytes = 0;
-    if (type !== KeyType.STRING) {
+    if (isObject) {
       const slot = st.vlen(sid);
       obj = moveObject ? ss.objects[slot] : this.cloneObject(ss.objects[slot]);
       objBytes = ss.objectBytes[slot];
@@ -767,7 +777,7 @@ export class Keyspace implements EvictionHost {
       if (nid < 0) return -1;
     }
     const dt = ds.table;
-    if (type === KeyType.STRING) {
+    if (!isObject) {
       const a = this.alloc;
       const sl = st.loc(sid);
       const dl = dt.loc(nid);
@@ -1152,7 +1162,52 @@ export class Keyspace implements EvictionHost {
     this.objectBytesTotal += bytes;
     return Status.OK;
   }
-  /** The JS object of a complex-type key. */
+  /**
+   * Create or overwrite db/key as a small collection of `type` whose elements are the packed
+   * bytes val[voff, voff + vlen), kept in the key's chunk with encoding `enc` (PACKED or
+   * PACKED_HASHTABLE) and read back with stringBytes / stringLength. Keeps no TTL, as setObject.
+   * Returns OK or OOM; OOM leaves an existing key as it was.
+   */
+  setPacked(db: number, key: Uint8Array, koff: number, klen: number, type: KeyTypeCode, enc: EncodingCode, val: Uint8Array, voff: number, vlen: number): StatusCode {
+    const idb = this.dbMap[db];
+    const si = this.route(idb, key, koff, klen);
+    const h = this.hashOut;
+    const shard = this.shards[si];
+    const id = this.findLive(shard, idb, key, koff, klen, h);
+    return this.storeBytes(shard, id, idb, h, key, koff, klen, val, voff, vlen, NO_TTL, type, enc);
+  }
+  /**
+   * Replace the packed elements of the collection at h by val[voff, voff + vlen) (which must not
+   * lie in the key's chunk), with encoding `enc`; TTL and LRU/LFU state are kept. False when out
+   * of memory, the key unchanged.
+   */
+  updatePacked(h: number, enc: EncodingCode, val: Uint8Array, voff: number, vlen: number): boolean {
+    const shard = this.shardOf(h);
+    const id = h >>> this.shardBits;
+    const t = shard.table;
+    const klen = t.klen(id);
+    if (!this.resizeChunk(shard, id, CHUNK_HEADER + klen + vlen, 0, false)) return false;
+    const a = this.alloc;
+    const loc = t.loc(id);
+    copyBytes(val, voff, a.pages[loc >>> a.locShift], ((loc & a.offMask) << 3) + CHUNK_HEADER + klen, vlen);
+    t.set(id, R_VLEN, vlen);
+    t.setEnc(id, enc);
+    return true;
+  }
+  /**
+   * Move the packed collection at h into the object table as `obj`, charged `bytes` (it outgrew
+   * its packed form); TTL and LRU/LFU state are kept. Cannot fail: the chunk only shrinks.
+   */
+  packedToObject(h: number, obj: unknown, bytes: number): void {
+    const shard = this.shardOf(h);
+    const id = h >>> this.shardBits;
+    const t = shard.table;
+    this.resizeChunk(shard, id, CHUNK_HEADER + t.klen(id), 0, false);
+    t.setEnc(id, Encoding.RAW);
+    t.set(id, R_VLEN, shard.addObject(obj, bytes));
+    this.objectBytesTotal += bytes;
+  }
+  /** The JS object of a complex-type key (one whose encoding is not packed). */
   objectOf(h: number): unknown {
     const shard = this.shardOf(h);
     return shard.objects[shard.table.vlen(h >>> this.shardBits)];

@@ -30,15 +30,29 @@ export type KeyTypeCode = (typeof KeyType)[keyof typeof KeyType];
 
 export const KEY_TYPE_NAMES = ['none', 'string', 'list', 'set', 'zset', 'hash', 'stream'] as const;
 
-/** Value encodings as OBJECT ENCODING names them. Object encodings follow in the data-types issue. */
+/**
+ * Value encodings. RAW, EMBSTR and INT are a string's, as OBJECT ENCODING names them; a complex
+ * value held as a JS object in the shard's object table has RAW (its object answers OBJECT
+ * ENCODING). PACKED and PACKED_HASHTABLE mark a small collection whose elements are packed bytes
+ * in the key's own chunk, like a string value, with no JS object: PACKED answers `listpack`,
+ * PACKED_HASHTABLE `hashtable` (a hash past a listpack threshold that is still small).
+ */
 export const Encoding = {
   RAW: 0,
   EMBSTR: 1,
   INT: 2,
+  PACKED: 3,
+  PACKED_HASHTABLE: 4,
 } as const;
 export type EncodingCode = (typeof Encoding)[keyof typeof Encoding];
 
+/** OBJECT ENCODING of a string (by its encoding code). */
 export const ENCODING_NAMES = ['raw', 'embstr', 'int'] as const;
+
+/** A key of this type and encoding keeps its value in the shard's object table. */
+export function holdsObject(type: number, enc: number): boolean {
+  return type !== KeyType.STRING && enc < Encoding.PACKED;
+}
 
 /** Longest string Redis keeps as embstr (OBJ_ENCODING_EMBSTR_SIZE_LIMIT). */
 export const EMBSTR_SIZE_LIMIT = 44;

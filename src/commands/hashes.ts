@@ -2,18 +2,19 @@
  * Hash commands (Redis 7.0 t_hash.c semantics): HSET/HSETNX/HMSET, HGET/HMGET, HGETALL/HKEYS/
  * HVALS, HDEL, HLEN, HEXISTS, HSTRLEN, HINCRBY, HINCRBYFLOAT, HRANDFIELD, HSCAN.
  *
- * Values are HashValue objects in the store's object table (listpack or hashtable encoding,
- * by hash-max-listpack-entries / hash-max-listpack-value, read once per CONFIG change). Each
- * write re-charges the key's memory estimate; an emptied hash deletes its key. Replies stream
- * from the structure into the reply writer (HGETALL of a million fields builds no array).
- * Arguments are compared and copied as bytes, never decoded.
+ * A hash is packed bytes in its key's chunk, read through the shared HashValue view, or a
+ * table-backed HashValue in the store's object table (listpack or hashtable encoding, by
+ * hash-max-listpack-entries / hash-max-listpack-value, read once per CONFIG change; see
+ * hash-value.ts). A write edits the hash, then commitHash stores the result once: the new packed
+ * bytes, a table that replaced them, or a re-charged memory estimate; an emptied hash deletes
+ * its key. Replies stream from the structure into the reply writer (HGETALL of a million fields
+ * builds no array). Arguments are compared and copied as bytes, never decoded.
  *
  * Every write signals the key (WATCH) and publishes its keyspace event where t_hash.c does,
  * only when the hash changed and after the reply as Redis orders them: HSET/HMSET/HSETNX
  * "hset", HINCRBY "hincrby", HINCRBYFLOAT "hincrbyfloat", HDEL "hdel" (then "del" when the
  * hash empties). The store publishes "new" when it creates the key (dbAdd).
  */
-import { settleAfterWrite } from './collection.ts';
 import type { Client } from '../client.ts';
 import type { Registry } from '../registry.ts';
 import type { ConfigStore } from '../config-table.ts';
@@ -22,12 +23,13 @@ import {
   R_OK, R_ZERO, R_ONE, R_EMPTY_ARRAY, R_EMPTY_SCAN, R_RESP3_EMPTY_MAP,
   E_WRONGTYPE, E_SYNTAX, E_NOT_INTEGER, E_NOT_FLOAT, E_OOM, E_OVERFLOW,
 } from '../../protocol/replies.ts';
-import { Status, KeyType, Lookup } from '../../store/types.ts';
+import { Status, KeyType, Lookup, Encoding } from '../../store/types.ts';
+import type { Keyspace } from '../../store/keyspace.ts';
 import { formatInteger } from '../../store/integer-text.ts';
 import { parsed, parseInt64, INT64_MAX, INT64_MIN } from '../numbers.ts';
 import { parseLongDouble, addLongDouble, isFiniteLongDouble, formatLongDoubleHuman, type LongDouble } from '../long-double.ts';
 import { globMatch } from '../glob.ts';
-import { HashValue, HashEntry } from '../types/hash-value.ts';
+import { HashValue, HashEntry, viewPacked, newPackedHash, isView } from '../types/hash-value.ts';
 import { ElementBytes } from '../types/packed.ts';
 import { scanArgs, scanCursorOrReply, scanOptionsOrReply } from './scan-args.ts';
 
@@ -70,20 +72,56 @@ function lookupHashWrite(c: Client): number {
 }
 
 /**
- * After writing `hv`: store it as a new key (h < 0) or re-charge its memory estimate (`before`
- * is its estimate before the write). False after replying OOM.
+ * The hash at handle h: its object, or the shared view of its packed bytes (valid until the
+ * next store call; a write is stored with commitHash).
+ */
+export function hashAt(store: Keyspace, h: number): HashValue {
+  const enc = store.encodingOf(h);
+  if (enc < Encoding.PACKED) return store.objectOf(h) as HashValue;
+  const page = store.stringBytes(h);
+  return viewPacked(page, store.offset, store.stringLength(h), enc === Encoding.PACKED_HASHTABLE);
+}
+
+/** The hash at h for writing, or an empty one to build a new key in (h < 0). */
+function hashForWrite(c: Client, h: number): HashValue {
+  return h >= 0 ? hashAt(c.store, h) : newPackedHash();
+}
+
+/**
+ * Store a hash built outside the store (RESTORE) as db/key: packed bytes in the key's chunk
+ * while it is packed, else the object. Returns OK or OOM.
+ */
+export function storeNewHash(store: Keyspace, db: number, key: Uint8Array, koff: number, klen: number, hv: HashValue): number {
+  if (hv.table !== null) return store.setObject(db, key, koff, klen, KeyType.HASH, hv, hv.memoryBytes());
+  const len = hv.packedLength();
+  return store.setPacked(db, key, koff, klen, KeyType.HASH, hv.hashtable ? Encoding.PACKED_HASHTABLE : Encoding.PACKED, hv.packedBytes(), 0, len);
+}
+
+/**
+ * After writing `hv` (from hashForWrite): store it as a new key (h < 0), store its new packed
+ * bytes, move a table it converted to into the object table, or re-charge a table-backed
+ * hash's memory estimate (`before` is its estimate before the write). False after replying
+ * OOM, the key unchanged.
  */
 function commitHash(c: Client, h: number, hv: HashValue, before: number): boolean {
-  if (h >= 0) {
-    c.store.adjustObjectBytes(h, hv.memoryBytes() - before);
+  const store = c.store;
+  if (!isView(hv)) {
+    store.adjustObjectBytes(h, hv.memoryBytes() - before);
     return true;
   }
-  const status = c.store.setObject(c.db, c.argBuf, c.argOff[1], c.argLen[1], KeyType.HASH, hv, hv.memoryBytes());
-  if (status !== Status.OK) {
-    c.reply.raw(E_OOM);
-    return false;
+  let ok = true;
+  if (hv.table !== null) {
+    const obj = hv.detachTable();
+    if (h >= 0) store.packedToObject(h, obj, obj.memoryBytes());
+    else ok = store.setObject(c.db, c.argBuf, c.argOff[1], c.argLen[1], KeyType.HASH, obj, obj.memoryBytes()) === Status.OK;
+  } else if (hv.edited) {
+    const enc = hv.hashtable ? Encoding.PACKED_HASHTABLE : Encoding.PACKED;
+    const len = hv.packedLength();
+    if (h >= 0) ok = store.updatePacked(h, enc, hv.packedBytes(), 0, len);
+    else ok = store.setPacked(c.db, c.argBuf, c.argOff[1], c.argLen[1], KeyType.HASH, enc, hv.packedBytes(), 0, len) === Status.OK;
   }
-  return true;
+  if (!ok) c.reply.raw(E_OOM);
+  return ok;
 }
 
 /** hashTypeTryConversion: any argument in [from, to) longer than hash-max-listpack-value converts. */
@@ -122,7 +160,7 @@ function hsetGeneric(c: Client, ok: Uint8Array | null): void {
   const h = lookupHashWrite(c);
   if (h === -2) return;
   loadLimits(c);
-  const hv = h >= 0 ? (c.store.objectOf(h) as HashValue) : new HashValue();
+  const hv = hashForWrite(c, h);
   const before = h >= 0 ? hv.memoryBytes() : 0;
   tryConversion(c, hv, 2, c.argc);
   const buf = c.argBuf;
@@ -149,7 +187,7 @@ function cmdHsetnx(c: Client): void {
   const h = lookupHashWrite(c);
   if (h === -2) return;
   loadLimits(c);
-  const hv = h >= 0 ? (c.store.objectOf(h) as HashValue) : new HashValue();
+  const hv = hashForWrite(c, h);
   const buf = c.argBuf;
   if (h >= 0 && hv.has(buf, c.argOff[2], c.argLen[2])) {
     c.reply.raw(R_ZERO);
@@ -169,7 +207,7 @@ function cmdHsetnx(c: Client): void {
 function cmdHget(c: Client): void {
   const h = lookupHashOrReply(c, null);
   if (h < 0) return;
-  const hv = c.store.objectOf(h) as HashValue;
+  const hv = hashAt(c.store, h);
   const e = hv.findField(c.argBuf, c.argOff[2], c.argLen[2]);
   if (e < 0) {
     c.reply.nullBulk();
@@ -185,7 +223,7 @@ function cmdHmget(c: Client): void {
     c.reply.raw(E_WRONGTYPE);
     return;
   }
-  const hv = h >= 0 ? (c.store.objectOf(h) as HashValue) : null;
+  const hv = h >= 0 ? hashAt(c.store, h) : null;
   const reply = c.reply;
   reply.arrayLen(c.argc - 2);
   for (let i = 2; i < c.argc; i++) {
@@ -207,7 +245,7 @@ function hgetallGeneric(c: Client, what: number): void {
   const both = what === (WITH_FIELDS | WITH_VALUES);
   const h = lookupHashOrReply(c, both && c.resp === 3 ? R_RESP3_EMPTY_MAP : R_EMPTY_ARRAY);
   if (h < 0) return;
-  const hv = c.store.objectOf(h) as HashValue;
+  const hv = hashAt(c.store, h);
   const reply = c.reply;
   if (both) reply.mapLen(hv.size());
   else reply.arrayLen(hv.size());
@@ -234,20 +272,20 @@ function cmdHvals(c: Client): void {
 function cmdHlen(c: Client): void {
   const h = lookupHashOrReply(c, R_ZERO);
   if (h < 0) return;
-  c.reply.int((c.store.objectOf(h) as HashValue).size());
+  c.reply.int(hashAt(c.store, h).size());
 }
 
 function cmdHexists(c: Client): void {
   const h = lookupHashOrReply(c, R_ZERO);
   if (h < 0) return;
-  const hv = c.store.objectOf(h) as HashValue;
+  const hv = hashAt(c.store, h);
   c.reply.raw(hv.has(c.argBuf, c.argOff[2], c.argLen[2]) ? R_ONE : R_ZERO);
 }
 
 function cmdHstrlen(c: Client): void {
   const h = lookupHashOrReply(c, R_ZERO);
   if (h < 0) return;
-  const hv = c.store.objectOf(h) as HashValue;
+  const hv = hashAt(c.store, h);
   const e = hv.findField(c.argBuf, c.argOff[2], c.argLen[2]);
   c.reply.int(e < 0 ? 0 : hv.valueLength(e));
 }
@@ -265,7 +303,7 @@ function cmdHdel(c: Client): void {
     c.reply.raw(E_WRONGTYPE);
     return;
   }
-  const hv = store.objectOf(h) as HashValue;
+  const hv = hashAt(store, h);
   const before = hv.memoryBytes();
   let deleted = 0;
   for (let i = 2; i < c.argc; i++) {
@@ -276,7 +314,9 @@ function cmdHdel(c: Client): void {
   }
   if (deleted !== 0) {
     const removed = hv.size() === 0;
-    settleAfterWrite(store, h, hv.size(), hv.memoryBytes() - before);
+    // Fewer bytes always fit: storing a smaller packed form cannot fail.
+    if (removed) store.deleteHandle(h);
+    else commitHash(c, h, hv, before);
     c.modified(1);
     c.notify(NotifyClass.HASH, 'hdel', 1);
     if (removed) c.notify(NotifyClass.GENERIC, 'del', 1);
@@ -295,7 +335,7 @@ function cmdHincrby(c: Client): void {
   const h = lookupHashWrite(c);
   if (h === -2) return;
   loadLimits(c);
-  const hv = h >= 0 ? (c.store.objectOf(h) as HashValue) : new HashValue();
+  const hv = hashForWrite(c, h);
   let current: number | bigint = 0;
   const e = h >= 0 ? hv.findField(c.argBuf, c.argOff[2], c.argLen[2]) : -1;
   if (e >= 0) {
@@ -339,7 +379,7 @@ function cmdHincrbyfloat(c: Client): void {
   const h = lookupHashWrite(c);
   if (h === -2) return;
   loadLimits(c);
-  const hv = h >= 0 ? (c.store.objectOf(h) as HashValue) : new HashValue();
+  const hv = hashForWrite(c, h);
   let value: LongDouble;
   const e = h >= 0 ? hv.findField(c.argBuf, c.argOff[2], c.argLen[2]) : -1;
   if (e >= 0) {
@@ -384,7 +424,7 @@ function replyRandomLen(c: Client, n: number, withValues: boolean): void {
 function hrandfieldWithCount(c: Client, l: number, withValues: boolean): void {
   const h = lookupHashOrReply(c, R_EMPTY_ARRAY);
   if (h < 0) return;
-  const hv = c.store.objectOf(h) as HashValue;
+  const hv = hashAt(c.store, h);
   const size = hv.size();
   const uniq = l >= 0;
   const count = uniq ? l : -l;
@@ -467,7 +507,7 @@ function cmdHrandfield(c: Client): void {
   }
   const h = lookupHashOrReply(c, null);
   if (h < 0) return;
-  const hv = c.store.objectOf(h) as HashValue;
+  const hv = hashAt(c.store, h);
   if (hv.table === null) hv.allHandles();
   hv.readEntry(hv.randomHandle(), entry);
   replyField(c);
@@ -498,7 +538,7 @@ function cmdHscan(c: Client): void {
   const h = lookupHashOrReply(c, R_EMPTY_SCAN);
   if (h < 0) return;
   if (!scanOptionsOrReply(c, 3)) return;
-  const hv = c.store.objectOf(h) as HashValue;
+  const hv = hashAt(c.store, h);
   const reply = c.reply;
   const t = hv.table;
   if (t === null) {

@@ -10,7 +10,7 @@ import type { Client } from '../client.ts';
 import type { Registry, CommandEntry } from '../registry.ts';
 import type { ServerState } from '../server-state.ts';
 import type { Keyspace } from '../../store/keyspace.ts';
-import { KeyType, Lookup } from '../../store/types.ts';
+import { KeyType, Lookup, holdsObject } from '../../store/types.ts';
 import { COLD_BYTES, RECORD_BYTES } from '../../store/entry-table.ts';
 import { R_OK, E_SYNTAX, E_NOT_INTEGER } from '../../protocol/replies.ts';
 import { parsed } from '../numbers.ts';
@@ -485,7 +485,7 @@ export function keyMemoryUsage(store: Keyspace, h: number): number {
   const shard = store.shards[h & ((1 << store.shardBits) - 1)];
   const id = h >>> store.shardBits;
   let bytes = store.alloc.chunkSize(shard.table.loc(id)) + RECORD_BYTES + INDEX_BYTES_PER_KEY;
-  if (store.typeOf(h) !== KeyType.STRING) bytes += shard.objectBytes[shard.table.vlen(id)] ?? 0;
+  if (holdsObject(store.typeOf(h), store.encodingOf(h))) bytes += shard.objectBytes[shard.table.vlen(id)];
   if (store.expireAt(h) !== 0) bytes += COLD_BYTES + 4;
   return bytes;
 }

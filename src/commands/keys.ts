@@ -440,7 +440,10 @@ function cmdObjectEncoding(c: Client): void {
   const h = objectLookup(c);
   if (h < 0) return;
   const store = c.store;
-  if (store.typeOf(h) === KeyType.STRING) c.reply.bulkString(ENCODING_NAMES[store.encodingOf(h)]);
+  const enc = store.encodingOf(h);
+  if (enc === Encoding.PACKED) c.reply.bulkString('listpack');
+  else if (enc === Encoding.PACKED_HASHTABLE) c.reply.bulkString('hashtable');
+  else if (store.typeOf(h) === KeyType.STRING) c.reply.bulkString(ENCODING_NAMES[enc]);
   else c.reply.bulkString((store.objectOf(h) as Collection).encodingName(c.server.config));
 }
 

@@ -45,7 +45,7 @@ import { existingScriptingEngine } from '../scripting/engine.ts';
 import { ListValue, ListCursor } from '../types/list-value.ts';
 import type { SetValue } from '../types/set-value.ts';
 import { ZNIL, compareBytes, type ZsetValue } from '../types/zset-value.ts';
-import type { HashValue } from '../types/hash-value.ts';
+import { hashAt } from './hashes.ts';
 import { ElementBytes } from '../types/packed.ts';
 
 const E_SCORES = Buffer.from("-ERR One or more scores can't be converted into double\r\n", 'latin1');
@@ -222,7 +222,7 @@ function lookupPattern(c: Client, p: Pattern, j: number): boolean {
   if (h < 0) return false;
   if (p.fieldLen >= 0) {
     if (store.typeOf(h) !== KeyType.HASH) return false;
-    const hv = store.objectOf(h) as HashValue;
+    const hv = hashAt(store, h);
     const e = hv.findField(buf, p.off + p.fieldAt, p.fieldLen);
     if (e < 0) return false;
     hv.readValue(e, fieldValue);

@@ -1,25 +1,32 @@
 /*
- * HashValue: a Redis hash in the store's object table, in one of Redis 7.0's two encodings.
+ * HashValue: a Redis hash, in one of Redis 7.0's two encodings.
  *
- * - listpack: a packed latin1 string of field, value, field, value ... in insertion order
- *   (packed.ts), as long as there are at most hash-max-listpack-entries fields and no field
- *   or value is longer than hash-max-listpack-value bytes. Updating a field keeps its place and
- *   a delete closes the gap, so HGETALL / HKEYS / HVALS / HSCAN answer in Redis's order.
+ * - listpack: packed bytes of field, value, field, value ... in insertion order (packed.ts), as
+ *   long as there are at most hash-max-listpack-entries fields and no field or value is longer
+ *   than hash-max-listpack-value bytes. Updating a field keeps its place and a delete closes the
+ *   gap, so HGETALL / HKEYS / HVALS / HSCAN answer in Redis's order.
  * - hashtable: once a threshold is passed. As in Redis 7.0 a hash never converts back. A
  *   hashtable-encoded hash still within hash-max-listpack-entries (and 128) fields, whose
- *   packed form stays within 4 KiB, keeps the packed string: a hash converted only for one
- *   long value (a 100-byte token) then costs its bytes plus a string header, about what Redis
- *   spends, instead of a table's typed arrays (~200 bytes of V8 objects each). Beyond that it
- *   is a ByteTable with values (byte-table.ts). OBJECT ENCODING answers `hashtable` for both,
- *   as for Redis's dict; like any hashtable, HGETALL / HSCAN order is then unspecified.
+ *   packed form stays within 4 KiB, keeps the packed form: a hash converted only for one long
+ *   value (a 100-byte token) then costs its bytes, about what Redis spends, instead of a table's
+ *   typed arrays (~200 bytes of V8 objects each). Beyond that it is a ByteTable with values
+ *   (byte-table.ts). OBJECT ENCODING answers `hashtable` for both, as for Redis's dict; like any
+ *   hashtable, HGETALL / HSCAN order is then unspecified.
  *
- * The object is stable (the store's object table keeps it); conversion swaps its insides.
- * Elements are handed out as byte ranges through HashEntry (packed elements are copied into
- * its scratch, hashtable elements are read in place), so replies stream straight from the
- * structure into the reply writer, with no intermediate array.
+ * Where a hash lives: a packed hash has no JS object. Its bytes, [u32 field count | elements],
+ * sit in its key's slab chunk (the store's PACKED / PACKED_HASHTABLE encodings), so a million
+ * small hashes cost the GC nothing. A command reads them through one shared HashValue, the view
+ * (viewPacked), which points at the chunk; its first write copies them into the view's write
+ * buffer, where edits happen in place, and the command stores the result once (hashes.ts,
+ * commitHash). Only a table-backed hash is a HashValue in the store's object table. A HashValue
+ * made with `new` (RESTORE building a value) edits its own write buffer the same way.
  *
- * Entry handles (for random picks and sampling within one command): a char position for
- * listpack, an entry id for hashtable. They are valid until the next write.
+ * Elements are handed out as byte ranges through HashEntry (packed elements in place, table
+ * elements in place too), so replies stream straight from the structure into the reply writer,
+ * with no intermediate array. They are valid until the next write.
+ *
+ * Entry handles (for iteration, random picks and sampling within one command): a byte position
+ * in the packed elements, or an entry id for hashtable. They are valid until the next write.
  */
 import type { Collection } from '../commands/collection.ts';
 import { ByteTable, hashBytes, OBJECT_OVERHEAD } from './byte-table.ts';
@@ -42,22 +49,30 @@ function ensurePositions(n: number): Int32Array {
 
 /** Most fields of a hashtable-encoded hash kept packed (and at most hash-max-listpack-entries). */
 export const SMALL_TABLE_ENTRIES = 128;
-/** Most chars of the packed string of a hashtable-encoded hash kept packed. */
-export const SMALL_TABLE_CHARS = 4096;
+/** Most bytes of the packed elements of a hashtable-encoded hash kept packed. */
+export const SMALL_TABLE_BYTES = 4096;
+/** Bytes before a packed hash's elements: its field count, a little-endian uint32. */
+export const PACKED_HEADER = 4;
 
 /** Scratch used to move a listpack element into a ByteTable on conversion. */
 const moveField = new ElementBytes();
 const moveValue = new ElementBytes();
 
+const NO_BYTES = new Uint8Array(0);
+
 export class HashValue implements Collection {
-  /** listpack form: field, value, ... (when table === null). */
-  packed = '';
-  /** Entries in the listpack form. */
+  /** Packed form (table === null): the elements are bytes [pbase, pbase + plen) of pbuf. */
+  pbuf: Uint8Array = NO_BYTES;
+  pbase = PACKED_HEADER;
+  plen = 0;
+  /** Entries in the packed form. */
   n = 0;
   /** Storage beyond the packed form (null while packed). */
   table: ByteTable | null = null;
   /** OBJECT ENCODING is hashtable (a threshold was passed; never reset). */
   hashtable = false;
+  /** Where packed edits happen: [PACKED_HEADER bytes | elements]; made on the first write. */
+  private work: Buffer | null = null;
 
   encodingName(): string {
     return this.hashtable ? 'hashtable' : 'listpack';
@@ -69,15 +84,74 @@ export class HashValue implements Collection {
 
   /** Estimated bytes held, for the store's memory accounting. */
   memoryBytes(): number {
-    return this.table === null ? OBJECT_OVERHEAD + packed.stringBytes(this.packed) : OBJECT_OVERHEAD + this.table.memoryBytes();
+    return this.table === null ? OBJECT_OVERHEAD + this.plen : OBJECT_OVERHEAD + this.table.memoryBytes();
   }
 
   clone(): HashValue {
     const h = new HashValue();
-    h.packed = this.packed;
-    h.n = this.n;
-    h.table = this.table === null ? null : this.table.clone();
     h.hashtable = this.hashtable;
+    if (this.table !== null) {
+      h.table = this.table.clone();
+      return h;
+    }
+    const w = h.writable(this.plen);
+    w.set(this.pbuf.subarray(this.pbase, this.pbase + this.plen), PACKED_HEADER);
+    h.plen = this.plen;
+    h.n = this.n;
+    return h;
+  }
+
+  /** View the packed hash stored at b[off, off + len) ([count | elements]). */
+  bind(b: Uint8Array, off: number, len: number, hashtable: boolean): void {
+    this.pbuf = b;
+    this.pbase = off + PACKED_HEADER;
+    this.plen = len - PACKED_HEADER;
+    this.n = b[off] | (b[off + 1] << 8) | (b[off + 2] << 16) | (b[off + 3] << 24);
+    this.table = null;
+    this.hashtable = hashtable;
+  }
+
+  /** Make this an empty packed hash (a new key being built). */
+  clear(): void {
+    this.pbuf = NO_BYTES;
+    this.pbase = PACKED_HEADER;
+    this.plen = 0;
+    this.n = 0;
+    this.table = null;
+    this.hashtable = false;
+  }
+
+  /** The packed form was written since bind() / clear(): its bytes are in the write buffer. */
+  get edited(): boolean {
+    return this.table === null && this.pbuf === this.work;
+  }
+
+  /**
+   * The packed form as it is stored, [count | elements], at packedBytes()[0, return value):
+   * call packedLength() first. Valid until the next write.
+   */
+  packedLength(): number {
+    const w = this.writable(0);
+    const n = this.n;
+    w[0] = n & 255;
+    w[1] = (n >>> 8) & 255;
+    w[2] = (n >>> 16) & 255;
+    w[3] = n >>> 24;
+    return PACKED_HEADER + this.plen;
+  }
+  packedBytes(): Uint8Array {
+    return this.work!;
+  }
+
+  /**
+   * Hand the table (after a conversion) to a new HashValue, for the store's object table, and
+   * clear this one.
+   */
+  detachTable(): HashValue {
+    const h = new HashValue();
+    h.table = this.table;
+    h.hashtable = this.hashtable;
+    this.clear();
     return h;
   }
 
@@ -86,7 +160,10 @@ export class HashValue implements Collection {
   /** Handle of the field, or -1. */
   findField(buf: Uint8Array, off: number, len: number): number {
     const t = this.table;
-    if (t === null) return packed.find(this.packed, this.n, 2, buf, off, len);
+    if (t === null) {
+      const p = packed.findAt(this.pbuf, this.pbase, this.n, 2, buf, off, len);
+      return p < 0 ? -1 : p - this.pbase;
+    }
     return t.find(buf, off, len, hashBytes(buf, off, len));
   }
 
@@ -98,9 +175,9 @@ export class HashValue implements Collection {
   readEntry(handle: number, out: HashEntry): void {
     const t = this.table;
     if (t === null) {
-      const flen = packed.copyOut(this.packed, handle, out.field);
-      // copyOut leaves packed.dataPos at the field's first byte.
-      packed.copyOut(this.packed, packed.dataPos + flen, out.value);
+      const b = this.pbuf;
+      const flen = packed.viewAt(b, this.pbase + handle, out.field);
+      packed.viewAt(b, out.field.off + flen, out.value);
       return;
     }
     t.readKey(handle, out.field);
@@ -111,7 +188,7 @@ export class HashValue implements Collection {
   readValue(handle: number, out: ElementBytes): void {
     const t = this.table;
     if (t === null) {
-      packed.copyOut(this.packed, packed.skip(this.packed, handle), out);
+      packed.viewAt(this.pbuf, packed.skipAt(this.pbuf, this.pbase + handle), out);
       return;
     }
     t.readValue(handle, out);
@@ -120,7 +197,7 @@ export class HashValue implements Collection {
   /** Length of the value at a handle. */
   valueLength(handle: number): number {
     const t = this.table;
-    if (t === null) return packed.readLen(this.packed, packed.skip(this.packed, handle));
+    if (t === null) return packed.readLenAt(this.pbuf, packed.skipAt(this.pbuf, this.pbase + handle));
     return t.valueLength(handle);
   }
 
@@ -135,9 +212,9 @@ export class HashValue implements Collection {
   next(h: number): number {
     const t = this.table;
     if (t === null) {
-      const s = this.packed;
-      const p = packed.skip(s, packed.skip(s, h));
-      return p < s.length ? p : -1;
+      const b = this.pbuf;
+      const p = packed.skipAt(b, packed.skipAt(b, this.pbase + h)) - this.pbase;
+      return p < this.plen ? p : -1;
     }
     return h + 1 < t.count ? h + 1 : -1;
   }
@@ -179,13 +256,14 @@ export class HashValue implements Collection {
     if (!this.hashtable && (flen > maxValue || vlen > maxValue)) this.toTable(maxEntries);
     const t = this.table;
     if (t === null) {
-      const s = this.packed;
-      const p = packed.find(s, this.n, 2, fbuf, foff, flen);
+      const p = packed.findAt(this.pbuf, this.pbase, this.n, 2, fbuf, foff, flen);
       let added = false;
       if (p >= 0) {
-        this.packed = packed.replace(s, packed.skip(s, p), vbuf, voff, vlen);
+        this.replaceElement(packed.skipAt(this.pbuf, p) - this.pbase, vbuf, voff, vlen);
       } else {
-        this.packed = packed.append(s, fbuf, foff, flen, vbuf, voff, vlen);
+        const w = this.writable(packed.encodedSize(flen) + packed.encodedSize(vlen));
+        const end = packed.putElement(w, this.pbase + this.plen, fbuf, foff, flen);
+        this.plen = packed.putElement(w, end, vbuf, voff, vlen) - this.pbase;
         this.n++;
         added = true;
       }
@@ -208,10 +286,15 @@ export class HashValue implements Collection {
   remove(buf: Uint8Array, off: number, len: number): boolean {
     const t = this.table;
     if (t === null) {
-      const s = this.packed;
-      const p = packed.find(s, this.n, 2, buf, off, len);
+      const b = this.pbuf;
+      const p = packed.findAt(b, this.pbase, this.n, 2, buf, off, len);
       if (p < 0) return false;
-      this.packed = packed.cut(s, p, packed.skip(s, packed.skip(s, p)));
+      const from = p - this.pbase;
+      const to = packed.skipAt(b, packed.skipAt(b, p)) - this.pbase;
+      const w = this.writable(0);
+      const base = this.pbase;
+      w.copyWithin(base + from, base + to, base + this.plen);
+      this.plen -= to - from;
       this.n--;
       return true;
     }
@@ -219,7 +302,7 @@ export class HashValue implements Collection {
   }
 
   /**
-   * Convert the listpack encoding to hashtable (hashTypeConvert). The packed string is kept
+   * Convert the listpack encoding to hashtable (hashTypeConvert). The packed form is kept
    * while it is small (see SMALL_TABLE_*), else the fields move into a ByteTable.
    */
   toTable(maxEntries: number): void {
@@ -229,24 +312,75 @@ export class HashValue implements Collection {
 
   /** A hashtable-encoded hash of this size may stay packed. */
   private fitsPacked(maxEntries: number): boolean {
-    return this.n <= maxEntries && this.n <= SMALL_TABLE_ENTRIES && this.packed.length <= SMALL_TABLE_CHARS;
+    return this.n <= maxEntries && this.n <= SMALL_TABLE_ENTRIES && this.plen <= SMALL_TABLE_BYTES;
+  }
+
+  /**
+   * The write buffer holding the packed form with room for `extra` more bytes; the form is
+   * copied there (handles, being relative to pbase, stay valid) when it is still elsewhere.
+   */
+  private writable(extra: number): Buffer {
+    const need = PACKED_HEADER + this.plen + extra;
+    let w = this.work;
+    if (w !== null && this.pbuf === w && w.length >= need) return w;
+    if (w === null || w.length < need) {
+      let size = w === null ? 256 : w.length * 2;
+      while (size < need) size *= 2;
+      w = Buffer.allocUnsafeSlow(size);
+    }
+    if (this.plen > 0) w.set(this.pbuf.subarray(this.pbase, this.pbase + this.plen), PACKED_HEADER);
+    this.work = w;
+    this.pbuf = w;
+    this.pbase = PACKED_HEADER;
+    return w;
+  }
+
+  /** Replace the element at handle-relative position at by buf[off, off+len). */
+  private replaceElement(at: number, buf: Uint8Array, off: number, len: number): void {
+    const oldEnd = packed.skipAt(this.pbuf, this.pbase + at) - this.pbase;
+    const newSize = packed.encodedSize(len);
+    const delta = newSize - (oldEnd - at);
+    const w = this.writable(delta > 0 ? delta : 0);
+    const base = this.pbase;
+    w.copyWithin(base + at + newSize, base + oldEnd, base + this.plen);
+    packed.putElement(w, base + at, buf, off, len);
+    this.plen += delta;
   }
 
   /** Move the packed fields into a ByteTable. */
   private unpack(): void {
-    const s = this.packed;
+    const b = this.pbuf;
     const t = new ByteTable(true, this.n);
-    let p = 0;
+    let p = this.pbase;
     for (let i = 0; i < this.n; i++) {
-      const flen = packed.copyOut(s, p, moveField);
-      p = packed.dataPos + flen;
-      const vlen = packed.copyOut(s, p, moveValue);
-      p = packed.dataPos + vlen;
-      const fb = moveField.buf;
-      t.insert(fb, 0, flen, hashBytes(fb, 0, flen), moveValue.buf, 0, vlen);
+      const flen = packed.viewAt(b, p, moveField);
+      const vlen = packed.viewAt(b, moveField.off + flen, moveValue);
+      p = moveValue.off + vlen;
+      t.insert(b, moveField.off, flen, hashBytes(b, moveField.off, flen), b, moveValue.off, vlen);
     }
     this.table = t;
-    this.packed = '';
+    this.pbuf = NO_BYTES;
+    this.plen = 0;
     this.n = 0;
   }
+}
+
+/** The one HashValue that views packed hashes in the store (see the module comment). */
+const view = new HashValue();
+
+/** The shared view, pointed at the packed hash stored at b[off, off + len). */
+export function viewPacked(b: Uint8Array, off: number, len: number, hashtable: boolean): HashValue {
+  view.bind(b, off, len, hashtable);
+  return view;
+}
+
+/** The shared view, emptied, to build a new packed hash in. */
+export function newPackedHash(): HashValue {
+  view.clear();
+  return view;
+}
+
+/** hv is the shared view (its result is stored by the caller), not an object of its own. */
+export function isView(hv: HashValue): boolean {
+  return hv === view;
 }

@@ -1,10 +1,13 @@
 /*
- * Packed element lists: Redis's listpack idea for small hashes and sets, as one latin1 JS string.
+ * Packed element lists: Redis's listpack idea for small hashes and sets.
  *
- * What: a sequence of elements, each a length prefix (7 bits per char, little-endian, high bit =
- * more) followed by its bytes, one byte per char (latin1, so any binary content round-trips and
- * nothing is ever utf8-decoded). A small hash stores field, value, field, value ...; a small
- * set stores members. The element count is kept by the owner.
+ * What: a sequence of elements, each a length prefix (7 bits per byte, little-endian, high bit =
+ * more) followed by its bytes. A small hash stores field, value, field, value ...; a small set
+ * stores members. The element count is kept by the owner. Two homes for the same format:
+ * - bytes (the *At functions): a small hash's elements live in its key's slab chunk, read in
+ *   place and edited in its owner's write buffer (hash-value.ts), with no JS object per hash;
+ * - a latin1 JS string, one byte per char (so any binary content round-trips and nothing is
+ *   ever utf8-decoded): a small set's members, in its SetValue.
  *
  * Cost: lookups are a linear scan comparing chars with argument bytes (Redis's listpack is the
  * same); a write rebuilds the string in a shared scratch Buffer (write the old string, move the
@@ -26,8 +29,62 @@ interface Latin1Buffer extends Buffer {
 /** Shared scratch for rebuilding packed strings and copying elements out. */
 let scratch = Buffer.allocUnsafeSlow(4096) as Latin1Buffer;
 
-/** Position after the last readLen() (start of the element's bytes). */
+/** Position after the last readLen() or readLenAt() (start of the element's bytes). */
 export let dataPos = 0;
+
+/** Element length at byte position p of b; sets dataPos to the first byte of the element. */
+export function readLenAt(b: Uint8Array, p: number): number {
+  let c = b[p++];
+  if (c < 128) {
+    dataPos = p;
+    return c;
+  }
+  let len = c & 127;
+  let shift = 7;
+  for (;;) {
+    c = b[p++];
+    len += (c & 127) * 2 ** shift;
+    if (c < 128) break;
+    shift += 7;
+  }
+  dataPos = p;
+  return len;
+}
+
+/** Position just after the element at byte position p of b. */
+export function skipAt(b: Uint8Array, p: number): number {
+  const len = readLenAt(b, p);
+  return dataPos + len;
+}
+
+/**
+ * Position of the element equal to buf[off, off+len) among the elements of b starting at
+ * `start` (at most `count` of them, taking every `step`-th: 2 skips hash values), or -1.
+ */
+export function findAt(b: Uint8Array, start: number, count: number, step: number, buf: Uint8Array, off: number, len: number): number {
+  let p = start;
+  for (let i = 0; i < count; i++) {
+    const elen = readLenAt(b, p);
+    const d = dataPos;
+    if (elen === len) {
+      let k = 0;
+      while (k < len && b[d + k] === buf[off + k]) k++;
+      if (k === len) return p;
+    }
+    p = d + elen;
+    for (let j = 1; j < step; j++) p = skipAt(b, p);
+  }
+  return -1;
+}
+
+/** Point `into` at the element at byte position p of b, in place; returns its length. */
+export function viewAt(b: Uint8Array, p: number, into: ElementBytes): number {
+  const len = readLenAt(b, p);
+  into.buf = b;
+  into.off = dataPos;
+  into.len = len;
+  return len;
+}
 
 /** Element length at char position p; sets dataPos to the first byte of the element. */
 export function readLen(s: string, p: number): number {
@@ -113,7 +170,8 @@ function putLen(b: Uint8Array, p: number, len: number): number {
   return p;
 }
 
-function putElement(b: Uint8Array, p: number, buf: Uint8Array, off: number, len: number): number {
+/** Write an element (prefix and bytes) at byte position p of b; returns the position after it. */
+export function putElement(b: Uint8Array, p: number, buf: Uint8Array, off: number, len: number): number {
   p = putLen(b, p, len);
   if (len <= 32) for (let i = 0; i < len; i++) b[p + i] = buf[off + i];
   else b.set(buf.subarray(off, off + len), p);

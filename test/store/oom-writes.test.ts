@@ -225,4 +225,31 @@ describe('out-of-memory writes leave keys as they were', () => {
     expect(ks.objectOf(ks.lookup(0, b('a'), 0, 1, Lookup.READ))).toBe(a);
     expect(ks.objectOf(ks.lookup(0, b('c'), 0, 1, Lookup.READ))).toBe(c);
   });
+  it('a packed collection that outgrows its chunk, or a new one, fails without a change', () => {
+    const { ks } = makeStore();
+    const k = b('packed');
+    const small = b('\x01\x00\x00\x00\x01f\x01v');
+    expect(ks.setPacked(0, k, 0, k.length, KeyType.HASH, Encoding.PACKED, small, 0, small.length)).toBe(Status.OK);
+    const h = handle(ks, 0, 'packed');
+    ks.setExpireAt(h, T0 + 60_000);
+    exhaust(ks);
+    const used = ks.usedMemory();
+    expect(ks.updatePacked(h, Encoding.PACKED_HASHTABLE, bigValue, 0, BIG)).toBe(false);
+    expect(ks.encodingOf(h)).toBe(Encoding.PACKED);
+    expect(ks.stringLength(h)).toBe(small.length);
+    expect(Buffer.from(ks.stringBytes(h).subarray(ks.offset, ks.offset + small.length))).toEqual(Buffer.from(small));
+    expect(ks.expireAt(h)).toBe(T0 + 60_000);
+    expect(ks.usedMemory()).toBe(used);
+    const k2 = b('packed2');
+    expect(ks.setPacked(0, k2, 0, k2.length, KeyType.HASH, Encoding.PACKED, bigValue, 0, BIG)).toBe(Status.OOM);
+    expect(handle(ks, 0, 'packed2')).toBe(-1);
+    // Moving it into the object table only shrinks its chunk: it works under the ceiling, TTL kept.
+    const obj = { table: true };
+    ks.packedToObject(h, obj, 200);
+    expect(ks.encodingOf(h)).toBe(Encoding.RAW);
+    expect(ks.objectOf(h)).toBe(obj);
+    expect(ks.expireAt(h)).toBe(T0 + 60_000);
+    ks.deleteHandle(h);
+    expect(ks.usedMemory()).toBeLessThan(used);
+  });
 });
