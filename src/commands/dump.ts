@@ -21,6 +21,8 @@ import { NotifyClass } from '../keyspace-events.ts';
 import type { Collection } from './collection.ts';
 import { hashAt, storeNewHash } from './hashes.ts';
 import type { HashValue } from '../types/hash-value.ts';
+import { putZset, zsetAt } from './zsets.ts';
+import type { ZsetValue } from '../types/zset-value.ts';
 import { RdbWriter } from '../rdb/rdb-writer.ts';
 import { RdbReader } from '../rdb/rdb-reader.ts';
 import { sealDumpPayload, verifyDumpPayload } from '../rdb/dump-payload.ts';
@@ -69,7 +71,7 @@ function cmdDump(c: Client): void {
     const bytes = store.stringBytes(h);
     writeString(writer, bytes, store.offset, len, intValue, s);
   } else {
-    writeCollection(writer, type, type === KeyType.HASH ? hashAt(store, h) : (store.objectOf(h) as Collection), s);
+    writeCollection(writer, type, type === KeyType.HASH ? hashAt(store, h) : type === KeyType.ZSET ? zsetAt(store, h) : (store.objectOf(h) as Collection), s);
   }
   sealDumpPayload(writer);
   c.reply.bulk(writer.buf, 0, writer.pos);
@@ -169,6 +171,8 @@ function cmdRestore(c: Client): void {
     status = store.setString(c.db, buf, koff, klen, v, 0, v.length, expireAt, Encoding.INT);
   } else if (value.type === KeyType.HASH) {
     status = storeNewHash(store, c.db, buf, koff, klen, value.object as HashValue);
+  } else if (value.type === KeyType.ZSET) {
+    status = putZset(store, c.db, buf, koff, klen, value.object as ZsetValue);
   } else {
     status = store.setObject(c.db, buf, koff, klen, value.type, value.object, value.bytes);
   }

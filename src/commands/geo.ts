@@ -42,7 +42,7 @@ import { parsed } from '../numbers.ts';
 import { string2d, strtodResult } from '../strtod.ts';
 import { formatFixed, formatFixedPoint, formatHumanDouble } from '../format-fixed.ts';
 import { ZsetValue, ZaddIn, ZNIL, type ScoreRange } from '../types/zset-value.ts';
-import { zaddApply, storeNewZset, deleteDestination } from './zsets.ts';
+import { zaddApply, storeNewZset, deleteDestination, zsetAt } from './zsets.ts';
 import {
   GEO_LAT_MAX, GEO_LAT_MIN, GEO_LONG_MAX, GEO_LONG_MIN, ShapeType,
   areas, areasByShape, cellScoreRange, decodeScore, distance, distanceIfWithin, encodeScore,
@@ -194,7 +194,7 @@ function cmdGeodist(c: Client): void {
   }
   const h = c.lookupTypedOrReply(1, KeyType.ZSET, Lookup.READ, null);
   if (h < 0) return;
-  const zv = c.store.objectOf(h) as ZsetValue;
+  const zv = zsetAt(c.store, h);
   const s1 = zv.score(c.argBuf, c.argOff[2], c.argLen[2]);
   const s2 = s1 !== s1 ? NaN : zv.score(c.argBuf, c.argOff[3], c.argLen[3]);
   if (s2 !== s2) {
@@ -214,7 +214,7 @@ const hashText = new Uint8Array(11);
 function cmdGeohash(c: Client): void {
   const h = c.lookupTyped(1, KeyType.ZSET, Lookup.READ);
   if (h === -2) return;
-  const zv = h < 0 ? null : (c.store.objectOf(h) as ZsetValue);
+  const zv = h < 0 ? null : zsetAt(c.store, h);
   const reply = c.reply;
   reply.arrayLen(c.argc - 2);
   for (let j = 2; j < c.argc; j++) {
@@ -232,7 +232,7 @@ function cmdGeohash(c: Client): void {
 function cmdGeopos(c: Client): void {
   const h = c.lookupTyped(1, KeyType.ZSET, Lookup.READ);
   if (h === -2) return;
-  const zv = h < 0 ? null : (c.store.objectOf(h) as ZsetValue);
+  const zv = h < 0 ? null : zsetAt(c.store, h);
   const reply = c.reply;
   reply.arrayLen(c.argc - 2);
   for (let j = 2; j < c.argc; j++) {
@@ -460,7 +460,7 @@ const Sort = { NONE: 0, ASC: 1, DESC: 2 } as const;
 function georadiusGeneric(c: Client, srcArg: number, flags: number): void {
   const h = c.lookupTyped(srcArg, KeyType.ZSET, Lookup.READ);
   if (h === -2) return;
-  const zv = h < 0 ? null : (c.store.objectOf(h) as ZsetValue);
+  const zv = h < 0 ? null : zsetAt(c.store, h);
   let storeArg = -1;
   let storedist = false;
   let baseArgs: number;

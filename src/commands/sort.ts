@@ -46,6 +46,7 @@ import { ListValue, ListCursor } from '../types/list-value.ts';
 import type { SetValue } from '../types/set-value.ts';
 import { ZNIL, compareBytes, type ZsetValue } from '../types/zset-value.ts';
 import { hashAt } from './hashes.ts';
+import { zsetToSkiplist } from './zsets.ts';
 import { ElementBytes } from '../types/packed.ts';
 
 const E_SCORES = Buffer.from("-ERR One or more scores can't be converted into double\r\n", 'latin1');
@@ -403,15 +404,8 @@ function sortGeneric(c: Client, readonly: boolean): void {
     alpha = true;
     sortby = false;
   }
+  if (h >= 0 && type === KeyType.ZSET) zsetToSkiplist(store, h);
   const obj = h < 0 ? null : store.objectOf(h);
-  if (type === KeyType.ZSET) {
-    const zv = obj as ZsetValue;
-    if (zv.isListpack()) {
-      const before = zv.bytes();
-      zv.convertToSkiplist();
-      store.adjustObjectBytes(h, zv.bytes() - before);
-    }
-  }
   let vectorlen = obj === null ? 0 : (obj as ListValue | SetValue | ZsetValue).size();
 
   // LIMIT, clamped to the object's size.

@@ -1,9 +1,12 @@
 /*
- * Sorted-set commands (Redis 7.0 t_zset.c semantics) over ZsetValue (types/zset-value.ts),
- * kept in the store's object table. Handlers parse and validate arguments in Redis's order
- * (so the same error wins when several are wrong), look the key up, call the value's
- * operations and reply through the encoder. After every change they re-charge the value's
- * memory estimate (adjustObjectBytes) and delete a key whose set became empty.
+ * Sorted-set commands (Redis 7.0 t_zset.c semantics) over ZsetValue (types/zset-value.ts).
+ * A listpack-encoded set is packed bytes in its key's chunk, read through the shared ZsetValue
+ * view (zsetAt); a skiplist is a ZsetValue in the store's object table. Handlers parse and
+ * validate arguments in Redis's order (so the same error wins when several are wrong), look
+ * the key up, call the value's operations and reply through the encoder. After every change
+ * they store the result (afterWrite: the new packed bytes, the skiplist a listpack became, or
+ * a re-charged memory estimate) and delete a key whose set became empty. A command that needs
+ * several sets at once (ZUNIONSTORE & co.) reads copies of the packed ones.
  *
  * Ranges (ZRANGE and its variants, ZCOUNT, ZRANGESTORE) locate both ends in O(log n) and
  * count by rank, so the reply header is written first and the members are then copied
@@ -24,7 +27,6 @@
  * setKey in Redis: an existing destination is overwritten (no del, no new), created when absent
  * (new); an empty result deletes the destination (del) only when it existed.
  */
-import { settleAfterWrite } from './collection.ts';
 import type { Client } from '../client.ts';
 import type { Registry } from '../registry.ts';
 import {
@@ -33,7 +35,8 @@ import {
 } from '../../protocol/replies.ts';
 import { formatDouble } from '../../protocol/encoder.ts';
 import { listpackScoreText } from '../rdb/listpack.ts';
-import { KeyType, Lookup, Status } from '../../store/types.ts';
+import { KeyType, Lookup, Status, Encoding, type StatusCode } from '../../store/types.ts';
+import type { Keyspace } from '../../store/keyspace.ts';
 import { parsed } from '../numbers.ts';
 import { strtod, strtodResult, string2d } from '../strtod.ts';
 import { globMatch } from '../glob.ts';
@@ -44,6 +47,7 @@ import { parseTimeoutOrReply, blockForKeys, signalKeyReady } from '../blocking.t
 import { NotifyClass } from '../keyspace-events.ts';
 import {
   ZsetValue, ZaddIn, ZaddOut, LexKind, ZNIL,
+  viewPackedZset, newPackedZset, isZsetView, detachZsetView,
   type ScoreRange, type LexRange,
 } from '../types/zset-value.ts';
 
@@ -91,7 +95,7 @@ function zsetOrReply(c: Client, i: number, mode: 0 | 1, missing: Uint8Array | nu
     c.reply.raw(E_WRONGTYPE);
     return null;
   }
-  return c.store.objectOf(h) as ZsetValue;
+  return zsetAt(c.store, h);
 }
 
 /** The zset at argument i, null when missing; false (after WRONGTYPE) for another type. */
@@ -103,12 +107,66 @@ function zsetOrNull(c: Client, i: number, mode: 0 | 1): ZsetValue | null | false
     c.reply.raw(E_WRONGTYPE);
     return false;
   }
-  return c.store.objectOf(h) as ZsetValue;
+  return zsetAt(c.store, h);
 }
 
-/** Re-charge the memory estimate after a change and delete the key if the set is empty. */
+/**
+ * The sorted set at handle h: its object, or the shared view of its packed bytes (valid until
+ * the next store call or zset lookup; a write is stored with afterWrite).
+ */
+export function zsetAt(store: Keyspace, h: number): ZsetValue {
+  if (store.encodingOf(h) < Encoding.PACKED) return store.objectOf(h) as ZsetValue;
+  const page = store.stringBytes(h);
+  return viewPackedZset(page, store.offset, store.stringLength(h));
+}
+
+/**
+ * After a change to the set at h (from zsetAt or a new key's view): delete the key if the set
+ * is empty, else store the new packed bytes, move a skiplist the listpack became into the
+ * object table, or re-charge an object's memory estimate (`before`: its estimate before).
+ * Packed bytes that cannot get a bigger chunk (out of memory) go to the object table instead.
+ */
 function afterWrite(c: Client, h: number, zv: ZsetValue, before: number): void {
-  settleAfterWrite(c.store, h, zv.size(), zv.bytes() - before);
+  const store = c.store;
+  if (zv.size() === 0) {
+    store.deleteHandle(h);
+    return;
+  }
+  if (!isZsetView(zv)) {
+    const delta = zv.bytes() - before;
+    if (delta !== 0) store.adjustObjectBytes(h, delta);
+    return;
+  }
+  const lp = zv.lp;
+  if (lp !== null && !lp.edited) return;
+  if (lp !== null) {
+    const len = lp.storedLength();
+    if (store.updatePacked(h, Encoding.PACKED, lp.storedBytes(), 0, len)) return;
+  }
+  const obj = detachZsetView();
+  store.packedToObject(h, obj, obj.bytes());
+}
+
+/** Store zv (built outside the store) as db/key: packed bytes while it is a listpack, else the object. */
+export function putZset(store: Keyspace, db: number, key: Uint8Array, koff: number, klen: number, zv: ZsetValue): StatusCode {
+  const lp = zv.lp;
+  if (lp === null) return store.setObject(db, key, koff, klen, KeyType.ZSET, zv, zv.bytes());
+  const len = lp.storedLength();
+  return store.setPacked(db, key, koff, klen, KeyType.ZSET, Encoding.PACKED, lp.storedBytes(), 0, len);
+}
+
+/** SORT's zsetConvert: the set at h becomes a skiplist object (a packed one moves to the object table). */
+export function zsetToSkiplist(store: Keyspace, h: number): void {
+  const zv = zsetAt(store, h);
+  if (!zv.isListpack()) return;
+  const before = zv.bytes();
+  zv.convertToSkiplist();
+  if (isZsetView(zv)) {
+    const obj = detachZsetView();
+    store.packedToObject(h, obj, obj.bytes());
+  } else {
+    store.adjustObjectBytes(h, zv.bytes() - before);
+  }
 }
 
 /** addReplyDouble. */
@@ -248,7 +306,7 @@ function parseLexRange(c: Client, minArg: number, maxArg: number): boolean {
  */
 export function storeNewZset(c: Client, keyArg: number, zv: ZsetValue, mayExist: boolean): boolean {
   const created = !mayExist || c.lookupArg(keyArg, Lookup.PEEK) < 0;
-  const status = c.store.setObject(c.db, c.argBuf, c.argOff[keyArg], c.argLen[keyArg], KeyType.ZSET, zv, zv.bytes());
+  const status = putZset(c.store, c.db, c.argBuf, c.argOff[keyArg], c.argLen[keyArg], zv);
   if (status !== Status.OK) {
     c.reply.raw(E_OOM);
     return false;
@@ -329,7 +387,7 @@ export function zaddApply(c: Client, flags: number, ch: boolean, scores: Float64
       return;
     }
     const skiplist = settings.zsetMaxListpackEntries === 0 || settings.zsetMaxListpackValue < c.argLen[memberArg];
-    zv = new ZsetValue(skiplist, skiplist ? elements : Math.min(elements, 128));
+    zv = skiplist ? new ZsetValue(true, elements) : newPackedZset();
     if (!storeNewZset(c, 1, zv, false)) return;
   } else {
     zv = zv0;
@@ -417,7 +475,7 @@ function cmdZscore(c: Client): void {
     c.reply.raw(E_WRONGTYPE);
     return;
   }
-  const zv = c.store.objectOf(h) as ZsetValue;
+  const zv = zsetAt(c.store, h);
   const s = zv.score(c.argBuf, c.argOff[2], c.argLen[2]);
   if (s !== s) c.reply.nullBulk();
   else replyScore(c, s);
@@ -444,7 +502,7 @@ function zrankGeneric(c: Client, reverse: boolean): void {
     c.reply.raw(E_WRONGTYPE);
     return;
   }
-  const zv = c.store.objectOf(h) as ZsetValue;
+  const zv = zsetAt(c.store, h);
   const r = zv.rank(c.argBuf, c.argOff[2], c.argLen[2], reverse);
   if (r >= 0) c.reply.int(r);
   else c.reply.nullBulk();
@@ -1014,7 +1072,7 @@ function cmdZrandmember(c: Client): void {
     reply.raw(E_WRONGTYPE);
     return;
   }
-  const zv = c.store.objectOf(h) as ZsetValue;
+  const zv = zsetAt(c.store, h);
   replyMember(c, zv, zv.randomPos());
 }
 
@@ -1078,8 +1136,8 @@ interface OpSource {
   zv: ZsetValue | null;
   /** A plain set source: every member scores 1. */
   set: SetValue | null;
-  /** The store object (identity test for the same key given twice). */
-  obj: unknown;
+  /** The key's handle, -1 when missing (identity test for the same key given twice). */
+  handle: number;
   weight: number;
   size: number;
 }
@@ -1147,11 +1205,13 @@ function zsetOperation(c: Client, dstArg: number, numkeysIdx: number, op: number
   let j = numkeysIdx + 1;
   for (let i = 0; i < setnum; i++, j++) {
     const h = c.lookupArg(j, Lookup.READ);
-    const s: OpSource = { zv: null, set: null, obj: null, weight: 1, size: 0 };
+    const s: OpSource = { zv: null, set: null, handle: -1, weight: 1, size: 0 };
     if (h >= 0) {
       const type = store.typeOf(h);
       if (type === KeyType.ZSET) {
-        s.zv = store.objectOf(h) as ZsetValue;
+        // Copies of packed sets: the shared view holds one set at a time.
+        const zv = zsetAt(store, h);
+        s.zv = isZsetView(zv) ? zv.clone() : zv;
         s.size = s.zv.size();
       } else if (type === KeyType.SET) {
         s.set = store.objectOf(h) as SetValue;
@@ -1160,7 +1220,7 @@ function zsetOperation(c: Client, dstArg: number, numkeysIdx: number, op: number
         c.reply.raw(E_WRONGTYPE);
         return;
       }
-      s.obj = store.objectOf(h);
+      s.handle = h;
     }
     src.push(s);
   }
@@ -1222,7 +1282,7 @@ function zsetOperation(c: Client, dstArg: number, numkeysIdx: number, op: number
         for (; k < src.length; k++) {
           const other = src[k];
           let value: number;
-          if (other.obj === first.obj) value = zscore * other.weight;
+          if (other.handle === first.handle) value = zscore * other.weight;
           else {
             value = sourceScore(other, buf, off, len);
             if (value !== value) break;
@@ -1262,7 +1322,7 @@ function zsetOperation(c: Client, dstArg: number, numkeysIdx: number, op: number
       forEachSource(first, (buf, off, len, zscore) => {
         for (let k = 1; k < src.length; k++) {
           const other = src[k];
-          if (other.obj === first.obj) return true;
+          if (other.handle === first.handle) return true;
           if (other.size > 0) {
             const v = sourceScore(other, buf, off, len);
             if (v === v) return true;

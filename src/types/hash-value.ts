@@ -139,7 +139,7 @@ export class HashValue implements Collection {
     w[3] = n >>> 24;
     return PACKED_HEADER + this.plen;
   }
-  packedBytes(): Uint8Array {
+  packedBytes(): Buffer {
     return this.work!;
   }
 

@@ -1,13 +1,13 @@
 /*
- * The sorted-set value kept in the store's object table (ARCHITECTURE.md principle 7), in the
- * two encodings redis-server 7.0 uses, so that OBJECT ENCODING and every encoding-dependent
- * reply (ZSCAN, the order ZUNIONSTORE builds) follow from the representation itself:
+ * The sorted-set value (ARCHITECTURE.md principle 7), in the two encodings redis-server 7.0
+ * uses, so that OBJECT ENCODING and every encoding-dependent reply (ZSCAN, the order
+ * ZUNIONSTORE builds) follow from the representation itself:
  *
  * - Listpack (small sets: at most zset-max-listpack-entries members, none longer than
- *   zset-max-listpack-value bytes): entries in (score, member) order packed into ONE latin1
- *   string (8 score bytes, a length, the member): 9 bytes of overhead per member plus one
- *   16-byte string header, and a single leaf object for the GC. Every operation is a linear
- *   scan or a rebuild of the string, O(n) as in Redis's listpack. Scores are kept as Redis's
+ *   zset-max-listpack-value bytes): entries in (score, member) order packed as bytes (8 score
+ *   bytes, a length, the member): 9 bytes of overhead per member. Stored in the key's own slab
+ *   chunk, with no JS object per set (see the listpack section below). Every operation is a
+ *   linear scan or an in-place edit, O(n) as in Redis's listpack. Scores are kept as Redis's
  *   listpack keeps them: an integral score is stored as an integer, so -0 reads back as 0.
  *
  * - Skiplist: William Pugh's skip list with Redis's changes (ties ordered by member bytes,
@@ -18,6 +18,8 @@
  *   of node ids (buckets + hnext, with each node's hash cached) maps member bytes to nodes in
  *   O(1) expected. No JS object or string per member, so the GC traces nothing per element:
  *   about 45 bytes plus the member per element, against ~100 in redis-server.
+ *
+ * - A skiplist is a ZsetValue in the store's object table.
  *
  * Conversions follow Redis 7.0: listpack -> skiplist when an insertion would pass either
  * threshold (zsetAdd); never back, except for results built by ZUNIONSTORE & co.
@@ -769,22 +771,30 @@ export class ZSkiplist {
   }
 }
 
-// ---- listpack: one packed latin1 string ------------------------------------------------------
+// ---- listpack: packed bytes ------------------------------------------------------------------
 
 /*
- * Entry layout (one char per byte): the score's 8 IEEE-754 bytes (platform order), the member
- * length (one char below 255, else 255 and 4 chars little-endian), the member's bytes. A flat
- * one-byte string costs its length plus a 16-byte header and is a single leaf object for the
- * GC, where three typed arrays per small set cost over a kilobyte of RSS.
+ * Entry layout: the score's 8 IEEE-754 bytes (platform order), the member length (one byte
+ * below 255, else 255 and 4 bytes little-endian), the member's bytes. A listpack's entries are
+ * bytes [pbase, pbase + plen) of pbuf: in its key's slab chunk while it is stored there (after
+ * a u32 entry count, LISTPACK_HEADER), or in the listpack's own write buffer once written. The
+ * first write of a command copies the entries into the write buffer, where edits happen in
+ * place; the command then stores them once (zsets.ts). A set held this way has no JS object of
+ * its own: commands read it through a shared ZsetValue view (viewPackedZset).
  *
  * Reads by position go through one module-level decoded view (bytes, entry offsets, scores),
  * rebuilt when another listpack, or a new version of this one, is read. Lookups by member and
- * every write scan the string itself and compose the new one in a separate scratch buffer, so
- * member bytes a caller got from the decoded view stay valid while it adds them to another
- * set (ZRANGESTORE, COPY).
+ * every write scan the entries themselves, so member bytes a caller got from the decoded view
+ * stay valid while it adds them to another set (ZRANGESTORE).
  */
 const f64 = new Float64Array(1);
 const f64b = new Uint8Array(f64.buffer);
+
+/** Bytes before a stored listpack's entries: its entry count, a little-endian uint32. */
+export const LISTPACK_HEADER = 4;
+
+/** Versions are unique across listpacks, so a rebound view never matches an old decode. */
+let versions = 0;
 
 /** The decoded view of one listpack version. */
 let viewOwner: ZListpack | null = null;
@@ -793,38 +803,116 @@ let viewBytes = Buffer.allocUnsafeSlow(256);
 let viewMoff = new Int32Array(32);
 let viewMlen = new Int32Array(32);
 let viewScore = new Float64Array(32);
-/** Scratch for composing a new string. */
-let writeBuf = Buffer.allocUnsafeSlow(256);
 
-function ensureWriteBuf(n: number): Buffer {
-  if (writeBuf.length < n) writeBuf = Buffer.allocUnsafeSlow(Math.max(n, writeBuf.length * 2));
-  return writeBuf;
-}
+const NO_BYTES = new Uint8Array(0);
 
-/** The score whose 8 bytes start at char i of s. */
-function scoreFromChars(s: string, i: number): number {
-  for (let k = 0; k < 8; k++) f64b[k] = s.charCodeAt(i + k);
+/** The score whose 8 bytes start at b[i]. */
+function scoreAtByte(b: Uint8Array, i: number): number {
+  for (let k = 0; k < 8; k++) f64b[k] = b[i + k];
   return f64[0];
 }
 
-export class ZListpack {
-  /** Entries, packed (see above). */
-  s = '';
-  n = 0;
-  /** Bumped by every write (invalidates the decoded view). */
-  version = 0;
+/** The member length of the entry at b[p] (whose score starts there); sets lenEnd past it. */
+function entryLen(b: Uint8Array, p: number): number {
+  const l = b[p + 8];
+  if (l !== 255) {
+    lenEnd = p + 9;
+    return l;
+  }
+  lenEnd = p + 13;
+  return b[p + 9] | (b[p + 10] << 8) | (b[p + 11] << 16) | (b[p + 12] * 16777216);
+}
+let lenEnd = 0;
 
-  /** The string (16-byte header, 8-byte aligned) plus this object and its ZsetValue wrapper. */
+export class ZListpack {
+  /** Entries (see above): bytes [pbase, pbase + plen) of pbuf. */
+  pbuf: Uint8Array = NO_BYTES;
+  pbase = LISTPACK_HEADER;
+  plen = 0;
+  n = 0;
+  /** Changed by every write and bind (invalidates the decoded view). */
+  version = ++versions;
+  /** Where edits happen: [LISTPACK_HEADER bytes | entries]; made on the first write. */
+  private work: Buffer | null = null;
+
+  /** The entries plus this object and its ZsetValue wrapper (held as an object). */
   bytes(): number {
-    return 96 + 16 + ((this.s.length + 7) & ~7);
+    return 96 + 16 + ((this.plen + 7) & ~7);
+  }
+
+  /** View the listpack stored at b[off, off + len) ([count | entries]). */
+  bind(b: Uint8Array, off: number, len: number): void {
+    this.pbuf = b;
+    this.pbase = off + LISTPACK_HEADER;
+    this.plen = len - LISTPACK_HEADER;
+    this.n = b[off] | (b[off + 1] << 8) | (b[off + 2] << 16) | (b[off + 3] << 24);
+    this.version = ++versions;
+  }
+
+  /** Make this an empty listpack. */
+  clear(): void {
+    this.pbuf = NO_BYTES;
+    this.pbase = LISTPACK_HEADER;
+    this.plen = 0;
+    this.n = 0;
+    this.version = ++versions;
+  }
+
+  /** Written since bind() / clear(): the entries are in the write buffer. */
+  get edited(): boolean {
+    return this.pbuf === this.work;
+  }
+
+  /** The listpack as stored, [count | entries], at storedBytes()[0, return value). */
+  storedLength(): number {
+    const w = this.writable(0);
+    const n = this.n;
+    w[0] = n & 255;
+    w[1] = (n >>> 8) & 255;
+    w[2] = (n >>> 16) & 255;
+    w[3] = n >>> 24;
+    return LISTPACK_HEADER + this.plen;
+  }
+  storedBytes(): Uint8Array {
+    return this.work!;
+  }
+
+  /** Copy this listpack's entries (its own write buffer), for a set that becomes an object. */
+  copy(): ZListpack {
+    const out = new ZListpack();
+    const w = out.writable(this.plen);
+    for (let i = 0; i < this.plen; i++) w[LISTPACK_HEADER + i] = this.pbuf[this.pbase + i];
+    out.plen = this.plen;
+    out.n = this.n;
+    return out;
+  }
+
+  /**
+   * The write buffer holding the entries with room for `extra` more bytes; the entries are
+   * copied there when they are still elsewhere.
+   */
+  private writable(extra: number): Buffer {
+    const need = LISTPACK_HEADER + this.plen + extra;
+    let w = this.work;
+    if (w !== null && this.pbuf === w && w.length >= need) return w;
+    if (w === null || w.length < need) {
+      let size = w === null ? 64 : w.length * 2;
+      while (size < need) size *= 2;
+      w = Buffer.allocUnsafeSlow(size);
+    }
+    if (this.plen > 0) copyInto(this.pbuf, this.pbase, w, LISTPACK_HEADER, this.plen);
+    this.work = w;
+    this.pbuf = w;
+    this.pbase = LISTPACK_HEADER;
+    return w;
   }
 
   /** Decode this listpack into the module view (no-op when it already holds this version). */
   view(): void {
     if (viewOwner === this && viewVersion === this.version) return;
-    const s = this.s;
     const n = this.n;
-    if (viewBytes.length < s.length) viewBytes = Buffer.allocUnsafeSlow(Math.max(s.length, viewBytes.length * 2));
+    const len = this.plen;
+    if (viewBytes.length < len) viewBytes = Buffer.allocUnsafeSlow(Math.max(len, viewBytes.length * 2));
     if (viewMoff.length < n) {
       const cap = Math.max(n, viewMoff.length * 2);
       viewMoff = new Int32Array(cap);
@@ -832,20 +920,15 @@ export class ZListpack {
       viewScore = new Float64Array(cap);
     }
     const b = viewBytes;
-    b.write(s, 0, s.length, 'latin1');
+    copyInto(this.pbuf, this.pbase, b, 0, len);
     let p = 0;
     for (let i = 0; i < n; i++) {
-      for (let k = 0; k < 8; k++) f64b[k] = b[p + k];
-      viewScore[i] = f64[0];
-      p += 8;
-      let len = b[p++];
-      if (len === 255) {
-        len = b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] * 16777216);
-        p += 4;
-      }
+      viewScore[i] = scoreAtByte(b, p);
+      const l = entryLen(b, p);
+      p = lenEnd;
       viewMoff[i] = p;
-      viewMlen[i] = len;
-      p += len;
+      viewMlen[i] = l;
+      p += l;
     }
     viewOwner = this;
     viewVersion = this.version;
@@ -869,27 +952,23 @@ export class ZListpack {
     return viewMlen[i];
   }
 
-  /** Char offset of the member's entry (found by scanning the string), -1 when absent; its index in foundIndex. */
+  /** Offset (from pbase) of the member's entry (found by scanning), -1 when absent; its index in foundIndex. */
   private locate(buf: Uint8Array, off: number, len: number): number {
-    const s = this.s;
-    let p = 0;
+    const b = this.pbuf;
+    const base = this.pbase;
+    let p = base;
     for (let i = 0; i < this.n; i++) {
-      const entry = p;
-      p += 8;
-      let l = s.charCodeAt(p++);
-      if (l === 255) {
-        l = s.charCodeAt(p) | (s.charCodeAt(p + 1) << 8) | (s.charCodeAt(p + 2) << 16) | (s.charCodeAt(p + 3) * 16777216);
-        p += 4;
-      }
+      const l = entryLen(b, p);
+      const m = lenEnd;
       if (l === len) {
         let k = 0;
-        while (k < len && s.charCodeAt(p + k) === buf[off + k]) k++;
+        while (k < len && b[m + k] === buf[off + k]) k++;
         if (k === len) {
           this.foundIndex = i;
-          return entry;
+          return p - base;
         }
       }
-      p += l;
+      p = m + l;
     }
     return -1;
   }
@@ -903,19 +982,16 @@ export class ZListpack {
   /** Score of a member, NaN when absent. */
   scoreOf(buf: Uint8Array, off: number, len: number): number {
     const at = this.locate(buf, off, len);
-    return at < 0 ? NaN : scoreFromChars(this.s, at);
+    return at < 0 ? NaN : scoreAtByte(this.pbuf, this.pbase + at);
   }
 
-  /** Char offset just past the entry starting at char p. */
+  /** Offset (from pbase) just past the entry at offset p. */
   private skip(p: number): number {
-    const s = this.s;
-    p += 8;
-    const l = s.charCodeAt(p++);
-    if (l !== 255) return p + l;
-    return p + 4 + (s.charCodeAt(p) | (s.charCodeAt(p + 1) << 8) | (s.charCodeAt(p + 2) << 16) | (s.charCodeAt(p + 3) * 16777216));
+    const l = entryLen(this.pbuf, this.pbase + p);
+    return lenEnd - this.pbase + l;
   }
 
-  /** Char offset of entry i (i <= n). */
+  /** Offset (from pbase) of entry i (i <= n). */
   private offsetOf(i: number): number {
     let p = 0;
     for (let k = 0; k < i; k++) p = this.skip(p);
@@ -925,23 +1001,20 @@ export class ZListpack {
   /** zzlInsert: add a member known to be absent, in (score, member) order; returns its index. */
   insert(buf: Uint8Array, off: number, len: number, score: number): number {
     if (score === 0) score = 0; // an integral score is kept as an integer: -0 reads back as 0
-    const s = this.s;
+    const b = this.pbuf;
+    const base = this.pbase;
     let p = 0;
     let i = 0;
     for (; i < this.n; i++) {
-      const es = scoreFromChars(s, p);
+      const es = scoreAtByte(b, base + p);
       if (es > score) break;
       if (es === score) {
         // Compare members: the entry's against the new one.
-        let q = p + 8;
-        let l = s.charCodeAt(q++);
-        if (l === 255) {
-          l = s.charCodeAt(q) | (s.charCodeAt(q + 1) << 8) | (s.charCodeAt(q + 2) << 16) | (s.charCodeAt(q + 3) * 16777216);
-          q += 4;
-        }
+        const l = entryLen(b, base + p);
+        const q = lenEnd;
         const m = l < len ? l : len;
         let c = 0;
-        for (let k = 0; k < m && c === 0; k++) c = s.charCodeAt(q + k) - buf[off + k];
+        for (let k = 0; k < m && c === 0; k++) c = b[q + k] - buf[off + k];
         if (c > 0 || (c === 0 && l > len)) break;
       }
       p = this.skip(p);
@@ -953,31 +1026,29 @@ export class ZListpack {
   /** Append a member that sorts after every present one. */
   append(buf: Uint8Array, off: number, len: number, score: number): void {
     if (score === 0) score = 0;
-    this.insertAtOffset(this.s.length, buf, off, len, score);
+    this.insertAtOffset(this.plen, buf, off, len, score);
   }
 
   private insertAtOffset(at: number, buf: Uint8Array, off: number, len: number, score: number): void {
-    const s = this.s;
     const head = len < 255 ? 9 : 13;
     const entry = head + len;
-    const total = s.length + entry;
-    const w = ensureWriteBuf(total);
-    w.write(s, 0, s.length, 'latin1');
-    w.copyWithin(at + entry, at, s.length);
+    const w = this.writable(entry);
+    const p = this.pbase + at;
+    w.copyWithin(p + entry, p, this.pbase + this.plen);
     f64[0] = score;
-    for (let k = 0; k < 8; k++) w[at + k] = f64b[k];
-    if (len < 255) w[at + 8] = len;
+    for (let k = 0; k < 8; k++) w[p + k] = f64b[k];
+    if (len < 255) w[p + 8] = len;
     else {
-      w[at + 8] = 255;
-      w[at + 9] = len & 255;
-      w[at + 10] = (len >>> 8) & 255;
-      w[at + 11] = (len >>> 16) & 255;
-      w[at + 12] = (len >>> 24) & 255;
+      w[p + 8] = 255;
+      w[p + 9] = len & 255;
+      w[p + 10] = (len >>> 8) & 255;
+      w[p + 11] = (len >>> 16) & 255;
+      w[p + 12] = (len >>> 24) & 255;
     }
-    copyInto(buf, off, w, at + head, len);
-    this.s = w.toString('latin1', 0, total);
+    copyInto(buf, off, w, p + head, len);
+    this.plen += entry;
     this.n++;
-    this.version++;
+    this.version = ++versions;
   }
 
   /** Delete count entries from index i. */
@@ -985,36 +1056,22 @@ export class ZListpack {
     const from = this.offsetOf(i);
     let to = from;
     for (let k = 0; k < count; k++) to = this.skip(to);
-    const s = this.s;
-    this.s = from === 0 ? s.slice(to) : to === s.length ? s.slice(0, from) : s.slice(0, from) + s.slice(to);
-    // Flatten into one sequential string (slices and ropes would keep the old one alive).
-    if (this.s.length > 0 && (from !== 0 || to !== s.length)) {
-      const w = ensureWriteBuf(this.s.length);
-      w.write(this.s, 0, this.s.length, 'latin1');
-      this.s = w.toString('latin1', 0, this.s.length);
-    }
+    const w = this.writable(0);
+    const base = this.pbase;
+    w.copyWithin(base + from, base + to, base + this.plen);
+    this.plen -= to - from;
     this.n -= count;
-    this.version++;
+    this.version = ++versions;
   }
 
-  /**
-   * Visit every entry in order without touching the shared view (the caller may be holding
-   * bytes from it): the string is decoded into the write scratch.
-   */
+  /** Visit every entry in order, straight from the entries (the shared decoded view is untouched). */
   forEachEntry(visit: (bytes: Uint8Array, off: number, len: number, score: number) => void): void {
-    const s = this.s;
-    const b = ensureWriteBuf(s.length);
-    b.write(s, 0, s.length, 'latin1');
-    let p = 0;
+    const b = this.pbuf;
+    let p = this.pbase;
     for (let i = 0; i < this.n; i++) {
-      for (let k = 0; k < 8; k++) f64b[k] = b[p + k];
-      const score = f64[0];
-      p += 8;
-      let len = b[p++];
-      if (len === 255) {
-        len = b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] * 16777216);
-        p += 4;
-      }
+      const score = scoreAtByte(b, p);
+      const len = entryLen(b, p);
+      p = lenEnd;
       visit(b, p, len, score);
       p += len;
     }
@@ -1125,10 +1182,8 @@ export class ZsetValue implements Collection {
 
   clone(): ZsetValue {
     if (this.lp !== null) {
-      // Strings are immutable: the copy shares the packed entries until either side writes.
       const out = new ZsetValue(false);
-      out.lp!.s = this.lp.s;
-      out.lp!.n = this.lp.n;
+      out.lp = this.lp.copy();
       return out;
     }
     const out = new ZsetValue(true, this.size());
@@ -1417,3 +1472,45 @@ export class ZsetValue implements Collection {
 
 /** Position meaning "none". */
 export const ZNIL = NIL;
+
+/*
+ * The shared view of sorted sets stored packed in their keys' chunks (see the listpack section):
+ * one ZsetValue whose listpack is pointed at a key's bytes per command. It is valid until the
+ * next store call or the next viewPackedZset / newPackedZset; a command that needs several sets
+ * at once takes its own copies (ZsetValue.clone). A write is stored by the command (zsets.ts).
+ */
+const viewListpack = new ZListpack();
+const zsetView = new ZsetValue(false);
+
+/** The shared view, pointed at the listpack stored at b[off, off + len). */
+export function viewPackedZset(b: Uint8Array, off: number, len: number): ZsetValue {
+  viewListpack.bind(b, off, len);
+  zsetView.lp = viewListpack;
+  zsetView.sl = null;
+  return zsetView;
+}
+
+/** The shared view, emptied, to build a new packed sorted set in. */
+export function newPackedZset(): ZsetValue {
+  viewListpack.clear();
+  zsetView.lp = viewListpack;
+  zsetView.sl = null;
+  return zsetView;
+}
+
+/** zv is the shared view (its result is stored by the caller), not an object of its own. */
+export function isZsetView(zv: ZsetValue): boolean {
+  return zv === zsetView;
+}
+
+/**
+ * What the view holds, as a ZsetValue of its own for the store's object table (a skiplist it
+ * converted to, or a copy of its listpack); the view is emptied.
+ */
+export function detachZsetView(): ZsetValue {
+  const out = new ZsetValue(false);
+  out.lp = zsetView.lp === null ? null : zsetView.lp.copy();
+  out.sl = zsetView.sl;
+  newPackedZset();
+  return out;
+}

@@ -1,11 +1,13 @@
 /*
- * Small hashes kept as packed bytes in their keys' slab chunks (issue 13), driven over the wire
- * against a model: random HSET / HSETNX / HDEL / HINCRBY over many hashes at once, with string
+ * Small hashes and sorted sets kept as packed bytes in their keys' slab chunks (issue 13),
+ * driven over the wire against a model. Hashes: random HSET / HSETNX / HDEL / HINCRBY over many hashes at once, with string
  * keys growing and shrinking between them, so chunks move between size classes and pages are
  * shared and fragmented. After every round each hash is read back whole (HGETALL in listpack
  * order while it is a listpack), with HLEN, OBJECT ENCODING, its TTL (kept through the move to
- * the object table), and a DUMP / RESTORE and a COPY of it. The differential corpus checks the
- * replies against redis-server; this checks the storage under churn.
+ * the object table), and a DUMP / RESTORE and a COPY of it. Sorted sets the same way, with
+ * ZADD / ZINCRBY / ZREM / ZPOPMIN / ZREMRANGEBYRANK, read back with ZRANGE WITHSCORES in
+ * (score, member) order. The differential corpus checks the replies against redis-server;
+ * this checks the storage under churn.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Redis } from 'ioredis';
@@ -131,6 +133,95 @@ describe('packed hashes under churn', () => {
         for (const other of ['ph:restored', 'ph:copied']) {
           expect(new Map(pairs((await redis.callBuffer('HGETALL', other)) as Buffer[]))).toEqual(expected);
         }
+      }
+    }
+  });
+
+  it('sorted sets match a model through edits, conversion to a skiplist, chunk moves, DUMP/RESTORE, COPY and TTLs', async () => {
+    const random = rng(29);
+    const maxEntries = 10;
+    const maxValue = 20;
+    await redis.config('SET', 'zset-max-listpack-entries', String(maxEntries));
+    await redis.config('SET', 'zset-max-listpack-value', String(maxValue));
+    const model = new Map<string, { members: Map<string, number>; skiplist: boolean }>();
+    const keys = Array.from({ length: 30 }, (_, i) => `pz:${i}`);
+    const memberPool = Array.from({ length: 20 }, () => bytes(random, 8));
+    const withTtl = new Set<string>();
+    const score = (): number => (random() < 0.5 ? Math.floor(random() * 20) - 10 : Math.round((random() * 200 - 100) * 1000) / 1000);
+    const sorted = (m: Map<string, number>): Array<[string, number]> =>
+      [...m].sort((a, b) => a[1] - b[1] || Buffer.compare(Buffer.from(a[0], 'latin1'), Buffer.from(b[0], 'latin1')));
+    for (let round = 0; round < 25; round++) {
+      const pipe = redis.pipeline();
+      for (let op = 0; op < 120; op++) {
+        const key = keys[Math.floor(random() * keys.length)];
+        const z = model.get(key) ?? { members: new Map<string, number>(), skiplist: false };
+        const mb = random() < 0.02 ? bytes(random, maxValue * 2) : memberPool[Math.floor(random() * memberPool.length)];
+        const mk = mb.toString('latin1');
+        const r = random();
+        if (r < 0.45) {
+          const sc = score();
+          pipe.zadd(key, sc, mb);
+          if (!z.members.has(mk) && (z.members.size + 1 > maxEntries || mb.length > maxValue)) z.skiplist = true;
+          z.members.set(mk, sc);
+        } else if (r < 0.55) {
+          const by = score();
+          pipe.zincrby(key, by, mb);
+          if (!z.members.has(mk) && (z.members.size + 1 > maxEntries || mb.length > maxValue)) z.skiplist = true;
+          z.members.set(mk, (z.members.get(mk) ?? 0) + by);
+        } else if (r < 0.75) {
+          pipe.zrem(key, mb);
+          z.members.delete(mk);
+        } else if (r < 0.82) {
+          pipe.zpopmin(key);
+          const first = sorted(z.members)[0];
+          if (first !== undefined) z.members.delete(first[0]);
+        } else if (r < 0.88) {
+          pipe.zremrangebyrank(key, 0, 1);
+          for (const [m] of sorted(z.members).slice(0, 2)) z.members.delete(m);
+        } else {
+          const s = `zstr:${Math.floor(random() * 30)}`;
+          if (random() < 0.5) pipe.append(s, bytes(random, 150));
+          else pipe.del(s);
+        }
+        if (z.members.size === 0) {
+          model.delete(key);
+          withTtl.delete(key);
+        } else {
+          model.set(key, z);
+        }
+      }
+      for (const key of keys) {
+        if (model.has(key) && !withTtl.has(key) && random() < 0.1) {
+          pipe.expire(key, 1000);
+          withTtl.add(key);
+        }
+      }
+      await pipe.exec();
+      for (const key of keys) {
+        const z = model.get(key);
+        if (z === undefined) {
+          expect(await redis.exists(key)).toBe(0);
+          continue;
+        }
+        const raw = (await redis.callBuffer('ZRANGE', key, 0, -1, 'WITHSCORES')) as Buffer[];
+        const got: Array<[string, number]> = [];
+        for (let i = 0; i < raw.length; i += 2) got.push([raw[i].toString('latin1'), Number(raw[i + 1].toString())]);
+        const want = sorted(z.members);
+        expect(got.map((e) => e[0])).toEqual(want.map((e) => e[0]));
+        got.forEach((e, i) => expect(e[1]).toBeCloseTo(want[i][1], 9));
+        expect(await redis.zcard(key)).toBe(z.members.size);
+        expect(await redis.object('ENCODING', key)).toBe(z.skiplist ? 'skiplist' : 'listpack');
+        expect((await redis.ttl(key)) > 0).toBe(withTtl.has(key));
+      }
+      const key = [...model.keys()][Math.floor(random() * model.size)];
+      if (key !== undefined) {
+        await redis.restore('pz:restored', 0, await redis.dumpBuffer(key), 'REPLACE');
+        await redis.copy(key, 'pz:copied', 'REPLACE');
+        const expected = await redis.zrange(key, 0, -1, 'WITHSCORES');
+        await redis.zadd(key, 1e9, 'after-copy');
+        model.get(key)!.members.set('after-copy', 1e9);
+        if (model.get(key)!.members.size > maxEntries) model.get(key)!.skiplist = true;
+        for (const other of ['pz:restored', 'pz:copied']) expect(await redis.zrange(other, 0, -1, 'WITHSCORES')).toEqual(expected);
       }
     }
   });
