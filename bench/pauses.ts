@@ -36,6 +36,12 @@
  *   light GET load running, CONFIG SET maxmemory to half of used_memory. Reported: the CONFIG
  *   SET reply time, slabcache's worst event-loop stall and the light load's worst latency until
  *   used_memory is under the new limit (+ 0.5 s), and how long that took.
+ * Scenario E: growth and scans. Load G keys (default 1,000,000), then, with the light GET load
+ *   running: (1) grow one sorted set to Z members (default 1,200,000; ZADD of 100 members per
+ *   command, 16 commands in flight), so its hash table and skiplist pass 1M; (2) KEYS * over the
+ *   G keys (Redis blocks there too: the row is reported beside Redis's, not targeted). Reported
+ *   for each: how long it took, slabcache's worst event-loop stall and the light load's worst
+ *   latency (both servers).
  * All scenarios run both servers in this run, one after the other (never at the same time:
  * the machine may have only two cores, and redis-benchmark needs one of them).
  *
@@ -59,7 +65,9 @@ const USAGE = `usage: npx node bench/pauses.ts [options]
   --rounds N       scenario A redis-benchmark rounds on the loaded server; medians (default 3)
   --flush-keys N   scenario C keys in db 0 (default 10000000)
   --evict-keys N   scenario D keys (default 10000000)
-  --scenario A|B|C|D  run these scenarios only, e.g. C or AB (default ABCD)
+  --growth-keys N  scenario E string keys (the KEYS * case, default 1000000)
+  --zset-members N scenario E sorted-set members (default 1200000)
+  --scenario A|B|C|D|E  run these scenarios only, e.g. C or AB (default ABCDE)
   --servers L      redis,slabcache (default both)
   --maxmemory M    both servers (default 16gb, with allkeys-lru: set, never reached)
   --quick          A: 500000 keys, 200000 requests, 1 round; B: 250000 keys; C and D: 500000 keys`;
@@ -386,11 +394,77 @@ async function scenarioD(kind: ServerKind, opts: ServerOptions, keys: number, ti
   }
 }
 
+interface GrowthCase {
+  what: string;
+  seconds: number;
+  loop: EventLoopReport | null;
+  getMax: number;
+}
+
+async function scenarioE(kind: ServerKind, opts: ServerOptions, keys: number, members: number): Promise<GrowthCase[]> {
+  const server = await start(kind, opts);
+  const probe = kind === 'slabcache';
+  try {
+    const client = await RespClient.connect(server.port);
+    const getter = await RespClient.connect(server.port);
+    try {
+      await loadKeys(client, keys, { valueLen: VALUE_LEN, label: `${server.label} load`, timeoutMs: 20 * 60_000 });
+      const gets = lightGets(getter, keys, 13);
+      try {
+        const measure = async (what: string, work: () => Promise<void>): Promise<GrowthCase> => {
+          await sleep(500);
+          if (probe) await server.resetLoopDelay();
+          gets.reset();
+          const t0 = process.hrtime.bigint();
+          await work();
+          const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+          await sleep(500);
+          const loop = probe ? await server.loopDelay() : null;
+          const res: GrowthCase = { what, seconds, loop, getMax: gets.latency.max / 1e6 };
+          console.log(`  E ${server.label} ${what}: ${seconds.toFixed(2)} s; light GET max ${res.getMax.toFixed(2)} ms` +
+            (loop !== null ? `; event-loop max ${loop.max} ms (own max ${loop.ownMax} ms, GC max ${loop.gcMax} ms)` : ''));
+          return res;
+        };
+        const perCommand = 100;
+        const rng = new Rng(17);
+        const growth = await measure(`a sorted set grown to ${fmt(members)} members`, async () => {
+          const stats = await pipelineCommands(
+            client,
+            Math.ceil(members / perCommand),
+            (b, i) => {
+              const args: Array<string | number> = ['ZADD', 'growing-zset'];
+              for (let k = 0; k < perCommand; k++) args.push(rng.int(1_000_000_000), `member:${i * perCommand + k}`);
+              b.command(args);
+            },
+            { batch: 16, window: 16, label: `${server.label} ZADD`, timeoutMs: 20 * 60_000 },
+          );
+          if (stats.errors > 0) throw new Error(`${server.label}: ${stats.errors} ZADD errors, first: ${stats.firstError?.message}`);
+          const card = await client.call('ZCARD', 'growing-zset');
+          if (Number(card) < members) throw new Error(`${server.label}: ZCARD ${String(card)}, expected ${members}`);
+        });
+        const scan = await measure(`KEYS * over ${fmt(keys + 1)} keys`, async () => {
+          const all = await client.call('KEYS', '*');
+          if (!Array.isArray(all) || all.length !== keys + 1) throw new Error(`${server.label}: KEYS * returned ${Array.isArray(all) ? all.length : String(all)} keys`);
+        });
+        return [growth, scan];
+      } finally {
+        await gets.stop().catch(() => undefined);
+      }
+    } finally {
+      client.close();
+      getter.close();
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const opt = parseOptions(
     {
       keys: { type: 'string' }, requests: { type: 'string' }, clients: { type: 'string' }, pipeline: { type: 'string' },
       'expire-keys': { type: 'string' }, 'reclaim-timeout': { type: 'string' }, scenario: { type: 'string' }, 'flush-keys': { type: 'string' }, 'evict-keys': { type: 'string' },
+      'growth-keys': { type: 'string' }, 'zset-members': { type: 'string' },
       servers: { type: 'string' }, maxmemory: { type: 'string' }, quick: { type: 'boolean' }, rounds: { type: 'string' },
     },
     USAGE,
@@ -404,7 +478,9 @@ async function main(): Promise<void> {
   const reclaimTimeout = opt.num('reclaim-timeout', quick ? 30 : 120);
   const flushKeys = Math.floor(opt.num('flush-keys', quick ? 500_000 : 10_000_000));
   const evictKeys = Math.floor(opt.num('evict-keys', quick ? 500_000 : 10_000_000));
-  const scenario = opt.str('scenario', 'ABCD').toUpperCase();
+  const growthKeys = Math.floor(opt.num('growth-keys', quick ? 100_000 : 1_000_000));
+  const zsetMembers = Math.floor(opt.num('zset-members', quick ? 200_000 : 1_200_000));
+  const scenario = opt.str('scenario', 'ABCDE').toUpperCase();
   const rounds = Math.max(1, Math.floor(opt.num('rounds', quick ? 1 : 3)));
   const kinds = serverKinds(opt.str('servers', 'redis,slabcache'));
   const serverOpts: ServerOptions = { maxmemory: opt.str('maxmemory', '16gb'), policy: 'allkeys-lru' };
@@ -439,6 +515,13 @@ async function main(): Promise<void> {
   if (scenario.includes('D')) {
     console.log(`scenario D: ${fmt(evictKeys)} keys, allkeys-lru, then CONFIG SET maxmemory to half of used_memory, light GET load`);
     for (const kind of kinds) d.set(kind, await scenarioD(kind, serverOpts, evictKeys, reclaimTimeout));
+    console.log('');
+  }
+
+  const e = new Map<ServerKind, GrowthCase[]>();
+  if (scenario.includes('E')) {
+    console.log(`scenario E: growth and scans beside ${fmt(growthKeys)} keys, light GET load (1 at a time, every 1 ms)`);
+    for (const kind of kinds) e.set(kind, await scenarioE(kind, serverOpts, growthKeys, zsetMembers));
     console.log('');
   }
 
@@ -559,6 +642,26 @@ async function main(): Promise<void> {
     console.log('');
     const s = d.get('slabcache');
     if (s?.loop) verdicts.push(`D, maxmemory lowered to half the data: worst event-loop stall ${s.loop.max} ms wall clock -> target <= ${TARGET_MS} ms: ${s.loop.max <= TARGET_MS ? 'MET' : 'MISSED'}; own-stall worst ${s.loop.ownMax} ms`);
+  }
+  if (e.size > 0) {
+    const E = (k: ServerKind, i: number) => e.get(k)?.[i];
+    const names = (e.get('slabcache') ?? e.get('redis') ?? []).map((x) => x.what);
+    console.log('scenario E: growth and scans (durations in s; latencies in ms, from the start until the end + 0.5 s)');
+    const rows: Array<Array<string | number>> = [['figure', 'redis-server', 'slabcache', 'slabcache/redis']];
+    names.forEach((name, i) => {
+      rows.push([name, '', '', '']);
+      rows.push(row('  took, s', (k) => E(k, i)?.seconds));
+      rows.push(row('  light GET latency max', (k) => E(k, i)?.getMax));
+      rows.push(row('  event-loop delay max', (k) => E(k, i)?.loop?.max, false));
+      rows.push(row('  own stall max', (k) => E(k, i)?.loop?.ownMax, false));
+      rows.push(row('  longest GC pause', (k) => E(k, i)?.loop?.gcMax, false));
+    });
+    printTable(rows);
+    console.log('');
+    const grow = E('slabcache', 0);
+    if (grow?.loop) verdicts.push(`E, ${grow.what}: worst event-loop stall ${grow.loop.max} ms wall clock -> target <= ${TARGET_MS} ms: ${grow.loop.max <= TARGET_MS ? 'MET' : 'MISSED'}; own-stall worst ${grow.loop.ownMax} ms`);
+    const scan = E('slabcache', 1);
+    if (scan?.loop) verdicts.push(`E, ${scan.what}: worst event-loop stall ${scan.loop.max} ms (reported beside Redis's ${fmt(ms(E('redis', 1)?.getMax))} ms worst GET; Redis blocks here too, no target)`);
   }
   for (const v of verdicts) console.log(v);
   printFooter();
