@@ -33,11 +33,15 @@
  * Member bytes passed in are (buf, off, len) ranges; the structure copies what it keeps.
  * Costs: skiplist add/remove/score/rank O(log n) (expected); ranges O(log n + m); the arena
  * is compacted when half of it is garbage, the hash table doubles at load 1 and halves below
- * 1/8, all amortized O(1) per operation.
+ * 1/8, all amortized O(1) per operation. The hash table resizes incrementally (a few buckets
+ * per write, as Redis's dict); the node arrays, level pool and arena still grow by copying
+ * into arrays twice the size, O(n) at that one insert.
  */
 import type { Collection } from '../commands/collection.ts';
 
 const MAXLEVEL = 32;
+/** Non-empty buckets of the old hash table moved per insert or removal during a resize. */
+const REHASH_STEP = 4;
 const NIL = -1;
 const HEADER = 0;
 
@@ -188,9 +192,12 @@ export class ZSkiplist {
   level = 1;
   length = 0;
   tail = NIL;
-  // hash
+  // hash (oldBuckets: the table being emptied into buckets during a resize, else null)
   private buckets: Int32Array;
   private mask: number;
+  private oldBuckets: Int32Array | null = null;
+  private oldMask = 0;
+  private rehashIndex = 0;
   // member bytes
   arena: Uint8Array;
   private arenaHigh = 0;
@@ -223,7 +230,8 @@ export class ZSkiplist {
     return (
       this.score.byteLength + this.moff.byteLength + this.mlen.byteLength + this.back.byteLength +
       this.lbase.byteLength + this.lcnt.byteLength + this.hnext.byteLength + this.hcode.byteLength +
-      this.fwd.byteLength + this.span.byteLength + this.buckets.byteLength + this.arena.byteLength + OBJECT_OVERHEAD * 2
+      this.fwd.byteLength + this.span.byteLength + this.buckets.byteLength + (this.oldBuckets === null ? 0 : this.oldBuckets.byteLength) +
+      this.arena.byteLength + OBJECT_OVERHEAD * 2
     );
   }
 
@@ -323,10 +331,21 @@ export class ZSkiplist {
   }
 
   // ---- hash ----
+  //
+  // Resized incrementally, as Redis's dict: a resize starts a new table, and every insert and
+  // removal then moves REHASH_STEP buckets of the old one (visiting at most 10x as many empty
+  // ones), so no single command rebuilds a million-member table. Until the old table is empty,
+  // lookups and removals search both; inserts go to the new one.
 
   find(buf: Uint8Array, off: number, len: number): number {
     const h = hashBytes(buf, off, len);
-    let x = this.buckets[h & this.mask];
+    const x = this.findIn(this.buckets[h & this.mask], h, buf, off, len);
+    const old = this.oldBuckets;
+    if (x !== NIL || old === null) return x;
+    return this.findIn(old[h & this.oldMask], h, buf, off, len);
+  }
+
+  private findIn(x: number, h: number, buf: Uint8Array, off: number, len: number): number {
     const arena = this.arena;
     while (x !== NIL) {
       if (this.hcode[x] === h && this.mlen[x] === len && bytesEqual(arena, this.moff[x], buf, off, len)) return x;
@@ -336,40 +355,74 @@ export class ZSkiplist {
   }
 
   private hashInsert(x: number, h: number): void {
+    if (this.oldBuckets !== null) this.rehashStep(REHASH_STEP);
     this.hcode[x] = h;
     const b = h & this.mask;
     this.hnext[x] = this.buckets[b];
     this.buckets[b] = x;
-    if (this.length > this.buckets.length) this.rehash(this.buckets.length * 2);
+    if (this.length > this.buckets.length) this.startRehash(this.buckets.length * 2);
   }
 
   private hashRemove(x: number): void {
-    const b = this.hcode[x] & this.mask;
-    let y = this.buckets[b];
+    if (this.oldBuckets !== null) this.rehashStep(REHASH_STEP);
+    if (!this.unchain(this.buckets, this.hcode[x] & this.mask, x) && this.oldBuckets !== null) {
+      this.unchain(this.oldBuckets, this.hcode[x] & this.oldMask, x);
+    }
+  }
+
+  /** Remove node x from the chain of bucket b of `table`; false when it is not there. */
+  private unchain(table: Int32Array, b: number, x: number): boolean {
+    let y = table[b];
     if (y === x) {
-      this.buckets[b] = this.hnext[x];
-      return;
+      table[b] = this.hnext[x];
+      return true;
     }
     while (y !== NIL) {
       const n = this.hnext[y];
       if (n === x) {
         this.hnext[y] = this.hnext[x];
-        return;
+        return true;
       }
       y = n;
     }
+    return false;
   }
 
-  private rehash(size: number): void {
-    const buckets = new Int32Array(size).fill(NIL);
-    const mask = size - 1;
-    for (let x = this.fwd[0]; x !== NIL; x = this.fwd[this.lbase[x]]) {
-      const b = this.hcode[x] & mask;
-      this.hnext[x] = buckets[b];
-      buckets[b] = x;
+  /** Start moving every node into a table of `size` buckets (finishing a resize still under way). */
+  private startRehash(size: number): void {
+    if (this.oldBuckets !== null) this.rehashStep(Infinity);
+    this.oldBuckets = this.buckets;
+    this.oldMask = this.mask;
+    this.rehashIndex = 0;
+    this.buckets = new Int32Array(size).fill(NIL);
+    this.mask = size - 1;
+  }
+
+  /** Move up to `buckets` non-empty buckets of the old table (dictRehash). */
+  private rehashStep(buckets: number): void {
+    const old = this.oldBuckets!;
+    const mask = this.mask;
+    let emptyVisits = buckets * 10;
+    let i = this.rehashIndex;
+    while (buckets > 0 && i < old.length) {
+      let x = old[i];
+      if (x === NIL) {
+        i++;
+        if (--emptyVisits === 0) break;
+        continue;
+      }
+      while (x !== NIL) {
+        const next = this.hnext[x];
+        const b = this.hcode[x] & mask;
+        this.hnext[x] = this.buckets[b];
+        this.buckets[b] = x;
+        x = next;
+      }
+      old[i++] = NIL;
+      buckets--;
     }
-    this.buckets = buckets;
-    this.mask = mask;
+    this.rehashIndex = i;
+    if (i === old.length) this.oldBuckets = null;
   }
 
   /** Shrink the hash table after deletions (htNeedsResize: below 1/8 full). */
@@ -378,26 +431,41 @@ export class ZSkiplist {
     if (size > 8 && this.length * 8 < size) {
       let s = 8;
       while (s < this.length) s <<= 1;
-      this.rehash(s);
+      this.startRehash(s);
     }
   }
 
   /**
-   * One step of a reverse-binary-cursor scan over the hash buckets (dictScan on a single
-   * table): visits the chain of one bucket and returns the next cursor (0 when done). Members
-   * present for the whole scan are visited at least once even if the table is resized.
+   * One step of a reverse-binary-cursor scan over the hash buckets (dictScan): visits the chain
+   * of one bucket (during a resize, the smaller table's bucket and every bucket of the larger
+   * table it expands to) and returns the next cursor (0 when done). Members present for the
+   * whole scan are visited at least once even if the table is resized.
    */
   scanStep(cursor: number, visit: (x: number) => void): number {
-    const m = this.mask;
-    let x = this.buckets[cursor & m];
+    const old = this.oldBuckets;
+    if (old === null) {
+      const m = this.mask;
+      this.visitChain(this.buckets[cursor & m], visit);
+      return rev32((rev32((cursor | ~m) >>> 0) + 1) >>> 0);
+    }
+    const small = old.length <= this.buckets.length ? old : this.buckets;
+    const large = small === old ? this.buckets : old;
+    const m0 = small.length - 1;
+    const m1 = large.length - 1;
+    let v = cursor >>> 0;
+    this.visitChain(small[v & m0], visit);
+    do {
+      this.visitChain(large[v & m1], visit);
+      v = rev32((rev32((v | ~m1) >>> 0) + 1) >>> 0);
+    } while ((v & (m0 ^ m1)) !== 0);
+    return v;
+  }
+
+  private visitChain(x: number, visit: (x: number) => void): void {
     while (x !== NIL) {
       visit(x);
       x = this.hnext[x];
     }
-    let v = (cursor | ~m) >>> 0;
-    v = rev32(v);
-    v = (v + 1) >>> 0;
-    return rev32(v);
   }
 
   // ---- comparisons ----

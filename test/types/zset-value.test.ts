@@ -414,6 +414,47 @@ describe('ZsetValue against a sorted-array model', () => {
     for (let i = 0; i < 10; i++) expect(survivors.has(`k${i}`)).toBe(true);
   });
 
+  it('an incremental hash resize: lookups, removals and scans stay exact while both tables are in use', () => {
+    const zv = new ZsetValue(true);
+    const name = (sl: NonNullable<typeof zv.sl>, x: number): string => Buffer.from(sl.arena.subarray(sl.moff[x], sl.moff[x] + sl.mlen[x])).toString();
+    const add = (i: number): void => {
+      const b = Buffer.from(`m${i}`);
+      zv.add(b, 0, b.length, i % 97, 0, 128, 64);
+    };
+    const has = (i: number): boolean => {
+      const b = Buffer.from(`m${i}`);
+      return zv.find(b, 0, b.length) !== ZNIL;
+    };
+    for (let i = 0; i < 4097; i++) add(i);
+    // 4,097 members passed the 4,096-bucket table: a resize is under way, a few buckets a write.
+    const sl = zv.sl!;
+    expect((sl as unknown as { oldBuckets: Int32Array | null }).oldBuckets).not.toBeNull();
+    const stable = new Set<string>();
+    for (let i = 0; i < 4097; i += 2) stable.add(`m${i}`);
+    const found = new Set<string>();
+    let cursor = 0;
+    let next = 4097;
+    do {
+      cursor = sl.scanStep(cursor, (x) => found.add(name(sl, x)));
+      // One insert and one removal (of an odd, unstable member) per scan step keep the resize going.
+      add(next++);
+      const gone = ((next * 2) % 4096) + 1;
+      const b = Buffer.from(`m${gone}`);
+      zv.remove(b, 0, b.length);
+      expect(has(gone)).toBe(false);
+    } while (cursor !== 0);
+    for (const m of stable) expect(found.has(m)).toBe(true);
+    for (let i = 0; i < next; i++) if (i % 2 === 0) expect(has(i)).toBe(true);
+    sl.verify();
+    // Removals shrink the table the same way, a few buckets a removal.
+    for (let i = 0; i < next; i++) {
+      const b = Buffer.from(`m${i}`);
+      if (i % 50 !== 0) zv.remove(b, 0, b.length);
+    }
+    for (let i = 0; i < next; i += 50) expect(has(i)).toBe(true);
+    zv.sl!.verify();
+  });
+
   it('memory estimate grows with the set and falls back after removals', () => {
     const zv = new ZsetValue(true);
     const empty = zv.bytes();
