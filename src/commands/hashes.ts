@@ -93,8 +93,8 @@ function hashForWrite(c: Client, h: number): HashValue {
  */
 export function storeNewHash(store: Keyspace, db: number, key: Uint8Array, koff: number, klen: number, hv: HashValue): number {
   if (hv.table !== null) return store.setObject(db, key, koff, klen, KeyType.HASH, hv, hv.memoryBytes());
-  const len = hv.packedLength();
-  return store.setPacked(db, key, koff, klen, KeyType.HASH, hv.hashtable ? Encoding.PACKED_HASHTABLE : Encoding.PACKED, hv.packedBytes(), 0, len);
+  const len = hv.storedLength();
+  return store.setPacked(db, key, koff, klen, KeyType.HASH, hv.hashtable ? Encoding.PACKED_HASHTABLE : Encoding.PACKED, hv.storedBytes(), 0, len);
 }
 
 /**
@@ -116,9 +116,9 @@ function commitHash(c: Client, h: number, hv: HashValue, before: number): boolea
     else ok = store.setObject(c.db, c.argBuf, c.argOff[1], c.argLen[1], KeyType.HASH, obj, obj.memoryBytes()) === Status.OK;
   } else if (hv.edited) {
     const enc = hv.hashtable ? Encoding.PACKED_HASHTABLE : Encoding.PACKED;
-    const len = hv.packedLength();
-    if (h >= 0) ok = store.updatePacked(h, enc, hv.packedBytes(), 0, len);
-    else ok = store.setPacked(c.db, c.argBuf, c.argOff[1], c.argLen[1], KeyType.HASH, enc, hv.packedBytes(), 0, len) === Status.OK;
+    const len = hv.storedLength();
+    if (h >= 0) ok = store.updatePacked(h, enc, hv.storedBytes(), 0, len);
+    else ok = store.setPacked(c.db, c.argBuf, c.argOff[1], c.argLen[1], KeyType.HASH, enc, hv.storedBytes(), 0, len) === Status.OK;
   }
   if (!ok) c.reply.raw(E_OOM);
   return ok;

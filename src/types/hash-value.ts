@@ -31,7 +31,7 @@
 import type { Collection } from '../commands/collection.ts';
 import { ByteTable, hashBytes, OBJECT_OVERHEAD } from './byte-table.ts';
 import * as packed from './packed.ts';
-import { ElementBytes } from './packed.ts';
+import { ElementBytes, PackedForm } from './packed.ts';
 
 /** A field and its value, as byte ranges. */
 export class HashEntry {
@@ -51,28 +51,17 @@ function ensurePositions(n: number): Int32Array {
 export const SMALL_TABLE_ENTRIES = 128;
 /** Most bytes of the packed elements of a hashtable-encoded hash kept packed. */
 export const SMALL_TABLE_BYTES = 4096;
-/** Bytes before a packed hash's elements: its field count, a little-endian uint32. */
-export const PACKED_HEADER = 4;
 
 /** Scratch used to move a listpack element into a ByteTable on conversion. */
 const moveField = new ElementBytes();
 const moveValue = new ElementBytes();
 
-const NO_BYTES = new Uint8Array(0);
-
-export class HashValue implements Collection {
-  /** Packed form (table === null): the elements are bytes [pbase, pbase + plen) of pbuf. */
-  pbuf: Uint8Array = NO_BYTES;
-  pbase = PACKED_HEADER;
-  plen = 0;
-  /** Entries in the packed form. */
-  n = 0;
+/** A hash: its packed form (PackedForm: field, value, ... while table === null) or a table. */
+export class HashValue extends PackedForm implements Collection {
   /** Storage beyond the packed form (null while packed). */
   table: ByteTable | null = null;
   /** OBJECT ENCODING is hashtable (a threshold was passed; never reset). */
   hashtable = false;
-  /** Where packed edits happen: [PACKED_HEADER bytes | elements]; made on the first write. */
-  private work: Buffer | null = null;
 
   encodingName(): string {
     return this.hashtable ? 'hashtable' : 'listpack';
@@ -94,53 +83,27 @@ export class HashValue implements Collection {
       h.table = this.table.clone();
       return h;
     }
-    const w = h.writable(this.plen);
-    w.set(this.pbuf.subarray(this.pbase, this.pbase + this.plen), PACKED_HEADER);
-    h.plen = this.plen;
-    h.n = this.n;
+    h.copyFrom(this);
     return h;
   }
 
   /** View the packed hash stored at b[off, off + len) ([count | elements]). */
   bind(b: Uint8Array, off: number, len: number, hashtable: boolean): void {
-    this.pbuf = b;
-    this.pbase = off + PACKED_HEADER;
-    this.plen = len - PACKED_HEADER;
-    this.n = b[off] | (b[off + 1] << 8) | (b[off + 2] << 16) | (b[off + 3] << 24);
+    this.bindStored(b, off, len);
     this.table = null;
     this.hashtable = hashtable;
   }
 
   /** Make this an empty packed hash (a new key being built). */
   clear(): void {
-    this.pbuf = NO_BYTES;
-    this.pbase = PACKED_HEADER;
-    this.plen = 0;
-    this.n = 0;
+    this.clearStored();
     this.table = null;
     this.hashtable = false;
   }
 
   /** The packed form was written since bind() / clear(): its bytes are in the write buffer. */
   get edited(): boolean {
-    return this.table === null && this.pbuf === this.work;
-  }
-
-  /**
-   * The packed form as it is stored, [count | elements], at packedBytes()[0, return value):
-   * call packedLength() first. Valid until the next write.
-   */
-  packedLength(): number {
-    const w = this.writable(0);
-    const n = this.n;
-    w[0] = n & 255;
-    w[1] = (n >>> 8) & 255;
-    w[2] = (n >>> 16) & 255;
-    w[3] = n >>> 24;
-    return PACKED_HEADER + this.plen;
-  }
-  packedBytes(): Buffer {
-    return this.work!;
+    return this.table === null && this.inWriteBuffer;
   }
 
   /**
@@ -315,26 +278,6 @@ export class HashValue implements Collection {
     return this.n <= maxEntries && this.n <= SMALL_TABLE_ENTRIES && this.plen <= SMALL_TABLE_BYTES;
   }
 
-  /**
-   * The write buffer holding the packed form with room for `extra` more bytes; the form is
-   * copied there (handles, being relative to pbase, stay valid) when it is still elsewhere.
-   */
-  private writable(extra: number): Buffer {
-    const need = PACKED_HEADER + this.plen + extra;
-    let w = this.work;
-    if (w !== null && this.pbuf === w && w.length >= need) return w;
-    if (w === null || w.length < need) {
-      let size = w === null ? 256 : w.length * 2;
-      while (size < need) size *= 2;
-      w = Buffer.allocUnsafeSlow(size);
-    }
-    if (this.plen > 0) w.set(this.pbuf.subarray(this.pbase, this.pbase + this.plen), PACKED_HEADER);
-    this.work = w;
-    this.pbuf = w;
-    this.pbase = PACKED_HEADER;
-    return w;
-  }
-
   /** Replace the element at handle-relative position at by buf[off, off+len). */
   private replaceElement(at: number, buf: Uint8Array, off: number, len: number): void {
     const oldEnd = packed.skipAt(this.pbuf, this.pbase + at) - this.pbase;
@@ -359,9 +302,7 @@ export class HashValue implements Collection {
       t.insert(b, moveField.off, flen, hashBytes(b, moveField.off, flen), b, moveValue.off, vlen);
     }
     this.table = t;
-    this.pbuf = NO_BYTES;
-    this.plen = 0;
-    this.n = 0;
+    this.clearStored();
   }
 }
 

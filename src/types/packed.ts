@@ -252,3 +252,93 @@ export class ElementBytes {
 export function stringBytes(s: string): number {
   return 16 + ((s.length + 7) & ~7);
 }
+
+/** Bytes before a stored packed collection's elements: its element count, a little-endian uint32. */
+export const STORED_HEADER = 4;
+
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * The packed form of a small collection kept in its key's slab chunk as [count | elements]:
+ * the elements are bytes [pbase, pbase + plen) of pbuf, either the chunk (after bindStored) or
+ * this form's own write buffer. The first write copies them into the write buffer (offsets
+ * relative to pbase stay valid), where edits happen in place; the owner then stores
+ * storedBytes()[0, storedLength()) once. Shared by small hashes and sorted sets.
+ */
+export class PackedForm {
+  pbuf: Uint8Array = NO_BYTES;
+  pbase = STORED_HEADER;
+  plen = 0;
+  /** Elements (entries) in the packed form. */
+  n = 0;
+  /** [STORED_HEADER bytes | elements]; made on the first write. */
+  private work: Buffer | null = null;
+
+  /** Point at the form stored at b[off, off + len). */
+  protected bindStored(b: Uint8Array, off: number, len: number): void {
+    this.pbuf = b;
+    this.pbase = off + STORED_HEADER;
+    this.plen = len - STORED_HEADER;
+    this.n = b[off] | (b[off + 1] << 8) | (b[off + 2] << 16) | (b[off + 3] << 24);
+  }
+
+  /** Make the form empty. */
+  protected clearStored(): void {
+    this.pbuf = NO_BYTES;
+    this.pbase = STORED_HEADER;
+    this.plen = 0;
+    this.n = 0;
+  }
+
+  /** Written since it was bound or cleared: the elements are in the write buffer. */
+  protected get inWriteBuffer(): boolean {
+    return this.pbuf === this.work;
+  }
+
+  /** The form as it is stored, [count | elements], at storedBytes()[0, return value). */
+  storedLength(): number {
+    const w = this.writable(0);
+    const n = this.n;
+    w[0] = n & 255;
+    w[1] = (n >>> 8) & 255;
+    w[2] = (n >>> 16) & 255;
+    w[3] = n >>> 24;
+    return STORED_HEADER + this.plen;
+  }
+  /** The write buffer; call storedLength() first. Valid until the next write. */
+  storedBytes(): Buffer {
+    return this.work!;
+  }
+
+  /** Copy another form's elements into this one's write buffer. */
+  protected copyFrom(other: PackedForm): void {
+    const w = this.writable(other.plen);
+    const src = other.pbuf;
+    const base = other.pbase;
+    for (let i = 0; i < other.plen; i++) w[STORED_HEADER + i] = src[base + i];
+    this.plen = other.plen;
+    this.n = other.n;
+  }
+
+  /** The write buffer holding the elements, with room for `extra` more bytes. */
+  protected writable(extra: number): Buffer {
+    const need = STORED_HEADER + this.plen + extra;
+    let w = this.work;
+    if (w !== null && this.pbuf === w && w.length >= need) return w;
+    if (w === null || w.length < need) {
+      let size = w === null ? 64 : w.length * 2;
+      while (size < need) size *= 2;
+      w = Buffer.allocUnsafeSlow(size);
+    }
+    const src = this.pbuf;
+    const base = this.pbase;
+    const len = this.plen;
+    if (len <= 64) for (let i = 0; i < len; i++) w[STORED_HEADER + i] = src[base + i];
+    else w.set(src.subarray(base, base + len), STORED_HEADER);
+    this.work = w;
+    this.pbuf = w;
+    this.pbase = STORED_HEADER;
+    return w;
+  }
+}
+

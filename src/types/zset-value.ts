@@ -38,6 +38,7 @@
  * into arrays twice the size, O(n) at that one insert.
  */
 import type { Collection } from '../commands/collection.ts';
+import { PackedForm } from './packed.ts';
 
 const MAXLEVEL = 32;
 /** Non-empty buckets of the old hash table moved per insert or removal during a resize. */
@@ -845,7 +846,7 @@ export class ZSkiplist {
  * Entry layout: the score's 8 IEEE-754 bytes (platform order), the member length (one byte
  * below 255, else 255 and 4 bytes little-endian), the member's bytes. A listpack's entries are
  * bytes [pbase, pbase + plen) of pbuf: in its key's slab chunk while it is stored there (after
- * a u32 entry count, LISTPACK_HEADER), or in the listpack's own write buffer once written. The
+ * a u32 entry count: PackedForm), or in the listpack's own write buffer once written. The
  * first write of a command copies the entries into the write buffer, where edits happen in
  * place; the command then stores them once (zsets.ts). A set held this way has no JS object of
  * its own: commands read it through a shared ZsetValue view (viewPackedZset).
@@ -858,9 +859,6 @@ export class ZSkiplist {
 const f64 = new Float64Array(1);
 const f64b = new Uint8Array(f64.buffer);
 
-/** Bytes before a stored listpack's entries: its entry count, a little-endian uint32. */
-export const LISTPACK_HEADER = 4;
-
 /** Versions are unique across listpacks, so a rebound view never matches an old decode. */
 let versions = 0;
 
@@ -871,8 +869,6 @@ let viewBytes = Buffer.allocUnsafeSlow(256);
 let viewMoff = new Int32Array(32);
 let viewMlen = new Int32Array(32);
 let viewScore = new Float64Array(32);
-
-const NO_BYTES = new Uint8Array(0);
 
 /** The score whose 8 bytes start at b[i]. */
 function scoreAtByte(b: Uint8Array, i: number): number {
@@ -892,16 +888,9 @@ function entryLen(b: Uint8Array, p: number): number {
 }
 let lenEnd = 0;
 
-export class ZListpack {
-  /** Entries (see above): bytes [pbase, pbase + plen) of pbuf. */
-  pbuf: Uint8Array = NO_BYTES;
-  pbase = LISTPACK_HEADER;
-  plen = 0;
-  n = 0;
+export class ZListpack extends PackedForm {
   /** Changed by every write and bind (invalidates the decoded view). */
   version = ++versions;
-  /** Where edits happen: [LISTPACK_HEADER bytes | entries]; made on the first write. */
-  private work: Buffer | null = null;
 
   /** The entries plus this object and its ZsetValue wrapper (held as an object). */
   bytes(): number {
@@ -910,69 +899,26 @@ export class ZListpack {
 
   /** View the listpack stored at b[off, off + len) ([count | entries]). */
   bind(b: Uint8Array, off: number, len: number): void {
-    this.pbuf = b;
-    this.pbase = off + LISTPACK_HEADER;
-    this.plen = len - LISTPACK_HEADER;
-    this.n = b[off] | (b[off + 1] << 8) | (b[off + 2] << 16) | (b[off + 3] << 24);
+    this.bindStored(b, off, len);
     this.version = ++versions;
   }
 
   /** Make this an empty listpack. */
   clear(): void {
-    this.pbuf = NO_BYTES;
-    this.pbase = LISTPACK_HEADER;
-    this.plen = 0;
-    this.n = 0;
+    this.clearStored();
     this.version = ++versions;
   }
 
   /** Written since bind() / clear(): the entries are in the write buffer. */
   get edited(): boolean {
-    return this.pbuf === this.work;
-  }
-
-  /** The listpack as stored, [count | entries], at storedBytes()[0, return value). */
-  storedLength(): number {
-    const w = this.writable(0);
-    const n = this.n;
-    w[0] = n & 255;
-    w[1] = (n >>> 8) & 255;
-    w[2] = (n >>> 16) & 255;
-    w[3] = n >>> 24;
-    return LISTPACK_HEADER + this.plen;
-  }
-  storedBytes(): Uint8Array {
-    return this.work!;
+    return this.inWriteBuffer;
   }
 
   /** Copy this listpack's entries (its own write buffer), for a set that becomes an object. */
   copy(): ZListpack {
     const out = new ZListpack();
-    const w = out.writable(this.plen);
-    for (let i = 0; i < this.plen; i++) w[LISTPACK_HEADER + i] = this.pbuf[this.pbase + i];
-    out.plen = this.plen;
-    out.n = this.n;
+    out.copyFrom(this);
     return out;
-  }
-
-  /**
-   * The write buffer holding the entries with room for `extra` more bytes; the entries are
-   * copied there when they are still elsewhere.
-   */
-  private writable(extra: number): Buffer {
-    const need = LISTPACK_HEADER + this.plen + extra;
-    let w = this.work;
-    if (w !== null && this.pbuf === w && w.length >= need) return w;
-    if (w === null || w.length < need) {
-      let size = w === null ? 64 : w.length * 2;
-      while (size < need) size *= 2;
-      w = Buffer.allocUnsafeSlow(size);
-    }
-    if (this.plen > 0) copyInto(this.pbuf, this.pbase, w, LISTPACK_HEADER, this.plen);
-    this.work = w;
-    this.pbuf = w;
-    this.pbase = LISTPACK_HEADER;
-    return w;
   }
 
   /** Decode this listpack into the module view (no-op when it already holds this version). */

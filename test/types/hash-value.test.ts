@@ -5,7 +5,8 @@
  * The model is a Map (insertion order is listpack order; an update keeps its place).
  */
 import { describe, it, expect } from 'vitest';
-import { HashValue, HashEntry, viewPacked, newPackedHash, PACKED_HEADER } from '../../src/types/hash-value.ts';
+import { HashValue, HashEntry, viewPacked, newPackedHash } from '../../src/types/hash-value.ts';
+import { STORED_HEADER } from '../../src/types/packed.ts';
 import { rng } from '../helpers/prng.ts';
 
 function bytes(random: () => number, maxLen: number): Buffer {
@@ -29,9 +30,9 @@ function contents(hv: HashValue): Array<[string, string]> {
 
 /** Store hv's packed form in a fresh buffer at an odd offset (a chunk elsewhere) and view it. */
 function storeAndView(hv: HashValue): HashValue {
-  const len = hv.packedLength();
+  const len = hv.storedLength();
   const chunk = Buffer.alloc(len + 13, 0xee);
-  chunk.set(hv.packedBytes().subarray(0, len), 7);
+  chunk.set(hv.storedBytes().subarray(0, len), 7);
   return viewPacked(chunk, 7, len, hv.hashtable);
 }
 
@@ -77,9 +78,9 @@ describe('HashValue packed form', () => {
   it('a stored form starts with its field count and views back the same', () => {
     const hv = newPackedHash();
     for (let i = 0; i < 300; i++) hv.set(Buffer.from(`f${i}`), 0, `f${i}`.length, Buffer.from('v'), 0, 1, 1000, 64);
-    const len = hv.packedLength();
-    expect(hv.packedBytes().readUInt32LE(0)).toBe(300);
-    expect(len).toBe(PACKED_HEADER + hv.plen);
+    const len = hv.storedLength();
+    expect(hv.storedBytes().readUInt32LE(0)).toBe(300);
+    expect(len).toBe(STORED_HEADER + hv.plen);
     const before = contents(hv);
     expect(contents(storeAndView(hv))).toEqual(before);
   });
