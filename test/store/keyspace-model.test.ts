@@ -1,10 +1,13 @@
 /*
  * Property-based test: random sequences of store operations against a plain Map model; the
- * store must agree with the model after every step.
+ * store must agree with the model after every step. Keys hold strings or packed collections
+ * (setPacked / updatePacked: the bytes a small hash keeps in its chunk), so chunk resizes of
+ * both kinds, interleaved across shards and size classes, meet TTLs, rename, copy, move,
+ * flushes and eviction.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Encoding, EvictionPolicy, KEEP_TTL, NO_TTL, Status, type EvictionPolicyCode } from '../../store/types.ts';
+import { Encoding, EvictionPolicy, KEEP_TTL, KeyType, NO_TTL, Status, type EvictionPolicyCode } from '../../store/types.ts';
 import type { Keyspace } from '../../store/keyspace.ts';
 import { b, str, makeStore, T0 } from './helpers.ts';
 
@@ -15,6 +18,7 @@ interface Entry {
   v: string;
   exp: number;
   enc: number;
+  type: number;
 }
 
 function encodingOf(v: string): number {
@@ -67,6 +71,8 @@ const opArb = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('maintenance' as const) }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('tick' as const) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('evict' as const), fraction: fc.double({ min: 0.3, max: 0.98, noNaN: true }), policy: policyArb }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('pack' as const), db: dbArb, key: keyArb, val: valArb }) },
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('repack' as const), db: dbArb, key: keyArb, val: valArb, wide: fc.boolean() }) },
 );
 type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;
 
@@ -103,7 +109,7 @@ function storeLive(ks: Keyspace, db: number): Map<string, Entry> {
     const vb = ks.stringBytes(h);
     const v = str(vb, ks.offset, ks.stringLength(h));
     expect(out.has(key), 'key listed twice').toBe(false);
-    out.set(key, { v, exp: ks.expireAt(h), enc: ks.encodingOf(h) });
+    out.set(key, { v, exp: ks.expireAt(h), enc: ks.encodingOf(h), type: ks.typeOf(h) });
   });
   return out;
 }
@@ -118,7 +124,7 @@ function apply(ks: Keyspace, clock: { now: number }, m: Model, op: Op): void {
       expect(ks.setString(op.db, k, 0, k.length, v, 0, v.length, at, Encoding.INT)).toBe(Status.OK);
       const old = m.alive(op.db, op.key);
       if (op.ttl.kind === 'rel' && at <= now) m.dbs[op.db].delete(op.key);
-      else m.dbs[op.db].set(op.key, { v: op.val, exp: op.ttl.kind === 'keep' ? (old?.exp ?? 0) : op.ttl.kind === 'none' ? 0 : at, enc: encodingOf(op.val) });
+      else m.dbs[op.db].set(op.key, { v: op.val, exp: op.ttl.kind === 'keep' ? (old?.exp ?? 0) : op.ttl.kind === 'none' ? 0 : at, enc: encodingOf(op.val), type: KeyType.STRING });
       break;
     }
     case 'setint': {
@@ -126,7 +132,7 @@ function apply(ks: Keyspace, clock: { now: number }, m: Model, op: Op): void {
       const n = op.n >= -(2n ** 53n) + 1n && op.n <= 2n ** 53n - 1n ? Number(op.n) : op.n;
       expect(ks.setInteger(op.db, k, 0, k.length, n, KEEP_TTL)).toBe(Status.OK);
       const old = m.alive(op.db, op.key);
-      m.dbs[op.db].set(op.key, { v: op.n.toString(), exp: old?.exp ?? 0, enc: Encoding.INT });
+      m.dbs[op.db].set(op.key, { v: op.n.toString(), exp: old?.exp ?? 0, enc: Encoding.INT, type: KeyType.STRING });
       const h = ks.lookup(op.db, k, 0, k.length, 2);
       expect(ks.integerValue(h)).toBe(n);
       break;
@@ -179,9 +185,13 @@ function apply(ks: Keyspace, clock: { now: number }, m: Model, op: Op): void {
       const k = b(op.key);
       const v = b(op.val);
       const e = m.alive(op.db, op.key);
+      if (e && e.type !== KeyType.STRING) {
+        expect(ks.append(op.db, k, 0, k.length, v, 0, v.length)).toBe(-Status.WRONG_TYPE);
+        break;
+      }
       const nv = (e ? e.v : '') + op.val;
       expect(ks.append(op.db, k, 0, k.length, v, 0, v.length)).toBe(nv.length);
-      m.dbs[op.db].set(op.key, { v: nv, exp: e?.exp ?? 0, enc: Encoding.RAW });
+      m.dbs[op.db].set(op.key, { v: nv, exp: e?.exp ?? 0, enc: Encoding.RAW, type: KeyType.STRING });
       break;
     }
     case 'setrange': {
@@ -189,6 +199,10 @@ function apply(ks: Keyspace, clock: { now: number }, m: Model, op: Op): void {
       const v = b(op.val);
       const e = m.alive(op.db, op.key);
       const r = ks.setRange(op.db, k, 0, k.length, op.at, v, 0, v.length);
+      if (e && e.type !== KeyType.STRING) {
+        expect(r).toBe(-Status.WRONG_TYPE);
+        break;
+      }
       if (!e && op.val.length === 0) {
         expect(r).toBe(0);
         break;
@@ -197,7 +211,7 @@ function apply(ks: Keyspace, clock: { now: number }, m: Model, op: Op): void {
       if (op.val.length > 0) {
         if (cur.length < op.at) cur += '\x00'.repeat(op.at - cur.length);
         cur = cur.slice(0, op.at) + op.val + cur.slice(op.at + op.val.length);
-        m.dbs[op.db].set(op.key, { v: cur, exp: e?.exp ?? 0, enc: Encoding.RAW });
+        m.dbs[op.db].set(op.key, { v: cur, exp: e?.exp ?? 0, enc: Encoding.RAW, type: KeyType.STRING });
       }
       expect(r).toBe(cur.length);
       break;
@@ -269,6 +283,25 @@ function apply(ks: Keyspace, clock: { now: number }, m: Model, op: Op): void {
         expect(ks.dbSize(db)).toBe(m.live(db).size);
         expect(ks.dbExpires(db)).toBe([...m.live(db).values()].filter((e) => e.exp !== 0).length);
       }
+      break;
+    }
+    case 'pack': {
+      const k = b(op.key);
+      const v = b(op.val);
+      expect(ks.setPacked(op.db, k, 0, k.length, KeyType.HASH, Encoding.PACKED, v, 0, v.length)).toBe(Status.OK);
+      m.dbs[op.db].set(op.key, { v: op.val, exp: 0, enc: Encoding.PACKED, type: KeyType.HASH });
+      break;
+    }
+    case 'repack': {
+      const k = b(op.key);
+      const e = m.alive(op.db, op.key);
+      if (!e || e.type !== KeyType.HASH) break;
+      const h = ks.lookup(op.db, k, 0, k.length, 1);
+      const v = b(op.val);
+      const enc = op.wide ? Encoding.PACKED_HASHTABLE : Encoding.PACKED;
+      expect(ks.updatePacked(h, enc, v, 0, v.length)).toBe(true);
+      e.v = op.val;
+      e.enc = enc;
       break;
     }
     case 'evict': {
