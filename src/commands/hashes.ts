@@ -162,6 +162,8 @@ function hsetGeneric(c: Client, ok: Uint8Array | null): void {
   loadLimits(c);
   const hv = hashForWrite(c, h);
   const before = h >= 0 ? hv.memoryBytes() : 0;
+  // One field may be overwritten in the chunk in place; several are all stored, or none.
+  if (c.argc > 4 && hv.table === null) hv.bufferEdits();
   tryConversion(c, hv, 2, c.argc);
   const buf = c.argBuf;
   let created = 0;

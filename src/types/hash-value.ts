@@ -16,7 +16,8 @@
  * Where a hash lives: a packed hash has no JS object. Its bytes, [u32 field count | elements],
  * sit in its key's slab chunk (the store's PACKED / PACKED_HASHTABLE encodings), so a million
  * small hashes cost the GC nothing. A command reads them through one shared HashValue, the view
- * (viewPacked), which points at the chunk; its first write copies them into the view's write
+ * (viewPacked), which points at the chunk. A value replaced by one of the same encoded size is
+ * overwritten in the chunk itself; any other write first copies the form into the view's write
  * buffer, where edits happen in place, and the command stores the result once (hashes.ts,
  * commitHash). Only a table-backed hash is a HashValue in the store's object table. A HashValue
  * made with `new` (RESTORE building a value) edits its own write buffer the same way.
@@ -50,7 +51,7 @@ function ensurePositions(n: number): Int32Array {
 /** Most fields of a hashtable-encoded hash kept packed (and at most hash-max-listpack-entries). */
 export const SMALL_TABLE_ENTRIES = 128;
 /** Most bytes of the packed elements of a hashtable-encoded hash kept packed. */
-export const SMALL_TABLE_BYTES = 4096;
+export const SMALL_TABLE_BYTES = 16384;
 
 /** Scratch used to move a listpack element into a ByteTable on conversion. */
 const moveField = new ElementBytes();
@@ -62,6 +63,8 @@ export class HashValue extends PackedForm implements Collection {
   table: ByteTable | null = null;
   /** OBJECT ENCODING is hashtable (a threshold was passed; never reset). */
   hashtable = false;
+  /** `hashtable` as it was stored, when bound. */
+  private storedHashtable = false;
 
   encodingName(): string {
     return this.hashtable ? 'hashtable' : 'listpack';
@@ -92,6 +95,7 @@ export class HashValue extends PackedForm implements Collection {
     this.bindStored(b, off, len);
     this.table = null;
     this.hashtable = hashtable;
+    this.storedHashtable = hashtable;
   }
 
   /** Make this an empty packed hash (a new key being built). */
@@ -99,11 +103,16 @@ export class HashValue extends PackedForm implements Collection {
     this.clearStored();
     this.table = null;
     this.hashtable = false;
+    this.storedHashtable = false;
   }
 
-  /** The packed form was written since bind() / clear(): its bytes are in the write buffer. */
+  /**
+   * The packed form changed since bind() / clear() in a way the store must be told of: its
+   * bytes are in the write buffer, or its encoding changed (a same-size overwrite in the chunk
+   * needs neither).
+   */
   get edited(): boolean {
-    return this.table === null && this.inWriteBuffer;
+    return this.table === null && (this.inWriteBuffer || this.hashtable !== this.storedHashtable);
   }
 
   /**
@@ -283,6 +292,12 @@ export class HashValue extends PackedForm implements Collection {
     const oldEnd = packed.skipAt(this.pbuf, this.pbase + at) - this.pbase;
     const newSize = packed.encodedSize(len);
     const delta = newSize - (oldEnd - at);
+    if (delta === 0) {
+      // Same size: overwrite in place, in the key's chunk itself when the form is still there
+      // (its length is unchanged, so there is nothing to store afterwards).
+      packed.putElement(this.pbuf, this.pbase + at, buf, off, len);
+      return;
+    }
     const w = this.writable(delta > 0 ? delta : 0);
     const base = this.pbase;
     w.copyWithin(base + at + newSize, base + oldEnd, base + this.plen);

@@ -295,6 +295,15 @@ export class PackedForm {
     return this.pbuf === this.work;
   }
 
+  /**
+   * Make the following edits happen in the write buffer even where one could overwrite the
+   * chunk in place: for a write of several steps, which must leave the key unchanged if
+   * storing its result runs out of memory.
+   */
+  bufferEdits(): void {
+    if (!this.inWriteBuffer) this.writable(0);
+  }
+
   /** The form as it is stored, [count | elements], at storedBytes()[0, return value). */
   storedLength(): number {
     const w = this.writable(0);

@@ -137,6 +137,22 @@ describe('packed hashes under churn', () => {
     }
   });
 
+  it('a same-size overwrite in the chunk still stores an encoding change (a lowered hash-max-listpack-value)', async () => {
+    await redis.config('SET', 'hash-max-listpack-value', '64');
+    await redis.del('ph:same');
+    await redis.hset('ph:same', 'f', 'a'.repeat(20), 'g', 'x');
+    expect(await redis.object('ENCODING', 'ph:same')).toBe('listpack');
+    // Same length: the value is overwritten in place, and still stored.
+    await redis.hset('ph:same', 'f', 'b'.repeat(20));
+    expect(await redis.hget('ph:same', 'f')).toBe('b'.repeat(20));
+    expect(await redis.object('ENCODING', 'ph:same')).toBe('listpack');
+    await redis.config('SET', 'hash-max-listpack-value', '10');
+    await redis.hset('ph:same', 'f', 'c'.repeat(20));
+    expect(await redis.object('ENCODING', 'ph:same')).toBe('hashtable');
+    expect(await redis.hgetall('ph:same')).toEqual({ f: 'c'.repeat(20), g: 'x' });
+    await redis.config('SET', 'hash-max-listpack-value', '64');
+  });
+
   it('sorted sets match a model through edits, conversion to a skiplist, chunk moves, DUMP/RESTORE, COPY and TTLs', async () => {
     const random = rng(29);
     const maxEntries = 10;
