@@ -7,7 +7,7 @@
  *   gap, so HGETALL / HKEYS / HVALS / HSCAN answer in Redis's order.
  * - hashtable: once a threshold is passed. As in Redis 7.0 a hash never converts back. A
  *   hashtable-encoded hash still within hash-max-listpack-entries (and 128) fields, whose
- *   packed form stays within 4 KiB, keeps the packed form: a hash converted only for one long
+ *   packed form stays within 16 KiB, keeps the packed form: a hash converted only for one long
  *   value (a 100-byte token) then costs its bytes, about what Redis spends, instead of a table's
  *   typed arrays (~200 bytes of V8 objects each). Beyond that it is a ByteTable with values
  *   (byte-table.ts). OBJECT ENCODING answers `hashtable` for both, as for Redis's dict; like any

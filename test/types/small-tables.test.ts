@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ByteTable, hashBytes } from '../../src/types/byte-table.ts';
-import { HashValue, HashEntry } from '../../src/types/hash-value.ts';
+import { HashValue, HashEntry, SMALL_TABLE_BYTES } from '../../src/types/hash-value.ts';
 import { SetValue, SetKind } from '../../src/types/set-value.ts';
 import { ElementBytes } from '../../src/types/packed.ts';
 
@@ -122,7 +122,7 @@ describe('hashtable-encoded hashes and sets keep small contents packed', () => {
     expect(contents(hv)).toEqual({ token: 'x'.repeat(100) });
   });
 
-  it('moves into a ByteTable past 128 fields, past 4 KiB, or past hash-max-listpack-entries, never back', () => {
+  it('moves into a ByteTable past 128 fields, past 16 KiB, or past hash-max-listpack-entries, never back', () => {
     const many = new HashValue();
     hset(many, 'long', 'y'.repeat(65));
     for (let i = 0; i < 127; i++) hset(many, `f${i}`, 'v');
@@ -132,11 +132,11 @@ describe('hashtable-encoded hashes and sets keep small contents packed', () => {
     expect(many.size()).toBe(129);
 
     const bulky = new HashValue();
-    hset(bulky, 'a', 'z'.repeat(3000));
+    hset(bulky, 'a', 'z'.repeat(SMALL_TABLE_BYTES - 100));
     expect(bulky.table).toBeNull();
-    hset(bulky, 'a', 'z'.repeat(5000));
+    hset(bulky, 'a', 'z'.repeat(SMALL_TABLE_BYTES + 100));
     expect(bulky.table).not.toBeNull();
-    expect(contents(bulky)).toEqual({ a: 'z'.repeat(5000) });
+    expect(contents(bulky)).toEqual({ a: 'z'.repeat(SMALL_TABLE_BYTES + 100) });
 
     const lowered = new HashValue();
     hset(lowered, 'a', 'q'.repeat(80), 2);
