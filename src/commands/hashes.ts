@@ -23,7 +23,7 @@ import {
   R_OK, R_ZERO, R_ONE, R_EMPTY_ARRAY, R_EMPTY_SCAN, R_RESP3_EMPTY_MAP,
   E_WRONGTYPE, E_SYNTAX, E_NOT_INTEGER, E_NOT_FLOAT, E_OOM, E_OVERFLOW,
 } from '../../protocol/replies.ts';
-import { Status, KeyType, Lookup, Encoding } from '../../store/types.ts';
+import { Status, KeyType, Lookup, Encoding, type StatusCode } from '../../store/types.ts';
 import type { Keyspace } from '../../store/keyspace.ts';
 import { formatInteger } from '../../store/integer-text.ts';
 import { parsed, parseInt64, INT64_MAX, INT64_MIN } from '../numbers.ts';
@@ -91,7 +91,7 @@ function hashForWrite(c: Client, h: number): HashValue {
  * Store a hash built outside the store (RESTORE) as db/key: packed bytes in the key's chunk
  * while it is packed, else the object. Returns OK or OOM.
  */
-export function storeNewHash(store: Keyspace, db: number, key: Uint8Array, koff: number, klen: number, hv: HashValue): number {
+export function storeNewHash(store: Keyspace, db: number, key: Uint8Array, koff: number, klen: number, hv: HashValue): StatusCode {
   if (hv.table !== null) return store.setObject(db, key, koff, klen, KeyType.HASH, hv, hv.memoryBytes());
   const len = hv.storedLength();
   return store.setPacked(db, key, koff, klen, KeyType.HASH, hv.hashtable ? Encoding.PACKED_HASHTABLE : Encoding.PACKED, hv.storedBytes(), 0, len);
