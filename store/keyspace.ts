@@ -1207,6 +1207,25 @@ export class Keyspace implements EvictionHost {
     t.set(id, R_VLEN, shard.addObject(obj, bytes));
     this.objectBytesTotal += bytes;
   }
+  /**
+   * The reverse of packedToObject: the collection at h (in the object table) shrank back to a
+   * packed form, val[voff, voff + vlen), stored in the key's chunk with encoding `enc`; its
+   * object is dropped. TTL and LRU/LFU state are kept. False when out of memory, the key unchanged.
+   */
+  objectToPacked(h: number, enc: EncodingCode, val: Uint8Array, voff: number, vlen: number): boolean {
+    const shard = this.shardOf(h);
+    const id = h >>> this.shardBits;
+    const t = shard.table;
+    const klen = t.klen(id);
+    if (!this.resizeChunk(shard, id, CHUNK_HEADER + klen + vlen, 0, false)) return false;
+    this.objectBytesTotal -= shard.removeObject(t.vlen(id));
+    const a = this.alloc;
+    const loc = t.loc(id);
+    copyBytes(val, voff, a.pages[loc >>> a.locShift], ((loc & a.offMask) << 3) + CHUNK_HEADER + klen, vlen);
+    t.set(id, R_VLEN, vlen);
+    t.setEnc(id, enc);
+    return true;
+  }
   /** The JS object of a complex-type key (one whose encoding is not packed). */
   objectOf(h: number): unknown {
     const shard = this.shardOf(h);

@@ -1,6 +1,6 @@
 /*
  * What every complex value (hash, list, set, sorted set) provides to the generic commands
- * (a small hash or sorted set is packed bytes in its key's chunk, reached through its family's
+ * (a small hash, sorted set or list is packed bytes in its key's chunk, reached through its family's
  * shared view; the others are objects in the store's object table): its OBJECT ENCODING name (Redis's listpack / quicklist /
  * hashtable / intset / skiplist choice for the same contents under the same thresholds), its
  * element count, and a deep copy for COPY. Each family's data structure implements it.

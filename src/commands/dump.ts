@@ -22,7 +22,9 @@ import type { Collection } from './collection.ts';
 import { hashAt, storeNewHash } from './hashes.ts';
 import type { HashValue } from '../types/hash-value.ts';
 import { putZset, zsetAt } from './zsets.ts';
+import { listAt, storeNewList } from './lists.ts';
 import type { ZsetValue } from '../types/zset-value.ts';
+import type { ListValue } from '../types/list-value.ts';
 import { RdbWriter } from '../rdb/rdb-writer.ts';
 import { RdbReader } from '../rdb/rdb-reader.ts';
 import { sealDumpPayload, verifyDumpPayload } from '../rdb/dump-payload.ts';
@@ -71,7 +73,7 @@ function cmdDump(c: Client): void {
     const bytes = store.stringBytes(h);
     writeString(writer, bytes, store.offset, len, intValue, s);
   } else {
-    writeCollection(writer, type, type === KeyType.HASH ? hashAt(store, h) : type === KeyType.ZSET ? zsetAt(store, h) : (store.objectOf(h) as Collection), s);
+    writeCollection(writer, type, type === KeyType.HASH ? hashAt(store, h) : type === KeyType.ZSET ? zsetAt(store, h) : type === KeyType.LIST ? listAt(store, h) : (store.objectOf(h) as Collection), s);
   }
   sealDumpPayload(writer);
   c.reply.bulk(writer.buf, 0, writer.pos);
@@ -173,6 +175,8 @@ function cmdRestore(c: Client): void {
     status = storeNewHash(store, c.db, buf, koff, klen, value.object as HashValue);
   } else if (value.type === KeyType.ZSET) {
     status = putZset(store, c.db, buf, koff, klen, value.object as ZsetValue);
+  } else if (value.type === KeyType.LIST) {
+    status = storeNewList(store, c.db, buf, koff, klen, value.object as ListValue);
   } else {
     status = store.setObject(c.db, buf, koff, klen, value.type, value.object, value.bytes);
   }

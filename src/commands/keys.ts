@@ -441,7 +441,8 @@ function cmdObjectEncoding(c: Client): void {
   if (h < 0) return;
   const store = c.store;
   const enc = store.encodingOf(h);
-  if (enc === Encoding.PACKED) c.reply.bulkString('listpack');
+  // Redis 7.0 answers quicklist for every list, however small.
+  if (enc === Encoding.PACKED) c.reply.bulkString(store.typeOf(h) === KeyType.LIST ? 'quicklist' : 'listpack');
   else if (enc === Encoding.PACKED_HASHTABLE) c.reply.bulkString('hashtable');
   else if (store.typeOf(h) === KeyType.STRING) c.reply.bulkString(ENCODING_NAMES[enc]);
   else c.reply.bulkString((store.objectOf(h) as Collection).encodingName(c.server.config));

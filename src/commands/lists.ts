@@ -3,9 +3,12 @@
  * LLEN, LRANGE, LINDEX, LSET, LINSERT, LREM, LTRIM, LPOS, LMOVE/RPOPLPUSH, LMPOP, and the
  * blocking BLPOP/BRPOP/BRPOPLPUSH/BLMOVE/BLMPOP on top of blocking.ts.
  *
- * Values are ListValue objects in the store's object table (types/list-value.ts). Every write
- * re-charges the key's memory estimate; an emptied list deletes its key; creating a list (a
- * push, or a move into a missing destination) signals the key to clients blocked on it.
+ * A small list is packed bytes in its key's slab chunk, read and written through the shared
+ * view of types/list-value.ts (listAt); a bigger one is a ListValue in the store's object table.
+ * Every write ends in commitList, which stores the view's new bytes, moves a list between the
+ * two forms when it crosses the small-list size, or re-charges the object's memory estimate; an
+ * emptied list deletes its key; creating a list (a push, or a move into a missing destination)
+ * signals the key to clients blocked on it.
  * Arguments are parsed in Redis's order (some before the key lookup, some after), so the same
  * error wins when several apply. Replies stream from the list's nodes into the reply writer
  * (LRANGE of a million elements builds no array). Elements are bytes, never decoded.
@@ -24,9 +27,10 @@ import {
   R_OK, R_ZERO, R_MINUS_ONE, R_EMPTY_ARRAY,
   E_WRONGTYPE, E_SYNTAX, E_NOT_INTEGER, E_OOM, E_NO_SUCH_KEY, E_OUT_OF_RANGE,
 } from '../../protocol/replies.ts';
-import { Status, KeyType, Lookup } from '../../store/types.ts';
+import { Status, KeyType, Lookup, Encoding, type StatusCode } from '../../store/types.ts';
+import type { Keyspace } from '../../store/keyspace.ts';
 import { parsed, INT64_MIN } from '../numbers.ts';
-import { ListValue, ListCursor, ElementRef } from '../types/list-value.ts';
+import { ListValue, ListCursor, ElementRef, viewPackedList, newPackedList, isListView } from '../types/list-value.ts';
 import { parseTimeoutOrReply, blockForKeys, signalKeyReady } from '../blocking.ts';
 import { NotifyClass } from '../keyspace-events.ts';
 
@@ -98,19 +102,61 @@ function lookupList(c: Client, i: number, mode: 0 | 1 | 2): number {
   return c.lookupTyped(i, KeyType.LIST, mode);
 }
 
-function listOf(c: Client, h: number): ListValue {
-  return c.store.objectOf(h) as ListValue;
+/** The list at h: its object, or the shared view of its packed bytes (valid until the next store write). */
+export function listAt(store: Keyspace, h: number): ListValue {
+  if (store.encodingOf(h) !== Encoding.PACKED) return store.objectOf(h) as ListValue;
+  return viewPackedList(store.stringBytes(h), store.offset, store.stringLength(h));
 }
 
-/** After a write to `list` at handle h whose estimate was `before`: delete an emptied key, else re-charge. */
-function commitList(c: Client, h: number, list: ListValue, before: number): void {
-  if (list.length === 0) c.store.deleteHandle(h);
-  else c.store.adjustObjectBytes(h, list.bytes - before);
+function listOf(c: Client, h: number): ListValue {
+  return listAt(c.store, h);
+}
+
+/**
+ * After a write to `list` (from listAt(h); `before`: its estimate then): delete an emptied key;
+ * store a small list's bytes in its chunk, an object that shrank included; move a list that
+ * outgrew its packed form (or whose bigger chunk could not be had) into the object table; else
+ * re-charge the object's estimate. Never fails.
+ */
+function commitList(store: Keyspace, h: number, list: ListValue, before: number): void {
+  if (list.length === 0) {
+    store.deleteHandle(h);
+  } else if (isListView(list)) {
+    let stored = false;
+    if (list.small) {
+      const len = list.storedLength();
+      stored = store.updatePacked(h, Encoding.PACKED, list.storedBytes(), 0, len);
+    }
+    if (!stored) {
+      const obj = list.detach();
+      store.packedToObject(h, obj, obj.bytes);
+    }
+  } else {
+    let packed = false;
+    if (list.small) {
+      const len = list.storedLength();
+      packed = store.objectToPacked(h, Encoding.PACKED, list.storedBytes(), 0, len);
+    }
+    if (!packed) store.adjustObjectBytes(h, list.bytes - before);
+  }
+}
+
+/**
+ * Store a list built outside the store (the view from newPackedList, or an object: SORT STORE,
+ * RESTORE) as db/key: packed in the key's chunk while small, else in the object table. OK or OOM.
+ */
+export function storeNewList(store: Keyspace, db: number, key: Uint8Array, koff: number, klen: number, list: ListValue): StatusCode {
+  if (list.small) {
+    const len = list.storedLength();
+    return store.setPacked(db, key, koff, klen, KeyType.LIST, Encoding.PACKED, list.storedBytes(), 0, len);
+  }
+  const obj = isListView(list) ? list.detach() : list;
+  return store.setObject(db, key, koff, klen, KeyType.LIST, obj, obj.bytes);
 }
 
 /** Store a new list under argument i and signal it to blocked clients. False after replying OOM. */
 function createList(c: Client, i: number, list: ListValue): boolean {
-  if (c.store.setObject(c.db, c.argBuf, c.argOff[i], c.argLen[i], KeyType.LIST, list, list.bytes) !== Status.OK) {
+  if (storeNewList(c.store, c.db, c.argBuf, c.argOff[i], c.argLen[i], list) !== Status.OK) {
     c.reply.raw(E_OOM);
     return false;
   }
@@ -145,7 +191,7 @@ function elementsRemoved(c: Client, h: number, i: number, list: ListValue, befor
     c.store.deleteHandle(h);
     c.notify(NotifyClass.GENERIC, 'del', i);
   } else {
-    c.store.adjustObjectBytes(h, list.bytes - before);
+    commitList(c.store, h, list, before);
   }
   if (!served) c.modified(i);
 }
@@ -198,7 +244,7 @@ let moved = Buffer.allocUnsafeSlow(1024);
  */
 function moveElement(c: Client, sh: number, dh: number, fromHead: boolean, toHead: boolean, served: boolean): void {
   const store = c.store;
-  const src = listOf(c, sh);
+  let src = listOf(c, sh);
   if (fromHead) src.peekHead(ref);
   else src.peekTail(ref);
   const len = ref.len;
@@ -206,9 +252,11 @@ function moveElement(c: Client, sh: number, dh: number, fromHead: boolean, toHea
   moved.set(ref.buf.subarray(ref.off, ref.off + len), 0);
   if (dh < 0) {
     // Create the destination before popping: if that fails (OOM) the source is left untouched.
-    const dst = new ListValue();
+    const dst = newPackedList();
     dst.pushTail(moved, 0, len);
     if (!createList(c, 2, dst)) return;
+    // That used the shared view and may have moved the source's chunk: look the source up again.
+    src = listOf(c, sh);
   }
   const srcBefore = src.bytes;
   if (fromHead) src.popHead();
@@ -217,16 +265,17 @@ function moveElement(c: Client, sh: number, dh: number, fromHead: boolean, toHea
   if (dh === sh) {
     if (toHead) src.pushHead(moved, 0, len);
     else src.pushTail(moved, 0, len);
-    store.adjustObjectBytes(sh, src.bytes - srcBefore);
+    commitList(store, sh, src, srcBefore);
   } else {
     srcDeleted = src.length === 0;
-    commitList(c, sh, src, srcBefore);
+    commitList(store, sh, src, srcBefore);
     if (dh >= 0) {
+      // Looked up after the source is stored: a packed destination takes the shared view over.
       const dst = listOf(c, dh);
       const before = dst.bytes;
       if (toHead) dst.pushHead(moved, 0, len);
       else dst.pushTail(moved, 0, len);
-      store.adjustObjectBytes(dh, dst.bytes - before);
+      commitList(store, dh, dst, before);
     }
   }
   c.modified(2);
@@ -243,22 +292,24 @@ function moveElement(c: Client, sh: number, dh: number, fromHead: boolean, toHea
 function pushGeneric(c: Client, head: boolean, xx: boolean): void {
   const h = lookupList(c, 1, Lookup.WRITE);
   if (h === -2) return;
-  let list: ListValue;
+  let length: number;
   if (h >= 0) {
-    list = listOf(c, h);
+    const list = listOf(c, h);
     const before = list.bytes;
     list.pushMany(head, c.argBuf, c.argOff, c.argLen, 2, c.argc);
-    c.store.adjustObjectBytes(h, list.bytes - before);
+    length = list.length;
+    commitList(c.store, h, list, before);
   } else {
     if (xx) {
       c.reply.raw(R_ZERO);
       return;
     }
-    list = new ListValue();
+    const list = newPackedList();
     list.pushMany(head, c.argBuf, c.argOff, c.argLen, 2, c.argc);
+    length = list.length;
     if (!createList(c, 1, list)) return;
   }
-  c.reply.int(list.length);
+  c.reply.int(length);
   c.modified(1);
   c.notify(NotifyClass.LIST, head ? 'lpush' : 'rpush', 1);
 }
@@ -313,10 +364,11 @@ function cmdLinsert(c: Client): void {
   }
   const bytesBefore = list.bytes;
   list.insertAt(before ? index : index + 1, c.argBuf, c.argOff[4], c.argLen[4]);
-  c.store.adjustObjectBytes(h, list.bytes - bytesBefore);
+  const length = list.length;
+  commitList(c.store, h, list, bytesBefore);
   c.modified(1);
   c.notify(NotifyClass.LIST, 'linsert', 1);
-  c.reply.int(list.length);
+  c.reply.int(length);
 }
 
 // ---- reads ----
@@ -519,7 +571,7 @@ function cmdLset(c: Client): void {
   }
   const before = list.bytes;
   list.setAt(index, c.argBuf, c.argOff[3], c.argLen[3]);
-  c.store.adjustObjectBytes(h, list.bytes - before);
+  commitList(c.store, h, list, before);
   c.reply.raw(R_OK);
   c.modified(1);
   c.notify(NotifyClass.LIST, 'lset', 1);
@@ -560,7 +612,7 @@ function cmdLtrim(c: Client): void {
     c.store.deleteHandle(h);
     c.notify(NotifyClass.GENERIC, 'del', 1);
   } else {
-    c.store.adjustObjectBytes(h, list.bytes - before);
+    commitList(c.store, h, list, before);
   }
   c.modified(1);
   c.reply.raw(R_OK);
@@ -586,7 +638,7 @@ function cmdLrem(c: Client): void {
       c.store.deleteHandle(h);
       c.notify(NotifyClass.GENERIC, 'del', 1);
     } else {
-      c.store.adjustObjectBytes(h, list.bytes - before);
+      commitList(c.store, h, list, before);
     }
   }
   c.reply.int(removed);

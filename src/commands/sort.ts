@@ -46,6 +46,7 @@ import { ListValue, ListCursor } from '../types/list-value.ts';
 import type { SetValue } from '../types/set-value.ts';
 import { ZNIL, compareBytes, type ZsetValue } from '../types/zset-value.ts';
 import { hashAt } from './hashes.ts';
+import { listAt, storeNewList } from './lists.ts';
 import { zsetToSkiplist } from './zsets.ts';
 import { ElementBytes } from '../types/packed.ts';
 
@@ -405,7 +406,7 @@ function sortGeneric(c: Client, readonly: boolean): void {
     sortby = false;
   }
   if (h >= 0 && type === KeyType.ZSET) zsetToSkiplist(store, h);
-  const obj = h < 0 ? null : store.objectOf(h);
+  const obj = h < 0 ? null : type === KeyType.LIST ? listAt(store, h) : store.objectOf(h);
   let vectorlen = obj === null ? 0 : (obj as ListValue | SetValue | ZsetValue).size();
 
   // LIMIT, clamped to the object's size.
@@ -531,7 +532,7 @@ function storeSorted(c: Client, start: number, end: number, getop: number, outpu
       else list.pushTail(EMPTY, 0, 0);
     }
   }
-  if (c.store.setObject(c.db, buf, off, len, KeyType.LIST, list, list.bytes) !== Status.OK) {
+  if (storeNewList(c.store, c.db, buf, off, len, list) !== Status.OK) {
     c.reply.raw(E_OOM);
     return;
   }

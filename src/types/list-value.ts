@@ -14,13 +14,16 @@
  * Each node's buffer is a gap buffer: its entries occupy buf[start, end) with free room on both
  * sides, so a push at either end writes in place and a pop only moves an offset.
  *
- * Small lists (one node of at most SMALL_BYTES) are kept as a latin1 string of the same entries
- * (`packed`), which costs a 16-byte string header instead of a node object and a typed array
- * (~300 bytes): millions of short lists (recent-items, per-user queues) stay compact. Every
- * operation on a small list expands it into a shared scratch node, runs the node code, and packs
- * it back while it is still small (O(SMALL_BYTES) per write, no per-operation allocation but the
- * new string); a list that outgrows it keeps real nodes, and one that shrinks to half of it
- * is packed again.
+ * Small lists (one node of at most SMALL_BYTES) are packed: the same entries as bytes after a
+ * 4-byte element count (PackedForm, packed.ts), stored in the key's own slab chunk like a string
+ * value, so millions of short lists (recent-items, per-user queues) cost no JS object each.
+ * Commands reach a stored small list through a shared view (viewPackedList), which reads the
+ * chunk in place. Every write to a small list
+ * expands it into a shared scratch node, runs the node code, and packs it back into the form's
+ * write buffer while it is still small (O(SMALL_BYTES) per write, no allocation); the command
+ * then stores those bytes in the chunk once (lists.ts). A list that outgrows the small form
+ * keeps real nodes and moves to the store's object table; one that shrinks to half of it is
+ * packed again and moves back into its chunk.
  *
  * Cost: push and pop at either end O(1) amortized (a node's buffer grows by doubling up to
  * nodeBytes; a new node starts when one is full); index access walks nodes from the nearer end,
@@ -29,9 +32,10 @@
  * pass. Elements are binary-safe byte strings; no JS object per element, so the GC sees one
  * object per 8 KB of list.
  *
- * Memory: `bytes` is a running estimate (list object, node objects, typed arrays, buffer
- * capacities or the packed string), kept exact under every operation; command handlers pass
- * the change to store.adjustObjectBytes. OBJECT ENCODING is always `quicklist`, as Redis 7.0
+ * Memory: `bytes` is a running estimate of a list in the object table (list object, node objects,
+ * typed arrays, buffer capacities, or a packed form's write buffer), kept exact under every
+ * operation; command handlers pass the change to store.adjustObjectBytes. A stored small list
+ * is charged its chunk by the store. OBJECT ENCODING is always `quicklist`, as Redis 7.0
  * answers for every list.
  *
  * Reading: ListCursor positions on an element and steps forward or backward, exposing the
@@ -39,15 +43,18 @@
  * the ElementRef filled by peekHead/peekTail, is valid until the next write to any list.
  */
 import type { Collection } from '../commands/collection.ts';
+import { PackedForm } from './packed.ts';
 
 /** Default bytes of entries per node (Redis list-max-listpack-size -2). */
 export const NODE_BYTES = 8192;
-/** A list whose entries fit in this many bytes (one node) is kept packed in a string. */
+/** A list whose entries fit in this many bytes (one node) is kept packed. */
 export const SMALL_BYTES = 512;
 /** Estimated bytes of a ListValue object. */
 const LIST_OVERHEAD = 72;
 /** Estimated bytes of a ListNode object plus its Uint8Array (JS object, ArrayBuffer, backing store header). */
 const NODE_OVERHEAD = 272;
+/** Estimated bytes of a standalone packed form's write buffer beyond its capacity (Buffer object, backing store). */
+const BUFFER_OVERHEAD = 96;
 /** Smallest node buffer. */
 const MIN_CAPACITY = 32;
 
@@ -140,11 +147,6 @@ function bytesEqual(a: Uint8Array, aoff: number, b: Uint8Array, boff: number, le
   return true;
 }
 
-/** V8 heap bytes of a one-byte string of n chars (header + chars, 8-byte aligned). */
-function stringBytes(n: number): number {
-  return 16 + ((n + 7) & ~7);
-}
-
 /** An element as a byte range; valid until the next write to any list. */
 export class ElementRef {
   buf: Uint8Array = EMPTY;
@@ -172,15 +174,7 @@ export class ListNode {
 
 // ---- the small form's scratch node ----
 // A small list is expanded into this node for the length of one operation (see the file comment).
-interface Latin1Buffer extends Uint8Array {
-  latin1Slice(start: number, end: number): string;
-  latin1Write(text: string, offset: number, length: number): number;
-}
-function scratchOf(size: number): Latin1Buffer {
-  return Buffer.allocUnsafeSlow(size) as unknown as Latin1Buffer;
-}
-const latin1Slice = (Buffer.prototype as unknown as Latin1Buffer).latin1Slice;
-let scratchBuf = scratchOf(4 * SMALL_BYTES);
+let scratchBuf = new Uint8Array(4 * SMALL_BYTES);
 const scratchNode = new ListNode(scratchBuf, 0);
 /** The current operation expanded a small list into the scratch node (operations never nest). */
 let expanded = false;
@@ -189,19 +183,20 @@ let locNode: ListNode = scratchNode;
 let locPos = 0;
 let locIndex = 0;
 
-export class ListValue implements Collection {
-  /** Entries of a small list (one node of at most SMALL_BYTES), as latin1; null when in nodes. */
-  packed: string | null = '';
+export class ListValue extends PackedForm implements Collection {
+  /** Packed: the entries are the packed form's (one node's worth, at most SMALL_BYTES); else in nodes. */
+  small = true;
   head: ListNode | null = null;
   tail: ListNode | null = null;
   length = 0;
   nodeCount = 0;
   /** Estimated memory in bytes. */
-  bytes = LIST_OVERHEAD + stringBytes(0);
+  bytes = LIST_OVERHEAD;
   /** Bytes of entries per node. */
   readonly nodeBytes: number;
 
   constructor(nodeBytes: number = NODE_BYTES) {
+    super();
     this.nodeBytes = nodeBytes;
   }
 
@@ -221,12 +216,12 @@ export class ListValue implements Collection {
   clone(): ListValue {
     const out = new ListValue(this.nodeBytes);
     out.length = this.length;
-    if (this.packed !== null) {
-      out.packed = this.packed;
-      out.bytes = this.bytes;
+    if (this.small) {
+      out.copyFrom(this);
+      out.bytes = out.packedBytes();
       return out;
     }
-    out.packed = null;
+    out.small = false;
     out.bytes = LIST_OVERHEAD;
     for (let n = this.head; n !== null; n = n.next) {
       const used = n.end - n.start;
@@ -241,23 +236,68 @@ export class ListValue implements Collection {
 
   // ---- the small form ----
 
+  /** Point this list (a shared view) at the small list stored at b[off, off + len). */
+  bindList(b: Uint8Array, off: number, len: number): void {
+    this.bindStored(b, off, len);
+    this.small = true;
+    this.length = this.n;
+    this.head = this.tail = null;
+    this.nodeCount = 0;
+    this.bytes = LIST_OVERHEAD;
+  }
+
+  /** Make this list empty and small. */
+  clearList(): void {
+    this.clearStored();
+    this.small = true;
+    this.length = 0;
+    this.head = this.tail = null;
+    this.nodeCount = 0;
+    this.bytes = LIST_OVERHEAD;
+  }
+
+  /** A new list holding this one's contents (its nodes, or a copy of its packed form); this one is emptied. */
+  detach(): ListValue {
+    const out = new ListValue(this.nodeBytes);
+    out.length = this.length;
+    if (this.small) {
+      out.copyFrom(this);
+      out.bytes = out.packedBytes();
+    } else {
+      out.small = false;
+      out.head = this.head;
+      out.tail = this.tail;
+      out.nodeCount = this.nodeCount;
+      out.bytes = this.bytes;
+    }
+    this.clearList();
+    return out;
+  }
+
+  /** Estimate of a small list held in its own write buffer. */
+  private packedBytes(): number {
+    return LIST_OVERHEAD + BUFFER_OVERHEAD + this.writeBufferBytes;
+  }
+
   /** Expand a small list into the scratch node (no-op for a list in nodes). */
   private expand(): void {
-    const s = this.packed;
-    if (s === null) return;
-    const n = s.length;
-    if (scratchBuf.length < 2 * n + 64) scratchBuf = scratchOf(2 * n + 64);
+    if (!this.small) return;
+    const n = this.plen;
+    if (scratchBuf.length < 2 * n + 64) scratchBuf = new Uint8Array(2 * n + 64);
     const node = scratchNode;
     node.buf = scratchBuf;
     node.prev = node.next = null;
     // Centered, so a push at either end has room. An empty list gets the (empty) scratch node
     // too, so its first push does not allocate; settle() never leaves it in a list.
     const at = (scratchBuf.length - n) >> 1;
-    if (n > 0) scratchBuf.latin1Write(s, at, n);
+    const src = this.pbuf;
+    const base = this.pbase;
+    if (n <= 64) for (let i = 0; i < n; i++) scratchBuf[at + i] = src[base + i];
+    else scratchBuf.set(src.subarray(base, base + n), at);
     node.start = at;
     node.end = at + n;
     node.count = this.length;
-    this.packed = null;
+    this.small = false;
     this.head = this.tail = node;
     this.nodeCount = 1;
     this.bytes = LIST_OVERHEAD + NODE_OVERHEAD + scratchBuf.length;
@@ -273,20 +313,22 @@ export class ListValue implements Collection {
     const wasExpanded = expanded;
     expanded = false;
     if (this.length === 0) {
-      this.packed = '';
+      this.replaceElements(scratchBuf, 0, 0, 0);
+      this.small = true;
       this.head = this.tail = null;
       this.nodeCount = 0;
-      this.bytes = LIST_OVERHEAD + stringBytes(0);
+      this.bytes = this.packedBytes();
       return;
     }
     const h = this.head!;
     if (h === this.tail) {
       const used = h.end - h.start;
       if (used <= (h === scratchNode ? this.smallBytes : this.smallBytes >> 1)) {
-        this.packed = latin1Slice.call(h.buf, h.start, h.end);
+        this.replaceElements(h.buf, h.start, used, this.length);
+        this.small = true;
         this.head = this.tail = null;
         this.nodeCount = 0;
-        this.bytes = LIST_OVERHEAD + stringBytes(used);
+        this.bytes = this.packedBytes();
         return;
       }
     }
@@ -793,34 +835,30 @@ export class ListValue implements Collection {
     ref.len = c.len;
   }
 
-  /** The first node to read from: the scratch node holding a small list's entries, or the head. */
+  /** The first node to read from: the scratch node over a small list's entries, or the head. */
   readHead(): ListNode | null {
-    if (this.packed !== null) return this.readSmall();
+    if (this.small) return this.readSmall();
     return this.head;
   }
 
-  /** Position the scratch node over a small list's entries for reading. */
+  /** Point the scratch node at a small list's entries, where they are (chunk or write buffer), for reading. */
   private readSmall(): ListNode | null {
-    const s = this.packed!;
     if (this.length === 0) return null;
-    const n = s.length;
-    if (scratchBuf.length < 2 * n + 64) scratchBuf = scratchOf(2 * n + 64);
     const node = scratchNode;
-    node.buf = scratchBuf;
+    node.buf = this.pbuf;
     node.prev = node.next = null;
-    scratchBuf.latin1Write(s, 0, n);
-    node.start = 0;
-    node.end = n;
+    node.start = this.pbase;
+    node.end = this.pbase + this.plen;
     node.count = this.length;
     return node;
   }
 
   /** Node and entry position of element index for a cursor (list in nodes or read through scratch). */
   seekNode(index: number): ListNode {
-    if (this.packed !== null) {
+    if (this.small) {
       const node = this.readSmall()!;
       const b = node.buf;
-      let p = 0;
+      let p = node.start;
       for (let i = 0; i < index; i++) p += entrySize(readHeader(b, p));
       locNode = node;
       locPos = p;
@@ -847,19 +885,19 @@ export class ListValue implements Collection {
 
   /** Check the structure's invariants (tests). Returns an error text or null. */
   checkInvariants(): string | null {
-    if (this.packed !== null) {
+    if (this.small) {
       if (this.head !== null || this.tail !== null) return 'small list with nodes';
-      if (this.packed.length > this.smallBytes) return 'packed list too big';
-      let p = 0;
-      const s = this.packed;
-      const b = Buffer.from(s, 'latin1');
+      if (this.plen > this.smallBytes) return 'packed list too big';
+      const b = this.pbuf;
+      const end = this.pbase + this.plen;
+      let p = this.pbase;
       let k = 0;
-      while (p < b.length) {
+      while (p < end) {
         p += entrySize(readHeader(b, p));
         k++;
       }
-      if (p !== b.length || k !== this.length) return 'packed entries inconsistent';
-      if (this.bytes !== LIST_OVERHEAD + stringBytes(s.length)) return `bytes ${this.bytes} != estimate`;
+      if (p !== end || k !== this.length || this.n !== this.length) return 'packed entries inconsistent';
+      if (this.bytes !== LIST_OVERHEAD && this.bytes !== this.packedBytes()) return `bytes ${this.bytes} != estimate`;
       return null;
     }
     let count = 0;
@@ -973,3 +1011,28 @@ export class ListCursor {
 }
 
 const sharedCursor = new ListCursor();
+
+/**
+ * The shared view through which commands reach a stored small list. A command holds one at a
+ * time: LMOVE copies the element it moves and stores the source before it looks up the
+ * destination. The view's writes land in its write buffer; the command stores them (lists.ts),
+ * so a view never outlives the command.
+ */
+const view = new ListValue();
+
+/** The view pointed at the small list stored at b[off, off + len). */
+export function viewPackedList(b: Uint8Array, off: number, len: number): ListValue {
+  view.bindList(b, off, len);
+  return view;
+}
+
+/** The view, emptied, to build a new list in. */
+export function newPackedList(): ListValue {
+  view.clearList();
+  return view;
+}
+
+/** The list is the shared view (its result is stored by the caller), not an object of its own. */
+export function isListView(list: ListValue): boolean {
+  return list === view;
+}

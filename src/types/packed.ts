@@ -263,7 +263,7 @@ const NO_BYTES = new Uint8Array(0);
  * the elements are bytes [pbase, pbase + plen) of pbuf, either the chunk (after bindStored) or
  * this form's own write buffer. The first write copies them into the write buffer (offsets
  * relative to pbase stay valid), where edits happen in place; the owner then stores
- * storedBytes()[0, storedLength()) once. Shared by small hashes and sorted sets.
+ * storedBytes()[0, storedLength()) once. Shared by small hashes, sorted sets and lists.
  */
 export class PackedForm {
   pbuf: Uint8Array = NO_BYTES;
@@ -327,6 +327,21 @@ export class PackedForm {
     for (let i = 0; i < other.plen; i++) w[STORED_HEADER + i] = src[base + i];
     this.plen = other.plen;
     this.n = other.n;
+  }
+
+  /** Replace the elements by the n elements packed at src[off, off + len), in the write buffer. */
+  protected replaceElements(src: Uint8Array, off: number, len: number, n: number): void {
+    this.plen = 0;
+    const w = this.writable(len);
+    if (len <= 64) for (let i = 0; i < len; i++) w[STORED_HEADER + i] = src[off + i];
+    else w.set(src.subarray(off, off + len), STORED_HEADER);
+    this.plen = len;
+    this.n = n;
+  }
+
+  /** Capacity of the write buffer (0 before the first write): part of a standalone form's memory. */
+  protected get writeBufferBytes(): number {
+    return this.work === null ? 0 : this.work.length;
   }
 
   /** The write buffer holding the elements, with room for `extra` more bytes. */

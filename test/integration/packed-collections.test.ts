@@ -1,12 +1,15 @@
 /*
- * Small hashes and sorted sets kept as packed bytes in their keys' slab chunks (issue 13),
+ * Small hashes, sorted sets and lists kept as packed bytes in their keys' slab chunks (issue 13),
  * driven over the wire against a model. Hashes: random HSET / HSETNX / HDEL / HINCRBY over many hashes at once, with string
  * keys growing and shrinking between them, so chunks move between size classes and pages are
  * shared and fragmented. After every round each hash is read back whole (HGETALL in listpack
  * order while it is a listpack), with HLEN, OBJECT ENCODING, its TTL (kept through the move to
  * the object table), and a DUMP / RESTORE and a COPY of it. Sorted sets the same way, with
  * ZADD / ZINCRBY / ZREM / ZPOPMIN / ZREMRANGEBYRANK, read back with ZRANGE WITHSCORES in
- * (score, member) order. The differential corpus checks the replies against redis-server;
+ * (score, member) order. Lists with pushes, pops, LSET / LINSERT / LREM / LTRIM and LMOVE
+ * between them (source and destination packed, in nodes, the same key or missing), with
+ * elements big enough to cross the small-list size both ways, read back with LRANGE. The
+ * differential corpus checks the replies against redis-server;
  * this checks the storage under churn.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -240,5 +243,129 @@ describe('packed hashes under churn', () => {
         for (const other of ['pz:restored', 'pz:copied']) expect(await redis.zrange(other, 0, -1, 'WITHSCORES')).toEqual(expected);
       }
     }
+  });
+
+  it('lists match a model through pushes, pops, edits, LMOVE, packing both ways, chunk moves, DUMP/RESTORE, COPY and TTLs', async () => {
+    const random = rng(41);
+    const model = new Map<string, string[]>();
+    const keys = Array.from({ length: 30 }, (_, i) => `pl:${i}`);
+    const withTtl = new Set<string>();
+    // Mostly short elements; now and then one of 100 to 300 bytes, so a list crosses the
+    // 512-byte small form and, popped again, falls back under half of it.
+    const element = (): Buffer => bytes(random, random() < 0.1 ? 100 + Math.floor(random() * 200) : 12);
+    const pick = (): string => keys[Math.floor(random() * keys.length)];
+    for (let round = 0; round < 30; round++) {
+      const pipe = redis.pipeline();
+      for (let op = 0; op < 120; op++) {
+        const key = pick();
+        const l = model.get(key) ?? [];
+        const r = random();
+        if (r < 0.3) {
+          const els = Array.from({ length: 1 + Math.floor(random() * 4) }, element);
+          if (random() < 0.5) {
+            pipe.lpush(key, ...els);
+            for (const e of els) l.unshift(e.toString('latin1'));
+          } else {
+            pipe.rpush(key, ...els);
+            for (const e of els) l.push(e.toString('latin1'));
+          }
+        } else if (r < 0.45) {
+          const n = 1 + Math.floor(random() * 3);
+          if (random() < 0.5) {
+            pipe.lpop(key, n);
+            l.splice(0, n);
+          } else {
+            pipe.rpop(key, n);
+            l.splice(Math.max(0, l.length - n), n);
+          }
+        } else if (r < 0.52 && l.length > 0) {
+          const i = Math.floor(random() * l.length);
+          const e = element();
+          pipe.lset(key, i, e);
+          l[i] = e.toString('latin1');
+        } else if (r < 0.59 && l.length > 0) {
+          const pivot = l[Math.floor(random() * l.length)];
+          const e = element();
+          const before = random() < 0.5;
+          pipe.call('LINSERT', key, before ? 'BEFORE' : 'AFTER', Buffer.from(pivot, 'latin1'), e);
+          const at = l.indexOf(pivot);
+          l.splice(before ? at : at + 1, 0, e.toString('latin1'));
+        } else if (r < 0.64 && l.length > 0) {
+          const target = l[Math.floor(random() * l.length)];
+          pipe.lrem(key, 0, Buffer.from(target, 'latin1'));
+          for (let i = l.length - 1; i >= 0; i--) if (l[i] === target) l.splice(i, 1);
+        } else if (r < 0.68) {
+          pipe.ltrim(key, 1, -2);
+          l.splice(0, l.length, ...l.slice(1, -1));
+        } else if (r < 0.85) {
+          const dst = random() < 0.2 ? key : pick();
+          const fromLeft = random() < 0.5;
+          const toLeft = random() < 0.5;
+          pipe.call('LMOVE', key, dst, fromLeft ? 'LEFT' : 'RIGHT', toLeft ? 'LEFT' : 'RIGHT');
+          if (l.length > 0) {
+            const e = fromLeft ? l.shift()! : l.pop()!;
+            const d = dst === key ? l : (model.get(dst) ?? []);
+            if (toLeft) d.unshift(e);
+            else d.push(e);
+            if (dst !== key) model.set(dst, d);
+          }
+        } else {
+          const s = `lstr:${Math.floor(random() * 30)}`;
+          if (random() < 0.5) pipe.append(s, bytes(random, 150));
+          else pipe.del(s);
+        }
+        model.set(key, l);
+        for (const [k, list] of model) {
+          if (list.length > 0) continue;
+          model.delete(k);
+          withTtl.delete(k);
+        }
+      }
+      for (const key of keys) {
+        if (model.has(key) && !withTtl.has(key) && random() < 0.1) {
+          pipe.expire(key, 1000);
+          withTtl.add(key);
+        }
+      }
+      const results = await pipe.exec();
+      for (const [err] of results ?? []) expect(err).toBeNull();
+      for (const key of keys) {
+        const l = model.get(key);
+        if (l === undefined) {
+          expect(await redis.exists(key)).toBe(0);
+          continue;
+        }
+        const raw = (await redis.lrangeBuffer(key, 0, -1)).map((b) => b.toString('latin1'));
+        expect(raw).toEqual(l);
+        expect(await redis.llen(key)).toBe(l.length);
+        expect(await redis.object('ENCODING', key)).toBe('quicklist');
+        expect((await redis.ttl(key)) > 0).toBe(withTtl.has(key));
+      }
+      const key = [...model.keys()][Math.floor(random() * model.size)];
+      if (key !== undefined) {
+        await redis.restore('pl:restored', 0, await redis.dumpBuffer(key), 'REPLACE');
+        await redis.copy(key, 'pl:copied', 'REPLACE');
+        const expected = [...model.get(key)!];
+        await redis.rpush(key, 'after-copy');
+        model.get(key)!.push('after-copy');
+        for (const other of ['pl:restored', 'pl:copied']) {
+          expect((await redis.lrangeBuffer(other, 0, -1)).map((b) => b.toString('latin1'))).toEqual(expected);
+        }
+      }
+    }
+  });
+
+  it('a small list costs its chunk alone, moves to nodes past 512 bytes of entries and back into its chunk when it shrinks', async () => {
+    await redis.del('pl:size');
+    await redis.rpush('pl:size', 'a', 'b', 'c');
+    const packed = Number(await redis.memory('USAGE', 'pl:size'));
+    // Chunk (owner, key, count, three 3-byte entries), entry record and index slot: no list object.
+    expect(packed).toBeLessThan(120);
+    await redis.rpush('pl:size', 'x'.repeat(300), 'y'.repeat(300));
+    expect(Number(await redis.memory('USAGE', 'pl:size'))).toBeGreaterThan(packed + 600);
+    expect(await redis.rpop('pl:size', 2)).toEqual(['y'.repeat(300), 'x'.repeat(300)]);
+    expect(Number(await redis.memory('USAGE', 'pl:size'))).toBe(packed);
+    expect(await redis.lrange('pl:size', 0, -1)).toEqual(['a', 'b', 'c']);
+    expect(await redis.object('ENCODING', 'pl:size')).toBe('quicklist');
   });
 });

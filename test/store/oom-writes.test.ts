@@ -252,4 +252,29 @@ describe('out-of-memory writes leave keys as they were', () => {
     ks.deleteHandle(h);
     expect(ks.usedMemory()).toBeLessThan(used);
   });
+  it('an object that shrinks back to a packed form moves into its chunk, or stays an object when no chunk can be had', () => {
+    const { ks } = makeStore();
+    const list = { list: true };
+    putObject(ks, 'shrunk', KeyType.LIST, list, 500);
+    const h = handle(ks, 0, 'shrunk');
+    ks.setExpireAt(h, T0 + 60_000);
+    const used = ks.usedMemory();
+    exhaust(ks);
+    // No page for a chunk of that size: refused, the object and its charge stay.
+    expect(ks.objectToPacked(h, Encoding.PACKED, bigValue, 0, BIG)).toBe(false);
+    expect(ks.encodingOf(h)).toBe(Encoding.RAW);
+    expect(ks.objectOf(h)).toBe(list);
+    expect(ks.usedMemory()).toBe(used);
+    ks.alloc.limitBytes = 0;
+    const packed = b('\x02\x00\x00\x00\x01a\x01\x01b\x01');
+    expect(ks.objectToPacked(h, Encoding.PACKED, packed, 0, packed.length)).toBe(true);
+    expect(ks.encodingOf(h)).toBe(Encoding.PACKED);
+    expect(ks.typeOf(h)).toBe(KeyType.LIST);
+    expect(Buffer.from(ks.stringBytes(h).subarray(ks.offset, ks.offset + packed.length))).toEqual(Buffer.from(packed));
+    expect(ks.expireAt(h)).toBe(T0 + 60_000);
+    // The object's 500 bytes are no longer charged; the chunk grew by the packed bytes at most.
+    expect(ks.usedMemory()).toBeLessThan(used - 500 + 64);
+    ks.deleteHandle(h);
+    expect(handle(ks, 0, 'shrunk')).toBe(-1);
+  });
 });

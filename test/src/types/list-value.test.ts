@@ -156,16 +156,16 @@ describe('ListValue against an array model', () => {
     });
   }
 
-  it('a small list is packed in a string; it unpacks past SMALL_BYTES and packs again when it shrinks', () => {
+  it('a small list is packed; it unpacks past SMALL_BYTES and packs again when it shrinks', () => {
     const list = new ListValue();
     const el = Buffer.alloc(10, 1);
     for (let i = 0; i < 5; i++) list.pushTail(el, 0, el.length);
-    expect(list.packed).not.toBeNull();
-    while (list.packed !== null) list.pushTail(el, 0, el.length);
+    expect(list.small).toBe(true);
+    while (list.small) list.pushTail(el, 0, el.length);
     expect(list.length).toBe(Math.floor(SMALL_BYTES / 12) + 1);
     expect(list.checkInvariants()).toBeNull();
     list.trimHead(list.length - 3);
-    expect(list.packed).not.toBeNull();
+    expect(list.small).toBe(true);
     expect(list.checkInvariants()).toBeNull();
   });
 
