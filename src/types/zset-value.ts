@@ -34,8 +34,10 @@
  * Costs: skiplist add/remove/score/rank O(log n) (expected); ranges O(log n + m); the arena
  * is compacted when half of it is garbage, the hash table doubles at load 1 and halves below
  * 1/8, all amortized O(1) per operation. The hash table resizes incrementally (a few buckets
- * per write, as Redis's dict); the node arrays, level pool and arena still grow by copying
- * into arrays twice the size, O(n) at that one insert.
+ * per write, as Redis's dict). The node arrays, level pool and arena grow by copying into
+ * arrays twice the size, and a big one's next arrays are made ready a slice per write
+ * beforehand (Reserve below), so that copy runs into memory already mapped: first-touch page
+ * faults, not the copy, made growing a million-member set stall for 50 to 100 ms.
  */
 import type { Collection } from '../commands/collection.ts';
 import { PackedForm } from './packed.ts';
@@ -48,6 +50,79 @@ const HEADER = 0;
 
 /** Bytes charged per value for the JS objects and typed-array headers (an estimate). */
 const OBJECT_OVERHEAD = 160;
+
+type Column = Float64Array | Uint32Array | Int32Array | Uint8Array;
+
+/** Columns of at least this many elements grow through a Reserve; a smaller copy takes under a millisecond. */
+const RESERVE_MIN = 1 << 15;
+
+/**
+ * The next, doubled arrays of columns that grow together (the node arrays; the level pool; the
+ * arena; the hash table), made ready a slice per write. A large typed array comes zeroed from
+ * an mmap whose pages the kernel maps on first write, about 3 ms per MB on this VM: growing a
+ * million-member set's node arrays faulted in 33 MB at once. Allocated when the columns are
+ * half full, the next arrays get `goal` elements written a few per write (the part the growth
+ * copies into, or a whole hash table's empty buckets), so the growth itself is a memcpy.
+ */
+class Reserve {
+  next: Column[] | null = null;
+  /** Elements of each next array written so far, from 0. */
+  private ready = 0;
+  private goal = 0;
+
+  /** Whether columns of length `len`, `used` of it in use, should get their next arrays now. */
+  due(len: number, used: number): boolean {
+    return this.next === null && len >= RESERVE_MIN && used * 2 >= len;
+  }
+
+  /** Allocate arrays of twice the columns' length; `goal` elements of each are to be written before the growth. */
+  prepare(cols: Column[], goal: number): void {
+    const next: Column[] = [];
+    for (const c of cols) next.push(new (c.constructor as new (n: number) => Column)(c.length * 2));
+    this.next = next;
+    this.ready = 0;
+    this.goal = goal;
+  }
+
+  /** Write up to `k` more elements of each next array with `fill`. */
+  step(k: number, fill: number): void {
+    const next = this.next;
+    if (next === null || this.ready >= this.goal) return;
+    const to = Math.min(this.goal, this.ready + k);
+    for (let i = 0; i < next.length; i++) next[i].fill(fill, this.ready, to);
+    this.ready = to;
+  }
+
+  /**
+   * The next arrays if they hold at least `min` elements (null otherwise: grow the usual way),
+   * with `cols` copied in (`copy`) or the rest of the goal written with `fill` (a hash table).
+   */
+  take(cols: Column[], min: number, copy: boolean, fill: number): Column[] | null {
+    const next = this.next;
+    this.drop();
+    if (next === null || next[0].length < min) return null;
+    for (let i = 0; i < next.length; i++) {
+      if (copy) next[i].set(cols[i]);
+      else if (this.ready < this.goal) next[i].fill(fill, this.ready, this.goal);
+    }
+    return next;
+  }
+
+  drop(): void {
+    this.next = null;
+    this.ready = 0;
+    this.goal = 0;
+  }
+
+  /** Bytes written so far (mapped memory). */
+  bytes(): number {
+    const next = this.next;
+    if (next === null) return 0;
+    let b = 0;
+    for (let i = 0; i < next.length; i++) b += this.ready * next[i].BYTES_PER_ELEMENT;
+    return b;
+  }
+}
 
 /** Flags of ZsetValue.add, as zsetAdd's in_flags. */
 export const ZaddIn = { INCR: 1, NX: 2, XX: 4, GT: 8, LT: 16 } as const;
@@ -203,6 +278,11 @@ export class ZSkiplist {
   arena: Uint8Array;
   private arenaHigh = 0;
   private garbage = 0;
+  // the next arrays of the node columns, level pool, arena and hash table (Reserve)
+  private readonly nodeReserve = new Reserve();
+  private readonly poolReserve = new Reserve();
+  private readonly arenaReserve = new Reserve();
+  private readonly bucketReserve = new Reserve();
 
   constructor(capacity = 16) {
     const cap = Math.max(4, capacity + 1);
@@ -232,14 +312,31 @@ export class ZSkiplist {
       this.score.byteLength + this.moff.byteLength + this.mlen.byteLength + this.back.byteLength +
       this.lbase.byteLength + this.lcnt.byteLength + this.hnext.byteLength + this.hcode.byteLength +
       this.fwd.byteLength + this.span.byteLength + this.buckets.byteLength + (this.oldBuckets === null ? 0 : this.oldBuckets.byteLength) +
-      this.arena.byteLength + OBJECT_OVERHEAD * 2
+      this.arena.byteLength + OBJECT_OVERHEAD * 2 +
+      this.nodeReserve.bytes() + this.poolReserve.bytes() + this.arenaReserve.bytes() + this.bucketReserve.bytes()
     );
   }
 
   // ---- allocation ----
 
+  private nodeColumns(): Column[] {
+    return [this.score, this.moff, this.mlen, this.back, this.lbase, this.lcnt, this.hnext, this.hcode];
+  }
+
   private growNodes(): void {
     const cap = this.score.length * 2;
+    const next = this.nodeReserve.take(this.nodeColumns(), cap, true, 0);
+    if (next !== null) {
+      this.score = next[0] as Float64Array;
+      this.moff = next[1] as Uint32Array;
+      this.mlen = next[2] as Uint32Array;
+      this.back = next[3] as Int32Array;
+      this.lbase = next[4] as Int32Array;
+      this.lcnt = next[5] as Uint8Array;
+      this.hnext = next[6] as Int32Array;
+      this.hcode = next[7] as Int32Array;
+      return;
+    }
     const grow = <T extends Float64Array | Uint32Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
       const b = make(cap);
       b.set(a);
@@ -261,14 +358,23 @@ export class ZSkiplist {
       this.lfree[n] = this.fwd[head];
       return head;
     }
-    if (this.poolHigh + n > this.fwd.length) {
-      const cap = Math.max(this.fwd.length * 2, this.poolHigh + n);
-      const f = new Int32Array(cap);
-      f.set(this.fwd);
-      const s = new Int32Array(cap);
-      s.set(this.span);
-      this.fwd = f;
-      this.span = s;
+    const len = this.fwd.length;
+    if (this.poolReserve.due(len, this.poolHigh)) this.poolReserve.prepare([this.fwd, this.span], len);
+    this.poolReserve.step(2 * n + 8, 0);
+    if (this.poolHigh + n > len) {
+      const cap = Math.max(len * 2, this.poolHigh + n);
+      const next = this.poolReserve.take([this.fwd, this.span], cap, true, 0);
+      if (next !== null) {
+        this.fwd = next[0] as Int32Array;
+        this.span = next[1] as Int32Array;
+      } else {
+        const f = new Int32Array(cap);
+        f.set(this.fwd);
+        const s = new Int32Array(cap);
+        s.set(this.span);
+        this.fwd = f;
+        this.span = s;
+      }
     }
     const base = this.poolHigh;
     this.poolHigh += n;
@@ -279,7 +385,10 @@ export class ZSkiplist {
     let x = this.freeNode;
     if (x !== NIL) this.freeNode = this.hnext[x];
     else {
-      if (this.nodeHigh >= this.score.length) this.growNodes();
+      const len = this.score.length;
+      if (this.nodeReserve.due(len, this.nodeHigh)) this.nodeReserve.prepare(this.nodeColumns(), len);
+      this.nodeReserve.step(4, 0);
+      if (this.nodeHigh >= len) this.growNodes();
       x = this.nodeHigh++;
     }
     this.lbase[x] = this.allocLevels(levels);
@@ -299,13 +408,22 @@ export class ZSkiplist {
   }
 
   private storeMember(x: number, buf: Uint8Array, off: number, len: number): void {
-    if (this.arenaHigh + len > this.arena.length) {
+    const size = this.arena.length;
+    if (this.arenaReserve.due(size, this.arenaHigh)) this.arenaReserve.prepare([this.arena], size);
+    this.arenaReserve.step(4 * len + 64, 0);
+    if (this.arenaHigh + len > size) {
       const live = this.arenaHigh - this.garbage;
       if (this.garbage > live) this.compactArena(len);
       if (this.arenaHigh + len > this.arena.length) {
-        const a = new Uint8Array(Math.max(this.arena.length * 2, this.arenaHigh + len + 64));
-        a.set(this.arena.subarray(0, this.arenaHigh));
-        this.arena = a;
+        const need = Math.max(this.arena.length * 2, this.arenaHigh + len + 64);
+        const next = this.arenaReserve.take([this.arena], need, true, 0);
+        if (next !== null) {
+          this.arena = next[0] as Uint8Array;
+        } else {
+          const a = new Uint8Array(need);
+          a.set(this.arena.subarray(0, this.arenaHigh));
+          this.arena = a;
+        }
       }
     }
     copyInto(buf, off, this.arena, this.arenaHigh, len);
@@ -316,6 +434,7 @@ export class ZSkiplist {
 
   /** Copy live members into a fresh arena (order of the list). */
   private compactArena(extra: number): void {
+    this.arenaReserve.drop();
     const live = this.arenaHigh - this.garbage;
     const a = new Uint8Array(Math.max(64, Math.ceil((live + extra) * 1.5)));
     let p = 0;
@@ -357,6 +476,9 @@ export class ZSkiplist {
 
   private hashInsert(x: number, h: number): void {
     if (this.oldBuckets !== null) this.rehashStep(REHASH_STEP);
+    const size = this.buckets.length;
+    if (this.bucketReserve.due(size, this.length)) this.bucketReserve.prepare([this.buckets], size * 2);
+    this.bucketReserve.step(8, NIL);
     this.hcode[x] = h;
     const b = h & this.mask;
     this.hnext[x] = this.buckets[b];
@@ -395,7 +517,9 @@ export class ZSkiplist {
     this.oldBuckets = this.buckets;
     this.oldMask = this.mask;
     this.rehashIndex = 0;
-    this.buckets = new Int32Array(size).fill(NIL);
+    const next = size === this.buckets.length * 2 ? this.bucketReserve.take([this.buckets], size, false, NIL) : null;
+    this.bucketReserve.drop();
+    this.buckets = next !== null ? (next[0] as Int32Array) : new Int32Array(size).fill(NIL);
     this.mask = size - 1;
   }
 

@@ -455,6 +455,42 @@ describe('ZsetValue against a sorted-array model', () => {
     zv.sl!.verify();
   });
 
+  it('big columns grow from arrays prepared a slice per write: contents, order, ranks and the estimate stay exact', () => {
+    const zv = new ZsetValue(true);
+    const sl = zv.sl!;
+    const reserves = sl as unknown as Record<'nodeReserve' | 'poolReserve' | 'arenaReserve' | 'bucketReserve', { next: unknown[] | null }>;
+    const member = (i: number): Buffer => Buffer.from(`member-${i}-${'x'.repeat(i % 13)}`);
+    const scoreOf = (i: number): number => ((i * 7919) % 100_003) / 7;
+    let prepared = 0;
+    let previous = zv.bytes();
+    for (let i = 0; i < 300_000; i++) {
+      const b = member(i);
+      zv.add(b, 0, b.length, scoreOf(i), 0, 128, 64);
+      // Removals along the way put nodes and level runs on the free lists and garbage in the arena.
+      if (i % 5 === 4) {
+        const r = member(i - 3);
+        expect(zv.remove(r, 0, r.length)).toBe(true);
+      }
+      if (i % 10_000 === 0) {
+        for (const k of ['nodeReserve', 'poolReserve', 'arenaReserve', 'bucketReserve'] as const) if (reserves[k].next !== null) prepared++;
+        // The estimate moves with the set and its prepared arrays, never by a column's whole size at once.
+        const now = zv.bytes();
+        expect(Math.abs(now - previous)).toBeLessThan(12 * 1024 * 1024);
+        previous = now;
+      }
+    }
+    expect(prepared).toBeGreaterThan(10);
+    expect(sl.score.length).toBeGreaterThanOrEqual(240_000);
+    sl.verify();
+    for (let i = 0; i < 300_000; i++) {
+      const b = member(i);
+      const removed = i % 5 === 1;
+      if (removed) expect(zv.find(b, 0, b.length)).toBe(ZNIL);
+      else expect(zv.score(b, 0, b.length)).toBe(scoreOf(i));
+    }
+    expect(zv.size()).toBe(240_000);
+  });
+
   it('memory estimate grows with the set and falls back after removals', () => {
     const zv = new ZsetValue(true);
     const empty = zv.bytes();
