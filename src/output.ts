@@ -126,6 +126,14 @@ export class OutputScheduler {
    * pipeline. The flush ends the turn.
    */
   turnDeadline = 0;
+  /**
+   * Clients that yielded with input left, in order, from `yieldHead` (connection.ts): each turn
+   * runs them from the head until the turn's time is spent; those not reached stay ahead of
+   * those that ran and yielded again, so no pipelining client starves another.
+   */
+  readonly yielded: Client[] = [];
+  yieldHead = 0;
+  yieldScheduled = false;
   private server: ServerState | null = null;
   private queue: Client[] = [];
   private spare: Client[] = [];
