@@ -61,33 +61,40 @@ const RESERVE_MIN = 1 << 15;
  * arena; the hash table), made ready a slice per write. A large typed array comes zeroed from
  * an mmap whose pages the kernel maps on first write, about 3 ms per MB on this VM: growing a
  * million-member set's node arrays faulted in 33 MB at once. Allocated when the columns are
- * half full, the next arrays get `goal` elements written a few per write (the part the growth
- * copies into, or a whole hash table's empty buckets), so the growth itself is a memcpy.
+ * 7/8 full, the next arrays get `goal` elements written a few per write (the part the growth
+ * copies into, or a whole hash table's empty buckets), so the growth itself is a memcpy. Not
+ * sooner: written pages are resident, so until the growth they cost memory beside the old
+ * arrays (at most the old arrays' size, over the last eighth of each doubling).
  */
 class Reserve {
   next: Column[] | null = null;
+  /** The columns the next arrays are for; one next array is allocated per step until all are. */
+  private cols: Column[] = [];
   /** Elements of each next array written so far, from 0. */
   private ready = 0;
   private goal = 0;
 
   /** Whether columns of length `len`, `used` of it in use, should get their next arrays now. */
   due(len: number, used: number): boolean {
-    return this.next === null && len >= RESERVE_MIN && used * 2 >= len;
+    return this.next === null && len >= RESERVE_MIN && used * 8 >= len * 7;
   }
 
-  /** Allocate arrays of twice the columns' length; `goal` elements of each are to be written before the growth. */
+  /** Start preparing arrays of twice the columns' length; `goal` elements of each are to be written before the growth. */
   prepare(cols: Column[], goal: number): void {
-    const next: Column[] = [];
-    for (const c of cols) next.push(new (c.constructor as new (n: number) => Column)(c.length * 2));
-    this.next = next;
+    this.next = [];
+    this.cols = cols;
     this.ready = 0;
     this.goal = goal;
   }
 
-  /** Write up to `k` more elements of each next array with `fill`. */
+  /** Allocate the next array still missing (one per step: each is tens of MB), else write up to `k` more elements of each with `fill`. */
   step(k: number, fill: number): void {
     const next = this.next;
     if (next === null || this.ready >= this.goal) return;
+    if (next.length < this.cols.length) {
+      this.allocateNext();
+      return;
+    }
     const to = Math.min(this.goal, this.ready + k);
     for (let i = 0; i < next.length; i++) next[i].fill(fill, this.ready, to);
     this.ready = to;
@@ -99,17 +106,26 @@ class Reserve {
    */
   take(cols: Column[], min: number, copy: boolean, fill: number): Column[] | null {
     const next = this.next;
+    if (next !== null) while (next.length < this.cols.length) this.allocateNext();
+    const ready = this.ready;
+    const goal = this.goal;
     this.drop();
     if (next === null || next[0].length < min) return null;
     for (let i = 0; i < next.length; i++) {
       if (copy) next[i].set(cols[i]);
-      else if (this.ready < this.goal) next[i].fill(fill, this.ready, this.goal);
+      else if (ready < goal) next[i].fill(fill, ready, goal);
     }
     return next;
   }
 
+  private allocateNext(): void {
+    const c = this.cols[this.next!.length];
+    this.next!.push(new (c.constructor as new (n: number) => Column)(c.length * 2));
+  }
+
   drop(): void {
     this.next = null;
+    this.cols = [];
     this.ready = 0;
     this.goal = 0;
   }
@@ -360,7 +376,7 @@ export class ZSkiplist {
     }
     const len = this.fwd.length;
     if (this.poolReserve.due(len, this.poolHigh)) this.poolReserve.prepare([this.fwd, this.span], len);
-    this.poolReserve.step(2 * n + 8, 0);
+    this.poolReserve.step(10 * n + 16, 0);
     if (this.poolHigh + n > len) {
       const cap = Math.max(len * 2, this.poolHigh + n);
       const next = this.poolReserve.take([this.fwd, this.span], cap, true, 0);
@@ -387,7 +403,7 @@ export class ZSkiplist {
     else {
       const len = this.score.length;
       if (this.nodeReserve.due(len, this.nodeHigh)) this.nodeReserve.prepare(this.nodeColumns(), len);
-      this.nodeReserve.step(4, 0);
+      this.nodeReserve.step(10, 0);
       if (this.nodeHigh >= len) this.growNodes();
       x = this.nodeHigh++;
     }
@@ -410,7 +426,7 @@ export class ZSkiplist {
   private storeMember(x: number, buf: Uint8Array, off: number, len: number): void {
     const size = this.arena.length;
     if (this.arenaReserve.due(size, this.arenaHigh)) this.arenaReserve.prepare([this.arena], size);
-    this.arenaReserve.step(4 * len + 64, 0);
+    this.arenaReserve.step(10 * len + 64, 0);
     if (this.arenaHigh + len > size) {
       const live = this.arenaHigh - this.garbage;
       if (this.garbage > live) this.compactArena(len);
@@ -478,7 +494,7 @@ export class ZSkiplist {
     if (this.oldBuckets !== null) this.rehashStep(REHASH_STEP);
     const size = this.buckets.length;
     if (this.bucketReserve.due(size, this.length)) this.bucketReserve.prepare([this.buckets], size * 2);
-    this.bucketReserve.step(8, NIL);
+    this.bucketReserve.step(20, NIL);
     this.hcode[x] = h;
     const b = h & this.mask;
     this.hnext[x] = this.buckets[b];
