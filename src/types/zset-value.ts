@@ -61,10 +61,10 @@ const RESERVE_MIN = 1 << 15;
  * arena; the hash table), made ready a slice per write. A large typed array comes zeroed from
  * an mmap whose pages the kernel maps on first write, about 3 ms per MB on this VM: growing a
  * million-member set's node arrays faulted in 33 MB at once. Allocated when the columns are
- * 7/8 full, the next arrays get `goal` elements written a few per write (the part the growth
+ * 15/16 full, the next arrays get `goal` elements written a few per write (the part the growth
  * copies into, or a whole hash table's empty buckets), so the growth itself is a memcpy. Not
  * sooner: written pages are resident, so until the growth they cost memory beside the old
- * arrays (at most the old arrays' size, over the last eighth of each doubling).
+ * arrays (at most the old arrays' size, over the last sixteenth of each doubling).
  */
 class Reserve {
   next: Column[] | null = null;
@@ -76,7 +76,7 @@ class Reserve {
 
   /** Whether columns of length `len`, `used` of it in use, should get their next arrays now. */
   due(len: number, used: number): boolean {
-    return this.next === null && len >= RESERVE_MIN && used * 8 >= len * 7;
+    return this.next === null && len >= RESERVE_MIN && used * 16 >= len * 15;
   }
 
   /** Start preparing arrays of twice the columns' length; `goal` elements of each are to be written before the growth. */
@@ -376,7 +376,7 @@ export class ZSkiplist {
     }
     const len = this.fwd.length;
     if (this.poolReserve.due(len, this.poolHigh)) this.poolReserve.prepare([this.fwd, this.span], len);
-    this.poolReserve.step(10 * n + 16, 0);
+    this.poolReserve.step(20 * n + 16, 0);
     if (this.poolHigh + n > len) {
       const cap = Math.max(len * 2, this.poolHigh + n);
       const next = this.poolReserve.take([this.fwd, this.span], cap, true, 0);
@@ -403,7 +403,7 @@ export class ZSkiplist {
     else {
       const len = this.score.length;
       if (this.nodeReserve.due(len, this.nodeHigh)) this.nodeReserve.prepare(this.nodeColumns(), len);
-      this.nodeReserve.step(10, 0);
+      this.nodeReserve.step(20, 0);
       if (this.nodeHigh >= len) this.growNodes();
       x = this.nodeHigh++;
     }
@@ -426,7 +426,7 @@ export class ZSkiplist {
   private storeMember(x: number, buf: Uint8Array, off: number, len: number): void {
     const size = this.arena.length;
     if (this.arenaReserve.due(size, this.arenaHigh)) this.arenaReserve.prepare([this.arena], size);
-    this.arenaReserve.step(10 * len + 64, 0);
+    this.arenaReserve.step(20 * len + 64, 0);
     if (this.arenaHigh + len > size) {
       const live = this.arenaHigh - this.garbage;
       if (this.garbage > live) this.compactArena(len);
@@ -494,7 +494,7 @@ export class ZSkiplist {
     if (this.oldBuckets !== null) this.rehashStep(REHASH_STEP);
     const size = this.buckets.length;
     if (this.bucketReserve.due(size, this.length)) this.bucketReserve.prepare([this.buckets], size * 2);
-    this.bucketReserve.step(20, NIL);
+    this.bucketReserve.step(40, NIL);
     this.hcode[x] = h;
     const b = h & this.mask;
     this.hnext[x] = this.buckets[b];
