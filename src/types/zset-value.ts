@@ -46,6 +46,8 @@ const MAXLEVEL = 32;
 /** Non-empty buckets of the old hash table moved per insert or removal during a resize. */
 const REHASH_STEP = 4;
 const NIL = -1;
+/** A hash bucket with no chain: ~NIL, so that a zeroed table is empty. */
+const EMPTY_BUCKET = ~NIL;
 const HEADER = 0;
 
 /** Bytes charged per value for the JS objects and typed-array headers (an estimate). */
@@ -58,11 +60,11 @@ const RESERVE_MIN = 1 << 15;
 
 /**
  * The next, doubled arrays of columns that grow together (the node arrays; the level pool; the
- * arena; the hash table), made ready a slice per write. A large typed array comes zeroed from
+ * arena), made ready a slice per write. A large typed array comes zeroed from
  * an mmap whose pages the kernel maps on first write, about 3 ms per MB on this VM: growing a
  * million-member set's node arrays faulted in 33 MB at once. Allocated when the columns are
  * 15/16 full, the next arrays get `goal` elements written a few per write (the part the growth
- * copies into, or a whole hash table's empty buckets), so the growth itself is a memcpy. Not
+ * copies into), so the growth itself is a memcpy. Not
  * sooner: written pages are resident, so until the growth they cost memory beside the old
  * arrays (at most the old arrays' size, over the last sixteenth of each doubling).
  */
@@ -87,8 +89,8 @@ class Reserve {
     this.goal = goal;
   }
 
-  /** Allocate the next array still missing (one per step: each is tens of MB), else write up to `k` more elements of each with `fill`. */
-  step(k: number, fill: number): void {
+  /** Allocate the next array still missing (one per step: each is tens of MB), else write up to `k` more elements of each. */
+  step(k: number): void {
     const next = this.next;
     if (next === null || this.ready >= this.goal) return;
     if (next.length < this.cols.length) {
@@ -96,25 +98,17 @@ class Reserve {
       return;
     }
     const to = Math.min(this.goal, this.ready + k);
-    for (let i = 0; i < next.length; i++) next[i].fill(fill, this.ready, to);
+    for (let i = 0; i < next.length; i++) next[i].fill(0, this.ready, to);
     this.ready = to;
   }
 
-  /**
-   * The next arrays if they hold at least `min` elements (null otherwise: grow the usual way),
-   * with `cols` copied in (`copy`) or the rest of the goal written with `fill` (a hash table).
-   */
-  take(cols: Column[], min: number, copy: boolean, fill: number): Column[] | null {
+  /** The next arrays with `cols` copied in, if they hold at least `min` elements; null otherwise (grow the usual way). */
+  take(cols: Column[], min: number): Column[] | null {
     const next = this.next;
     if (next !== null) while (next.length < this.cols.length) this.allocateNext();
-    const ready = this.ready;
-    const goal = this.goal;
     this.drop();
     if (next === null || next[0].length < min) return null;
-    for (let i = 0; i < next.length; i++) {
-      if (copy) next[i].set(cols[i]);
-      else if (ready < goal) next[i].fill(fill, ready, goal);
-    }
+    for (let i = 0; i < next.length; i++) next[i].set(cols[i]);
     return next;
   }
 
@@ -284,7 +278,9 @@ export class ZSkiplist {
   level = 1;
   length = 0;
   tail = NIL;
-  // hash (oldBuckets: the table being emptied into buckets during a resize, else null)
+  // hash (oldBuckets: the table being emptied into buckets during a resize, else null). A bucket
+  // holds ~(its chain's first node), so a new table's zeroed memory is all empty buckets and
+  // needs no fill: its pages are mapped as inserts reach them.
   private buckets: Int32Array;
   private mask: number;
   private oldBuckets: Int32Array | null = null;
@@ -298,7 +294,6 @@ export class ZSkiplist {
   private readonly nodeReserve = new Reserve();
   private readonly poolReserve = new Reserve();
   private readonly arenaReserve = new Reserve();
-  private readonly bucketReserve = new Reserve();
 
   constructor(capacity = 16) {
     const cap = Math.max(4, capacity + 1);
@@ -318,7 +313,7 @@ export class ZSkiplist {
     this.back[HEADER] = NIL;
     let b = 8;
     while (b < capacity) b <<= 1;
-    this.buckets = new Int32Array(b).fill(NIL);
+    this.buckets = new Int32Array(b);
     this.mask = b - 1;
     this.arena = new Uint8Array(Math.max(64, capacity * 16));
   }
@@ -329,7 +324,7 @@ export class ZSkiplist {
       this.lbase.byteLength + this.lcnt.byteLength + this.hnext.byteLength + this.hcode.byteLength +
       this.fwd.byteLength + this.span.byteLength + this.buckets.byteLength + (this.oldBuckets === null ? 0 : this.oldBuckets.byteLength) +
       this.arena.byteLength + OBJECT_OVERHEAD * 2 +
-      this.nodeReserve.bytes() + this.poolReserve.bytes() + this.arenaReserve.bytes() + this.bucketReserve.bytes()
+      this.nodeReserve.bytes() + this.poolReserve.bytes() + this.arenaReserve.bytes()
     );
   }
 
@@ -341,7 +336,7 @@ export class ZSkiplist {
 
   private growNodes(): void {
     const cap = this.score.length * 2;
-    const next = this.nodeReserve.take(this.nodeColumns(), cap, true, 0);
+    const next = this.nodeReserve.take(this.nodeColumns(), cap);
     if (next !== null) {
       this.score = next[0] as Float64Array;
       this.moff = next[1] as Uint32Array;
@@ -376,10 +371,10 @@ export class ZSkiplist {
     }
     const len = this.fwd.length;
     if (this.poolReserve.due(len, this.poolHigh)) this.poolReserve.prepare([this.fwd, this.span], len);
-    this.poolReserve.step(20 * n + 16, 0);
+    this.poolReserve.step(20 * n + 16);
     if (this.poolHigh + n > len) {
       const cap = Math.max(len * 2, this.poolHigh + n);
-      const next = this.poolReserve.take([this.fwd, this.span], cap, true, 0);
+      const next = this.poolReserve.take([this.fwd, this.span], cap);
       if (next !== null) {
         this.fwd = next[0] as Int32Array;
         this.span = next[1] as Int32Array;
@@ -403,7 +398,7 @@ export class ZSkiplist {
     else {
       const len = this.score.length;
       if (this.nodeReserve.due(len, this.nodeHigh)) this.nodeReserve.prepare(this.nodeColumns(), len);
-      this.nodeReserve.step(20, 0);
+      this.nodeReserve.step(20);
       if (this.nodeHigh >= len) this.growNodes();
       x = this.nodeHigh++;
     }
@@ -426,13 +421,13 @@ export class ZSkiplist {
   private storeMember(x: number, buf: Uint8Array, off: number, len: number): void {
     const size = this.arena.length;
     if (this.arenaReserve.due(size, this.arenaHigh)) this.arenaReserve.prepare([this.arena], size);
-    this.arenaReserve.step(20 * len + 64, 0);
+    this.arenaReserve.step(20 * len + 64);
     if (this.arenaHigh + len > size) {
       const live = this.arenaHigh - this.garbage;
       if (this.garbage > live) this.compactArena(len);
       if (this.arenaHigh + len > this.arena.length) {
         const need = Math.max(this.arena.length * 2, this.arenaHigh + len + 64);
-        const next = this.arenaReserve.take([this.arena], need, true, 0);
+        const next = this.arenaReserve.take([this.arena], need);
         if (next !== null) {
           this.arena = next[0] as Uint8Array;
         } else {
@@ -475,10 +470,10 @@ export class ZSkiplist {
 
   find(buf: Uint8Array, off: number, len: number): number {
     const h = hashBytes(buf, off, len);
-    const x = this.findIn(this.buckets[h & this.mask], h, buf, off, len);
+    const x = this.findIn(~this.buckets[h & this.mask], h, buf, off, len);
     const old = this.oldBuckets;
     if (x !== NIL || old === null) return x;
-    return this.findIn(old[h & this.oldMask], h, buf, off, len);
+    return this.findIn(~old[h & this.oldMask], h, buf, off, len);
   }
 
   private findIn(x: number, h: number, buf: Uint8Array, off: number, len: number): number {
@@ -492,13 +487,10 @@ export class ZSkiplist {
 
   private hashInsert(x: number, h: number): void {
     if (this.oldBuckets !== null) this.rehashStep(REHASH_STEP);
-    const size = this.buckets.length;
-    if (this.bucketReserve.due(size, this.length)) this.bucketReserve.prepare([this.buckets], size * 2);
-    this.bucketReserve.step(40, NIL);
     this.hcode[x] = h;
     const b = h & this.mask;
-    this.hnext[x] = this.buckets[b];
-    this.buckets[b] = x;
+    this.hnext[x] = ~this.buckets[b];
+    this.buckets[b] = ~x;
     if (this.length > this.buckets.length) this.startRehash(this.buckets.length * 2);
   }
 
@@ -511,9 +503,9 @@ export class ZSkiplist {
 
   /** Remove node x from the chain of bucket b of `table`; false when it is not there. */
   private unchain(table: Int32Array, b: number, x: number): boolean {
-    let y = table[b];
+    let y = ~table[b];
     if (y === x) {
-      table[b] = this.hnext[x];
+      table[b] = ~this.hnext[x];
       return true;
     }
     while (y !== NIL) {
@@ -533,9 +525,7 @@ export class ZSkiplist {
     this.oldBuckets = this.buckets;
     this.oldMask = this.mask;
     this.rehashIndex = 0;
-    const next = size === this.buckets.length * 2 ? this.bucketReserve.take([this.buckets], size, false, NIL) : null;
-    this.bucketReserve.drop();
-    this.buckets = next !== null ? (next[0] as Int32Array) : new Int32Array(size).fill(NIL);
+    this.buckets = new Int32Array(size);
     this.mask = size - 1;
   }
 
@@ -546,7 +536,7 @@ export class ZSkiplist {
     let emptyVisits = buckets * 10;
     let i = this.rehashIndex;
     while (buckets > 0 && i < old.length) {
-      let x = old[i];
+      let x = ~old[i];
       if (x === NIL) {
         i++;
         if (--emptyVisits === 0) break;
@@ -555,11 +545,11 @@ export class ZSkiplist {
       while (x !== NIL) {
         const next = this.hnext[x];
         const b = this.hcode[x] & mask;
-        this.hnext[x] = this.buckets[b];
-        this.buckets[b] = x;
+        this.hnext[x] = ~this.buckets[b];
+        this.buckets[b] = ~x;
         x = next;
       }
-      old[i++] = NIL;
+      old[i++] = EMPTY_BUCKET;
       buckets--;
     }
     this.rehashIndex = i;
@@ -586,7 +576,7 @@ export class ZSkiplist {
     const old = this.oldBuckets;
     if (old === null) {
       const m = this.mask;
-      this.visitChain(this.buckets[cursor & m], visit);
+      this.visitChain(~this.buckets[cursor & m], visit);
       return rev32((rev32((cursor | ~m) >>> 0) + 1) >>> 0);
     }
     const small = old.length <= this.buckets.length ? old : this.buckets;
@@ -594,9 +584,9 @@ export class ZSkiplist {
     const m0 = small.length - 1;
     const m1 = large.length - 1;
     let v = cursor >>> 0;
-    this.visitChain(small[v & m0], visit);
+    this.visitChain(~small[v & m0], visit);
     do {
-      this.visitChain(large[v & m1], visit);
+      this.visitChain(~large[v & m1], visit);
       v = rev32((rev32((v | ~m1) >>> 0) + 1) >>> 0);
     } while ((v & (m0 ^ m1)) !== 0);
     return v;

@@ -458,7 +458,7 @@ describe('ZsetValue against a sorted-array model', () => {
   it('big columns grow from arrays prepared a slice per write: contents, order, ranks and the estimate stay exact', () => {
     const zv = new ZsetValue(true);
     const sl = zv.sl!;
-    const reserves = sl as unknown as Record<'nodeReserve' | 'poolReserve' | 'arenaReserve' | 'bucketReserve', { next: unknown[] | null }>;
+    const reserves = sl as unknown as Record<'nodeReserve' | 'poolReserve' | 'arenaReserve', { next: unknown[] | null }>;
     const member = (i: number): Buffer => Buffer.from(`member-${i}-${'x'.repeat(i % 13)}`);
     const scoreOf = (i: number): number => ((i * 7919) % 100_003) / 7;
     let prepared = 0;
@@ -472,14 +472,14 @@ describe('ZsetValue against a sorted-array model', () => {
         expect(zv.remove(r, 0, r.length)).toBe(true);
       }
       if (i % 10_000 === 0) {
-        for (const k of ['nodeReserve', 'poolReserve', 'arenaReserve', 'bucketReserve'] as const) if (reserves[k].next !== null) prepared++;
+        for (const k of ['nodeReserve', 'poolReserve', 'arenaReserve'] as const) if (reserves[k].next !== null) prepared++;
         // The estimate moves with the set and its prepared arrays, never by a column's whole size at once.
         const now = zv.bytes();
         expect(Math.abs(now - previous)).toBeLessThan(12 * 1024 * 1024);
         previous = now;
       }
     }
-    expect(prepared).toBeGreaterThan(10);
+    expect(prepared).toBeGreaterThan(3);
     expect(sl.score.length).toBeGreaterThanOrEqual(240_000);
     sl.verify();
     for (let i = 0; i < 300_000; i++) {
