@@ -1214,16 +1214,9 @@ export class Keyspace implements EvictionHost {
    */
   objectToPacked(h: number, enc: EncodingCode, val: Uint8Array, voff: number, vlen: number): boolean {
     const shard = this.shardOf(h);
-    const id = h >>> this.shardBits;
-    const t = shard.table;
-    const klen = t.klen(id);
-    if (!this.resizeChunk(shard, id, CHUNK_HEADER + klen + vlen, 0, false)) return false;
-    this.objectBytesTotal -= shard.removeObject(t.vlen(id));
-    const a = this.alloc;
-    const loc = t.loc(id);
-    copyBytes(val, voff, a.pages[loc >>> a.locShift], ((loc & a.offMask) << 3) + CHUNK_HEADER + klen, vlen);
-    t.set(id, R_VLEN, vlen);
-    t.setEnc(id, enc);
+    const slot = shard.table.vlen(h >>> this.shardBits);
+    if (!this.updatePacked(h, enc, val, voff, vlen)) return false;
+    this.objectBytesTotal -= shard.removeObject(slot);
     return true;
   }
   /** The JS object of a complex-type key (one whose encoding is not packed). */

@@ -258,12 +258,12 @@ export class ListValue extends PackedForm implements Collection {
 
   /** A new list holding this one's contents (its nodes, or a copy of its packed form); this one is emptied. */
   detach(): ListValue {
-    const out = new ListValue(this.nodeBytes);
-    out.length = this.length;
+    let out: ListValue;
     if (this.small) {
-      out.copyFrom(this);
-      out.bytes = out.packedBytes();
+      out = this.clone();
     } else {
+      out = new ListValue(this.nodeBytes);
+      out.length = this.length;
       out.small = false;
       out.head = this.head;
       out.tail = this.tail;
