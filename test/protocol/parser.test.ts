@@ -322,6 +322,26 @@ describe('RequestParser: memory and work bounds', () => {
     }
   });
 
+  it('a client that yields with one request unread, turn after turn, keeps it in one small buffer of its own', () => {
+    // At 1,000 connections most clients yield each turn with their request unread; each took a
+    // 128 KB pooled held buffer, and once the pool ran dry a fresh one per client per turn.
+    const shared = Buffer.alloc(64 * 1024);
+    const p = newParser();
+    const req = mb('GET', 'key:1');
+    for (let turn = 0; turn < 1000; turn++) {
+      req.copy(shared, 0);
+      p.feed(shared, req.length);
+      // The turn's time ran out before this client's command: the shared read buffer is reused.
+      p.detach(shared);
+      shared.fill(0x2a);
+      expect(p.bufferCapacity()).toBeLessThanOrEqual(1024);
+      expect(p.next()).toBe(ParseResult.COMMAND);
+      expect(p.argBuf.toString('latin1', p.argOff[1], p.argOff[1] + p.argLen[1])).toBe('key:1');
+      expect(p.next()).toBe(ParseResult.INCOMPLETE);
+    }
+    expect(p.statAllocations).toBeLessThanOrEqual(2);
+  });
+
   it('parses a 1,000,000-argument command arriving in 64 KB chunks in linear work', () => {
     const n = 1_000_000;
     const head = Buffer.from(`*${n + 1}\r\n$4\r\nMSET\r\n`);
