@@ -37,6 +37,28 @@ function bytes(random: () => number, maxLen: number): Buffer {
   return b;
 }
 
+type Pipeline = ReturnType<Redis['pipeline']>;
+
+/** Keep key's model entry, or drop it and its TTL once it has no elements (the server deletes an emptied key). */
+function keepOrDrop<T>(model: Map<string, T>, withTtl: Set<string>, key: string, value: T, size: number): void {
+  if (size > 0) {
+    model.set(key, value);
+    return;
+  }
+  model.delete(key);
+  withTtl.delete(key);
+}
+
+/** Give about a tenth of the live keys that have no TTL one (EXPIRE 1000), in the pipeline and the model. */
+function expireSome(pipe: Pipeline, keys: string[], model: Map<string, unknown>, withTtl: Set<string>, random: () => number): void {
+  for (const key of keys) {
+    if (model.has(key) && !withTtl.has(key) && random() < 0.1) {
+      pipe.expire(key, 1000);
+      withTtl.add(key);
+    }
+  }
+}
+
 interface ModelHash {
   fields: Map<string, string>;
   hashtable: boolean;
@@ -94,19 +116,9 @@ describe('packed hashes under churn', () => {
           else pipe.del(s);
         }
         if (m.fields.size > maxEntries) m.hashtable = true;
-        if (m.fields.size === 0) {
-          model.delete(key);
-          withTtl.delete(key);
-        } else {
-          model.set(key, m);
-        }
+        keepOrDrop(model, withTtl, key, m, m.fields.size);
       }
-      for (const key of keys) {
-        if (model.has(key) && !withTtl.has(key) && random() < 0.1) {
-          pipe.expire(key, 1000);
-          withTtl.add(key);
-        }
-      }
+      expireSome(pipe, keys, model, withTtl, random);
       await pipe.exec();
       for (const key of keys) {
         const m = model.get(key);
@@ -202,19 +214,9 @@ describe('packed hashes under churn', () => {
           if (random() < 0.5) pipe.append(s, bytes(random, 150));
           else pipe.del(s);
         }
-        if (z.members.size === 0) {
-          model.delete(key);
-          withTtl.delete(key);
-        } else {
-          model.set(key, z);
-        }
+        keepOrDrop(model, withTtl, key, z, z.members.size);
       }
-      for (const key of keys) {
-        if (model.has(key) && !withTtl.has(key) && random() < 0.1) {
-          pipe.expire(key, 1000);
-          withTtl.add(key);
-        }
-      }
+      expireSome(pipe, keys, model, withTtl, random);
       await pipe.exec();
       for (const key of keys) {
         const z = model.get(key);
@@ -321,12 +323,7 @@ describe('packed hashes under churn', () => {
           withTtl.delete(k);
         }
       }
-      for (const key of keys) {
-        if (model.has(key) && !withTtl.has(key) && random() < 0.1) {
-          pipe.expire(key, 1000);
-          withTtl.add(key);
-        }
-      }
+      expireSome(pipe, keys, model, withTtl, random);
       const results = await pipe.exec();
       for (const [err] of results ?? []) expect(err).toBeNull();
       for (const key of keys) {
