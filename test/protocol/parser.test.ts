@@ -342,6 +342,31 @@ describe('RequestParser: memory and work bounds', () => {
     expect(p.statAllocations).toBeLessThanOrEqual(2);
   });
 
+  it('a pipelined stream of 20 KB commands read in 64 KB chunks allocates no scratch per command', () => {
+    // Commands spanning a read used to grow a fresh scratch 4 -> 8 -> 16 -> 32 KB each and drop
+    // it: garbage that held glibc's heap between long-lived list nodes during a bulk load.
+    const values = Array.from({ length: 1000 }, (_, i) => `v${i}`.padEnd(16, 'x'));
+    const commands = Array.from({ length: 300 }, (_, i) => mb('RPUSH', `l:${i}`, ...values));
+    const stream = Buffer.concat(commands);
+    const shared = Buffer.alloc(65536);
+    const p = newParser();
+    let parsed = 0;
+    for (let i = 0; i < stream.length; i += shared.length) {
+      const n = stream.copy(shared, 0, i, i + shared.length);
+      p.feed(shared, n);
+      while (p.next() === ParseResult.COMMAND) {
+        expect(p.argc).toBe(1002);
+        expect(p.argBuf.toString('latin1', p.argOff[1], p.argOff[1] + p.argLen[1])).toBe(`l:${parsed}`);
+        expect(p.argBuf.toString('latin1', p.argOff[1001], p.argOff[1001] + p.argLen[1001])).toBe(values[999]);
+        parsed++;
+      }
+      p.detach(shared);
+    }
+    expect(parsed).toBe(300);
+    // The argument arrays, the parser's own small scratch and one pooled buffer at most.
+    expect(p.statAllocations).toBeLessThanOrEqual(8);
+  });
+
   it('parses a 1,000,000-argument command arriving in 64 KB chunks in linear work', () => {
     const n = 1_000_000;
     const head = Buffer.from(`*${n + 1}\r\n$4\r\nMSET\r\n`);
