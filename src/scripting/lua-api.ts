@@ -233,8 +233,22 @@ export function canYield(L: number): boolean {
   return view[0] === view[1];
 }
 
-/** C's printf("%.<prec>g", x). */
+/** 10^p for the precisions formatG is asked for. */
+const POW10 = Array.from({ length: 18 }, (_, p) => 10 ** p);
+
+/**
+ * C's printf("%.<prec>g", x). An integer of fewer than `prec` digits (a safe integer, so
+ * String(x) gives its exact digits) prints as those digits: the common case of numbers passed
+ * to redis.call (timestamps, counters), where the general path's toExponential, slicing and
+ * regular expressions were the largest JS cost of a BullMQ job.
+ */
 export function formatG(x: number, prec: number): string {
+  if (Number.isSafeInteger(x) && x !== 0 && prec < POW10.length && (x < 0 ? -x : x) < POW10[prec === 0 ? 1 : prec]) return String(x);
+  return formatGGeneral(x, prec);
+}
+
+/** formatG without the integer shortcut (exported for the test that checks the shortcut against it). */
+export function formatGGeneral(x: number, prec: number): string {
   if (Number.isNaN(x)) return signBit(x) ? '-nan' : 'nan';
   if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0' : '0';

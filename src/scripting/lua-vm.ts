@@ -36,6 +36,7 @@ import {
 import { pushErrorTable, pushRespReply, writeLuaReply, RespWriter } from './lua-resp.ts';
 import { openLibraries, forgetLibraryState } from './lua-libs.ts';
 import { SCRIPT_FLAG_NAMES } from './shebang.ts';
+import { formatInteger, MAX_INT64_TEXT } from '../../store/integer-text.ts';
 
 /** What the VM asks of the server while a script runs (implemented by engine.ts). */
 export interface LuaHost {
@@ -1133,9 +1134,16 @@ export class LuaVM {
       const t = M._lua_type(L, j);
       let n: number;
       if (t === T_NUMBER) {
-        const text = formatG(M._lua_tonumber(L, j) as number, 17);
-        this.argRoom(pos, text.length);
-        n = this.argBuf.write(text, pos, 'latin1');
+        const x = M._lua_tonumber(L, j) as number;
+        if (Number.isSafeInteger(x) && !Object.is(x, -0)) {
+          // %.17g of a safe integer is its digits: written in place, no string.
+          this.argRoom(pos, MAX_INT64_TEXT);
+          n = formatInteger(x, this.argBuf, pos);
+        } else {
+          const text = formatG(x, 17);
+          this.argRoom(pos, text.length);
+          n = this.argBuf.write(text, pos, 'latin1');
+        }
       } else if (t === T_STRING) {
         const p = heapStringAt(L, j);
         n = heapString.length;

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { LuaVM, type LuaHost } from '../../src/scripting/lua-vm.ts';
-import { formatG, toLongLong } from '../../src/scripting/lua-api.ts';
+import { formatG, formatGGeneral, toLongLong } from '../../src/scripting/lua-api.ts';
 
 class StubHost implements LuaHost {
   calls: string[][] = [];
@@ -73,6 +73,11 @@ describe('LuaVM (wasmoon-lua5.1)', () => {
   it('redis.call passes numbers as %.17g and raises command errors', () => {
     expect(run(vm, "return redis.call('echo', 0.1)")).toBe('$19\r\n0.10000000000000001\r\n');
     expect(host.calls.at(-1)).toEqual(['echo', '0.10000000000000001']);
+    // Integers are written as digits in place (no string); the rest goes through %.17g.
+    run(vm, "return redis.call('echo', 1733622000000, -42, 0, 9007199254740991, -9007199254740991, 9007199254740992, 1e17, 2.5)");
+    expect(host.calls.at(-1)).toEqual(['echo', '1733622000000', '-42', '0', '9007199254740991', '-9007199254740991', '9007199254740992', '1e+17', '2.5']);
+    run(vm, "local z = 0 return redis.call('echo', -z)");
+    expect(host.calls.at(-1)).toEqual(['echo', '-0']);
     expect(run(vm, "return redis.call('fail')")).toBe('-ERR Unknown Redis command called from script script: SHA, on @user_script:1.\r\n');
     expect(run(vm, "return redis.pcall('fail').err")).toBe('$44\r\nERR Unknown Redis command called from script\r\n');
   });
@@ -112,6 +117,19 @@ describe('C formatting helpers', () => {
     expect(formatG(123456.789, 14)).toBe('123456.789');
     expect(formatG(1e15, 14)).toBe('1e+15');
     expect(formatG(Infinity, 17)).toBe('inf');
+  });
+
+  it("formatG's integer shortcut prints what the general %.Ng path prints", () => {
+    const samples = [1, -1, 7, 99, 1733622000000, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 53, 2 ** 53 + 2, -0, 0];
+    for (let p = 1; p <= 17; p++) samples.push(10 ** p - 1, 10 ** p, 10 ** p + 1, -(10 ** p - 1), -(10 ** p));
+    let seed = 12345;
+    for (let i = 0; i < 2000; i++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      samples.push(Math.floor((seed / 2147483648 - 0.5) * 10 ** (i % 18)));
+    }
+    for (const prec of [1, 6, 14, 17]) {
+      for (const x of samples) expect(formatG(x, prec), `${x} at %.${prec}g`).toBe(formatGGeneral(x, prec));
+    }
   });
 
   it('toLongLong is the x86-64 (long long) cast', () => {
