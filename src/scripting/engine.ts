@@ -126,7 +126,7 @@ export class ScriptingEngine implements LuaHost {
     }
     const numkeys = this.numkeysOrReply(c, false);
     if (numkeys < 0) return;
-    const sha = evalsha ? c.argString(1).toLowerCase() : sha1hex(c.argBuf, c.argOff[1], c.argLen[1]);
+    const sha = evalsha ? this.shaOf(c) : sha1hex(c.argBuf, c.argOff[1], c.argLen[1]);
     let script = this.scripts.get(sha);
     if (script === undefined) {
       if (evalsha) {
@@ -142,6 +142,27 @@ export class ScriptingEngine implements LuaHost {
     this.vm.setName(run.name);
     this.execute(run, () => this.vm.evalRun(sha, c.argBuf, c.argOff, c.argLen, 3, numkeys, c.argc, c.resp, this.busyThreshold > 0));
   }
+
+  /**
+   * EVALSHA's sha1 argument in lower case. The last one is kept with its bytes: a client
+   * calling the same script again (a job queue's few scripts, over and over) gets the same
+   * string back without converting its argument.
+   */
+  private shaOf(c: Client): string {
+    const buf = c.argBuf;
+    const off = c.argOff[1];
+    const last = this.lastShaBytes;
+    let same = this.lastSha !== '';
+    for (let i = 0; same && i < 40; i++) same = buf[off + i] === last[i];
+    if (same) return this.lastSha;
+    const sha = c.argLower(1);
+    buf.copy(last, 0, off, off + 40);
+    this.lastSha = sha;
+    return sha;
+  }
+
+  private lastSha = '';
+  private readonly lastShaBytes = Buffer.alloc(40);
 
   /** SCRIPT LOAD: the sha1, or null after replying the error. */
   load(c: Client, body: Buffer): string | null {
