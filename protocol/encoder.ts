@@ -389,6 +389,19 @@ export class ReplyWriter {
   }
 
   /** Position marker in the pending output, for truncate() (CLIENT REPLY OFF/SKIP). */
+  /**
+   * The pending output in place when it is one range of the current buffer and not empty:
+   * that buffer (the range starts at pendingStart()), else null (chained or nothing: take()).
+   * Nothing is taken; it stays pending until truncate() or take().
+   */
+  pendingSpan(): Buffer | null {
+    return this.sealedHead === this.sealedBufs.length && this.pos > this.start ? this.buf : null;
+  }
+
+  pendingStart(): number {
+    return this.start;
+  }
+
   mark(): number {
     return this.pending();
   }

@@ -53,19 +53,23 @@ const E_UNKILLABLE = '-UNKILLABLE Sorry the script already executed write comman
 const E_OOM_TEXT = errorText(E_OOM);
 const EMPTY_REPLY = Buffer.from('$-1\r\n');
 
-/** The run context of the script being executed (scriptRunCtx). */
+/**
+ * The run context of the script being executed (scriptRunCtx). Scripts do not nest and a
+ * suspended one answers -BUSY to every other EVAL/FCALL, so the engine sets up one object
+ * for each run (init) instead of allocating one per call.
+ */
 class ScriptRun {
-  readonly caller: Client;
-  readonly isEval: boolean;
+  caller: Client;
+  isEval = true;
   /** The script's sha1 or the function's name (what errors and FUNCTION STATS quote). */
-  readonly name: string;
-  readonly readOnly: boolean;
-  readonly allowOom: boolean;
+  name = '';
+  readOnly = false;
+  allowOom = false;
   /** Used memory was over maxmemory when the script started (pre_command_oom_state). */
-  readonly oomAtStart: boolean;
+  oomAtStart = false;
   /** It can be suspended (not inside MULTI/EXEC). */
-  readonly canYield: boolean;
-  readonly start: number;
+  canYield = true;
+  start = 0;
   writeDirty = false;
   killed = false;
   timedOut = false;
@@ -74,8 +78,16 @@ class ScriptRun {
   silent = false;
   /** The caller's command, kept while suspended (FUNCTION STATS shows it). */
   command: Buffer[] | null = null;
+  /** What the run starts: the EVAL script's sha1 (isEval), or the function's registry reference, and the number of keys. */
+  sha = '';
+  fnRef = 0;
+  numkeys = 0;
 
-  constructor(caller: Client, isEval: boolean, name: string, readOnly: boolean, allowOom: boolean, oomAtStart: boolean) {
+  constructor(idle: Client) {
+    this.caller = idle;
+  }
+
+  init(caller: Client, isEval: boolean, name: string, readOnly: boolean, allowOom: boolean, oomAtStart: boolean): this {
     this.caller = caller;
     this.isEval = isEval;
     this.name = name;
@@ -85,6 +97,13 @@ class ScriptRun {
     this.canYield = caller.multi === null;
     // The batch's clock when there is one (the command started about then): one read fewer.
     this.start = caller.server.commandClock !== 0 ? caller.server.commandClock : performance.now();
+    this.writeDirty = false;
+    this.killed = false;
+    this.timedOut = false;
+    this.suspended = false;
+    this.silent = false;
+    this.command = null;
+    return this;
   }
 }
 
@@ -99,6 +118,8 @@ export class ScriptingEngine implements LuaHost {
   run: ScriptRun | null = null;
   private vm: LuaVM;
   private readonly fake: Client;
+  /** The run context every run reuses (see ScriptRun). */
+  private readonly runSlot: ScriptRun;
   private busyThreshold: number;
   private frozenBefore = false;
 
@@ -110,6 +131,7 @@ export class ScriptingEngine implements LuaHost {
     this.fake = new Client(server.nextClientId++, new net.Socket(), new RequestParser(), server);
     this.fake.denyBlocking = true;
     this.fake.reply.hardLimit = 0;
+    this.runSlot = new ScriptRun(this.fake);
     this.busyThreshold = Number(server.config.value('busy-reply-threshold'));
     server.config.onChange('busy-reply-threshold', (_name, value) => {
       this.busyThreshold = Number(value);
@@ -140,7 +162,9 @@ export class ScriptingEngine implements LuaHost {
     const run = this.prepare(c, sha, script.flags, ro, true);
     if (run === null) return;
     this.vm.setName(run.name);
-    this.execute(run, () => this.vm.evalRun(sha, c.argBuf, c.argOff, c.argLen, 3, numkeys, c.argc, c.resp, this.busyThreshold > 0));
+    run.sha = sha;
+    run.numkeys = numkeys;
+    this.execute(run);
   }
 
   /**
@@ -217,7 +241,9 @@ export class ScriptingEngine implements LuaHost {
     const run = this.prepare(c, fn.name, fn.flags, ro, false);
     if (run === null) return;
     this.vm.setName(fn.name);
-    this.execute(run, () => this.vm.fnRun(fn.ref, c.argBuf, c.argOff, c.argLen, 3, numkeys, c.argc, c.resp, this.busyThreshold > 0));
+    run.fnRef = fn.ref;
+    run.numkeys = numkeys;
+    this.execute(run);
   }
 
   lookupFunction(name: string): FunctionInfo | undefined {
@@ -294,12 +320,24 @@ export class ScriptingEngine implements LuaHost {
     const fake = this.fake;
     fake.db = c.db;
     fake.resp = 2;
-    return new ScriptRun(c, isEval, name, readOnly, allowOom, oom);
+    return (this.run === null ? this.runSlot : new ScriptRun(fake)).init(c, isEval, name, readOnly, allowOom, oom);
   }
 
-  private execute(run: ScriptRun, start: () => number): void {
+  /** The script or function `run` names, with its caller's keys and arguments (the VM's entry, for guard). */
+  private readonly startRun = (): number => {
+    const run = this.run!;
+    const c = run.caller;
+    const hookOn = this.busyThreshold > 0;
+    return run.isEval
+      ? this.vm.evalRun(run.sha, c.argBuf, c.argOff, c.argLen, 3, run.numkeys, c.argc, c.resp, hookOn)
+      : this.vm.fnRun(run.fnRef, c.argBuf, c.argOff, c.argLen, 3, run.numkeys, c.argc, c.resp, hookOn);
+  };
+
+  private execute(run: ScriptRun): void {
     this.run = run;
-    const status = this.guard(run.caller, start);
+    const status = this.guard(run.caller, this.startRun);
+    // The VM has read the last redis.call's reply, which call() left in the script client's writer.
+    this.fake.reply.truncate(0);
     if (this.vm.broken) {
       this.run = null;
       return;
@@ -307,6 +345,7 @@ export class ScriptingEngine implements LuaHost {
     if (status === 0) {
       this.run = null;
       this.deliver(run);
+      run.caller = this.fake;
       return;
     }
     this.suspend(run);
@@ -340,11 +379,10 @@ export class ScriptingEngine implements LuaHost {
   private deliver(run: ScriptRun): void {
     const vm = this.vm;
     const reply = run.caller.reply;
-    const out = vm.outputView();
     const error = vm.outputError();
-    if (error === 1) reply.raw(out);
+    if (error === 1) reply.raw(vm.outputView());
     else {
-      reply.rawSlice(out, 0, out.length);
+      reply.rawSlice(vm.outputBytes(), 0, vm.outputLength());
       if (error === 2) reply.errorCount++;
     }
   }
@@ -377,6 +415,7 @@ export class ScriptingEngine implements LuaHost {
       this.server.logger.error({ err }, 'internal error while running a script');
       status = -1;
     }
+    this.fake.reply.truncate(0);
     if (status === 1) {
       setImmediate(this.resumeStep);
       return;
@@ -394,17 +433,24 @@ export class ScriptingEngine implements LuaHost {
     }
     if (server.blocking.pending) server.blocking.afterCommand(c, false);
     if (server.tracking.hasPending()) server.tracking.afterCommand(c);
+    run.caller = this.fake;
     if (!c.closed) server.resumeClient(c);
   };
 
   // ---- LuaHost: what the VM asks while a script runs ----------------------------------------
 
-  /** scriptCall: the checks, then the command on the script client; its reply goes to the VM. */
+  replyOffset = 0;
+
+  /**
+   * scriptCall: the checks, then the command on the script client; its reply goes to the VM,
+   * read where the script client's writer holds it when that is one range (no view made).
+   */
   call(argc: number, resp: number): Buffer | string {
     const vm = this.vm;
     const fake = this.fake;
     const run = this.run!;
-    // The previous call's reply has been turned into Lua values: its buffer can be reused.
+    // The previous call's reply has been turned into Lua values: drop it, reuse its buffer.
+    fake.reply.truncate(0);
     fake.reply.recycle();
     fake.argc = argc;
     fake.argBuf = vm.argBuf;
@@ -430,7 +476,14 @@ export class ScriptingEngine implements LuaHost {
     }
     if ((flags & CommandFlag.WRITE) !== 0) run.writeDirty = true;
     this.server.callCommand(fake, cmd);
-    return fake.reply.take() ?? EMPTY_REPLY;
+    const reply = fake.reply;
+    const span = reply.pendingSpan();
+    if (span !== null) {
+      this.replyOffset = reply.pendingStart();
+      return span;
+    }
+    this.replyOffset = 0;
+    return reply.take() ?? EMPTY_REPLY;
   }
 
   log(level: number, message: string): void {

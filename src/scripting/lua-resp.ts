@@ -28,6 +28,15 @@ export class RespWriter {
     return this.buf.subarray(0, this.len);
   }
 
+  /** The bytes written are data()[0 .. length()) (no view made). */
+  data(): Buffer {
+    return this.buf;
+  }
+
+  length(): number {
+    return this.len;
+  }
+
   private ensure(n: number): void {
     if (this.len + n <= this.buf.length) return;
     const grown = Buffer.alloc(Math.max(this.buf.length * 2, this.len + n));
@@ -311,11 +320,11 @@ function parseDouble(s: string): number {
 const parser = new ReplyParser();
 
 /** redisProtocolToLuaType: push the reply's Lua value. */
-export function pushRespReply(L: number, reply: Buffer): void {
+export function pushRespReply(L: number, reply: Buffer, at = 0): void {
   const saved = parser.buf;
   const savedPos = parser.pos;
   parser.buf = reply;
-  parser.pos = 0;
+  parser.pos = at;
   parser.parse(L);
   parser.buf = saved;
   parser.pos = savedPos;

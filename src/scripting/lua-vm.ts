@@ -40,8 +40,13 @@ import { formatInteger, MAX_INT64_TEXT } from '../../store/integer-text.ts';
 
 /** What the VM asks of the server while a script runs (implemented by engine.ts). */
 export interface LuaHost {
-  /** redis.call/pcall with argc arguments in vm.argBuf/argOff/argLen: the RESP reply, or a rejection text. */
+  /**
+   * redis.call/pcall with argc arguments in vm.argBuf/argOff/argLen: a buffer holding the RESP
+   * reply from replyOffset on (valid until the next call), or a rejection text.
+   */
   call(argc: number, resp: number): Buffer | string;
+  /** Where the reply starts in the buffer the last call() returned. */
+  readonly replyOffset: number;
   log(level: number, message: string): void;
   /** Count hook: 0 go on, 1 yield to the event loop, 2 kill. */
   interrupt(): number;
@@ -141,8 +146,9 @@ function redisGenericCall(L: number, raiseError: boolean): number {
     M._lua_settable(L, -3);
     return raiseError ? raiseTop(L) : 1;
   }
-  pushRespReply(L, reply);
-  if (raiseError && reply[0] === 0x2d) return raiseTop(L);
+  const at = vm.host!.replyOffset;
+  pushRespReply(L, reply, at);
+  if (raiseError && reply[at] === 0x2d) return raiseTop(L);
   return 1;
 }
 
@@ -960,7 +966,7 @@ class Interpreter {
       M._lua_pushnil(co);
       M._lua_insert(co, -2);
       writeLuaReply(co, out, vm.callerResp, vm.scriptResp);
-      if (out.view()[0] === 0x2d) vm.outError = ignoreStats ? 2 : 1;
+      if (out.length() > 0 && out.data()[0] === 0x2d) vm.outError = ignoreStats ? 2 : 1;
     } else {
       this.errorReply(co);
     }
@@ -1182,6 +1188,15 @@ export class LuaVM {
     return this.out.view();
   }
 
+  /** The output in place: outputBytes()[0 .. outputLength()), valid until the next VM call. */
+  outputBytes(): Buffer {
+    return this.out.data();
+  }
+
+  outputLength(): number {
+    return this.out.length();
+  }
+
   outputError(): number {
     return this.outError;
   }
@@ -1225,7 +1240,7 @@ export class LuaVM {
     pushArray(L, argBuf, argOff, argLen, first + numkeys, argc);
     M._lua_setfield(L, -2, cs('ARGV'));
     pop(L, 1);
-    return this.afterStep(it, this.guard(() => it.start(0, hookOn)));
+    return this.afterStep(it, this.startGuarded(it, 0, hookOn));
   }
 
   // ---- FUNCTION ----
@@ -1280,7 +1295,7 @@ export class LuaVM {
     this.begin(it, resp);
     pushArray(L, argBuf, argOff, argLen, first, first + numkeys);
     pushArray(L, argBuf, argOff, argLen, first + numkeys, argc);
-    return this.afterStep(it, this.guard(() => it.start(2, hookOn)));
+    return this.afterStep(it, this.startGuarded(it, 2, hookOn));
   }
 
   /** Resume a yielded script: 0 ended (reply in output), 1 yielded again. */
@@ -1293,12 +1308,27 @@ export class LuaVM {
     try {
       return step();
     } catch (err) {
-      this.broken = true;
-      this.running = false;
-      this.loading = null;
-      this.current = null;
+      this.markBroken();
       throw err;
     }
+  }
+
+  /** guard(() => it.start(nargs, hookOn)) without a closure per run. */
+  private startGuarded(it: Interpreter, nargs: number, hookOn: boolean): number {
+    try {
+      return it.start(nargs, hookOn);
+    } catch (err) {
+      this.markBroken();
+      throw err;
+    }
+  }
+
+  /** A fault inside the VM: its state is unknown, the engine replaces it. */
+  private markBroken(): void {
+    this.broken = true;
+    this.running = false;
+    this.loading = null;
+    this.current = null;
   }
 
   private begin(it: Interpreter, resp: number): void {

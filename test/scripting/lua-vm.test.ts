@@ -9,6 +9,7 @@ import { formatG, formatGGeneral, toLongLong } from '../../src/scripting/lua-api
 
 class StubHost implements LuaHost {
   calls: string[][] = [];
+  replyOffset = 0;
   vm!: LuaVM;
   call(argc: number): Buffer | string {
     const args: string[] = [];
