@@ -21,6 +21,7 @@
 import type { ServerState } from './server-state.ts';
 import type { Client } from './client.ts';
 import { RemovalReason, type RemovalReasonCode } from '../store/types.ts';
+import { copyBytes } from '../store/bytes.ts';
 
 /** notify-keyspace-events classes, as Redis's NOTIFY_* bits. */
 export const NotifyClass = {
@@ -134,7 +135,7 @@ export class KeyspaceEvents {
       const prefix = `${KEYSPACE_PREFIX}${db}__:`;
       const channel = Buffer.allocUnsafe(prefix.length + len);
       channel.write(prefix, 0, 'latin1');
-      channel.set(key.subarray(off, off + len), prefix.length);
+      copyBytes(key, off, channel, prefix.length, len);
       const message = Buffer.from(event, 'latin1');
       pubsub.publish(channel, 0, channel.length, message, 0, message.length, false);
     }

@@ -16,6 +16,7 @@
  */
 import type { Client } from './client.ts';
 import { globMatch } from './glob.ts';
+import { copyBytes } from '../store/bytes.ts';
 
 const PUSH = Buffer.from('>');
 const H_MESSAGE = Buffer.from('$7\r\nmessage\r\n');
@@ -148,12 +149,12 @@ function encodeFrame(n: number, kind: Buffer, pattern: Buffer | null, channel: U
     out[p++] = 10;
   }
   p += out.write(chHeader, p, 'latin1');
-  out.set(channel.subarray(coff, coff + clen), p);
+  copyBytes(channel, coff, out, p, clen);
   p += clen;
   out[p++] = 13;
   out[p++] = 10;
   p += out.write(msgHeader, p, 'latin1');
-  out.set(message.subarray(moff, moff + mlen), p);
+  copyBytes(message, moff, out, p, mlen);
   p += mlen;
   out[p++] = 13;
   out[p++] = 10;

@@ -84,6 +84,7 @@ import { FIRST_SEG_SIZE, R_HASH, R_KLEN, R_LOC, R_LRU, R_META, R_VLEN, SEG_BITS,
 import { WHEEL_BUDGET } from './expiry-wheel.ts';
 import { EvictResult, Evictor, evictionTimeLimitMs, isLfuPolicy, lfuDecayed, lfuLogIncr, lfuMinutes, LFU_INIT_VAL, type EvictionHost } from './eviction.ts';
 import { isCanonicalInt64, parseCanonicalInt, formatInteger } from './integer-text.ts';
+import { copyBytes } from './bytes.ts';
 
 export interface KeyspaceStats {
   expiredKeys: number;
@@ -95,17 +96,6 @@ export interface KeyspaceStats {
 }
 
 const TWO32 = 4294967296;
-
-/** Copy len bytes; safe when src and dst are the same array. Small copies do not allocate. */
-function copyBytes(src: Uint8Array, soff: number, dst: Uint8Array, doff: number, len: number): void {
-  if (src === dst) {
-    if (soff !== doff) dst.copyWithin(doff, soff, soff + len);
-  } else if (len <= 64) {
-    for (let i = 0; i < len; i++) dst[doff + i] = src[soff + i];
-  } else {
-    dst.set(src.subarray(soff, soff + len), doff);
-  }
-}
 
 /** Spare internal db numbers for flushDb to switch a db to (the flushed one is reclaimed in the background). */
 const SPARE_INTERNAL_DBS = 64;

@@ -59,6 +59,7 @@
  * the first real byte. The shards share this one single-threaded allocator; moving shards to
  * other threads later would give each thread its own allocator, not each shard.
  */
+import { copyBytes } from './bytes.ts';
 
 export const CHUNK_HEADER = 4;
 /** pageClass values besides class indexes. */
@@ -464,7 +465,7 @@ export class SlabAllocator {
           const dst32 = this.pages32[pid];
           for (let i = 0; i < words; i++) dst32[dw + i] = src32[w + i];
         } else {
-          this.pages[pid].set(src.subarray(w << 2, (w << 2) + size), dw << 2);
+          copyBytes(src, w << 2, this.pages[pid], dw << 2, size);
         }
         this.pageLive[pid]++;
         this.pageLive[victim]--;

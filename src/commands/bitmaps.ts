@@ -23,6 +23,7 @@ import { R_ZERO, R_ONE, E_WRONGTYPE, E_SYNTAX, E_NOT_INTEGER, E_OOM, E_BIT_OFFSE
 import { KeyType, Lookup, Encoding, Status, NO_TTL } from '../../store/types.ts';
 import { parsed, parseInt64, parsedBigInt } from '../numbers.ts';
 import { NotifyClass } from '../keyspace-events.ts';
+import { copyBytes } from '../../store/bytes.ts';
 
 function err(text: string): Buffer {
   return Buffer.from(`-${text}\r\n`, 'latin1');
@@ -433,7 +434,7 @@ function cmdBitop(c: Client): void {
   if (h0 >= 0) {
     const len = store.stringLength(h0);
     const page = store.stringBytes(h0);
-    res.set(page.subarray(store.offset, store.offset + len), 0);
+    copyBytes(page, store.offset, res, 0, len);
   }
   if (op === BITOP_NOT) {
     for (let i = 0; i < maxlen; i++) res[i] = ~res[i] & 0xff;

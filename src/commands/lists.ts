@@ -33,6 +33,7 @@ import { parsed, INT64_MIN } from '../numbers.ts';
 import { ListValue, ListCursor, ElementRef, viewPackedList, newPackedList, isListView } from '../types/list-value.ts';
 import { parseTimeoutOrReply, blockForKeys, signalKeyReady } from '../blocking.ts';
 import { NotifyClass } from '../keyspace-events.ts';
+import { copyBytes } from '../../store/bytes.ts';
 
 function err(text: string): Buffer {
   return Buffer.from(`-${text}\r\n`, 'latin1');
@@ -249,7 +250,7 @@ function moveElement(c: Client, sh: number, dh: number, fromHead: boolean, toHea
   else src.peekTail(ref);
   const len = ref.len;
   if (moved.length < len) moved = Buffer.allocUnsafeSlow(Math.max(len, moved.length * 2));
-  moved.set(ref.buf.subarray(ref.off, ref.off + len), 0);
+  copyBytes(ref.buf, ref.off, moved, 0, len);
   if (dh < 0) {
     // Create the destination before popping: if that fails (OOM) the source is left untouched.
     const dst = newPackedList();

@@ -49,6 +49,7 @@ import { hashAt } from './hashes.ts';
 import { listAt, storeNewList } from './lists.ts';
 import { zsetToSkiplist } from './zsets.ts';
 import { ElementBytes } from '../types/packed.ts';
+import { copyBytes } from '../../store/bytes.ts';
 
 const E_SCORES = Buffer.from("-ERR One or more scores can't be converted into double\r\n", 'latin1');
 
@@ -91,11 +92,6 @@ function grown(buf: Buffer, used: number, need: number): Buffer {
   return next;
 }
 
-/** Short copies byte by byte: a subarray view per element would be garbage. */
-function copyBytes(src: Uint8Array, soff: number, dst: Uint8Array, doff: number, len: number): void {
-  if (len <= 32) for (let i = 0; i < len; i++) dst[doff + i] = src[soff + i];
-  else dst.set(src.subarray(soff, soff + len), doff);
-}
 
 /** Append element j of the vector (a copy of src[off, off+len)). */
 function pushElement(j: number, src: Uint8Array, off: number, len: number): void {

@@ -19,6 +19,7 @@
  */
 import { isCanonicalInt64, parseCanonicalInt, formatInteger } from '../../store/integer-text.ts';
 import { formatDouble } from '../../protocol/encoder.ts';
+import { copyBytes } from '../../store/bytes.ts';
 
 const HEADER = 6;
 const EOF_BYTE = 0xff;
@@ -83,7 +84,7 @@ export class ListpackWriter {
       b.writeUInt32LE(len, this.pos + 1);
     }
     this.pos += head;
-    b.set(src.subarray(off, off + len), this.pos);
+    copyBytes(src, off, b, this.pos, len);
     this.pos += len;
     this.backlen(head + len);
     this.count++;

@@ -8,6 +8,7 @@
  * Format: 000LLLLL + L+1 literal bytes; LLLooooo oooooooo: a back-reference of L+2 bytes at
  * offset o+1; 111ooooo LLLLLLLL oooooooo: one of L+9 bytes.
  */
+import { copyBytes } from '../../store/bytes.ts';
 const HLOG = 16;
 const HSIZE = 1 << HLOG;
 const MAX_LIT = 1 << 5;
@@ -102,7 +103,7 @@ export function lzfDecompress(input: Uint8Array, outLen: number): Buffer | null 
     if (ctrl < 32) {
       const len = ctrl + 1;
       if (op + len > outLen || ip + len > input.length) return null;
-      out.set(input.subarray(ip, ip + len), op);
+      copyBytes(input, ip, out, op, len);
       ip += len;
       op += len;
     } else {

@@ -10,6 +10,7 @@
  */
 import { lzfCompress } from './lzf.ts';
 import { isCanonicalInt64, parseCanonicalInt } from '../../store/integer-text.ts';
+import { copyBytes } from '../../store/bytes.ts';
 
 /** RDB_ENCVAL (the top two bits) with RDB_ENC_INT8 / INT16 / INT32 / LZF. */
 const ENC_INT8 = 0xc0;
@@ -43,7 +44,7 @@ export class RdbWriter {
 
   bytes(src: Uint8Array, off: number, len: number): void {
     this.ensure(len);
-    this.buf.set(src.subarray(off, off + len), this.pos);
+    copyBytes(src, off, this.buf, this.pos, len);
     this.pos += len;
   }
 

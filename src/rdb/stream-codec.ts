@@ -23,6 +23,7 @@ import { StreamValue, EntryCursor } from '../types/stream-value.ts';
 import type { RdbWriter } from './rdb-writer.ts';
 import type { RdbReader } from './rdb-reader.ts';
 import { ListpackWriter, ListpackReader } from './listpack.ts';
+import { copyBytes } from '../../store/bytes.ts';
 
 const FLAG_DELETED = 1;
 const FLAG_SAMEFIELDS = 2;
@@ -133,7 +134,7 @@ function pushElement(buf: Uint8Array, off: number, len: number, i: number): void
     elems.copy(b, 0, 0, used);
     elems = b;
   }
-  elems.set(buf.subarray(off, off + len), used);
+  copyBytes(buf, off, elems, used, len);
   offs[i] = used;
   lens[i] = len;
   used += len;

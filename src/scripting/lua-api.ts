@@ -14,6 +14,7 @@
  * like any exception and must never be caught and swallowed by them.
  */
 import { createRequire } from 'node:module';
+import { copyBytes } from '../../store/bytes.ts';
 
 /** The Emscripten module: heap views and the exported C functions (`_lua_*`, `_luaL_*`). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -113,8 +114,7 @@ export function pushBytes(L: number, b: Uint8Array): void {
 export function pushSlice(L: number, buf: Uint8Array, off: number, len: number): void {
   const p = reserve(len + 1);
   const heap = M.HEAPU8;
-  if (len <= 32) for (let i = 0; i < len; i++) heap[p + i] = buf[off + i];
-  else heap.set(buf.subarray(off, off + len), p);
+  copyBytes(buf, off, heap, p, len);
   M._lua_pushlstring(L, p, len);
 }
 

@@ -13,7 +13,7 @@
  *    redis-server's x86-64 build (long and size_t are 8 bytes).
  */
 import {
-  M, T_NIL, T_BOOLEAN, T_LIGHTUSERDATA, T_NUMBER, T_STRING, T_TABLE, LUA_GLOBALSINDEX, cs, cfunction, pushBytes, pushLiteral, toBytes,
+  M, T_NIL, T_BOOLEAN, T_LIGHTUSERDATA, T_NUMBER, T_STRING, T_TABLE, LUA_GLOBALSINDEX, cs, cfunction, pushBytes, pushSlice, pushLiteral, toBytes,
   toStr, pop, raise, argError, setFunction, globalOf, formatG, checkInt, optInt,
 } from './lua-api.ts';
 
@@ -808,7 +808,7 @@ class Unpacker {
 
   private str(L: number, n: number): void {
     if (!this.need(n)) return;
-    pushBytes(L, this.data.subarray(this.pos, this.pos + n));
+    pushSlice(L, this.data, this.pos, n);
     this.pos += n;
   }
 

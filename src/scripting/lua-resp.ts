@@ -13,6 +13,7 @@
  *  - pushErrorTable: luaPushErrorBuff's {err="CODE message"} tables.
  */
 import { M, T_NIL, T_BOOLEAN, T_NUMBER, T_STRING, T_TABLE, cs, pushBytes, pushSlice, heapStringAt, heapString, pushString, pushLiteral, toBytes, toCStr, pop, formatG, toLongLong } from './lua-api.ts';
+import { copyBytes } from '../../store/bytes.ts';
 
 /** A growable byte buffer for one reply. */
 export class RespWriter {
@@ -84,8 +85,7 @@ export class RespWriter {
     p += digits;
     buf[p++] = 13;
     buf[p++] = 10;
-    if (n <= 32) for (let i = 0; i < n; i++) buf[p + i] = src[off + i];
-    else buf.set(src.subarray(off, off + n), p);
+    copyBytes(src, off, buf, p, n);
     p += n;
     buf[p++] = 13;
     buf[p++] = 10;

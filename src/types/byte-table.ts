@@ -37,6 +37,7 @@
  * in use that no entry holds (including page tails left when an element did not fit).
  */
 import type { ElementBytes } from './packed.ts';
+import { copyBytes } from '../../store/bytes.ts';
 
 const SEG_BITS = 12;
 const SEG = 1 << SEG_BITS;
@@ -118,10 +119,6 @@ function bucketCount(n: number): number {
   return p;
 }
 
-function copy(src: Uint8Array, soff: number, dst: Uint8Array, doff: number, len: number): void {
-  if (len <= 32) for (let i = 0; i < len; i++) dst[doff + i] = src[soff + i];
-  else dst.set(src.subarray(soff, soff + len), doff);
-}
 
 export class ByteTable {
   readonly withValues: boolean;
@@ -225,8 +222,8 @@ export class ByteTable {
     const b = (id & SEG_MASK) * this.stride;
     const at = this.reserve(len + vlen);
     const page = this.pages[this.reservedPage]!;
-    copy(buf, off, page, at, len);
-    if (vbuf !== null) copy(vbuf, voff, page, at + len, vlen);
+    copyBytes(buf, off, page, at, len);
+    if (vbuf !== null) copyBytes(vbuf, voff, page, at + len, vlen);
     r[b + R_HASH] = h;
     r[b + R_PAGE] = this.reservedPage;
     r[b + R_OFF] = at;
@@ -250,15 +247,15 @@ export class ByteTable {
     const klen = r[b + R_KLEN];
     const p = r[b + R_PAGE];
     if (vlen <= old) {
-      copy(vbuf, voff, this.pages[p]!, r[b + R_OFF] + klen, vlen);
+      copyBytes(vbuf, voff, this.pages[p]!, r[b + R_OFF] + klen, vlen);
       r[b + R_VLEN] = vlen;
       this.release(p, old - vlen);
     } else {
       const at = this.reserve(klen + vlen);
       const np = this.reservedPage;
       const dst = this.pages[np]!;
-      copy(this.pages[p]!, r[b + R_OFF], dst, at, klen);
-      copy(vbuf, voff, dst, at + klen, vlen);
+      copyBytes(this.pages[p]!, r[b + R_OFF], dst, at, klen);
+      copyBytes(vbuf, voff, dst, at + klen, vlen);
       this.release(p, klen + old);
       r[b + R_PAGE] = np;
       r[b + R_OFF] = at;
@@ -460,7 +457,7 @@ export class ByteTable {
       const n = r[b + R_KLEN] + (this.withValues ? r[b + R_VLEN] : 0);
       const from = r[b + R_OFF];
       const at = this.reserve(n);
-      copy(page, from, this.pages[this.reservedPage]!, at, n);
+      copyBytes(page, from, this.pages[this.reservedPage]!, at, n);
       r[b + R_PAGE] = this.reservedPage;
       r[b + R_OFF] = at;
       this.release(p, n);

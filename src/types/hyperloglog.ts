@@ -21,6 +21,7 @@
  * Costs: add is one hash plus O(1) dense or O(sparse bytes) sparse; count and merge are one pass
  * over the registers (16 registers per 12 bytes unrolled for dense).
  */
+import { copyBytes } from '../../store/bytes.ts';
 
 export const HLL_HDR_SIZE = 16;
 export const HLL_REGISTERS = 16384;
@@ -504,7 +505,7 @@ export class HllBuffer {
   load(src: Uint8Array, off: number, len: number): void {
     this.len = 0;
     this.reserve(len + 5);
-    this.bytes.set(src.subarray(off, off + len));
+    copyBytes(src, off, this.bytes, 0, len);
     this.bytes[len] = 0;
     this.len = len;
   }

@@ -44,6 +44,7 @@
  */
 import type { Collection } from '../commands/collection.ts';
 import { PackedForm } from './packed.ts';
+import { copyBytes } from '../../store/bytes.ts';
 
 /** Default bytes of entries per node (Redis list-max-listpack-size -2). */
 export const NODE_BYTES = 8192;
@@ -292,8 +293,7 @@ export class ListValue extends PackedForm implements Collection {
     const at = (scratchBuf.length - n) >> 1;
     const src = this.pbuf;
     const base = this.pbase;
-    if (n <= 64) for (let i = 0; i < n; i++) scratchBuf[at + i] = src[base + i];
-    else scratchBuf.set(src.subarray(base, base + n), at);
+    copyBytes(src, base, scratchBuf, at, n);
     node.start = at;
     node.end = at + n;
     node.count = this.length;
@@ -342,7 +342,7 @@ export class ListValue extends PackedForm implements Collection {
         const u = n.end - n.start;
         const cap = Math.min(Math.max(MIN_CAPACITY, u * 2), Math.max(this.nodeBytes, u));
         const real = new ListNode(new Uint8Array(cap), (cap - u) >> 1);
-        real.buf.set(n.buf.subarray(n.start, n.end), real.start);
+        copyBytes(n.buf, n.start, real.buf, real.start, u);
         real.end = real.start + u;
         real.count = n.count;
         real.prev = n.prev;
@@ -421,7 +421,7 @@ export class ListValue extends PackedForm implements Collection {
     if (next > limit) next = limit;
     const buf = new Uint8Array(next);
     const at = atFront ? next - used : 0;
-    buf.set(n.buf.subarray(n.start, n.end), at);
+    copyBytes(n.buf, n.start, buf, at, used);
     this.bytes += next - cap;
     n.buf = buf;
     n.start = at;
@@ -451,8 +451,8 @@ export class ListValue extends PackedForm implements Collection {
     if (size > limit) size = limit;
     const buf = new Uint8Array(size);
     const at = (size - total) >> 1;
-    buf.set(b.subarray(n.start, p), at);
-    buf.set(b.subarray(p, n.end), at + before + need);
+    copyBytes(b, n.start, buf, at, before);
+    copyBytes(b, p, buf, at + before + need, n.end - p);
     this.bytes += size - cap;
     n.buf = buf;
     n.start = at;
@@ -526,7 +526,7 @@ export class ListValue extends PackedForm implements Collection {
   private append(a: ListNode, b: ListNode): void {
     const used = b.end - b.start;
     if (a.buf.length - a.end < used) this.makeRoom(a, used, false);
-    a.buf.set(b.buf.subarray(b.start, b.end), a.end);
+    copyBytes(b.buf, b.start, a.buf, a.end, b.end - b.start);
     a.end += used;
     a.count += b.count;
     this.unlink(b);
@@ -680,7 +680,7 @@ export class ListValue extends PackedForm implements Collection {
       const tailBytes = n.end - p;
       const cap = Math.max(this.nodeBytes, tailBytes);
       const m = new ListNode(new Uint8Array(cap), 0);
-      m.buf.set(n.buf.subarray(p, n.end), 0);
+      copyBytes(n.buf, p, m.buf, 0, n.end - p);
       m.end = tailBytes;
       m.count = n.count - li;
       n.end = p;

@@ -19,6 +19,7 @@
  * array about 200 bytes of objects (JSTypedArray, JSArrayBuffer, backing store) before its
  * first byte, and millions of small hashes are the common case (sessions, objects).
  */
+import { copyBytes } from '../../store/bytes.ts';
 
 /** Node's latin1 fast paths (Buffer.prototype methods the typings do not declare). */
 interface Latin1Buffer extends Buffer {
@@ -173,8 +174,7 @@ function putLen(b: Uint8Array, p: number, len: number): number {
 /** Write an element (prefix and bytes) at byte position p of b; returns the position after it. */
 export function putElement(b: Uint8Array, p: number, buf: Uint8Array, off: number, len: number): number {
   p = putLen(b, p, len);
-  if (len <= 32) for (let i = 0; i < len; i++) b[p + i] = buf[off + i];
-  else b.set(buf.subarray(off, off + len), p);
+  copyBytes(buf, off, b, p, len);
   return p + len;
 }
 

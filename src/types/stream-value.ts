@@ -41,6 +41,7 @@
  * StreamId objects are reused by the caller.
  */
 import type { Collection } from '../commands/collection.ts';
+import { copyBytes } from '../../store/bytes.ts';
 
 export const U64_MAX = 0xffffffffffffffffn;
 
@@ -856,7 +857,7 @@ export class StreamValue implements Collection {
     let pg = this.curPage;
     if (pg < 0 || this.pages[pg].length - this.pageFill[pg] < size) pg = this.newPage(size);
     const base = this.pageFill[pg];
-    this.pages[pg].set(src.subarray(from, from + size), base);
+    copyBytes(src, from, this.pages[pg], base, size);
     this.pageFill[pg] = base + size;
     this.pageLive[pg] += size;
     this.closedBytes += size;
@@ -1098,8 +1099,7 @@ export class StreamValue implements Collection {
       const len = lens[i];
       const off = offs[i];
       p = writeVarint(d, p, len);
-      if (len <= 32) for (let j = 0; j < len; j++) d[p + j] = buf[off + j];
-      else d.set(buf.subarray(off, off + len), p);
+      copyBytes(buf, off, d, p, len);
       p += len;
     }
     this.nodeUsed[k] = writeBack(d, p, size);

@@ -41,6 +41,7 @@
  */
 import type { Collection } from '../commands/collection.ts';
 import { PackedForm } from './packed.ts';
+import { copyBytes } from '../../store/bytes.ts';
 
 const MAXLEVEL = 32;
 /** Non-empty buckets of the old hash table moved per insert or removal during a resize. */
@@ -179,10 +180,6 @@ function bytesEqual(a: Uint8Array, aoff: number, b: Uint8Array, boff: number, le
   return true;
 }
 
-function copyInto(src: Uint8Array, soff: number, dst: Uint8Array, doff: number, len: number): void {
-  if (len <= 32) for (let i = 0; i < len; i++) dst[doff + i] = src[soff + i];
-  else dst.set(src.subarray(soff, soff + len), doff);
-}
 
 /** sdscmplex: a member against a lex bound. */
 function cmpLex(buf: Uint8Array, off: number, len: number, kind: number, bbuf: Uint8Array, boff: number, blen: number): number {
@@ -437,7 +434,7 @@ export class ZSkiplist {
         }
       }
     }
-    copyInto(buf, off, this.arena, this.arenaHigh, len);
+    copyBytes(buf, off, this.arena, this.arenaHigh, len);
     this.moff[x] = this.arenaHigh;
     this.mlen[x] = len;
     this.arenaHigh += len;
@@ -452,7 +449,7 @@ export class ZSkiplist {
     const old = this.arena;
     for (let x = this.fwd[0]; x !== NIL; x = this.fwd[this.lbase[x]]) {
       const len = this.mlen[x];
-      copyInto(old, this.moff[x], a, p, len);
+      copyBytes(old, this.moff[x], a, p, len);
       this.moff[x] = p;
       p += len;
     }
@@ -1064,7 +1061,7 @@ export class ZListpack extends PackedForm {
       viewScore = new Float64Array(cap);
     }
     const b = viewBytes;
-    copyInto(this.pbuf, this.pbase, b, 0, len);
+    copyBytes(this.pbuf, this.pbase, b, 0, len);
     let p = 0;
     for (let i = 0; i < n; i++) {
       viewScore[i] = scoreAtByte(b, p);
@@ -1189,7 +1186,7 @@ export class ZListpack extends PackedForm {
       w[p + 11] = (len >>> 16) & 255;
       w[p + 12] = (len >>> 24) & 255;
     }
-    copyInto(buf, off, w, p + head, len);
+    copyBytes(buf, off, w, p + head, len);
     this.plen += entry;
     this.n++;
     this.version = ++versions;

@@ -1,0 +1,24 @@
+/*
+ * Copying a byte range from one typed array into another without a view. The obvious
+ * `dst.set(src.subarray(a, b), at)` makes a Uint8Array view per call, about 100 bytes of
+ * garbage: per SET of a value over 64 bytes, per redis.call argument over 32 bytes, per
+ * PUBLISH. Buffer.prototype.copy, called on any Uint8Array, copies natively with no
+ * allocation at the same speed; a short range is copied byte by byte, cheaper than the call.
+ * One helper, so every module copies the same way (store/ and src/ use it; protocol/ has its
+ * own writer and never imports store/).
+ */
+
+const nativeCopy = Buffer.prototype.copy;
+/** Ranges up to this many bytes are copied by a loop. */
+const SHORT_COPY = 32;
+
+/** Copy src[soff, soff + len) to dst[doff, doff + len); within one array the ranges may overlap. */
+export function copyBytes(src: Uint8Array, soff: number, dst: Uint8Array, doff: number, len: number): void {
+  if (src === dst) {
+    if (soff !== doff) dst.copyWithin(doff, soff, soff + len);
+  } else if (len <= SHORT_COPY) {
+    for (let i = 0; i < len; i++) dst[doff + i] = src[soff + i];
+  } else {
+    nativeCopy.call(src, dst, doff, soff, soff + len);
+  }
+}
