@@ -12,6 +12,7 @@
  * at its first NUL byte, which is where an argument with an embedded NUL stops parsing.
  * Results go to the module-level `strtodResult` slot, not a new object per call.
  */
+import { latin1Text } from '../store/bytes.ts';
 
 export const strtodResult = {
   value: 0,
@@ -219,11 +220,7 @@ function parseDecimal(buf: Uint8Array, p: number, end: number, neg: boolean, off
   }
   const value = q - start <= 16 ? fastDecimal(buf, start, q) : NaN;
   let v = value;
-  if (v !== v) {
-    let text = '';
-    for (let i = start; i < q; i++) text += String.fromCharCode(buf[i]);
-    v = Number(text);
-  }
+  if (v !== v) v = Number(latin1Text(buf, start, q));
   r.erange = v === Infinity || (v === 0 && nonzero) || (nonzero && v !== 0 && v < 2.2250738585072014e-308);
   r.value = neg ? -v : v;
   r.end = q - off;

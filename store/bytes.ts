@@ -5,7 +5,8 @@
  * PUBLISH. Buffer.prototype.copy, called on any Uint8Array, copies natively with no
  * allocation at the same speed; a short range is copied byte by byte, cheaper than the call.
  * One helper, so every module copies the same way (store/ and src/ use it; protocol/ has its
- * own writer and never imports store/).
+ * own writer and never imports store/). latin1Text is the reading side: one string for a byte
+ * range of any Uint8Array, where building it a character at a time makes a string per byte.
  */
 
 const nativeCopy = Buffer.prototype.copy;
@@ -21,4 +22,11 @@ export function copyBytes(src: Uint8Array, soff: number, dst: Uint8Array, doff: 
   } else {
     nativeCopy.call(src, dst, doff, soff, soff + len);
   }
+}
+
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
+
+/** buf[start, end) as a latin1 string (one char per byte), for any Uint8Array. */
+export function latin1Text(buf: Uint8Array, start: number, end: number): string {
+  return latin1Slice.call(buf, start, end);
 }

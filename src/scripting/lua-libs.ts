@@ -13,9 +13,10 @@
  *    redis-server's x86-64 build (long and size_t are 8 bytes).
  */
 import {
-  M, T_NIL, T_BOOLEAN, T_LIGHTUSERDATA, T_NUMBER, T_STRING, T_TABLE, LUA_GLOBALSINDEX, cs, cfunction, pushBytes, pushSlice, pushLiteral, toBytes,
+  M, T_NIL, T_BOOLEAN, T_LIGHTUSERDATA, T_NUMBER, T_STRING, T_TABLE, LUA_GLOBALSINDEX, cs, cfunction, pushBytes, pushSlice, pushLiteral, toBytes, heapStringAt, heapString,
   toStr, pop, raise, argError, setFunction, globalOf, formatG, checkInt, optInt,
 } from './lua-api.ts';
+import { latin1Text } from '../../store/bytes.ts';
 
 // ---- bit ----
 
@@ -120,9 +121,27 @@ ESCAPES[34] = '\\"';
 ESCAPES[47] = '\\/';
 ESCAPES[92] = '\\\\';
 
-function jsonString(b: Buffer): string {
+/** Bytes cjson escapes (their ESCAPES entry is not the byte itself). */
+const ESCAPED = Uint8Array.from(ESCAPES, (e, i) => (e.length === 1 && e.charCodeAt(0) === i ? 0 : 1));
+
+/**
+ * The JSON text of the Lua string at idx, read in place in the Lua heap: runs of bytes that
+ * need no escape are taken as one slice each (building it a character at a time made a string
+ * per byte, most of a BullMQ job's garbage).
+ */
+function jsonStringAt(L: number, idx: number): string {
+  const p = heapStringAt(L, idx);
+  const end = p + heapString.length;
+  const heap = M.HEAPU8;
   let s = '"';
-  for (let i = 0; i < b.length; i++) s += ESCAPES[b[i]];
+  let run = p;
+  for (let i = p; i < end; i++) {
+    if (ESCAPED[heap[i]] === 0) continue;
+    if (i > run) s += latin1Text(heap, run, i);
+    s += ESCAPES[heap[i]];
+    run = i + 1;
+  }
+  if (end > run) s += latin1Text(heap, run, end);
   return s + '"';
 }
 
@@ -155,7 +174,7 @@ function encodeValue(L: number, cfg: CjsonConfig, depth: number, out: string[]):
   const t = M._lua_type(L, -1);
   switch (t) {
     case T_STRING:
-      out.push(jsonString(toBytes(L, -1)!));
+      out.push(jsonStringAt(L, -1));
       return;
     case T_NUMBER:
       out.push(encodeNumber(L, cfg, -1));
@@ -194,7 +213,7 @@ function encodeValue(L: number, cfg: CjsonConfig, depth: number, out: string[]):
           if (!first) out.push(',');
           first = false;
           const kt = M._lua_type(L, -2);
-          if (kt === T_STRING) out.push(jsonString(toBytes(L, -2)!));
+          if (kt === T_STRING) out.push(jsonStringAt(L, -2));
           else if (kt === T_NUMBER) out.push(`"${encodeNumber(L, cfg, -2)}"`);
           else encodeError(L, -2, 'table key must be a number or string');
           out.push(':');
