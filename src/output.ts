@@ -190,6 +190,16 @@ export class OutputScheduler {
   };
 }
 
+/**
+ * socket.destroyed, for a direct client read from the socket's one field net.Socket's destroy
+ * clears at once (its handle), not from the stream's two state objects: per client per turn,
+ * that is two cache misses less in a flush to a thousand subscribers.
+ */
+function socketDestroyed(c: Client): boolean {
+  const handle = c.directHandle;
+  return handle === null ? c.socket.destroyed : (c.socket as unknown as { _handle: StreamHandle | null })._handle !== handle;
+}
+
 /** The client's output class limits: pubsub while it has subscriptions, else normal. */
 function limitsOf(server: ServerState, c: Client): OutputLimit {
   return c.subscriptionCount() > 0 ? server.settings.outputLimitPubsub : server.settings.outputLimitNormal;
@@ -208,7 +218,7 @@ function limitsOf(server: ServerState, c: Client): OutputLimit {
 export function flushClient(server: ServerState, c: Client): void {
   const reply = c.reply;
   const socket = c.socket;
-  if (c.closed || socket.destroyed) {
+  if (c.closed || socketDestroyed(c)) {
     reply.dispose();
     return;
   }
@@ -230,10 +240,14 @@ export function flushClient(server: ServerState, c: Client): void {
       if (out === null) {
         // One buffer, and (not final) nothing unsent: straight to the handle.
         if (c.directHandle !== null && !final) writeDirect(c, c.directHandle, first);
-        else socket.write(first, c.onWritten);
+        else {
+          c.streamWritten = true;
+          socket.write(first, c.onWritten);
+        }
       } else {
         // Chained output (more than one buffer) goes out in one writev: the socket is corked
         // while its buffers are handed over.
+        c.streamWritten = true;
         socket.cork();
         socket.write(first);
         while (out !== null) {

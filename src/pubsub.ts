@@ -38,6 +38,7 @@ export class PubSub {
     const own = shard ? (c.shardChannels ??= new Set()) : (c.channels ??= new Set());
     if (own.has(name)) return false;
     own.add(name);
+    c.subscriptions++;
     const registry = shard ? this.shardChannels : this.channels;
     let clients = registry.get(name);
     if (clients === undefined) {
@@ -52,6 +53,7 @@ export class PubSub {
   unsubscribe(c: Client, name: string, shard: boolean): boolean {
     const own = shard ? c.shardChannels : c.channels;
     if (own === null || !own.delete(name)) return false;
+    c.subscriptions--;
     const registry = shard ? this.shardChannels : this.channels;
     const clients = registry.get(name)!;
     clients.delete(c);
@@ -63,6 +65,7 @@ export class PubSub {
     const own = (c.patterns ??= new Set());
     if (own.has(pattern)) return false;
     own.add(pattern);
+    c.subscriptions++;
     let subs = this.patterns.get(pattern);
     if (subs === undefined) {
       subs = { bytes: Buffer.from(pattern, 'latin1'), clients: new Set() };
@@ -75,6 +78,7 @@ export class PubSub {
   punsubscribe(c: Client, pattern: string): boolean {
     const own = c.patterns;
     if (own === null || !own.delete(pattern)) return false;
+    c.subscriptions--;
     const subs = this.patterns.get(pattern)!;
     subs.clients.delete(c);
     if (subs.clients.size === 0) this.patterns.delete(pattern);
