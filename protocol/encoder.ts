@@ -505,6 +505,11 @@ export class ReplyWriter {
     if (len <= 32) {
       for (let i = 0; i < len; i++) b[p++] = bytes[off + i];
       this.pos = p;
+    } else if (off === 0 && len === bytes.length) {
+      // A whole array (a pre-encoded reply, a pub/sub frame): TypedArray.prototype.set costs
+      // half of Buffer.prototype.copy's range checks and dispatch.
+      b.set(bytes, p);
+      this.pos = p + len;
     } else {
       copyBytes.call(bytes, b, p, off, off + len);
       this.pos = p + len;

@@ -19,6 +19,16 @@ describe('copyBytes', () => {
     }
   });
 
+  it('copies a whole array, short or long, into the middle of another', () => {
+    for (const len of [20, 33, 66, 1000]) {
+      const src = pattern(len);
+      const dst = new Uint8Array(len + 9);
+      copyBytes(src, 0, dst, 4, len);
+      expect(Array.from(dst.subarray(4, 4 + len))).toEqual(Array.from(src));
+      expect(dst.subarray(0, 4).every((b) => b === 0) && dst.subarray(4 + len).every((b) => b === 0)).toBe(true);
+    }
+  });
+
   it('moves overlapping ranges of one array as memmove does, both ways', () => {
     for (const len of [10, 40, 500]) {
       for (const shift of [-7, 7]) {
