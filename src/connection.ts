@@ -24,6 +24,7 @@
  * an -ERR reply, the fault is logged with the command's name (never key or value bytes), and
  * every other client is untouched.
  */
+import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
 import { RequestParser, ParseResult } from '../protocol/parser.ts';
 import { E_NOAUTH, E_OOM, R_QUEUED, errorText } from '../protocol/replies.ts';

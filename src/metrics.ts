@@ -28,6 +28,7 @@
  * happens only for a slow command (slowlog entry), a latency spike, the first call of a
  * command, or while a MONITOR is connected.
  */
+import { performance } from 'node:perf_hooks';
 import fs from 'node:fs';
 import type { Client } from './client.ts';
 import type { CommandEntry, Registry } from './registry.ts';

@@ -33,6 +33,7 @@
  * copying into the kernel. The chunks a completed write used go back to the output pool at
  * once; those of a queued write once the socket has sent them (ReplyWriter hold/release).
  */
+import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
 import type { Client } from './client.ts';
 import type { ServerState } from './server-state.ts';

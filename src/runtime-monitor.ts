@@ -17,7 +17,7 @@
  * Cost: one timer callback per RESOLUTION_MS (a subtraction and a bucket walk); one callback
  * per batch of GC entries. The timer is unref'd: it never keeps the process alive.
  */
-import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { constants, performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { CumulativeHistogram } from './prometheus.ts';
 
 /** Interval of the event-loop delay timer. */

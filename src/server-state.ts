@@ -3,6 +3,7 @@
  * live settings, the client table, the command table and the server-wide counters. One
  * instance per server; handlers reach it through client.server.
  */
+import { performance } from 'node:perf_hooks';
 import type { Keyspace } from '../store/keyspace.ts';
 import type { OutputScheduler } from './output.ts';
 import type { WatchRegistry } from './transactions.ts';

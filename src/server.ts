@@ -12,6 +12,7 @@
  * config file or CONFIG SET); port '0' picks an ephemeral port, reported in `port`, unless a
  * tls-port is set: then, as in Redis, there is no plain port.
  */
+import { performance } from 'node:perf_hooks';
 import net from 'node:net';
 import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';

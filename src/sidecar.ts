@@ -28,6 +28,7 @@
  * Lifecycle: startSidecar() resolves once every address listens (rejects, with nothing left
  * open, if one cannot); close() drops pending pages and open connections.
  */
+import { performance } from 'node:perf_hooks';
 import http from 'node:http';
 import https from 'node:https';
 import http2 from 'node:http2';

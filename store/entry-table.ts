@@ -44,6 +44,7 @@
  * shard holds 36 KB, as with 1,024-entry segments. Still no JS object per key: the GC has
  * nothing to trace.
  */
+import { performance } from 'node:perf_hooks';
 import { KeyType } from './types.ts';
 
 /** Shared running total of the bytes held by tables outside the slab (entry tables, indexes, ...). */

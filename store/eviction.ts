@@ -31,6 +31,7 @@
  *
  * Cost: per eviction O(samples * log shards) plus a 16-entry pool insert; no allocation.
  */
+import { performance } from 'node:perf_hooks';
 import { EvictionPolicy, KeyType, type EvictionPolicyCode } from './types.ts';
 import type { Shard } from './shard.ts';
 

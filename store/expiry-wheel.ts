@@ -28,6 +28,7 @@
  * (Redis's random sampling leaves up to 25% of expired keys behind by design); O(1) TTL
  * changes; no timer per key; bounded work per tick.
  */
+import { performance } from 'node:perf_hooks';
 import type { EntryTable } from './entry-table.ts';
 
 const LEVELS = 8;

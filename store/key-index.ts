@@ -29,6 +29,7 @@
  *
  * Why: no per-key object or string; one typed array the GC never traces; no stall on growth.
  */
+import { performance } from 'node:perf_hooks';
 import { REC, R_HASH, R_KLEN, R_LOC, R_META, SEG_BITS, SEG_MASK, type EntryTable, type MemoryMeter } from './entry-table.ts';
 import type { SlabAllocator } from './slab-allocator.ts';
 

@@ -56,6 +56,7 @@
  * (about 120 bytes for a 16-byte key and 32-byte value) and GC pauses do not grow with the
  * key count; shards keep every resize, sweep and sample small.
  */
+import { performance } from 'node:perf_hooks';
 import {
   Status,
   KeyType,

@@ -59,6 +59,7 @@
  * the first real byte. The shards share this one single-threaded allocator; moving shards to
  * other threads later would give each thread its own allocator, not each shard.
  */
+import { performance } from 'node:perf_hooks';
 import { copyBytes } from './bytes.ts';
 
 export const CHUNK_HEADER = 4;

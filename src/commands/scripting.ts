@@ -5,6 +5,7 @@
  * runs the scripts; these handlers parse arguments and reply. SCRIPT DEBUG answers as a
  * redis-server does when the debugging session cannot start here: LDB is not implemented.
  */
+import { performance } from 'node:perf_hooks';
 import { R_OK } from '../../protocol/replies.ts';
 import type { Client } from '../client.ts';
 import type { Registry } from '../registry.ts';

@@ -3,6 +3,7 @@
  * FLUSHALL, SWAPDB, TIME, CONFIG, COMMAND, SHUTDOWN, LASTSAVE, ROLE. (SCRIPT and FUNCTION are
  * in scripting.ts.)
  */
+import { performance } from 'node:perf_hooks';
 import os from 'node:os';
 import type { Client } from '../client.ts';
 import type { Registry, CommandEntry } from '../registry.ts';

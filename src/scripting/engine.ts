@@ -26,6 +26,7 @@
  * A short script never leaves the event-loop turn it started in: the hook's check is one call
  * and a subtraction.
  */
+import { performance } from 'node:perf_hooks';
 import net from 'node:net';
 import { createHash } from 'node:crypto';
 import { Client, SavedArguments } from '../client.ts';

@@ -26,6 +26,7 @@
  * Lua values by Redis's rules (redisProtocolToLuaType); the script's result becomes the caller's
  * reply by luaReplyToRedisReply's rules, both in lua-resp.ts.
  */
+import { performance } from 'node:perf_hooks';
 import { createHash } from 'node:crypto';
 import {
   M, LUA_REGISTRYINDEX, LUA_GLOBALSINDEX, LUA_MULTRET, T_NIL, T_BOOLEAN, T_NUMBER, T_STRING, T_TABLE, T_FUNCTION,
