@@ -26,7 +26,7 @@ import { ConfigStore } from './config-table.ts';
 import { createLogger, pinoLevel, type Logger } from './logger.ts';
 import { createStats, NO_OBSERVER, type ServerState } from './server-state.ts';
 import type { Client } from './client.ts';
-import type { Collection } from './commands/collection.ts';
+import type { Collection } from './types/collection.ts';
 import { attachConnection, callCommandGuarded, countErrorReply, resumeAfterOutput, resumeClient, resumePostponed } from './connection.ts';
 import { WatchRegistry } from './transactions.ts';
 import { PubSub } from './pubsub.ts';

@@ -1,6 +1,7 @@
 /*
  * Keeps the layers of ARCHITECTURE.md apart: protocol/ and store/ never import each other,
- * src/ or cli/; src/ never imports cli/. Reads every import specifier of every source file.
+ * src/ or cli/; src/ never imports cli/, and src/types/ (the data structures) never imports
+ * src/commands/. Reads every import specifier of every source file.
  * Also: the server's modules take `performance` from node:perf_hooks. Node defines the global
  * as a getter, which optimized code cannot fold: each global performance.now() was a
  * LoadGlobalIC call and kept callCommand from being inlined (about 2% of a pipelined GET).
@@ -48,6 +49,16 @@ describe('layering', () => {
       expect(violations).toEqual([]);
     });
   }
+});
+
+describe('value types', () => {
+  it('src/types/ (the data structures) imports nothing from src/commands/', () => {
+    const violations = sourceFiles('src/types').filter((file) => {
+      const text = fs.readFileSync(path.join(root, file), 'utf8');
+      return [...text.matchAll(/from\s*['"]([^'"]+)['"]/g)].some((m) => m[1].startsWith('.') && path.relative(root, path.resolve(path.dirname(path.join(root, file)), m[1])).startsWith(path.join('src', 'commands')));
+    });
+    expect(violations).toEqual([]);
+  });
 });
 
 describe('hot-path globals', () => {

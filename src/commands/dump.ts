@@ -18,7 +18,7 @@ import { R_OK, E_SYNTAX, E_NOT_INTEGER, E_BUSYKEY, E_OOM } from '../../protocol/
 import { Encoding, KeyType, Lookup, Status } from '../../store/types.ts';
 import { parsed } from '../numbers.ts';
 import { NotifyClass } from '../keyspace-events.ts';
-import type { Collection } from './collection.ts';
+import type { Collection } from '../types/collection.ts';
 import { hashAt, storeNewHash } from './hashes.ts';
 import type { HashValue } from '../types/hash-value.ts';
 import { putZset, zsetAt } from './zsets.ts';

@@ -19,7 +19,7 @@ import {
   R_OK, R_ZERO, R_ONE, E_SYNTAX, E_NOT_INTEGER, E_NO_SUCH_KEY, E_OOM,
 } from '../../protocol/replies.ts';
 import { Status, Lookup, KEY_TYPE_NAMES, ENCODING_NAMES, EvictionPolicy, Encoding, KeyType, NO_TTL } from '../../store/types.ts';
-import type { Collection } from './collection.ts';
+import type { Collection } from '../types/collection.ts';
 import { parsed, parsedBigInt, INT64_MAX, INT64_MIN } from '../numbers.ts';
 import { globMatch } from '../glob.ts';
 import { replyInvalidExpire } from './strings.ts';

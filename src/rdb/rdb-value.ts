@@ -28,7 +28,7 @@ import { ZsetValue } from '../types/zset-value.ts';
 import { ListValue, ListCursor } from '../types/list-value.ts';
 import { StreamValue } from '../types/stream-value.ts';
 import { ElementBytes } from '../types/packed.ts';
-import type { Collection } from '../commands/collection.ts';
+import type { Collection } from '../types/collection.ts';
 import { formatInteger } from '../../store/integer-text.ts';
 import { RdbWriter } from './rdb-writer.ts';
 import { RdbReader } from './rdb-reader.ts';

@@ -29,7 +29,7 @@
  * Entry handles (for iteration, random picks and sampling within one command): a byte position
  * in the packed elements, or an entry id for hashtable. They are valid until the next write.
  */
-import type { Collection } from '../commands/collection.ts';
+import type { Collection } from './collection.ts';
 import { ByteTable, hashBytes, OBJECT_OVERHEAD } from './byte-table.ts';
 import * as packed from './packed.ts';
 import { ElementBytes, PackedForm } from './packed.ts';

@@ -42,7 +42,7 @@
  * element as (buf, off, len); replies are written straight from node buffers. A cursor, like
  * the ElementRef filled by peekHead/peekTail, is valid until the next write to any list.
  */
-import type { Collection } from '../commands/collection.ts';
+import type { Collection } from './collection.ts';
 import { PackedForm } from './packed.ts';
 import { copyBytes } from '../../store/bytes.ts';
 

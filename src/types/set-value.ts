@@ -16,7 +16,7 @@
  * Member handles (random picks within one command): an index for INTSET, a char position for
  * PACKED, an entry id for TABLE; valid until the next write.
  */
-import type { Collection } from '../commands/collection.ts';
+import type { Collection } from './collection.ts';
 import { ByteTable, hashBytes, OBJECT_OVERHEAD } from './byte-table.ts';
 import { IntSet, pair, toPair } from './int-set.ts';
 import * as packed from './packed.ts';

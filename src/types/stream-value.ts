@@ -40,7 +40,7 @@
  * array read used to do (XRANGE's range loops compare without BigInts: compareAt). IDs are BigInts in the API (exact to 2^64); the scratch
  * StreamId objects are reused by the caller.
  */
-import type { Collection } from '../commands/collection.ts';
+import type { Collection } from './collection.ts';
 import { copyBytes } from '../../store/bytes.ts';
 
 export const U64_MAX = 0xffffffffffffffffn;

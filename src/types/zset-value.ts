@@ -39,7 +39,7 @@
  * beforehand (Reserve below), so that copy runs into memory already mapped: first-touch page
  * faults, not the copy, made growing a million-member set stall for 50 to 100 ms.
  */
-import type { Collection } from '../commands/collection.ts';
+import type { Collection } from './collection.ts';
 import { PackedForm } from './packed.ts';
 import { copyBytes } from '../../store/bytes.ts';
 

@@ -14,7 +14,7 @@ import { RawClient } from '../helpers/raw-client.ts';
 import { startRedisServer } from '../helpers/redis-server.ts';
 import type { Keyspace } from '../../store/keyspace.ts';
 import { holdsObject, KeyType } from '../../store/types.ts';
-import type { Collection } from '../../src/commands/collection.ts';
+import type { Collection } from '../../src/types/collection.ts';
 
 interface Target {
   kind: 'slabcache' | 'redis';

@@ -24,7 +24,7 @@ import { ZsetValue } from '../../src/types/zset-value.ts';
 import { ListValue } from '../../src/types/list-value.ts';
 import { StreamValue, EntryCursor } from '../../src/types/stream-value.ts';
 import { ElementBytes } from '../../src/types/packed.ts';
-import type { Collection } from '../../src/commands/collection.ts';
+import type { Collection } from '../../src/types/collection.ts';
 
 const settings: RdbSettings = {
   compression: true,
