@@ -150,6 +150,8 @@ function loadUsersAtStartup(state: ServerState): void {
   }
 }
 
+function ignoreRefusedSocketError(): void {}
+
 function isLoopback(address: string | undefined): boolean {
   if (address === undefined) return false;
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
@@ -318,6 +320,10 @@ export async function startServer(directives: Record<string, string> = {}, optio
     const refusal = admissionRefusal(settings, state.clients.size, socket.remoteAddress, acl.defaultUser.nopass);
     if (refusal !== null) {
       state.stats.rejectedConnections++;
+      // A refused peer that has already reset the connection (its address is then unknown,
+      // and it is refused as non-local, as Redis does) fails the write of the refusal: that
+      // error ends this socket only. Unhandled, it ended the process.
+      socket.on('error', ignoreRefusedSocketError);
       socket.resume();
       socket.end(refusal);
       return;

@@ -177,6 +177,24 @@ describe('admission', () => {
     expect(await call(again, 'PING')).toBe('+PONG\r\n');
   });
 
+  it('a refused client that resets at once ends only its own connection', async () => {
+    // The refusal's write fails with ECONNRESET; unhandled, that error ended the server.
+    const t = await server({ maxclients: '1' });
+    const admitted = await raw(t.port);
+    expect(await call(admitted, 'PING')).toBe('+PONG\r\n');
+    const resets = Array.from({ length: 20 }, () =>
+      new Promise<void>((resolve) => {
+        const s = net.connect(t.port, '127.0.0.1', () => s.resetAndDestroy());
+        s.on('error', () => undefined);
+        s.on('close', () => resolve());
+      }),
+    );
+    await Promise.all(resets);
+    await until('20 refusals', async () => Number(await infoField(admitted, 'stats', 'rejected_connections')) >= 20);
+    await sleep(100);
+    expect(await call(admitted, 'PING')).toBe('+PONG\r\n');
+  });
+
   it('timeout closes idle clients and only them', async () => {
     const t = await server({ timeout: '1' });
     const idle = await raw(t.port);
