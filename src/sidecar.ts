@@ -25,6 +25,12 @@
  * API on, node:http2's secure server with HTTP/1.1 allowed, the protocol chosen by ALPN (h2,
  * else http/1.1). A CONFIG SET of the tls-* files swaps its context as it does the RESP port's.
  *
+ * Bounded per client: a page is made only as fast as its client reads it (a write the socket
+ * or stream cannot take parks the page until 'drain'), and a connection with more than
+ * MAX_PAGES_PER_CONNECTION pages pending (HTTP/1.1 pipelining, or HTTP/2 streams) is closed.
+ * Without both, one connection sending pipelined GET /metrics without reading grew the server
+ * by about 55 KB per 33-byte request, to gigabytes.
+ *
  * Lifecycle: startSidecar() resolves once every address listens (rejects, with nothing left
  * open, if one cannot); close() drops pending pages and open connections.
  */
@@ -53,6 +59,11 @@ const FLUSH_CHARS = 32 * 1024;
  * with the REST API on, maxclients instead.
  */
 const MAX_CONNECTIONS = 64;
+/**
+ * Pages (/metrics, /info) one connection may have unfinished: an HTTP/1.1 client pipelining
+ * more, or an HTTP/2 client with more streams open on them, is disconnected. A scraper has one.
+ */
+const MAX_PAGES_PER_CONNECTION = 16;
 /** An HTTP/2 session idle this long is closed. */
 const H2_IDLE_MS = 60_000;
 /** The first bytes an HTTP/2 client sends with prior knowledge (RFC 9113 3.4). */
@@ -101,6 +112,8 @@ interface Job {
   maxSliceMs: number;
   /** The client went away before the last byte. */
   aborted: boolean;
+  /** Its last write was over the response's high-water mark: made no further until 'drain'. */
+  parked: boolean;
   readonly onDone: (job: Job) => void;
 }
 
@@ -129,6 +142,15 @@ class SliceScheduler {
   note(ms: number): void {
     if (ms > this.worstSliceMs) this.worstSliceMs = ms;
     this.probe?.end(ms);
+  }
+
+  /** Out of the queue until the client has read what its response holds. */
+  private park(job: Job): void {
+    job.parked = true;
+    job.res.once('drain', () => {
+      job.parked = false;
+      if (!job.aborted) this.add(job);
+    });
   }
 
   cancelAll(): void {
@@ -163,15 +185,19 @@ class SliceScheduler {
         this.onError(err);
         continue;
       }
+      let full = false;
       if (done || job.buf.text.length >= FLUSH_CHARS) {
         const text = job.buf.text;
         job.buf.text = '';
-        if (text !== '') job.res.write(text);
+        if (text !== '') full = !job.res.write(text);
       }
       if (done) {
         this.queue.shift();
         job.res.end();
         finished.push(job);
+      } else if (full) {
+        this.queue.shift();
+        this.park(job);
       }
       if (performance.now() >= deadline) break;
     }
@@ -298,6 +324,12 @@ const INDEX = 'slabcache metrics sidecar\n\n/metrics  Prometheus text exposition
 const REST_INDEX = INDEX + '\nREST API (Authorization: Bearer <token>): POST / ["CMD","arg",...], POST /pipeline, POST /multi-exec, GET /cmd/arg/...\n';
 
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
+/** What carries a request: an HTTP/1.1 connection's socket, or an HTTP/2 session (its stream once the session is gone). */
+type Connection = Socket | http2.Http2Session | http2.Http2Stream;
+
+function connectionOf(request: Request): Connection {
+  return 'stream' in request ? (request.stream.session ?? request.stream) : request.socket;
+}
 type Response = http.ServerResponse | http2.Http2ServerResponse;
 
 /**
@@ -362,6 +394,9 @@ export async function startSidecar(state: ServerState, port: number, options: Si
   const token = state.settings.httpApiToken;
   const rest: RestApi | null = token === '' ? null : createRestApi(state, token, state.settings.httpApiMaxBodySize);
 
+  /** Unfinished pages per connection (an HTTP/1.1 socket, or an HTTP/2 session). */
+  const pagesPending = new WeakMap<Connection, number>();
+
   const onRequest = (request: Request, response: Response): void => {
     // The pages use ServerResponse's API, which Http2ServerResponse has too.
     const req = request as http.IncomingMessage;
@@ -385,14 +420,23 @@ export async function startSidecar(state: ServerState, port: number, options: Si
       res.writeHead(200, { 'Content-Type': metrics ? PROMETHEUS_TEXT : 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
       if (head) res.end();
       else {
-        const buf = metrics ? new PromWriter() : { text: '' };
-        const gen = metrics ? metricsPage(state, runtime, scrape, buf as PromWriter) : infoJson(state, buf);
-        const job: Job = { res, gen, buf, startedAt: t0, maxSliceMs: 0, aborted: false, onDone: metrics ? pageDone : infoDone };
-        res.on('close', () => {
-          if (!res.writableFinished) job.aborted = true;
-        });
-        scheduler.add(job);
-        handlerJob = job;
+        const connection = connectionOf(request);
+        const pending = (pagesPending.get(connection) ?? 0) + 1;
+        if (pending > MAX_PAGES_PER_CONNECTION) {
+          state.logger.debug({ pending }, 'metrics sidecar: too many pages pending on one connection; closing it');
+          connection.destroy();
+        } else {
+          pagesPending.set(connection, pending);
+          const buf = metrics ? new PromWriter() : { text: '' };
+          const gen = metrics ? metricsPage(state, runtime, scrape, buf as PromWriter) : infoJson(state, buf);
+          const job: Job = { res, gen, buf, startedAt: t0, maxSliceMs: 0, aborted: false, parked: false, onDone: metrics ? pageDone : infoDone };
+          res.on('close', () => {
+            if (!res.writableFinished) job.aborted = true;
+            pagesPending.set(connection, (pagesPending.get(connection) ?? 1) - 1);
+          });
+          scheduler.add(job);
+          handlerJob = job;
+        }
       }
     } else if (path === '/healthz') {
       if (state.shuttingDown) plain(res, 503, 'shutting down\n', head);

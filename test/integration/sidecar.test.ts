@@ -338,6 +338,76 @@ describe('HTTP metrics sidecar', () => {
   });
 });
 
+describe('sidecar: one client cannot make it hold unbounded pages', () => {
+  let server: RunningServer;
+  let port: number;
+
+  beforeAll(async () => {
+    port = await freePort();
+    server = await start(port);
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  /** Send `text` on a fresh connection; resolves with all it received once the server closed it, or at `ms`. */
+  function exchange(text: string, ms: number): Promise<{ data: string; closedByServer: boolean }> {
+    return new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => s.write(text));
+      let data = '';
+      s.on('data', (d: Buffer) => (data += d.toString('latin1')));
+      const timer = setTimeout(() => {
+        s.destroy();
+        resolve({ data, closedByServer: false });
+      }, ms);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        clearTimeout(timer);
+        resolve({ data, closedByServer: true });
+      });
+    });
+  }
+
+  it('serves a few pipelined pages to a client that reads them, each whole', async () => {
+    const pipelined = 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(4) + 'GET /info HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+    const { data, closedByServer } = await exchange(pipelined, 10_000);
+    expect(closedByServer).toBe(true);
+    expect(data.match(/HTTP\/1\.1 200 OK/g)?.length).toBe(5);
+    // Chunked bodies: each page ends with the zero-length chunk.
+    expect(data.match(/\r\n0\r\n\r\n/g)?.length).toBe(5);
+    expect(data).toContain('"server":{');
+  });
+
+  it('closes a connection with more pages pipelined than the bound, and keeps serving others', async () => {
+    // 2,000 pipelined GET /metrics (about 30 KB each): before the bound, the server made every
+    // page and held it, about 55 KB per request when the client did not read.
+    const flood = 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(2_000);
+    const { data, closedByServer } = await exchange(flood, 10_000);
+    expect(closedByServer).toBe(true);
+    expect(data.match(/HTTP\/1\.1 200 OK/g)?.length ?? 0).toBeLessThanOrEqual(16);
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('OK\n');
+  });
+
+  it('closes an HTTP/2 session with more page streams open than the bound, unread', async () => {
+    const http2 = await import('node:http2');
+    const session = http2.connect(`http://127.0.0.1:${port}`, { settings: { initialWindowSize: 0 } });
+    session.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => session.on('close', () => resolve()));
+    await new Promise<void>((resolve) => session.once('connect', () => resolve()));
+    for (let i = 0; i < 40 && !session.closed && !session.destroyed; i++) {
+      const stream = session.request({ ':path': '/metrics' });
+      stream.on('error', () => undefined);
+      stream.pause();
+    }
+    const outcome = await Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('open'), 10_000))]);
+    session.destroy();
+    expect(outcome).toBe('closed');
+  });
+});
+
 describe('sidecar lifecycle', () => {
   it('/healthz is 200 while accepting, 503 while shutting down, and the port is closed after', async () => {
     const port = await freePort();
