@@ -379,6 +379,23 @@ describe('sidecar: one client cannot make it hold unbounded pages', () => {
     expect(data).toContain('"server":{');
   });
 
+  it('serves a keep-alive scraper any number of pages, one after another', async () => {
+    const s = net.connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => s.once('connect', () => resolve()));
+    let data = '';
+    s.on('data', (d: Buffer) => (data += d.toString('latin1')));
+    for (let i = 1; i <= 24; i++) {
+      s.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n');
+      const deadline = Date.now() + 10_000;
+      while ((data.match(/\r\n0\r\n\r\n/g)?.length ?? 0) < i) {
+        if (Date.now() > deadline || s.destroyed) throw new Error(`page ${i} did not arrive`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    expect(s.destroyed).toBe(false);
+    s.destroy();
+  });
+
   it('closes a connection with more pages pipelined than the bound, and keeps serving others', async () => {
     // 2,000 pipelined GET /metrics (about 30 KB each): before the bound, the server made every
     // page and held it, about 55 KB per request when the client did not read.
