@@ -31,7 +31,8 @@
  * Arguments: JSON strings become their UTF-8 bytes; numbers the exact text they were sent
  * as (JSON.parse's source text, so 9007199254740993 and 1.50 arrive unchanged); booleans
  * true/false. Limits: the body (http-api-max-body-size, 413), each argument
- * (proto-max-bulk-len, 400), and the reply (client-output-buffer-limit's normal hard limit).
+ * (proto-max-bulk-len, 400), and the reply, a pipeline's replies together (400): the
+ * client-output-buffer-limit's normal hard limit.
  *
  * Cost: per request a Client object, a SHA-256 of the token given, the JSON parse and the
  * reply's conversion; the RESP path gains nothing (the sidecar only routes here when the
@@ -379,6 +380,10 @@ export function createRestApi(state: ServerState, token: string, maxBodyBytes: n
     const multi = route === Route.MULTI_EXEC;
     if (multi) await runNow(c, savedArgs([Buffer.from('MULTI', 'latin1')]));
     let out = '[';
+    // The pipeline's replies together, as the normal hard limit counts a RESP client's pending
+    // output (EXEC's reply is one reply, limited in run()).
+    const hard = state.settings.outputLimitNormal.hard;
+    let replyBytes = 0;
     for (let i = 0; i < commands.length; i++) {
       if (i > 0 && i % PIPELINE_SLICE === 0) {
         await new Promise((resolve) => setImmediate(resolve));
@@ -386,7 +391,10 @@ export function createRestApi(state: ServerState, token: string, maxBodyBytes: n
       }
       if (c.released || state.shuttingDown) return { status: 503, json: errorJson('ERR the server is shutting down') };
       const reply = await runNow(c, commands[i]);
-      if (!multi) out += (i > 0 ? ',' : '') + reader.entry(reply, base64);
+      if (multi) continue;
+      replyBytes += reply.length;
+      if (hard > 0 && replyBytes > hard) return { status: 400, json: errorJson(`ERR pipeline replies over the client-output-buffer-limit hard limit of ${hard} bytes`) };
+      out += (i > 0 ? ',' : '') + reader.entry(reply, base64);
     }
     if (!multi) return { status: 200, json: out + ']' };
     const reply = await runNow(c, savedArgs([Buffer.from('EXEC', 'latin1')]));

@@ -27,9 +27,10 @@
  *
  * Bounded per client: a page is made only as fast as its client reads it (a write the socket
  * or stream cannot take parks the page until 'drain'), and a connection with more than
- * MAX_PAGES_PER_CONNECTION pages pending (HTTP/1.1 pipelining, or HTTP/2 streams) is closed.
- * Without both, one connection sending pipelined GET /metrics without reading grew the server
- * by about 55 KB per 33-byte request, to gigabytes.
+ * MAX_PAGES_PER_CONNECTION pages, or more REST requests than MAX_REST_PIPELINED (HTTP/1.1) or
+ * MAX_STREAMS_PER_SESSION (HTTP/2), pending is closed. Without that, one connection sending
+ * pipelined GET /metrics without reading grew the server by about 55 KB per 33-byte request,
+ * and pipelined REST GETs of a 2 MB value by 2 MB or more each, to gigabytes.
  *
  * Lifecycle: startSidecar() resolves once every address listens (rejects, with nothing left
  * open, if one cannot); close() drops pending pages and open connections.
@@ -64,6 +65,16 @@ const MAX_CONNECTIONS = 64;
  * more, or an HTTP/2 client with more streams open on them, is disconnected. A scraper has one.
  */
 const MAX_PAGES_PER_CONNECTION = 16;
+/**
+ * REST requests one connection may have unanswered or unread: HTTP/1.1 requests pipelined
+ * behind each other, or HTTP/2 streams (the number each session announces as its
+ * SETTINGS_MAX_CONCURRENT_STREAMS, so a client keeps to it by itself). Past it the connection
+ * is closed. Each reply is bounded by the normal client-output-buffer-limit (rest-api.ts), so
+ * this bounds what one connection holds: 1,000 pipelined GETs of a 2 MB value, never read,
+ * took the server past 3 GB; 128 of them still made 1.2 GB.
+ */
+const MAX_REST_PIPELINED = 16;
+const MAX_STREAMS_PER_SESSION = 32;
 /** An HTTP/2 session idle this long is closed. */
 const H2_IDLE_MS = 60_000;
 /** The first bytes an HTTP/2 client sends with prior knowledge (RFC 9113 3.4). */
@@ -394,8 +405,9 @@ export async function startSidecar(state: ServerState, port: number, options: Si
   const token = state.settings.httpApiToken;
   const rest: RestApi | null = token === '' ? null : createRestApi(state, token, state.settings.httpApiMaxBodySize);
 
-  /** Unfinished pages per connection (an HTTP/1.1 socket, or an HTTP/2 session). */
+  /** Unfinished pages, and REST requests, per connection (an HTTP/1.1 socket, or an HTTP/2 session). */
   const pagesPending = new WeakMap<Connection, number>();
+  const restPending = new WeakMap<Connection, number>();
 
   const onRequest = (request: Request, response: Response): void => {
     // The pages use ServerResponse's API, which Http2ServerResponse has too.
@@ -407,6 +419,15 @@ export async function startSidecar(state: ServerState, port: number, options: Si
     const head = req.method === 'HEAD';
     const page = (req.method === 'GET' || head) && (path === '/metrics' || path === '/info' || path === '/healthz' || path === '/');
     if (rest !== null && !page) {
+      const connection = connectionOf(request);
+      const pending = (restPending.get(connection) ?? 0) + 1;
+      if (pending > ('stream' in request ? MAX_STREAMS_PER_SESSION : MAX_REST_PIPELINED)) {
+        state.logger.debug({ pending }, 'REST API: too many requests pending on one connection; closing it');
+        connection.destroy();
+        return;
+      }
+      restPending.set(connection, pending);
+      response.on('close', () => restPending.set(connection, (restPending.get(connection) ?? 1) - 1));
       rest.handle(request, response);
       return;
     }
@@ -451,7 +472,7 @@ export async function startSidecar(state: ServerState, port: number, options: Si
     if (handlerJob !== null && ms > handlerJob.maxSliceMs) handlerJob.maxSliceMs = ms;
   };
 
-  const h2 = http2.createServer(onRequest);
+  const h2 = http2.createServer({ settings: { maxConcurrentStreams: MAX_STREAMS_PER_SESSION } }, onRequest);
   // An idle HTTP/2 session is closed after this long (node:http's keep-alive closes idle
   // HTTP/1.1 connections after 5 s).
   h2.setTimeout(H2_IDLE_MS);
@@ -470,7 +491,7 @@ export async function startSidecar(state: ServerState, port: number, options: Si
     }
     const server = rest === null
       ? https.createServer({ ...options.tls, ALPNProtocols: ['http/1.1'] }, onRequest)
-      : http2.createSecureServer({ ...options.tls, allowHTTP1: true }, onRequest);
+      : http2.createSecureServer({ ...options.tls, allowHTTP1: true, settings: { maxConcurrentStreams: MAX_STREAMS_PER_SESSION } }, onRequest);
     if (!(server instanceof https.Server)) {
       server.setTimeout(H2_IDLE_MS);
       server.on('sessionError', () => {

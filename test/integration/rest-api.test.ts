@@ -8,6 +8,7 @@
  */
 import http from 'node:http';
 import http2 from 'node:http2';
+import net from 'node:net';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Redis as Upstash } from '@upstash/redis';
 import { Redis } from 'ioredis';
@@ -371,6 +372,63 @@ describe('REST API off', () => {
       await command(base, ['SET', 'big', 'x'.repeat(20_000)]);
       expect(await command(base, ['GET', 'big'])).toEqual({ status: 400, body: { error: 'ERR reply over the client-output-buffer-limit hard limit of 16384 bytes' } });
       expect(await command(base, ['STRLEN', 'big'])).toEqual({ status: 200, body: { result: 20_000 } });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a pipeline's replies together are held to the same hard limit", async () => {
+    const { server, base } = await start({ 'http-api-token': TOKEN, 'client-output-buffer-limit': 'normal 16kb 0 0' });
+    try {
+      await command(base, ['SET', 'mid', 'x'.repeat(6_000)]);
+      // Each reply is under 16 KB; three together are not.
+      expect((await call(base, '/pipeline', { body: JSON.stringify([['GET', 'mid'], ['GET', 'mid']]) })).status).toBe(200);
+      expect(await call(base, '/pipeline', { body: JSON.stringify([['GET', 'mid'], ['GET', 'mid'], ['GET', 'mid']]) })).toEqual({
+        status: 400,
+        body: { error: 'ERR pipeline replies over the client-output-buffer-limit hard limit of 16384 bytes' },
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('closes a connection with more requests pipelined than it reads answers to', async () => {
+    // 1,000 pipelined GETs of a 100 KB value from one connection: before the bound, every
+    // reply was made and held (gigabytes for bigger values), and the server stalled meanwhile.
+    const { server, base } = await start({ 'http-api-token': TOKEN });
+    try {
+      await command(base, ['SET', 'v100k', 'x'.repeat(100_000)]);
+      const port = Number(new URL(base).port);
+      const request = `GET /get/v100k HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`;
+      const outcome = await new Promise<{ closed: boolean; answers: number }>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => s.write(request.repeat(1_000)));
+        let data = '';
+        s.on('data', (d: Buffer) => (data += d.toString('latin1')));
+        s.on('error', () => undefined);
+        const timer = setTimeout(() => {
+          s.destroy();
+          resolve({ closed: false, answers: 0 });
+        }, 15_000);
+        s.on('close', () => {
+          clearTimeout(timer);
+          resolve({ closed: true, answers: data.match(/HTTP\/1\.1 200 OK/g)?.length ?? 0 });
+        });
+      });
+      expect(outcome.closed).toBe(true);
+      expect(outcome.answers).toBeLessThanOrEqual(16);
+      // One request after another on a kept-alive connection is never cut off.
+      const keptAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      for (let i = 0; i < 150; i++) {
+        const status = await new Promise<number>((resolve, reject) => {
+          const req = http.get(`${base}/strlen/v100k`, { agent: keptAlive, headers: { Authorization: `Bearer ${TOKEN}` } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          });
+          req.on('error', reject);
+        });
+        expect(status).toBe(200);
+      }
+      keptAlive.destroy();
     } finally {
       await server.close();
     }
