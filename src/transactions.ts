@@ -35,6 +35,9 @@ export class QueuedCommand {
   }
 }
 
+/** Bytes of a QueuedCommand object (four fields) and its slots in the pool and the queue. */
+const QUEUED_COMMAND_BYTES = 40;
+
 /** Sizes a client's transaction arena keeps between transactions; a bigger transaction's buffers are dropped after it. */
 const ARENA_BYTES = 1024;
 const ARENA_KEEP_BYTES = 64 * 1024;
@@ -95,6 +98,11 @@ export class TransactionArguments {
     q.argc = argc;
     q.bytes = total + argc * 8;
     this.commands.push(q);
+  }
+
+  /** Bytes the arena holds (its capacity, kept between transactions up to the ARENA_KEEP sizes): part of the client's tot-mem. */
+  bytes(): number {
+    return this.buf.length + (this.off.length + this.viewOff.length) * 8 + this.pool.length * QUEUED_COMMAND_BYTES;
   }
 
   /** Make q's arguments the client's current ones (until the next load or the caller restores its own). */

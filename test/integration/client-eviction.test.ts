@@ -122,6 +122,38 @@ async function bigArgument(ctl: Control): Promise<unknown> {
   return result;
 }
 
+/** A transaction whose queued commands hold more than the limit (Redis counts them in tot-mem, multi-mem). */
+async function bigTransaction(ctl: Control): Promise<unknown> {
+  await ctl.reset(String(LIMIT));
+  const c = await ctl.named('multi');
+  const started = (await c.call(encodeCommand(['MULTI']), 5000))?.toString();
+  const value = 'v'.repeat(100_000);
+  let queued = 0;
+  for (let i = 0; i < 50 && !c.closed; i++) {
+    const reply = await c.call(encodeCommand(['SET', `k${i}`, value]), 5000);
+    if (reply?.toString() === '+QUEUED\r\n') queued++;
+  }
+  const evicted = await ctl.until(async () => !(await ctl.exists('multi')), 3000);
+  const result = { started, queuedSome: queued >= 10 && queued < 50, evicted, counter: await ctl.evicted(), keys: await ctl.cmd('DBSIZE') };
+  c.destroy();
+  return result;
+}
+
+/** A subscriber to `channels` channels, SUBSCRIBEd 1,000 at a time (Redis counts the subscriptions in tot-mem). */
+async function manySubscriptions(ctl: Control, channels: number): Promise<unknown> {
+  await ctl.reset(String(LIMIT));
+  const c = await ctl.named('subscriber');
+  for (let from = 0; from < channels && !c.closed; from += 1000) {
+    const names = Array.from({ length: 1000 }, (_, i) => `channel:${from + i}`);
+    c.write(encodeCommand(['SUBSCRIBE', ...names]));
+    await sleep(2);
+  }
+  const evicted = await ctl.until(async () => !(await ctl.exists('subscriber')), 1500);
+  const result = { evicted, counter: await ctl.evicted() };
+  c.destroy();
+  return result;
+}
+
 async function percentage(ctl: Control): Promise<unknown> {
   const maxmemory = 6 * MB;
   const actual = Math.floor((maxmemory * 7) / 100);
@@ -229,6 +261,21 @@ describe.skipIf(!haveRedisServer())('maxmemory-clients (client eviction), as red
     const [a, b] = await both(bigArgument);
     expect(b).toEqual({ ok: '+OK\r\n', get: '$1\r\nv\r\n', evicted: true, closed: true, counter: 1 });
     expect(a).toEqual(b);
+  });
+
+  it('evicts a client whose queued transaction passes the limit', { timeout: 30_000 }, async () => {
+    const [a, b] = await both(bigTransaction);
+    expect(b).toEqual({ started: '+OK\r\n', queuedSome: true, evicted: true, counter: 1, keys: ':0\r\n' });
+    expect(a).toEqual(b);
+  });
+
+  it('counts subscriptions: 20,000 stay under 3 MB, 200,000 do not', { timeout: 60_000 }, async () => {
+    const [fewA, fewB] = await both((ctl) => manySubscriptions(ctl, 20_000));
+    expect(fewB).toEqual({ evicted: false, counter: 0 });
+    expect(fewA).toEqual(fewB);
+    const [manyA, manyB] = await both((ctl) => manySubscriptions(ctl, 200_000));
+    expect(manyB).toEqual({ evicted: true, counter: 1 });
+    expect(manyA).toEqual(manyB);
   });
 
   it('takes a percentage of maxmemory', { timeout: 20_000 }, async () => {
