@@ -277,11 +277,12 @@ function cmdLog(c: Client): void {
       c.reply.raw(R_OK);
       return;
     }
-    if (!c.argInt64(2) || parsed.isBig) {
+    // Any long long, as Redis's getLongFromObjectOrReply (ACL LOG 9223372036854775807 lists all).
+    if (!c.argInt64(2)) {
       c.reply.raw(E_NOT_INTEGER);
       return;
     }
-    count = Math.max(0, parsed.num);
+    count = parsed.isBig ? (parsed.big < 0n ? 0 : acl.log.length) : Math.max(0, parsed.num);
   }
   count = Math.min(count, acl.log.length);
   const now = Date.now();
