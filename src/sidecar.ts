@@ -123,8 +123,6 @@ interface Job {
   maxSliceMs: number;
   /** The client went away before the last byte. */
   aborted: boolean;
-  /** Its last write was over the response's high-water mark: made no further until 'drain'. */
-  parked: boolean;
   readonly onDone: (job: Job) => void;
 }
 
@@ -157,9 +155,7 @@ class SliceScheduler {
 
   /** Out of the queue until the client has read what its response holds. */
   private park(job: Job): void {
-    job.parked = true;
     job.res.once('drain', () => {
-      job.parked = false;
       if (!job.aborted) this.add(job);
     });
   }
@@ -344,6 +340,23 @@ function connectionOf(request: Request): Connection {
 type Response = http.ServerResponse | http2.Http2ServerResponse;
 
 /**
+ * Count one more unfinished request on its connection in `pending` (uncounted when its response
+ * closes), or, past `limit`, close the connection instead and return false.
+ */
+function admitPending(pending: WeakMap<Connection, number>, request: Request, response: Response, limit: number, state: ServerState, what: string): boolean {
+  const connection = connectionOf(request);
+  const count = (pending.get(connection) ?? 0) + 1;
+  if (count > limit) {
+    state.logger.debug({ pending: count }, `${what}: too many requests pending on one connection; closing it`);
+    connection.destroy();
+    return false;
+  }
+  pending.set(connection, count);
+  response.on('close', () => pending.set(connection, (pending.get(connection) ?? 1) - 1));
+  return true;
+}
+
+/**
  * Let `server` (node:http, listening) pass HTTP/2 connections to `h2`: its 'connection'
  * handler runs once a socket's first bytes show HTTP/1.1; HTTP/2 sockets go to `h2`. The
  * bytes read are put back (unshift) for the chosen server to parse. `others` holds the
@@ -419,16 +432,8 @@ export async function startSidecar(state: ServerState, port: number, options: Si
     const head = req.method === 'HEAD';
     const page = (req.method === 'GET' || head) && (path === '/metrics' || path === '/info' || path === '/healthz' || path === '/');
     if (rest !== null && !page) {
-      const connection = connectionOf(request);
-      const pending = (restPending.get(connection) ?? 0) + 1;
-      if (pending > ('stream' in request ? MAX_STREAMS_PER_SESSION : MAX_REST_PIPELINED)) {
-        state.logger.debug({ pending }, 'REST API: too many requests pending on one connection; closing it');
-        connection.destroy();
-        return;
-      }
-      restPending.set(connection, pending);
-      response.on('close', () => restPending.set(connection, (restPending.get(connection) ?? 1) - 1));
-      rest.handle(request, response);
+      const limit = 'stream' in request ? MAX_STREAMS_PER_SESSION : MAX_REST_PIPELINED;
+      if (admitPending(restPending, request, response, limit, state, 'REST API')) rest.handle(request, response);
       return;
     }
     scheduler.probe?.start();
@@ -441,19 +446,12 @@ export async function startSidecar(state: ServerState, port: number, options: Si
       res.writeHead(200, { 'Content-Type': metrics ? PROMETHEUS_TEXT : 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
       if (head) res.end();
       else {
-        const connection = connectionOf(request);
-        const pending = (pagesPending.get(connection) ?? 0) + 1;
-        if (pending > MAX_PAGES_PER_CONNECTION) {
-          state.logger.debug({ pending }, 'metrics sidecar: too many pages pending on one connection; closing it');
-          connection.destroy();
-        } else {
-          pagesPending.set(connection, pending);
+        if (admitPending(pagesPending, request, response, MAX_PAGES_PER_CONNECTION, state, 'metrics sidecar')) {
           const buf = metrics ? new PromWriter() : { text: '' };
           const gen = metrics ? metricsPage(state, runtime, scrape, buf as PromWriter) : infoJson(state, buf);
-          const job: Job = { res, gen, buf, startedAt: t0, maxSliceMs: 0, aborted: false, parked: false, onDone: metrics ? pageDone : infoDone };
+          const job: Job = { res, gen, buf, startedAt: t0, maxSliceMs: 0, aborted: false, onDone: metrics ? pageDone : infoDone };
           res.on('close', () => {
             if (!res.writableFinished) job.aborted = true;
-            pagesPending.set(connection, (pagesPending.get(connection) ?? 1) - 1);
           });
           scheduler.add(job);
           handlerJob = job;
